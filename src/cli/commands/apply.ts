@@ -1,0 +1,79 @@
+/** `deployer apply` and `deployer destroy`. */
+import type { Command } from 'commander';
+import type { SettingFlags } from '../../config/index.js';
+import { InvalidInputError } from '../../errors.js';
+import { applyStack, destroyStack, type RunOutcome } from '../../executor/run.js';
+import { allOptions, printJson, settingsFrom, type CommandContext } from '../context.js';
+import { confirmYes } from '../io.js';
+import { humanRenderer } from '../render.js';
+
+interface RunFlags extends SettingFlags {
+  yes?: boolean;
+}
+
+export function registerApply(program: Command, ctx: CommandContext): void {
+  for (const operation of ['apply', 'destroy'] as const) {
+    program
+      .command(operation)
+      .description(
+        operation === 'apply'
+          ? 'Bring the stack to what the configuration describes: plan, confirm, then deploy changed components in dependency order'
+          : 'Destroy every component of the stack in this environment, dependents first',
+      )
+      .option('-y, --yes', 'do not ask for confirmation (required when not run from a terminal)')
+      .option('--concurrency <n>', 'components deployed at the same time (default 8)')
+      .option('--fail-fast', 'start no new component after the first failure')
+      .option('--lock-timeout <duration>', 'wait this long for a held lock, e.g. 5m (default: do not wait)')
+      .option('--lock-ttl <duration>', 'lease length of the lock, renewed while running (default 1h)')
+      .action(async (_flags: RunFlags, cmd: Command) => {
+        const o = allOptions<RunFlags>(cmd);
+        const io = ctx.io;
+        if (!o.yes && !io.interactive) {
+          throw new InvalidInputError(`${operation} needs --yes when it does not run in a terminal (nothing was changed)`);
+        }
+        const settings = settingsFrom(o, io);
+        const write = (t: string): unknown => (o.json ? io.stderr : io.stdout).write(t);
+        const stop = new AbortController();
+        const cancel = new AbortController();
+        const onInterrupt = (): void => {
+          if (!stop.signal.aborted) {
+            stop.abort();
+            write('\nInterrupted: finishing the components that are running, starting no more. Press Ctrl-C again to cancel them.\n');
+          } else cancel.abort();
+        };
+        process.on('SIGINT', onInterrupt);
+        let outcome: RunOutcome;
+        try {
+          const run = operation === 'apply' ? applyStack : destroyStack;
+          outcome = await run({
+            settings,
+            listener: humanRenderer(write, { showPlan: true }),
+            ...(o.yes ? {} : { confirm: () => confirmYes(io, `Do you want to ${operation} these changes?`) }),
+            stop: stop.signal,
+            cancel: cancel.signal,
+            metadata: ciMetadata(io.env),
+          });
+        } finally {
+          process.off('SIGINT', onInterrupt);
+        }
+        if (outcome.status === 'declined') {
+          write(`\n${operation === 'apply' ? 'Apply' : 'Destroy'} cancelled: nothing was changed.\n`);
+          ctx.exitCode = 1;
+          if (o.json) printJson(io, { ok: false, declined: true, plan: outcome.plan });
+          return;
+        }
+        if (o.json) printJson(io, { ok: outcome.summary.ok, plan: outcome.plan, summary: outcome.summary });
+        ctx.exitCode = outcome.summary.ok ? 0 : 1;
+      });
+  }
+}
+
+/** What CI systems say about the run, recorded with the lock and in the ledger. */
+function ciMetadata(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  const commit = env['DEPLOYER_GIT_COMMIT'] ?? env['GITHUB_SHA'] ?? env['CI_COMMIT_SHA'];
+  const run = env['DEPLOYER_CI_RUN_ID'] ?? env['GITHUB_RUN_ID'] ?? env['CI_PIPELINE_ID'];
+  if (commit) out['git_commit'] = commit;
+  if (run) out['ci_run_id'] = run;
+  return out;
+}

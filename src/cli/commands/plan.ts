@@ -1,0 +1,53 @@
+/** `deployer plan` and `deployer validate`: read-only. */
+import type { Command } from 'commander';
+import { loadStack } from '../../executor/load.js';
+import { planStack } from '../../executor/run.js';
+import { renderPlanTable } from '../../plan/index.js';
+import { allOptions, checkStackName, printJson, settingsFrom, type CommandContext } from '../context.js';
+import { EXIT } from '../exit-codes.js';
+
+export function registerPlan(program: Command, ctx: CommandContext): void {
+  program
+    .command('plan')
+    .description('Show what apply would change, without changing anything (no lock is taken)')
+    .option('--detailed-exitcode', 'exit 4 when there are changes, 0 when there are none')
+    .option('--show-unchanged', 'list unchanged components too')
+    .action(async (_f, cmd: Command) => {
+      const o = allOptions<{ detailedExitcode?: boolean; showUnchanged?: boolean }>(cmd);
+      const settings = settingsFrom(o, ctx.io);
+      const { plan, loaded } = await planStack(settings);
+      checkStackName(o.stack, loaded.desired.name);
+      if (o.json) printJson(ctx.io, plan);
+      else {
+        ctx.io.stdout.write(`Stack ${plan.stack}, environment ${plan.environment}\n\n`);
+        ctx.io.stdout.write(renderPlanTable(plan, { showUnchanged: o.showUnchanged ?? false }) + '\n');
+      }
+      const changes = plan.actions.some((a) => a.action !== 'no-op');
+      if (o.detailedExitcode && changes) ctx.exitCode = EXIT.changes;
+    });
+
+  program
+    .command('validate')
+    .description('Check the configuration (schemas, references, cycles, target requirements) and report every problem at once')
+    .action(async (_f, cmd: Command) => {
+      const o = allOptions(cmd);
+      const settings = settingsFrom(o, ctx.io);
+      const { desired, graph } = await loadStack(settings.dir, settings.environment);
+      checkStackName(o.stack, desired.name);
+      const result = {
+        valid: true,
+        stack: desired.name,
+        environment: desired.environment,
+        services: desired.services.size,
+        components: desired.components.size,
+        waves: graph.waves.length,
+      };
+      if (o.json) printJson(ctx.io, result);
+      else {
+        ctx.io.stdout.write(
+          `Configuration is valid: stack ${result.stack}, environment ${result.environment}: ` +
+            `${result.services} service(s), ${result.components} component(s) in ${result.waves} wave(s).\n`,
+        );
+      }
+    });
+}

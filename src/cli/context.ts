@@ -1,0 +1,42 @@
+/** What every command shares: global options, settings, JSON output. */
+import type { Command } from 'commander';
+import { resolveSettings, type SettingFlags, type Settings } from '../config/index.js';
+import { InvalidInputError } from '../errors.js';
+import type { CliIO } from './io.js';
+
+export interface GlobalOptions {
+  dir?: string;
+  environment?: string;
+  stack?: string;
+  json?: boolean;
+  stateUrl?: string;
+  lockUrl?: string;
+  logLevel?: string;
+  logFile?: string;
+}
+
+export interface CommandContext {
+  io: CliIO;
+  /** Set by a command when it ends with something other than 0 without an error. */
+  exitCode: number;
+}
+
+/** Options of the command merged with the program's global ones. */
+export function allOptions<T extends object>(cmd: Command): T & GlobalOptions {
+  return cmd.optsWithGlobals() as T & GlobalOptions;
+}
+
+export function settingsFrom(opts: GlobalOptions & SettingFlags, io: CliIO): Settings {
+  return resolveSettings(opts, io.env);
+}
+
+/** `--stack` names the stack the user means; refuse to act on another one. */
+export function checkStackName(expected: string | undefined, actual: string): void {
+  if (expected !== undefined && expected !== actual) {
+    throw new InvalidInputError(`--stack ${expected} does not match the stack in this directory ("${actual}")`);
+  }
+}
+
+export function printJson(io: CliIO, value: unknown): void {
+  io.stdout.write(JSON.stringify(value, null, 2) + '\n');
+}

@@ -1,0 +1,33 @@
+/**
+ * The only place where errors become exit codes (documented in README and `deployer --help`).
+ *   0 ok · 1 failed · 2 invalid input · 3 lock held · 4 changes or drift present
+ */
+import type { ErrorCode } from '../errors.js';
+
+export const EXIT = { ok: 0, failed: 1, invalid: 2, lockHeld: 3, changes: 4 } as const;
+
+const BY_CODE: Record<ErrorCode, number> = {
+  INVALID_INPUT: EXIT.invalid,
+  VALIDATION_FAILED: EXIT.invalid,
+  LOCK_HELD: EXIT.lockHeld,
+  LOCK_LOST: EXIT.failed,
+  LOCK_NOT_FOUND: EXIT.failed,
+  STATE_CORRUPT: EXIT.failed,
+  STATE_CONFLICT: EXIT.failed,
+  PULUMI_UNAVAILABLE: EXIT.failed,
+  ENGINE_FAILED: EXIT.failed,
+  APPLY_FAILED: EXIT.failed,
+  CANCELLED: EXIT.failed,
+  INTERNAL: EXIT.failed,
+};
+
+export function exitCodeFor(code: ErrorCode): number {
+  return BY_CODE[code];
+}
+
+export const EXIT_CODES_HELP = `Exit codes:
+  0  success
+  1  the operation failed (a component failed, the engine failed, a bug)
+  2  invalid input (flags, configuration; nothing was written)
+  3  the lock is held by another run (its holder is printed)
+  4  changes present (plan --detailed-exitcode)`;

@@ -1,0 +1,34 @@
+/** The streams a command talks through; the real process's, or a test's buffers. */
+import { createInterface } from 'node:readline/promises';
+import type { Readable } from 'node:stream';
+
+export interface CliIO {
+  stdout: { write(text: string): unknown };
+  stderr: { write(text: string): unknown };
+  stdin?: Readable;
+  /** True when a person is at the terminal (prompts allowed, live progress). */
+  interactive: boolean;
+  env: NodeJS.ProcessEnv;
+}
+
+export function processIO(): CliIO {
+  return {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stdin: process.stdin,
+    interactive: Boolean(process.stdin.isTTY && process.stdout.isTTY),
+    env: process.env,
+  };
+}
+
+/** Asks a yes/no question; only the word "yes" agrees (as Terraform does). */
+export async function confirmYes(io: CliIO, question: string): Promise<boolean> {
+  if (!io.stdin) return false;
+  const rl = createInterface({ input: io.stdin, output: io.stdout as NodeJS.WritableStream, terminal: io.interactive });
+  try {
+    const answer = await rl.question(`${question}\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: `);
+    return answer.trim() === 'yes';
+  } finally {
+    rl.close();
+  }
+}

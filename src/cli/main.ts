@@ -1,0 +1,91 @@
+/**
+ * cli/: command definitions only. Each command calls one function of the layers below; this
+ * file maps whatever they throw to an exit code (the only place that does) and prints it.
+ */
+import { randomUUID } from 'node:crypto';
+import { Command, CommanderError, Option } from 'commander';
+import { DeployerError, InternalError } from '../errors.js';
+import { deployerVersion } from '../package-info.js';
+import { registerApply } from './commands/apply.js';
+import { registerGraph } from './commands/graph.js';
+import { registerLedger } from './commands/ledger.js';
+import { registerLock } from './commands/lock.js';
+import { registerPlan } from './commands/plan.js';
+import { registerSetup } from './commands/setup.js';
+import { registerState } from './commands/state.js';
+import type { CommandContext } from './context.js';
+import { EXIT, EXIT_CODES_HELP, exitCodeFor } from './exit-codes.js';
+import { processIO, type CliIO } from './io.js';
+import { createLogger, LOG_LEVELS } from './logger.js';
+
+const DESCRIPTION = `Deploy a stack of services described in YAML, through the Pulumi engine.
+
+A stack directory holds stack.yaml (kind: Stack), services/<service>/service.yaml and
+services/<service>/<component>.yaml, and environments/<env>/ overlays. State, locks, the
+Pulumi checkpoints and the ledger default to .deployer/ inside it.`;
+
+function buildProgram(ctx: CommandContext): Command {
+  const program = new Command('deployer')
+    .description(DESCRIPTION)
+    .version(deployerVersion, '--version', 'print the version')
+    .option('-C, --dir <dir>', 'the stack directory (default: the current directory)')
+    .option('-e, --environment <env>', 'the environment to act on (one of the Stack\'s spec.environments)')
+    .option('--stack <name>', 'the stack name; refuses to act when the directory holds another stack')
+    .option('--json', 'print machine-readable JSON on stdout (progress goes to stderr)')
+    .option('--state-url <url>', 'state backend (env DEPLOYER_STATE_URL; default file://.deployer)')
+    .option('--lock-url <url>', 'lock backend (env DEPLOYER_LOCK_URL; default file://.deployer)')
+    .option('--ledger <location>', 'ledger database (env DEPLOY_LEDGER_DB; default .deployer/ledger.db)')
+    .addOption(new Option('--log-level <level>', 'structured JSON logs on stderr from this level').choices([...LOG_LEVELS]).default('warn'))
+    .option('--log-file <file>', 'write the structured logs to this file instead of stderr')
+    .addHelpText('after', `\n${EXIT_CODES_HELP}\n\nQuick start:\n  deployer apply -C examples/quickstart -e dev --yes\n`)
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => ctx.io.stdout.write(s), writeErr: (s) => ctx.io.stderr.write(s) });
+  registerSetup(program, ctx);
+  registerPlan(program, ctx);
+  registerApply(program, ctx);
+  registerGraph(program, ctx);
+  registerLock(program, ctx);
+  registerState(program, ctx);
+  registerLedger(program, ctx);
+  for (const c of program.commands) {
+    c.exitOverride().configureOutput({ writeOut: (s) => ctx.io.stdout.write(s), writeErr: (s) => ctx.io.stderr.write(s) });
+    for (const sub of c.commands) sub.exitOverride().configureOutput({ writeOut: (s) => ctx.io.stdout.write(s), writeErr: (s) => ctx.io.stderr.write(s) });
+  }
+  return program;
+}
+
+/** Runs one deployer command; returns its exit code. Never throws. */
+export async function runCli(argv: string[], io: CliIO = processIO()): Promise<number> {
+  const ctx: CommandContext = { io, exitCode: EXIT.ok };
+  const program = buildProgram(ctx);
+  const correlationId = randomUUID();
+  try {
+    program.hook('preAction', (_this, action) => {
+      const o = action.optsWithGlobals() as { logLevel: string; logFile?: string };
+      const log = createLogger(io, o.logLevel, o.logFile, correlationId);
+      log.info({ argv }, 'command started');
+    });
+    if (argv.length === 0) {
+      program.outputHelp();
+      return EXIT.invalid;
+    }
+    await program.parseAsync(argv, { from: 'user' });
+    return ctx.exitCode;
+  } catch (err) {
+    return report(err, io, argv.includes('--json'));
+  }
+}
+
+function report(err: unknown, io: CliIO, json: boolean): number {
+  if (err instanceof CommanderError) {
+    // --help and --version end through here too.
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT.ok;
+    return EXIT.invalid;
+  }
+  const e = err instanceof DeployerError ? err : new InternalError(err instanceof Error ? err.message : String(err), err);
+  if (json) io.stdout.write(JSON.stringify({ ok: false, error: e.toJSON() }, null, 2) + '\n');
+  io.stderr.write(`Error: ${e.message}\n${e.details.map((d) => `  ${d}\n`).join('')}`);
+  if (e.code === 'INTERNAL' && err instanceof Error && err.stack) io.stderr.write(`${err.stack}\n`);
+  return exitCodeFor(e.code);
+}

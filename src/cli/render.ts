@@ -1,0 +1,73 @@
+/** Human rendering of a run's events: the plan, one line per component step, a summary. */
+import type { ComponentReport, RunEvent, RunSummary } from '../executor/events.js';
+import { renderPlanTable } from '../plan/index.js';
+
+export interface Renderer {
+  (event: RunEvent): void;
+}
+
+const PAST: Record<string, string> = { created: 'created', updated: 'updated', replaced: 'replaced', deleted: 'deleted', unchanged: 'unchanged' };
+
+export function humanRenderer(write: (text: string) => void, options: { showPlan: boolean }): Renderer {
+  const start = Date.now();
+  const stamp = (): string => `[${((Date.now() - start) / 1000).toFixed(1).padStart(6)}s]`;
+  let width = 20;
+  return (e: RunEvent): void => {
+    switch (e.type) {
+      case 'lock-wait':
+        write(`${stamp()} waiting for the lock ${e.holder.lockKey}, held by ${e.holder.lockedBy} since ${e.holder.lockedAt.toISOString()} (lock id ${e.holder.lockId})\n`);
+        break;
+      case 'lock-acquired':
+        write(`Lock ${e.locks.map((l) => `${l.lockKey} (id ${l.lockId})`).join(', ')} acquired.\n`);
+        break;
+      case 'plan':
+        width = Math.max(width, ...e.plan.actions.map((a) => a.id.length));
+        if (options.showPlan) write(`\n${renderPlanTable(e.plan)}\n\n`);
+        break;
+      case 'setup':
+        write(`${stamp()} setup: ${e.message}\n`);
+        break;
+      case 'component-start':
+        if (e.action !== 'no-op') write(`${stamp()} ${e.id.padEnd(width)}  ${e.action} started\n`);
+        break;
+      case 'component-progress': {
+        const p = e.progress;
+        if (p.phase === 'started' && p.op !== 'same' && p.op !== 'read') {
+          write(`${stamp()} ${e.id.padEnd(width)}  ${p.op} ${p.resourceType} ${p.resourceName}\n`);
+        }
+        break;
+      }
+      case 'component-done':
+        writeDone(write, stamp(), e.report, width);
+        break;
+      case 'summary':
+        write(`\n${summaryText(e.summary)}\n`);
+        break;
+    }
+  };
+}
+
+function writeDone(write: (t: string) => void, stamp: string, r: ComponentReport, width: number): void {
+  if (r.result === 'unchanged' && !r.engine) return;
+  const took = r.durationMs !== undefined ? ` (${(r.durationMs / 1000).toFixed(1)}s)` : '';
+  if (r.result === 'failed') {
+    write(`${stamp} ${r.id.padEnd(width)}  FAILED${took}\n`);
+    for (const line of (r.reason ?? '').split('\n')) write(`           ${line}\n`);
+  } else if (r.result === 'skipped' || r.result === 'cancelled') {
+    write(`${stamp} ${r.id.padEnd(width)}  ${r.result}: ${r.reason ?? ''}\n`);
+  } else {
+    write(`${stamp} ${r.id.padEnd(width)}  ${PAST[r.result] ?? r.result}${took}\n`);
+  }
+}
+
+export function summaryText(s: RunSummary): string {
+  const c = s.counts;
+  const verb = s.operation === 'apply' ? 'Apply' : 'Destroy';
+  const head = s.ok ? `${verb} complete` : `${verb} failed`;
+  const parts = [`${c.created} created`, `${c.updated} updated`, `${c.replaced} replaced`, `${c.deleted} deleted`, `${c.unchanged} unchanged`];
+  const bad = [c.failed && `${c.failed} failed`, c.skipped && `${c.skipped} skipped`, c.cancelled && `${c.cancelled} cancelled`].filter(Boolean);
+  const failedIds = s.components.filter((r) => r.result === 'failed').map((r) => r.id);
+  return `${head}: ${parts.join(', ')}${bad.length ? `; ${bad.join(', ')}` : ''} in ${(s.durationMs / 1000).toFixed(1)}s ` +
+    `(${s.engineOperations} Pulumi operation${s.engineOperations === 1 ? '' : 's'}, state serial ${s.serial}).` +
+    (failedIds.length ? `\nFailed: ${failedIds.join(', ')}` : '');
+}

@@ -1,0 +1,103 @@
+/**
+ * Settings of a run, from (highest first) command-line flags, DEPLOYER_* environment variables,
+ * `deployer.config.yaml` in the stack directory, and defaults.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse } from 'yaml';
+import { InvalidInputError } from '../errors.js';
+
+export interface Settings {
+  /** Absolute stack directory. */
+  dir: string;
+  environment: string | undefined;
+  stateUrl: string;
+  lockUrl: string;
+  concurrency: number;
+  lockTtlMs: number;
+  lockTimeoutMs: number;
+  failFast: boolean;
+  /** SQLite file or postgres:// URL. */
+  ledger: string;
+}
+
+/** Flags as the CLI parsed them (all optional). */
+export interface SettingFlags {
+  dir?: string;
+  environment?: string;
+  stateUrl?: string;
+  lockUrl?: string;
+  concurrency?: string | number;
+  lockTtl?: string;
+  lockTimeout?: string;
+  failFast?: boolean;
+  ledger?: string;
+}
+
+export const DEFAULTS = {
+  stateUrl: 'file://.deployer',
+  lockUrl: 'file://.deployer',
+  concurrency: 8,
+  lockTtl: '1h',
+  lockTimeout: '0s',
+};
+
+const CONFIG_FILE = 'deployer.config.yaml';
+
+/** "90s", "5m", "1h", "250ms", or a number of seconds. */
+export function parseDuration(text: string, what: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
+  if (!m) throw new InvalidInputError(`invalid ${what} "${text}": use a duration like 30s, 5m or 1h`);
+  const n = Number(m[1]);
+  const unit = m[2] ?? 's';
+  return Math.round(n * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[unit]!);
+}
+
+function parseConcurrency(v: string | number): number {
+  const n = typeof v === 'number' ? v : Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidInputError(`invalid --concurrency "${v}": use a whole number of 1 or more`);
+  return n;
+}
+
+function readConfigFile(dir: string): Record<string, unknown> {
+  const file = path.join(dir, CONFIG_FILE);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return {};
+  }
+  let data: unknown;
+  try {
+    data = parse(text);
+  } catch (err) {
+    throw new InvalidInputError(`${file}: ${(err as Error).message.split('\n')[0]}`);
+  }
+  if (data === null || data === undefined) return {};
+  if (typeof data !== 'object' || Array.isArray(data)) throw new InvalidInputError(`${file}: expected a mapping of settings`);
+  return data as Record<string, unknown>;
+}
+
+export function resolveSettings(flags: SettingFlags, env: NodeJS.ProcessEnv = process.env): Settings {
+  const dir = path.resolve(flags.dir ?? env['DEPLOYER_DIR'] ?? '.');
+  const file = readConfigFile(dir);
+  const pick = (flag: string | number | undefined, envName: string, fileKey: string, fallback: string | number): string | number => {
+    if (flag !== undefined) return flag;
+    const e = env[envName];
+    if (e !== undefined && e !== '') return e;
+    const f = file[fileKey];
+    if (typeof f === 'string' || typeof f === 'number') return f;
+    return fallback;
+  };
+  return {
+    dir,
+    environment: flags.environment ?? env['DEPLOYER_ENVIRONMENT'] ?? (typeof file['environment'] === 'string' ? file['environment'] : undefined),
+    stateUrl: String(pick(flags.stateUrl, 'DEPLOYER_STATE_URL', 'stateUrl', DEFAULTS.stateUrl)),
+    lockUrl: String(pick(flags.lockUrl, 'DEPLOYER_LOCK_URL', 'lockUrl', DEFAULTS.lockUrl)),
+    concurrency: parseConcurrency(pick(flags.concurrency, 'DEPLOYER_CONCURRENCY', 'concurrency', DEFAULTS.concurrency)),
+    lockTtlMs: parseDuration(String(pick(flags.lockTtl, 'DEPLOYER_LOCK_TTL', 'lockTtl', DEFAULTS.lockTtl)), 'lock TTL'),
+    lockTimeoutMs: parseDuration(String(pick(flags.lockTimeout, 'DEPLOYER_LOCK_TIMEOUT', 'lockTimeout', DEFAULTS.lockTimeout)), 'lock timeout'),
+    failFast: flags.failFast ?? (env['DEPLOYER_FAIL_FAST'] === 'true' || file['failFast'] === true),
+    ledger: String(pick(flags.ledger, 'DEPLOY_LEDGER_DB', 'ledger', path.join(dir, '.deployer', 'ledger.db'))),
+  };
+}

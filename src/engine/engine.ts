@@ -1,0 +1,183 @@
+/**
+ * Running one component's Pulumi stack through the Automation API: an inline program in a
+ * LocalWorkspace, one stack per component (`{stack}.{env}.{service}.{component}`), the
+ * backend `file://` (or `s3://`) URL shared by all of a stack's components. Failures are
+ * reported from the engine's structured events, never by parsing stderr.
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  LocalWorkspace,
+  PulumiCommand,
+  type EngineEvent,
+  type OutputMap,
+  type PulumiFn,
+  type Stack,
+} from '@pulumi/pulumi/automation/index.js';
+import { CancelledError, DeployerError } from '../errors.js';
+import { nodeModulesDir, pulumiSdkDir } from '../package-info.js';
+import type { PulumiCli } from './pulumi-cli.js';
+
+export const PULUMI_PROJECT = 'deployer';
+
+export interface EngineConfig {
+  cli: PulumiCli;
+  /** Pulumi backend URL, e.g. `file:///srv/app/.deployer/stacks/shop/dev/pulumi`. */
+  backendUrl: string;
+  /** Directory under which each component stack gets its workspace directory. */
+  workRoot: string;
+  /** Passphrase of the passphrase secrets provider. */
+  passphrase: string;
+  /** Environment for the engine and its plugins (targets add theirs). */
+  env: Record<string, string>;
+}
+
+/** What one engine operation changed, from Pulumi's summary. */
+export type ResourceChanges = Record<string, number>;
+
+/** A progress event we pass on (a subset of Pulumi's engine events, already simplified). */
+export interface EngineProgress {
+  stack: string;
+  /** `create`, `update`, `delete`, `same`, `refresh`, `read`, `replace` ... */
+  op: string;
+  resourceType: string;
+  resourceName: string;
+  phase: 'started' | 'done' | 'failed';
+}
+
+export interface OperationOptions {
+  stackName: string;
+  program: PulumiFn;
+  onProgress?: (p: EngineProgress) => void;
+  signal?: AbortSignal;
+}
+
+export interface UpResult {
+  outputs: Record<string, unknown>;
+  changes: ResourceChanges;
+}
+
+/** A Pulumi operation failed; `details` holds the engine's error diagnostics. */
+export class EngineError extends DeployerError {
+  constructor(operation: string, stackName: string, diagnostics: string[], cause?: unknown) {
+    super('ENGINE_FAILED', `pulumi ${operation} of ${stackName} failed${diagnostics[0] ? `: ${diagnostics[0]}` : ''}`, {
+      details: diagnostics.slice(1),
+      cause,
+    });
+  }
+}
+
+export class Engine {
+  /** How many Pulumi operations this engine ran (a no-op apply must run none). */
+  operations = 0;
+  private command: Promise<PulumiCommand> | undefined;
+
+  constructor(private readonly config: EngineConfig) {}
+
+  private pulumiCommand(): Promise<PulumiCommand> {
+    this.command ??= PulumiCommand.get({ root: this.config.cli.root, skipVersionCheck: false });
+    return this.command;
+  }
+
+  /** Environment of the Pulumi CLI and of the provider processes it starts. */
+  private envVars(): Record<string, string> {
+    const binDirs = [path.dirname(this.config.cli.binary), pulumiSdkDir];
+    return {
+      PULUMI_SKIP_UPDATE_CHECK: 'true',
+      PULUMI_CONFIG_PASSPHRASE: this.config.passphrase,
+      PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK: 'false',
+      // The dynamic-provider shim resolves @pulumi/pulumi from its working directory; point it at ours.
+      NODE_PATH: [nodeModulesDir, process.env['NODE_PATH']].filter(Boolean).join(path.delimiter),
+      PATH: [...binDirs, process.env['PATH'] ?? ''].join(path.delimiter),
+      ...this.config.env,
+    };
+  }
+
+  private async stack(stackName: string, program: PulumiFn): Promise<Stack> {
+    const workDir = path.join(this.config.workRoot, stackName);
+    await fs.mkdir(workDir, { recursive: true });
+    if (this.config.backendUrl.startsWith('file://')) await fs.mkdir(fileURLToPath(this.config.backendUrl), { recursive: true });
+    return LocalWorkspace.createOrSelectStack(
+      { projectName: PULUMI_PROJECT, stackName, program },
+      {
+        workDir,
+        pulumiCommand: await this.pulumiCommand(),
+        projectSettings: { name: PULUMI_PROJECT, runtime: 'nodejs', backend: { url: this.config.backendUrl } },
+        secretsProvider: 'passphrase',
+        envVars: this.envVars(),
+      },
+    );
+  }
+
+  /** `pulumi up` of one component stack; returns its stack outputs. */
+  async up(o: OperationOptions): Promise<UpResult> {
+    return this.operate('up', o, async (stack, onEvent, signal) => {
+      const r = await stack.up({ onEvent, signal, color: 'never' });
+      return { outputs: plainOutputs(r.outputs), changes: (r.summary.resourceChanges ?? {}) as ResourceChanges };
+    });
+  }
+
+  /** `pulumi destroy` of one component stack, then removes the stack from the backend. */
+  async destroy(o: OperationOptions): Promise<ResourceChanges> {
+    return this.operate('destroy', o, async (stack, onEvent, signal) => {
+      const r = await stack.destroy({ onEvent, signal, color: 'never' });
+      await stack.workspace.removeStack(stack.name);
+      await fs.rm(path.join(this.config.workRoot, o.stackName), { recursive: true, force: true });
+      return (r.summary.resourceChanges ?? {}) as ResourceChanges;
+    });
+  }
+
+  private async operate<T>(
+    operation: string,
+    o: OperationOptions,
+    fn: (stack: Stack, onEvent: (e: EngineEvent) => void, signal: AbortSignal | undefined) => Promise<T>,
+  ): Promise<T> {
+    if (o.signal?.aborted) throw new CancelledError(`${operation} of ${o.stackName} cancelled before it started`);
+    const diagnostics: string[] = [];
+    const onEvent = (e: EngineEvent): void => {
+      collectDiagnostics(e, diagnostics);
+      const p = toProgress(o.stackName, e);
+      if (p) o.onProgress?.(p);
+    };
+    try {
+      const stack = await this.stack(o.stackName, o.program);
+      this.operations++;
+      return await fn(stack, onEvent, o.signal);
+    } catch (err) {
+      if (o.signal?.aborted) throw new CancelledError(`${operation} of ${o.stackName} was cancelled`);
+      throw new EngineError(operation, o.stackName, diagnostics.length > 0 ? diagnostics : [firstLine(err)], err);
+    }
+  }
+}
+
+/** For failures before the engine sends events (e.g. selecting the stack): the CLI's `error:` line. */
+function firstLine(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  const lines = text.split('\n').map((l) => l.trim()).filter(Boolean);
+  return lines.find((l) => l.startsWith('error:'))?.slice('error:'.length).trim() ?? lines[0] ?? 'unknown error';
+}
+
+function plainOutputs(outputs: OutputMap): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, v.value]));
+}
+
+/** Error diagnostics, cleaned of Pulumi's decorations, in the order the engine sent them. */
+function collectDiagnostics(e: EngineEvent, out: string[]): void {
+  const d = e.diagnosticEvent;
+  if (d && d.severity === 'error') {
+    const message = d.message.replace(/\u001b\[[0-9;]*m/g, '').trim();
+    // The summary line that only repeats the resource errors adds nothing.
+    if (message && !/^update failed$/i.test(message) && !out.includes(message)) out.push(message);
+  }
+  const failed = e.resOpFailedEvent;
+  if (failed && out.length === 0) out.push(`${failed.metadata.op} of ${failed.metadata.type} failed`);
+}
+
+function toProgress(stack: string, e: EngineEvent): EngineProgress | undefined {
+  const meta = e.resourcePreEvent?.metadata ?? e.resOutputsEvent?.metadata ?? e.resOpFailedEvent?.metadata;
+  if (!meta || meta.type === 'pulumi:pulumi:Stack' || meta.type.startsWith('pulumi:providers:')) return undefined;
+  const phase = e.resourcePreEvent ? 'started' : e.resOutputsEvent ? 'done' : 'failed';
+  const name = meta.urn.split('::').pop() ?? meta.urn;
+  return { stack, op: meta.op, resourceType: meta.type, resourceName: name, phase };
+}

@@ -1,0 +1,49 @@
+import type { EngineProgress } from '../engine/index.js';
+import type { LockInfo } from '../lock/index.js';
+import type { Plan, PlanActionType } from '../model/plan.js';
+
+/** How one component ended in a run. */
+export type ComponentResult = 'created' | 'updated' | 'replaced' | 'deleted' | 'unchanged' | 'failed' | 'skipped' | 'cancelled';
+
+export interface ComponentReport {
+  id: string;
+  action: PlanActionType;
+  result: ComponentResult;
+  /** Why it failed, or why it was skipped ("upstream failed: svc/comp"). */
+  reason?: string;
+  /** Root causes of a skip. */
+  causes?: string[];
+  startedAt?: string;
+  endedAt?: string;
+  durationMs?: number;
+  /** True when Pulumi was invoked for this component. */
+  engine: boolean;
+}
+
+export interface RunSummary {
+  runId: string;
+  operation: 'apply' | 'destroy';
+  stack: string;
+  environment: string;
+  ok: boolean;
+  counts: Record<ComponentResult, number>;
+  /** Pulumi operations run (0 for a no-op apply: unchanged components never reach Pulumi). */
+  engineOperations: number;
+  durationMs: number;
+  components: ComponentReport[];
+  /** State serial after the run. */
+  serial: number;
+}
+
+/** Everything a run tells its caller, in order; the CLI renders these for people or as JSON. */
+export type RunEvent =
+  | { type: 'plan'; plan: Plan }
+  | { type: 'lock-wait'; holder: LockInfo }
+  | { type: 'lock-acquired'; locks: LockInfo[] }
+  | { type: 'setup'; message: string }
+  | { type: 'component-start'; id: string; action: PlanActionType }
+  | { type: 'component-progress'; id: string; progress: EngineProgress }
+  | { type: 'component-done'; report: ComponentReport }
+  | { type: 'summary'; summary: RunSummary };
+
+export type RunListener = (event: RunEvent) => void;

@@ -1,0 +1,182 @@
+/**
+ * Carrying out a plan: each component as soon as its dependencies succeeded (scheduler.ts),
+ * `valueFrom` resolved from the outputs produced so far, its Pulumi stack brought up (or
+ * destroyed), and the state written after every component — so a crashed run loses nothing
+ * and a rerun finds finished components unchanged by hash.
+ */
+import { pulumiStackName, type Engine } from '../engine/index.js';
+import { DeployerError } from '../errors.js';
+import type { DependencyGraph } from '../graph/index.js';
+import type { DesiredComponent, DesiredStack } from '../model/desired.js';
+import type { Plan, PlanAction } from '../model/plan.js';
+import type { ComponentState, StackState } from '../model/state.js';
+import { inputsHash, resolveSpec } from '../plan/index.js';
+import type { StateStore } from '../state/index.js';
+import type { Target } from '../targets/index.js';
+import { Mutex } from '../util/mutex.js';
+import type { ComponentReport, ComponentResult, RunListener } from './events.js';
+import { schedule, type NodeOutcome } from './scheduler.js';
+
+export interface ExecuteOptions {
+  plan: Plan;
+  desired: DesiredStack;
+  graph: DependencyGraph;
+  state: StackState;
+  store: StateStore;
+  /** The engine, created on first need (a no-op run never provisions Pulumi). */
+  engine: () => Promise<Engine>;
+  target: Target;
+  runId: string;
+  concurrency: number;
+  failFast: boolean;
+  /** Aborted: start no new component. */
+  stop?: AbortSignal;
+  /** Aborted: cancel the running Pulumi operations too. */
+  cancel?: AbortSignal;
+  listener: RunListener;
+}
+
+export interface ExecuteResult {
+  reports: ComponentReport[];
+  state: StackState;
+}
+
+const DONE: Record<PlanAction['action'], ComponentResult> = {
+  create: 'created',
+  update: 'updated',
+  replace: 'replaced',
+  delete: 'deleted',
+  'no-op': 'unchanged',
+};
+
+export async function execute(o: ExecuteOptions): Promise<ExecuteResult> {
+  const actions = new Map(o.plan.actions.map((a) => [a.id, a]));
+  const outputs = new Map<string, Record<string, unknown>>(Object.entries(o.state.components).map(([id, c]) => [id, c.outputs]));
+  const reports = new Map<string, ComponentReport>();
+  const usedEngine = new Set<string>();
+  const mutex = new Mutex();
+  let current = o.state;
+
+  /** Applies `change` to the state and writes it; one write at a time, in completion order. */
+  const commit = (change: (components: Record<string, ComponentState>) => void): Promise<void> =>
+    mutex.run(async () => {
+      const next: StackState = { ...current, components: { ...current.components } };
+      change(next.components);
+      current = await o.store.write(next);
+    });
+
+  const dependenciesOf = (id: string): string[] => {
+    const a = actions.get(id)!;
+    if (a.action !== 'delete') return o.graph.dependenciesOf(id);
+    // A deleted component goes after everything that used to depend on it.
+    return [...actions.keys()].filter((x) => x !== id && (o.state.components[x]?.dependsOn ?? []).includes(id));
+  };
+
+  const runOne = async (id: string): Promise<void> => {
+    const action = actions.get(id)!;
+    if (action.action === 'delete') return destroyOne(id);
+    const c = o.desired.components.get(id)!;
+    const resolved = resolveSpec(c.spec, (dep) => outputs.get(dep));
+    if (resolved.missing.length > 0) {
+      const m = resolved.missing[0]!;
+      const available = Object.keys(outputs.get(m.component) ?? {});
+      throw new DeployerError('APPLY_FAILED', `${id}: ${m.component} has no output "${m.output}"`, {
+        details: [available.length ? `its outputs: ${available.join(', ')}` : `${m.component} has produced no outputs`],
+      });
+    }
+    const hash = inputsHash(resolved.spec);
+    const recorded = o.state.components[id];
+    if (action.action === 'no-op' && recorded && recorded.inputsHash === hash) return; // never reaches Pulumi
+    const stackName = pulumiStackName(o.desired.name, o.desired.environment, c.service, c.name);
+    const engine = await o.engine();
+    usedEngine.add(id);
+    try {
+      const result = await engine.up({
+        stackName,
+        program: o.target.program(c, resolved.spec, { stack: o.desired.name, environment: o.desired.environment, stackDir: o.desired.dir }),
+        onProgress: (progress) => o.listener({ type: 'component-progress', id, progress }),
+        ...(o.cancel ? { signal: o.cancel } : {}),
+      });
+      outputs.set(id, result.outputs);
+      await commit((components) => {
+        components[id] = record(c, hash, result.outputs, stackName, 'deployed', o.runId);
+      });
+    } catch (err) {
+      await commit((components) => {
+        const previous = components[id];
+        components[id] = previous ? { ...previous, status: 'failed', updatedAt: new Date().toISOString() } : record(c, hash, {}, stackName, 'failed', o.runId);
+      });
+      throw err;
+    }
+  };
+
+  const destroyOne = async (id: string): Promise<void> => {
+    const recorded = o.state.components[id]!;
+    const engine = await o.engine();
+    usedEngine.add(id);
+    await engine.destroy({
+      stackName: recorded.pulumiStack,
+      program: async () => ({}),
+      onProgress: (progress) => o.listener({ type: 'component-progress', id, progress }),
+      ...(o.cancel ? { signal: o.cancel } : {}),
+    });
+    outputs.delete(id);
+    await commit((components) => {
+      delete components[id];
+    });
+  };
+
+  const onFinish = (n: NodeOutcome): void => {
+    const action = actions.get(n.id)!;
+    const engine = usedEngine.has(n.id);
+    const result: ComponentResult =
+      n.status === 'succeeded' ? (action.action === 'no-op' && engine ? 'updated' : DONE[action.action]) : n.status;
+    const report: ComponentReport = {
+      id: n.id,
+      action: action.action,
+      result,
+      engine,
+      ...(n.startedAt ? { startedAt: new Date(n.startedAt).toISOString() } : {}),
+      ...(n.endedAt ? { endedAt: new Date(n.endedAt).toISOString(), durationMs: n.endedAt - (n.startedAt ?? n.endedAt) } : {}),
+      ...(n.status === 'failed' ? { reason: describe(n.error) } : {}),
+      ...(n.status === 'skipped' ? { reason: `upstream failed: ${(n.causes ?? []).join(', ')}`, causes: n.causes ?? [] } : {}),
+      ...(n.status === 'cancelled' ? { reason: 'cancelled before it started' } : {}),
+    };
+    reports.set(n.id, report);
+    o.listener({ type: 'component-done', report });
+  };
+
+  await schedule({
+    nodes: o.plan.actions.map((a) => a.id),
+    dependenciesOf,
+    run: runOne,
+    concurrency: o.concurrency,
+    failFast: o.failFast,
+    ...(o.stop ? { stop: o.stop } : {}),
+    onStart: (id) => o.listener({ type: 'component-start', id, action: actions.get(id)!.action }),
+    onFinish,
+  });
+  await mutex.run(async () => undefined);
+  return { reports: o.plan.actions.map((a) => reports.get(a.id)!), state: current };
+}
+
+function record(c: DesiredComponent, hash: string, outputs: Record<string, unknown>, stackName: string, status: ComponentState['status'], runId: string): ComponentState {
+  return {
+    kind: c.kind,
+    target: c.target,
+    specHash: c.specHash,
+    inputsHash: hash,
+    spec: c.spec,
+    outputs,
+    dependsOn: c.dependsOn,
+    pulumiStack: stackName,
+    status,
+    deploymentId: runId,
+    updatedAt: new Date().toISOString(),
+  };
+}
+
+function describe(err: unknown): string {
+  if (err instanceof DeployerError) return [err.message, ...err.details].join('\n');
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,137 @@
+/** The ledger in SQLite (better-sqlite3, WAL): one file, safe for several readers and a writer. */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import type { DeploymentEvent, DeploymentFilter, LedgerStore, RollbackEvent } from './store.js';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS deployments (
+  id TEXT PRIMARY KEY,
+  stack TEXT NOT NULL,
+  service TEXT NOT NULL,
+  version TEXT NOT NULL,
+  environment TEXT NOT NULL,
+  type TEXT NOT NULL CHECK (type IN ('blue-green','canary','rolling','big-bang')),
+  started TEXT NOT NULL,
+  completed TEXT,
+  status TEXT NOT NULL CHECK (status IN ('in-progress','success','failed','rolled-back')),
+  initiator TEXT NOT NULL,
+  metadata TEXT NOT NULL DEFAULT '{}',
+  parent_id TEXT
+);
+CREATE INDEX IF NOT EXISTS deployments_by_service ON deployments (service, environment, started);
+CREATE INDEX IF NOT EXISTS deployments_by_started ON deployments (started);
+CREATE TABLE IF NOT EXISTS rollbacks (
+  id TEXT PRIMARY KEY,
+  stack TEXT NOT NULL,
+  service TEXT NOT NULL,
+  environment TEXT NOT NULL,
+  from_version TEXT NOT NULL,
+  to_version TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS rollbacks_by_service ON rollbacks (service, environment, at);
+`;
+
+interface DeploymentRow {
+  id: string;
+  stack: string;
+  service: string;
+  version: string;
+  environment: string;
+  type: DeploymentEvent['type'];
+  started: string;
+  completed: string | null;
+  status: DeploymentEvent['status'];
+  initiator: string;
+  metadata: string;
+  parent_id: string | null;
+}
+
+export class SqliteLedger implements LedgerStore {
+  private readonly db: Database.Database;
+
+  constructor(file: string) {
+    mkdirSync(path.dirname(file), { recursive: true });
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('busy_timeout = 5000');
+    this.db.exec(SCHEMA);
+  }
+
+  recordDeployment(e: DeploymentEvent): void {
+    this.db
+      .prepare(
+        `INSERT INTO deployments (id, stack, service, version, environment, type, started, completed, status, initiator, metadata, parent_id)
+         VALUES (@id, @stack, @service, @version, @environment, @type, @started, @completed, @status, @initiator, @metadata, @parentId)
+         ON CONFLICT(id) DO UPDATE SET version=excluded.version, completed=excluded.completed, status=excluded.status, metadata=excluded.metadata`,
+      )
+      .run({ ...e, metadata: JSON.stringify(e.metadata) });
+  }
+
+  recordRollback(e: RollbackEvent): void {
+    this.db
+      .prepare(
+        `INSERT OR REPLACE INTO rollbacks (id, stack, service, environment, from_version, to_version, reason, at)
+         VALUES (@id, @stack, @service, @environment, @fromVersion, @toVersion, @reason, @at)`,
+      )
+      .run(e);
+  }
+
+  listDeployments(f: DeploymentFilter = {}): DeploymentEvent[] {
+    const { where, params } = conditions(f, 'started');
+    if (f.status) {
+      where.push('status = @status');
+      params['status'] = f.status;
+    }
+    const rows = this.db
+      .prepare(`SELECT * FROM deployments ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY started DESC, id LIMIT @limit`)
+      .all({ ...params, limit: f.limit ?? -1 }) as DeploymentRow[];
+    return rows.map((r) => ({
+      id: r.id,
+      stack: r.stack,
+      service: r.service,
+      version: r.version,
+      environment: r.environment,
+      type: r.type,
+      started: r.started,
+      completed: r.completed,
+      status: r.status,
+      initiator: r.initiator,
+      metadata: JSON.parse(r.metadata) as Record<string, unknown>,
+      parentId: r.parent_id,
+    }));
+  }
+
+  listRollbacks(f: Omit<DeploymentFilter, 'status'> = {}): RollbackEvent[] {
+    const { where, params } = conditions(f, 'at');
+    const rows = this.db
+      .prepare(
+        `SELECT id, stack, service, environment, from_version AS fromVersion, to_version AS toVersion, reason, at FROM rollbacks
+         ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY at DESC LIMIT @limit`,
+      )
+      .all({ ...params, limit: f.limit ?? -1 }) as RollbackEvent[];
+    return rows;
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
+
+function conditions(f: Omit<DeploymentFilter, 'status'>, timeColumn: string): { where: string[]; params: Record<string, unknown> } {
+  const where: string[] = [];
+  const params: Record<string, unknown> = {};
+  for (const key of ['stack', 'service', 'environment'] as const) {
+    if (f[key]) {
+      where.push(`${key} = @${key}`);
+      params[key] = f[key];
+    }
+  }
+  if (f.since) {
+    where.push(`${timeColumn} >= @since`);
+    params['since'] = f.since;
+  }
+  return { where, params };
+}

@@ -1,0 +1,34 @@
+/**
+ * lock/: leased locks on stack/service/component keys (LockManager), chosen by URL.
+ * `file://` is the default; `dynamodb://` arrives with the shared-state work.
+ */
+import os from 'node:os';
+import { InvalidInputError } from '../errors.js';
+import { fileUrlToDir } from '../util/file-url.js';
+import { FileLockManager } from './file.js';
+import type { LockManager } from './locker.js';
+
+export type { LockManager, LockInfo, AcquireRequest } from './locker.js';
+export { stackLockKey, isExpired } from './locker.js';
+export { acquireLease, type Lease, type LeaseOptions } from './lease.js';
+export { unlockCommand } from './unlock-hint.js';
+
+export function openLockManager(url: string, baseDir: string): LockManager {
+  if (url.startsWith('file://') || !url.includes('://')) {
+    return new FileLockManager(fileUrlToDir(url, baseDir));
+  }
+  throw new InvalidInputError(`unsupported lock backend URL: ${url}`, ['supported: file://<dir> (relative to the stack directory)']);
+}
+
+/** `user@host`, as lock records name their holder. */
+export function whoAmI(): string {
+  let user = process.env['USER'] ?? process.env['LOGNAME'];
+  if (!user) {
+    try {
+      user = os.userInfo().username;
+    } catch {
+      user = 'unknown';
+    }
+  }
+  return `${user}@${os.hostname()}`;
+}

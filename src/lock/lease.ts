@@ -1,0 +1,84 @@
+/**
+ * Holding locks for the length of a run: take every key in sorted order (no deadlock
+ * between runs that need overlapping sets), all or none; wait with backoff and jitter up to a
+ * timeout; renew every TTL/3; and signal `lost` the moment a renewal fails, so the run stops
+ * starting new work before somebody else could take over.
+ */
+import { LockHeldError, LockLostError } from '../errors.js';
+import type { AcquireRequest, LockInfo, LockManager } from './locker.js';
+
+export interface LeaseOptions {
+  manager: LockManager;
+  lockKeys: string[];
+  ttlMs: number;
+  lockedBy: string;
+  metadata: Record<string, string>;
+  /** How long to wait for a held lock (0: fail at once). */
+  timeoutMs?: number;
+  /** Called each time a wait starts on a holder. */
+  onWait?: (holder: LockInfo) => void;
+  signal?: AbortSignal;
+}
+
+export interface Lease {
+  readonly locks: readonly LockInfo[];
+  /** Aborted (with a LockLostError reason) when a renewal fails. */
+  readonly lost: AbortSignal;
+  release(): Promise<void>;
+}
+
+export async function acquireLease(options: LeaseOptions): Promise<Lease> {
+  const keys = [...new Set(options.lockKeys)].sort();
+  const deadline = Date.now() + (options.timeoutMs ?? 0);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return start(options, await acquireAll(options.manager, keys, options));
+    } catch (err) {
+      if (!(err instanceof LockHeldError) || Date.now() >= deadline || options.signal?.aborted) throw err;
+      options.onWait?.(err.holder);
+      const backoff = Math.min(10_000, 200 * 2 ** Math.min(attempt, 6));
+      const wait = Math.min(backoff * (0.5 + Math.random()), Math.max(0, deadline - Date.now()));
+      await new Promise((r) => setTimeout(r, wait));
+    }
+  }
+}
+
+async function acquireAll(manager: LockManager, keys: string[], o: LeaseOptions): Promise<LockInfo[]> {
+  const taken: LockInfo[] = [];
+  try {
+    for (const lockKey of keys) {
+      const req: AcquireRequest = { lockKey, ttlMs: o.ttlMs, lockedBy: o.lockedBy, metadata: o.metadata };
+      taken.push(await manager.acquire(req));
+    }
+    return taken;
+  } catch (err) {
+    await Promise.all(taken.map((l) => manager.release(l.lockKey, l.lockId).catch(() => false)));
+    throw err;
+  }
+}
+
+function start(o: LeaseOptions, locks: LockInfo[]): Lease {
+  const lost = new AbortController();
+  let released = false;
+  const renewAll = async (): Promise<void> => {
+    try {
+      await Promise.all(locks.map((l) => o.manager.renew(l.lockKey, l.lockId, o.ttlMs)));
+    } catch (err) {
+      if (released) return;
+      clearInterval(timer);
+      lost.abort(err instanceof LockLostError ? err : new LockLostError(locks[0]!.lockKey, `renewal failed: ${String(err)}`));
+    }
+  };
+  const timer = setInterval(() => void renewAll(), Math.max(10, Math.floor(o.ttlMs / 3)));
+  timer.unref();
+  return {
+    locks,
+    lost: lost.signal,
+    async release() {
+      if (released) return;
+      released = true;
+      clearInterval(timer);
+      await Promise.all(locks.map((l) => o.manager.release(l.lockKey, l.lockId).catch(() => false)));
+    },
+  };
+}

@@ -1,0 +1,48 @@
+import type { LockHolder } from '../errors.js';
+
+/** A lock record as stored (the same fields in every backend; DynamoDB keeps times in epoch seconds). */
+export type LockInfo = LockHolder;
+
+export interface AcquireRequest {
+  lockKey: string;
+  /** How long the lease lasts without renewal. */
+  ttlMs: number;
+  /** `user@host` of the taker. */
+  lockedBy: string;
+  /** deployment_id, git_commit, ci_run_id, operation, pid ... */
+  metadata: Record<string, string>;
+}
+
+/**
+ * A lease-based lock on a key such as `stack:{s}:env:{e}`.
+ *
+ * Contract (checked by `locker.contract.ts` against every implementation):
+ * - `acquire` is atomic: it takes the key when it is free or when the stored lock has
+ *   expired (an expired lock is taken over in the same step), with a fresh `lockId`.
+ *   Otherwise it throws LockHeldError carrying the current holder. It never waits.
+ * - `renew` and `release` act only when the stored `lockId` is the caller's: renewing a lock
+ *   that is gone or was taken over throws LockLostError; releasing it returns false.
+ * - `forceUnlock(lockKey, lockId)` removes the lock only if it still has that `lockId`
+ *   (so an operator never breaks a lock that changed hands meanwhile); it returns false otherwise.
+ * - `status` and `list` read without changing anything; expired locks are still listed.
+ */
+export interface LockManager {
+  /** Where the locks are, for messages. */
+  readonly url: string;
+  acquire(request: AcquireRequest): Promise<LockInfo>;
+  renew(lockKey: string, lockId: string, ttlMs: number): Promise<LockInfo>;
+  release(lockKey: string, lockId: string): Promise<boolean>;
+  forceUnlock(lockKey: string, lockId: string): Promise<boolean>;
+  status(lockKey: string): Promise<LockInfo | undefined>;
+  /** Locks whose key starts with `prefix`. */
+  list(prefix: string): Promise<LockInfo[]>;
+}
+
+/** Lock keys as DESIGN.md defines them. */
+export function stackLockKey(stack: string, env: string): string {
+  return `stack:${stack}:env:${env}`;
+}
+
+export function isExpired(lock: LockInfo, now: Date): boolean {
+  return lock.expiresAt.getTime() <= now.getTime();
+}

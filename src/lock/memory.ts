@@ -1,0 +1,53 @@
+/** LockManager in memory (one process), for tests of the layers above. Same contract. */
+import { randomUUID } from 'node:crypto';
+import { LockHeldError, LockLostError } from '../errors.js';
+import { isExpired, type AcquireRequest, type LockInfo, type LockManager } from './locker.js';
+import { unlockCommand } from './unlock-hint.js';
+
+export class MemoryLockManager implements LockManager {
+  readonly url = 'memory://';
+  private readonly locks = new Map<string, LockInfo>();
+
+  async acquire(req: AcquireRequest): Promise<LockInfo> {
+    const now = new Date();
+    const current = this.locks.get(req.lockKey);
+    if (current && !isExpired(current, now)) throw new LockHeldError(current, unlockCommand(current));
+    const lock: LockInfo = {
+      lockKey: req.lockKey,
+      lockId: randomUUID(),
+      lockedBy: req.lockedBy,
+      lockedAt: now,
+      expiresAt: new Date(now.getTime() + req.ttlMs),
+      metadata: { ...req.metadata },
+    };
+    this.locks.set(req.lockKey, lock);
+    return { ...lock };
+  }
+
+  async renew(lockKey: string, lockId: string, ttlMs: number): Promise<LockInfo> {
+    const current = this.locks.get(lockKey);
+    if (!current) throw new LockLostError(lockKey, 'the lock was released or force-unlocked');
+    if (current.lockId !== lockId) throw new LockLostError(lockKey, `it is now held by ${current.lockedBy} (lock id ${current.lockId})`);
+    current.expiresAt = new Date(Date.now() + ttlMs);
+    return { ...current };
+  }
+
+  async release(lockKey: string, lockId: string): Promise<boolean> {
+    if (this.locks.get(lockKey)?.lockId !== lockId) return false;
+    this.locks.delete(lockKey);
+    return true;
+  }
+
+  async forceUnlock(lockKey: string, lockId: string): Promise<boolean> {
+    return this.release(lockKey, lockId);
+  }
+
+  async status(lockKey: string): Promise<LockInfo | undefined> {
+    const l = this.locks.get(lockKey);
+    return l ? { ...l } : undefined;
+  }
+
+  async list(prefix: string): Promise<LockInfo[]> {
+    return [...this.locks.values()].filter((l) => l.lockKey.startsWith(prefix)).map((l) => ({ ...l }));
+  }
+}

@@ -1,0 +1,50 @@
+import type { SourceLocation } from '../errors.js';
+import type { ComponentKind, ValueFrom } from './documents.js';
+
+export type TargetName = 'local' | 'aws';
+export type LockLevel = 'stack' | 'service' | 'component';
+
+/** A reference inside a component's spec to another component's output. */
+export interface Reference extends ValueFrom {
+  /** JSON pointer of the referencing value inside the spec. */
+  path: string;
+}
+
+/** One component as the configuration wants it, after overlays. */
+export interface DesiredComponent {
+  /** `<service>/<name>` */
+  id: string;
+  service: string;
+  name: string;
+  kind: ComponentKind;
+  target: TargetName;
+  spec: Record<string, unknown>;
+  /** Explicit dependencies, as component ids (service-level entries expanded). */
+  dependsOn: string[];
+  /** Implicit dependencies through `valueFrom`. */
+  references: Reference[];
+  /** Directory of the defining file: relative paths in the spec resolve against it. */
+  baseDir: string;
+  source: SourceLocation;
+  /** sha256 of kind, target and spec (references hashed by their source). */
+  specHash: string;
+}
+
+export interface DesiredService {
+  name: string;
+  version?: string;
+  source: SourceLocation;
+}
+
+/** The whole stack for one environment, ready to plan. */
+export interface DesiredStack {
+  name: string;
+  environment: string;
+  environments: string[];
+  target: TargetName;
+  lockLevel: LockLevel;
+  /** The stack directory (absolute). */
+  dir: string;
+  services: Map<string, DesiredService>;
+  components: Map<string, DesiredComponent>;
+}

@@ -1,0 +1,41 @@
+import type { SourceLocation } from '../errors.js';
+
+export const API_GROUPS = {
+  core: 'core.deployer.io/v1',
+  infra: 'infra.deployer.io/v1',
+  components: 'components.deployer.io/v1',
+} as const;
+
+/** Component kinds that have a JSON Schema today (more arrive with the full language). */
+export const COMPONENT_KINDS = ['MicroService', 'S3'] as const;
+export type ComponentKind = (typeof COMPONENT_KINDS)[number];
+
+export function isComponentKind(kind: string): kind is ComponentKind {
+  return (COMPONENT_KINDS as readonly string[]).includes(kind);
+}
+
+/** A YAML document as written, with where it came from. */
+export interface RawDocument {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; service?: string; labels?: Record<string, string> };
+  spec: Record<string, unknown>;
+  /** Where the document starts. */
+  source: SourceLocation;
+  /** JSON pointer -> location of that node, for error messages. */
+  positions: Map<string, SourceLocation>;
+  /** Index of the document inside its file (0-based). */
+  docIndex: number;
+}
+
+/** `valueFrom: {component, output}` — a value produced by another component at apply time. */
+export interface ValueFrom {
+  component: string;
+  output: string;
+}
+
+export function isValueFrom(v: unknown): v is { valueFrom: ValueFrom } {
+  if (typeof v !== 'object' || v === null || !('valueFrom' in v)) return false;
+  const vf = (v as { valueFrom: unknown }).valueFrom;
+  return typeof vf === 'object' && vf !== null && typeof (vf as ValueFrom).component === 'string';
+}

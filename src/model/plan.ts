@@ -1,0 +1,35 @@
+import type { ComponentKind } from './documents.js';
+
+export type PlanActionType = 'create' | 'update' | 'replace' | 'delete' | 'no-op';
+
+export interface PlanAction {
+  id: string;
+  action: PlanActionType;
+  kind: ComponentKind;
+  /** Why this action: "new component", "spec changed: /port", "removed from configuration". */
+  reason: string;
+  /** JSON pointers of changed spec values (update/replace). */
+  changes: string[];
+  /** For reading only: the barrier wave the component would belong to. */
+  wave: number;
+}
+
+export interface PlanSummary {
+  create: number;
+  update: number;
+  replace: number;
+  delete: number;
+  noop: number;
+}
+
+/** The difference between the configuration and the stored state. */
+export interface Plan {
+  stack: string;
+  environment: string;
+  /** State identity the plan was computed against (a saved plan must still match). */
+  lineage: string | null;
+  serial: number;
+  actions: PlanAction[];
+  waves: string[][];
+  summary: PlanSummary;
+}

@@ -1,0 +1,36 @@
+import type { ComponentKind } from './documents.js';
+import type { TargetName } from './desired.js';
+
+export const STATE_VERSION = 1;
+
+export type ComponentStatus = 'deployed' | 'failed';
+
+/** What deployer recorded about one component after it last touched it. */
+export interface ComponentState {
+  kind: ComponentKind;
+  target: TargetName;
+  specHash: string;
+  /** Hash of the spec with references resolved: a changed upstream output changes it. */
+  inputsHash: string;
+  /** The spec as deployed, secrets redacted. */
+  spec: Record<string, unknown>;
+  outputs: Record<string, unknown>;
+  /** Component ids this one depended on when deployed: deletes run in reverse of these. */
+  dependsOn: string[];
+  pulumiStack: string;
+  status: ComponentStatus;
+  deploymentId: string;
+  updatedAt: string;
+}
+
+/** `stacks/{stack}/{env}/state.json` */
+export interface StackState {
+  version: number;
+  /** Fixed at creation: two states with different lineages are different histories. */
+  lineage: string;
+  /** Incremented on every write. */
+  serial: number;
+  stack: string;
+  environment: string;
+  components: Record<string, ComponentState>;
+}

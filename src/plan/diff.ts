@@ -1,0 +1,115 @@
+/**
+ * The plan: a pure function of (desired stack, stored state, graph). No I/O — golden tests
+ * pin its output. A component whose spec hash matches the state is a no-op and never
+ * reaches Pulumi.
+ */
+import type { DependencyGraph } from '../graph/index.js';
+import type { DesiredComponent, DesiredStack } from '../model/desired.js';
+import { canonicalJson } from '../model/hash.js';
+import type { Plan, PlanAction, PlanSummary } from '../model/plan.js';
+import type { ComponentState, StackState } from '../model/state.js';
+import { escapePointer } from '../model/pointer.js';
+import { inputsHash, resolveSpec } from './resolve.js';
+
+export function computePlan(desired: DesiredStack, state: StackState | undefined, graph: DependencyGraph): Plan {
+  const stored = state?.components ?? {};
+  const waveOf = new Map<string, number>();
+  graph.waves.forEach((w, i) => w.forEach((id) => waveOf.set(id, i)));
+  const actions: PlanAction[] = [];
+
+  for (const id of graph.order) {
+    const c = desired.components.get(id)!;
+    actions.push({ ...decide(c, stored[id], stored), wave: waveOf.get(id) ?? 0 });
+  }
+
+  // Components gone from the configuration are deleted, dependents before their dependencies.
+  const deleted = Object.keys(stored).filter((id) => !desired.components.has(id)).sort();
+  actions.push(...deleteActions(deleted, stored, graph.waves.length, 'removed from configuration'));
+  return assemble(desired.name, desired.environment, state, actions);
+}
+
+/** The plan of `destroy`: every recorded component, dependents first. */
+export function computeDestroyPlan(stack: string, environment: string, state: StackState | undefined): Plan {
+  const stored = state?.components ?? {};
+  return assemble(stack, environment, state, deleteActions(Object.keys(stored).sort(), stored, 0, 'destroy'));
+}
+
+function deleteActions(ids: string[], stored: Record<string, ComponentState>, firstWave: number, reason: string): PlanAction[] {
+  return reverseLayers(ids, stored).flatMap((layer, i) =>
+    layer.map((id): PlanAction => ({ id, action: 'delete', kind: stored[id]!.kind, reason, changes: [], wave: firstWave + i })),
+  );
+}
+
+function assemble(stack: string, environment: string, state: StackState | undefined, actions: PlanAction[]): Plan {
+  const summary: PlanSummary = { create: 0, update: 0, replace: 0, delete: 0, noop: 0 };
+  for (const a of actions) summary[a.action === 'no-op' ? 'noop' : a.action]++;
+  const waves: string[][] = [];
+  for (const a of actions) if (a.action !== 'no-op') (waves[a.wave] ??= []).push(a.id);
+  return {
+    stack,
+    environment,
+    lineage: state?.lineage ?? null,
+    serial: state?.serial ?? 0,
+    actions,
+    waves: waves.filter((w) => w.length > 0),
+    summary,
+  };
+}
+
+function decide(
+  c: DesiredComponent,
+  s: ComponentState | undefined,
+  stored: Record<string, ComponentState>,
+): Omit<PlanAction, 'wave'> {
+  const base = { id: c.id, kind: c.kind };
+  if (!s) return { ...base, action: 'create', reason: 'new component', changes: [] };
+  if (s.kind !== c.kind || s.target !== c.target) {
+    const what = s.kind !== c.kind ? `kind ${s.kind} -> ${c.kind}` : `target ${s.target} -> ${c.target}`;
+    return { ...base, action: 'replace', reason: `${what} (cannot change in place)`, changes: [] };
+  }
+  if (s.status === 'failed') return { ...base, action: 'update', reason: 'the last apply of this component failed', changes: [] };
+  if (s.specHash !== c.specHash) {
+    const changes = changedPaths(s.spec, c.spec);
+    return { ...base, action: 'update', reason: changes.length ? `spec changed: ${changes.join(', ')}` : 'spec changed', changes };
+  }
+  // Same spec: still an update if an upstream output it consumes has changed since.
+  if (c.references.length > 0) {
+    const resolved = resolveSpec(c.spec, (id) => stored[id]?.outputs);
+    if (resolved.missing.length === 0 && inputsHash(resolved.spec) !== s.inputsHash) {
+      const from = [...new Set(c.references.map((r) => r.component))].join(', ');
+      return { ...base, action: 'update', reason: `an output it uses changed (${from})`, changes: c.references.map((r) => r.path) };
+    }
+  }
+  return { ...base, action: 'no-op', reason: 'up to date', changes: [] };
+}
+
+/** JSON pointers at which two specs differ (leaves and added/removed keys). */
+export function changedPaths(before: unknown, after: unknown, pointer = ''): string[] {
+  const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (isObj(before) && isObj(after)) {
+    const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
+    return keys.flatMap((k) => changedPaths(before[k], after[k], `${pointer}/${escapePointer(k)}`));
+  }
+  return canonicalJson(before) === canonicalJson(after) ? [] : [pointer || '/'];
+}
+
+/** Layers of deleted components such that a component comes after everything that depended on it. */
+function reverseLayers(ids: string[], stored: Record<string, ComponentState>): string[][] {
+  const set = new Set(ids);
+  const level = new Map<string, number>();
+  const dependents = (id: string): string[] => ids.filter((o) => stored[o]!.dependsOn.includes(id));
+  const visit = (id: string, stack: Set<string>): number => {
+    const known = level.get(id);
+    if (known !== undefined) return known;
+    if (stack.has(id)) return 0; // recorded deps should never cycle; do not loop if they do
+    stack.add(id);
+    const deps = dependents(id).filter((d) => set.has(d));
+    const l = deps.length === 0 ? 0 : 1 + Math.max(...deps.map((d) => visit(d, stack)));
+    stack.delete(id);
+    level.set(id, l);
+    return l;
+  };
+  const layers: string[][] = [];
+  for (const id of ids) (layers[visit(id, new Set())] ??= []).push(id);
+  return layers.filter(Boolean).map((l) => l.sort());
+}

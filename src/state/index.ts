@@ -1,0 +1,24 @@
+/**
+ * state/: where a stack's state lives (StateStore), chosen by URL. `file://` is the default;
+ * `s3://` arrives with the shared-state work. Also: creating an empty state.
+ */
+import { randomUUID } from 'node:crypto';
+import { InvalidInputError } from '../errors.js';
+import { STATE_VERSION, type StackState } from '../model/state.js';
+import { fileUrlToDir } from '../util/file-url.js';
+import { FileStateStore } from './file.js';
+import type { StateStore } from './store.js';
+
+export type { StateStore, HistoryEntry } from './store.js';
+export { StateConflictError } from './conflict.js';
+
+/** Opens the store a URL names; relative `file:` paths resolve against `baseDir`. */
+export function openStateStore(url: string, baseDir: string): StateStore {
+  if (url.startsWith('file://') || !url.includes('://')) return new FileStateStore(fileUrlToDir(url, baseDir));
+  throw new InvalidInputError(`unsupported state backend URL: ${url}`, ['supported: file://<dir> (relative to the stack directory)']);
+}
+
+
+export function emptyState(stack: string, environment: string): StackState {
+  return { version: STATE_VERSION, lineage: randomUUID(), serial: 0, stack, environment, components: {} };
+}

@@ -1,0 +1,75 @@
+/**
+ * The `local` target: real things on this machine, made through the real Pulumi engine with
+ * dynamic providers — a MicroService is a supervised process behind a local proxy on its port,
+ * an S3 bucket is a directory. Used by the quick start and the end-to-end tests.
+ */
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { ValidationProblem } from '../../errors.js';
+import type { DesiredComponent } from '../../model/desired.js';
+import { distFile } from '../../package-info.js';
+import type { Target, TargetContext } from '../target.js';
+import { LocalResource } from './providers.js';
+
+/** Health check defaults, chosen so that a failing new version is noticed within seconds. */
+export const LOCAL_HEALTH_DEFAULTS = { path: '/healthz', interval: 5, timeout: 2, healthyThreshold: 2, unhealthyThreshold: 3, gracePeriod: 0 };
+export const LOCAL_START_TIMEOUT_S = 30;
+
+export function localRoot(stackDir: string): string {
+  return path.join(stackDir, '.deployer', 'local');
+}
+
+export class LocalTarget implements Target {
+  readonly name = 'local' as const;
+
+  check(c: DesiredComponent): ValidationProblem[] {
+    if (c.kind === 'MicroService' && !Array.isArray(c.spec['command'])) {
+      return [{ location: c.source, document: `${c.kind}/${c.name}`, path: '/spec/command', message: 'the local target runs a MicroService as a process: set spec.command (e.g. ["node", "server.js"])', rule: 'target:local' }];
+    }
+    return [];
+  }
+
+  engineEnv(): Record<string, string> {
+    return { DEPLOYER_LOCAL_RUNTIME: pathToFileURL(distFile('targets/local/runtime.js')).href };
+  }
+
+  program(c: DesiredComponent, spec: Record<string, unknown>, ctx: TargetContext) {
+    const root = path.join(localRoot(ctx.stackDir), ctx.stack, ctx.environment);
+    return async (): Promise<Record<string, unknown>> => {
+      if (c.kind === 'MicroService') {
+        const health = { ...LOCAL_HEALTH_DEFAULTS, ...(spec['healthCheck'] as object | undefined) };
+        const env = Object.fromEntries(Object.entries((spec['env'] ?? {}) as Record<string, unknown>).map(([k, v]) => [k, String(v)]));
+        const r = new LocalResource(
+          'MicroService',
+          c.name,
+          {
+            component: c.id,
+            runtimeDir: path.join(root, 'services', c.service, c.name),
+            command: spec['command'],
+            cwd: c.baseDir,
+            env,
+            port: spec['port'],
+            healthCheck: health,
+            startTimeout: LOCAL_START_TIMEOUT_S,
+          },
+          ['url', 'pid', 'generation', 'running'],
+        );
+        return { url: r.output('url'), port: r.output('port'), pid: r.output('pid') };
+      }
+      const bucketName = (spec['bucketName'] as string | undefined) ?? `${ctx.stack}-${ctx.environment}-${c.service}-${c.name}`;
+      const r = new LocalResource(
+        'S3',
+        c.name,
+        {
+          component: c.id,
+          bucketName,
+          path: path.join(root, 'buckets', bucketName),
+          versioning: spec['versioning'] ?? false,
+          forceDestroy: spec['forceDestroy'] ?? false,
+        },
+        ['url', 'arn'],
+      );
+      return { bucketName: r.output('bucketName'), path: r.output('path'), url: r.output('url'), arn: r.output('arn') };
+    };
+  }
+}

@@ -1,0 +1,170 @@
+/**
+ * The `local` MicroService as a Pulumi dynamic resource: create starts a supervisor for the
+ * component and waits until the service is healthy behind its port; update hands the
+ * supervisor a new generation (start new, check, switch, stop old); read reports whether it
+ * really runs; delete stops the whole process group and removes the runtime directory.
+ */
+import { spawn } from 'node:child_process';
+import { openSync, closeSync, promises as fs } from 'node:fs';
+import path from 'node:path';
+import { distFile } from '../../package-info.js';
+import { files, readJson, tail, writeJson, type Desired, type ProcessSpec, type Status } from './protocol.js';
+
+export interface MicroServiceInputs extends ProcessSpec {
+  kind: 'MicroService';
+  component: string;
+  runtimeDir: string;
+}
+
+export interface MicroServiceOutputs extends MicroServiceInputs {
+  url: string;
+  pid: number;
+  generation: number;
+  running: boolean;
+}
+
+const SUPERVISOR = 'targets/local/supervisor.js';
+
+export async function create(inputs: MicroServiceInputs): Promise<{ id: string; outs: MicroServiceOutputs }> {
+  await fs.mkdir(inputs.runtimeDir, { recursive: true });
+  const existing = await liveSupervisor(inputs.runtimeDir);
+  try {
+    const outs = existing ? await roll(inputs, existing) : await startSupervisor(inputs);
+    return { id: inputs.runtimeDir, outs };
+  } catch (err) {
+    // A create that fails leaves nothing running behind.
+    await stop(inputs.runtimeDir);
+    throw err;
+  }
+}
+
+export async function update(_id: string, _olds: MicroServiceOutputs, news: MicroServiceInputs): Promise<{ outs: MicroServiceOutputs }> {
+  const pid = await liveSupervisor(news.runtimeDir);
+  if (pid === undefined) {
+    await fs.mkdir(news.runtimeDir, { recursive: true });
+    return { outs: await startSupervisor(news) };
+  }
+  return { outs: await roll(news, pid) };
+}
+
+export async function read(id: string, props: MicroServiceOutputs): Promise<{ id?: string; props?: MicroServiceOutputs }> {
+  const pid = await liveSupervisor(id);
+  if (pid === undefined) {
+    const dirExists = await fs.stat(id).then(() => true, () => false);
+    if (!dirExists) return {}; // gone: Pulumi forgets it
+    return { id, props: { ...props, running: false } };
+  }
+  const status = await readJson<Status>(files(id).status);
+  return { id, props: { ...props, pid, running: status?.state === 'ready' || status?.state === 'failed' } };
+}
+
+export async function remove(id: string): Promise<void> {
+  await stop(id);
+}
+
+/** True when anything but the runtime location changed (that one needs a new resource). */
+export function diff(olds: MicroServiceOutputs, news: MicroServiceInputs): { changes: boolean; replaces: string[] } {
+  const keys = Object.keys(news) as Array<keyof MicroServiceInputs>;
+  const changed = keys.filter((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]));
+  return { changes: changed.length > 0, replaces: changed.includes('runtimeDir') ? ['runtimeDir'] : [] };
+}
+
+async function startSupervisor(inputs: MicroServiceInputs): Promise<MicroServiceOutputs> {
+  const f = files(inputs.runtimeDir);
+  const generation = ((await readJson<Status>(f.status))?.generation ?? 0) + 1;
+  await writeJson(f.desired, { generation, spec: specOf(inputs) } satisfies Desired);
+  await fs.rm(f.status, { force: true });
+  const log = openSync(f.supervisorLog, 'a');
+  let pid: number | undefined;
+  try {
+    // Detached: its own process group, no pipes to us, so it outlives the Pulumi engine.
+    const child = spawn(process.execPath, [distFile(SUPERVISOR), inputs.runtimeDir], {
+      detached: true,
+      stdio: ['ignore', log, log],
+      env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', LANG: process.env['LANG'] ?? 'C.UTF-8' },
+    });
+    child.unref();
+    pid = child.pid;
+  } finally {
+    closeSync(log);
+  }
+  if (pid === undefined) throw new Error('could not start the local supervisor process');
+  return waitFor(inputs, generation, pid);
+}
+
+async function roll(inputs: MicroServiceInputs, pid: number): Promise<MicroServiceOutputs> {
+  const f = files(inputs.runtimeDir);
+  const status = await readJson<Status>(f.status);
+  const desired = await readJson<Desired>(f.desired);
+  const generation = Math.max(status?.generation ?? 0, desired?.generation ?? 0) + 1;
+  await writeJson(f.desired, { generation, spec: specOf(inputs) } satisfies Desired);
+  process.kill(pid, 'SIGHUP');
+  return waitFor(inputs, generation, pid);
+}
+
+async function waitFor(inputs: MicroServiceInputs, generation: number, pid: number): Promise<MicroServiceOutputs> {
+  const f = files(inputs.runtimeDir);
+  const deadline = Date.now() + (inputs.startTimeout + 15) * 1000;
+  while (Date.now() < deadline) {
+    const s = await readJson<Status>(f.status);
+    if (s && s.generation === generation && s.state === 'ready') {
+      return { ...inputs, url: `http://127.0.0.1:${inputs.port}`, pid, generation, running: true };
+    }
+    if (s && s.generation === generation && s.state === 'failed') {
+      const serving = s.servingGeneration > 0 ? ' The previous version keeps serving.' : '';
+      throw new Error(`${inputs.component}: ${s.error ?? 'failed to start'}.${serving}\n--- last lines of ${f.appLog} ---\n${await tail(f.appLog)}`);
+    }
+    if (!isAlive(pid)) {
+      throw new Error(`${inputs.component}: the supervisor exited.\n--- ${f.supervisorLog} ---\n${await tail(f.supervisorLog)}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`${inputs.component}: no answer from the supervisor within ${inputs.startTimeout + 15} s`);
+}
+
+function specOf(i: MicroServiceInputs): ProcessSpec {
+  return { command: i.command, cwd: i.cwd, env: i.env, port: i.port, healthCheck: i.healthCheck, startTimeout: i.startTimeout };
+}
+
+/** The supervisor's pid if one runs for this directory (checked by its command line, not just the pid). */
+export async function liveSupervisor(dir: string): Promise<number | undefined> {
+  const status = await readJson<Status>(files(dir).status);
+  const pid = status?.supervisorPid;
+  if (!pid || !isAlive(pid)) return undefined;
+  const cmdline = await fs.readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => undefined);
+  if (cmdline !== undefined && !(cmdline.includes(path.basename(SUPERVISOR)) && cmdline.includes(dir))) return undefined;
+  return pid;
+}
+
+/** Stops the supervisor's process group (it and the service processes) and removes the directory. */
+async function stop(dir: string): Promise<void> {
+  const pid = await liveSupervisor(dir);
+  if (pid !== undefined) {
+    signalGroup(pid, 'SIGTERM');
+    const deadline = Date.now() + 12_000;
+    while (isAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    if (isAlive(pid)) signalGroup(pid, 'SIGKILL');
+  }
+  await fs.rm(dir, { recursive: true, force: true });
+}
+
+function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // already gone
+    }
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
