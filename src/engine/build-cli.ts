@@ -12,6 +12,7 @@ import path from 'node:path';
 import { PulumiUnavailableError } from '../errors.js';
 import { pulumiSdkVersion } from '../package-info.js';
 import { cachedCliRoot, deployerCacheDir, findPulumiCli, type PulumiCli } from './pulumi-cli.js';
+import { isAlive } from '../util/process.js';
 
 export interface EnsureOptions {
   /** One line of progress at a time ("downloading modules: 312", "compiling: 40%"). */
@@ -110,7 +111,8 @@ async function buildPulumiCli(options: EnsureOptions): Promise<void> {
 }
 
 async function findGo(): Promise<string> {
-  for (const dir of [...(process.env['PATH'] ?? '').split(path.delimiter), '/usr/local/go/bin', path.join(os.homedir(), 'go', 'bin')]) {
+  const goroot = process.env['GOROOT'];
+  for (const dir of [...(process.env['PATH'] ?? '').split(path.delimiter), ...(goroot ? [path.join(goroot, 'bin')] : [])]) {
     if (!dir) continue;
     const candidate = path.join(dir, 'go');
     try {
@@ -201,14 +203,5 @@ async function takeBuildLock(file: string, say: (m: string) => void, signal?: Ab
       announced = true;
     }
     await new Promise((r) => setTimeout(r, 2000));
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

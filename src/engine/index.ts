@@ -2,7 +2,15 @@
  * engine/: the Pulumi Automation API — finding or building the Pulumi CLI, the secrets
  * passphrase, and running one component's stack (up, destroy) with its events streamed.
  */
-export { Engine, EngineError, PULUMI_PROJECT, type EngineConfig, type EngineProgress, type UpResult, type ResourceChanges } from './engine.js';
+import type { Engine, EngineConfig } from './engine.js';
+
+export type { Engine, EngineConfig, EngineProgress, UpResult, ResourceChanges } from './engine.js';
+
+/** The engine module loads the Automation API (most of a second): only when a run needs Pulumi. */
+export async function createEngine(config: EngineConfig): Promise<Engine> {
+  const { Engine } = await import('./engine.js');
+  return new Engine(config);
+}
 export { ensurePulumiCli, goModFile, type EnsureOptions } from './build-cli.js';
 export { findPulumiCli, cachedCliRoot, deployerCacheDir, isCompatible, type PulumiCli } from './pulumi-cli.js';
 export { resolvePassphrase } from './passphrase.js';

@@ -104,7 +104,7 @@ export async function execute(o: ExecuteOptions): Promise<ExecuteResult> {
     } catch (err) {
       await commit((components) => {
         const previous = components[id];
-        components[id] = previous ? { ...previous, status: 'failed', updatedAt: new Date().toISOString() } : record(c, hash, {}, stackName, 'failed', o.runId);
+        components[id] = previous && previous.status !== 'create-failed' ? { ...previous, status: 'failed', updatedAt: new Date().toISOString() } : record(c, hash, {}, stackName, 'create-failed', o.runId);
       });
       throw err;
     }

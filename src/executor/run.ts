@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { Settings } from '../config/index.js';
-import { Engine, ensurePulumiCli, resolvePassphrase, type PulumiCli } from '../engine/index.js';
+import { createEngine, ensurePulumiCli, resolvePassphrase, type Engine, type PulumiCli } from '../engine/index.js';
 import { DeployerError } from '../errors.js';
 import { openLedger, type DeploymentEvent, type DeploymentType, type LedgerStore } from '../ledger/index.js';
 import { acquireLease, openLockManager, stackLockKey, whoAmI, type Lease } from '../lock/index.js';
@@ -99,7 +99,7 @@ async function runLocked(
 
     let engine: Engine | undefined;
     const engineFactory = async (): Promise<Engine> => {
-      engine ??= await createEngine(settings, store, desired, target.engineEnv(), (message) => listener({ type: 'setup', message }));
+      engine ??= await startEngine(settings, store, desired, target.engineEnv(), (message) => listener({ type: 'setup', message }));
       return engine;
     };
     const stop = anySignal([ctx.stop, lease.lost]);
@@ -138,9 +138,9 @@ async function releaseQuietly(lease: Lease): Promise<void> {
   await lease.release().catch(() => undefined);
 }
 
-async function createEngine(settings: Settings, store: StateStore, desired: DesiredStack, targetEnv: Record<string, string>, say: (m: string) => void): Promise<Engine> {
+async function startEngine(settings: Settings, store: StateStore, desired: DesiredStack, targetEnv: Record<string, string>, say: (m: string) => void): Promise<Engine> {
   const cli: PulumiCli = await ensurePulumiCli({ onProgress: say });
-  return new Engine({
+  return createEngine({
     cli,
     backendUrl: store.pulumiBackend(desired.name, desired.environment),
     workRoot: path.join(settings.dir, '.deployer', 'workspaces', desired.name, desired.environment),

@@ -3,7 +3,8 @@ import type { TargetName } from './desired.js';
 
 export const STATE_VERSION = 1;
 
-export type ComponentStatus = 'deployed' | 'failed';
+/** `create-failed`: never deployed; a create was attempted and failed (Pulumi may hold part of it). */
+export type ComponentStatus = 'deployed' | 'failed' | 'create-failed';
 
 /** What deployer recorded about one component after it last touched it. */
 export interface ComponentState {

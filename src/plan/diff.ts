@@ -67,6 +67,7 @@ function decide(
     const what = s.kind !== c.kind ? `kind ${s.kind} -> ${c.kind}` : `target ${s.target} -> ${c.target}`;
     return { ...base, action: 'replace', reason: `${what} (cannot change in place)`, changes: [] };
   }
+  if (s.status === 'create-failed') return { ...base, action: 'create', reason: 'new component (the previous create failed)', changes: [] };
   if (s.status === 'failed') return { ...base, action: 'update', reason: 'the last apply of this component failed', changes: [] };
   if (s.specHash !== c.specHash) {
     const changes = changedPaths(s.spec, c.spec);

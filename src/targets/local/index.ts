@@ -9,7 +9,6 @@ import type { ValidationProblem } from '../../errors.js';
 import type { DesiredComponent } from '../../model/desired.js';
 import { distFile } from '../../package-info.js';
 import type { Target, TargetContext } from '../target.js';
-import { LocalResource } from './providers.js';
 
 /** Health check defaults, chosen so that a failing new version is noticed within seconds. */
 export const LOCAL_HEALTH_DEFAULTS = { path: '/healthz', interval: 5, timeout: 2, healthyThreshold: 2, unhealthyThreshold: 3, gracePeriod: 0 };
@@ -36,6 +35,10 @@ export class LocalTarget implements Target {
   program(c: DesiredComponent, spec: Record<string, unknown>, ctx: TargetContext) {
     const root = path.join(localRoot(ctx.stackDir), ctx.stack, ctx.environment);
     return async (): Promise<Record<string, unknown>> => {
+      // Loaded here, inside the program (@pulumi/pulumi takes most of a second to import), and
+      // always from the compiled file: Pulumi serializes the provider's source text, which must be
+      // plain Node code, not a test runner's transform of it.
+      const { LocalResource } = (await import(pathToFileURL(distFile('targets/local/providers.js')).href)) as typeof import('./providers.js');
       if (c.kind === 'MicroService') {
         const health = { ...LOCAL_HEALTH_DEFAULTS, ...(spec['healthCheck'] as object | undefined) };
         const env = Object.fromEntries(Object.entries((spec['env'] ?? {}) as Record<string, unknown>).map(([k, v]) => [k, String(v)]));

@@ -9,6 +9,7 @@ import { openSync, closeSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { distFile } from '../../package-info.js';
 import { files, readJson, tail, writeJson, type Desired, type ProcessSpec, type Status } from './protocol.js';
+import { isAlive } from '../../util/process.js';
 
 export interface MicroServiceInputs extends ProcessSpec {
   kind: 'MicroService';
@@ -157,14 +158,5 @@ function signalGroup(pid: number, signal: NodeJS.Signals): void {
     } catch {
       // already gone
     }
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

@@ -1,0 +1,51 @@
+/** Small HTTP clients for end-to-end checks against loopback services. */
+import http from 'node:http';
+
+export function get(port: number, path = '/'): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path, timeout: 5000 }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString('utf8')));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+  });
+}
+
+export async function getJson<T = Record<string, unknown>>(port: number, path = '/'): Promise<T> {
+  const r = await get(port, path);
+  if (r.status !== 200) throw new Error(`GET ${path} -> ${r.status}: ${r.body}`);
+  return JSON.parse(r.body) as T;
+}
+
+/** Sends requests one after another until stopped; counts answers that were not 200. */
+export function steadyTraffic(port: number): { stop(): Promise<{ ok: number; failed: number; errors: string[] }> } {
+  let running = true;
+  let ok = 0;
+  let failed = 0;
+  const errors: string[] = [];
+  const loop = (async () => {
+    while (running) {
+      try {
+        const r = await get(port, '/');
+        if (r.status === 200) ok++;
+        else {
+          failed++;
+          errors.push(`HTTP ${r.status}: ${r.body.trim()}`);
+        }
+      } catch (err) {
+        failed++;
+        errors.push((err as Error).message);
+      }
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      return { ok, failed, errors };
+    },
+  };
+}

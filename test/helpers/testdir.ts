@@ -1,0 +1,71 @@
+/** Fixture stacks copied into fresh temporary directories, with their ports made unique. */
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+const made: string[] = [];
+
+/**
+ * Copies `test/fixtures/<name>` (or a path under the repository, e.g. `examples/quickstart`)
+ * into a new temporary directory and applies text `replace`ments to every YAML file.
+ */
+export function testdir(name: string, replace: Record<string, string> = {}): string {
+  const source = name.includes('/') ? path.join(repoRoot, name) : path.join(repoRoot, 'test', 'fixtures', name);
+  const dir = mkdtempSync(path.join(os.tmpdir(), `deployer-${path.basename(name)}-`));
+  cpSync(source, dir, { recursive: true, filter: (src) => !src.includes(`${path.sep}.deployer`) });
+  for (const file of walk(dir)) {
+    if (!/\.ya?ml$/.test(file)) continue;
+    let text = readFileSync(file, 'utf8');
+    for (const [from, to] of Object.entries(replace)) text = text.split(from).join(to);
+    writeFileSync(file, text);
+  }
+  made.push(dir);
+  return dir;
+}
+
+export function walk(dir: string): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(dir)) {
+    const full = path.join(dir, name);
+    if (statSync(full).isDirectory()) out.push(...walk(full));
+    else out.push(full);
+  }
+  return out;
+}
+
+export function editFile(file: string, from: string, to: string): void {
+  const text = readFileSync(file, 'utf8');
+  if (!text.includes(from)) throw new Error(`${file} does not contain ${from}`);
+  writeFileSync(file, text.split(from).join(to));
+}
+
+export function removeTestdirs(): void {
+  for (const d of made.splice(0)) rmSync(d, { recursive: true, force: true });
+}
+
+/** A TCP port nobody listens on right now (on loopback). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Files and their contents under `dir` (for "nothing was written" checks). */
+export function snapshotTree(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  try {
+    for (const f of walk(dir)) out[path.relative(dir, f)] = readFileSync(f).toString('base64');
+  } catch {
+    // no directory: empty snapshot
+  }
+  return out;
+}

@@ -1,0 +1,23 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+    // The Pulumi CLI is provisioned the way a user's `deployer setup` does it (built once, cached).
+    globalSetup: ['test/setup/pulumi-cli.ts'],
+    pool: 'forks',
+    // Compiled code that Pulumi's provider process also runs is loaded natively, untransformed.
+    server: { deps: { external: [/\/dist\//] } },
+    testTimeout: 120_000,
+    hookTimeout: 600_000,
+    // Every test file gets its own stack directories and ports; files run in parallel.
+    fileParallelism: true,
+    coverage: {
+      provider: 'v8',
+      include: ['src/**/*.ts'],
+      exclude: ['src/**/*.test.ts', 'src/**/*.contract.ts'],
+      reporter: ['text-summary', 'json-summary'],
+      thresholds: { lines: 85 },
+    },
+  },
+});
