@@ -1,5 +1,6 @@
 /** What every command shares: global options, settings, JSON output. */
 import type { Command } from 'commander';
+import type { Logger } from 'pino';
 import { resolveSettings, type SettingFlags, type Settings } from '../config/index.js';
 import { InvalidInputError } from '../errors.js';
 import type { CliIO } from './io.js';
@@ -17,6 +18,8 @@ export interface GlobalOptions {
 
 export interface CommandContext {
   io: CliIO;
+  /** Structured logs, every line with the command's correlation id (silent unless --log-level). */
+  log: Logger;
   /** Set by a command when it ends with something other than 0 without an error. */
   exitCode: number;
 }

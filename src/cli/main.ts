@@ -18,11 +18,14 @@ import { EXIT, EXIT_CODES_HELP, exitCodeFor } from './exit-codes.js';
 import { processIO, type CliIO } from './io.js';
 import { createLogger, LOG_LEVELS } from './logger.js';
 
-const DESCRIPTION = `Deploy a stack of services described in YAML, through the Pulumi engine.
+const DESCRIPTION = 'Deploy a stack of services described in YAML, through the Pulumi engine.';
 
-A stack directory holds stack.yaml (kind: Stack), services/<service>/service.yaml and
-services/<service>/<component>.yaml, and environments/<env>/ overlays. State, locks, the
-Pulumi checkpoints and the ledger default to .deployer/ inside it.`;
+const LAYOUT_HELP = `Stack directory layout:
+  stack.yaml                      kind: Stack (name, environments, target, lock level)
+  services/<svc>/service.yaml     kind: Service
+  services/<svc>/<component>.yaml kind: MicroService, S3, ...
+  environments/<env>/**.yaml      overlays of the documents above for one environment
+  .deployer/                      state, locks, Pulumi checkpoints and the ledger (defaults)`;
 
 function buildProgram(ctx: CommandContext): Command {
   const program = new Command('deployer')
@@ -37,7 +40,7 @@ function buildProgram(ctx: CommandContext): Command {
     .option('--ledger <location>', 'ledger database (env DEPLOY_LEDGER_DB; default .deployer/ledger.db)')
     .addOption(new Option('--log-level <level>', 'structured JSON logs on stderr from this level').choices([...LOG_LEVELS]).default('warn'))
     .option('--log-file <file>', 'write the structured logs to this file instead of stderr')
-    .addHelpText('after', `\n${EXIT_CODES_HELP}\n\nQuick start:\n  deployer apply -C examples/quickstart -e dev --yes\n`)
+    .addHelpText('after', `\n${LAYOUT_HELP}\n\n${EXIT_CODES_HELP}\n\nQuick start:\n  deployer apply -C examples/quickstart -e dev --yes\n`)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ writeOut: (s) => ctx.io.stdout.write(s), writeErr: (s) => ctx.io.stderr.write(s) });
@@ -57,14 +60,14 @@ function buildProgram(ctx: CommandContext): Command {
 
 /** Runs one deployer command; returns its exit code. Never throws. */
 export async function runCli(argv: string[], io: CliIO = processIO()): Promise<number> {
-  const ctx: CommandContext = { io, exitCode: EXIT.ok };
-  const program = buildProgram(ctx);
   const correlationId = randomUUID();
+  const ctx: CommandContext = { io, exitCode: EXIT.ok, log: createLogger(io, 'silent', undefined, correlationId) };
+  const program = buildProgram(ctx);
   try {
     program.hook('preAction', (_this, action) => {
       const o = action.optsWithGlobals() as { logLevel: string; logFile?: string };
-      const log = createLogger(io, o.logLevel, o.logFile, correlationId);
-      log.info({ argv }, 'command started');
+      ctx.log = createLogger(io, o.logLevel, o.logFile, correlationId);
+      ctx.log.info({ argv }, 'command started');
     });
     if (argv.length === 0) {
       program.outputHelp();
@@ -73,6 +76,7 @@ export async function runCli(argv: string[], io: CliIO = processIO()): Promise<n
     await program.parseAsync(argv, { from: 'user' });
     return ctx.exitCode;
   } catch (err) {
+    if (err instanceof DeployerError) ctx.log.error({ code: err.code, err: err.message }, 'command failed');
     return report(err, io, argv.includes('--json'));
   }
 }

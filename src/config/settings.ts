@@ -81,23 +81,25 @@ function readConfigFile(dir: string): Record<string, unknown> {
 export function resolveSettings(flags: SettingFlags, env: NodeJS.ProcessEnv = process.env): Settings {
   const dir = path.resolve(flags.dir ?? env['DEPLOYER_DIR'] ?? '.');
   const file = readConfigFile(dir);
+  /** An environment variable, an empty one counting as unset. */
+  const fromEnv = (name: string): string | undefined => (env[name] === '' ? undefined : env[name]);
   const pick = (flag: string | number | undefined, envName: string, fileKey: string, fallback: string | number): string | number => {
     if (flag !== undefined) return flag;
-    const e = env[envName];
-    if (e !== undefined && e !== '') return e;
+    const e = fromEnv(envName);
+    if (e !== undefined) return e;
     const f = file[fileKey];
     if (typeof f === 'string' || typeof f === 'number') return f;
     return fallback;
   };
   return {
     dir,
-    environment: flags.environment ?? env['DEPLOYER_ENVIRONMENT'] ?? (typeof file['environment'] === 'string' ? file['environment'] : undefined),
+    environment: flags.environment ?? fromEnv('DEPLOYER_ENVIRONMENT') ?? (typeof file['environment'] === 'string' ? file['environment'] : undefined),
     stateUrl: String(pick(flags.stateUrl, 'DEPLOYER_STATE_URL', 'stateUrl', DEFAULTS.stateUrl)),
     lockUrl: String(pick(flags.lockUrl, 'DEPLOYER_LOCK_URL', 'lockUrl', DEFAULTS.lockUrl)),
     concurrency: parseConcurrency(pick(flags.concurrency, 'DEPLOYER_CONCURRENCY', 'concurrency', DEFAULTS.concurrency)),
     lockTtlMs: parseDuration(String(pick(flags.lockTtl, 'DEPLOYER_LOCK_TTL', 'lockTtl', DEFAULTS.lockTtl)), 'lock TTL'),
     lockTimeoutMs: parseDuration(String(pick(flags.lockTimeout, 'DEPLOYER_LOCK_TIMEOUT', 'lockTimeout', DEFAULTS.lockTimeout)), 'lock timeout'),
-    failFast: flags.failFast ?? (env['DEPLOYER_FAIL_FAST'] === 'true' || file['failFast'] === true),
+    failFast: flags.failFast ?? (fromEnv('DEPLOYER_FAIL_FAST') !== undefined ? env['DEPLOYER_FAIL_FAST'] === 'true' : file['failFast'] === true),
     ledger: String(pick(flags.ledger, 'DEPLOY_LEDGER_DB', 'ledger', path.join(dir, '.deployer', 'ledger.db'))),
   };
 }

@@ -80,6 +80,12 @@ export async function discover(options: DiscoverOptions): Promise<DesiredStack> 
     ? (stackData.spec.environments as unknown[]).filter((e): e is string => typeof e === 'string')
     : [];
   const environment = options.environment ?? (environments.length === 1 ? environments[0] : undefined);
+  if (environment === undefined || !environments.includes(environment)) {
+    // No usable environment: when the Stack document itself is invalid (say, `environments` is
+    // not a list), report that, with every problem found so far, not "unknown environment".
+    const stackProblems = validateDocument(loadSchemas(), stackDocs[0]!);
+    if (stackProblems.length > 0) throw new ValidationError(sortProblems([...problems, ...stackProblems]));
+  }
   if (environment === undefined) {
     throw new InvalidInputError('choose an environment with -e/--environment', [`environments of this stack: ${environments.join(', ') || '(none)'}`]);
   }
@@ -92,6 +98,11 @@ export async function discover(options: DiscoverOptions): Promise<DesiredStack> 
   // Index base documents, then apply this environment's overlays onto them.
   const byKey = new Map<string, LoadedDoc>();
   for (const d of baseDocs) {
+    if (d.kind === '' || d.name === '') {
+      // No kind or name to be a duplicate of anything: schema validation reports what it lacks.
+      byKey.set(`?${d.file}#${d.docIndex}`, d);
+      continue;
+    }
     const key = docKey(d);
     const first = byKey.get(key);
     if (first) {

@@ -166,12 +166,17 @@ function plainOutputs(outputs: OutputMap): Record<string, unknown> {
 function collectDiagnostics(e: EngineEvent, out: string[]): void {
   const d = e.diagnosticEvent;
   if (d && d.severity === 'error') {
-    const message = d.message.replace(/\u001b\[[0-9;]*m/g, '').trim();
+    const message = stripAnsi(d.message).trim();
     // The summary line that only repeats the resource errors adds nothing.
     if (message && !/^update failed$/i.test(message) && !out.includes(message)) out.push(message);
   }
   const failed = e.resOpFailedEvent;
   if (failed && out.length === 0) out.push(`${failed.metadata.op} of ${failed.metadata.type} failed`);
+}
+
+/** Removes terminal colour codes (we ask for none, but plugins may still send them). */
+function stripAnsi(text: string): string {
+  return text.replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g'), '');
 }
 
 function toProgress(stack: string, e: EngineEvent): EngineProgress | undefined {

@@ -62,7 +62,11 @@ export async function schedule(o: ScheduleOptions): Promise<Map<string, NodeOutc
   const skip = (id: string, causes: string[]): void => {
     const existing = outcomes.get(id);
     if (existing) {
-      if (existing.status === 'skipped') for (const c of causes) if (!existing.causes!.includes(c)) existing.causes!.push(c);
+      if (existing.status !== 'skipped') return;
+      const added = causes.filter((c) => !existing.causes!.includes(c));
+      existing.causes!.push(...added);
+      // A root cause learnt late reaches everything already skipped behind this node too.
+      if (added.length > 0) for (const next of dependents.get(id) ?? []) skip(next, added);
       return;
     }
     finish({ id, status: 'skipped', causes: [...causes] });
@@ -79,7 +83,10 @@ export async function schedule(o: ScheduleOptions): Promise<Map<string, NodeOutc
         running++;
         const startedAt = Date.now();
         o.onStart?.(id);
-        o.run(id).then(
+        // Through a promise, so a `run` that throws synchronously fails its node instead of the walk.
+        Promise.resolve()
+          .then(() => o.run(id))
+          .then(
           () => finish({ id, status: 'succeeded', startedAt, endedAt: Date.now() }),
           (error: unknown) => {
             failed = true;

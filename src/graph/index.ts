@@ -97,17 +97,20 @@ function stableTopoOrder(g: Graph): string[] {
   return out;
 }
 
-/** One concrete cycle path (not just the strongly connected set), or undefined. */
+/**
+ * One concrete cycle path (not just the strongly connected set), or undefined. The path follows
+ * `dependsOn` (each node is followed by one it needs), so `a -> b` reads as the user wrote it.
+ */
 function findCycle(g: Graph): string[] | undefined {
   const sccs = alg.findCycles(g);
   if (sccs.length === 0) return undefined;
   const members = new Set(sccs[0]!);
   const start = [...members].sort()[0]!;
-  // Depth-first search inside the component from `start` back to `start`.
+  // Depth-first search inside the component from `start` back to `start`, along dependencies.
   const path: string[] = [start];
   const seen = new Set<string>([start]);
   const dfs = (n: string): boolean => {
-    for (const s of [...(g.successors(n) ?? [])].sort()) {
+    for (const s of [...(g.predecessors(n) ?? [])].sort()) {
       if (!members.has(s)) continue;
       if (s === start) return true;
       if (seen.has(s)) continue;

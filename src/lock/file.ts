@@ -57,7 +57,9 @@ export class FileLockManager implements LockManager {
       const taken = await this.guarded(file, async () => {
         const current = await this.read(file);
         if (current && !isExpired(current, new Date())) return current;
-        await fs.rm(file, { force: true });
+        // Remove only the expired record just read: with no record, a fast-path acquirer may
+        // have linked a fresh lock since, and removing that would let two holders in.
+        if (current) await fs.rm(file, { force: true });
         return (await linkIfAbsent(tmp, file)) ? undefined : await this.read(file);
       });
       if (taken === undefined) return lock;

@@ -21,7 +21,7 @@ export class MemoryLockManager implements LockManager {
       metadata: { ...req.metadata },
     };
     this.locks.set(req.lockKey, lock);
-    return { ...lock };
+    return copy(lock);
   }
 
   async renew(lockKey: string, lockId: string, ttlMs: number): Promise<LockInfo> {
@@ -29,7 +29,7 @@ export class MemoryLockManager implements LockManager {
     if (!current) throw new LockLostError(lockKey, 'the lock was released or force-unlocked');
     if (current.lockId !== lockId) throw new LockLostError(lockKey, `it is now held by ${current.lockedBy} (lock id ${current.lockId})`);
     current.expiresAt = new Date(Date.now() + ttlMs);
-    return { ...current };
+    return copy(current);
   }
 
   async release(lockKey: string, lockId: string): Promise<boolean> {
@@ -44,10 +44,15 @@ export class MemoryLockManager implements LockManager {
 
   async status(lockKey: string): Promise<LockInfo | undefined> {
     const l = this.locks.get(lockKey);
-    return l ? { ...l } : undefined;
+    return l ? copy(l) : undefined;
   }
 
   async list(prefix: string): Promise<LockInfo[]> {
-    return [...this.locks.values()].filter((l) => l.lockKey.startsWith(prefix)).map((l) => ({ ...l }));
+    return [...this.locks.values()].filter((l) => l.lockKey.startsWith(prefix)).map(copy);
   }
+}
+
+/** Callers get copies: changing a returned record never changes the stored lock. */
+function copy(l: LockInfo): LockInfo {
+  return { ...l, metadata: { ...l.metadata } };
 }

@@ -10,8 +10,8 @@ export interface PlanAction {
   reason: string;
   /** JSON pointers of changed spec values (update/replace). */
   changes: string[];
-  /** For reading only: the barrier wave the component would belong to. */
-  wave: number;
+  /** For reading only: the index in `Plan.waves` of the barrier wave it would run in (null: no-op). */
+  wave: number | null;
 }
 
 export interface PlanSummary {
@@ -30,6 +30,7 @@ export interface Plan {
   lineage: string | null;
   serial: number;
   actions: PlanAction[];
+  /** Barrier waves of the changing components (execution does not wait for whole waves). */
   waves: string[][];
   summary: PlanSummary;
 }

@@ -36,22 +36,29 @@ export function computeDestroyPlan(stack: string, environment: string, state: St
 
 function deleteActions(ids: string[], stored: Record<string, ComponentState>, firstWave: number, reason: string): PlanAction[] {
   return reverseLayers(ids, stored).flatMap((layer, i) =>
-    layer.map((id): PlanAction => ({ id, action: 'delete', kind: stored[id]!.kind, reason, changes: [], wave: firstWave + i })),
+    layer.map((id): PlanAction => ({ id, kind: stored[id]!.kind, action: 'delete', reason, changes: [], wave: firstWave + i })),
   );
 }
 
 function assemble(stack: string, environment: string, state: StackState | undefined, actions: PlanAction[]): Plan {
   const summary: PlanSummary = { create: 0, update: 0, replace: 0, delete: 0, noop: 0 };
   for (const a of actions) summary[a.action === 'no-op' ? 'noop' : a.action]++;
-  const waves: string[][] = [];
-  for (const a of actions) if (a.action !== 'no-op') (waves[a.wave] ??= []).push(a.id);
+  // Waves count only the components that change: a wave of no-ops is no step at all.
+  const used = [...new Set(actions.filter((a) => a.action !== 'no-op').map((a) => a.wave!))].sort((x, y) => x - y);
+  const waves: string[][] = used.map(() => []);
+  const numbered = actions.map((a): PlanAction => {
+    if (a.action === 'no-op') return { ...a, wave: null };
+    const wave = used.indexOf(a.wave!);
+    waves[wave]!.push(a.id);
+    return { ...a, wave };
+  });
   return {
     stack,
     environment,
     lineage: state?.lineage ?? null,
     serial: state?.serial ?? 0,
-    actions,
-    waves: waves.filter((w) => w.length > 0),
+    actions: numbered,
+    waves,
     summary,
   };
 }

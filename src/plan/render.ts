@@ -16,7 +16,7 @@ export function renderPlanTable(plan: Plan, options: { showUnchanged?: boolean }
     lines.push('No changes. The stack matches the configuration.');
   } else {
     const header = ['', 'ACTION', 'COMPONENT', 'KIND', 'WAVE', 'REASON'];
-    const body = rows.map((a) => [SYMBOL[a.action], a.action, a.id, a.kind, String(a.wave), a.reason]);
+    const body = rows.map((a) => [SYMBOL[a.action], a.action, a.id, a.kind, a.wave === null ? '-' : String(a.wave), a.reason]);
     const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)));
     const fmt = (r: string[]): string => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
     lines.push(fmt(header), ...body.map(fmt));

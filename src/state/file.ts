@@ -71,7 +71,8 @@ export class FileStateStore implements StateStore {
   }
 
   async readVersion(stack: string, env: string, serial: number): Promise<StackState | undefined> {
-    const current = await this.read(stack, env);
+    // History stays readable when the current state is corrupt: that is when it is needed.
+    const current = await this.read(stack, env).catch(() => undefined);
     if (current?.serial === serial) return current;
     const file = path.join(this.dir(stack, env), 'history', `${serial}.json`);
     const body = await readFileIfExists(file);

@@ -1,5 +1,7 @@
 /** `deployer apply` and `deployer destroy`. */
 import type { Command } from 'commander';
+import type { Logger } from 'pino';
+import type { RunEvent } from '../../executor/events.js';
 import type { SettingFlags } from '../../config/index.js';
 import { InvalidInputError } from '../../errors.js';
 import { applyStack, destroyStack, type RunOutcome } from '../../executor/run.js';
@@ -47,7 +49,7 @@ export function registerApply(program: Command, ctx: CommandContext): void {
           const run = operation === 'apply' ? applyStack : destroyStack;
           outcome = await run({
             settings,
-            listener: humanRenderer(write, { showPlan: true }),
+            listener: withLog(ctx.log, humanRenderer(write, { showPlan: true })),
             ...(o.yes ? {} : { confirm: () => confirmYes(io, `Do you want to ${operation} these changes?`) }),
             stop: stop.signal,
             cancel: cancel.signal,
@@ -66,6 +68,29 @@ export function registerApply(program: Command, ctx: CommandContext): void {
         ctx.exitCode = outcome.summary.ok ? 0 : 1;
       });
   }
+}
+
+/** Every run event also becomes a structured log line (ids, actions and results; never specs). */
+function withLog(log: Logger, render: (e: RunEvent) => void): (e: RunEvent) => void {
+  return (e) => {
+    render(e);
+    switch (e.type) {
+      case 'plan':
+        log.info({ event: e.type, summary: e.plan.summary, serial: e.plan.serial }, 'plan');
+        break;
+      case 'component-done':
+        log.info({ event: e.type, ...e.report }, `${e.report.id} ${e.report.result}`);
+        break;
+      case 'component-progress':
+        log.debug({ event: e.type, id: e.id, ...e.progress }, 'engine event');
+        break;
+      case 'summary':
+        log.info({ event: e.type, runId: e.summary.runId, ok: e.summary.ok, counts: e.summary.counts, engineOperations: e.summary.engineOperations }, 'run finished');
+        break;
+      default:
+        log.info({ event: e.type }, e.type);
+    }
+  };
 }
 
 /** What CI systems say about the run, recorded with the lock and in the ledger. */

@@ -1,15 +1,19 @@
 /** HTTP health checks of local processes. */
 import http from 'node:http';
 
-/** One GET; true for a 2xx answer within `timeoutMs`. */
-export function checkOnce(port: number, path: string, timeoutMs: number): Promise<boolean> {
+/** `healthy`: a 2xx answer; `unhealthy`: another answer; `no-answer`: refused or timed out. */
+export type CheckResult = 'healthy' | 'unhealthy' | 'no-answer';
+
+/** One GET with a timeout. */
+export function checkOnce(port: number, path: string, timeoutMs: number): Promise<CheckResult> {
   return new Promise((resolve) => {
     const req = http.get({ host: '127.0.0.1', port, path, timeout: timeoutMs, agent: false }, (res) => {
       res.resume();
-      resolve((res.statusCode ?? 500) >= 200 && (res.statusCode ?? 500) < 300);
+      const status = res.statusCode ?? 500;
+      resolve(status >= 200 && status < 300 ? 'healthy' : 'unhealthy');
     });
     req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', () => resolve(false));
+    req.on('error', () => resolve('no-answer'));
   });
 }
 
@@ -18,6 +22,12 @@ export interface WaitHealthyOptions {
   path: string;
   /** Consecutive successes needed. */
   healthyThreshold: number;
+  /** Consecutive unhealthy answers (after the grace period) that fail the version at once. */
+  unhealthyThreshold: number;
+  /** Unhealthy answers during this time after the start do not count. */
+  gracePeriodMs: number;
+  /** Time between checks once the process answers (a process that is not up yet is polled faster). */
+  intervalMs: number;
   /** Give up after this long. */
   timeoutMs: number;
   /** Time one check may take. */
@@ -27,19 +37,33 @@ export interface WaitHealthyOptions {
   pollMs?: number;
 }
 
-/** Polls until `healthyThreshold` consecutive checks pass; throws with the reason otherwise. */
+/**
+ * Polls until `healthyThreshold` consecutive checks pass. Fails early when the process answers
+ * unhealthy `unhealthyThreshold` times in a row after the grace period (so a bad version is
+ * rolled back in seconds), and at `timeoutMs` when it never becomes healthy.
+ */
 export async function waitHealthy(o: WaitHealthyOptions): Promise<void> {
-  const deadline = Date.now() + o.timeoutMs;
-  let streak = 0;
+  const started = Date.now();
+  const deadline = started + o.timeoutMs;
+  let healthy = 0;
+  let unhealthy = 0;
   while (true) {
     const reason = o.abandoned?.();
     if (reason) throw new Error(reason);
-    if (await checkOnce(o.port, o.path, o.checkTimeoutMs)) {
-      if (++streak >= o.healthyThreshold) return;
-    } else streak = 0;
+    const result = await checkOnce(o.port, o.path, o.checkTimeoutMs);
+    if (result === 'healthy') {
+      unhealthy = 0;
+      if (++healthy >= o.healthyThreshold) return;
+    } else {
+      healthy = 0;
+      if (result === 'unhealthy' && Date.now() - started >= o.gracePeriodMs && ++unhealthy >= o.unhealthyThreshold) {
+        throw new Error(`health check GET ${o.path} answered unhealthy ${unhealthy} times in a row`);
+      }
+    }
     if (Date.now() >= deadline) {
       throw new Error(`health check GET ${o.path} did not pass ${o.healthyThreshold} time(s) in a row within ${Math.round(o.timeoutMs / 1000)} s`);
     }
-    await new Promise((r) => setTimeout(r, o.pollMs ?? 100));
+    const answered = result !== 'no-answer';
+    await new Promise((r) => setTimeout(r, answered ? Math.min(o.intervalMs, 1000) : (o.pollMs ?? 100)));
   }
 }

@@ -112,7 +112,11 @@ export class Supervisor {
     }
     const running: Running = { child, port, generation, spec, stopping: false, exited: false };
     let spawnError: string | undefined;
-    child.on('error', (err) => (spawnError = `cannot start ${spec.command[0]}: ${err.message}`));
+    child.on('error', (err) => {
+      // Spawning failed (e.g. ENOENT): there is no process, and no 'exit' will follow.
+      spawnError = `cannot start ${spec.command[0]}: ${err.message}`;
+      if (child.pid === undefined) running.exited = true;
+    });
     child.on('exit', (code, signal) => {
       running.exited = true;
       if (running.stopping || this.stopped) return;
@@ -124,6 +128,9 @@ export class Supervisor {
       port,
       path: spec.healthCheck.path,
       healthyThreshold: spec.healthCheck.healthyThreshold,
+      unhealthyThreshold: spec.healthCheck.unhealthyThreshold,
+      gracePeriodMs: spec.healthCheck.gracePeriod * 1000,
+      intervalMs: spec.healthCheck.interval * 1000,
       timeoutMs: spec.startTimeout * 1000,
       checkTimeoutMs: spec.healthCheck.timeout * 1000,
       abandoned: () => spawnError ?? (running.exited ? `the process exited before it became healthy (see ${files(this.dir).appLog})` : undefined),
@@ -157,7 +164,7 @@ export class Supervisor {
   private async stopChild(r: Running, drain: boolean): Promise<void> {
     r.stopping = true;
     if (drain && this.proxy) await this.proxy.drain(r.port, 10_000);
-    if (r.exited) return;
+    if (r.exited || r.child.pid === undefined) return;
     const exited = new Promise<void>((resolve) => r.child.once('exit', () => resolve()));
     r.child.kill('SIGTERM');
     const killed = await Promise.race([exited.then(() => true), new Promise<boolean>((res) => setTimeout(() => res(false), 5_000))]);

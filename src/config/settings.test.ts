@@ -1,0 +1,192 @@
+/** resolveSettings / parseDuration: flags > DEPLOYER_* environment > deployer.config.yaml > defaults. */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { InvalidInputError } from '../errors.js';
+import { parseDuration, resolveSettings } from './settings.js';
+
+const made: string[] = [];
+afterAll(() => {
+  for (const d of made) rmSync(d, { recursive: true, force: true });
+});
+
+/** A stack directory, with a deployer.config.yaml holding `config` when given. */
+function stackDir(config?: string): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'deployer-settings-'));
+  made.push(dir);
+  if (config !== undefined) writeFileSync(path.join(dir, 'deployer.config.yaml'), config);
+  return dir;
+}
+
+const CONFIG = [
+  'environment: staging',
+  'stateUrl: s3://file-bucket/state',
+  'lockUrl: dynamodb://file-table',
+  'concurrency: 2',
+  'lockTtl: 30m',
+  'lockTimeout: 10s',
+  'failFast: true',
+  'ledger: /var/lib/file-ledger.db',
+  '',
+].join('\n');
+
+const ENV = {
+  DEPLOYER_ENVIRONMENT: 'prod',
+  DEPLOYER_STATE_URL: 's3://env-bucket/state',
+  DEPLOYER_LOCK_URL: 'dynamodb://env-table',
+  DEPLOYER_CONCURRENCY: '4',
+  DEPLOYER_LOCK_TTL: '2h',
+  DEPLOYER_LOCK_TIMEOUT: '1m',
+  DEPLOYER_FAIL_FAST: 'false',
+  DEPLOY_LEDGER_DB: '/var/lib/env-ledger.db',
+};
+
+describe('resolveSettings', () => {
+  it('uses the defaults when nothing is set', () => {
+    const dir = stackDir();
+    expect(resolveSettings({ dir }, {})).toEqual({
+      dir,
+      environment: undefined,
+      stateUrl: 'file://.deployer',
+      lockUrl: 'file://.deployer',
+      concurrency: 8,
+      lockTtlMs: 3_600_000,
+      lockTimeoutMs: 0,
+      failFast: false,
+      ledger: path.join(dir, '.deployer', 'ledger.db'),
+    });
+  });
+
+  it('reads deployer.config.yaml in the stack directory over the defaults', () => {
+    const dir = stackDir(CONFIG);
+    expect(resolveSettings({ dir }, {})).toEqual({
+      dir,
+      environment: 'staging',
+      stateUrl: 's3://file-bucket/state',
+      lockUrl: 'dynamodb://file-table',
+      concurrency: 2,
+      lockTtlMs: 1_800_000,
+      lockTimeoutMs: 10_000,
+      failFast: true,
+      ledger: '/var/lib/file-ledger.db',
+    });
+  });
+
+  it('lets DEPLOYER_* environment variables win over the config file', () => {
+    const dir = stackDir(CONFIG);
+    expect(resolveSettings({ dir }, ENV)).toEqual({
+      dir,
+      environment: 'prod',
+      stateUrl: 's3://env-bucket/state',
+      lockUrl: 'dynamodb://env-table',
+      concurrency: 4,
+      lockTtlMs: 7_200_000,
+      lockTimeoutMs: 60_000,
+      failFast: false, // DEPLOYER_FAIL_FAST=false beats failFast: true in the file
+      ledger: '/var/lib/env-ledger.db',
+    });
+  });
+
+  it('lets flags win over everything', () => {
+    const dir = stackDir(CONFIG);
+    const flags = {
+      dir,
+      environment: 'qa',
+      stateUrl: 'file:///tmp/state',
+      lockUrl: 'file:///tmp/lock',
+      concurrency: '16',
+      lockTtl: '90s',
+      lockTimeout: '250ms',
+      failFast: true,
+      ledger: 'postgres://ledger',
+    };
+    expect(resolveSettings(flags, { ...ENV, DEPLOYER_FAIL_FAST: 'false' })).toEqual({
+      dir,
+      environment: 'qa',
+      stateUrl: 'file:///tmp/state',
+      lockUrl: 'file:///tmp/lock',
+      concurrency: 16,
+      lockTtlMs: 90_000,
+      lockTimeoutMs: 250,
+      failFast: true,
+      ledger: 'postgres://ledger',
+    });
+  });
+
+  it('treats an empty environment variable as unset', () => {
+    const dir = stackDir(CONFIG);
+    const empty = Object.fromEntries(Object.keys(ENV).map((k) => [k, '']));
+    expect(resolveSettings({ dir }, empty)).toEqual(resolveSettings({ dir }, {}));
+  });
+
+  it('turns fail-fast on from DEPLOYER_FAIL_FAST=true', () => {
+    expect(resolveSettings({ dir: stackDir() }, { DEPLOYER_FAIL_FAST: 'true' }).failFast).toBe(true);
+  });
+
+  it('finds the stack directory from DEPLOYER_DIR, and its config file there', () => {
+    const dir = stackDir('concurrency: 3\n');
+    const s = resolveSettings({}, { DEPLOYER_DIR: dir });
+    expect([s.dir, s.concurrency]).toEqual([dir, 3]);
+  });
+
+  it('accepts an empty config file', () => {
+    expect(resolveSettings({ dir: stackDir('# nothing yet\n') }, {}).concurrency).toBe(8);
+  });
+
+  it('rejects a config file that is not YAML, naming the file', () => {
+    const dir = stackDir('concurrency: [4\nlockTtl: 1h\n');
+    const file = path.join(dir, 'deployer.config.yaml');
+    const err = (() => {
+      try {
+        resolveSettings({ dir }, {});
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(err).toBeInstanceOf(InvalidInputError);
+    expect((err as InvalidInputError).message.startsWith(`${file}: `)).toBe(true);
+  });
+
+  it('rejects a config file that is not a mapping, naming the file', () => {
+    const dir = stackDir('- concurrency: 4\n');
+    expect(() => resolveSettings({ dir }, {})).toThrow(`${path.join(dir, 'deployer.config.yaml')}: expected a mapping of settings`);
+  });
+
+  it.each(['0', '-1', '2.5', 'many', ''])('rejects concurrency %j with InvalidInputError', (value) => {
+    const err = (() => {
+      try {
+        resolveSettings({ dir: stackDir(), concurrency: value }, {});
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(err).toBeInstanceOf(InvalidInputError);
+    expect((err as InvalidInputError).message).toBe(`invalid --concurrency "${value}": use a whole number of 1 or more`);
+  });
+
+  it('rejects an invalid duration from any source, saying which setting it was', () => {
+    expect(() => resolveSettings({ dir: stackDir('lockTtl: forever\n') }, {})).toThrow('invalid lock TTL "forever": use a duration like 30s, 5m or 1h');
+    expect(() => resolveSettings({ dir: stackDir() }, { DEPLOYER_LOCK_TIMEOUT: '5 minutes' })).toThrow('invalid lock timeout "5 minutes"');
+  });
+});
+
+describe('parseDuration', () => {
+  it.each([
+    ['30s', 30_000],
+    ['5m', 300_000],
+    ['1h', 3_600_000],
+    ['250ms', 250],
+    ['45', 45_000],
+    ['0s', 0],
+    ['1.5s', 1_500],
+    [' 2m ', 120_000],
+  ])('reads %j as %d ms', (text, ms) => {
+    expect(parseDuration(text, 'lock TTL')).toBe(ms);
+  });
+
+  it.each(['', 'abc', '-5s', '5d', '5 m', 's', '1h30m'])('rejects %j with InvalidInputError', (text) => {
+    expect(() => parseDuration(text, 'lock timeout')).toThrow(InvalidInputError);
+    expect(() => parseDuration(text, 'lock timeout')).toThrow(`invalid lock timeout "${text}": use a duration like 30s, 5m or 1h`);
+  });
+});

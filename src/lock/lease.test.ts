@@ -1,0 +1,149 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { LockHeldError, LockLostError } from '../errors.js';
+import { FileLockManager } from './file.js';
+import { acquireLease, type Lease } from './lease.js';
+import { rejection, request, sleep } from './locker.contract.js';
+import type { AcquireRequest, LockInfo, LockManager } from './locker.js';
+import { MemoryLockManager } from './memory.js';
+
+/** A MemoryLockManager that records what was asked of it, in order. */
+class RecordingManager extends MemoryLockManager {
+  readonly calls: string[] = [];
+  override async acquire(req: AcquireRequest): Promise<LockInfo> {
+    this.calls.push(`acquire ${req.lockKey}`);
+    return super.acquire(req);
+  }
+  override async release(lockKey: string, lockId: string): Promise<boolean> {
+    this.calls.push(`release ${lockKey}`);
+    return super.release(lockKey, lockId);
+  }
+}
+
+const leases: Lease[] = [];
+async function lease(manager: LockManager, lockKeys: string[], over: Partial<Parameters<typeof acquireLease>[0]> = {}): Promise<Lease> {
+  const l = await acquireLease({ manager, lockKeys, ttlMs: 60_000, lockedBy: 'alice@laptop', metadata: { operation: 'apply' }, ...over });
+  leases.push(l);
+  return l;
+}
+afterEach(async () => {
+  for (const l of leases.splice(0)) await l.release();
+});
+
+describe('acquireLease', () => {
+  it('takes every key, once each, in sorted order', async () => {
+    const manager = new RecordingManager();
+    const l = await lease(manager, ['stack:web:env:prod', 'component:web/db', 'service:web/api', 'component:web/db']);
+    expect(manager.calls).toEqual(['acquire component:web/db', 'acquire service:web/api', 'acquire stack:web:env:prod']);
+    expect(l.locks.map((x) => x.lockKey)).toEqual(['component:web/db', 'service:web/api', 'stack:web:env:prod']);
+    for (const lock of l.locks) expect((await manager.status(lock.lockKey))?.lockId).toBe(lock.lockId);
+    expect(l.lost.aborted).toBe(false);
+
+    await l.release();
+    expect(await manager.list('')).toEqual([]);
+  });
+
+  it('takes all keys or none: when the second key is held, the first is released again', async () => {
+    const manager = new RecordingManager();
+    const other = await manager.acquire(request('b', { lockedBy: 'bob@ci' }));
+    manager.calls.length = 0;
+
+    const err = await rejection(() => lease(manager, ['c', 'b', 'a']));
+    expect(err).toBeInstanceOf(LockHeldError);
+    expect((err as LockHeldError).holder.lockId).toBe(other.lockId);
+    expect(manager.calls).toEqual(['acquire a', 'acquire b', 'release a']);
+    expect(await manager.status('a')).toBeUndefined();
+    expect(await manager.status('c')).toBeUndefined();
+    expect(await manager.status('b')).toEqual(other);
+  });
+
+  it('waits for a held key until its holder releases it', async () => {
+    const manager = new MemoryLockManager();
+    const other = await manager.acquire(request('stack:web:env:prod', { lockedBy: 'bob@ci' }));
+    const waitedOn: LockInfo[] = [];
+    const l = await lease(manager, ['stack:web:env:prod'], {
+      timeoutMs: 30_000,
+      onWait: (holder) => {
+        waitedOn.push(holder);
+        // The other run finishes while we wait.
+        if (waitedOn.length === 1) setTimeout(() => void manager.release(other.lockKey, other.lockId), 20);
+      },
+    });
+    expect(waitedOn.length).toBeGreaterThanOrEqual(1);
+    expect(waitedOn[0]).toMatchObject({ lockId: other.lockId, lockedBy: 'bob@ci' });
+    expect(l.locks[0]!.lockId).not.toBe(other.lockId);
+    expect((await manager.status('stack:web:env:prod'))?.lockedBy).toBe('alice@laptop');
+  });
+
+  it('fails with LockHeldError once the timeout has passed', async () => {
+    const manager = new MemoryLockManager();
+    const other = await manager.acquire(request('stack:web:env:prod', { lockedBy: 'bob@ci' }));
+    const waits: LockInfo[] = [];
+    const err = await rejection(() => lease(manager, ['stack:web:env:prod'], { timeoutMs: 300, onWait: (h) => waits.push(h) }));
+    expect(err).toBeInstanceOf(LockHeldError);
+    expect((err as LockHeldError).holder.lockId).toBe(other.lockId);
+    expect(waits.length).toBeGreaterThanOrEqual(1);
+    expect(waits.every((h) => h.lockId === other.lockId)).toBe(true);
+    expect(await manager.status('stack:web:env:prod')).toEqual(other);
+  });
+
+  it('fails at once without a timeout, and does not wait', async () => {
+    const manager = new MemoryLockManager();
+    await manager.acquire(request('k'));
+    const waits: LockInfo[] = [];
+    await expect(lease(manager, ['k'], { onWait: (h) => waits.push(h) })).rejects.toBeInstanceOf(LockHeldError);
+    expect(waits).toEqual([]);
+  });
+
+  it('keeps a short-TTL lock alive past its TTL by renewing it', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'deployer-lease-'));
+    const manager = new FileLockManager(dir);
+    try {
+      const ttlMs = 300;
+      const l = await lease(manager, ['stack:web:env:prod'], { ttlMs });
+      const first = l.locks[0]!;
+      await sleep(ttlMs * 3);
+      expect(l.lost.aborted).toBe(false);
+      const status = await manager.status('stack:web:env:prod');
+      expect(status?.lockId).toBe(first.lockId);
+      expect(status!.expiresAt.getTime()).toBeGreaterThan(first.expiresAt.getTime());
+      const err = await rejection(() => manager.acquire(request('stack:web:env:prod', { lockedBy: 'bob@ci' })));
+      expect(err).toBeInstanceOf(LockHeldError);
+      expect((err as LockHeldError).holder.lockId).toBe(first.lockId);
+      await l.release();
+      expect(await manager.status('stack:web:env:prod')).toBeUndefined();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('aborts `lost` with LockLostError when somebody force-unlocks the lock', async () => {
+    const manager = new MemoryLockManager();
+    const l = await lease(manager, ['stack:web:env:prod'], { ttlMs: 150 });
+    const lostNow = new Promise<unknown>((resolve) => l.lost.addEventListener('abort', () => resolve(l.lost.reason), { once: true }));
+
+    expect(await manager.forceUnlock('stack:web:env:prod', l.locks[0]!.lockId)).toBe(true);
+    const next = await manager.acquire(request('stack:web:env:prod', { lockedBy: 'bob@ci' }));
+
+    const reason = await lostNow;
+    expect(l.lost.aborted).toBe(true);
+    expect(reason).toBeInstanceOf(LockLostError);
+    expect((reason as LockLostError).message).toContain('stack:web:env:prod');
+    // Releasing the lost lease leaves the new holder's lock alone.
+    await l.release();
+    expect(await manager.status('stack:web:env:prod')).toEqual(next);
+  });
+
+  it('stops renewing once released', async () => {
+    const manager = new RecordingManager();
+    const l = await lease(manager, ['k'], { ttlMs: 60 });
+    await l.release();
+    await l.release();
+    expect(manager.calls.filter((c) => c === 'release k')).toHaveLength(1);
+    await sleep(200);
+    expect(l.lost.aborted).toBe(false);
+    expect(await manager.status('k')).toBeUndefined();
+  });
+});

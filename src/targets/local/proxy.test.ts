@@ -1,0 +1,78 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { get } from '../../../test/helpers/http.js';
+import { freePort } from '../../../test/helpers/testdir.js';
+import { SwitchingProxy } from './proxy.js';
+
+const servers: http.Server[] = [];
+const proxies: SwitchingProxy[] = [];
+
+afterEach(async () => {
+  for (const p of proxies.splice(0)) await p.close();
+  for (const s of servers.splice(0)) await new Promise((r) => s.close(r));
+});
+
+/** A backend answering with its name; `/slow` answers after `release()` is called. */
+async function backend(name: string): Promise<{ port: number; release: () => void }> {
+  let release: () => void = () => undefined;
+  const held = new Promise<void>((r) => (release = r));
+  const server = http.createServer((req, res) => {
+    if (req.url === '/slow') void held.then(() => res.end(`${name} slow`));
+    else res.end(name);
+  });
+  servers.push(server);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { port: (server.address() as AddressInfo).port, release };
+}
+
+async function proxy(): Promise<{ proxy: SwitchingProxy; port: number }> {
+  const p = new SwitchingProxy();
+  proxies.push(p);
+  const port = await p.listen(await freePort());
+  return { proxy: p, port };
+}
+
+describe('SwitchingProxy', () => {
+  it('answers 503 until it has a backend, then forwards to the current one', async () => {
+    const { proxy: p, port } = await proxy();
+    expect((await get(port)).status).toBe(503);
+    const blue = await backend('blue');
+    const green = await backend('green');
+    p.switchTo(blue.port);
+    expect((await get(port)).body).toBe('blue');
+    p.switchTo(green.port);
+    expect((await get(port)).body).toBe('green');
+    expect(p.backend).toBe(green.port);
+  });
+
+  it('counts requests in flight per backend and drains the old one after a switch', async () => {
+    const { proxy: p, port } = await proxy();
+    const blue = await backend('blue');
+    const green = await backend('green');
+    p.switchTo(blue.port);
+    const slow = get(port, '/slow');
+    while (p.inFlight(blue.port) === 0) await new Promise((r) => setTimeout(r, 5));
+    p.switchTo(green.port);
+    expect((await get(port)).body).toBe('green');
+    const drained = p.drain(blue.port, 10_000);
+    blue.release();
+    expect(await drained).toBe(true);
+    expect((await slow).body).toBe('blue slow');
+    expect(p.inFlight(blue.port)).toBe(0);
+  });
+
+  it('answers 502 when the backend is gone', async () => {
+    const { proxy: p, port } = await proxy();
+    p.switchTo(await freePort());
+    const r = await get(port);
+    expect(r.status).toBe(502);
+    expect(r.body).toMatch(/bad gateway/);
+  });
+
+  it('refuses a port that is taken', async () => {
+    const { port } = await proxy();
+    const second = new SwitchingProxy();
+    await expect(second.listen(port)).rejects.toMatchObject({ code: 'EADDRINUSE' });
+  });
+});

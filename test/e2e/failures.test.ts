@@ -1,0 +1,83 @@
+/**
+ * Failures through the real engine: a component that cannot start fails, what depends on it is
+ * skipped ("upstream failed"), the other branch is deployed; fixing it resumes with only the
+ * unfinished work; an upstream output change propagates to the components that use it.
+ */
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deployer, deployerJson } from '../helpers/cli.js';
+import { getJson } from '../helpers/http.js';
+import { editFile, freePort, removeTestdirs, repoRoot, testdir } from '../helpers/testdir.js';
+
+interface Report {
+  id: string;
+  result: string;
+  reason?: string;
+  causes?: string[];
+  engine: boolean;
+}
+interface ApplyJson {
+  ok: boolean;
+  summary: { counts: Record<string, number>; components: Report[] };
+}
+
+let dir: string;
+const ports: Record<string, number> = {};
+const args = (...a: string[]): string[] => [...a, '-C', dir, '-e', 'test'];
+const byId = (json: ApplyJson): Record<string, Report> => Object.fromEntries(json.summary.components.map((c) => [c.id, c]));
+
+beforeAll(async () => {
+  for (const name of ['API', 'BROKEN', 'WORKER']) ports[name] = await freePort();
+  dir = testdir('branches', {
+    PORT_API: String(ports['API']),
+    PORT_BROKEN: String(ports['BROKEN']),
+    PORT_WORKER: String(ports['WORKER']),
+    ECHO_SERVER: path.join(repoRoot, 'test/fixtures/apps/echo-server.mjs'),
+  });
+});
+
+afterAll(async () => {
+  await deployer(args('destroy', '--yes'));
+  removeTestdirs();
+});
+
+describe('a failing branch', () => {
+  it('fails the broken component, skips its dependents, and deploys the other branch', async () => {
+    const { code, json } = await deployerJson<ApplyJson>(args('apply', '--yes'));
+    expect(code).toBe(1);
+    expect(json.ok).toBe(false);
+    const r = byId(json);
+    expect(r['shop/broken']).toMatchObject({ result: 'failed' });
+    expect(r['shop/broken']!.reason).toMatch(/exited before it became healthy/);
+    expect(r['shop/worker']).toMatchObject({ result: 'skipped', causes: ['shop/broken'], engine: false });
+    expect(r['shop/worker']!.reason).toBe('upstream failed: shop/broken');
+    expect(r['shop/files']).toMatchObject({ result: 'created' });
+    expect(r['shop/api']).toMatchObject({ result: 'created' });
+    expect(await getJson(ports['API']!)).toMatchObject({ version: 'api-1' });
+  });
+
+  it('after the fix, a rerun does only the unfinished work', async () => {
+    editFile(path.join(dir, 'services/shop/components.yaml'), '    EXIT_AT_START: "1"\n', '');
+    const { code, json } = await deployerJson<ApplyJson>(args('apply', '--yes'));
+    expect(code).toBe(0);
+    const r = byId(json);
+    expect(r['shop/broken']).toMatchObject({ result: 'created', engine: true });
+    expect(r['shop/worker']).toMatchObject({ result: 'created', engine: true });
+    expect(r['shop/files']).toMatchObject({ result: 'unchanged', engine: false });
+    expect(r['shop/api']).toMatchObject({ result: 'unchanged', engine: false });
+    expect(await getJson(ports['WORKER']!)).toMatchObject({ version: 'worker-1' });
+  });
+
+  it("propagates a dependency's new output to the component that uses it", async () => {
+    const before = await getJson<{ assets: string }>(ports['API']!);
+    expect(before.assets).toMatch(/shop-files$/);
+    editFile(path.join(dir, 'services/shop/components.yaml'), 'bucketName: shop-files', 'bucketName: shop-files-v2');
+    const { code, json } = await deployerJson<ApplyJson>(args('apply', '--yes'));
+    expect(code).toBe(0);
+    const r = byId(json);
+    expect(r['shop/files']).toMatchObject({ result: 'updated' });
+    expect(r['shop/api']).toMatchObject({ result: 'updated', engine: true });
+    expect(r['shop/worker']).toMatchObject({ result: 'unchanged', engine: false });
+    expect((await getJson<{ assets: string }>(ports['API']!)).assets).toMatch(/shop-files-v2$/);
+  });
+});
