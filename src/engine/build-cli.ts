@@ -11,13 +11,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { PulumiUnavailableError } from '../errors.js';
 import { pulumiSdkVersion } from '../package-info.js';
-import { cachedCliRoot, deployerCacheDir, findPulumiCli, type PulumiCli } from './pulumi-cli.js';
+import { cachedCliRoot, findPulumiCli, type PulumiCli } from './pulumi-cli.js';
 import { isAlive } from '../util/process.js';
 
 export interface EnsureOptions {
   /** One line of progress at a time ("downloading modules: 312", "compiling: 40%"). */
   onProgress?: (message: string) => void;
   signal?: AbortSignal;
+  /** Environment to read PULUMI_PATH, PATH, DEPLOYER_CACHE_DIR and Go's settings from (default: this process's). */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** The one non-local replace directive of pulumi/pkg's own go.mod, which `go get` does not inherit. */
@@ -29,11 +31,12 @@ const STALE_BUILD_LOCK_MS = 60 * 60 * 1000;
 
 /** The Pulumi CLI, built into the cache first if nothing usable is installed. */
 export async function ensurePulumiCli(options: EnsureOptions = {}): Promise<PulumiCli> {
-  const found = await findPulumiCli();
+  const env = options.env ?? process.env;
+  const found = await findPulumiCli(env);
   if (found) return found;
-  await buildPulumiCli(options);
-  const built = await findPulumiCli();
-  if (!built) throw new PulumiUnavailableError(`built the Pulumi CLI into ${cachedCliRoot()}, but it does not run`);
+  await buildPulumiCli(options, env);
+  const built = await findPulumiCli(env);
+  if (!built) throw new PulumiUnavailableError(`built the Pulumi CLI into ${cachedCliRoot(pulumiSdkVersion, env)}, but it does not run`);
   return built;
 }
 
@@ -50,22 +53,23 @@ export function goModFile(goVersion = '1.25.11'): string {
   ].join('\n');
 }
 
-async function buildPulumiCli(options: EnsureOptions): Promise<void> {
+async function buildPulumiCli(options: EnsureOptions, env: NodeJS.ProcessEnv): Promise<void> {
   const say = options.onProgress ?? (() => undefined);
   const version = pulumiSdkVersion;
-  const go = await findGo();
-  const base = path.join(deployerCacheDir(), 'pulumi');
+  const go = await findGo(env);
+  const target = cachedCliRoot(version, env);
+  const base = path.dirname(target);
   await fs.mkdir(base, { recursive: true });
   const release = await takeBuildLock(path.join(base, '.build.lock'), say, options.signal);
   try {
     // Somebody else may have finished the build while we waited.
-    if (await findPulumiCli()) return;
+    if (await findPulumiCli(env)) return;
     const work = path.join(base, `.build-${version}-${randomBytes(4).toString('hex')}`);
     await fs.mkdir(path.join(work, 'out', 'bin'), { recursive: true });
     try {
-      say(`Building the Pulumi CLI v${version} from Go modules into ${cachedCliRoot()} (first run only; about 4 to 8 minutes).`);
+      say(`Building the Pulumi CLI v${version} from Go modules into ${target} (first run only; about 4 to 8 minutes).`);
       await fs.writeFile(path.join(work, 'go.mod'), goModFile());
-      const env = { ...process.env, CGO_ENABLED: '0', GOFLAGS: process.env['GOFLAGS'] ?? '-buildvcs=false' };
+      const goEnv = { ...env, CGO_ENABLED: '0', GOFLAGS: env['GOFLAGS'] ?? '-buildvcs=false' };
       let downloaded = 0;
       const countDownloads = (line: string): void => {
         if (line.startsWith('go: downloading')) {
@@ -74,11 +78,11 @@ async function buildPulumiCli(options: EnsureOptions): Promise<void> {
         }
       };
       say('step 1/3: resolving and downloading Go modules (about 1.6 GB the first time)');
-      await runGo(go, ['get', `${PKG}@v${version}`, `${SDK}@v${version}`], work, env, countDownloads, options.signal);
-      await runGo(go, ['mod', 'tidy'], work, env, countDownloads, options.signal);
+      await runGo(go, ['get', `${PKG}@v${version}`, `${SDK}@v${version}`], work, goEnv, countDownloads, options.signal);
+      await runGo(go, ['mod', 'tidy'], work, goEnv, countDownloads, options.signal);
       say('step 2/3: listing packages to compile');
       let total = 0;
-      await runGo(go, ['list', '-deps', `${PKG}/cmd/pulumi`], work, env, () => void total++, options.signal, 'stdout');
+      await runGo(go, ['list', '-deps', `${PKG}/cmd/pulumi`], work, goEnv, () => void total++, options.signal, 'stdout');
       let compiled = 0;
       let lastShown = 0;
       say(`step 3/3: compiling ${total} packages`);
@@ -86,7 +90,7 @@ async function buildPulumiCli(options: EnsureOptions): Promise<void> {
         go,
         ['build', '-v', '-trimpath', '-tags', 'osusergo,grpcnotrace', '-ldflags', `-w -s -X ${SDK}/go/common/version.Version=v${version}`, '-o', path.join(work, 'out', 'bin', 'pulumi'), `${PKG}/cmd/pulumi`],
         work,
-        env,
+        goEnv,
         (line) => {
           if (line.startsWith('go:') || line.includes(' ')) return;
           compiled++;
@@ -98,7 +102,6 @@ async function buildPulumiCli(options: EnsureOptions): Promise<void> {
         },
         options.signal,
       );
-      const target = cachedCliRoot();
       await fs.rm(target, { recursive: true, force: true });
       await fs.rename(path.join(work, 'out'), target);
       say(`Pulumi CLI v${version} is ready: ${path.join(target, 'bin', 'pulumi')}`);
@@ -110,9 +113,9 @@ async function buildPulumiCli(options: EnsureOptions): Promise<void> {
   }
 }
 
-async function findGo(): Promise<string> {
-  const goroot = process.env['GOROOT'];
-  for (const dir of [...(process.env['PATH'] ?? '').split(path.delimiter), ...(goroot ? [path.join(goroot, 'bin')] : [])]) {
+async function findGo(env: NodeJS.ProcessEnv): Promise<string> {
+  const goroot = env['GOROOT'];
+  for (const dir of [...(env['PATH'] ?? '').split(path.delimiter), ...(goroot ? [path.join(goroot, 'bin')] : [])]) {
     if (!dir) continue;
     const candidate = path.join(dir, 'go');
     try {

@@ -4,7 +4,7 @@
  * backend `file://` (or `s3://`) URL shared by all of a stack's components. Failures are
  * reported from the engine's structured events, never by parsing stderr.
  */
-import { promises as fs } from 'node:fs';
+import { promises as fs, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -15,11 +15,19 @@ import {
   type PulumiFn,
   type Stack,
 } from '@pulumi/pulumi/automation/index.js';
-import { CancelledError, DeployerError } from '../errors.js';
-import { nodeModulesDir, pulumiSdkDir } from '../package-info.js';
+import { CancelledError, DeployerError, InternalError } from '../errors.js';
+import { nodeModulesDir, packageRoot, pulumiSdkDir } from '../package-info.js';
 import type { PulumiCli } from './pulumi-cli.js';
 
-export const PULUMI_PROJECT = 'deployer';
+/** The project of the repository's Pulumi.yaml: every component stack belongs to it. */
+export const PULUMI_PROJECT = readProjectName();
+
+function readProjectName(): string {
+  const text = readFileSync(path.join(packageRoot, 'Pulumi.yaml'), 'utf8');
+  const name = /^name:\s*([A-Za-z0-9._-]+)\s*$/m.exec(text)?.[1];
+  if (!name) throw new InternalError('Pulumi.yaml has no project name');
+  return name;
+}
 
 export interface EngineConfig {
   cli: PulumiCli;

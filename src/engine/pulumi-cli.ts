@@ -24,16 +24,16 @@ export interface PulumiCli {
 }
 
 /** `~/.cache/deployer` (or `$DEPLOYER_CACHE_DIR`, or `$XDG_CACHE_HOME/deployer`). */
-export function deployerCacheDir(): string {
-  const explicit = process.env['DEPLOYER_CACHE_DIR'];
+export function deployerCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  const explicit = env['DEPLOYER_CACHE_DIR'];
   if (explicit) return path.resolve(explicit);
-  const xdg = process.env['XDG_CACHE_HOME'];
+  const xdg = env['XDG_CACHE_HOME'];
   return path.join(xdg ? path.resolve(xdg) : path.join(os.homedir(), '.cache'), 'deployer');
 }
 
 /** Where the CLI built for `version` lives: `<cache>/pulumi/<version>`, holding `bin/pulumi`. */
-export function cachedCliRoot(version = pulumiSdkVersion): string {
-  return path.join(deployerCacheDir(), 'pulumi', version);
+export function cachedCliRoot(version = pulumiSdkVersion, env: NodeJS.ProcessEnv = process.env): string {
+  return path.join(deployerCacheDir(env), 'pulumi', version);
 }
 
 interface SemVer {
@@ -56,9 +56,9 @@ export function isCompatible(cliVersion: string, sdkVersion = pulumiSdkVersion):
   return cli.patch >= sdk.patch;
 }
 
-async function versionOf(binary: string): Promise<string | undefined> {
+async function versionOf(binary: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
   try {
-    const { stdout } = await run(binary, ['version'], { env: { ...process.env, PULUMI_SKIP_UPDATE_CHECK: 'true' }, timeout: 30_000 });
+    const { stdout } = await run(binary, ['version'], { env: { ...env, PULUMI_SKIP_UPDATE_CHECK: 'true' }, timeout: 30_000 });
     return stdout.trim();
   } catch {
     return undefined;
@@ -77,10 +77,10 @@ async function isExecutable(file: string): Promise<boolean> {
 }
 
 /** PulumiCommand wants `<root>/bin/pulumi`; give a binary elsewhere a root of symlinks. */
-async function rootFor(binary: string): Promise<string> {
+async function rootFor(binary: string, env: NodeJS.ProcessEnv): Promise<string> {
   const dir = path.dirname(binary);
   if (path.basename(dir) === 'bin' && path.basename(binary) === 'pulumi') return path.dirname(dir);
-  const shim = path.join(deployerCacheDir(), 'pulumi', 'shims', Buffer.from(binary).toString('base64url').slice(-60));
+  const shim = path.join(deployerCacheDir(env), 'pulumi', 'shims', Buffer.from(binary).toString('base64url').slice(-60));
   await fs.mkdir(path.join(shim, 'bin'), { recursive: true });
   const link = path.join(shim, 'bin', 'pulumi');
   await fs.rm(link, { force: true });
@@ -88,8 +88,8 @@ async function rootFor(binary: string): Promise<string> {
   return shim;
 }
 
-async function onPath(): Promise<string | undefined> {
-  for (const dir of (process.env['PATH'] ?? '').split(path.delimiter)) {
+async function onPath(env: NodeJS.ProcessEnv): Promise<string | undefined> {
+  for (const dir of (env['PATH'] ?? '').split(path.delimiter)) {
     if (!dir) continue;
     const candidate = path.join(dir, 'pulumi');
     if (await isExecutable(candidate)) return candidate;
@@ -101,30 +101,30 @@ async function onPath(): Promise<string | undefined> {
  * The Pulumi CLI to use, or undefined when only a build would give one.
  * PULUMI_PATH is an explicit choice: when it points at nothing usable, that is an error.
  */
-export async function findPulumiCli(): Promise<PulumiCli | undefined> {
-  const explicit = process.env['PULUMI_PATH'];
+export async function findPulumiCli(env: NodeJS.ProcessEnv = process.env): Promise<PulumiCli | undefined> {
+  const explicit = env['PULUMI_PATH'];
   if (explicit) {
     let binary = path.resolve(explicit);
     if ((await fs.stat(binary).catch(() => undefined))?.isDirectory()) {
       const inBin = path.join(binary, 'bin', 'pulumi');
       binary = (await isExecutable(inBin)) ? inBin : path.join(binary, 'pulumi');
     }
-    const version = (await isExecutable(binary)) ? await versionOf(binary) : undefined;
+    const version = (await isExecutable(binary)) ? await versionOf(binary, env) : undefined;
     if (!version) throw new PulumiUnavailableError(`PULUMI_PATH=${explicit} is not a working pulumi binary`);
     if (!isCompatible(version)) {
       throw new PulumiUnavailableError(`PULUMI_PATH=${explicit} is Pulumi ${version}; deployer needs v${pulumiSdkVersion} or a newer v3`);
     }
-    return { binary, root: await rootFor(binary), version, source: 'PULUMI_PATH' };
+    return { binary, root: await rootFor(binary, env), version, source: 'PULUMI_PATH' };
   }
-  const found = await onPath();
+  const found = await onPath(env);
   if (found) {
-    const version = await versionOf(found);
-    if (version && isCompatible(version)) return { binary: found, root: await rootFor(await fs.realpath(found)), version, source: 'PATH' };
+    const version = await versionOf(found, env);
+    if (version && isCompatible(version)) return { binary: found, root: await rootFor(await fs.realpath(found), env), version, source: 'PATH' };
   }
-  const cached = path.join(cachedCliRoot(), 'bin', 'pulumi');
+  const cached = path.join(cachedCliRoot(pulumiSdkVersion, env), 'bin', 'pulumi');
   if (await isExecutable(cached)) {
-    const version = await versionOf(cached);
-    if (version && isCompatible(version)) return { binary: cached, root: cachedCliRoot(), version, source: 'cache' };
+    const version = await versionOf(cached, env);
+    if (version && isCompatible(version)) return { binary: cached, root: cachedCliRoot(pulumiSdkVersion, env), version, source: 'cache' };
   }
   return undefined;
 }

@@ -4,13 +4,13 @@
  * reader never sees half a record. Takeover of an expired lock, renewal and release happen
  * under a short-lived guard file (O_EXCL) so that they too are compare-and-swap operations.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { LockHeldError, LockLostError } from '../errors.js';
 import { readFileIfExists, writeFileAtomic } from '../util/atomic-write.js';
-import { isExpired, type AcquireRequest, type LockInfo, type LockManager } from './locker.js';
+import { isExpired, newLock, type AcquireRequest, type LockInfo, type LockManager } from './locker.js';
 import { unlockCommand } from './unlock-hint.js';
 
 /** A guard older than this belongs to a process that died inside a guarded step. */
@@ -40,15 +40,7 @@ export class FileLockManager implements LockManager {
 
   async acquire(req: AcquireRequest): Promise<LockInfo> {
     await fs.mkdir(this.dir, { recursive: true });
-    const now = new Date();
-    const lock: LockInfo = {
-      lockKey: req.lockKey,
-      lockId: randomUUID(),
-      lockedBy: req.lockedBy,
-      lockedAt: now,
-      expiresAt: new Date(now.getTime() + req.ttlMs),
-      metadata: req.metadata,
-    };
+    const lock = newLock(req, new Date());
     const file = this.file(req.lockKey);
     const tmp = `${file}.${randomBytes(6).toString('hex')}.new`;
     await fs.writeFile(tmp, serialize(lock), { flag: 'wx' });

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { LockHolder } from '../errors.js';
 
 /** A lock record as stored (the same fields in every backend; DynamoDB keeps times in epoch seconds). */
@@ -45,4 +46,16 @@ export function stackLockKey(stack: string, env: string): string {
 
 export function isExpired(lock: LockInfo, now: Date): boolean {
   return lock.expiresAt.getTime() <= now.getTime();
+}
+
+/** The record a successful `acquire` stores: a fresh lock id, leased for `ttlMs` from `now`. */
+export function newLock(req: AcquireRequest, now: Date): LockInfo {
+  return {
+    lockKey: req.lockKey,
+    lockId: randomUUID(),
+    lockedBy: req.lockedBy,
+    lockedAt: now,
+    expiresAt: new Date(now.getTime() + req.ttlMs),
+    metadata: { ...req.metadata },
+  };
 }

@@ -1,7 +1,6 @@
 /** LockManager in memory (one process), for tests of the layers above. Same contract. */
-import { randomUUID } from 'node:crypto';
 import { LockHeldError, LockLostError } from '../errors.js';
-import { isExpired, type AcquireRequest, type LockInfo, type LockManager } from './locker.js';
+import { isExpired, newLock, type AcquireRequest, type LockInfo, type LockManager } from './locker.js';
 import { unlockCommand } from './unlock-hint.js';
 
 export class MemoryLockManager implements LockManager {
@@ -12,14 +11,7 @@ export class MemoryLockManager implements LockManager {
     const now = new Date();
     const current = this.locks.get(req.lockKey);
     if (current && !isExpired(current, now)) throw new LockHeldError(current, unlockCommand(current));
-    const lock: LockInfo = {
-      lockKey: req.lockKey,
-      lockId: randomUUID(),
-      lockedBy: req.lockedBy,
-      lockedAt: now,
-      expiresAt: new Date(now.getTime() + req.ttlMs),
-      metadata: { ...req.metadata },
-    };
+    const lock = newLock(req, now);
     this.locks.set(req.lockKey, lock);
     return copy(lock);
   }

@@ -1,6 +1,5 @@
 /** Fixture stacks copied into fresh temporary directories, with their ports made unique. */
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -47,17 +46,7 @@ export function removeTestdirs(): void {
   for (const d of made.splice(0)) rmSync(d, { recursive: true, force: true });
 }
 
-/** A TCP port nobody listens on right now (on loopback). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from '../../src/util/net.js';
 
 /** Files and their contents under `dir` (for "nothing was written" checks). */
 export function snapshotTree(dir: string): Record<string, string> {

@@ -10,7 +10,7 @@ export function registerSetup(program: Command, ctx: CommandContext): void {
     .action(async (_f, cmd: Command) => {
       const o = allOptions(cmd);
       const started = Date.now();
-      const cli = await ensurePulumiCli({ onProgress: (m) => ctx.io.stderr.write(`setup: ${m}\n`) });
+      const cli = await ensurePulumiCli({ onProgress: (m) => ctx.io.stderr.write(`setup: ${m}\n`), env: ctx.io.env });
       const seconds = (Date.now() - started) / 1000;
       if (o.json) printJson(ctx.io, { ...cli, seconds });
       else ctx.io.stdout.write(`Pulumi CLI ${cli.version} ready: ${cli.binary} (from ${cli.source}, ${seconds.toFixed(1)}s)\n`);

@@ -9,8 +9,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, openSync, closeSync, type WriteStream } from 'node:fs';
-import net from 'node:net';
 import { pathToFileURL } from 'node:url';
+import { freePort } from '../../util/net.js';
 import { waitHealthy } from './health.js';
 import { files, readJson, writeJson, type Desired, type ProcessSpec, type Status } from './protocol.js';
 import { SwitchingProxy } from './proxy.js';
@@ -183,17 +183,6 @@ export class Supervisor {
     await this.report({ state: 'stopped' });
     await new Promise<void>((r) => this.log.end(() => r()));
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 async function main(dir: string): Promise<void> {

@@ -1,0 +1,187 @@
+/**
+ * The commands that need no Pulumi engine, run in process as a user types them: help, exit
+ * codes, validate, plan, graph, lock status/unlock, state, ledger, setup, and refusals that
+ * must leave nothing behind.
+ */
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deployer, deployerJson } from '../../test/helpers/cli.js';
+import { removeTestdirs, snapshotTree, testdir } from '../../test/helpers/testdir.js';
+import { SqliteLedger } from '../ledger/sqlite.js';
+import { FileLockManager } from '../lock/file.js';
+import { pulumiSdkVersion } from '../package-info.js';
+
+let dir: string;
+const at = (...a: string[]): string[] => [...a, '-C', dir, '-e', 'dev'];
+
+beforeAll(() => {
+  dir = testdir('examples/quickstart');
+});
+afterAll(() => removeTestdirs());
+
+describe('help and usage', () => {
+  it('--help explains the commands, the layout and the exit codes', async () => {
+    const r = await deployer(['--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/Commands:[\s\S]*apply[\s\S]*destroy[\s\S]*lock/);
+    expect(r.stdout).toMatch(/3 {2}the lock is held by another run/);
+    expect(r.stdout).toMatch(/services\/<svc>\/service.yaml/);
+  });
+
+  it('no command prints help and exits 2; an unknown command or option exits 2', async () => {
+    expect((await deployer([])).code).toBe(2);
+    const unknown = await deployer(['deploy']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/unknown command 'deploy'/);
+    expect((await deployer(['plan', '--frobnicate'])).code).toBe(2);
+  });
+});
+
+describe('validate and plan', () => {
+  it('validate reports the stack, as text and as JSON', async () => {
+    const text = await deployer(at('validate'));
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/Configuration is valid: stack quickstart, environment dev: 1 service\(s\), 2 component\(s\) in 2 wave\(s\)/);
+    const { json } = await deployerJson(at('validate'));
+    expect(json).toEqual({ valid: true, stack: 'quickstart', environment: 'dev', services: 1, components: 2, waves: 2 });
+  });
+
+  it('an unknown environment, a wrong --stack and a missing directory are invalid input', async () => {
+    const env = await deployer(['validate', '-C', dir, '-e', 'prod']);
+    expect(env.code).toBe(2);
+    expect(env.stderr).toMatch(/unknown environment "prod"[\s\S]*environments of this stack: dev, staging/);
+    const stack = await deployer([...at('validate'), '--stack', 'other']);
+    expect(stack.code).toBe(2);
+    expect(stack.stderr).toMatch(/--stack other does not match the stack in this directory \("quickstart"\)/);
+    expect((await deployer(['validate', '-C', path.join(dir, 'nope'), '-e', 'dev'])).code).toBe(2);
+  });
+
+  it('validation errors come as data with --json', async () => {
+    const bad = testdir('examples/quickstart', { 'port: 8080': 'port: eighty' });
+    const { code, json } = await deployerJson<{ ok: boolean; error: { code: string; problems: Array<{ path: string; location: { line: number } }> } }>(['validate', '-C', bad, '-e', 'dev']);
+    expect(code).toBe(2);
+    expect(json.ok).toBe(false);
+    expect(json.error.code).toBe('VALIDATION_FAILED');
+    expect(json.error.problems[0]).toMatchObject({ path: '/spec/port', location: { line: 9 } });
+  });
+
+  it('plan --detailed-exitcode exits 4 when there are changes, and writes nothing', async () => {
+    const before = snapshotTree(dir);
+    const r = await deployer([...at('plan'), '--detailed-exitcode']);
+    expect(r.code).toBe(4);
+    expect(r.stdout).toMatch(/\+ {2}create {2}web\/assets/);
+    expect(r.stdout).toMatch(/Plan: 2 to create, 0 to update, 0 to replace, 0 to delete, 0 unchanged\./);
+    expect(snapshotTree(dir)).toEqual(before);
+    const { json } = await deployerJson<{ summary: { create: number }; waves: string[][] }>(at('plan'));
+    expect(json.summary.create).toBe(2);
+    expect(json.waves).toEqual([['web/assets'], ['web/api']]);
+  });
+
+  it('apply without --yes outside a terminal is refused before anything is written', async () => {
+    const before = snapshotTree(dir);
+    const r = await deployer(at('apply'));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/apply needs --yes when it does not run in a terminal \(nothing was changed\)/);
+    expect(snapshotTree(dir)).toEqual(before);
+  });
+});
+
+describe('graph', () => {
+  it('prints mermaid, dot and JSON with explicit and implicit edges', async () => {
+    const mermaid = await deployer(at('graph'));
+    expect(mermaid.stdout).toMatch(/^flowchart LR/);
+    expect(mermaid.stdout).toMatch(/web_assets -\.-> web_api/);
+    const dot = await deployer([...at('graph'), '--format', 'dot']);
+    expect(dot.stdout).toMatch(/"web\/assets" -> "web\/api" \[style=dashed\];/);
+    const out = path.join(dir, 'graph.json');
+    await deployer([...at('graph'), '--format', 'json', '--output', out]);
+    const g = JSON.parse(readFileSync(out, 'utf8')) as { edges: unknown[]; waves: string[][] };
+    expect(g.edges).toEqual([{ from: 'web/assets', to: 'web/api', kind: 'implicit' }]);
+    expect(g.waves).toEqual([['web/assets'], ['web/api']]);
+    const bad = await deployer([...at('graph'), '--format', 'png']);
+    expect(bad.code).toBe(2);
+  });
+});
+
+describe('lock status and unlock', () => {
+  it('shows the holder, refuses a wrong id and confirmation-less unlock, releases with the right id', async () => {
+    expect((await deployer(at('lock', 'status'))).stdout).toMatch(/No locks held on stack:quickstart:env:dev/);
+    const locks = new FileLockManager(path.join(dir, '.deployer'));
+    const held = await locks.acquire({ lockKey: 'stack:quickstart:env:dev', ttlMs: 60_000, lockedBy: 'ci@runner-7', metadata: { operation: 'apply', ci_run_id: '42' } });
+
+    const status = await deployer(at('lock', 'status'));
+    expect(status.stdout).toMatch(new RegExp(`lock id: +${held.lockId}[\\s\\S]*held by: +ci@runner-7[\\s\\S]*ci_run_id=42`));
+    const { json } = await deployerJson<{ locks: Array<{ lockId: string; expired: boolean }> }>(at('lock', 'status'));
+    expect(json.locks).toMatchObject([{ lockId: held.lockId, expired: false }]);
+
+    const wrong = await deployer([...at('lock', 'unlock'), '--force', '00000000-0000-0000-0000-000000000000', '--yes']);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toMatch(new RegExp(`nothing was released[\\s\\S]*held with lock id ${held.lockId}`));
+    const noYes = await deployer([...at('lock', 'unlock'), '--force', held.lockId]);
+    expect(noYes.code).toBe(2);
+    expect(await locks.status('stack:quickstart:env:dev')).toMatchObject({ lockId: held.lockId });
+
+    const ok = await deployer([...at('lock', 'unlock'), '--force', held.lockId, '--yes']);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/Released stack:quickstart:env:dev/);
+    expect(await locks.status('stack:quickstart:env:dev')).toBeUndefined();
+  });
+
+  it('a held lock makes apply exit 3, naming the holder and the unlock command', async () => {
+    const locks = new FileLockManager(path.join(dir, '.deployer'));
+    const held = await locks.acquire({ lockKey: 'stack:quickstart:env:dev', ttlMs: 60_000, lockedBy: 'ana@laptop', metadata: {} });
+    const r = await deployer([...at('apply'), '--yes']);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/is held by ana@laptop since/);
+    expect(r.stderr).toContain(`deployer lock unlock --stack quickstart -e dev --force ${held.lockId}`);
+    await locks.release(held.lockKey, held.lockId);
+  });
+});
+
+describe('state and ledger', () => {
+  it('state list and show on a stack never applied', async () => {
+    expect((await deployer(at('state', 'list'))).stdout).toMatch(/No components recorded/);
+    expect((await deployerJson(at('state', 'show'))).json).toBeNull();
+    const missing = await deployer(at('state', 'show', 'web/api'));
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/no component web\/api in the state/);
+  });
+
+  it('ledger list-deployments reads DEPLOY_LEDGER_DB, filters, and says when there is nothing', async () => {
+    const db = path.join(dir, 'ledger-test.db');
+    const env = { DEPLOY_LEDGER_DB: db };
+    expect((await deployer(['ledger', 'list-deployments', '-C', dir], env)).stdout).toMatch(/No deployments recorded/);
+    expect(existsSync(db)).toBe(false);
+    const ledger = new SqliteLedger(db);
+    const base = { stack: 'quickstart', version: '1.0.0', environment: 'dev', type: 'rolling' as const, initiator: 'ana@laptop', metadata: {}, parentId: 'run-1' };
+    ledger.recordDeployment({ ...base, id: 'a', service: 'web', started: '2026-01-01T10:00:00.000Z', completed: '2026-01-01T10:00:04.000Z', status: 'success' });
+    ledger.recordDeployment({ ...base, id: 'b', service: 'jobs', started: '2026-01-02T10:00:00.000Z', completed: null, status: 'failed' });
+    ledger.close();
+    const table = await deployer(['ledger', 'list-deployments', '-C', dir], env);
+    expect(table.stdout.split('\n')[0]).toMatch(/^STARTED +STACK +ENV +SERVICE +VERSION +TYPE +STATUS +DURATION +INITIATOR$/);
+    expect(table.stdout).toMatch(/web +1\.0\.0 +rolling +success +4\.0s +ana@laptop/);
+    const { json } = await deployerJson<{ deployments: Array<{ id: string }> }>(['ledger', 'list-deployments', '-C', dir, '--service', 'jobs'], env);
+    expect(json.deployments.map((d) => d.id)).toEqual(['b']);
+  });
+});
+
+describe('setup and logs', () => {
+  it('setup reports the Pulumi CLI it will use', async () => {
+    const fake = path.join(dir, 'fake-bin', 'bin', 'pulumi');
+    mkdirSync(path.dirname(fake), { recursive: true });
+    writeFileSync(fake, `#!/bin/sh\necho v${pulumiSdkVersion}\n`);
+    chmodSync(fake, 0o755);
+    const r = await deployer(['setup'], { PULUMI_PATH: fake });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`Pulumi CLI v${pulumiSdkVersion} ready: ${fake} \\(from PULUMI_PATH`));
+  });
+
+  it('--log-level info writes structured JSON lines with one correlation id', async () => {
+    const log = path.join(dir, 'logs', 'run.log');
+    await deployer([...at('validate'), '--log-level', 'info', '--log-file', log]);
+    const lines = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { correlationId: string; msg: string });
+    expect(lines[0]!.msg).toBe('command started');
+    expect(new Set(lines.map((l) => l.correlationId)).size).toBe(1);
+  });
+});
