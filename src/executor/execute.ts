@@ -88,12 +88,14 @@ export async function execute(o: ExecuteOptions): Promise<ExecuteResult> {
     const recorded = o.state.components[id];
     if (action.action === 'no-op' && recorded && recorded.inputsHash === hash) return; // never reaches Pulumi
     const stackName = pulumiStackName(o.desired.name, o.desired.environment, c.service, c.name);
+    // Built first: a target that cannot build the program (a missing secret) fails before Pulumi runs.
+    const program = o.target.program(c, resolved.spec, { stack: o.desired.name, environment: o.desired.environment, stackDir: o.desired.dir });
     const engine = await o.engine();
     usedEngine.add(id);
     try {
       const result = await engine.up({
         stackName,
-        program: o.target.program(c, resolved.spec, { stack: o.desired.name, environment: o.desired.environment, stackDir: o.desired.dir }),
+        program,
         onProgress: (progress) => o.listener({ type: 'component-progress', id, progress }),
         ...(o.cancel ? { signal: o.cancel } : {}),
       });

@@ -3,11 +3,12 @@
  * skipped ("upstream failed"), the other branch is deployed; fixing it resumes with only the
  * unfinished work; an upstream output change propagates to the components that use it.
  */
+import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deployer, deployerJson } from '../helpers/cli.js';
 import { getJson } from '../helpers/http.js';
-import { editFile, freePort, removeTestdirs, repoRoot, testdir } from '../helpers/testdir.js';
+import { editFile, freePort, removeTestdirs, repoRoot, testdir, walk } from '../helpers/testdir.js';
 
 interface Report {
   id: string;
@@ -26,7 +27,11 @@ const ports: Record<string, number> = {};
 const args = (...a: string[]): string[] => [...a, '-C', dir, '-e', 'test'];
 const byId = (json: ApplyJson): Record<string, Report> => Object.fromEntries(json.summary.components.map((c) => [c.id, c]));
 
+/** A secret the api receives through `secretRef: {provider: env}`; it must not be written anywhere. */
+const TOKEN = 'tok-5f1c0e9a7b3d42e8a6c4d2b0f8e6a4c2';
+
 beforeAll(async () => {
+  process.env['BRANCHES_TOKEN'] = TOKEN;
   for (const name of ['API', 'BROKEN', 'WORKER']) ports[name] = await freePort();
   dir = testdir('branches', {
     PORT_API: String(ports['API']),
@@ -53,7 +58,16 @@ describe('a failing branch', () => {
     expect(r['shop/worker']!.reason).toBe('upstream failed: shop/broken');
     expect(r['shop/files']).toMatchObject({ result: 'created' });
     expect(r['shop/api']).toMatchObject({ result: 'created' });
-    expect(await getJson(ports['API']!)).toMatchObject({ version: 'api-1' });
+    expect(await getJson(ports['API']!)).toMatchObject({ version: 'api-1', tokenLength: TOKEN.length });
+  });
+
+  it('never writes the resolved secret: not in state, Pulumi checkpoints, ledger, logs or workspaces', () => {
+    // The one exception is the process's own environment file, readable by its owner only.
+    const processEnv = path.join(dir, '.deployer/local/branches/test/services/shop/api/desired.json');
+    expect(statSync(processEnv).mode & 0o777).toBe(0o600);
+    const files = walk(path.join(dir, '.deployer')).filter((f) => f !== processEnv);
+    expect(files.length).toBeGreaterThan(5);
+    for (const f of files) expect(readFileSync(f).includes(TOKEN), f).toBe(false);
   });
 
   it('after the fix, a rerun does only the unfinished work', async () => {

@@ -9,6 +9,7 @@ import type { ValidationProblem } from '../../errors.js';
 import type { DesiredComponent } from '../../model/desired.js';
 import { distFile } from '../../package-info.js';
 import type { Target, TargetContext } from '../target.js';
+import { checkLocalSecrets, isSecretRef, resolveLocalSecret } from './secrets.js';
 
 /** Health check defaults, chosen so that a failing new version is noticed within seconds. */
 export const LOCAL_HEALTH_DEFAULTS = { path: '/healthz', interval: 5, timeout: 2, healthyThreshold: 2, unhealthyThreshold: 3, gracePeriod: 0 };
@@ -22,10 +23,11 @@ export class LocalTarget implements Target {
   readonly name = 'local' as const;
 
   check(c: DesiredComponent): ValidationProblem[] {
+    const problems = checkLocalSecrets(c);
     if (c.kind === 'MicroService' && !Array.isArray(c.spec['command'])) {
-      return [{ location: c.source, document: `${c.kind}/${c.name}`, path: '/spec/command', message: 'the local target runs a MicroService as a process: set spec.command (e.g. ["node", "server.js"])', rule: 'target:local' }];
+      problems.push({ location: c.source, document: `${c.kind}/${c.name}`, path: '/spec/command', message: 'the local target runs a MicroService as a process: set spec.command (e.g. ["node", "server.js"])', rule: 'target:local' });
     }
-    return [];
+    return problems;
   }
 
   engineEnv(): Record<string, string> {
@@ -34,14 +36,17 @@ export class LocalTarget implements Target {
 
   program(c: DesiredComponent, spec: Record<string, unknown>, ctx: TargetContext) {
     const root = path.join(localRoot(ctx.stackDir), ctx.stack, ctx.environment);
+    // Secrets are read now, so that a missing one fails the component before Pulumi runs.
+    const env = Object.entries((spec['env'] ?? {}) as Record<string, unknown>).map(([k, v]) =>
+      isSecretRef(v) ? { k, v: resolveLocalSecret(c.id, k, v.secretRef, c.baseDir), secret: true } : { k, v: String(v), secret: false },
+    );
     return async (): Promise<Record<string, unknown>> => {
       // Loaded here, inside the program (@pulumi/pulumi takes most of a second to import), and
       // always from the compiled file: Pulumi serializes the provider's source text, which must be
       // plain Node code, not a test runner's transform of it.
-      const { LocalResource } = (await import(pathToFileURL(distFile('targets/local/providers.js')).href)) as typeof import('./providers.js');
+      const { LocalResource, secret } = (await import(pathToFileURL(distFile('targets/local/providers.js')).href)) as typeof import('./providers.js');
       if (c.kind === 'MicroService') {
         const health = { ...LOCAL_HEALTH_DEFAULTS, ...(spec['healthCheck'] as object | undefined) };
-        const env = Object.fromEntries(Object.entries((spec['env'] ?? {}) as Record<string, unknown>).map(([k, v]) => [k, String(v)]));
         const r = new LocalResource(
           'MicroService',
           c.name,
@@ -50,7 +55,7 @@ export class LocalTarget implements Target {
             runtimeDir: path.join(root, 'services', c.service, c.name),
             command: spec['command'],
             cwd: c.baseDir,
-            env,
+            env: Object.fromEntries(env.map((e) => [e.k, e.secret ? secret(e.v) : e.v])),
             port: spec['port'],
             healthCheck: health,
             startTimeout: LOCAL_START_TIMEOUT_S,

@@ -63,8 +63,9 @@ export async function readJson<T>(file: string): Promise<T | undefined> {
   }
 }
 
+/** Written readable by the owner only: desired.json holds the service's environment, secrets included. */
 export async function writeJson(file: string, value: unknown): Promise<void> {
-  await writeFileAtomic(file, JSON.stringify(value, null, 2) + '\n');
+  await writeFileAtomic(file, JSON.stringify(value, null, 2) + '\n', 0o600);
 }
 
 /** The last `lines` lines of a log file, for error messages. */

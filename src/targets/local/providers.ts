@@ -41,3 +41,8 @@ export class LocalResource extends pulumi.dynamic.Resource {
     return (this as unknown as Record<string, pulumi.Output<unknown>>)[name]!;
   }
 }
+
+/** A value Pulumi must keep encrypted in its checkpoint. */
+export function secret(value: string): pulumi.Output<string> {
+  return pulumi.secret(value);
+}
