@@ -17,7 +17,7 @@ export default defineConfig({
       include: ['src/**/*.ts'],
       exclude: ['src/**/*.test.ts', 'src/**/*.contract.ts'],
       reporter: ['text-summary', 'json-summary'],
-      thresholds: { lines: 85 },
+      thresholds: { lines: 90 },
     },
   },
 });
