@@ -37,7 +37,7 @@ export async function ensurePulumiCli(options: EnsureOptions = {}): Promise<Pulu
   await buildPulumiCli(options, env);
   const built = await findPulumiCli(env);
   if (!built) throw new PulumiUnavailableError(`built the Pulumi CLI into ${cachedCliRoot(pulumiSdkVersion, env)}, but it does not run`);
-  return built;
+  return { ...built, built: true };
 }
 
 export function goModFile(goVersion = '1.25.11'): string {

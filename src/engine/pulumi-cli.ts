@@ -21,6 +21,8 @@ export interface PulumiCli {
   root: string;
   version: string;
   source: PulumiSource;
+  /** True when this call built it (into the cache). */
+  built?: boolean;
 }
 
 /** `~/.cache/deployer` (or `$DEPLOYER_CACHE_DIR`, or `$XDG_CACHE_HOME/deployer`). */
