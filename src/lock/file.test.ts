@@ -3,23 +3,16 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, u
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { InvalidInputError, LockHeldError } from '../errors.js';
 import { FileLockManager } from './file.js';
 import { openLockManager } from './index.js';
 import { lockManagerContract, rejection, request } from './locker.contract.js';
 import { stackLockKey } from './locker.js';
+import { useTempDirs } from '../../test/helpers/tmp.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const dirs: string[] = [];
-function tempDir(): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'deployer-lock-'));
-  dirs.push(dir);
-  return dir;
-}
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+const tempDir = useTempDirs('lock');
 
 lockManagerContract('file', async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'deployer-lock-contract-'));

@@ -2,23 +2,16 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, utimesSync,
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { InvalidInputError, StateCorruptError } from '../errors.js';
 import { sha256 } from '../model/hash.js';
 import { STATE_VERSION } from '../model/state.js';
 import { FileStateStore } from './file.js';
 import { emptyState, openStateStore } from './index.js';
 import { stateStoreContract, withComponent } from './store.contract.js';
+import { useTempDirs } from '../../test/helpers/tmp.js';
 
-const dirs: string[] = [];
-function tempDir(): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'deployer-state-'));
-  dirs.push(dir);
-  return dir;
-}
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+const tempDir = useTempDirs('state');
 
 function filesUnder(dir: string): string[] {
   if (!existsSync(dir)) return [];

@@ -1,18 +1,12 @@
-import { mkdirSync, mkdtempSync, promises as fsPromises, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, promises as fsPromises, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { readFileIfExists, syncDir, writeFileAtomic } from './atomic-write.js';
+import { useTempDirs } from '../../test/helpers/tmp.js';
 
-const dirs: string[] = [];
-function tempDir(): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'deployer-atomic-'));
-  dirs.push(dir);
-  return dir;
-}
+const tempDir = useTempDirs('atomic');
 afterEach(() => {
   vi.restoreAllMocks();
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
 describe('writeFileAtomic', () => {
