@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { Settings } from '../config/index.js';
 import { createEngine, ensurePulumiCli, resolvePassphrase, type Engine, type PulumiCli } from '../engine/index.js';
-import { DeployerError } from '../errors.js';
+import { DeployerError, InvalidInputError } from '../errors.js';
 import { openLedger, type DeploymentEvent, type DeploymentType, type LedgerStore } from '../ledger/index.js';
 import { acquireLease, openLockManager, stackLockKey, whoAmI, type Lease } from '../lock/index.js';
 import type { DesiredStack } from '../model/desired.js';
@@ -68,6 +68,12 @@ async function runLocked(
   const target = targetFor(desired.target);
   const runId = randomUUID();
   const initiator = ctx.initiator ?? whoAmI();
+  if (store.localRoot === undefined && process.env['PULUMI_CONFIG_PASSPHRASE'] === undefined) {
+    // A generated passphrase lives on one machine; a shared state needs the same one everywhere.
+    throw new InvalidInputError(`the state at ${store.url} is shared: set PULUMI_CONFIG_PASSPHRASE, the same for everyone who applies this stack`, [
+      'It encrypts the secrets in the Pulumi checkpoints kept beside the state. Nothing was changed.',
+    ]);
+  }
 
   const lease = await acquireLease({
     manager: locks,

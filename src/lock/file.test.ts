@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { InvalidInputError, LockHeldError } from '../errors.js';
+import { LockHeldError } from '../errors.js';
 import { FileLockManager } from './file.js';
 import { openLockManager } from './index.js';
 import { lockManagerContract, rejection, request } from './locker.contract.js';
@@ -148,6 +148,6 @@ describe('openLockManager', () => {
   });
 
   it('refuses a backend it does not support', () => {
-    expect(() => openLockManager('dynamodb://table', tempDir())).toThrow(InvalidInputError);
+    expect(() => openLockManager('consul://host/locks', tempDir())).toThrow(/unsupported lock backend URL: consul:\/\/host\/locks/);
   });
 });

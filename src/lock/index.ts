@@ -1,10 +1,11 @@
 /**
  * lock/: leased locks on stack/service/component keys (LockManager), chosen by URL.
- * `file://` is the default; `dynamodb://` arrives with the shared-state work.
+ * `file://` is the default; `dynamodb://` for teams.
  */
 import os from 'node:os';
 import { InvalidInputError } from '../errors.js';
 import { fileUrlToDir } from '../util/file-url.js';
+import { DynamoDbLockManager, parseDynamoDbUrl } from './dynamodb.js';
 import { FileLockManager } from './file.js';
 import type { LockManager } from './locker.js';
 
@@ -17,7 +18,10 @@ export function openLockManager(url: string, baseDir: string): LockManager {
   if (url.startsWith('file://') || !url.includes('://')) {
     return new FileLockManager(fileUrlToDir(url, baseDir));
   }
-  throw new InvalidInputError(`unsupported lock backend URL: ${url}`, ['supported: file://<dir> (relative to the stack directory)']);
+  if (url.startsWith('dynamodb://')) return new DynamoDbLockManager(parseDynamoDbUrl(url));
+  throw new InvalidInputError(`unsupported lock backend URL: ${url}`, [
+    'supported: file://<dir> (relative to the stack directory), dynamodb://<table>?region=<region>[&endpoint=<url>]',
+  ]);
 }
 
 /** `user@host`, as lock records name their holder. */

@@ -33,11 +33,16 @@ export async function rejection(fn: () => Promise<unknown>): Promise<unknown> {
   throw new Error('expected a rejection, but it resolved');
 }
 
-const SHORT_TTL = 50;
-/** Comfortably past SHORT_TTL, so the lock has expired whatever the timer resolution. */
-const PAST_SHORT_TTL = 120;
+export interface ContractOptions {
+  /** How precisely the backend stores expiry (DynamoDB keeps epoch seconds, rounded up). */
+  expiryResolutionMs?: number;
+}
 
-export function lockManagerContract(name: string, make: () => Promise<LockManagerUnderTest>): void {
+export function lockManagerContract(name: string, make: () => Promise<LockManagerUnderTest>, options: ContractOptions = {}): void {
+  const resolution = options.expiryResolutionMs ?? 1;
+  const SHORT_TTL = Math.max(50, resolution);
+  /** Comfortably past SHORT_TTL (and its rounding), so the lock has expired whatever the timer resolution. */
+  const PAST_SHORT_TTL = resolution > 1 ? SHORT_TTL + 2 * resolution + 100 : 120;
   describe(`LockManager contract: ${name}`, () => {
     let manager: LockManager;
     let cleanup: (() => Promise<void>) | undefined;
@@ -56,7 +61,9 @@ export function lockManagerContract(name: string, make: () => Promise<LockManage
       expect(lock).toMatchObject({ lockKey: key, lockedBy: 'alice@laptop', metadata: { operation: 'apply', deployment_id: 'dep-1', pid: '4242' } });
       expect(lock.lockId).toMatch(/\S{8,}/);
       expect(lock.lockedAt.getTime()).toBeGreaterThanOrEqual(before);
-      expect(lock.expiresAt.getTime() - lock.lockedAt.getTime()).toBe(60_000);
+      const lease = lock.expiresAt.getTime() - lock.lockedAt.getTime();
+      expect(lease).toBeGreaterThanOrEqual(60_000);
+      expect(lease).toBeLessThan(60_000 + resolution + 1);
       const status = await manager.status(key);
       expect(status).toEqual(lock);
     });

@@ -144,14 +144,15 @@ describe('openStateStore and emptyState', () => {
   it('refuses a backend it does not support', () => {
     const err = (() => {
       try {
-        openStateStore('s3://bucket/state', tempDir());
+        openStateStore('gs://bucket/state', tempDir());
       } catch (e) {
         return e;
       }
     })();
     expect(err).toBeInstanceOf(InvalidInputError);
-    expect((err as InvalidInputError).message).toContain('s3://bucket/state');
+    expect((err as InvalidInputError).message).toContain('gs://bucket/state');
     expect((err as InvalidInputError).details.join('\n')).toContain('file://');
+    expect((err as InvalidInputError).details.join('\n')).toContain('s3://');
   });
 
   it('creates an empty state at serial 0 with a fresh lineage', () => {

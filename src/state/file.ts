@@ -6,6 +6,7 @@ import { StateCorruptError } from '../errors.js';
 import { sha256 } from '../model/hash.js';
 import type { StackState } from '../model/state.js';
 import { readFileIfExists, writeFileAtomic } from '../util/atomic-write.js';
+import { parseState } from './codec.js';
 import { checkSuccessor } from './conflict.js';
 import { prunableHistory, type HistoryEntry, type StateStore } from './store.js';
 
@@ -84,13 +85,5 @@ export class FileStateStore implements StateStore {
     for (const serial of prunableHistory(await this.history(stack, env), new Date())) {
       await fs.rm(path.join(dir, `${serial}.json`), { force: true });
     }
-  }
-}
-
-function parseState(body: Buffer, file: string): StackState {
-  try {
-    return JSON.parse(body.toString('utf8')) as StackState;
-  } catch (err) {
-    throw new StateCorruptError(`state ${file} is not valid JSON: ${(err as Error).message}`);
   }
 }

@@ -1,12 +1,13 @@
 /**
  * state/: where a stack's state lives (StateStore), chosen by URL. `file://` is the default;
- * `s3://` arrives with the shared-state work. Also: creating an empty state.
+ * `s3://` shares it between CI runners and laptops. Also: creating an empty state.
  */
 import { randomUUID } from 'node:crypto';
 import { InvalidInputError } from '../errors.js';
 import { STATE_VERSION, type StackState } from '../model/state.js';
 import { fileUrlToDir } from '../util/file-url.js';
 import { FileStateStore } from './file.js';
+import { parseS3Url, S3StateStore } from './s3.js';
 import type { StateStore } from './store.js';
 
 export type { StateStore, HistoryEntry } from './store.js';
@@ -15,7 +16,10 @@ export { StateConflictError } from './conflict.js';
 /** Opens the store a URL names; relative `file:` paths resolve against `baseDir`. */
 export function openStateStore(url: string, baseDir: string): StateStore {
   if (url.startsWith('file://') || !url.includes('://')) return new FileStateStore(fileUrlToDir(url, baseDir));
-  throw new InvalidInputError(`unsupported state backend URL: ${url}`, ['supported: file://<dir> (relative to the stack directory)']);
+  if (url.startsWith('s3://')) return new S3StateStore(parseS3Url(url));
+  throw new InvalidInputError(`unsupported state backend URL: ${url}`, [
+    'supported: file://<dir> (relative to the stack directory), s3://<bucket>/<prefix>?region=<region>[&endpoint=<url>&forcePathStyle=true&sse=aws:kms&kmsKeyId=<key>]',
+  ]);
 }
 
 

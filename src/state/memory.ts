@@ -12,7 +12,7 @@ export class MemoryStateStore implements StateStore {
   constructor(private readonly pulumiRoot = path.join(os.tmpdir(), 'deployer-memory-state')) {}
 
   pulumiBackend(stack: string, env: string): string {
-    return pathToFileURL(path.join(this.pulumiRoot, stack, env, 'pulumi')).href;
+    return pathToFileURL(path.join(this.pulumiRoot, 'stacks', stack, env, 'pulumi')).href;
   }
   private readonly current = new Map<string, string>();
   private readonly versions = new Map<string, Map<number, { body: string; savedAt: Date }>>();

@@ -1,0 +1,182 @@
+/**
+ * LockManager on a DynamoDB table (default `deployer-state-locks`, key `lockKey`). Every
+ * change is one conditional write, so the table decides atomically: acquire succeeds when the
+ * key is absent or its lease expired (`attribute_not_exists(lockKey) OR expiresAt < :now`),
+ * renew/release/force-unlock only when `lockId` still matches. `expiresAt` is epoch seconds,
+ * the table's TTL attribute, rounded up so that a lease never ends early.
+ */
+import {
+  ConditionalCheckFailedException,
+  DeleteItemCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  ScanCommand,
+  UpdateItemCommand,
+  type AttributeValue,
+} from '@aws-sdk/client-dynamodb';
+import { InvalidInputError, LockHeldError, LockLostError } from '../errors.js';
+import { quietAwsSdk } from '../util/aws.js';
+import { newLock, type AcquireRequest, type LockInfo, type LockManager } from './locker.js';
+import { unlockCommand } from './unlock-hint.js';
+
+export const DEFAULT_LOCK_TABLE = 'deployer-state-locks';
+
+export interface DynamoDbLocation {
+  table: string;
+  region: string;
+  endpoint?: string;
+}
+
+/** `dynamodb://deployer-state-locks?region=us-east-1&endpoint=http://127.0.0.1:4567` */
+export function parseDynamoDbUrl(url: string): DynamoDbLocation {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new InvalidInputError(`invalid lock URL ${url}`, ['expected dynamodb://<table>?region=<region>']);
+  }
+  if (u.protocol !== 'dynamodb:') throw new InvalidInputError(`invalid lock URL ${url}: expected dynamodb://<table>`);
+  const unknown = [...u.searchParams.keys()].filter((k) => k !== 'region' && k !== 'endpoint');
+  if (unknown.length > 0) throw new InvalidInputError(`unknown option ${unknown.join(', ')} in lock URL ${url}`, ['known: region, endpoint']);
+  const endpoint = u.searchParams.get('endpoint') ?? undefined;
+  return {
+    table: u.hostname || DEFAULT_LOCK_TABLE,
+    region: u.searchParams.get('region') ?? process.env['AWS_REGION'] ?? process.env['AWS_DEFAULT_REGION'] ?? 'us-east-1',
+    ...(endpoint ? { endpoint } : {}),
+  };
+}
+
+export function dynamoDbClient(loc: Pick<DynamoDbLocation, 'region' | 'endpoint'>): DynamoDBClient {
+  quietAwsSdk();
+  return new DynamoDBClient({ region: loc.region, ...(loc.endpoint ? { endpoint: loc.endpoint } : {}) });
+}
+
+const seconds = (d: Date): string => String(Math.ceil(d.getTime() / 1000));
+
+function toItem(l: LockInfo): Record<string, AttributeValue> {
+  return {
+    lockKey: { S: l.lockKey },
+    lockId: { S: l.lockId },
+    lockedBy: { S: l.lockedBy },
+    lockedAt: { N: (l.lockedAt.getTime() / 1000).toFixed(3) },
+    expiresAt: { N: seconds(l.expiresAt) },
+    metadata: { M: Object.fromEntries(Object.entries(l.metadata).map(([k, v]) => [k, { S: v }])) },
+  };
+}
+
+function fromItem(item: Record<string, AttributeValue>): LockInfo {
+  return {
+    lockKey: item['lockKey']!.S!,
+    lockId: item['lockId']?.S ?? '',
+    lockedBy: item['lockedBy']?.S ?? 'unknown',
+    lockedAt: new Date(Number(item['lockedAt']?.N ?? '0') * 1000),
+    expiresAt: new Date(Number(item['expiresAt']?.N ?? '0') * 1000),
+    metadata: Object.fromEntries(Object.entries(item['metadata']?.M ?? {}).map(([k, v]) => [k, v.S ?? ''])),
+  };
+}
+
+function conditionFailed(err: unknown): boolean {
+  return err instanceof ConditionalCheckFailedException || (err as { name?: string }).name === 'ConditionalCheckFailedException';
+}
+
+export class DynamoDbLockManager implements LockManager {
+  readonly url: string;
+
+  constructor(
+    private readonly loc: DynamoDbLocation,
+    private readonly client: DynamoDBClient = dynamoDbClient(loc),
+  ) {
+    this.url = `dynamodb://${loc.table}`;
+  }
+
+  async acquire(req: AcquireRequest): Promise<LockInfo> {
+    // A lock that vanishes between the refused write and the read is simply tried again.
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const now = new Date();
+      // What the table will hold (expiry in whole seconds), so callers see what `status` reports.
+      const lock = fromItem(toItem(newLock(req, now)));
+      try {
+        await this.client.send(
+          new PutItemCommand({
+            TableName: this.loc.table,
+            Item: toItem(lock),
+            ConditionExpression: 'attribute_not_exists(lockKey) OR expiresAt < :now',
+            ExpressionAttributeValues: { ':now': { N: String(Math.floor(now.getTime() / 1000)) } },
+          }),
+        );
+        return lock;
+      } catch (err) {
+        if (!conditionFailed(err)) throw err;
+      }
+      const holder = await this.status(req.lockKey);
+      if (holder) throw new LockHeldError(holder, unlockCommand(holder));
+    }
+    throw new LockLostError(req.lockKey, 'the lock kept changing hands while it was being taken; try again');
+  }
+
+  async renew(lockKey: string, lockId: string, ttlMs: number): Promise<LockInfo> {
+    try {
+      const r = await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.loc.table,
+          Key: { lockKey: { S: lockKey } },
+          UpdateExpression: 'SET expiresAt = :e',
+          ConditionExpression: 'lockId = :id',
+          ExpressionAttributeValues: { ':e': { N: seconds(new Date(Date.now() + ttlMs)) }, ':id': { S: lockId } },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return fromItem(r.Attributes!);
+    } catch (err) {
+      if (!conditionFailed(err)) throw err;
+      const now = await this.status(lockKey);
+      throw new LockLostError(lockKey, now ? `it is now held by ${now.lockedBy} (lock id ${now.lockId})` : 'the lock was released or force-unlocked');
+    }
+  }
+
+  async release(lockKey: string, lockId: string): Promise<boolean> {
+    try {
+      await this.client.send(
+        new DeleteItemCommand({
+          TableName: this.loc.table,
+          Key: { lockKey: { S: lockKey } },
+          ConditionExpression: 'lockId = :id',
+          ExpressionAttributeValues: { ':id': { S: lockId } },
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (conditionFailed(err)) return false;
+      throw err;
+    }
+  }
+
+  forceUnlock(lockKey: string, lockId: string): Promise<boolean> {
+    return this.release(lockKey, lockId);
+  }
+
+  async status(lockKey: string): Promise<LockInfo | undefined> {
+    const r = await this.client.send(new GetItemCommand({ TableName: this.loc.table, Key: { lockKey: { S: lockKey } }, ConsistentRead: true }));
+    return r.Item ? fromItem(r.Item) : undefined;
+  }
+
+  async list(prefix: string): Promise<LockInfo[]> {
+    const out: LockInfo[] = [];
+    let start: Record<string, AttributeValue> | undefined;
+    do {
+      const r = await this.client.send(
+        new ScanCommand({
+          TableName: this.loc.table,
+          ConsistentRead: true,
+          FilterExpression: 'begins_with(lockKey, :p)',
+          ExpressionAttributeValues: { ':p': { S: prefix } },
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        }),
+      );
+      for (const item of r.Items ?? []) out.push(fromItem(item));
+      start = r.LastEvaluatedKey;
+    } while (start);
+    return out.sort((a, b) => a.lockKey.localeCompare(b.lockKey));
+  }
+}
