@@ -11,18 +11,19 @@ import type { DesiredComponent, DesiredStack } from '../model/desired.js';
 import type { Plan, PlanAction } from '../model/plan.js';
 import type { ComponentState, StackState } from '../model/state.js';
 import { inputsHash, resolveSpec } from '../plan/index.js';
-import type { StateStore } from '../state/index.js';
 import type { Target } from '../targets/index.js';
-import { Mutex } from '../util/mutex.js';
 import type { ComponentReport, ComponentResult, RunListener } from './events.js';
 import { schedule, type NodeOutcome } from './scheduler.js';
+import type { ComponentsChange, StateWriter } from './state-writer.js';
 
 export interface ExecuteOptions {
   plan: Plan;
   desired: DesiredStack;
   graph: DependencyGraph;
+  /** The state the plan was made from. */
   state: StackState;
-  store: StateStore;
+  /** Records each finished component (exclusive under a stack lock, merging otherwise). */
+  writer: StateWriter;
   /** The engine, created on first need (a no-op run never provisions Pulumi). */
   engine: () => Promise<Engine>;
   target: Target;
@@ -54,16 +55,7 @@ export async function execute(o: ExecuteOptions): Promise<ExecuteResult> {
   const outputs = new Map<string, Record<string, unknown>>(Object.entries(o.state.components).map(([id, c]) => [id, c.outputs]));
   const reports = new Map<string, ComponentReport>();
   const usedEngine = new Set<string>();
-  const mutex = new Mutex();
-  let current = o.state;
-
-  /** Applies `change` to the state and writes it; one write at a time, in completion order. */
-  const commit = (change: (components: Record<string, ComponentState>) => void): Promise<void> =>
-    mutex.run(async () => {
-      const next: StackState = { ...current, components: { ...current.components } };
-      change(next.components);
-      current = await o.store.write(next);
-    });
+  const commit = (change: ComponentsChange): Promise<StackState> => o.writer.commit(change);
 
   const dependenciesOf = (id: string): string[] => {
     const a = actions.get(id)!;
@@ -158,8 +150,7 @@ export async function execute(o: ExecuteOptions): Promise<ExecuteResult> {
     onStart: (id) => o.listener({ type: 'component-start', id, action: actions.get(id)!.action }),
     onFinish,
   });
-  await mutex.run(async () => undefined);
-  return { reports: o.plan.actions.map((a) => reports.get(a.id)!), state: current };
+  return { reports: o.plan.actions.map((a) => reports.get(a.id)!), state: await o.writer.flush() };
 }
 
 function record(c: DesiredComponent, hash: string, outputs: Record<string, unknown>, stackName: string, status: ComponentState['status'], runId: string): ComponentState {

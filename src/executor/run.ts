@@ -8,7 +8,7 @@ import type { Settings } from '../config/index.js';
 import { createEngine, ensurePulumiCli, resolvePassphrase, type Engine, type PulumiCli } from '../engine/index.js';
 import { DeployerError, InvalidInputError } from '../errors.js';
 import { openLedger, type DeploymentEvent, type DeploymentType, type LedgerStore } from '../ledger/index.js';
-import { acquireLease, openLockManager, stackLockKey, whoAmI, type Lease } from '../lock/index.js';
+import { openLockManager, whoAmI, type Lease } from '../lock/index.js';
 import type { DesiredStack } from '../model/desired.js';
 import { hashOf } from '../model/hash.js';
 import type { Plan } from '../model/plan.js';
@@ -19,6 +19,8 @@ import { targetFor } from '../targets/index.js';
 import type { ComponentReport, ComponentResult, RunListener, RunSummary } from './events.js';
 import { execute } from './execute.js';
 import { loadStack, type LoadedStack } from './load.js';
+import { lockAndPlan } from './locking.js';
+import { exclusiveWriter, sharedWriter } from './state-writer.js';
 
 export interface RunContext {
   settings: Settings;
@@ -75,21 +77,26 @@ async function runLocked(
     ]);
   }
 
-  const lease = await acquireLease({
-    manager: locks,
-    lockKeys: [stackLockKey(desired.name, desired.environment)],
-    ttlMs: settings.lockTtlMs,
-    timeoutMs: settings.lockTimeoutMs,
-    lockedBy: initiator,
-    metadata: { deployment_id: runId, operation, pid: String(process.pid), ...(ctx.metadata ?? {}) },
-    onWait: (holder) => listener({ type: 'lock-wait', holder }),
-    ...(ctx.stop ? { signal: ctx.stop } : {}),
+  const leaseMetadata = { deployment_id: runId, operation, pid: String(process.pid), ...(ctx.metadata ?? {}) };
+  const { lease, stored, plan } = await lockAndPlan({
+    level: desired.lockLevel,
+    stack: desired.name,
+    environment: desired.environment,
+    store,
+    locks,
+    makePlan: (state) => makePlan(loaded, state),
+    lease: {
+      ttlMs: settings.lockTtlMs,
+      timeoutMs: settings.lockTimeoutMs,
+      lockedBy: initiator,
+      metadata: leaseMetadata,
+      onWait: (holder) => listener({ type: 'lock-wait', holder }),
+      ...(ctx.stop ? { signal: ctx.stop } : {}),
+    },
   });
   let ledger: LedgerStore | undefined;
   try {
-    listener({ type: 'lock-acquired', locks: [...lease.locks] });
-    const stored = await store.read(desired.name, desired.environment);
-    const plan = makePlan(loaded, stored);
+    if (lease.locks.length > 0) listener({ type: 'lock-acquired', locks: [...lease.locks] });
     listener({ type: 'plan', plan });
     const changes = plan.actions.some((a) => a.action !== 'no-op');
     if (changes && ctx.confirm && !(await ctx.confirm(plan))) return { status: 'declined', plan };
@@ -109,12 +116,16 @@ async function runLocked(
       return engine;
     };
     const stop = anySignal([ctx.stop, lease.lost]);
+    const base = stored ?? emptyState(desired.name, desired.environment);
     const result = await execute({
       plan,
       desired,
       graph: loaded.graph,
-      state: stored ?? emptyState(desired.name, desired.environment),
-      store,
+      state: base,
+      writer:
+        desired.lockLevel === 'stack'
+          ? exclusiveWriter(store, base)
+          : sharedWriter({ store, base, locks, lockedBy: initiator, metadata: { ...leaseMetadata, operation: 'state-write' } }),
       engine: engineFactory,
       target,
       runId,

@@ -10,7 +10,7 @@ import { FileLockManager } from './file.js';
 import type { LockManager } from './locker.js';
 
 export type { LockManager, LockInfo, AcquireRequest } from './locker.js';
-export { stackLockKey, isExpired } from './locker.js';
+export { stackLockKey, serviceLockKey, componentLockKey, stateLockKey, isExpired } from './locker.js';
 export { acquireLease, type Lease, type LeaseOptions } from './lease.js';
 export { unlockCommand } from './unlock-hint.js';
 

@@ -39,9 +39,24 @@ export interface LockManager {
   list(prefix: string): Promise<LockInfo[]>;
 }
 
-/** Lock keys as DESIGN.md defines them. */
+/** Lock keys as DESIGN.md defines them: stack level (the default)... */
 export function stackLockKey(stack: string, env: string): string {
   return `stack:${stack}:env:${env}`;
+}
+
+/** ...service level... */
+export function serviceLockKey(stack: string, env: string, service: string): string {
+  return `${stackLockKey(stack, env)}:service:${service}`;
+}
+
+/** ...and component level (`id` is `<service>/<component>`). */
+export function componentLockKey(stack: string, env: string, id: string): string {
+  return `${stackLockKey(stack, env)}:component:${id}`;
+}
+
+/** Held only while one state write re-reads and merges, when runs lock services or components. */
+export function stateLockKey(stack: string, env: string): string {
+  return `${stackLockKey(stack, env)}:state`;
 }
 
 export function isExpired(lock: LockInfo, now: Date): boolean {

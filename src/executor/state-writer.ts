@@ -1,0 +1,76 @@
+/**
+ * How a run records each finished component in the state. Under a stack lock the run owns the
+ * whole state: it writes its own copy, version after version. Under service or component locks
+ * other runs write the same state.json at the same time, so each write takes the short state
+ * lock, re-reads the stored state and changes only this component's entry.
+ */
+import { acquireLease, stateLockKey, type LockManager } from '../lock/index.js';
+import type { ComponentState, StackState } from '../model/state.js';
+import type { StateStore } from '../state/index.js';
+import { Mutex } from '../util/mutex.js';
+
+export type ComponentsChange = (components: Record<string, ComponentState>) => void;
+
+export interface StateWriter {
+  /** Applies `change` to the stored state and writes it; one write at a time, in call order. */
+  commit(change: ComponentsChange): Promise<StackState>;
+  /** The last state this writer stored (or the base it started from). */
+  readonly current: StackState;
+  /** Waits for the writes in progress; resolves to the last state stored. */
+  flush(): Promise<StackState>;
+}
+
+export function exclusiveWriter(store: StateStore, base: StackState): StateWriter {
+  const mutex = new Mutex();
+  let current = base;
+  return {
+    get current() {
+      return current;
+    },
+    flush: () => mutex.run(async () => current),
+    commit: (change) =>
+      mutex.run(async () => {
+        const next: StackState = { ...current, components: { ...current.components } };
+        change(next.components);
+        current = await store.write(next);
+        return current;
+      }),
+  };
+}
+
+export interface SharedWriterOptions {
+  store: StateStore;
+  base: StackState;
+  locks: LockManager;
+  lockedBy: string;
+  metadata: Record<string, string>;
+}
+
+/** How long one state write may hold the state lock, and how long to wait for it. */
+const STATE_LOCK_TTL_MS = 60_000;
+const STATE_LOCK_WAIT_MS = 120_000;
+
+export function sharedWriter(o: SharedWriterOptions): StateWriter {
+  const mutex = new Mutex();
+  let current = o.base;
+  const stateKey = stateLockKey(o.base.stack, o.base.environment);
+  return {
+    get current() {
+      return current;
+    },
+    flush: () => mutex.run(async () => current),
+    commit: (change) =>
+      mutex.run(async () => {
+        const lease = await acquireLease({ manager: o.locks, lockKeys: [stateKey], ttlMs: STATE_LOCK_TTL_MS, timeoutMs: STATE_LOCK_WAIT_MS, lockedBy: o.lockedBy, metadata: o.metadata });
+        try {
+          const stored = (await o.store.read(o.base.stack, o.base.environment)) ?? { ...o.base, serial: 0, components: {} };
+          const next: StackState = { ...stored, components: { ...stored.components } };
+          change(next.components);
+          current = await o.store.write(next);
+          return current;
+        } finally {
+          await lease.release();
+        }
+      }),
+  };
+}
