@@ -97,7 +97,7 @@ export interface LockHolder {
 export class LockHeldError extends DeployerError {
   readonly holder: LockHolder;
 
-  constructor(holder: LockHolder, unlockCommand: string) {
+  constructor(holder: LockHolder, unlockCommand: string, stale?: string) {
     super(
       'LOCK_HELD',
       `lock ${holder.lockKey} is held by ${holder.lockedBy} since ${holder.lockedAt.toISOString()} ` +
@@ -105,6 +105,7 @@ export class LockHeldError extends DeployerError {
       {
         details: [
           ...(holder.metadata['operation'] ? [`operation: ${holder.metadata['operation']}`] : []),
+          ...(stale ? [`It looks abandoned: ${stale}.`] : []),
           `If that run is dead, release the lock with: ${unlockCommand}`,
         ],
       },
@@ -120,7 +121,7 @@ export class LockHeldError extends DeployerError {
 /** Our lease was taken over or could not be renewed: stop starting work. */
 export class LockLostError extends DeployerError {
   constructor(lockKey: string, reason: string) {
-    super('LOCK_LOST', `lost the lock ${lockKey}: ${reason}`);
+    super('LOCK_LOST', lockKey ? `lost the lock ${lockKey}: ${reason}` : reason);
   }
 }
 

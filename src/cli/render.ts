@@ -19,6 +19,13 @@ export function humanRenderer(write: (text: string) => void, options: { showPlan
         break;
       case 'lock-acquired':
         write(`Lock ${e.locks.map((l) => `${l.lockKey} (id ${l.lockId})`).join(', ')} acquired.\n`);
+        for (const l of e.locks.filter((x) => x.takenOverFrom)) {
+          const old = l.takenOverFrom!;
+          write(`Took over the expired lock of ${old.lockedBy} (lock id ${old.lockId}, ${old.metadata['operation'] ?? 'run'} since ${old.lockedAt.toISOString()}): resuming where it stopped.\n`);
+        }
+        break;
+      case 'lock-lost':
+        write(`${stamp()} ${e.reason}: starting no new component; the running ones finish and are recorded.\n`);
         break;
       case 'plan':
         width = Math.max(width, ...e.plan.actions.map((a) => a.id.length));
@@ -37,6 +44,9 @@ export function humanRenderer(write: (text: string) => void, options: { showPlan
         }
         break;
       }
+      case 'component-notice':
+        write(`${stamp()} ${e.id.padEnd(width)}  ${e.message}\n`);
+        break;
       case 'component-done':
         writeDone(write, stamp(), e.report, width);
         break;

@@ -18,6 +18,7 @@ import {
 import { CancelledError, DeployerError, InternalError } from '../errors.js';
 import { nodeModulesDir, packageRoot, pulumiSdkDir } from '../package-info.js';
 import type { PulumiCli } from './pulumi-cli.js';
+import { clearPulumiLocks } from './pulumi-locks.js';
 
 /** The project of the repository's Pulumi.yaml: every component stack belongs to it. */
 export const PULUMI_PROJECT = readProjectName();
@@ -58,6 +59,13 @@ export interface OperationOptions {
   stackName: string;
   program: PulumiFn;
   onProgress?: (p: EngineProgress) => void;
+  /** Things worth a line that are not resource steps ("waiting for an earlier pulumi to finish"). */
+  onNotice?: (message: string) => void;
+  /**
+   * An earlier run may have died during an operation on this stack: refresh it first, dropping
+   * pending creates Pulumi cannot know the outcome of, so the operation is not stuck on them.
+   */
+  recover?: boolean;
   signal?: AbortSignal;
 }
 
@@ -136,6 +144,16 @@ export class Engine {
     });
   }
 
+  /** Pending operations left by a killed run: refresh, clearing the creates Pulumi cannot account for. */
+  private async recoverPending(stack: Stack, o: OperationOptions, onEvent: (e: EngineEvent) => void): Promise<void> {
+    const exported = await stack.exportStack();
+    const pending = (exported.deployment as { pending_operations?: unknown[] } | undefined)?.pending_operations ?? [];
+    if (pending.length === 0) return;
+    o.onNotice?.(`${pending.length} operation(s) of an interrupted run are pending on ${o.stackName}: refreshing it first`);
+    this.operations++;
+    await stack.refresh({ clearPendingCreates: true, onEvent, ...(o.signal ? { signal: o.signal } : {}), color: 'never' });
+  }
+
   private async operate<T>(
     operation: string,
     o: OperationOptions,
@@ -150,6 +168,11 @@ export class Engine {
     };
     try {
       const stack = await this.stack(o.stackName, o.program);
+      await clearPulumiLocks(this.config.backendUrl, PULUMI_PROJECT, o.stackName, {
+        onWait: (l) => o.onNotice?.(`waiting for an earlier pulumi (pid ${l.pid} on ${l.hostname}) to release ${o.stackName}`),
+        onRemoved: (l) => o.onNotice?.(`removed the lock a killed pulumi (pid ${l.pid}) left on ${o.stackName}`),
+      });
+      if (o.recover) await this.recoverPending(stack, o, onEvent);
       this.operations++;
       return await fn(stack, onEvent, o.signal);
     } catch (err) {

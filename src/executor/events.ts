@@ -1,5 +1,5 @@
 import type { EngineProgress } from '../engine/index.js';
-import type { LockInfo } from '../lock/index.js';
+import type { AcquiredLock, LockInfo } from '../lock/index.js';
 import type { Plan, PlanActionType } from '../model/plan.js';
 
 /** How one component ended in a run. */
@@ -39,10 +39,12 @@ export interface RunSummary {
 export type RunEvent =
   | { type: 'plan'; plan: Plan }
   | { type: 'lock-wait'; holder: LockInfo }
-  | { type: 'lock-acquired'; locks: LockInfo[] }
+  | { type: 'lock-acquired'; locks: AcquiredLock[] }
+  | { type: 'lock-lost'; reason: string }
   | { type: 'setup'; message: string }
   | { type: 'component-start'; id: string; action: PlanActionType }
   | { type: 'component-progress'; id: string; progress: EngineProgress }
+  | { type: 'component-notice'; id: string; message: string }
   | { type: 'component-done'; report: ComponentReport }
   | { type: 'summary'; summary: RunSummary };
 

@@ -34,6 +34,8 @@ export interface ExecuteOptions {
   stop?: AbortSignal;
   /** Aborted: cancel the running Pulumi operations too. */
   cancel?: AbortSignal;
+  /** The run took over the lock of one that died: its Pulumi operations may be left pending. */
+  recover?: boolean;
   listener: RunListener;
 }
 
@@ -89,6 +91,8 @@ export async function execute(o: ExecuteOptions): Promise<ExecuteResult> {
         stackName,
         program,
         onProgress: (progress) => o.listener({ type: 'component-progress', id, progress }),
+        onNotice: (message) => o.listener({ type: 'component-notice', id, message }),
+        recover: o.recover ?? false,
         ...(o.cancel ? { signal: o.cancel } : {}),
       });
       outputs.set(id, result.outputs);
@@ -112,6 +116,8 @@ export async function execute(o: ExecuteOptions): Promise<ExecuteResult> {
       stackName: recorded.pulumiStack,
       program: async () => ({}),
       onProgress: (progress) => o.listener({ type: 'component-progress', id, progress }),
+      onNotice: (message) => o.listener({ type: 'component-notice', id, message }),
+      recover: o.recover ?? false,
       ...(o.cancel ? { signal: o.cancel } : {}),
     });
     outputs.delete(id);

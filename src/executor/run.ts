@@ -20,7 +20,7 @@ import type { ComponentReport, ComponentResult, RunListener, RunSummary } from '
 import { execute } from './execute.js';
 import { loadStack, type LoadedStack } from './load.js';
 import { lockAndPlan } from './locking.js';
-import { exclusiveWriter, sharedWriter } from './state-writer.js';
+import { exclusiveWriter, guardedWriter, sharedWriter } from './state-writer.js';
 
 export interface RunContext {
   settings: Settings;
@@ -115,6 +115,7 @@ async function runLocked(
       engine ??= await startEngine(settings, store, desired, target.engineEnv(), (message) => listener({ type: 'setup', message }));
       return engine;
     };
+    lease.lost.addEventListener('abort', () => listener({ type: 'lock-lost', reason: (lease.lost.reason as Error).message }), { once: true });
     const stop = anySignal([ctx.stop, lease.lost]);
     const base = stored ?? emptyState(desired.name, desired.environment);
     const result = await execute({
@@ -122,10 +123,12 @@ async function runLocked(
       desired,
       graph: loaded.graph,
       state: base,
-      writer:
+      writer: guardedWriter(
         desired.lockLevel === 'stack'
           ? exclusiveWriter(store, base)
           : sharedWriter({ store, base, locks, lockedBy: initiator, metadata: { ...leaseMetadata, operation: 'state-write' } }),
+        lease.lost,
+      ),
       engine: engineFactory,
       target,
       runId,
@@ -133,6 +136,7 @@ async function runLocked(
       failFast: settings.failFast,
       stop,
       ...(ctx.cancel ? { cancel: ctx.cancel } : {}),
+      recover: lease.locks.some((l) => l.takenOverFrom !== undefined),
       listener,
     });
     const summary = summarize(runId, operation, desired, result.reports, engine?.operations ?? 0, started, result.state.serial);

@@ -4,6 +4,7 @@
  * other runs write the same state.json at the same time, so each write takes the short state
  * lock, re-reads the stored state and changes only this component's entry.
  */
+import { LockLostError } from '../errors.js';
 import { acquireLease, stateLockKey, type LockManager } from '../lock/index.js';
 import type { ComponentState, StackState } from '../model/state.js';
 import type { StateStore } from '../state/index.js';
@@ -72,5 +73,26 @@ export function sharedWriter(o: SharedWriterOptions): StateWriter {
           await lease.release();
         }
       }),
+  };
+}
+
+/**
+ * A writer that stops writing once the run's lease is lost: another run may hold the lock by
+ * now, and its view of the state must not change under it. The component that finished after
+ * the loss is reported failed ("not recorded"), so the next run redoes it.
+ */
+export function guardedWriter(writer: StateWriter, lost: AbortSignal): StateWriter {
+  return {
+    get current() {
+      return writer.current;
+    },
+    flush: () => writer.flush(),
+    commit: (change) => {
+      if (lost.aborted) {
+        const reason = lost.reason as Error;
+        return Promise.reject(new LockLostError('', `${reason.message}; this result was not recorded in the state`));
+      }
+      return writer.commit(change);
+    },
   };
 }

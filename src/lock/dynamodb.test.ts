@@ -1,6 +1,10 @@
 /** The DynamoDB LockManager against dynalite on loopback: the shared contract, then its own. */
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDynamoDb, type DynamoDbEmulator } from '../../test/helpers/emulators.js';
+import { EMULATOR_CREDENTIALS, startDynamoDb, type DynamoDbEmulator } from '../../test/helpers/emulators.js';
+import { lockRace, overlaps, requireFreshBuild } from '../../test/helpers/lock-race.js';
 import { InvalidInputError, LockHeldError } from '../errors.js';
 import { DynamoDbLockManager, parseDynamoDbUrl } from './dynamodb.js';
 import { openLockManager } from './index.js';
@@ -37,4 +41,22 @@ describe('DynamoDbLockManager', () => {
     expect(() => parseDynamoDbUrl('dynamodb://t?consistent=yes')).toThrow(InvalidInputError);
     expect(openLockManager('dynamodb://t?region=us-east-1', '/tmp')).toBeInstanceOf(DynamoDbLockManager);
   });
+});
+
+describe('DynamoDbLockManager across processes', () => {
+  beforeAll(() => requireFreshBuild());
+
+  it('never lets two of 4 processes hold the lock at once over 10,000 acquisitions', async () => {
+    const url = await dynamo.lockUrl('race');
+    const journal = path.join(mkdtempSync(path.join(os.tmpdir(), 'deployer-race-')), 'journal.ndjson');
+    const { holds, stderr, codes } = await lockRace({ url, journal, processes: 4, each: 2500, ttlMs: 10_000, env: EMULATOR_CREDENTIALS });
+    expect(stderr).toBe('');
+    expect(codes).toEqual([0, 0, 0, 0]);
+    expect(holds).toHaveLength(10_000);
+    expect(new Set(holds.map((h) => h.pid)).size).toBe(4);
+    expect(new Set(holds.map((h) => h.lockId)).size).toBe(10_000);
+    expect(holds.filter((h) => h.expired)).toEqual([]);
+    expect(overlaps(holds)).toEqual([]);
+    expect(holds.filter((h) => !h.released)).toEqual([]);
+  }, 600_000);
 });

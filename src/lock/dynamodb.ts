@@ -15,10 +15,10 @@ import {
   UpdateItemCommand,
   type AttributeValue,
 } from '@aws-sdk/client-dynamodb';
-import { InvalidInputError, LockHeldError, LockLostError } from '../errors.js';
+import { InvalidInputError, LockLostError } from '../errors.js';
 import { quietAwsSdk } from '../util/aws.js';
-import { newLock, type AcquireRequest, type LockInfo, type LockManager } from './locker.js';
-import { unlockCommand } from './unlock-hint.js';
+import { newLock, type AcquiredLock, type AcquireRequest, type LockInfo, type LockManager } from './locker.js';
+import { lockHeldError } from './unlock-hint.js';
 
 export const DEFAULT_LOCK_TABLE = 'deployer-state-locks';
 
@@ -90,27 +90,29 @@ export class DynamoDbLockManager implements LockManager {
     this.url = `dynamodb://${loc.table}`;
   }
 
-  async acquire(req: AcquireRequest): Promise<LockInfo> {
-    // A lock that vanishes between the refused write and the read is simply tried again.
-    for (let attempt = 0; attempt < 5; attempt++) {
+  async acquire(req: AcquireRequest): Promise<AcquiredLock> {
+    // A lock released between the refused write and the read is simply tried again (under heavy
+    // contention that can happen a few times in a row; fifty times would mean something is wrong).
+    for (let attempt = 0; attempt < 50; attempt++) {
       const now = new Date();
       // What the table will hold (expiry in whole seconds), so callers see what `status` reports.
       const lock = fromItem(toItem(newLock(req, now)));
       try {
-        await this.client.send(
+        const r = await this.client.send(
           new PutItemCommand({
             TableName: this.loc.table,
             Item: toItem(lock),
             ConditionExpression: 'attribute_not_exists(lockKey) OR expiresAt < :now',
             ExpressionAttributeValues: { ':now': { N: String(Math.floor(now.getTime() / 1000)) } },
+            ReturnValues: 'ALL_OLD',
           }),
         );
-        return lock;
+        return r.Attributes ? { ...lock, takenOverFrom: fromItem(r.Attributes) } : lock;
       } catch (err) {
         if (!conditionFailed(err)) throw err;
       }
       const holder = await this.status(req.lockKey);
-      if (holder) throw new LockHeldError(holder, unlockCommand(holder));
+      if (holder) throw lockHeldError(holder);
     }
     throw new LockLostError(req.lockKey, 'the lock kept changing hands while it was being taken; try again');
   }

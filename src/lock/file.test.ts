@@ -1,8 +1,7 @@
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { LockHeldError } from '../errors.js';
 import { FileLockManager } from './file.js';
@@ -10,8 +9,8 @@ import { openLockManager } from './index.js';
 import { lockManagerContract, rejection, request } from './locker.contract.js';
 import { stackLockKey } from './locker.js';
 import { useTempDirs } from '../../test/helpers/tmp.js';
+import { lockRace, overlaps, requireFreshBuild } from '../../test/helpers/lock-race.js';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const tempDir = useTempDirs('lock');
 
 lockManagerContract('file', async () => {
@@ -77,63 +76,21 @@ describe('FileLockManager on disk', () => {
 });
 
 describe('FileLockManager across processes', () => {
-  const compiled = ['lock/file', 'lock/locker', 'lock/unlock-hint', 'util/atomic-write', 'errors'];
-
-  beforeAll(() => {
-    // The racers run the compiled code (`npm run build`); refuse to test a stale copy of it.
-    for (const m of compiled) {
-      const js = path.join(repoRoot, 'dist', `${m}.js`);
-      const ts = path.join(repoRoot, 'src', `${m}.ts`);
-      if (!existsSync(js) || statSync(js).mtimeMs < statSync(ts).mtimeMs) {
-        throw new Error(`dist/${m}.js is missing or older than src/${m}.ts: run \`npm run build\` first`);
-      }
-    }
-  });
+  beforeAll(() => requireFreshBuild());
 
   it('never lets two of 4 processes hold the lock at once over 500 acquisitions', async () => {
     const root = tempDir();
-    const journal = path.join(root, 'journal.ndjson');
-    const processes = 4;
-    const each = 125;
-    const racer = path.join(repoRoot, 'test', 'helpers', 'lock-racer.mjs');
-    const children = Array.from({ length: processes }, () =>
-      spawn(process.execPath, [racer, root, journal, String(each), '1000'], { stdio: ['pipe', 'pipe', 'pipe'] }),
-    );
-    const stderr: string[] = [];
-    const exits = children.map(
-      (child) =>
-        new Promise<number | null>((resolve) => {
-          child.stderr.on('data', (d: Buffer) => stderr.push(d.toString()));
-          child.on('exit', (code) => resolve(code));
-        }),
-    );
-    // Start them together, once every one has loaded.
-    await Promise.all(children.map((child) => new Promise((resolve) => child.stdout.once('data', resolve))));
-    for (const child of children) child.stdin.end('go\n');
-    const codes = await Promise.all(exits);
-    expect(stderr.join('')).toBe('');
-    expect(codes).toEqual(Array(processes).fill(0));
-
-    const entries = readFileSync(journal, 'utf8')
-      .trim()
-      .split('\n')
-      .map((line) => JSON.parse(line) as { pid: number; lockId: string; start: string; end: string; expired: boolean; released: boolean })
-      .map((e) => ({ ...e, start: BigInt(e.start), end: BigInt(e.end) }))
-      .sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
-    expect(entries).toHaveLength(processes * each);
-    expect(new Set(entries.map((e) => e.pid)).size).toBe(processes);
-    expect(new Set(entries.map((e) => e.lockId)).size).toBe(processes * each);
+    const { holds, stderr, codes } = await lockRace({ url: pathToFileURL(root).href, journal: path.join(root, 'journal.ndjson'), processes: 4, each: 125, ttlMs: 1000 });
+    expect(stderr).toBe('');
+    expect(codes).toEqual([0, 0, 0, 0]);
+    expect(holds).toHaveLength(500);
+    expect(new Set(holds.map((e) => e.pid)).size).toBe(4);
+    expect(new Set(holds.map((e) => e.lockId)).size).toBe(500);
     // The test is only meaningful if no hold outlived its lease.
-    expect(entries.filter((e) => e.expired)).toEqual([]);
-    const overlaps: string[] = [];
-    for (let i = 1; i < entries.length; i++) {
-      const prev = entries[i - 1]!;
-      const cur = entries[i]!;
-      if (cur.start < prev.end) overlaps.push(`${prev.pid}/${prev.lockId} and ${cur.pid}/${cur.lockId}`);
-    }
-    expect(overlaps).toEqual([]);
+    expect(holds.filter((e) => e.expired)).toEqual([]);
+    expect(overlaps(holds)).toEqual([]);
     // Nobody removed a lock they did not hold: every holder released its own.
-    expect(entries.filter((e) => !e.released)).toEqual([]);
+    expect(holds.filter((e) => !e.released)).toEqual([]);
     expect(readdirSync(path.join(root, 'locks'))).toEqual([]);
   });
 });

@@ -8,10 +8,10 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { LockHeldError, LockLostError } from '../errors.js';
+import { LockLostError } from '../errors.js';
 import { readFileIfExists, writeFileAtomic } from '../util/atomic-write.js';
-import { isExpired, newLock, type AcquireRequest, type LockInfo, type LockManager } from './locker.js';
-import { unlockCommand } from './unlock-hint.js';
+import { isExpired, newLock, type AcquiredLock, type AcquireRequest, type LockInfo, type LockManager } from './locker.js';
+import { lockHeldError } from './unlock-hint.js';
 
 /** A guard older than this belongs to a process that died inside a guarded step. */
 const STALE_GUARD_MS = 10_000;
@@ -38,7 +38,7 @@ export class FileLockManager implements LockManager {
     return path.join(this.dir, `${encodeURIComponent(lockKey)}.json`);
   }
 
-  async acquire(req: AcquireRequest): Promise<LockInfo> {
+  async acquire(req: AcquireRequest): Promise<AcquiredLock> {
     await fs.mkdir(this.dir, { recursive: true });
     const lock = newLock(req, new Date());
     const file = this.file(req.lockKey);
@@ -46,16 +46,17 @@ export class FileLockManager implements LockManager {
     await fs.writeFile(tmp, serialize(lock), { flag: 'wx' });
     try {
       if (await linkIfAbsent(tmp, file)) return lock;
-      const taken = await this.guarded(file, async () => {
+      const outcome = await this.guarded(file, async (): Promise<{ held: LockInfo } | { expired: LockInfo | undefined }> => {
         const current = await this.read(file);
-        if (current && !isExpired(current, new Date())) return current;
+        if (current && !isExpired(current, new Date())) return { held: current };
         // Remove only the expired record just read: with no record, a fast-path acquirer may
         // have linked a fresh lock since, and removing that would let two holders in.
         if (current) await fs.rm(file, { force: true });
-        return (await linkIfAbsent(tmp, file)) ? undefined : await this.read(file);
+        if (await linkIfAbsent(tmp, file)) return { expired: current };
+        return { held: (await this.read(file))! };
       });
-      if (taken === undefined) return lock;
-      throw new LockHeldError(taken, unlockCommand(taken));
+      if ('held' in outcome) throw lockHeldError(outcome.held);
+      return outcome.expired ? { ...lock, takenOverFrom: outcome.expired } : lock;
     } finally {
       await fs.rm(tmp, { force: true });
     }

@@ -9,10 +9,10 @@ import { DynamoDbLockManager, parseDynamoDbUrl } from './dynamodb.js';
 import { FileLockManager } from './file.js';
 import type { LockManager } from './locker.js';
 
-export type { LockManager, LockInfo, AcquireRequest } from './locker.js';
+export type { LockManager, LockInfo, AcquiredLock, AcquireRequest } from './locker.js';
 export { stackLockKey, serviceLockKey, componentLockKey, stateLockKey, isExpired } from './locker.js';
 export { acquireLease, type Lease, type LeaseOptions } from './lease.js';
-export { unlockCommand } from './unlock-hint.js';
+export { unlockCommand, staleReason } from './unlock-hint.js';
 
 export function openLockManager(url: string, baseDir: string): LockManager {
   if (url.startsWith('file://') || !url.includes('://')) {

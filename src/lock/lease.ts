@@ -5,7 +5,7 @@
  * starting new work before somebody else could take over.
  */
 import { LockHeldError, LockLostError } from '../errors.js';
-import type { AcquireRequest, LockInfo, LockManager } from './locker.js';
+import type { AcquiredLock, AcquireRequest, LockInfo, LockManager } from './locker.js';
 
 export interface LeaseOptions {
   manager: LockManager;
@@ -21,7 +21,7 @@ export interface LeaseOptions {
 }
 
 export interface Lease {
-  readonly locks: readonly LockInfo[];
+  readonly locks: readonly AcquiredLock[];
   /** Aborted (with a LockLostError reason) when a renewal fails. */
   readonly lost: AbortSignal;
   release(): Promise<void>;
@@ -30,12 +30,15 @@ export interface Lease {
 export async function acquireLease(options: LeaseOptions): Promise<Lease> {
   const keys = [...new Set(options.lockKeys)].sort();
   const deadline = Date.now() + (options.timeoutMs ?? 0);
+  let lastHolder: string | undefined;
   for (let attempt = 0; ; attempt++) {
     try {
       return start(options, await acquireAll(options.manager, keys, options));
     } catch (err) {
       if (!(err instanceof LockHeldError) || Date.now() >= deadline || options.signal?.aborted) throw err;
-      options.onWait?.(err.holder);
+      // Said once per holder, not once per attempt.
+      if (err.holder.lockId !== lastHolder) options.onWait?.(err.holder);
+      lastHolder = err.holder.lockId;
       const backoff = Math.min(10_000, 200 * 2 ** Math.min(attempt, 6));
       const wait = Math.min(backoff * (0.5 + Math.random()), Math.max(0, deadline - Date.now()));
       await new Promise((r) => setTimeout(r, wait));
@@ -43,8 +46,8 @@ export async function acquireLease(options: LeaseOptions): Promise<Lease> {
   }
 }
 
-async function acquireAll(manager: LockManager, keys: string[], o: LeaseOptions): Promise<LockInfo[]> {
-  const taken: LockInfo[] = [];
+async function acquireAll(manager: LockManager, keys: string[], o: LeaseOptions): Promise<AcquiredLock[]> {
+  const taken: AcquiredLock[] = [];
   try {
     for (const lockKey of keys) {
       const req: AcquireRequest = { lockKey, ttlMs: o.ttlMs, lockedBy: o.lockedBy, metadata: o.metadata };
@@ -57,7 +60,7 @@ async function acquireAll(manager: LockManager, keys: string[], o: LeaseOptions)
   }
 }
 
-function start(o: LeaseOptions, locks: LockInfo[]): Lease {
+function start(o: LeaseOptions, locks: AcquiredLock[]): Lease {
   const lost = new AbortController();
   let released = false;
   const renewAll = async (): Promise<void> => {

@@ -4,6 +4,9 @@ import type { LockHolder } from '../errors.js';
 /** A lock record as stored (the same fields in every backend; DynamoDB keeps times in epoch seconds). */
 export type LockInfo = LockHolder;
 
+/** What `acquire` returns: the new lock, and the expired one it replaced, if it took one over. */
+export type AcquiredLock = LockInfo & { takenOverFrom?: LockInfo };
+
 export interface AcquireRequest {
   lockKey: string;
   /** How long the lease lasts without renewal. */
@@ -20,7 +23,8 @@ export interface AcquireRequest {
  * Contract (checked by `locker.contract.ts` against every implementation):
  * - `acquire` is atomic: it takes the key when it is free or when the stored lock has
  *   expired (an expired lock is taken over in the same step), with a fresh `lockId`.
- *   Otherwise it throws LockHeldError carrying the current holder. It never waits.
+ *   Otherwise it throws LockHeldError carrying the current holder. It never waits. After a
+ *   takeover, the result names the expired lock in `takenOverFrom` (its holder likely died).
  * - `renew` and `release` act only when the stored `lockId` is the caller's: renewing a lock
  *   that is gone or was taken over throws LockLostError; releasing it returns false.
  * - `forceUnlock(lockKey, lockId)` removes the lock only if it still has that `lockId`
@@ -30,7 +34,7 @@ export interface AcquireRequest {
 export interface LockManager {
   /** Where the locks are, for messages. */
   readonly url: string;
-  acquire(request: AcquireRequest): Promise<LockInfo>;
+  acquire(request: AcquireRequest): Promise<AcquiredLock>;
   renew(lockKey: string, lockId: string, ttlMs: number): Promise<LockInfo>;
   release(lockKey: string, lockId: string): Promise<boolean>;
   forceUnlock(lockKey: string, lockId: string): Promise<boolean>;

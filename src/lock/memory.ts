@@ -1,19 +1,19 @@
 /** LockManager in memory (one process), for tests of the layers above. Same contract. */
-import { LockHeldError, LockLostError } from '../errors.js';
-import { isExpired, newLock, type AcquireRequest, type LockInfo, type LockManager } from './locker.js';
-import { unlockCommand } from './unlock-hint.js';
+import { LockLostError } from '../errors.js';
+import { isExpired, newLock, type AcquiredLock, type AcquireRequest, type LockInfo, type LockManager } from './locker.js';
+import { lockHeldError } from './unlock-hint.js';
 
 export class MemoryLockManager implements LockManager {
   readonly url = 'memory://';
   private readonly locks = new Map<string, LockInfo>();
 
-  async acquire(req: AcquireRequest): Promise<LockInfo> {
+  async acquire(req: AcquireRequest): Promise<AcquiredLock> {
     const now = new Date();
     const current = this.locks.get(req.lockKey);
-    if (current && !isExpired(current, now)) throw new LockHeldError(current, unlockCommand(current));
+    if (current && !isExpired(current, now)) throw lockHeldError(current);
     const lock = newLock(req, now);
     this.locks.set(req.lockKey, lock);
-    return copy(lock);
+    return current ? { ...copy(lock), takenOverFrom: copy(current) } : copy(lock);
   }
 
   async renew(lockKey: string, lockId: string, ttlMs: number): Promise<LockInfo> {

@@ -9,13 +9,15 @@ import {
   GetObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
-  S3Client,
+  type S3Client,
   type PutObjectCommandInput,
 } from '@aws-sdk/client-s3';
 import { InvalidInputError, StateCorruptError } from '../errors.js';
 import { sha256 } from '../model/hash.js';
 import type { StackState } from '../model/state.js';
-import { quietAwsSdk } from '../util/aws.js';
+import { s3Client } from '../util/aws.js';
+
+export { s3Client };
 import { parseState } from './codec.js';
 import { checkSuccessor } from './conflict.js';
 import { prunableHistory, type HistoryEntry, type StateStore } from './store.js';
@@ -58,11 +60,6 @@ export function parseS3Url(url: string): S3Location {
     sse,
     ...(q.get('kmsKeyId') ? { kmsKeyId: q.get('kmsKeyId')! } : {}),
   };
-}
-
-export function s3Client(loc: Pick<S3Location, 'region' | 'endpoint' | 'forcePathStyle'>): S3Client {
-  quietAwsSdk();
-  return new S3Client({ region: loc.region, forcePathStyle: loc.forcePathStyle, ...(loc.endpoint ? { endpoint: loc.endpoint } : {}) });
 }
 
 export interface S3StoreOptions {

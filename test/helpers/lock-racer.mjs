@@ -1,15 +1,15 @@
-// One contender in the multi-process FileLockManager race (src/lock/file.test.ts).
-// Usage: node lock-racer.mjs <lock root> <journal file> <acquisitions> <ttl ms>
+// One contender in a multi-process lock race (test/helpers/lock-race.ts), against any backend.
+// Usage: node lock-racer.mjs <lock URL> <journal file> <acquisitions> <ttl ms>
 // Prints "ready", waits for a line on stdin, then `acquisitions` times: acquire the key
 // (retrying while it is held), append its holding interval to the journal, release it.
 import { appendFileSync } from 'node:fs';
 
-const { FileLockManager } = await import(new URL('../../dist/lock/file.js', import.meta.url).href);
+const { openLockManager } = await import(new URL('../../dist/lock/index.js', import.meta.url).href);
 
-const [root, journal, countArg, ttlArg] = process.argv.slice(2);
+const [url, journal, countArg, ttlArg] = process.argv.slice(2);
 const count = Number(countArg);
 const ttlMs = Number(ttlArg);
-const manager = new FileLockManager(root);
+const manager = openLockManager(url, process.cwd());
 const key = 'stack:race:env:test';
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 

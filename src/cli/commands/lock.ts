@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { DeployerError, InvalidInputError } from '../../errors.js';
 import { loadStack } from '../../executor/load.js';
-import { isExpired, openLockManager, stackLockKey, type LockInfo } from '../../lock/index.js';
+import { isExpired, openLockManager, stackLockKey, staleReason, type LockInfo } from '../../lock/index.js';
 import { allOptions, checkStackName, printJson, settingsFrom, type CommandContext, type GlobalOptions } from '../context.js';
 import { confirmYes } from '../io.js';
 
@@ -22,8 +22,9 @@ function describe(l: LockInfo, now: Date): string {
     `  lock id:    ${l.lockId}`,
     `  held by:    ${l.lockedBy}`,
     `  since:      ${l.lockedAt.toISOString()}`,
-    `  expires:    ${l.expiresAt.toISOString()}${isExpired(l, now) ? ' (expired: the next run takes it over)' : ''}`,
+    `  expires:    ${l.expiresAt.toISOString()}`,
     ...(meta ? [`  metadata:   ${meta}`] : []),
+    ...(staleReason(l, now) ? [`  stale:      ${staleReason(l, now)}`] : []),
   ].join('\n');
 }
 
@@ -37,7 +38,7 @@ export function registerLock(program: Command, ctx: CommandContext): void {
       const id = await identity(o, ctx);
       const locks = await openLockManager(id.lockUrl, id.dir).list(stackLockKey(id.stack, id.env));
       const now = new Date();
-      if (o.json) printJson(ctx.io, { locks: locks.map((l) => ({ ...l, expired: isExpired(l, now) })) });
+      if (o.json) printJson(ctx.io, { locks: locks.map((l) => ({ ...l, expired: isExpired(l, now), stale: staleReason(l, now) ?? null })) });
       else ctx.io.stdout.write(locks.length ? locks.map((l) => describe(l, now)).join('\n\n') + '\n' : `No locks held on ${stackLockKey(id.stack, id.env)}.\n`);
     });
   lock

@@ -1,37 +1,113 @@
-/** `deployer state list` and `deployer state show [component]`. */
+/** `deployer state list | show | history | rollback | rm | pull | push`. */
+import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { InvalidInputError } from '../../errors.js';
 import { loadStack } from '../../executor/load.js';
-import { openStateStore } from '../../state/index.js';
-import { allOptions, printJson, settingsFrom, type CommandContext } from '../context.js';
+import { planStack } from '../../executor/run.js';
+import { statePull, statePush, stateHistory, stateRemove, stateRollback, type StateTarget } from '../../executor/state-ops.js';
+import { renderPlanTable } from '../../plan/index.js';
+import { allOptions, checkStackName, printJson, settingsFrom, type CommandContext, type GlobalOptions } from '../context.js';
+
+/** The stack and environment to act on: --stack and -e when both are given, else the configuration's. */
+async function target(o: GlobalOptions, ctx: CommandContext): Promise<StateTarget> {
+  const settings = settingsFrom(o, ctx.io);
+  if (o.stack && settings.environment) return { settings, stack: o.stack, environment: settings.environment };
+  const { desired } = await loadStack(settings.dir, settings.environment);
+  checkStackName(o.stack, desired.name);
+  return { settings, stack: desired.name, environment: desired.environment };
+}
 
 export function registerState(program: Command, ctx: CommandContext): void {
-  const state = program.command('state').description('Read the recorded state of a stack');
-  const read = async (cmd: Command) => {
-    const o = allOptions(cmd);
-    const settings = settingsFrom(o, ctx.io);
-    const { desired } = await loadStack(settings.dir, settings.environment);
-    const store = openStateStore(settings.stateUrl, settings.dir);
-    return { o, desired, stored: await store.read(desired.name, desired.environment) };
-  };
+  const state = program.command('state').description('Read, restore and repair the recorded state of a stack');
+
   state
     .command('list')
     .description('List the components recorded in the state')
     .action(async (_f, cmd: Command) => {
-      const { o, stored } = await read(cmd);
+      const o = allOptions(cmd);
+      const stored = await statePull(await target(o, ctx));
       const rows = Object.entries(stored?.components ?? {}).sort(([a], [b]) => a.localeCompare(b));
       if (o.json) printJson(ctx.io, { serial: stored?.serial ?? 0, lineage: stored?.lineage ?? null, components: rows.map(([id, c]) => ({ id, kind: c.kind, status: c.status, updatedAt: c.updatedAt })) });
       else if (rows.length === 0) ctx.io.stdout.write('No components recorded.\n');
-      else ctx.io.stdout.write(rows.map(([id, c]) => `${id.padEnd(32)} ${c.kind.padEnd(14)} ${c.status.padEnd(9)} ${c.updatedAt}`).join('\n') + `\n\nserial ${stored!.serial}, lineage ${stored!.lineage}\n`);
+      else ctx.io.stdout.write(rows.map(([id, c]) => `${id.padEnd(32)} ${c.kind.padEnd(14)} ${c.status.padEnd(13)} ${c.updatedAt}`).join('\n') + `\n\nserial ${stored!.serial}, lineage ${stored!.lineage}\n`);
     });
+
   state
     .command('show [component]')
-    .description('Show the whole state, or one component of it')
+    .description('Show the whole state, or one component of it, as JSON')
     .action(async (component: string | undefined, _f, cmd: Command) => {
-      const { stored } = await read(cmd);
+      const stored = await statePull(await target(allOptions(cmd), ctx));
       if (!component) return printJson(ctx.io, stored ?? null);
       const c = stored?.components[component];
       if (!c) throw new InvalidInputError(`no component ${component} in the state`, [`recorded: ${Object.keys(stored?.components ?? {}).join(', ') || '(none)'}`]);
       printJson(ctx.io, { id: component, ...c });
+    });
+
+  state
+    .command('history')
+    .description('List the stored versions of the state, newest first')
+    .option('--limit <n>', 'at most this many older versions', '20')
+    .action(async (_f, cmd: Command) => {
+      const o = allOptions<{ limit: string }>(cmd);
+      const versions = await stateHistory(await target(o, ctx), Number(o.limit));
+      if (o.json) return printJson(ctx.io, { versions });
+      if (versions.length === 0) return void ctx.io.stdout.write('No state recorded.\n');
+      const lines = versions.map((v) => `${String(v.serial).padStart(6)}  ${(v.current ? 'current' : `replaced ${v.savedAt}`).padEnd(34)}  ${String(v.components).padStart(4)} component(s)  runs ${v.deployments.map((d) => d.slice(0, 8)).join(', ') || '-'}`);
+      ctx.io.stdout.write(`SERIAL  VERSION                             COMPONENTS      WRITTEN BY\n${lines.join('\n')}\n`);
+    });
+
+  state
+    .command('rollback')
+    .description('Make an earlier version of the state current again (as a new version), then show the plan from there')
+    .requiredOption('--to <serial>', 'the version to restore (see `state history`)')
+    .action(async (_f, cmd: Command) => {
+      const o = allOptions<{ to: string }>(cmd);
+      const serial = Number(o.to);
+      if (!Number.isInteger(serial) || serial < 1) throw new InvalidInputError(`invalid --to ${o.to}: use a serial from \`deployer state history\``);
+      const t = await target(o, ctx);
+      const stored = await stateRollback(t, serial);
+      const { plan } = await planStack(t.settings);
+      if (o.json) return printJson(ctx.io, { restored: serial, serial: stored.serial, plan });
+      ctx.io.stdout.write(`Restored the state of serial ${serial} as serial ${stored.serial}. What apply would now do:\n\n${renderPlanTable(plan)}\n`);
+    });
+
+  state
+    .command('rm <component>')
+    .description('Forget a component without destroying it (the next apply adopts its Pulumi stack again)')
+    .action(async (id: string, _f, cmd: Command) => {
+      const o = allOptions(cmd);
+      const { removed, state: stored } = await stateRemove(await target(o, ctx), id);
+      if (o.json) return printJson(ctx.io, { removed: id, serial: stored.serial, pulumiStack: removed.pulumiStack });
+      ctx.io.stdout.write(`Removed ${id} from the state (now serial ${stored.serial}). Nothing was destroyed: its resources stay in the Pulumi stack ${removed.pulumiStack}.\n`);
+    });
+
+  state
+    .command('pull')
+    .description('Print the current state (or write it to a file)')
+    .option('--out <file>', 'write to this file')
+    .action(async (_f, cmd: Command) => {
+      const o = allOptions<{ out?: string }>(cmd);
+      const stored = await statePull(await target(o, ctx));
+      if (!stored) throw new InvalidInputError('no state is recorded for this stack and environment');
+      const text = JSON.stringify(stored, null, 2) + '\n';
+      if (o.out) writeFileSync(o.out, text);
+      else ctx.io.stdout.write(text);
+    });
+
+  state
+    .command('push <file>')
+    .description('Replace the state with a file (same lineage, not older than the stored state, unless --force)')
+    .option('--force', 'replace even a state of another lineage or a newer serial')
+    .action(async (file: string, _f, cmd: Command) => {
+      const o = allOptions<{ force?: boolean }>(cmd);
+      let pushed: unknown;
+      try {
+        pushed = JSON.parse(readFileSync(file, 'utf8'));
+      } catch (err) {
+        throw new InvalidInputError(`cannot read ${file}: ${(err as Error).message}`);
+      }
+      const stored = await statePush(await target(o, ctx), pushed, o.force ?? false);
+      if (o.json) return printJson(ctx.io, { serial: stored.serial, lineage: stored.lineage });
+      ctx.io.stdout.write(`Pushed ${file}: the state is now serial ${stored.serial}.\n`);
     });
 }

@@ -1,0 +1,143 @@
+/**
+ * Operations on the recorded state itself (`deployer state ...`): history, rollback to a
+ * version, forgetting a component, pull and push. Every change takes the stack lock and the
+ * state lock and refuses while any service or component lock of the stack is held, so no run
+ * can write over it; every change is a new serial, so it can itself be rolled back.
+ */
+import type { Settings } from '../config/index.js';
+import { DeployerError, InvalidInputError } from '../errors.js';
+import { acquireLease, isExpired, openLockManager, stackLockKey, stateLockKey, whoAmI } from '../lock/index.js';
+import { lockHeldError } from '../lock/unlock-hint.js';
+import type { ComponentState, StackState } from '../model/state.js';
+import { STATE_VERSION } from '../model/state.js';
+import { openStateStore, type StateStore } from '../state/index.js';
+
+export interface StateTarget {
+  settings: Settings;
+  stack: string;
+  environment: string;
+}
+
+export interface VersionSummary {
+  serial: number;
+  savedAt: string | null;
+  components: number;
+  /** Runs that wrote the components of this version. */
+  deployments: string[];
+  current: boolean;
+}
+
+export async function stateHistory(t: StateTarget, limit = 20): Promise<VersionSummary[]> {
+  const store = openStateStore(t.settings.stateUrl, t.settings.dir);
+  const current = await store.read(t.stack, t.environment);
+  const entries = (await store.history(t.stack, t.environment)).slice(-limit);
+  const out: VersionSummary[] = [];
+  for (const e of entries) {
+    const v = await store.readVersion(t.stack, t.environment, e.serial);
+    if (v) out.push(summarize(v, e.savedAt.toISOString(), false));
+  }
+  if (current) out.push(summarize(current, null, true));
+  return out.reverse();
+}
+
+function summarize(s: StackState, savedAt: string | null, current: boolean): VersionSummary {
+  const comps = Object.values(s.components);
+  return { serial: s.serial, savedAt, components: comps.length, deployments: [...new Set(comps.map((c) => c.deploymentId))], current };
+}
+
+/** Runs `change` on the stored state with the stack exclusively locked; writes what it returns. */
+async function exclusive(t: StateTarget, operation: string, change: (store: StateStore, stored: StackState | undefined) => Promise<StackState>): Promise<StackState> {
+  const store = openStateStore(t.settings.stateUrl, t.settings.dir);
+  const locks = openLockManager(t.settings.lockUrl, t.settings.dir);
+  const stackKey = stackLockKey(t.stack, t.environment);
+  const lease = await acquireLease({
+    manager: locks,
+    lockKeys: [stackKey, stateLockKey(t.stack, t.environment)],
+    ttlMs: t.settings.lockTtlMs,
+    timeoutMs: t.settings.lockTimeoutMs,
+    lockedBy: whoAmI(),
+    metadata: { operation, pid: String(process.pid) },
+  });
+  try {
+    const now = new Date();
+    const held = (await locks.list(`${stackKey}:`)).filter((l) => !lease.locks.some((m) => m.lockKey === l.lockKey) && !isExpired(l, now));
+    if (held[0]) throw lockHeldError(held[0]);
+    const written = await change(store, await store.read(t.stack, t.environment));
+    if (lease.lost.aborted) throw lease.lost.reason as DeployerError;
+    return written;
+  } finally {
+    await lease.release();
+  }
+}
+
+function requireState(stored: StackState | undefined, t: StateTarget): StackState {
+  if (!stored) throw new InvalidInputError(`no state is recorded for stack ${t.stack}, environment ${t.environment}`);
+  return stored;
+}
+
+/** Makes version `serial` current again (as a new serial); returns what was stored. */
+export function stateRollback(t: StateTarget, serial: number): Promise<StackState> {
+  return exclusive(t, 'state rollback', async (store, stored) => {
+    const current = requireState(stored, t);
+    const version = await store.readVersion(t.stack, t.environment, serial);
+    if (!version) {
+      const known = (await store.history(t.stack, t.environment)).map((h) => h.serial);
+      throw new InvalidInputError(`state serial ${serial} does not exist`, [`stored versions: ${[...known, current.serial].join(', ')}`]);
+    }
+    if (serial === current.serial) throw new InvalidInputError(`serial ${serial} is already the current state`);
+    return store.write({ ...version, lineage: current.lineage, serial: current.serial });
+  });
+}
+
+/** Forgets a component without destroying it; returns the forgotten record and the new state. */
+export async function stateRemove(t: StateTarget, id: string): Promise<{ removed: ComponentState; state: StackState }> {
+  let removed: ComponentState | undefined;
+  const state = await exclusive(t, 'state rm', async (store, stored) => {
+    const current = requireState(stored, t);
+    removed = current.components[id];
+    if (!removed) {
+      throw new InvalidInputError(`no component ${id} in the state`, [`recorded: ${Object.keys(current.components).sort().join(', ') || '(none)'}`]);
+    }
+    const components = { ...current.components };
+    delete components[id];
+    return store.write({ ...current, components });
+  });
+  return { removed: removed!, state };
+}
+
+export async function statePull(t: StateTarget): Promise<StackState | undefined> {
+  return openStateStore(t.settings.stateUrl, t.settings.dir).read(t.stack, t.environment);
+}
+
+/**
+ * Replaces the stored state with `pushed`. Refused when it belongs to another stack, another
+ * history (lineage) or is older than the stored state, unless `force`; a forced push keeps the
+ * stored lineage so that history stays one line.
+ */
+export function statePush(t: StateTarget, pushed: unknown, force: boolean): Promise<StackState> {
+  const next = checkPushed(pushed, t);
+  return exclusive(t, 'state push', async (store, stored) => {
+    if (stored && !force) {
+      if (next.lineage !== stored.lineage) {
+        throw new InvalidInputError(`the pushed state has lineage ${next.lineage}, the stored one ${stored.lineage}: they are different histories`, ['Use --force to replace it anyway.']);
+      }
+      if (next.serial < stored.serial) {
+        throw new InvalidInputError(`the pushed state (serial ${next.serial}) is older than the stored one (serial ${stored.serial})`, ['Pull the current state, edit that, and push it; or use --force.']);
+      }
+    }
+    return store.write({ ...next, lineage: stored?.lineage ?? next.lineage, serial: stored?.serial ?? 0 });
+  });
+}
+
+function checkPushed(value: unknown, t: StateTarget): StackState {
+  const s = value as Partial<StackState> | null;
+  const problems: string[] = [];
+  if (typeof s !== 'object' || s === null) throw new InvalidInputError('the pushed file is not a state document (a JSON object)');
+  if (s.version !== STATE_VERSION) problems.push(`version must be ${STATE_VERSION}`);
+  if (typeof s.lineage !== 'string' || s.lineage === '') problems.push('lineage must be a string');
+  if (!Number.isInteger(s.serial) || (s.serial ?? -1) < 0) problems.push('serial must be a whole number');
+  if (typeof s.components !== 'object' || s.components === null || Array.isArray(s.components)) problems.push('components must be an object');
+  if (s.stack !== t.stack || s.environment !== t.environment) problems.push(`it is the state of ${s.stack}/${s.environment}, not of ${t.stack}/${t.environment}`);
+  if (problems.length > 0) throw new InvalidInputError('the pushed file is not a state of this stack', problems);
+  return s as StackState;
+}

@@ -1,0 +1,114 @@
+/**
+ * A team's setup, for real: state in S3 (s3rver), locks in DynamoDB (dynalite), Pulumi's
+ * checkpoints in the same bucket, and runs that die. A run killed mid-apply is taken over
+ * after its lease expires and the next run converges with the history intact; a run whose
+ * lease renewal fails stops before the next run starts work.
+ */
+import net from 'node:net';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deployer, deployerJson, spawnDeployer } from '../helpers/cli.js';
+import { EMULATOR_CREDENTIALS, startDynamoDb, startS3, type DynamoDbEmulator, type S3Emulator } from '../helpers/emulators.js';
+import { getJson } from '../helpers/http.js';
+import { editFile, freePort, removeTestdirs, repoRoot, testdir } from '../helpers/testdir.js';
+
+let s3: S3Emulator;
+let dynamo: DynamoDbEmulator;
+let dir: string;
+let backends: string[];
+const ports: Record<string, number> = {};
+const env = { ...EMULATOR_CREDENTIALS, PULUMI_CONFIG_PASSPHRASE: 'shared-state-test' };
+const args = (...a: string[]): string[] => [...a, '-C', dir, '-e', 'test', ...backends];
+
+interface ApplyJson {
+  ok: boolean;
+  summary: { counts: Record<string, number>; components: Array<{ id: string; result: string }> };
+}
+
+beforeAll(async () => {
+  Object.assign(process.env, env);
+  [s3, dynamo] = await Promise.all([startS3(), startDynamoDb()]);
+  backends = ['--state-url', await s3.stateUrl('team-state', 'deployer'), '--lock-url', await dynamo.lockUrl('deployer-state-locks')];
+  ports['API'] = await freePort();
+  ports['WORKER'] = await freePort();
+  dir = testdir('chain', { PORT_API: String(ports['API']), PORT_WORKER: String(ports['WORKER']), ECHO_SERVER: path.join(repoRoot, 'test/fixtures/apps/echo-server.mjs') });
+});
+
+afterAll(async () => {
+  await deployer(args('destroy', '--yes', '--lock-timeout', '30s'));
+  await Promise.all([s3.close(), dynamo.close()]);
+  removeTestdirs();
+});
+
+/** A TCP relay to the DynamoDB emulator that can be cut, as a network partition would. */
+async function relay(target: string): Promise<{ endpoint: string; cut: () => void }> {
+  const { port } = new URL(target);
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    const upstream = net.connect(Number(port), '127.0.0.1');
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('error', () => undefined);
+      s.on('close', () => sockets.delete(s));
+    }
+    client.pipe(upstream).pipe(client);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  return {
+    endpoint: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`,
+    cut: () => {
+      server.close();
+      for (const s of sockets) s.destroy();
+    },
+  };
+}
+
+describe('shared state in S3 with DynamoDB locks', () => {
+  it('a run killed mid-apply is taken over after its lease, resumed and converged, history intact', async () => {
+    const first = spawnDeployer(args('apply', '--yes', '--lock-ttl', '4s'), env);
+    await first.waitFor('create pulumi-nodejs:dynamic/local:MicroService api', 120_000);
+    first.child.kill('SIGKILL');
+    await first.exit;
+
+    const second = await deployerJson<ApplyJson>(args('apply', '--yes', '--lock-timeout', '60s'));
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.stderr).toMatch(/waiting for the lock stack:chain:env:test, held by \S+ since/);
+    expect(second.stderr).toMatch(/Took over the expired lock of \S+ \(lock id [0-9a-f-]{36}, apply since/);
+    expect(second.json.summary.counts).toMatchObject({ failed: 0, skipped: 0 });
+    expect(await getJson(ports['API']!)).toMatchObject({ version: 'api-1' });
+    expect(await getJson(ports['WORKER']!)).toMatchObject({ version: 'worker-1' });
+
+    const history = await deployerJson<{ versions: Array<{ serial: number; current: boolean; components: number }> }>(args('state', 'history'));
+    const serials = history.json.versions.map((v) => v.serial).sort((a, b) => a - b);
+    expect(serials).toEqual(Array.from({ length: serials.length }, (_, i) => i + 1));
+    expect(history.json.versions[0]).toMatchObject({ current: true, components: 3 });
+    expect((await deployerJson<{ locks: unknown[] }>(args('lock', 'status'))).json.locks).toEqual([]);
+  });
+
+  it('a run whose lease renewal fails stops starting work before the next run takes over', async () => {
+    editFile(path.join(dir, 'services/app/api.yaml'), 'VERSION: api-1', 'VERSION: api-2');
+    editFile(path.join(dir, 'services/app/worker.yaml'), 'VERSION: worker-1', 'VERSION: worker-2');
+    const partition = await relay(dynamo.endpoint);
+    const cutOff = backends.map((b) => (b.startsWith('dynamodb://') ? b.replace(encodeURIComponent(dynamo.endpoint), encodeURIComponent(partition.endpoint)) : b));
+    const a = spawnDeployer([...args('apply', '--yes', '--lock-ttl', '3s').filter((x) => !backends.includes(x)), ...cutOff], env);
+    await a.waitFor('app/api', 60_000);
+    await a.waitFor('update started', 60_000);
+    partition.cut();
+    await a.waitFor('starting no new component', 30_000);
+    const lostAt = Date.now();
+
+    const b = spawnDeployer(args('apply', '--yes', '--lock-timeout', '60s'), env);
+    await b.waitFor('acquired', 60_000);
+    const acquiredAt = Date.now();
+    expect(acquiredAt).toBeGreaterThan(lostAt);
+
+    expect(await a.exit).toBe(1);
+    const aOut = a.output();
+    expect(aOut).toMatch(/lost the lock stack:chain:env:test/);
+    const afterLoss = aOut.slice(aOut.indexOf('starting no new component'));
+    expect(afterLoss).not.toMatch(/update started|create started/);
+    expect(await b.exit, b.output()).toBe(0);
+    expect(await getJson(ports['API']!)).toMatchObject({ version: 'api-2' });
+    expect(await getJson(ports['WORKER']!)).toMatchObject({ version: 'worker-2' });
+  });
+});
