@@ -5,6 +5,8 @@
 //   planProcess:    `deployer plan` of the quick start, as a new process
 //   engineUp:       one Pulumi `up` of a one-resource stack through the Engine (create, then no-op)
 //   cliBuild:       building the Pulumi CLI into an empty cache (only with BENCH_BUILD_CLI=1)
+//   sharedState:    lock acquire+release (dynalite, file) and a 10k-component state (s3rver, file)
+// BENCH_ONLY=sharedState (or quickstart, engine) runs one group.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
@@ -12,6 +14,7 @@ import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { benchSharedState } from './shared-state.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const bin = path.join(root, 'bin', 'deployer.js');
@@ -114,10 +117,13 @@ function benchCliBuild() {
   }
 }
 
+const only = process.env.BENCH_ONLY;
+const want = (name) => !only || only.split(',').includes(name);
 const result = {
   machine: { cpus: os.cpus().length, node: process.version },
-  ...(await benchQuickstart()),
-  ...(await benchEngine()),
-  cliBuild: benchCliBuild(),
+  ...(want('quickstart') ? await benchQuickstart() : {}),
+  ...(want('engine') ? await benchEngine() : {}),
+  ...(want('sharedState') ? { sharedState: await benchSharedState() } : {}),
+  ...(want('cliBuild') ? { cliBuild: benchCliBuild() } : {}),
 };
 process.stdout.write(JSON.stringify(result, null, 2) + '\n');

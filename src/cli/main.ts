@@ -7,6 +7,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { DeployerError, InternalError } from '../errors.js';
 import { deployerVersion } from '../package-info.js';
 import { registerApply } from './commands/apply.js';
+import { registerBootstrap } from './commands/bootstrap.js';
 import { registerGraph } from './commands/graph.js';
 import { registerLedger } from './commands/ledger.js';
 import { registerLock } from './commands/lock.js';
@@ -51,6 +52,7 @@ function buildProgram(ctx: CommandContext): Command {
   registerLock(program, ctx);
   registerState(program, ctx);
   registerLedger(program, ctx);
+  registerBootstrap(program, ctx);
   for (const c of program.commands) {
     c.exitOverride().configureOutput({ writeOut: (s) => ctx.io.stdout.write(s), writeErr: (s) => ctx.io.stderr.write(s) });
     for (const sub of c.commands) sub.exitOverride().configureOutput({ writeOut: (s) => ctx.io.stdout.write(s), writeErr: (s) => ctx.io.stderr.write(s) });
