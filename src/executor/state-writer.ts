@@ -21,7 +21,8 @@ export interface StateWriter {
   flush(): Promise<StackState>;
 }
 
-export function exclusiveWriter(store: StateStore, base: StackState): StateWriter {
+/** One write at a time, in call order; `write` derives and stores the next version. */
+function serialized(base: StackState, write: (current: StackState, change: ComponentsChange) => Promise<StackState>): StateWriter {
   const mutex = new Mutex();
   let current = base;
   return {
@@ -29,14 +30,18 @@ export function exclusiveWriter(store: StateStore, base: StackState): StateWrite
       return current;
     },
     flush: () => mutex.run(async () => current),
-    commit: (change) =>
-      mutex.run(async () => {
-        const next: StackState = { ...current, components: { ...current.components } };
-        change(next.components);
-        current = await store.write(next);
-        return current;
-      }),
+    commit: (change) => mutex.run(async () => (current = await write(current, change))),
   };
+}
+
+function applied(state: StackState, change: ComponentsChange): StackState {
+  const next: StackState = { ...state, components: { ...state.components } };
+  change(next.components);
+  return next;
+}
+
+export function exclusiveWriter(store: StateStore, base: StackState): StateWriter {
+  return serialized(base, (current, change) => store.write(applied(current, change)));
 }
 
 export interface SharedWriterOptions {
@@ -52,28 +57,16 @@ const STATE_LOCK_TTL_MS = 60_000;
 const STATE_LOCK_WAIT_MS = 120_000;
 
 export function sharedWriter(o: SharedWriterOptions): StateWriter {
-  const mutex = new Mutex();
-  let current = o.base;
   const stateKey = stateLockKey(o.base.stack, o.base.environment);
-  return {
-    get current() {
-      return current;
-    },
-    flush: () => mutex.run(async () => current),
-    commit: (change) =>
-      mutex.run(async () => {
-        const lease = await acquireLease({ manager: o.locks, lockKeys: [stateKey], ttlMs: STATE_LOCK_TTL_MS, timeoutMs: STATE_LOCK_WAIT_MS, lockedBy: o.lockedBy, metadata: o.metadata });
-        try {
-          const stored = (await o.store.read(o.base.stack, o.base.environment)) ?? { ...o.base, serial: 0, components: {} };
-          const next: StackState = { ...stored, components: { ...stored.components } };
-          change(next.components);
-          current = await o.store.write(next);
-          return current;
-        } finally {
-          await lease.release();
-        }
-      }),
-  };
+  return serialized(o.base, async (_current, change) => {
+    const lease = await acquireLease({ manager: o.locks, lockKeys: [stateKey], ttlMs: STATE_LOCK_TTL_MS, timeoutMs: STATE_LOCK_WAIT_MS, lockedBy: o.lockedBy, metadata: o.metadata });
+    try {
+      const stored = (await o.store.read(o.base.stack, o.base.environment)) ?? { ...o.base, serial: 0, components: {} };
+      return await o.store.write(applied(stored, change));
+    } finally {
+      await lease.release();
+    }
+  });
 }
 
 /**
