@@ -5,11 +5,13 @@
  * lease renewal fails stops before the next run starts work.
  */
 import net from 'node:net';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deployer, deployerJson, spawnDeployer } from '../helpers/cli.js';
 import { EMULATOR_CREDENTIALS, startDynamoDb, startS3, type DynamoDbEmulator, type S3Emulator } from '../helpers/emulators.js';
 import { getJson } from '../helpers/http.js';
+import { s3Client } from '../../src/util/aws.js';
 import { editFile, freePort, removeTestdirs, repoRoot, testdir } from '../helpers/testdir.js';
 
 let s3: S3Emulator;
@@ -83,6 +85,15 @@ describe('shared state in S3 with DynamoDB locks', () => {
     expect(serials).toEqual(Array.from({ length: serials.length }, (_, i) => i + 1));
     expect(history.json.versions[0]).toMatchObject({ current: true, components: 3 });
     expect((await deployerJson<{ locks: unknown[] }>(args('lock', 'status'))).json.locks).toEqual([]);
+    // Pulumi's checkpoints are in the same bucket, beside the state.
+    const objects = await s3Client({ region: 'us-east-1', endpoint: s3.endpoint, forcePathStyle: true }).send(
+      new ListObjectsV2Command({ Bucket: 'team-state', Prefix: 'deployer/stacks/chain/test/pulumi/.pulumi/stacks/deployer/' }),
+    );
+    expect((objects.Contents ?? []).map((o) => path.basename(o.Key!)).filter((k) => !k.endsWith('.bak')).sort()).toEqual([
+      'chain.test.app.api.json',
+      'chain.test.app.worker.json',
+      'chain.test.data.files.json',
+    ]);
   });
 
   it('a run whose lease renewal fails stops starting work before the next run takes over', async () => {
