@@ -73,9 +73,9 @@ export async function benchSharedState({ lockRuns = 1000, stateRuns = 5 } = {}) 
   const { port } = await s3.run();
   const s3Endpoint = `http://127.0.0.1:${port}`;
   try {
-    await dynamoDbClient({ region: 'us-east-1', endpoint: dynEndpoint }).send(new CreateTableCommand({ TableName: 'locks', KeySchema: [{ AttributeName: 'lockKey', KeyType: 'HASH' }], AttributeDefinitions: [{ AttributeName: 'lockKey', AttributeType: 'S' }], BillingMode: 'PAY_PER_REQUEST' }));
+    await (await dynamoDbClient({ region: 'us-east-1', endpoint: dynEndpoint })).send(new CreateTableCommand({ TableName: 'locks', KeySchema: [{ AttributeName: 'lockKey', KeyType: 'HASH' }], AttributeDefinitions: [{ AttributeName: 'lockKey', AttributeType: 'S' }], BillingMode: 'PAY_PER_REQUEST' }));
     const loc = parseS3Url(`s3://bench-state/p?region=us-east-1&endpoint=${encodeURIComponent(s3Endpoint)}`);
-    await s3Client(loc).send(new CreateBucketCommand({ Bucket: 'bench-state' }));
+    await (await s3Client(loc)).send(new CreateBucketCommand({ Bucket: 'bench-state' }));
     return {
       lockAcquireRelease: {
         dynamodb_dynalite: await lockLatency(new DynamoDbLockManager({ table: 'locks', region: 'us-east-1', endpoint: dynEndpoint }), lockRuns),

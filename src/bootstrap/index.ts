@@ -9,7 +9,7 @@ import { createEngine, ensurePulumiCli, resolvePassphrase } from '../engine/inde
 import { InvalidInputError } from '../errors.js';
 import { parseDynamoDbUrl } from '../lock/dynamodb.js';
 import { parseS3Url } from '../state/s3.js';
-import { bootstrapBucket, bootstrapTable, type StepResult } from './sdk.js';
+import type { StepResult } from './sdk.js';
 
 export type BootstrapEngine = 'pulumi' | 'sdk';
 
@@ -34,7 +34,10 @@ export async function bootstrap(o: BootstrapOptions): Promise<BootstrapResult> {
   const s3 = parseS3Url(o.stateUrl);
   const table = parseDynamoDbUrl(o.lockUrl);
   const engine = o.engine ?? (s3.endpoint || table.endpoint ? 'sdk' : 'pulumi');
-  if (engine === 'sdk') return { engine, steps: [...(await bootstrapBucket(s3)), ...(await bootstrapTable(table))] };
+  if (engine === 'sdk') {
+    const { bootstrapBucket, bootstrapTable } = await import('./sdk.js');
+    return { engine, steps: [...(await bootstrapBucket(s3)), ...(await bootstrapTable(table))] };
+  }
 
   const { bootstrapProgram } = await import('./program.js');
   const stateDir = path.join(o.workDir, '.deployer', 'bootstrap');

@@ -49,7 +49,7 @@ async function configure(step: string, run: () => Promise<unknown>): Promise<Ste
 }
 
 export async function bootstrapBucket(loc: S3Location): Promise<StepResult[]> {
-  const client = s3Client(loc);
+  const client = await s3Client(loc);
   const Bucket = loc.bucket;
   const results: StepResult[] = [];
   let exists = true;
@@ -92,7 +92,7 @@ export async function bootstrapBucket(loc: S3Location): Promise<StepResult[]> {
 }
 
 export async function bootstrapTable(loc: DynamoDbLocation): Promise<StepResult[]> {
-  const client = dynamoDbClient(loc);
+  const client = await dynamoDbClient(loc);
   const TableName = loc.table;
   const results: StepResult[] = [];
   try {

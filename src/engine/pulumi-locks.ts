@@ -67,17 +67,17 @@ function lockStore(backendUrl: string, project: string, stack: string): LockStor
     const prefix = [u.pathname.replace(/^\/+|\/+$/g, ''), ...rel].filter(Boolean).join('/') + '/';
     return {
       async list() {
-        const r = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }));
+        const r = await (await client).send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }));
         const out: PulumiLock[] = [];
         for (const o of (r.Contents ?? []).filter((x) => x.Key?.endsWith('.json'))) {
-          const obj = await client.send(new GetObjectCommand({ Bucket: bucket, Key: o.Key! })).catch(() => undefined);
+          const obj = await (await client).send(new GetObjectCommand({ Bucket: bucket, Key: o.Key! })).catch(() => undefined);
           const l = obj ? parse(o.Key!, await obj.Body!.transformToString()) : undefined;
           if (l) out.push(l);
         }
         return out;
       },
       async remove(lock) {
-        await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: lock.location }));
+        await (await client).send(new DeleteObjectCommand({ Bucket: bucket, Key: lock.location }));
       },
     };
   }

@@ -5,18 +5,11 @@
  * renew/release/force-unlock only when `lockId` still matches. `expiresAt` is epoch seconds,
  * the table's TTL attribute, rounded up so that a lease never ends early.
  */
-import {
-  ConditionalCheckFailedException,
-  DeleteItemCommand,
-  DynamoDBClient,
-  GetItemCommand,
-  PutItemCommand,
-  ScanCommand,
-  UpdateItemCommand,
-  type AttributeValue,
-} from '@aws-sdk/client-dynamodb';
+import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { InvalidInputError, LockLostError } from '../errors.js';
-import { quietAwsSdk } from '../util/aws.js';
+import { dynamoDbClient, dynamoDbSdk } from '../util/aws.js';
+
+export { dynamoDbClient };
 import { newLock, type AcquiredLock, type AcquireRequest, type LockInfo, type LockManager } from './locker.js';
 import { lockHeldError } from './unlock-hint.js';
 
@@ -47,11 +40,6 @@ export function parseDynamoDbUrl(url: string): DynamoDbLocation {
   };
 }
 
-export function dynamoDbClient(loc: Pick<DynamoDbLocation, 'region' | 'endpoint'>): DynamoDBClient {
-  quietAwsSdk();
-  return new DynamoDBClient({ region: loc.region, ...(loc.endpoint ? { endpoint: loc.endpoint } : {}) });
-}
-
 const seconds = (d: Date): string => String(Math.ceil(d.getTime() / 1000));
 
 function toItem(l: LockInfo): Record<string, AttributeValue> {
@@ -77,17 +65,26 @@ function fromItem(item: Record<string, AttributeValue>): LockInfo {
 }
 
 function conditionFailed(err: unknown): boolean {
-  return err instanceof ConditionalCheckFailedException || (err as { name?: string }).name === 'ConditionalCheckFailedException';
+  return (err as { name?: string }).name === 'ConditionalCheckFailedException';
 }
 
 export class DynamoDbLockManager implements LockManager {
   readonly url: string;
 
+  private readonly clientPromise: Promise<DynamoDBClient>;
+
   constructor(
     private readonly loc: DynamoDbLocation,
-    private readonly client: DynamoDBClient = dynamoDbClient(loc),
+    client?: DynamoDBClient,
   ) {
     this.url = `dynamodb://${loc.table}`;
+    this.clientPromise = client ? Promise.resolve(client) : dynamoDbClient(loc);
+    this.clientPromise.catch(() => undefined);
+  }
+
+  /** The client and the SDK's command classes (loaded on first use). */
+  private async sdk() {
+    return { client: await this.clientPromise, ...(await dynamoDbSdk()) };
   }
 
   async acquire(req: AcquireRequest): Promise<AcquiredLock> {
@@ -97,8 +94,9 @@ export class DynamoDbLockManager implements LockManager {
       const now = new Date();
       // What the table will hold (expiry in whole seconds), so callers see what `status` reports.
       const lock = fromItem(toItem(newLock(req, now)));
+      const { client, PutItemCommand } = await this.sdk();
       try {
-        const r = await this.client.send(
+        const r = await client.send(
           new PutItemCommand({
             TableName: this.loc.table,
             Item: toItem(lock),
@@ -118,8 +116,9 @@ export class DynamoDbLockManager implements LockManager {
   }
 
   async renew(lockKey: string, lockId: string, ttlMs: number): Promise<LockInfo> {
+    const { client, UpdateItemCommand } = await this.sdk();
     try {
-      const r = await this.client.send(
+      const r = await client.send(
         new UpdateItemCommand({
           TableName: this.loc.table,
           Key: { lockKey: { S: lockKey } },
@@ -138,8 +137,9 @@ export class DynamoDbLockManager implements LockManager {
   }
 
   async release(lockKey: string, lockId: string): Promise<boolean> {
+    const { client, DeleteItemCommand } = await this.sdk();
     try {
-      await this.client.send(
+      await client.send(
         new DeleteItemCommand({
           TableName: this.loc.table,
           Key: { lockKey: { S: lockKey } },
@@ -159,15 +159,17 @@ export class DynamoDbLockManager implements LockManager {
   }
 
   async status(lockKey: string): Promise<LockInfo | undefined> {
-    const r = await this.client.send(new GetItemCommand({ TableName: this.loc.table, Key: { lockKey: { S: lockKey } }, ConsistentRead: true }));
+    const { client, GetItemCommand } = await this.sdk();
+    const r = await client.send(new GetItemCommand({ TableName: this.loc.table, Key: { lockKey: { S: lockKey } }, ConsistentRead: true }));
     return r.Item ? fromItem(r.Item) : undefined;
   }
 
   async list(prefix: string): Promise<LockInfo[]> {
     const out: LockInfo[] = [];
+    const { client, ScanCommand } = await this.sdk();
     let start: Record<string, AttributeValue> | undefined;
     do {
-      const r = await this.client.send(
+      const r = await client.send(
         new ScanCommand({
           TableName: this.loc.table,
           ConsistentRead: true,

@@ -21,7 +21,7 @@ afterAll(async () => {
 async function freshStore(options = {}): Promise<{ store: S3StateStore; sent: Array<{ name: string; input: Record<string, unknown> }>; bucket: string }> {
   const bucket = `state-${++bucketNo}-${process.pid}`;
   const loc = parseS3Url(await s3.stateUrl(bucket, 'teams/platform'));
-  const client = s3Client(loc);
+  const client = await s3Client(loc);
   const sent: Array<{ name: string; input: Record<string, unknown> }> = [];
   client.middlewareStack.add(
     (next, context) => async (args) => {
@@ -40,7 +40,7 @@ describe('S3StateStore', () => {
     const { store, sent, bucket } = await freshStore();
     const v1 = await store.write(withComponent(emptyState('web', 'prod'), 'api', 'd1'));
     await store.write(withComponent(v1, 'api', 'd2'));
-    const client = s3Client(parseS3Url(await s3.stateUrl(bucket)));
+    const client = await s3Client(parseS3Url(await s3.stateUrl(bucket)));
     const listed = await client.send(new ListObjectsV2Command({ Bucket: bucket }));
     expect((listed.Contents ?? []).map((o) => o.Key).sort()).toEqual([
       'teams/platform/stacks/web/prod/history/1.json',
@@ -62,7 +62,7 @@ describe('S3StateStore', () => {
   it('refuses a state whose digest does not match, after retrying, and changes nothing', async () => {
     const { store, bucket } = await freshStore({ retryDelayMs: 10 });
     await store.write(withComponent(emptyState('web', 'prod'), 'api'));
-    const client = s3Client(parseS3Url(await s3.stateUrl(bucket)));
+    const client = await s3Client(parseS3Url(await s3.stateUrl(bucket)));
     const key = 'teams/platform/stacks/web/prod/state.json';
     await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: '{"edited": "by hand"}' }));
     const err = await store.read('web', 'prod').catch((e: unknown) => e);
@@ -76,7 +76,7 @@ describe('S3StateStore', () => {
   it('waits out a stale read: a digest that catches up within the retries is accepted', async () => {
     const { store, bucket } = await freshStore({ retryDelayMs: 50 });
     const stored = await store.write(withComponent(emptyState('web', 'prod'), 'api'));
-    const client = s3Client(parseS3Url(await s3.stateUrl(bucket)));
+    const client = await s3Client(parseS3Url(await s3.stateUrl(bucket)));
     const key = 'teams/platform/stacks/web/prod/state.json.sha256';
     const good = await (await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body!.transformToString();
     await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: sha256('an older version') }));

@@ -4,18 +4,11 @@
  * stale object and some S3 clones ignore conditional headers, so consistency comes from the
  * lock, and a read checks the digest (retrying briefly) instead of trusting what it got.
  */
-import {
-  DeleteObjectCommand,
-  GetObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  type S3Client,
-  type PutObjectCommandInput,
-} from '@aws-sdk/client-s3';
+import type { PutObjectCommandInput, S3Client } from '@aws-sdk/client-s3';
 import { InvalidInputError, StateCorruptError } from '../errors.js';
 import { sha256 } from '../model/hash.js';
 import type { StackState } from '../model/state.js';
-import { s3Client } from '../util/aws.js';
+import { s3Client, s3Sdk } from '../util/aws.js';
 
 export { s3Client };
 import { parseState } from './codec.js';
@@ -78,11 +71,16 @@ export class S3StateStore implements StateStore {
   private readonly attempts: number;
   private readonly retryDelayMs: number;
 
+  private readonly client: Promise<S3Client>;
+
   constructor(
     private readonly loc: S3Location,
-    private readonly client: S3Client = s3Client(loc),
+    client?: S3Client,
     options: S3StoreOptions = {},
   ) {
+    this.client = client ? Promise.resolve(client) : s3Client(loc);
+    // An unused store must not leave an unhandled rejection behind.
+    this.client.catch(() => undefined);
     this.url = `s3://${loc.bucket}/${loc.prefix}`;
     this.attempts = options.digestAttempts ?? 5;
     this.retryDelayMs = options.retryDelayMs ?? 200;
@@ -106,7 +104,8 @@ export class S3StateStore implements StateStore {
 
   private async get(key: string): Promise<Buffer | undefined> {
     try {
-      const r = await this.client.send(new GetObjectCommand({ Bucket: this.loc.bucket, Key: key }));
+      const { GetObjectCommand } = await s3Sdk();
+      const r = await (await this.client).send(new GetObjectCommand({ Bucket: this.loc.bucket, Key: key }));
       return Buffer.from(await r.Body!.transformToByteArray());
     } catch (err) {
       if (isNotFound(err)) return undefined;
@@ -123,7 +122,8 @@ export class S3StateStore implements StateStore {
       ServerSideEncryption: this.loc.sse,
       ...(this.loc.sse === 'aws:kms' && this.loc.kmsKeyId ? { SSEKMSKeyId: this.loc.kmsKeyId } : {}),
     };
-    await this.client.send(new PutObjectCommand(input));
+    const { PutObjectCommand } = await s3Sdk();
+    await (await this.client).send(new PutObjectCommand(input));
   }
 
   async read(stack: string, env: string): Promise<StackState | undefined> {
@@ -161,9 +161,11 @@ export class S3StateStore implements StateStore {
   async history(stack: string, env: string): Promise<HistoryEntry[]> {
     const prefix = this.key(stack, env, 'history/');
     const entries: HistoryEntry[] = [];
+    const { ListObjectsV2Command } = await s3Sdk();
+    const client = await this.client;
     let token: string | undefined;
     do {
-      const r = await this.client.send(new ListObjectsV2Command({ Bucket: this.loc.bucket, Prefix: prefix, ...(token ? { ContinuationToken: token } : {}) }));
+      const r = await client.send(new ListObjectsV2Command({ Bucket: this.loc.bucket, Prefix: prefix, ...(token ? { ContinuationToken: token } : {}) }));
       for (const o of r.Contents ?? []) {
         const m = /(\d+)\.json$/.exec(o.Key ?? '');
         if (m) entries.push({ serial: Number(m[1]), savedAt: o.LastModified ?? new Date(0) });
@@ -182,8 +184,9 @@ export class S3StateStore implements StateStore {
   }
 
   private async prune(stack: string, env: string): Promise<void> {
+    const { DeleteObjectCommand } = await s3Sdk();
     for (const serial of prunableHistory(await this.history(stack, env), new Date())) {
-      await this.client.send(new DeleteObjectCommand({ Bucket: this.loc.bucket, Key: this.key(stack, env, `history/${serial}.json`) }));
+      await (await this.client).send(new DeleteObjectCommand({ Bucket: this.loc.bucket, Key: this.key(stack, env, `history/${serial}.json`) }));
     }
   }
 }

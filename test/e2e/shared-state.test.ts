@@ -86,7 +86,7 @@ describe('shared state in S3 with DynamoDB locks', () => {
     expect(history.json.versions[0]).toMatchObject({ current: true, components: 3 });
     expect((await deployerJson<{ locks: unknown[] }>(args('lock', 'status'))).json.locks).toEqual([]);
     // Pulumi's checkpoints are in the same bucket, beside the state.
-    const objects = await s3Client({ region: 'us-east-1', endpoint: s3.endpoint, forcePathStyle: true }).send(
+    const objects = await (await s3Client({ region: 'us-east-1', endpoint: s3.endpoint, forcePathStyle: true })).send(
       new ListObjectsV2Command({ Bucket: 'team-state', Prefix: 'deployer/stacks/chain/test/pulumi/.pulumi/stacks/deployer/' }),
     );
     expect((objects.Contents ?? []).map((o) => path.basename(o.Key!)).filter((k) => !k.endsWith('.bak')).sort()).toEqual([

@@ -33,7 +33,7 @@ export async function startS3(): Promise<S3Emulator> {
   const server = new S3rver({ port: 0, address: '127.0.0.1', directory: dir, silent: true });
   const { port } = (await server.run()) as { port: number };
   const endpoint = `http://127.0.0.1:${port}`;
-  const client = s3Client({ region: 'us-east-1', endpoint, forcePathStyle: true });
+  const client = await s3Client({ region: 'us-east-1', endpoint, forcePathStyle: true });
   return {
     endpoint,
     async stateUrl(bucket, prefix = 'deployer') {
@@ -61,7 +61,7 @@ export async function startDynamoDb(): Promise<DynamoDbEmulator> {
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   const endpoint = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-  const client = dynamoDbClient({ region: 'us-east-1', endpoint });
+  const client = await dynamoDbClient({ region: 'us-east-1', endpoint });
   return {
     endpoint,
     async lockUrl(table) {
