@@ -6,6 +6,7 @@
 //   engineUp:       one Pulumi `up` of a one-resource stack through the Engine (create, then no-op)
 //   cliBuild:       building the Pulumi CLI into an empty cache (only with BENCH_BUILD_CLI=1)
 //   sharedState:    lock acquire+release (dynalite, file) and a 10k-component state (s3rver, file)
+//   discovery:      discovery + validation + plan of 100/1000/5000 services x 10 components, and ~100 MB of YAML
 // BENCH_ONLY=sharedState (or quickstart, engine) runs one group.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,6 +15,7 @@ import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { benchDiscovery } from './discovery.js';
 import { benchSharedState } from './shared-state.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -85,7 +87,7 @@ async function benchEngine() {
       passphrase: 'bench',
       env: target.engineEnv(),
     });
-    const component = { id: 'b/bucket', service: 'b', name: 'bucket', kind: 'S3', target: 'local', spec: {}, dependsOn: [], references: [], baseDir: dir, source: { file: '-', line: 1, col: 1 }, specHash: '' };
+    const component = { id: 'b/bucket', service: 'b', name: 'bucket', kind: 'S3', target: 'local', spec: {}, dependsOn: [], references: [], baseDir: dir, source: { file: path.join(dir, 'bench.yaml'), display: 'bench.yaml', docIndex: 0 }, specHash: '' };
     const ctx = { stack: 'bench', environment: 'dev', stackDir: dir };
     const create = [];
     const noop = [];
@@ -124,6 +126,7 @@ const result = {
   ...(want('quickstart') ? await benchQuickstart() : {}),
   ...(want('engine') ? await benchEngine() : {}),
   ...(want('sharedState') ? { sharedState: await benchSharedState() } : {}),
+  ...(want('discovery') ? { discovery: benchDiscovery() } : {}),
   ...(want('cliBuild') ? { cliBuild: benchCliBuild() } : {}),
 };
 process.stdout.write(JSON.stringify(result, null, 2) + '\n');

@@ -44,7 +44,7 @@ describe('validate and plan', () => {
     expect(text.code).toBe(0);
     expect(text.stdout).toMatch(/Configuration is valid: stack quickstart, environment dev: 1 service\(s\), 2 component\(s\) in 2 wave\(s\)/);
     const { json } = await deployerJson(at('validate'));
-    expect(json).toEqual({ valid: true, stack: 'quickstart', environment: 'dev', services: 1, components: 2, waves: 2 });
+    expect(json).toEqual({ valid: true, stack: 'quickstart', environment: 'dev', services: 1, components: 2, waves: 2, warnings: [] });
   });
 
   it('an unknown environment, a wrong --stack and a missing directory are invalid input', async () => {
@@ -184,4 +184,24 @@ describe('setup and logs', () => {
     expect(lines[0]!.msg).toBe('command started');
     expect(new Set(lines.map((l) => l.correlationId)).size).toBe(1);
   });
+});
+
+describe('examples', () => {
+  const examples: Array<[string, string[]]> = [
+    ['examples/quickstart', ['dev', 'staging']],
+    ['examples/shop', ['dev', 'staging', 'production']],
+  ];
+  for (const [example, environments] of examples) {
+    for (const env of environments) {
+      it(`${example} validates and plans for ${env}`, async () => {
+        const copy = testdir(example);
+        const v = await deployerJson<{ valid: boolean; components: number }>(['validate', '-C', copy, '-e', env]);
+        expect(v.code, v.stderr).toBe(0);
+        expect(v.json.valid).toBe(true);
+        const p = await deployerJson<{ summary: { create: number } }>(['plan', '-C', copy, '-e', env]);
+        expect(p.code, p.stderr).toBe(0);
+        expect(p.json.summary.create).toBe(v.json.components);
+      });
+    }
+  }
 });

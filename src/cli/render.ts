@@ -1,5 +1,6 @@
 /** Human rendering of a run's events: the plan, one line per component step, a summary. */
 import type { ComponentReport, RunEvent, RunSummary } from '../executor/events.js';
+import { formatProblem, type ValidationProblem } from '../errors.js';
 import { renderPlanTable } from '../plan/index.js';
 
 export interface Renderer {
@@ -14,6 +15,9 @@ export function humanRenderer(write: (text: string) => void, options: { showPlan
   let width = 20;
   return (e: RunEvent): void => {
     switch (e.type) {
+      case 'warnings':
+        write(warningsText(e.warnings));
+        break;
       case 'lock-wait':
         write(`${stamp()} waiting for the lock ${e.holder.lockKey}, held by ${e.holder.lockedBy} since ${e.holder.lockedAt.toISOString()} (lock id ${e.holder.lockId})\n`);
         break;
@@ -80,4 +84,10 @@ export function summaryText(s: RunSummary): string {
   return `${head}: ${parts.join(', ')}${bad.length ? `; ${bad.join(', ')}` : ''} in ${(s.durationMs / 1000).toFixed(1)}s ` +
     `(${s.engineOperations} Pulumi operation${s.engineOperations === 1 ? '' : 's'}, state serial ${s.serial}).` +
     (failedIds.length ? `\nFailed: ${failedIds.join(', ')}` : '');
+}
+
+/** Advisory policy findings: printed, never fatal. */
+export function warningsText(warnings: ValidationProblem[]): string {
+  if (warnings.length === 0) return '';
+  return `${warnings.length} warning${warnings.length === 1 ? '' : 's'}:\n${warnings.map((w) => `  warning: ${formatProblem(w)}\n`).join('')}`;
 }

@@ -55,6 +55,8 @@ describe('resolveSettings', () => {
       lockTimeoutMs: 0,
       failFast: false,
       ledger: path.join(dir, '.deployer', 'ledger.db'),
+      variables: {},
+      varFiles: [],
     });
   });
 
@@ -70,6 +72,8 @@ describe('resolveSettings', () => {
       lockTimeoutMs: 10_000,
       failFast: true,
       ledger: '/var/lib/file-ledger.db',
+      variables: {},
+      varFiles: [],
     });
   });
 
@@ -85,6 +89,8 @@ describe('resolveSettings', () => {
       lockTimeoutMs: 60_000,
       failFast: false, // DEPLOYER_FAIL_FAST=false beats failFast: true in the file
       ledger: '/var/lib/env-ledger.db',
+      variables: {},
+      varFiles: [],
     });
   });
 
@@ -100,6 +106,8 @@ describe('resolveSettings', () => {
       lockTimeout: '250ms',
       failFast: true,
       ledger: 'postgres://ledger',
+      variables: {},
+      varFiles: [],
     };
     expect(resolveSettings(flags, { ...ENV, DEPLOYER_FAIL_FAST: 'false' })).toEqual({
       dir,
@@ -111,6 +119,8 @@ describe('resolveSettings', () => {
       lockTimeoutMs: 250,
       failFast: true,
       ledger: 'postgres://ledger',
+      variables: {},
+      varFiles: [],
     });
   });
 
@@ -188,5 +198,16 @@ describe('parseDuration', () => {
   it.each(['', 'abc', '-5s', '5d', '5 m', 's', '1h30m'])('rejects %j with InvalidInputError', (text) => {
     expect(() => parseDuration(text, 'lock timeout')).toThrow(InvalidInputError);
     expect(() => parseDuration(text, 'lock timeout')).toThrow(`invalid lock timeout "${text}": use a duration like 30s, 5m or 1h`);
+  });
+});
+
+describe('--var', () => {
+  it('parses name=value, keeping numbers and booleans typed, and refuses a missing name', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'deployer-vars-'));
+    expect(resolveSettings({ dir, var: ['replicas=3', 'debug=true', 'region=eu-west-1', 'empty='], varFile: ['vars.yaml'] }, {})).toMatchObject({
+      variables: { replicas: 3, debug: true, region: 'eu-west-1', empty: '' },
+      varFiles: [path.resolve('vars.yaml')],
+    });
+    expect(() => resolveSettings({ dir, var: ['=x'] }, {})).toThrow(/invalid --var =x: expected name=value/);
   });
 });

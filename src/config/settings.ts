@@ -19,6 +19,9 @@ export interface Settings {
   failFast: boolean;
   /** SQLite file or postgres:// URL. */
   ledger: string;
+  /** `--var name=value` (over `--var-file` files, over the Stack's variables). */
+  variables: Record<string, string | number | boolean>;
+  varFiles: string[];
 }
 
 /** Flags as the CLI parsed them (all optional). */
@@ -32,6 +35,8 @@ export interface SettingFlags {
   lockTimeout?: string;
   failFast?: boolean;
   ledger?: string;
+  var?: string[];
+  varFile?: string[];
 }
 
 export const DEFAULTS = {
@@ -101,5 +106,20 @@ export function resolveSettings(flags: SettingFlags, env: NodeJS.ProcessEnv = pr
     lockTimeoutMs: parseDuration(String(pick(flags.lockTimeout, 'DEPLOYER_LOCK_TIMEOUT', 'lockTimeout', DEFAULTS.lockTimeout)), 'lock timeout'),
     failFast: flags.failFast ?? (fromEnv('DEPLOYER_FAIL_FAST') !== undefined ? env['DEPLOYER_FAIL_FAST'] === 'true' : file['failFast'] === true),
     ledger: String(pick(flags.ledger, 'DEPLOY_LEDGER_DB', 'ledger', path.join(dir, '.deployer', 'ledger.db'))),
+    variables: parseVars(flags.var ?? []),
+    // Paths on the command line are relative to where the command runs.
+    varFiles: (flags.varFile ?? []).map((f) => path.resolve(f)),
   };
+}
+
+/** `--var name=value` entries; numbers and booleans keep their type. */
+export function parseVars(entries: string[]): Record<string, string | number | boolean> {
+  const out: Record<string, string | number | boolean> = {};
+  for (const e of entries) {
+    const at = e.indexOf('=');
+    if (at <= 0) throw new InvalidInputError(`invalid --var ${e}: expected name=value`);
+    const raw = e.slice(at + 1);
+    out[e.slice(0, at)] = raw === 'true' ? true : raw === 'false' ? false : raw.trim() !== '' && !Number.isNaN(Number(raw)) ? Number(raw) : raw;
+  }
+  return out;
 }

@@ -59,15 +59,15 @@ describe('discover: a valid multi-service stack', () => {
       service: 'data',
       name: 'media',
       spec: { versioning: true, tags: { team: 'storage' } },
-      source: { file: path.join('services', 'data', 'buckets.yaml'), line: 2, col: 1 },
+      source: { display: path.join('services', 'data', 'buckets.yaml'), docIndex: 0 },
     });
     expect(stack.components.get('data/backups')).toMatchObject({
       kind: 'S3',
-      spec: { encryption: 'aws:kms' },
-      source: { file: path.join('services', 'data', 'buckets.yaml'), line: 11, col: 1 },
+      spec: { encryption: { enabled: true, algorithm: 'aws:kms' } },
+      source: { display: path.join('services', 'data', 'buckets.yaml'), docIndex: 1 },
     });
     // Two Service documents in one file as well.
-    expect(stack.services.get('auth')?.source).toEqual({ file: path.join('services', 'data', 'service.yaml'), line: 8, col: 1 });
+    expect(stack.services.get('auth')?.source).toMatchObject({ display: path.join('services', 'data', 'service.yaml'), docIndex: 1 });
   });
 
   it('takes the service from the services/<service>/ folder, or from metadata.service', async () => {
@@ -224,7 +224,7 @@ describe('discover: invalid stacks from committed fixtures', () => {
     expect(await problemsOf(dir)).toEqual([
       `${api}:7:3 MicroService/api /spec/port [type] must be integer`,
       `${api}:8:3 MicroService/api /spec/replica [additionalProperties] unknown field "replica"; did you mean "replicas"?`,
-      `${api}:10:5 MicroService/api /spec/healthCheck/path [pattern] must match pattern "^/"`,
+      `${api}:10:5 MicroService/api /spec/healthCheck/path [pattern] must be a path starting with /, such as /healthz; it answers 2xx when healthy.`,
       `${storage}:3:1 S4/files /kind [kind] unknown kind "S4"; did you mean "S3"?`,
       `${storage}:12:3 S3/logs /spec/versoning [additionalProperties] unknown field "versoning"; did you mean "versioning"?`,
       `stack.yaml:7:3 Stack/broken /spec/target [enum] must be one of "local", "aws"`,
@@ -243,11 +243,11 @@ describe('discover: invalid stacks from committed fixtures', () => {
     const dir = path.join(repoRoot, 'test', 'fixtures', 'invalid-references');
     const api = path.join('services', 'web', 'api.yaml');
     expect(await problemsOf(dir)).toEqual([
-      `${path.join('services', 'jobs', 'reports.yaml')}:2:1 S3/reports /metadata/service [service] service "jobs" has no Service document`,
+      `${path.join('services', 'jobs', 'reports.yaml')}:4:1 S3/reports /metadata/service [service] service "jobs" has no Service document`,
       `${api}:10:9 MicroService/api /spec/env/FILES_DIR/valueFrom/component [reference] unknown component "data/fils"; did you mean "data/files"?`,
       `${api}:12:15 MicroService/api /spec/dependsOn/0 [reference] unknown component "data/file"; did you mean "data/files"?`,
       `${api}:12:26 MicroService/api /spec/dependsOn/1 [reference] unknown component "web/worker"`,
-      `${path.join('services', 'web', 'service.yaml')}:6:21 Service/web /spec/dependsOn/1 [reference] unknown component or service "billing"`,
+      `${path.join('services', 'web', 'service.yaml')}:6:21 Service/web /spec/dependsOn/1 [reference] unknown service "billing"`,
     ]);
   });
 });
@@ -298,7 +298,7 @@ describe('discover: invalid stacks written by the test', () => {
     const bucket = 'apiVersion: components.deployer.io/v1\nkind: S3\nmetadata:\n  name: files\n';
     const dir = stackDir({ 'stack.yaml': STACK, [web('service.yaml')]: SERVICE, [web('api.yaml')]: API, [web('more.yaml')]: `# more\n${bucket}---\n${API}` });
     expect(await problemsOf(dir, 'dev')).toEqual([
-      `${web('more.yaml')}:7:1 MicroService/api /metadata/name [unique] duplicate document: already defined at ${web('api.yaml')}:1:1`,
+      `${web('more.yaml')}:10:3 MicroService/api /metadata/name [unique] duplicate document: already defined at ${web('api.yaml')}:1:1`,
     ]);
   });
 
@@ -353,7 +353,7 @@ describe('discover: invalid stacks written by the test', () => {
     expect(await problemsOf(dir, 'dev')).toEqual([
       `${web('api.yaml')}:7:3 MicroService/api /spec/replicas [minimum] must be >= 1`,
       `${web('b.yaml')}:2:1 - / [yaml:BAD_INDENT] Flow sequence in block collection must be sufficiently indented and end with a ]`,
-      'stack.yaml:7:3 Stack/tmp /spec/colour [additionalProperties] unknown field "colour"; expected one of description, environments, target, region, lock, variables',
+      'stack.yaml:7:3 Stack/tmp /spec/colour [additionalProperties] unknown field "colour"; expected one of description, environments, target, region, lock, variables, allowEnv',
     ]);
   });
 });

@@ -1,19 +1,24 @@
 /**
- * discovery/: from a stack directory to a validated DesiredStack for one environment —
- * scan, parse (with positions), overlay, validate against schemas/, resolve dependencies.
- * Every problem is collected and reported at once as a ValidationError; nothing is written.
+ * discovery/: from a stack directory to a validated DesiredStack for one environment — scan,
+ * parse (cached, positions only where needed), overlay, variables, schemas, defaults,
+ * literal secrets, policies, references. Every problem is collected and reported at once
+ * (ValidationError, `file:line:col` each); nothing is written but the parse cache.
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { InvalidInputError, ValidationError, type SourceLocation, type ValidationProblem } from '../errors.js';
+import { InvalidInputError, ValidationError, type ValidationProblem } from '../errors.js';
+import { buildGraph } from '../graph/index.js';
 import { isComponentKind, type ComponentKind } from '../model/documents.js';
-import type { DesiredComponent, DesiredService, DesiredStack, LockLevel, TargetName } from '../model/desired.js';
-import { hashOf } from '../model/hash.js';
+import type { DesiredStack, LockLevel, TargetName } from '../model/desired.js';
+import { buildComponents, type StackDoc } from './components.js';
+import { interpolate, type VariableScope, type VariableValue } from './interpolate.js';
+import { DocumentCache, loadFiles, type SourceDoc } from './load.js';
+import { Locator, type PendingProblem } from './locate.js';
 import { mergeOverlay } from './overlay.js';
-import { locate, parseYamlFile, type ParsedDocument } from './parse.js';
-import { collectReferences, resolveDependsOn } from './references.js';
+import { overlayCandidates, pendingAt } from './provenance.js';
 import { scanStackDir } from './scan.js';
-import { loadSchemas, validateDocument } from './validate.js';
+import { findLiteralSecrets } from './secrets.js';
+import { labelOf, loadSchemas, validateData } from './validate.js';
 
 export interface DiscoverOptions {
   /** The stack directory. */
@@ -22,218 +27,199 @@ export interface DiscoverOptions {
   environment?: string;
   /** Paths in error messages are shown relative to this directory (default: the process cwd). */
   displayBase?: string;
+  /** `--var` values (highest precedence), then `--var-file` files, over the Stack's variables. */
+  variables?: Record<string, VariableValue>;
+  varFiles?: string[];
+  /** Where `${env.NAME}` reads from (default: this process's environment). */
+  env?: NodeJS.ProcessEnv;
+  /** The parse cache directory (default `<dir>/.deployer/cache`; false: none). */
+  cacheDir?: string | false;
 }
-
-interface LoadedDoc extends ParsedDocument {
-  file: string;
-  kind: string;
-  name: string;
-  /** The service a component belongs to (metadata.service, else its services/<svc>/ folder). */
-  service?: string;
-}
-
-const MAX_FILE_BYTES = 16 * 1024 * 1024;
 
 export async function discover(options: DiscoverOptions): Promise<DesiredStack> {
   const dir = path.resolve(options.dir);
-  const display = (abs: string): string => path.relative(options.displayBase ?? process.cwd(), abs) || abs;
+  const base = options.displayBase ?? process.cwd();
+  const display = (abs: string): string => path.relative(base, abs) || abs;
   const stat = await fs.stat(dir).catch(() => undefined);
   if (!stat?.isDirectory()) throw new InvalidInputError(`stack directory not found: ${display(dir)}`);
 
-  const problems: ValidationProblem[] = [];
-  const scanned = await scanStackDir(dir);
-  const load = async (file: string, relRoot: string): Promise<LoadedDoc[]> => {
-    const shown = display(file);
-    const bytes = await fs.readFile(file).catch(() => undefined);
-    if (bytes === undefined) return []; // vanished during the scan
-    if (bytes.length > MAX_FILE_BYTES) {
-      problems.push(problemAt(shown, '', `file is larger than ${MAX_FILE_BYTES / 1024 / 1024} MiB`, 'file-size'));
-      return [];
-    }
-    if (bytes.includes(0)) {
-      problems.push(problemAt(shown, '', 'binary file (contains NUL bytes), not YAML', 'encoding'));
-      return [];
-    }
-    const parsed = parseYamlFile(shown, bytes.toString('utf8'));
-    problems.push(...parsed.problems);
-    const inferred = inferService(path.relative(relRoot, file));
-    const docs: LoadedDoc[] = [];
-    for (const d of parsed.documents) {
-      const data = d.data as Record<string, unknown> | null;
-      const meta = (data?.['metadata'] ?? {}) as { name?: unknown; service?: unknown };
-      const kind = typeof data?.['kind'] === 'string' ? (data['kind'] as string) : '';
-      const name = typeof meta.name === 'string' ? meta.name : '';
-      const service = typeof meta.service === 'string' ? meta.service : inferred;
-      docs.push({ ...d, file: shown, kind, name, ...(service === undefined ? {} : { service }) });
-    }
-    return docs;
+  const located: ValidationProblem[] = [];
+  const pending: PendingProblem[] = [];
+  const locator = new Locator();
+  const fail = (): never => {
+    throw new ValidationError(sortProblems([...located, ...pending.map((p) => locator.resolve(p))]));
   };
 
-  const baseDocs = (await Promise.all(scanned.base.map((f) => load(f, dir)))).flat();
-  const stackDocs = baseDocs.filter((d) => d.kind === 'Stack');
-  if (stackDocs.length === 0) {
-    problems.push(problemAt(display(dir), '', 'no Stack document found (kind: Stack, usually in stack.yaml)', 'stack'));
-    throw new ValidationError(sortProblems(problems));
-  }
-  const stackData = stackDocs[0]!.data as { spec?: { environments?: unknown } };
-  const environments = Array.isArray(stackData.spec?.environments)
-    ? (stackData.spec.environments as unknown[]).filter((e): e is string => typeof e === 'string')
-    : [];
-  const environment = options.environment ?? (environments.length === 1 ? environments[0] : undefined);
-  if (environment === undefined || !environments.includes(environment)) {
-    // No usable environment: when the Stack document itself is invalid (say, `environments` is
-    // not a list), report that, with every problem found so far, not "unknown environment".
-    const stackProblems = validateDocument(loadSchemas(), stackDocs[0]!);
-    if (stackProblems.length > 0) throw new ValidationError(sortProblems([...problems, ...stackProblems]));
-  }
-  if (environment === undefined) {
-    throw new InvalidInputError('choose an environment with -e/--environment', [`environments of this stack: ${environments.join(', ') || '(none)'}`]);
-  }
-  if (!environments.includes(environment)) {
-    throw new InvalidInputError(`unknown environment "${environment}"`, [`environments of this stack: ${environments.join(', ')}`]);
-  }
-  const overlayFiles = scanned.overlays.get(environment) ?? [];
-  const overlayDocs = (await Promise.all(overlayFiles.map((f) => load(f, path.join(dir, 'environments', environment))))).flat();
+  const scanned = await scanStackDir(dir);
+  // A --var-file kept in the stack directory is variables, not a document of the stack.
+  const varFiles = new Set((options.varFiles ?? []).map((f) => path.resolve(dir, f)));
+  scanned.base = scanned.base.filter((f) => !varFiles.has(f));
+  const cache = new DocumentCache(options.cacheDir === false ? undefined : (options.cacheDir ?? path.join(dir, '.deployer', 'cache')));
+  await cache.load();
+  const loaded = await loadFiles(scanned.base, display, cache);
+  located.push(...loaded.problems, ...scanned.problems.map((p) => ({ ...p, location: { ...p.location, file: display(p.location.file) } })));
+  const baseDocs = loaded.docs;
+  const schemas = loadSchemas();
 
-  // Index base documents, then apply this environment's overlays onto them.
-  const byKey = new Map<string, LoadedDoc>();
+  // The Stack document decides the environments, the variables and which env vars may be read.
+  const stackDocs = baseDocs.filter((d) => (d.data as { kind?: unknown } | null)?.kind === 'Stack');
+  if (stackDocs.length === 0) {
+    located.push({ location: { file: display(dir), line: 1, col: 1 }, path: '', message: 'no Stack document found (kind: Stack, usually in stack.yaml)', rule: 'stack' });
+    fail();
+  }
+  const stackDoc = stackDocs[0]!;
+  const stackFindings = validateData(schemas, stackDoc.data);
+  const baseStackSpec = ((stackDoc.data as { spec?: Record<string, unknown> }).spec ?? {}) as Record<string, unknown>;
+  const environments = Array.isArray(baseStackSpec['environments']) ? (baseStackSpec['environments'] as unknown[]).filter((e): e is string => typeof e === 'string') : [];
+  const environment = options.environment ?? (environments.length === 1 ? environments[0] : undefined);
+  if (stackFindings.length > 0 && (environment === undefined || !environments.includes(environment))) {
+    // No usable environment: the invalid Stack document is the problem to report.
+    pending.push(...stackFindings.map((f) => ({ file: stackDoc.file, display: stackDoc.display, docIndex: stackDoc.docIndex, ...f })));
+    fail();
+  }
+  if (environment === undefined) throw new InvalidInputError('choose an environment with -e/--environment', [`environments of this stack: ${environments.join(', ') || '(none)'}`]);
+  if (!environments.includes(environment)) throw new InvalidInputError(`unknown environment "${environment}"`, [`environments of this stack: ${environments.join(', ')}`]);
+  for (const extra of stackDocs.slice(1)) {
+    pending.push({ file: extra.file, display: extra.display, docIndex: extra.docIndex, pointer: '', document: labelOf(extra.data), message: `only one Stack per directory; the first is in ${stackDoc.display}`, rule: 'stack' });
+  }
+
+  // Only this environment's overlays are read.
+  const overlayFiles = scanned.overlays.get(environment) ?? [];
+  const overlays = await loadFiles(overlayFiles, display, cache);
+  located.push(...overlays.problems);
+  // The cache keeps what every environment's files parsed to, so switching -e costs nothing.
+  await cache.save(new Set([...scanned.base, ...[...scanned.overlays.values()].flat()]));
+  const isOverlay = new Set(overlayFiles);
+
+  // Index base documents by kind and name, then apply this environment's overlays onto them.
+  const byKey = new Map<string, StackDoc>();
+  const keyOf = (d: SourceDoc): string | undefined => docKey(d, isOverlay.has(d.file) ? path.join(dir, 'environments', environment) : dir);
   for (const d of baseDocs) {
-    if (d.kind === '' || d.name === '') {
-      // No kind or name to be a duplicate of anything: schema validation reports what it lacks.
-      byKey.set(`?${d.file}#${d.docIndex}`, d);
+    const key = keyOf(d);
+    if (key === undefined) {
+      byKey.set(`?${d.file}#${d.docIndex}`, { key: '', sources: [d], data: d.data, service: undefined });
       continue;
     }
-    const key = docKey(d);
     const first = byKey.get(key);
     if (first) {
-      problems.push({ location: d.source, document: `${d.kind}/${d.name}`, path: '/metadata/name', message: `duplicate document: already defined at ${where(first.source)}`, rule: 'unique' });
+      const f = first.sources[0]!;
+      const at = locator.where(f.file, f.display, f.docIndex, '');
+      pending.push({ file: d.file, display: d.display, docIndex: d.docIndex, pointer: '/metadata/name', document: labelOf(d.data), message: `duplicate document: already defined at ${at.file}:${at.line}:${at.col}`, rule: 'unique' });
       continue;
     }
-    byKey.set(key, d);
+    byKey.set(key, { key, sources: [d], data: d.data, service: serviceOf(d, dir) });
   }
-  for (const o of overlayDocs) {
-    const target = byKey.get(docKey(o));
+  for (const o of overlays.docs) {
+    const key = keyOf(o);
+    const target = key === undefined ? undefined : byKey.get(key);
     if (!target) {
-      problems.push({ location: o.source, document: `${o.kind}/${o.name}`, path: '', message: `overlay for ${o.kind}/${o.name}, which no base document defines`, rule: 'overlay' });
+      pending.push({ file: o.file, display: o.display, docIndex: o.docIndex, pointer: '', document: labelOf(o.data), message: `overlay for ${labelOf(o.data)}, which no base document defines`, rule: 'overlay' });
       continue;
     }
-    const positions = new Map(target.positions);
-    for (const [k, v] of o.positions) positions.set(k, v);
-    byKey.set(docKey(o), { ...target, data: mergeOverlay(target.data, o.data), positions });
+    target.sources.push(o);
+    target.data = mergeOverlay(target.data, o.data);
   }
 
-  const schemas = loadSchemas();
-  for (const d of byKey.values()) problems.push(...validateDocument(schemas, d));
-  if (stackDocs.length > 1) {
-    for (const extra of stackDocs.slice(1)) {
-      problems.push({ location: extra.source, document: `Stack/${extra.name}`, path: '', message: `only one Stack per directory; the first is at ${where(stackDocs[0]!.source)}`, rule: 'stack' });
-    }
-  }
-  if (problems.length > 0) throw new ValidationError(sortProblems(problems));
+  // The Stack as overlaid for this environment decides the rest: target, lock level, variables.
+  const stack = byKey.get(keyOf(stackDoc)!)!;
+  const stackSpec = ((stack.data as { spec?: Record<string, unknown> }).spec ?? {}) as Record<string, unknown>;
+  const scope: VariableScope = {
+    vars: { ...((stackSpec['variables'] ?? {}) as Record<string, VariableValue>), ...(await readVarFiles(options.varFiles ?? [], dir)), ...(options.variables ?? {}) },
+    env: options.env ?? process.env,
+    allowEnv: new Set(Array.isArray(stackSpec['allowEnv']) ? (stackSpec['allowEnv'] as string[]) : []),
+  };
 
-  const stack = byKey.get(docKey(stackDocs[0]!))!;
-  const stackSpec = (stack.data as { spec: { target?: TargetName; lock?: { level?: LockLevel } } }).spec;
-  const target: TargetName = stackSpec.target ?? 'local';
-  const services = new Map<string, DesiredService>();
-  const componentDocs: LoadedDoc[] = [];
-  for (const d of byKey.values()) {
-    if (d.kind === 'Service') {
-      const version = (d.data as { spec?: { version?: string } }).spec?.version;
-      services.set(d.name, { name: d.name, source: d.source, ...(version === undefined ? {} : { version }) });
-    } else if (isComponentKind(d.kind)) componentDocs.push(d);
+  // Literal secrets, in every document as written (before variables are substituted).
+  for (const doc of byKey.values()) {
+    const candidates = overlayCandidates(doc.sources);
+    for (const f of findLiteralSecrets(doc.data)) pending.push(pendingAt(candidates, f.pointer, { document: labelOf(doc.data), message: f.message, rule: f.rule }));
   }
 
-  const components = new Map<string, DesiredComponent>();
-  const docOf = new Map<string, LoadedDoc>();
-  for (const d of componentDocs) {
-    if (d.service === undefined) {
-      problems.push({ location: d.source, document: `${d.kind}/${d.name}`, path: '/metadata', message: 'component has no service: set metadata.service or put it under services/<service>/', rule: 'service' });
-      continue;
-    }
-    if (!services.has(d.service)) {
-      problems.push({ location: d.positions.get('/metadata/service') ?? d.source, document: `${d.kind}/${d.name}`, path: '/metadata/service', message: `service "${d.service}" has no Service document`, rule: 'service' });
-      continue;
-    }
-    const spec = ((d.data as { spec?: Record<string, unknown> }).spec ?? {}) as Record<string, unknown>;
-    const id = `${d.service}/${d.name}`;
-    components.set(id, {
-      id,
-      service: d.service,
-      name: d.name,
-      kind: d.kind as ComponentKind,
-      target,
-      spec,
-      dependsOn: [],
-      references: collectReferences(spec),
-      baseDir: path.dirname(path.resolve(options.displayBase ?? process.cwd(), d.file)),
-      source: d.source,
-      specHash: '',
-    });
-    docOf.set(id, d);
+  // Variables, then the schema of every document that is not a component (components are
+  // validated once their defaults are applied, in buildComponents).
+  for (const doc of byKey.values()) {
+    if ((doc.data as { kind?: unknown } | null)?.kind === 'Stack') continue;
+    const r = interpolate(doc.data, scope);
+    doc.data = r.value;
+    const candidates = overlayCandidates(doc.sources);
+    for (const p of r.problems) pending.push(pendingAt(candidates, p.pointer, { document: labelOf(doc.data), message: p.message, rule: p.rule }));
+  }
+  for (const doc of byKey.values()) {
+    const kind = (doc.data as { kind?: unknown } | null)?.kind;
+    if (typeof kind === 'string' && isComponentKind(kind)) continue;
+    const candidates = overlayCandidates(doc.sources);
+    for (const f of validateData(schemas, doc.data)) pending.push(pendingAt(candidates, f.pointer, { document: f.document, message: f.message, rule: f.rule }));
   }
 
-  // A Service's own dependsOn applies to each of its components; check its entries once, here.
-  const serviceDeps = new Map<string, string[]>();
-  const serviceNames = new Set([...components.values()].map((c) => c.service));
-  for (const s of services.values()) {
-    const doc = byKey.get(`Service//${s.name}`)!;
-    const deps = (doc.data as { spec?: { dependsOn?: string[] } }).spec?.dependsOn ?? [];
-    deps.forEach((e, i) => {
-      if (!(e.includes('/') ? components.has(e) : serviceNames.has(e))) {
-        problems.push({ location: locate(doc.positions, `/spec/dependsOn/${i}`, doc.source), document: `Service/${s.name}`, path: `/spec/dependsOn/${i}`, message: `unknown component or service "${e}"`, rule: 'reference' });
-      }
-    });
-    serviceDeps.set(s.name, deps.filter((e) => (e.includes('/') ? components.has(e) : serviceNames.has(e))));
+  const target = (stackSpec['target'] as TargetName | undefined) ?? 'local';
+  const built = buildComponents({ docs: [...byKey.values()], stack: stackDoc, schemas, environment, target, stackRegion: stackSpec['region'] as string | undefined, dir });
+  pending.push(...built.problems);
+  // A dependency cycle is reported with the other problems, not after they are fixed.
+  try {
+    const where = (id: string, pointer: string) => {
+      const c = built.components.get(id)!.source;
+      return locator.where(c.file, c.display, c.docIndex, pointer);
+    };
+    buildGraph(built.components.values(), (id) => built.components.get(id), where);
+  } catch (err) {
+    if (!(err instanceof ValidationError)) throw err;
+    located.push(...err.problems);
   }
-
-  // Dependencies: explicit (component and service level) and implicit (valueFrom).
-  for (const c of components.values()) {
-    const doc = docOf.get(c.id)!;
-    const { dependsOn, problems: depProblems } = resolveDependsOn(c, serviceDeps.get(c.service) ?? [], components, doc.positions, doc.source);
-    problems.push(...depProblems.map((p) => ({ ...p, document: `${c.kind}/${c.name}` })));
-    c.dependsOn = dependsOn;
-    c.specHash = hashOf({ kind: c.kind, target: c.target, spec: withoutDependsOn(c.spec) });
-  }
-  if (problems.length > 0) throw new ValidationError(sortProblems(problems));
+  if (located.length + pending.length > 0) fail();
 
   return {
-    name: stack.name,
+    name: (stack.data as { metadata: { name: string } }).metadata.name,
     environment,
     environments,
     target,
-    lockLevel: stackSpec.lock?.level ?? 'stack',
+    lockLevel: ((stackSpec['lock'] as { level?: LockLevel } | undefined)?.level ?? 'stack') as LockLevel,
     dir,
-    services,
-    components,
+    services: built.services,
+    components: built.components,
+    warnings: sortProblems(built.warnings.map((w) => locator.resolve(w))),
   };
 }
 
-/** `dependsOn` orders the work; it does not change the resource, so it is not part of the hash. */
-function withoutDependsOn(spec: Record<string, unknown>): Record<string, unknown> {
-  const { dependsOn: _ignored, ...rest } = spec;
-  return rest;
+/** Identity of a document for duplicates and overlays: kind, service (components) and name. */
+function docKey(d: SourceDoc, root: string): string | undefined {
+  const data = d.data as { kind?: unknown; metadata?: { name?: unknown } } | null;
+  const kind = data?.kind;
+  const name = data?.metadata?.name;
+  if (typeof kind !== 'string' || typeof name !== 'string' || kind === '' || name === '') return undefined;
+  if (isComponentKind(kind)) return `${kind}/${serviceOf(d, root) ?? ''}/${name}`;
+  if (kind === 'ServiceInfraDefaults' || kind === 'ComponentInfra') return `${kind}/${serviceOf(d, root) ?? ''}/${name}`;
+  return `${kind}//${name}`;
 }
 
-function docKey(d: LoadedDoc): string {
-  return isComponentKind(d.kind) ? `${d.kind}/${d.service ?? ''}/${d.name}` : `${d.kind}//${d.name}`;
-}
-
-function inferService(relative: string): string | undefined {
-  const parts = relative.split(path.sep);
+/** metadata.service, else the services/<service>/ folder the file is in. */
+function serviceOf(d: SourceDoc, root: string): string | undefined {
+  const meta = (d.data as { metadata?: { service?: unknown } } | null)?.metadata;
+  if (typeof meta?.service === 'string') return meta.service;
+  const parts = path.relative(root, d.file).split(path.sep);
   return parts[0] === 'services' && parts.length >= 3 ? parts[1] : undefined;
 }
 
-function where(l: SourceLocation): string {
-  return `${l.file}:${l.line}:${l.col}`;
-}
-
-function problemAt(file: string, pointer: string, message: string, rule: string): ValidationProblem {
-  return { location: { file, line: 1, col: 1 }, path: pointer, message, rule };
+async function readVarFiles(files: string[], dir: string): Promise<Record<string, VariableValue>> {
+  const out: Record<string, VariableValue> = {};
+  const { parse } = await import('yaml');
+  for (const f of files) {
+    const file = path.resolve(dir, f);
+    let data: unknown;
+    try {
+      data = parse(await fs.readFile(file, 'utf8'));
+    } catch (err) {
+      throw new InvalidInputError(`cannot read the variables file ${f}: ${(err as Error).message.split('\n')[0]}`);
+    }
+    if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new InvalidInputError(`the variables file ${f} must be a mapping of names to values`);
+    Object.assign(out, data);
+  }
+  return out;
 }
 
 export function sortProblems(problems: ValidationProblem[]): ValidationProblem[] {
   return [...problems].sort(
-    (a, b) =>
-      a.location.file.localeCompare(b.location.file) || a.location.line - b.location.line || a.location.col - b.location.col,
+    (a, b) => a.location.file.localeCompare(b.location.file) || a.location.line - b.location.line || a.location.col - b.location.col,
   );
 }
+
+export type { ComponentKind };

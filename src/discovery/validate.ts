@@ -5,7 +5,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import type { SourceLocation, ValidationProblem } from '../errors.js';
+import type { ValidationProblem } from '../errors.js';
 import { schemasDir } from '../package-info.js';
 import { closest } from './suggest.js';
 import { escapePointer, locate, type ParsedDocument } from './parse.js';
@@ -17,49 +17,77 @@ export interface SchemaSet {
 
 let cached: SchemaSet | undefined;
 
-/** Loads and compiles every schema in `schemas/` once per process. */
+/**
+ * Loads every schema in `schemas/` once per process; a kind's validator is compiled the first
+ * time a document of that kind is validated (compiling all of them costs half a second).
+ */
 export function loadSchemas(dir: string = schemasDir): SchemaSet {
   if (cached && dir === schemasDir) return cached;
   const ajv = new Ajv({ allErrors: true, verbose: true, strict: false, useDefaults: false });
-  const validators = new Map<string, ValidateFunction>();
   const files = readdirSync(dir).filter((f) => f.endsWith('.schema.json')).sort();
   for (const f of files) ajv.addSchema(JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as object);
-  for (const f of files) {
-    const kind = f.replace(/\.schema\.json$/, '');
-    if (kind === 'defs') continue;
-    const v = ajv.getSchema(`https://deployer.io/schemas/${f}`);
-    if (v) validators.set(kind, v);
-  }
-  const set: SchemaSet = { kinds: [...validators.keys()].sort(), validatorFor: (k) => validators.get(k) };
+  const kinds = files.map((f) => f.replace(/\.schema\.json$/, '')).filter((k) => k !== 'defs');
+  const known = new Set(kinds);
+  const validators = new Map<string, ValidateFunction>();
+  const set: SchemaSet = {
+    kinds,
+    validatorFor: (k) => {
+      if (!known.has(k)) return undefined;
+      let v = validators.get(k);
+      if (!v) {
+        v = ajv.getSchema(`https://deployer.io/schemas/${k}.schema.json`)!;
+        validators.set(k, v);
+      }
+      return v;
+    },
+  };
   if (dir === schemasDir) cached = set;
   return set;
 }
 
-/** Validates one document; returns its problems (empty when valid). */
-export function validateDocument(schemas: SchemaSet, doc: ParsedDocument): ValidationProblem[] {
-  const data = doc.data as Record<string, unknown> | null;
-  const fallback = doc.source;
-  const problem = (pointer: string, message: string, rule: string, document?: string): ValidationProblem => ({
-    location: locate(doc.positions, pointer, fallback),
-    ...(document === undefined ? {} : { document }),
-    path: pointer,
-    message,
-    rule,
-  });
+/** A schema problem of one document, at a JSON pointer (located in a file later). */
+export interface Finding {
+  pointer: string;
+  message: string;
+  rule: string;
+  /** `Kind/name` of the document (absent when it is not a mapping). */
+  document: string | undefined;
+}
+
+/** `Kind/name` as far as the document says; undefined for what is not a mapping. */
+export function labelOf(data: unknown): string | undefined {
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) return undefined;
+  const d = data as { kind?: unknown; metadata?: { name?: unknown } };
+  return `${typeof d.kind === 'string' ? d.kind : '?'}/${typeof d.metadata?.name === 'string' ? d.metadata.name : '?'}`;
+}
+
+/** Validates one document's data against the schema of its kind; empty when valid. */
+export function validateData(schemas: SchemaSet, data: unknown): Finding[] {
+  const label = labelOf(data);
+  const finding = (pointer: string, message: string, rule: string): Finding => ({ pointer, message, rule, document: label });
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
-    return [problem('', 'a document must be a mapping with apiVersion, kind, metadata and spec', 'document')];
+    return [finding('', 'a document must be a mapping with apiVersion, kind, metadata and spec', 'document')];
   }
-  const kind = data['kind'];
-  const name = (data['metadata'] as { name?: unknown } | undefined)?.name;
-  const label = `${typeof kind === 'string' ? kind : '?'}/${typeof name === 'string' ? name : '?'}`;
-  if (typeof kind !== 'string') return [problem('/kind', 'missing "kind"', 'required', label)];
+  const kind = (data as Record<string, unknown>)['kind'];
+  if (typeof kind !== 'string') return [finding('/kind', 'missing "kind"', 'required')];
   const validate = schemas.validatorFor(kind);
   if (!validate) {
     const hint = closest(kind, schemas.kinds);
-    return [problem('/kind', `unknown kind "${kind}"${hint ? `; did you mean "${hint}"?` : ''}`, 'kind', label)];
+    return [finding('/kind', `unknown kind "${kind}"${hint ? `; did you mean "${hint}"?` : ''}`, 'kind')];
   }
   if (validate(data)) return [];
-  return simplify(validate.errors ?? []).map((e) => toProblem(e, label, doc.positions, fallback));
+  return simplify(validate.errors ?? []).map((e) => ({ ...toFinding(e), document: label }));
+}
+
+/** Validates one document parsed with positions; returns located problems. */
+export function validateDocument(schemas: SchemaSet, doc: ParsedDocument): ValidationProblem[] {
+  return validateData(schemas, doc.data).map((f) => ({
+    location: locate(doc.positions, f.pointer, doc.source),
+    ...(f.document === undefined ? {} : { document: f.document }),
+    path: f.pointer,
+    message: f.message,
+    rule: f.rule,
+  }));
 }
 
 /** Drops the noise of failed `oneOf` branches: the `oneOf` error itself says enough. */
@@ -71,12 +99,7 @@ function simplify(errors: ErrorObject[]): ErrorObject[] {
   });
 }
 
-function toProblem(
-  e: ErrorObject,
-  document: string,
-  positions: Map<string, SourceLocation>,
-  fallback: SourceLocation,
-): ValidationProblem {
+function toFinding(e: ErrorObject): Omit<Finding, 'document'> {
   let pointer = e.instancePath;
   let message = e.message ?? 'is invalid';
   switch (e.keyword) {
@@ -97,16 +120,19 @@ function toProblem(
     case 'const':
       message = `must be ${JSON.stringify((e.params as { allowedValue: unknown }).allowedValue)}`;
       break;
-    case 'oneOf':
-      message = 'must be a string, number or boolean, a {valueFrom: {component, output}} or a {secretRef: {provider, key}}';
+    case 'oneOf': {
+      // The failed branches say little; the schema's own description of the value says what it must be.
+      const description = (e.parentSchema as { description?: string } | undefined)?.description;
+      message = description ? `must be: ${description}` : 'does not match any of the allowed forms';
       break;
+    }
     case 'pattern': {
       const description = (e.parentSchema as { description?: string } | undefined)?.description;
-      message = description ? `does not match: ${description}` : message;
+      message = description ? `must be ${description.charAt(0).toLowerCase()}${description.slice(1)}` : message;
       break;
     }
     default:
       break;
   }
-  return { location: locate(positions, pointer, fallback), document, path: pointer, message, rule: e.keyword };
+  return { pointer, message, rule: e.keyword };
 }

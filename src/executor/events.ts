@@ -1,4 +1,5 @@
 import type { EngineProgress } from '../engine/index.js';
+import type { ValidationProblem } from '../errors.js';
 import type { AcquiredLock, LockInfo } from '../lock/index.js';
 import type { Plan, PlanActionType } from '../model/plan.js';
 
@@ -37,6 +38,7 @@ export interface RunSummary {
 
 /** Everything a run tells its caller, in order; the CLI renders these for people or as JSON. */
 export type RunEvent =
+  | { type: 'warnings'; warnings: ValidationProblem[] }
   | { type: 'plan'; plan: Plan }
   | { type: 'lock-wait'; holder: LockInfo }
   | { type: 'lock-acquired'; locks: AcquiredLock[] }

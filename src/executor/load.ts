@@ -2,7 +2,9 @@
  * Loading a stack for any command: discovery, the target's own checks, and the graph — all of
  * it before anything is locked or written, so invalid input leaves no trace.
  */
-import { discover } from '../discovery/index.js';
+import type { Settings } from '../config/index.js';
+import { discover, sortProblems } from '../discovery/index.js';
+import { Locator } from '../discovery/locate.js';
 import { ValidationError } from '../errors.js';
 import { buildGraph, type DependencyGraph } from '../graph/index.js';
 import type { DesiredStack } from '../model/desired.js';
@@ -13,11 +15,23 @@ export interface LoadedStack {
   graph: DependencyGraph;
 }
 
-export async function loadStack(dir: string, environment: string | undefined): Promise<LoadedStack> {
-  const desired = await discover({ dir, ...(environment === undefined ? {} : { environment }) });
+export async function loadStack(settings: Pick<Settings, 'dir' | 'environment' | 'variables' | 'varFiles'>): Promise<LoadedStack> {
+  const desired = await discover({
+    dir: settings.dir,
+    ...(settings.environment === undefined ? {} : { environment: settings.environment }),
+    variables: settings.variables,
+    varFiles: settings.varFiles,
+  });
   const target = targetFor(desired.target);
-  const problems = [...desired.components.values()].flatMap((c) => target.check(c));
-  if (problems.length > 0) throw new ValidationError(problems);
-  const graph = buildGraph(desired.components.values(), (id) => desired.components.get(id));
+  const locator = new Locator();
+  const where = (id: string, pointer: string) => {
+    const s = desired.components.get(id)!.source;
+    return locator.where(s.file, s.display, s.docIndex, pointer);
+  };
+  const problems = [...desired.components.values()].flatMap((c) =>
+    target.check(c).map((f) => ({ location: where(c.id, f.pointer), document: `${c.kind}/${c.name}`, path: f.pointer, message: f.message, rule: f.rule })),
+  );
+  if (problems.length > 0) throw new ValidationError(sortProblems(problems));
+  const graph = buildGraph(desired.components.values(), (id) => desired.components.get(id), where);
   return { desired, graph };
 }

@@ -41,7 +41,7 @@ export type RunOutcome = { status: 'declined'; plan: Plan } | { status: 'done'; 
 
 /** Plan only: reads the state without locking and changes nothing. */
 export async function planStack(settings: Settings): Promise<{ plan: Plan; loaded: LoadedStack }> {
-  const loaded = await loadStack(settings.dir, settings.environment);
+  const loaded = await loadStack(settings);
   const store = openStateStore(settings.stateUrl, settings.dir);
   const state = await store.read(loaded.desired.name, loaded.desired.environment);
   return { plan: computePlan(loaded.desired, state, loaded.graph), loaded };
@@ -63,11 +63,15 @@ async function runLocked(
   const started = Date.now();
   const { settings, listener } = ctx;
   // Everything that can reject the input happens before the lock is taken or a file is written.
-  const loaded = await loadStack(settings.dir, settings.environment);
+  const loaded = await loadStack(settings);
   const { desired } = loaded;
+  if (desired.warnings.length > 0) listener({ type: 'warnings', warnings: desired.warnings });
   const store = openStateStore(settings.stateUrl, settings.dir);
   const locks = openLockManager(settings.lockUrl, settings.dir);
   const target = targetFor(desired.target);
+  if (!target.canApply) {
+    throw new InvalidInputError(`the ${desired.target} target can validate and plan this stack, but not ${operation} it yet`, ['Nothing was changed. Use `deployer plan` to see what would change.']);
+  }
   const runId = randomUUID();
   const initiator = ctx.initiator ?? whoAmI();
   if (store.localRoot === undefined && process.env['PULUMI_CONFIG_PASSPHRASE'] === undefined) {

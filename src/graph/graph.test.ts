@@ -21,7 +21,7 @@ function component(id: string, dependsOn: string[], references: string[] = []): 
     dependsOn,
     references: references.map((r) => ({ path: `/env/${r.replace('/', '_').toUpperCase()}`, component: r, output: 'url' })),
     baseDir: '/stack',
-    source: { file: `services/${service}/${name}.yaml`, line: 2, col: 1 },
+    source: { file: `/stack/services/${service}/${name}.yaml`, display: `services/${service}/${name}.yaml`, docIndex: 0 },
     specHash: `hash-${id}`,
   };
 }
@@ -139,7 +139,9 @@ describe('buildGraph: cycles', () => {
       'data/db': [],
     };
     const components = new Map(Object.entries(deps).map(([id, d]) => [id, component(id, d)]));
-    const err = cycleError(() => buildGraph(components.values(), (id) => components.get(id)));
+    // Where a component's dependsOn was written, as discovery's locator would say.
+    const locate = (id: string, pointer: string) => ({ file: components.get(id)!.source.display, line: 2, col: pointer === '/spec/dependsOn' ? 1 : 0 });
+    const err = cycleError(() => buildGraph(components.values(), (id) => components.get(id), locate));
     expect(err.problems).toEqual([
       {
         location: { file: 'services/jobs/queue.yaml', line: 2, col: 1 },

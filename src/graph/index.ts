@@ -1,9 +1,12 @@
 /**
  * graph/: the dependency DAG of a stack's components (explicit `dependsOn` and implicit
  * `valueFrom` edges), cycle detection that names the cycle, topological order and waves.
+ * Order and waves come from plain adjacency lists (a service-level dependsOn between two
+ * services of ten components is a hundred edges, and stacks have thousands of components);
+ * @dagrejs/graphlib finds the strongly connected components when there is a cycle to name.
  */
 import { Graph, alg } from '@dagrejs/graphlib';
-import { ValidationError, type ValidationProblem } from '../errors.js';
+import { ValidationError, type SourceLocation, type ValidationProblem } from '../errors.js';
 import type { DesiredComponent } from '../model/desired.js';
 
 export type EdgeKind = 'explicit' | 'implicit';
@@ -27,24 +30,31 @@ interface Node {
   dependsOn: readonly string[];
 }
 
-/** Builds the graph of `nodes`; throws a ValidationError naming the cycle if there is one. */
-export function buildGraph(nodes: Iterable<Node>, describe?: (id: string) => DesiredComponent | undefined): DependencyGraph {
-  const g = new Graph({ directed: true });
+/**
+ * Builds the graph of `nodes`; throws a ValidationError naming the cycle if there is one.
+ * `describe` tells which references of a node are implicit; `locate` where a node was written.
+ */
+export function buildGraph(
+  nodes: Iterable<Node>,
+  describe?: (id: string) => DesiredComponent | undefined,
+  locate?: (id: string, pointer: string) => SourceLocation,
+): DependencyGraph {
   const list = [...nodes];
-  for (const n of list) g.setNode(n.id);
+  const ids = new Set(list.map((n) => n.id));
+  const preds = new Map<string, string[]>();
+  const succs = new Map<string, string[]>(list.map((n) => [n.id, []]));
   for (const n of list) {
-    const component = describe?.(n.id);
-    const implicit = new Set(component?.references.map((r) => r.component) ?? []);
-    for (const dep of n.dependsOn) {
-      if (!g.hasNode(dep)) continue; // a dependency outside this set (already deployed, or filtered)
-      g.setEdge(dep, n.id, implicit.has(dep) ? 'implicit' : 'explicit');
-    }
+    // A dependency outside this set (already deployed, or filtered) does not order anything here.
+    const deps = [...new Set(n.dependsOn)].filter((d) => ids.has(d) && d !== n.id);
+    preds.set(n.id, deps);
+    for (const d of deps) succs.get(d)!.push(n.id);
   }
-  const cycle = findCycle(g);
-  if (cycle) {
+  const order = stableTopoOrder(list.map((n) => n.id), preds, succs);
+  if (order.length < list.length) {
+    const cycle = findCycle(list.map((n) => n.id), preds);
     const first = describe?.(cycle[0]!);
     const problem: ValidationProblem = {
-      location: first?.source ?? { file: '-', line: 1, col: 1 },
+      location: locate?.(cycle[0]!, '/spec/dependsOn') ?? { file: first?.source.display ?? '-', line: 1, col: 1 },
       ...(first ? { document: `${first.kind}/${first.name}` } : {}),
       path: '/spec/dependsOn',
       message: `dependency cycle: ${[...cycle, cycle[0]].join(' -> ')}`,
@@ -52,65 +62,59 @@ export function buildGraph(nodes: Iterable<Node>, describe?: (id: string) => Des
     };
     throw new ValidationError([problem]);
   }
-  const order = stableTopoOrder(g);
   const level = new Map<string, number>();
   for (const id of order) {
-    const deps = g.predecessors(id) ?? [];
-    level.set(id, deps.length === 0 ? 0 : 1 + Math.max(...deps.map((d) => level.get(d)!)));
+    const deps = preds.get(id)!;
+    let l = 0;
+    for (const d of deps) l = Math.max(l, level.get(d)! + 1);
+    level.set(id, l);
   }
   const waves: string[][] = [];
-  for (const id of order) {
-    const l = level.get(id)!;
-    (waves[l] ??= []).push(id);
-  }
+  for (const id of order) (waves[level.get(id)!] ??= []).push(id);
   for (const w of waves) w.sort();
   return {
     nodes: list.map((n) => n.id),
-    dependenciesOf: (id) => [...(g.predecessors(id) ?? [])].sort(),
-    dependentsOf: (id) => [...(g.successors(id) ?? [])].sort(),
-    edges: () => g.edges().map((e) => ({ from: e.v, to: e.w, kind: g.edge(e) as EdgeKind })),
+    dependenciesOf: (id) => [...(preds.get(id) ?? [])].sort(),
+    dependentsOf: (id) => [...(succs.get(id) ?? [])].sort(),
+    edges: () =>
+      order.flatMap((to) => {
+        const implicit = new Set(describe?.(to)?.references.map((r) => r.component) ?? []);
+        return [...preds.get(to)!].sort().map((from) => ({ from, to, kind: (implicit.has(from) ? 'implicit' : 'explicit') as EdgeKind }));
+      }),
     order,
     waves,
   };
 }
 
-/** Kahn's algorithm with a sorted ready set, so that the same graph always gives the same order. */
-function stableTopoOrder(g: Graph): string[] {
-  const indegree = new Map<string, number>();
-  for (const n of g.nodes()) indegree.set(n, (g.predecessors(n) ?? []).length);
-  const ready = [...indegree].filter(([, d]) => d === 0).map(([n]) => n).sort();
+/** Kahn's algorithm, taking the smallest ready id first, so that the same graph always gives the same order. */
+function stableTopoOrder(ids: string[], preds: Map<string, string[]>, succs: Map<string, string[]>): string[] {
+  const indegree = new Map(ids.map((id) => [id, preds.get(id)!.length]));
+  const ready = new MinHeap(ids.filter((id) => indegree.get(id) === 0));
   const out: string[] = [];
-  while (ready.length > 0) {
-    const n = ready.shift()!;
+  while (ready.size > 0) {
+    const n = ready.pop();
     out.push(n);
-    const next: string[] = [];
-    for (const s of g.successors(n) ?? []) {
+    for (const s of succs.get(n)!) {
       const d = indegree.get(s)! - 1;
       indegree.set(s, d);
-      if (d === 0) next.push(s);
-    }
-    if (next.length > 0) {
-      ready.push(...next);
-      ready.sort();
+      if (d === 0) ready.push(s);
     }
   }
   return out;
 }
 
-/**
- * One concrete cycle path (not just the strongly connected set), or undefined. The path follows
- * `dependsOn` (each node is followed by one it needs), so `a -> b` reads as the user wrote it.
- */
-function findCycle(g: Graph): string[] | undefined {
-  const sccs = alg.findCycles(g);
-  if (sccs.length === 0) return undefined;
-  const members = new Set(sccs[0]!);
+/** One concrete cycle path (not just the strongly connected set), following dependencies. */
+function findCycle(ids: string[], preds: Map<string, string[]>): string[] {
+  const g = new Graph({ directed: true });
+  for (const id of ids) g.setNode(id);
+  for (const id of ids) for (const d of preds.get(id)!) g.setEdge(id, d);
+  const members = new Set(alg.findCycles(g)[0]!);
   const start = [...members].sort()[0]!;
-  // Depth-first search inside the component from `start` back to `start`, along dependencies.
+  // Depth-first search inside the component, along "needs" edges, from `start` back to `start`.
   const path: string[] = [start];
   const seen = new Set<string>([start]);
   const dfs = (n: string): boolean => {
-    for (const s of [...(g.predecessors(n) ?? [])].sort()) {
+    for (const s of [...(preds.get(n) ?? [])].sort()) {
       if (!members.has(s)) continue;
       if (s === start) return true;
       if (seen.has(s)) continue;
@@ -123,4 +127,50 @@ function findCycle(g: Graph): string[] | undefined {
   };
   dfs(start);
   return path;
+}
+
+/** A binary min-heap of strings (the ready set of the topological sort). */
+class MinHeap {
+  private readonly items: string[] = [];
+
+  constructor(initial: string[]) {
+    for (const x of initial) this.push(x);
+  }
+
+  get size(): number {
+    return this.items.length;
+  }
+
+  push(x: string): void {
+    const a = this.items;
+    a.push(x);
+    let i = a.length - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (a[p]! <= a[i]!) break;
+      [a[p], a[i]] = [a[i]!, a[p]!];
+      i = p;
+    }
+  }
+
+  pop(): string {
+    const a = this.items;
+    const top = a[0]!;
+    const last = a.pop()!;
+    if (a.length > 0) {
+      a[0] = last;
+      let i = 0;
+      while (true) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < a.length && a[l]! < a[m]!) m = l;
+        if (r < a.length && a[r]! < a[m]!) m = r;
+        if (m === i) break;
+        [a[m], a[i]] = [a[i]!, a[m]!];
+        i = m;
+      }
+    }
+    return top;
+  }
 }

@@ -1,4 +1,4 @@
-import type { SourceLocation } from '../errors.js';
+import type { ValidationProblem } from '../errors.js';
 import type { ComponentKind, ValueFrom } from './documents.js';
 
 export type TargetName = 'local' | 'aws';
@@ -10,7 +10,16 @@ export interface Reference extends ValueFrom {
   path: string;
 }
 
-/** One component as the configuration wants it, after overlays. */
+/** Which document of which file something was defined in (positions are found on demand). */
+export interface SourceRef {
+  /** Absolute path. */
+  file: string;
+  /** The path shown in messages. */
+  display: string;
+  docIndex: number;
+}
+
+/** One component as the configuration wants it, after overlays and defaults. */
 export interface DesiredComponent {
   /** `<service>/<name>` */
   id: string;
@@ -25,7 +34,7 @@ export interface DesiredComponent {
   references: Reference[];
   /** Directory of the defining file: relative paths in the spec resolve against it. */
   baseDir: string;
-  source: SourceLocation;
+  source: SourceRef;
   /** sha256 of kind, target and spec (references hashed by their source). */
   specHash: string;
 }
@@ -33,7 +42,7 @@ export interface DesiredComponent {
 export interface DesiredService {
   name: string;
   version?: string;
-  source: SourceLocation;
+  source: SourceRef;
 }
 
 /** The whole stack for one environment, ready to plan. */
@@ -47,4 +56,6 @@ export interface DesiredStack {
   dir: string;
   services: Map<string, DesiredService>;
   components: Map<string, DesiredComponent>;
+  /** Advisory policy violations: reported, not fatal. */
+  warnings: ValidationProblem[];
 }

@@ -6,8 +6,32 @@ export const API_GROUPS = {
   components: 'components.deployer.io/v1',
 } as const;
 
-/** Component kinds that have a JSON Schema today (more arrive with the full language). */
-export const COMPONENT_KINDS = ['MicroService', 'S3'] as const;
+/** Every kind of `components.deployer.io/v1` (each has a JSON Schema in schemas/). */
+export const COMPONENT_KINDS = [
+  'MicroService',
+  'Worker',
+  'CronJob',
+  'Lambda',
+  'EC2Instance',
+  'RDS',
+  'DynamoDB',
+  'DocumentDB',
+  'ElastiCacheRedis',
+  'ElastiCacheMemcached',
+  'AWSMemoryDB',
+  'S3',
+  'EFS',
+  'EBS',
+  'SQS',
+  'SNS',
+  'Kafka',
+  'MSK',
+  'EventBridge',
+  'ALB',
+  'NLB',
+  'CloudFront',
+  'APIGateway',
+] as const;
 export type ComponentKind = (typeof COMPONENT_KINDS)[number];
 
 export function isComponentKind(kind: string): kind is ComponentKind {

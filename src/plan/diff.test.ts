@@ -33,7 +33,7 @@ function component(id: string, kind: ComponentKind, spec: Spec): DesiredComponen
     dependsOn: [...new Set([...own, ...references.map((r) => r.component)])].sort(),
     references,
     baseDir: `/stack/services/${service}`,
-    source: { file: `services/${service}/${name}.yaml`, line: 1, col: 1 },
+    source: { file: `/stack/services/${service}/${name}.yaml`, display: `services/${service}/${name}.yaml`, docIndex: 0 },
     specHash: hashOf({ kind, target: 'local', spec: hashed }),
   };
 }
@@ -48,6 +48,7 @@ function stack(...components: DesiredComponent[]): DesiredStack {
     dir: '/stack',
     services: new Map(),
     components: new Map(components.map((c) => [c.id, c])),
+    warnings: [],
   };
 }
 

@@ -1,6 +1,12 @@
 import type { PulumiFn } from '@pulumi/pulumi/automation/index.js';
-import type { ValidationProblem } from '../errors.js';
 import type { DesiredComponent, TargetName } from '../model/desired.js';
+
+/** A problem a target finds in a component, at a JSON pointer of its document. */
+export interface TargetFinding {
+  pointer: string;
+  message: string;
+  rule: string;
+}
 
 export interface TargetContext {
   stack: string;
@@ -15,8 +21,10 @@ export interface TargetContext {
  */
 export interface Target {
   readonly name: TargetName;
+  /** False for a target that validates and plans but cannot deploy yet. */
+  readonly canApply: boolean;
   /** What this target needs beyond the schema (e.g. `local` runs `command`, `aws` pulls `image`). */
-  check(component: DesiredComponent): ValidationProblem[];
+  check(component: DesiredComponent): TargetFinding[];
   /** The inline Pulumi program deploying `component` with its references already resolved. */
   program(component: DesiredComponent, resolvedSpec: Record<string, unknown>, context: TargetContext): PulumiFn;
   /** Environment the engine (and the provider processes it starts) needs for this target. */

@@ -39,7 +39,7 @@ describe('engine recovery', () => {
       passphrase: 'recovery',
       env: target.engineEnv(),
     });
-    const component = { id: 'app/api', service: 'app', name: 'api', kind: 'MicroService' as const, target: 'local' as const, spec: {}, dependsOn: [], references: [], baseDir: dir, source: { file: '-', line: 1, col: 1 }, specHash: '' };
+    const component = { id: 'app/api', service: 'app', name: 'api', kind: 'MicroService' as const, target: 'local' as const, spec: {}, dependsOn: [], references: [], baseDir: dir, source: { file: path.join(dir, 'api.yaml'), display: 'api.yaml', docIndex: 0 }, specHash: '' };
     const spec = { command: [process.execPath, server], port, env: { VERSION: 'v2' } };
     const notices: string[] = [];
     const op = { stackName: 'rec.test.app.api', program: target.program({ ...component, spec }, spec, { stack: 'rec', environment: 'test', stackDir: dir }), onNotice: (m: string) => notices.push(m), recover: true };

@@ -48,11 +48,17 @@ export function removeTestdirs(): void {
 
 export { freePort } from '../../src/util/net.js';
 
-/** Files and their contents under `dir` (for "nothing was written" checks). */
+/**
+ * Files and their contents under `dir` (for "nothing was written" checks). The parse cache
+ * (`.deployer/cache/`) is left out: it is derived from the YAML, not state, locks or ledger.
+ */
 export function snapshotTree(dir: string): Record<string, string> {
   const out: Record<string, string> = {};
   try {
-    for (const f of walk(dir)) out[path.relative(dir, f)] = readFileSync(f).toString('base64');
+    for (const f of walk(dir)) {
+      if (f.includes(`${path.sep}.deployer${path.sep}cache${path.sep}`)) continue;
+      out[path.relative(dir, f)] = readFileSync(f).toString('base64');
+    }
   } catch {
     // no directory: empty snapshot
   }

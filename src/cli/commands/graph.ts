@@ -13,14 +13,14 @@ type Format = (typeof FORMATS)[number];
 export function registerGraph(program: Command, ctx: CommandContext): void {
   program
     .command('graph')
-    .description('Print the dependency graph: nodes grouped by service, explicit (dependsOn) and implicit (valueFrom) edges, waves')
+    .description('Print the dependency graph: nodes grouped by service, explicit (dependsOn, solid) and implicit (valueFrom, dashed) edges, and the waves')
     .option('--format <format>', `one of ${FORMATS.join(', ')}`, 'mermaid')
     .option('--output <file>', 'write to a file instead of stdout')
     .action(async (_f, cmd: Command) => {
       const o = allOptions<{ format: string; output?: string }>(cmd);
       if (!(FORMATS as readonly string[]).includes(o.format)) throw new InvalidInputError(`unknown --format ${o.format}: use ${FORMATS.join(', ')}`);
       const settings = settingsFrom(o, ctx.io);
-      const { desired, graph } = await loadStack(settings.dir, settings.environment);
+      const { desired, graph } = await loadStack(settings);
       const text = renderGraph(desired, graph, o.format as Format);
       if (o.output) writeFileSync(o.output, text);
       else ctx.io.stdout.write(text);
@@ -45,6 +45,7 @@ export function renderGraph(desired: DesiredStack, graph: DependencyGraph, forma
       lines.push('  }');
     }
     for (const e of graph.edges()) lines.push(`  "${e.from}" -> "${e.to}"${e.kind === 'implicit' ? ' [style=dashed]' : ''};`);
+    graph.waves.forEach((w, i) => lines.push(`  // wave ${i}: ${w.join(', ')}`));
     lines.push('}');
     return lines.join('\n') + '\n';
   }
@@ -55,5 +56,6 @@ export function renderGraph(desired: DesiredStack, graph: DependencyGraph, forma
     lines.push('  end');
   }
   for (const e of graph.edges()) lines.push(`  ${key(e.from)} ${e.kind === 'implicit' ? '-.->' : '-->'} ${key(e.to)}`);
+  graph.waves.forEach((w, i) => lines.push(`  %% wave ${i}: ${w.join(', ')}`));
   return lines.join('\n') + '\n';
 }

@@ -10,7 +10,7 @@ import { confirmYes } from '../io.js';
 async function identity(o: GlobalOptions, ctx: CommandContext): Promise<{ stack: string; env: string; dir: string; lockUrl: string }> {
   const settings = settingsFrom(o, ctx.io);
   if (o.stack && settings.environment) return { stack: o.stack, env: settings.environment, dir: settings.dir, lockUrl: settings.lockUrl };
-  const { desired } = await loadStack(settings.dir, settings.environment);
+  const { desired } = await loadStack(settings);
   checkStackName(o.stack, desired.name);
   return { stack: desired.name, env: desired.environment, dir: settings.dir, lockUrl: settings.lockUrl };
 }

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { loadStack } from '../../executor/load.js';
 import { planStack } from '../../executor/run.js';
 import { renderPlanTable } from '../../plan/index.js';
+import { warningsText } from '../render.js';
 import { allOptions, checkStackName, printJson, settingsFrom, type CommandContext } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 
@@ -17,6 +18,7 @@ export function registerPlan(program: Command, ctx: CommandContext): void {
       const settings = settingsFrom(o, ctx.io);
       const { plan, loaded } = await planStack(settings);
       checkStackName(o.stack, loaded.desired.name);
+      ctx.io.stderr.write(warningsText(loaded.desired.warnings));
       if (o.json) printJson(ctx.io, plan);
       else {
         ctx.io.stdout.write(`Stack ${plan.stack}, environment ${plan.environment}\n\n`);
@@ -32,7 +34,7 @@ export function registerPlan(program: Command, ctx: CommandContext): void {
     .action(async (_f, cmd: Command) => {
       const o = allOptions(cmd);
       const settings = settingsFrom(o, ctx.io);
-      const { desired, graph } = await loadStack(settings.dir, settings.environment);
+      const { desired, graph } = await loadStack(settings);
       checkStackName(o.stack, desired.name);
       const result = {
         valid: true,
@@ -41,9 +43,11 @@ export function registerPlan(program: Command, ctx: CommandContext): void {
         services: desired.services.size,
         components: desired.components.size,
         waves: graph.waves.length,
+        warnings: desired.warnings,
       };
       if (o.json) printJson(ctx.io, result);
       else {
+        ctx.io.stdout.write(warningsText(desired.warnings));
         ctx.io.stdout.write(
           `Configuration is valid: stack ${result.stack}, environment ${result.environment}: ` +
             `${result.services} service(s), ${result.components} component(s) in ${result.waves} wave(s).\n`,

@@ -12,7 +12,7 @@ import { allOptions, checkStackName, printJson, settingsFrom, type CommandContex
 async function target(o: GlobalOptions, ctx: CommandContext): Promise<StateTarget> {
   const settings = settingsFrom(o, ctx.io);
   if (o.stack && settings.environment) return { settings, stack: o.stack, environment: settings.environment };
-  const { desired } = await loadStack(settings.dir, settings.environment);
+  const { desired } = await loadStack(settings);
   checkStackName(o.stack, desired.name);
   return { settings, stack: desired.name, environment: desired.environment };
 }

@@ -5,15 +5,17 @@
  */
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { ValidationProblem } from '../../errors.js';
 import type { DesiredComponent } from '../../model/desired.js';
 import { distFile } from '../../package-info.js';
-import type { Target, TargetContext } from '../target.js';
+import type { Target, TargetContext, TargetFinding } from '../target.js';
 import { checkLocalSecrets, isSecretRef, resolveLocalSecret } from './secrets.js';
 
 /** Health check defaults, chosen so that a failing new version is noticed within seconds. */
 export const LOCAL_HEALTH_DEFAULTS = { path: '/healthz', interval: 5, timeout: 2, healthyThreshold: 2, unhealthyThreshold: 3, gracePeriod: 0 };
 export const LOCAL_START_TIMEOUT_S = 30;
+
+/** What the local target can make on this machine. */
+export const LOCAL_KINDS = new Set(['MicroService', 'S3']);
 
 export function localRoot(stackDir: string): string {
   return path.join(stackDir, '.deployer', 'local');
@@ -21,11 +23,15 @@ export function localRoot(stackDir: string): string {
 
 export class LocalTarget implements Target {
   readonly name = 'local' as const;
+  readonly canApply = true;
 
-  check(c: DesiredComponent): ValidationProblem[] {
+  check(c: DesiredComponent): TargetFinding[] {
+    if (!LOCAL_KINDS.has(c.kind)) {
+      return [{ pointer: '/kind', message: `the local target cannot deploy ${c.kind}: it runs MicroService and S3 (use target: aws for the others)`, rule: 'target:local' }];
+    }
     const problems = checkLocalSecrets(c);
     if (c.kind === 'MicroService' && !Array.isArray(c.spec['command'])) {
-      problems.push({ location: c.source, document: `${c.kind}/${c.name}`, path: '/spec/command', message: 'the local target runs a MicroService as a process: set spec.command (e.g. ["node", "server.js"])', rule: 'target:local' });
+      problems.push({ pointer: '/spec/command', message: 'the local target runs a MicroService as a process: set spec.command (e.g. ["node", "server.js"])', rule: 'target:local' });
     }
     return problems;
   }

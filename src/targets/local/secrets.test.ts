@@ -30,11 +30,11 @@ describe('local secrets', () => {
       dependsOn: [],
       references: [],
       baseDir: dir,
-      source: { file: 'api.yaml', line: 3, col: 1 },
+      source: { file: path.join(dir, 'api.yaml'), display: 'api.yaml', docIndex: 0 },
       specHash: '',
     } satisfies DesiredComponent;
     const problems = new LocalTarget().check(c);
-    expect(problems).toMatchObject([{ path: '/spec/env/A/secretRef/provider', rule: 'target:local' }]);
+    expect(problems).toMatchObject([{ pointer: '/spec/env/A/secretRef/provider', rule: 'target:local' }]);
     expect(() => new LocalTarget().program({ ...c, spec: { ...c.spec, env: { A: { secretRef: { provider: 'env', key: 'UNSET_FOR_TEST' } } } } }, { env: { A: { secretRef: { provider: 'env', key: 'UNSET_FOR_TEST' } } } }, { stack: 's', environment: 'e', stackDir: dir })).toThrow(/UNSET_FOR_TEST, which is not set/);
   });
 });

@@ -6,8 +6,9 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { DeployerError, type ValidationProblem } from '../../errors.js';
+import { DeployerError } from '../../errors.js';
 import type { DesiredComponent } from '../../model/desired.js';
+import type { TargetFinding } from '../target.js';
 
 export interface SecretRef {
   provider: 'aws-secretsmanager' | 'env' | 'file';
@@ -19,14 +20,12 @@ export function isSecretRef(v: unknown): v is { secretRef: SecretRef } {
 }
 
 /** Providers the local target cannot reach are a configuration error, found before any work. */
-export function checkLocalSecrets(c: DesiredComponent): ValidationProblem[] {
+export function checkLocalSecrets(c: DesiredComponent): TargetFinding[] {
   const env = (c.spec['env'] ?? {}) as Record<string, unknown>;
   return Object.entries(env)
     .filter(([, v]) => isSecretRef(v) && v.secretRef.provider === 'aws-secretsmanager')
     .map(([k]) => ({
-      location: c.source,
-      document: `${c.kind}/${c.name}`,
-      path: `/spec/env/${k}/secretRef/provider`,
+      pointer: `/spec/env/${k}/secretRef/provider`,
       message: 'the local target cannot read AWS Secrets Manager: use provider env or file for local runs (an environment overlay can switch it)',
       rule: 'target:local',
     }));
