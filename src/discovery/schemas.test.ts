@@ -554,3 +554,13 @@ describe('examples/', () => {
     });
   }
 });
+
+describe('formats (ajv-formats)', () => {
+  it('checks the webhook URL and the e-mail addresses of Observability', async () => {
+    const { loadSchemas: load, validateData: check } = await import('./validate.js');
+    const doc = (notifications: object) => ({ apiVersion: 'infra.deployer.io/v1', kind: 'Observability', metadata: { name: 'obs' }, spec: { notifications } });
+    expect(check(load(), doc({ webhook: { url: 'https://hooks.example.com/alerts' }, emails: ['oncall@example.com'] }))).toEqual([]);
+    const bad = check(load(), doc({ emails: ['oncall at example'] }));
+    expect(bad.map((f) => [f.pointer, f.rule])).toContainEqual(['/spec/notifications/emails/0', 'format']);
+  });
+});

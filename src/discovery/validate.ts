@@ -4,10 +4,14 @@
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
+import { createRequire } from 'node:module';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import type { ValidationProblem } from '../errors.js';
 import { schemasDir } from '../package-info.js';
 import { closest } from './suggest.js';
+
+// ajv-formats is CommonJS with a default export that TypeScript's NodeNext view does not see as callable.
+const addFormats = createRequire(import.meta.url)('ajv-formats') as (ajv: Ajv, formats: string[]) => Ajv;
 import { escapePointer, locate, type ParsedDocument } from './parse.js';
 
 export interface SchemaSet {
@@ -24,6 +28,7 @@ let cached: SchemaSet | undefined;
 export function loadSchemas(dir: string = schemasDir): SchemaSet {
   if (cached && dir === schemasDir) return cached;
   const ajv = new Ajv({ allErrors: true, verbose: true, strict: false, useDefaults: false });
+  addFormats(ajv, ['uri', 'email', 'hostname', 'date-time']);
   const files = readdirSync(dir).filter((f) => f.endsWith('.schema.json')).sort();
   for (const f of files) ajv.addSchema(JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as object);
   const kinds = files.map((f) => f.replace(/\.schema\.json$/, '')).filter((k) => k !== 'defs');
