@@ -25,7 +25,7 @@ export function humanRenderer(write: (text: string) => void, options: { showPlan
         write(`Lock ${e.locks.map((l) => `${l.lockKey} (id ${l.lockId})`).join(', ')} acquired.\n`);
         for (const l of e.locks.filter((x) => x.takenOverFrom)) {
           const old = l.takenOverFrom!;
-          write(`Took over the expired lock of ${old.lockedBy} (lock id ${old.lockId}, ${old.metadata['operation'] ?? 'run'} since ${old.lockedAt.toISOString()}): resuming where it stopped.\n`);
+          write(`Took over the lock of ${old.lockedBy} (lock id ${old.lockId}, ${old.metadata['operation'] ?? 'run'} since ${old.lockedAt.toISOString()}): that run died; resuming where it stopped.\n`);
         }
         break;
       case 'lock-lost':

@@ -24,8 +24,11 @@ export function openLockManager(url: string, baseDir: string): LockManager {
   ]);
 }
 
-/** `user@host`, as lock records name their holder. */
+/** `user@host`, as lock records and the ledger name who ran something (DEPLOYER_INITIATOR overrides). */
 export function whoAmI(): string {
+  // CI systems can name the runner (e.g. DEPLOYER_INITIATOR=ci@runner-7).
+  const named = process.env['DEPLOYER_INITIATOR'];
+  if (named) return named;
   let user = process.env['USER'] ?? process.env['LOGNAME'];
   if (!user) {
     try {

@@ -147,3 +147,23 @@ describe('acquireLease', () => {
     expect(await manager.status('k')).toBeUndefined();
   });
 });
+
+describe('acquireLease: a holder that died on this host', () => {
+  it('breaks the lock of a dead local process at once, and not that of a live one or of another host', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const dead = String(spawnSync(process.execPath, ['-e', '0']).pid);
+    const manager = new MemoryLockManager();
+    const key = 'stack:web:env:prod';
+    const here = `ana@${os.hostname()}`;
+    const crashed = await manager.acquire({ lockKey: key, ttlMs: 3_600_000, lockedBy: here, metadata: { pid: dead } });
+    const lease = await acquireLease({ manager, lockKeys: [key], ttlMs: 60_000, lockedBy: here, metadata: { pid: String(process.pid) } });
+    expect(lease.locks[0]!.takenOverFrom).toMatchObject({ lockId: crashed.lockId });
+    await lease.release();
+
+    await manager.acquire({ lockKey: key, ttlMs: 3_600_000, lockedBy: here, metadata: { pid: String(process.pid) } });
+    await expect(acquireLease({ manager, lockKeys: [key], ttlMs: 60_000, lockedBy: here, metadata: {} })).rejects.toBeInstanceOf(LockHeldError);
+    const other = new MemoryLockManager();
+    await other.acquire({ lockKey: key, ttlMs: 3_600_000, lockedBy: 'ci@another-runner', metadata: { pid: dead } });
+    await expect(acquireLease({ manager: other, lockKeys: [key], ttlMs: 60_000, lockedBy: here, metadata: {} })).rejects.toBeInstanceOf(LockHeldError);
+  });
+});

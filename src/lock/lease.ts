@@ -6,6 +6,7 @@
  */
 import { LockHeldError, LockLostError } from '../errors.js';
 import type { AcquiredLock, AcquireRequest, LockInfo, LockManager } from './locker.js';
+import { holderIsDead } from './unlock-hint.js';
 
 export interface LeaseOptions {
   manager: LockManager;
@@ -46,12 +47,28 @@ export async function acquireLease(options: LeaseOptions): Promise<Lease> {
   }
 }
 
+/**
+ * Acquire; when the holder is a process of this host that no longer runs (a run killed with
+ * kill -9, a laptop's Ctrl-C'd terminal), break its lock at once (by its lock id, so a lock
+ * that changed hands is left alone) instead of waiting out its lease.
+ */
+async function acquireOrReclaim(manager: LockManager, req: AcquireRequest): Promise<AcquiredLock> {
+  try {
+    return await manager.acquire(req);
+  } catch (err) {
+    if (!(err instanceof LockHeldError) || !holderIsDead(err.holder)) throw err;
+    if (!(await manager.forceUnlock(req.lockKey, err.holder.lockId))) throw err;
+    const lock = await manager.acquire(req);
+    return { ...lock, takenOverFrom: err.holder };
+  }
+}
+
 async function acquireAll(manager: LockManager, keys: string[], o: LeaseOptions): Promise<AcquiredLock[]> {
   const taken: AcquiredLock[] = [];
   try {
     for (const lockKey of keys) {
       const req: AcquireRequest = { lockKey, ttlMs: o.ttlMs, lockedBy: o.lockedBy, metadata: o.metadata };
-      taken.push(await manager.acquire(req));
+      taken.push(await acquireOrReclaim(manager, req));
     }
     return taken;
   } catch (err) {

@@ -17,12 +17,15 @@ export function unlockCommand(lock: LockInfo): string {
  */
 export function staleReason(lock: LockInfo, now = new Date(), host = os.hostname()): string | undefined {
   if (isExpired(lock, now)) return `its lease expired at ${lock.expiresAt.toISOString()}; the next run takes it over`;
+  if (holderIsDead(lock, host)) return `its holder (pid ${lock.metadata['pid']} on this host) is no longer running`;
+  return undefined;
+}
+
+/** The holder ran on this host and its process is gone: nobody can be renewing this lease. */
+export function holderIsDead(lock: LockInfo, host = os.hostname()): boolean {
   const holderHost = lock.lockedBy.slice(lock.lockedBy.lastIndexOf('@') + 1);
   const pid = Number(lock.metadata['pid']);
-  if (holderHost === host && Number.isInteger(pid) && pid > 0 && !isAlive(pid)) {
-    return `its holder (pid ${pid} on this host) is no longer running`;
-  }
-  return undefined;
+  return holderHost === host && Number.isInteger(pid) && pid > 0 && !isAlive(pid);
 }
 
 export function lockHeldError(holder: LockInfo): LockHeldError {
