@@ -19,6 +19,7 @@ export type ErrorCode =
   | 'LOCK_NOT_FOUND'
   | 'STATE_CORRUPT'
   | 'STATE_CONFLICT'
+  | 'STALE_PLAN'
   | 'PULUMI_UNAVAILABLE'
   | 'ENGINE_FAILED'
   | 'APPLY_FAILED'
@@ -143,6 +144,15 @@ export class PulumiUnavailableError extends DeployerError {
 export class ApplyFailedError extends DeployerError {
   constructor(message: string, details: string[] = []) {
     super('APPLY_FAILED', message, { details });
+  }
+}
+
+/** A saved plan that no longer matches the state or the configuration. */
+export class StalePlanError extends DeployerError {
+  constructor(file: string, reasons: string[]) {
+    super('STALE_PLAN', `the saved plan ${file} cannot be applied: ${reasons[0]}`, {
+      details: [...reasons.slice(1), 'Nothing was changed. Make a new plan with `deployer plan --out` and review it.'],
+    });
   }
 }
 

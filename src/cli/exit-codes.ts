@@ -14,6 +14,7 @@ const BY_CODE: Record<ErrorCode, number> = {
   LOCK_NOT_FOUND: EXIT.failed,
   STATE_CORRUPT: EXIT.failed,
   STATE_CONFLICT: EXIT.failed,
+  STALE_PLAN: EXIT.invalid,
   PULUMI_UNAVAILABLE: EXIT.failed,
   ENGINE_FAILED: EXIT.failed,
   APPLY_FAILED: EXIT.failed,
@@ -28,6 +29,6 @@ export function exitCodeFor(code: ErrorCode): number {
 export const EXIT_CODES_HELP = `Exit codes:
   0  success
   1  the operation failed (a component failed, the engine failed, a bug)
-  2  invalid input (flags, configuration; nothing was written)
+  2  invalid input (flags, configuration, a stale saved plan; nothing was written)
   3  the lock is held by another run (its holder is printed)
   4  changes present (plan --detailed-exitcode)`;

@@ -6,14 +6,14 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { Settings } from '../config/index.js';
 import { createEngine, ensurePulumiCli, resolvePassphrase, type Engine, type PulumiCli } from '../engine/index.js';
-import { DeployerError, InvalidInputError } from '../errors.js';
+import { DeployerError, InvalidInputError, StalePlanError } from '../errors.js';
 import { openLedger, type DeploymentEvent, type DeploymentType, type LedgerStore } from '../ledger/index.js';
 import { openLockManager, whoAmI, type Lease } from '../lock/index.js';
 import type { DesiredStack } from '../model/desired.js';
 import { hashOf } from '../model/hash.js';
-import type { Plan } from '../model/plan.js';
+import type { Plan, SavedPlan } from '../model/plan.js';
 import type { StackState } from '../model/state.js';
-import { computeDestroyPlan, computePlan } from '../plan/index.js';
+import { computeDestroyPlan, computePlan, stalePlanReasons } from '../plan/index.js';
 import { emptyState, openStateStore, type StateStore } from '../state/index.js';
 import { targetFor } from '../targets/index.js';
 import type { ComponentReport, ComponentResult, RunListener, RunSummary } from './events.js';
@@ -31,6 +31,8 @@ export interface RunContext {
   stop?: AbortSignal;
   /** Aborted: also cancel running Pulumi operations. */
   cancel?: AbortSignal;
+  /** `apply plan.json`: carry out this saved plan, or refuse if it is stale. */
+  savedPlan?: { file: string; saved: SavedPlan };
   /** Who started the run, for locks and the ledger (default `user@host`). */
   initiator?: string;
   /** deployment metadata: git_commit, ci_run_id ... */
@@ -101,9 +103,14 @@ async function runLocked(
   let ledger: LedgerStore | undefined;
   try {
     if (lease.locks.length > 0) listener({ type: 'lock-acquired', locks: [...lease.locks] });
+    if (ctx.savedPlan) {
+      const reasons = stalePlanReasons(ctx.savedPlan.saved, desired, stored);
+      if (reasons.length > 0) throw new StalePlanError(ctx.savedPlan.file, reasons);
+    }
     listener({ type: 'plan', plan });
     const changes = plan.actions.some((a) => a.action !== 'no-op');
-    if (changes && ctx.confirm && !(await ctx.confirm(plan))) return { status: 'declined', plan };
+    // A saved plan was reviewed when it was made: it is not asked about again.
+    if (changes && ctx.confirm && !ctx.savedPlan && !(await ctx.confirm(plan))) return { status: 'declined', plan };
     if (!changes) {
       const summary = summarize(runId, operation, desired, plan.actions.map((a) => ({ id: a.id, action: a.action, result: 'unchanged', engine: false })), 0, started, stored?.serial ?? 0);
       listener({ type: 'summary', summary });

@@ -34,3 +34,12 @@ export interface Plan {
   waves: string[][];
   summary: PlanSummary;
 }
+
+/** `plan --out plan.json`: a plan with what it was made from, for `apply plan.json`. */
+export interface SavedPlan {
+  format: 'deployer-plan/v1';
+  createdAt: string;
+  /** sha256 of the configuration the plan was made from (every component's spec, target, dependencies). */
+  configHash: string;
+  plan: Plan;
+}

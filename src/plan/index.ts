@@ -5,3 +5,4 @@
 export { computePlan, computeDestroyPlan, changedPaths } from './diff.js';
 export { resolveSpec, inputsHash, type OutputsOf } from './resolve.js';
 export { renderPlanTable, summaryLine } from './render.js';
+export { savePlan, readSavedPlan, stalePlanReasons, configHashOf } from './saved.js';

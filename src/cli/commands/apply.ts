@@ -1,5 +1,8 @@
 /** `deployer apply` and `deployer destroy`. */
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import type { SavedPlan } from '../../model/plan.js';
+import { readSavedPlan } from '../../plan/index.js';
 import type { Logger } from 'pino';
 import type { RunEvent } from '../../executor/events.js';
 import type { SettingFlags } from '../../config/index.js';
@@ -16,10 +19,10 @@ interface RunFlags extends SettingFlags {
 export function registerApply(program: Command, ctx: CommandContext): void {
   for (const operation of ['apply', 'destroy'] as const) {
     program
-      .command(operation)
+      .command(operation === 'apply' ? 'apply [planFile]' : operation)
       .description(
         operation === 'apply'
-          ? 'Bring the stack to what the configuration describes: plan, confirm, then deploy changed components in dependency order'
+          ? 'Bring the stack to what the configuration describes: plan, confirm, then deploy changed components in dependency order; with a plan file (plan --out), carry out exactly that plan'
           : 'Destroy every component of the stack in this environment, dependents first',
       )
       .option('-y, --yes', 'do not ask for confirmation (required when not run from a terminal)')
@@ -27,10 +30,13 @@ export function registerApply(program: Command, ctx: CommandContext): void {
       .option('--fail-fast', 'start no new component after the first failure')
       .option('--lock-timeout <duration>', 'wait this long for a held lock, e.g. 5m (default: do not wait)')
       .option('--lock-ttl <duration>', 'lease length of the lock, renewed while running (default 1h)')
-      .action(async (_flags: RunFlags, cmd: Command) => {
+      .action(async (...args: unknown[]) => {
+        const cmd = args.at(-1) as Command;
+        const planFile = operation === 'apply' && typeof args[0] === 'string' ? args[0] : undefined;
         const o = allOptions<RunFlags>(cmd);
         const io = ctx.io;
-        if (!o.yes && !io.interactive) {
+        const savedPlan = planFile ? { file: planFile, saved: readPlanFile(planFile) } : undefined;
+        if (!o.yes && !io.interactive && !savedPlan) {
           throw new InvalidInputError(`${operation} needs --yes when it does not run in a terminal (nothing was changed)`);
         }
         const settings = settingsFrom(o, io);
@@ -54,6 +60,7 @@ export function registerApply(program: Command, ctx: CommandContext): void {
             stop: stop.signal,
             cancel: cancel.signal,
             metadata: ciMetadata(io.env),
+            ...(savedPlan ? { savedPlan } : {}),
           });
         } finally {
           process.off('SIGINT', onInterrupt);
@@ -91,6 +98,18 @@ function withLog(log: Logger, render: (e: RunEvent) => void): (e: RunEvent) => v
         log.info({ event: e.type }, e.type);
     }
   };
+}
+
+function readPlanFile(file: string): SavedPlan {
+  let value: unknown;
+  try {
+    value = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new InvalidInputError(`cannot read the plan ${file}: ${(err as Error).message}`);
+  }
+  const saved = readSavedPlan(value);
+  if (typeof saved === 'string') throw new InvalidInputError(`${file}: ${saved}`);
+  return saved;
 }
 
 /** What CI systems say about the run, recorded with the lock and in the ledger. */

@@ -1,8 +1,9 @@
 /** `deployer plan` and `deployer validate`: read-only. */
+import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { loadStack } from '../../executor/load.js';
 import { planStack } from '../../executor/run.js';
-import { renderPlanTable } from '../../plan/index.js';
+import { renderPlanTable, savePlan } from '../../plan/index.js';
 import { warningsText } from '../render.js';
 import { allOptions, checkStackName, printJson, settingsFrom, type CommandContext } from '../context.js';
 import { EXIT } from '../exit-codes.js';
@@ -13,8 +14,9 @@ export function registerPlan(program: Command, ctx: CommandContext): void {
     .description('Show what apply would change, without changing anything (no lock is taken)')
     .option('--detailed-exitcode', 'exit 4 when there are changes, 0 when there are none')
     .option('--show-unchanged', 'list unchanged components too')
+    .option('--out <file>', 'save the plan for `deployer apply <file>` (refused later if the state or the configuration changed)')
     .action(async (_f, cmd: Command) => {
-      const o = allOptions<{ detailedExitcode?: boolean; showUnchanged?: boolean }>(cmd);
+      const o = allOptions<{ detailedExitcode?: boolean; showUnchanged?: boolean; out?: string }>(cmd);
       const settings = settingsFrom(o, ctx.io);
       const { plan, loaded } = await planStack(settings);
       checkStackName(o.stack, loaded.desired.name);
@@ -23,6 +25,10 @@ export function registerPlan(program: Command, ctx: CommandContext): void {
       else {
         ctx.io.stdout.write(`Stack ${plan.stack}, environment ${plan.environment}\n\n`);
         ctx.io.stdout.write(renderPlanTable(plan, { showUnchanged: o.showUnchanged ?? false }) + '\n');
+      }
+      if (o.out) {
+        writeFileSync(o.out, JSON.stringify(savePlan(plan, loaded.desired), null, 2) + '\n');
+        if (!o.json) ctx.io.stdout.write(`\nSaved the plan to ${o.out}. Apply exactly this plan with: deployer apply ${o.out}${o.environment ? ` -e ${o.environment}` : ''}\n`);
       }
       const changes = plan.actions.some((a) => a.action !== 'no-op');
       if (o.detailedExitcode && changes) ctx.exitCode = EXIT.changes;
