@@ -51,6 +51,7 @@ describe('resolveSettings', () => {
       stateUrl: 'file://.deployer',
       lockUrl: 'file://.deployer',
       concurrency: 8,
+      scheduling: 'graph',
       lockTtlMs: 3_600_000,
       lockTimeoutMs: 0,
       failFast: false,
@@ -68,6 +69,7 @@ describe('resolveSettings', () => {
       stateUrl: 's3://file-bucket/state',
       lockUrl: 'dynamodb://file-table',
       concurrency: 2,
+      scheduling: 'graph',
       lockTtlMs: 1_800_000,
       lockTimeoutMs: 10_000,
       failFast: true,
@@ -85,6 +87,7 @@ describe('resolveSettings', () => {
       stateUrl: 's3://env-bucket/state',
       lockUrl: 'dynamodb://env-table',
       concurrency: 4,
+      scheduling: 'graph',
       lockTtlMs: 7_200_000,
       lockTimeoutMs: 60_000,
       failFast: false, // DEPLOYER_FAIL_FAST=false beats failFast: true in the file
@@ -102,6 +105,7 @@ describe('resolveSettings', () => {
       stateUrl: 'file:///tmp/state',
       lockUrl: 'file:///tmp/lock',
       concurrency: '16',
+      scheduling: 'graph',
       lockTtl: '90s',
       lockTimeout: '250ms',
       failFast: true,
@@ -115,6 +119,7 @@ describe('resolveSettings', () => {
       stateUrl: 'file:///tmp/state',
       lockUrl: 'file:///tmp/lock',
       concurrency: 16,
+      scheduling: 'graph',
       lockTtlMs: 90_000,
       lockTimeoutMs: 250,
       failFast: true,
@@ -209,5 +214,15 @@ describe('--var', () => {
       varFiles: [path.resolve('vars.yaml')],
     });
     expect(() => resolveSettings({ dir, var: ['=x'] }, {})).toThrow(/invalid --var =x: expected name=value/);
+  });
+});
+
+describe('--strategy', () => {
+  it('chooses graph scheduling or barrier waves, and refuses anything else', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'deployer-strategy-'));
+    expect(resolveSettings({ dir }, {}).scheduling).toBe('graph');
+    expect(resolveSettings({ dir, strategy: 'waves' }, {}).scheduling).toBe('waves');
+    expect(resolveSettings({ dir }, { DEPLOYER_STRATEGY: 'waves' }).scheduling).toBe('waves');
+    expect(() => resolveSettings({ dir, strategy: 'fast' }, {})).toThrow(/invalid --strategy "fast"/);
   });
 });

@@ -14,6 +14,8 @@ export interface Settings {
   stateUrl: string;
   lockUrl: string;
   concurrency: number;
+  /** `graph`: a component starts when its dependencies are done; `waves`: barrier layers. */
+  scheduling: 'graph' | 'waves';
   lockTtlMs: number;
   lockTimeoutMs: number;
   failFast: boolean;
@@ -31,6 +33,7 @@ export interface SettingFlags {
   stateUrl?: string;
   lockUrl?: string;
   concurrency?: string | number;
+  strategy?: string;
   lockTtl?: string;
   lockTimeout?: string;
   failFast?: boolean;
@@ -62,6 +65,11 @@ function parseConcurrency(v: string | number): number {
   const n = typeof v === 'number' ? v : Number(v);
   if (!Number.isInteger(n) || n < 1) throw new InvalidInputError(`invalid --concurrency "${v}": use a whole number of 1 or more`);
   return n;
+}
+
+function parseScheduling(v: string): 'graph' | 'waves' {
+  if (v !== 'graph' && v !== 'waves') throw new InvalidInputError(`invalid --strategy "${v}": use graph (start each component as soon as what it needs is done) or waves (barrier layers)`);
+  return v;
 }
 
 function readConfigFile(dir: string): Record<string, unknown> {
@@ -102,6 +110,7 @@ export function resolveSettings(flags: SettingFlags, env: NodeJS.ProcessEnv = pr
     stateUrl: String(pick(flags.stateUrl, 'DEPLOYER_STATE_URL', 'stateUrl', DEFAULTS.stateUrl)),
     lockUrl: String(pick(flags.lockUrl, 'DEPLOYER_LOCK_URL', 'lockUrl', DEFAULTS.lockUrl)),
     concurrency: parseConcurrency(pick(flags.concurrency, 'DEPLOYER_CONCURRENCY', 'concurrency', DEFAULTS.concurrency)),
+    scheduling: parseScheduling(String(pick(flags.strategy, 'DEPLOYER_STRATEGY', 'strategy', 'graph'))),
     lockTtlMs: parseDuration(String(pick(flags.lockTtl, 'DEPLOYER_LOCK_TTL', 'lockTtl', DEFAULTS.lockTtl)), 'lock TTL'),
     lockTimeoutMs: parseDuration(String(pick(flags.lockTimeout, 'DEPLOYER_LOCK_TIMEOUT', 'lockTimeout', DEFAULTS.lockTimeout)), 'lock timeout'),
     failFast: flags.failFast ?? (fromEnv('DEPLOYER_FAIL_FAST') !== undefined ? env['DEPLOYER_FAIL_FAST'] === 'true' : file['failFast'] === true),

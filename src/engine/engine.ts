@@ -71,6 +71,8 @@ export interface OperationOptions {
 
 export interface UpResult {
   outputs: Record<string, unknown>;
+  /** Names of the outputs Pulumi marks secret: their values are never written to state or reports. */
+  secretOutputs: string[];
   changes: ResourceChanges;
 }
 
@@ -130,7 +132,11 @@ export class Engine {
   async up(o: OperationOptions): Promise<UpResult> {
     return this.operate('up', o, async (stack, onEvent, signal) => {
       const r = await stack.up({ onEvent, signal, color: 'never' });
-      return { outputs: plainOutputs(r.outputs), changes: (r.summary.resourceChanges ?? {}) as ResourceChanges };
+      return {
+        outputs: plainOutputs(r.outputs),
+        secretOutputs: Object.entries(r.outputs).filter(([, v]) => v.secret).map(([k]) => k),
+        changes: (r.summary.resourceChanges ?? {}) as ResourceChanges,
+      };
     });
   }
 

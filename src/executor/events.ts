@@ -19,6 +19,10 @@ export interface ComponentReport {
   durationMs?: number;
   /** True when Pulumi was invoked for this component. */
   engine: boolean;
+  /** Pulumi's summary of the operation: resources created, updated, deleted, same. */
+  changes?: Record<string, number>;
+  /** The component's outputs after the run, secret ones as "[secret]". */
+  outputs?: Record<string, unknown>;
 }
 
 export interface RunSummary {

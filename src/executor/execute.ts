@@ -29,6 +29,7 @@ export interface ExecuteOptions {
   target: Target;
   runId: string;
   concurrency: number;
+  scheduling?: 'graph' | 'waves';
   failFast: boolean;
   /** Aborted: start no new component. */
   stop?: AbortSignal;
@@ -57,6 +58,8 @@ export async function execute(o: ExecuteOptions): Promise<ExecuteResult> {
   const outputs = new Map<string, Record<string, unknown>>(Object.entries(o.state.components).map(([id, c]) => [id, c.outputs]));
   const reports = new Map<string, ComponentReport>();
   const usedEngine = new Set<string>();
+  const pulumiChanges = new Map<string, Record<string, number>>();
+  const shownOutputs = new Map<string, Record<string, unknown>>();
   const commit = (change: ComponentsChange): Promise<StackState> => o.writer.commit(change);
 
   const dependenciesOf = (id: string): string[] => {
@@ -95,9 +98,13 @@ export async function execute(o: ExecuteOptions): Promise<ExecuteResult> {
         recover: o.recover ?? false,
         ...(o.cancel ? { signal: o.cancel } : {}),
       });
+      // Dependents in this run get the values; the state and the report never see the secret ones.
       outputs.set(id, result.outputs);
+      const visible = redact(result.outputs, result.secretOutputs);
+      shownOutputs.set(id, visible);
+      pulumiChanges.set(id, result.changes);
       await commit((components) => {
-        components[id] = record(c, hash, result.outputs, stackName, 'deployed', o.runId);
+        components[id] = record(c, hash, visible, stackName, 'deployed', o.runId);
       });
     } catch (err) {
       await commit((components) => {
@@ -112,7 +119,7 @@ export async function execute(o: ExecuteOptions): Promise<ExecuteResult> {
     const recorded = o.state.components[id]!;
     const engine = await o.engine();
     usedEngine.add(id);
-    await engine.destroy({
+    const changes = await engine.destroy({
       stackName: recorded.pulumiStack,
       program: async () => ({}),
       onProgress: (progress) => o.listener({ type: 'component-progress', id, progress }),
@@ -120,6 +127,7 @@ export async function execute(o: ExecuteOptions): Promise<ExecuteResult> {
       recover: o.recover ?? false,
       ...(o.cancel ? { signal: o.cancel } : {}),
     });
+    pulumiChanges.set(id, changes);
     outputs.delete(id);
     await commit((components) => {
       delete components[id];
@@ -141,6 +149,8 @@ export async function execute(o: ExecuteOptions): Promise<ExecuteResult> {
       ...(n.status === 'failed' ? { reason: describe(n.error) } : {}),
       ...(n.status === 'skipped' ? { reason: `upstream failed: ${(n.causes ?? []).join(', ')}`, causes: n.causes ?? [] } : {}),
       ...(n.status === 'cancelled' ? { reason: 'cancelled before it started' } : {}),
+      ...(pulumiChanges.has(n.id) ? { changes: pulumiChanges.get(n.id)! } : {}),
+      ...(shownOutputs.has(n.id) ? { outputs: shownOutputs.get(n.id)! } : {}),
     };
     reports.set(n.id, report);
     o.listener({ type: 'component-done', report });
@@ -151,6 +161,7 @@ export async function execute(o: ExecuteOptions): Promise<ExecuteResult> {
     dependenciesOf,
     run: runOne,
     concurrency: o.concurrency,
+    mode: o.scheduling ?? 'graph',
     failFast: o.failFast,
     ...(o.stop ? { stop: o.stop } : {}),
     onStart: (id) => o.listener({ type: 'component-start', id, action: actions.get(id)!.action }),
@@ -173,6 +184,10 @@ function record(c: DesiredComponent, hash: string, outputs: Record<string, unkno
     deploymentId: runId,
     updatedAt: new Date().toISOString(),
   };
+}
+
+function redact(outputs: Record<string, unknown>, secret: string[]): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, secret.includes(k) ? '[secret]' : v]));
 }
 
 function describe(err: unknown): string {

@@ -144,6 +144,7 @@ async function runLocked(
       target,
       runId,
       concurrency: settings.concurrency,
+      scheduling: settings.scheduling,
       failFast: settings.failFast,
       stop,
       ...(ctx.cancel ? { cancel: ctx.cancel } : {}),

@@ -232,3 +232,41 @@ describe('schedule', () => {
     expect(outcomes.size).toBe(0);
   });
 });
+
+describe('schedule: barrier waves', () => {
+  it('starts a wave only when every node of the waves before it has finished', async () => {
+    // a(slow) -> b ; c(fast) -> d. In graph mode d starts before a ends; in waves mode it waits.
+    const deps: Record<string, string[]> = { a: [], c: [], b: ['a'], d: ['c'] };
+    const order = async (mode: 'graph' | 'waves'): Promise<string[]> => {
+      const events: string[] = [];
+      const gates = new Map<string, () => void>();
+      await schedule({
+        nodes: Object.keys(deps),
+        dependenciesOf: (id) => deps[id]!,
+        concurrency: 4,
+        mode,
+        run: (id) =>
+          new Promise<void>((resolve) => {
+            events.push(`start ${id}`);
+            if (id === 'a') gates.set('a', resolve);
+            else {
+              events.push(`end ${id}`);
+              // Let a finish only after c's dependents had their chance to start.
+              setImmediate(() => {
+                if (id === 'd' || id === 'c') setImmediate(() => gates.get('a')?.());
+                resolve();
+              });
+            }
+          }).then(() => {
+            if (id === 'a') events.push('end a');
+          }),
+      });
+      return events;
+    };
+    const graph = await order('graph');
+    expect(graph.indexOf('start d')).toBeLessThan(graph.indexOf('end a'));
+    const waves = await order('waves');
+    expect(waves.indexOf('start d')).toBeGreaterThan(waves.indexOf('end a'));
+    expect(waves.indexOf('start b')).toBeGreaterThan(waves.indexOf('end a'));
+  });
+});

@@ -23,6 +23,11 @@ export interface ScheduleOptions {
   dependenciesOf(id: string): readonly string[];
   run(id: string): Promise<void>;
   concurrency: number;
+  /**
+   * `graph` (default): a node starts as soon as its own dependencies succeeded. `waves`: barrier
+   * layers, a node of wave n starts only once every node of the waves before it has finished.
+   */
+  mode?: 'graph' | 'waves';
   failFast?: boolean;
   /** Aborted: start nothing new; running nodes finish. */
   stop?: AbortSignal;
@@ -48,6 +53,7 @@ export async function schedule(o: ScheduleOptions): Promise<Map<string, NodeOutc
 
   const finish = (outcome: NodeOutcome): void => {
     outcomes.set(outcome.id, outcome);
+    settle(outcome.id);
     o.onFinish?.(outcome);
     if (outcome.status === 'cancelled') return; // its dependents are cancelled too, by the same sweep
     for (const next of dependents.get(outcome.id) ?? []) {
@@ -75,10 +81,35 @@ export async function schedule(o: ScheduleOptions): Promise<Map<string, NodeOutc
   const stopped = (): boolean => (o.stop?.aborted ?? false) || (failed && (o.failFast ?? false));
   const concurrency = Math.max(1, o.concurrency);
 
+  // Waves: the longest dependency chain to a node is its wave; a wave waits for the ones before.
+  const level = new Map<string, number>();
+  const levelOf = (id: string): number => {
+    let l = level.get(id);
+    if (l === undefined) {
+      l = 0;
+      for (const d of deps.get(id)!) l = Math.max(l, levelOf(d) + 1);
+      level.set(id, l);
+    }
+    return l;
+  };
+  const unfinished: number[] = [];
+  if (o.mode === 'waves') for (const id of o.nodes) unfinished[levelOf(id)] = (unfinished[levelOf(id)] ?? 0) + 1;
+  const startable = (id: string): boolean => {
+    if (o.mode !== 'waves') return true;
+    const l = levelOf(id);
+    for (let i = 0; i < l; i++) if ((unfinished[i] ?? 0) > 0) return false;
+    return true;
+  };
+  const settle = (id: string): void => {
+    if (o.mode === 'waves') unfinished[levelOf(id)]!--;
+  };
+
   await new Promise<void>((resolveAll) => {
     const pump = (): void => {
-      while (!stopped() && running < concurrency && ready.length > 0) {
-        const id = ready.shift()!;
+      while (!stopped() && running < concurrency) {
+        const at = ready.findIndex(startable);
+        if (at < 0) break;
+        const id = ready.splice(at, 1)[0]!;
         if (outcomes.has(id)) continue;
         running++;
         const startedAt = Date.now();

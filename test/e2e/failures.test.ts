@@ -48,7 +48,8 @@ afterAll(async () => {
 
 describe('a failing branch', () => {
   it('fails the broken component, skips its dependents, and deploys the other branch', async () => {
-    const { code, json } = await deployerJson<ApplyJson>(args('apply', '--yes'));
+    const reportFile = path.join(dir, 'reports', 'first.json');
+    const { code, json } = await deployerJson<ApplyJson>([...args('apply', '--yes'), '--report', reportFile]);
     expect(code).toBe(1);
     expect(json.ok).toBe(false);
     const r = byId(json);
@@ -59,6 +60,15 @@ describe('a failing branch', () => {
     expect(r['shop/files']).toMatchObject({ result: 'created' });
     expect(r['shop/api']).toMatchObject({ result: 'created' });
     expect(await getJson(ports['API']!)).toMatchObject({ version: 'api-1', tokenLength: TOKEN.length });
+
+    // The report says the same, with times, Pulumi's summary and the outputs.
+    const report = JSON.parse(readFileSync(reportFile, 'utf8')) as { format: string; ok: boolean; components: Array<Report & { startedAt?: string; endedAt?: string; changes?: Record<string, number>; outputs?: Record<string, unknown> }> };
+    expect(report).toMatchObject({ format: 'deployer-report/v1', ok: false });
+    const api = report.components.find((c) => c.id === 'shop/api')!;
+    expect(api).toMatchObject({ result: 'created', changes: { create: 2 }, outputs: { url: `http://127.0.0.1:${ports['API']}` } });
+    expect(Date.parse(api.endedAt!)).toBeGreaterThan(Date.parse(api.startedAt!));
+    expect(report.components.find((c) => c.id === 'shop/worker')).toMatchObject({ result: 'skipped', causes: ['shop/broken'] });
+    expect(report.components.find((c) => c.id === 'shop/broken')!.reason).toMatch(/exited before it became healthy/);
   });
 
   it('never writes the resolved secret: not in state, Pulumi checkpoints, ledger, logs or workspaces', () => {

@@ -1,10 +1,11 @@
 /** `deployer apply` and `deployer destroy`. */
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import type { Command } from 'commander';
-import type { SavedPlan } from '../../model/plan.js';
+import type { Plan, SavedPlan } from '../../model/plan.js';
 import { readSavedPlan } from '../../plan/index.js';
 import type { Logger } from 'pino';
-import type { RunEvent } from '../../executor/events.js';
+import type { RunEvent, RunSummary } from '../../executor/events.js';
 import type { SettingFlags } from '../../config/index.js';
 import { InvalidInputError } from '../../errors.js';
 import { applyStack, destroyStack, type RunOutcome } from '../../executor/run.js';
@@ -14,6 +15,7 @@ import { humanRenderer } from '../render.js';
 
 interface RunFlags extends SettingFlags {
   yes?: boolean;
+  report?: string;
 }
 
 export function registerApply(program: Command, ctx: CommandContext): void {
@@ -26,8 +28,10 @@ export function registerApply(program: Command, ctx: CommandContext): void {
           : 'Destroy every component of the stack in this environment, dependents first',
       )
       .option('-y, --yes', 'do not ask for confirmation (required when not run from a terminal)')
-      .option('--concurrency <n>', 'components deployed at the same time (default 8)')
+      .option('--concurrency <n>', 'components deployed at the same time (default 8; 1 deploys one after another)')
+      .option('--strategy <strategy>', 'graph (default): start each component as soon as what it needs is done; waves: barrier layers, as the plan shows them')
       .option('--fail-fast', 'start no new component after the first failure')
+      .option('--report <file>', 'write a JSON report of the run: per component when it started and ended, the result and its cause, Pulumi\'s summary, outputs (secrets redacted)')
       .option('--lock-timeout <duration>', 'wait this long for a held lock, e.g. 5m (default: do not wait)')
       .option('--lock-ttl <duration>', 'lease length of the lock, renewed while running (default 1h)')
       .action(async (...args: unknown[]) => {
@@ -71,6 +75,7 @@ export function registerApply(program: Command, ctx: CommandContext): void {
           if (o.json) printJson(io, { ok: false, declined: true, plan: outcome.plan });
           return;
         }
+        if (o.report) writeReport(o.report, outcome.plan, outcome.summary);
         if (o.json) printJson(io, { ok: outcome.summary.ok, plan: outcome.plan, summary: outcome.summary });
         ctx.exitCode = outcome.summary.ok ? 0 : 1;
       });
@@ -98,6 +103,13 @@ function withLog(log: Logger, render: (e: RunEvent) => void): (e: RunEvent) => v
         log.info({ event: e.type }, e.type);
     }
   };
+}
+
+/** The run as data, for CI artifacts: written atomically, whatever the outcome of the run. */
+function writeReport(file: string, plan: Plan, summary: RunSummary): void {
+  const report = { format: 'deployer-report/v1', ...summary, plan: { summary: plan.summary, waves: plan.waves } };
+  mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  writeFileSync(file, JSON.stringify(report, null, 2) + '\n');
 }
 
 function readPlanFile(file: string): SavedPlan {
