@@ -19,18 +19,34 @@ export async function getJson<T = Record<string, unknown>>(port: number, path = 
   return JSON.parse(r.body) as T;
 }
 
-/** Sends requests one after another until stopped; counts answers that were not 200. */
-export function steadyTraffic(port: number): { stop(): Promise<{ ok: number; failed: number; errors: string[] }> } {
+export interface TrafficResult {
+  ok: number;
+  failed: number;
+  errors: string[];
+  /** Answers per `version` field of the JSON body, in the order they were first seen. */
+  versions: Record<string, number>;
+  /** The version of each answer, in order. */
+  sequence: string[];
+}
+
+/** Sends requests one after another until stopped; counts answers that were not 200, and versions seen. */
+export function steadyTraffic(port: number): { stop(): Promise<TrafficResult>; snapshot(): TrafficResult } {
   let running = true;
   let ok = 0;
   let failed = 0;
   const errors: string[] = [];
+  const versions: Record<string, number> = {};
+  const sequence: string[] = [];
   const loop = (async () => {
     while (running) {
       try {
         const r = await get(port, '/');
-        if (r.status === 200) ok++;
-        else {
+        if (r.status === 200) {
+          ok++;
+          const version = String((JSON.parse(r.body) as { version?: unknown }).version ?? '');
+          versions[version] = (versions[version] ?? 0) + 1;
+          sequence.push(version);
+        } else {
           failed++;
           errors.push(`HTTP ${r.status}: ${r.body.trim()}`);
         }
@@ -45,7 +61,10 @@ export function steadyTraffic(port: number): { stop(): Promise<{ ok: number; fai
     async stop() {
       running = false;
       await loop;
-      return { ok, failed, errors };
+      return { ok, failed, errors, versions, sequence };
+    },
+    snapshot() {
+      return { ok, failed, errors: [...errors], versions: { ...versions }, sequence: [...sequence] };
     },
   };
 }

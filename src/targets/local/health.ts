@@ -64,6 +64,6 @@ export async function waitHealthy(o: WaitHealthyOptions): Promise<void> {
       throw new Error(`health check GET ${o.path} did not pass ${o.healthyThreshold} time(s) in a row within ${Math.round(o.timeoutMs / 1000)} s`);
     }
     const answered = result !== 'no-answer';
-    await new Promise((r) => setTimeout(r, answered ? Math.min(o.intervalMs, 1000) : (o.pollMs ?? 100)));
+    await new Promise((r) => setTimeout(r, answered ? o.intervalMs : (o.pollMs ?? 100)));
   }
 }

@@ -9,9 +9,13 @@ import type { DesiredComponent } from '../../model/desired.js';
 import { distFile } from '../../package-info.js';
 import type { Target, TargetContext, TargetFinding } from '../target.js';
 import { checkLocalSecrets, isSecretRef, resolveLocalSecret } from './secrets.js';
+import { decideStrategy } from './strategy.js';
 
-/** Health check defaults, chosen so that a failing new version is noticed within seconds. */
-export const LOCAL_HEALTH_DEFAULTS = { path: '/healthz', interval: 5, timeout: 2, healthyThreshold: 2, unhealthyThreshold: 3, gracePeriod: 0 };
+/**
+ * Health check defaults (docs/local-target.md), chosen so that a failing new version is noticed
+ * within seconds: 3 unhealthy answers 1 s apart fail it, so a rollback starts well within 30 s.
+ */
+export const LOCAL_HEALTH_DEFAULTS = { path: '/healthz', interval: 1, timeout: 2, healthyThreshold: 2, unhealthyThreshold: 3, gracePeriod: 0 };
 export const LOCAL_START_TIMEOUT_S = 30;
 
 /** What the local target can make on this machine. */
@@ -65,6 +69,8 @@ export class LocalTarget implements Target {
             port: spec['port'],
             healthCheck: health,
             startTimeout: LOCAL_START_TIMEOUT_S,
+            replicas: (spec['replicas'] as number | undefined) ?? 1,
+            strategy: decideStrategy(spec['strategy'] as Parameters<typeof decideStrategy>[0], (spec['replicas'] as number | undefined) ?? 1),
           },
           ['url', 'pid', 'generation', 'running'],
         );

@@ -88,8 +88,8 @@ describe('local MicroService', () => {
   it('diff: any input change is an update, a new runtime directory a replacement', async () => {
     const v1 = await inputs('diff', {});
     const outs = { ...v1, url: '', pid: 1, generation: 1, running: true };
-    expect(ms.diff(outs, v1)).toEqual({ changes: false, replaces: [] });
-    expect(ms.diff(outs, { ...v1, env: { A: '1' } })).toEqual({ changes: true, replaces: [] });
-    expect(ms.diff(outs, { ...v1, runtimeDir: '/elsewhere' })).toEqual({ changes: true, replaces: ['runtimeDir'] });
+    expect(await ms.diff(outs, v1)).toEqual({ changes: false, replaces: [] });
+    expect(await ms.diff(outs, { ...v1, env: { A: '1' } })).toEqual({ changes: true, replaces: [] });
+    expect(await ms.diff(outs, { ...v1, runtimeDir: '/elsewhere' })).toEqual({ changes: true, replaces: ['runtimeDir'] });
   });
 });

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { distFile } from '../../package-info.js';
 import { files, readJson, tail, writeJson, type Desired, type ProcessSpec, type Status } from './protocol.js';
 import { isAlive } from '../../util/process.js';
+import { decideStrategy, rolloutBudgetMs } from './strategy.js';
 
 export interface MicroServiceInputs extends ProcessSpec {
   kind: 'MicroService';
@@ -63,11 +64,24 @@ export async function remove(id: string): Promise<void> {
   await stop(id);
 }
 
-/** True when anything but the runtime location changed (that one needs a new resource). */
-export function diff(olds: MicroServiceOutputs, news: MicroServiceInputs): { changes: boolean; replaces: string[] } {
+/**
+ * True when anything but the runtime location changed (that one needs a new resource), or when
+ * what really serves is not what Pulumi recorded: after a failed rollout the supervisor keeps the
+ * old version serving while Pulumi still holds the old inputs, so redeploying them (a rollback)
+ * must roll the supervisor back too.
+ */
+export async function diff(olds: MicroServiceOutputs, news: MicroServiceInputs): Promise<{ changes: boolean; replaces: string[] }> {
   const keys = Object.keys(news) as Array<keyof MicroServiceInputs>;
   const changed = keys.filter((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]));
+  if (changed.length === 0 && !(await servesAsRecorded(news))) changed.push('command');
   return { changes: changed.length > 0, replaces: changed.includes('runtimeDir') ? ['runtimeDir'] : [] };
+}
+
+async function servesAsRecorded(inputs: MicroServiceInputs): Promise<boolean> {
+  const f = files(inputs.runtimeDir);
+  const [status, desired] = await Promise.all([readJson<Status>(f.status), readJson<Desired>(f.desired)]);
+  if (!status || !desired) return true; // not ours to judge: read() reports a missing service
+  return status.state !== 'failed' && JSON.stringify(desired.spec) === JSON.stringify(specOf(inputs));
 }
 
 async function startSupervisor(inputs: MicroServiceInputs): Promise<MicroServiceOutputs> {
@@ -105,7 +119,8 @@ async function roll(inputs: MicroServiceInputs, pid: number): Promise<MicroServi
 
 async function waitFor(inputs: MicroServiceInputs, generation: number, pid: number): Promise<MicroServiceOutputs> {
   const f = files(inputs.runtimeDir);
-  const deadline = Date.now() + (inputs.startTimeout + 15) * 1000;
+  const budgetMs = rolloutBudgetMs(inputs.strategy ?? decideStrategy(undefined, 1)) + 15_000;
+  const deadline = Date.now() + budgetMs;
   while (Date.now() < deadline) {
     const s = await readJson<Status>(f.status);
     if (s && s.generation === generation && s.state === 'ready') {
@@ -120,11 +135,20 @@ async function waitFor(inputs: MicroServiceInputs, generation: number, pid: numb
     }
     await new Promise((r) => setTimeout(r, 50));
   }
-  throw new Error(`${inputs.component}: no answer from the supervisor within ${inputs.startTimeout + 15} s`);
+  throw new Error(`${inputs.component}: no answer from the supervisor within ${Math.round(budgetMs / 1000)} s`);
 }
 
 function specOf(i: MicroServiceInputs): ProcessSpec {
-  return { command: i.command, cwd: i.cwd, env: i.env, port: i.port, healthCheck: i.healthCheck, startTimeout: i.startTimeout };
+  return {
+    command: i.command,
+    cwd: i.cwd,
+    env: i.env,
+    port: i.port,
+    healthCheck: i.healthCheck,
+    startTimeout: i.startTimeout,
+    ...(i.replicas !== undefined ? { replicas: i.replicas } : {}),
+    ...(i.strategy !== undefined ? { strategy: i.strategy } : {}),
+  };
 }
 
 /** The supervisor's pid if one runs for this directory (checked by its command line, not just the pid). */

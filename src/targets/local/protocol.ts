@@ -21,8 +21,29 @@ export interface ProcessSpec {
     unhealthyThreshold: number;
     gracePeriod: number;
   };
-  /** Seconds a new version has to become healthy. */
+  /** Seconds one new process has to become healthy. */
   startTimeout: number;
+  /** Processes behind the proxy (default 1). */
+  replicas?: number;
+  /** How a new generation replaces the serving one (default: rolling, one at a time). */
+  strategy?: RolloutStrategy;
+}
+
+/** A deployment strategy with every parameter decided (see strategy.ts for the defaults). */
+export interface RolloutStrategy {
+  type: 'rolling' | 'blue-green' | 'canary' | 'big-bang';
+  /** Rolling: old processes that may be stopped before their replacements are healthy. */
+  maxUnavailable: number;
+  /** Rolling: new processes started above the replica count at a time. */
+  maxSurge: number;
+  /** Canary: traffic steps, in order; after the last, the new version takes everything. */
+  steps: Array<{ percentage: number; bakeMs: number }>;
+  /** Canary: the largest share of 5xx answers (percent) the new version may give while it bakes. */
+  maxErrorRate: number;
+  /** Blue-green: how long the old set keeps running after the switch. */
+  terminationWaitMs: number;
+  /** The whole rollout (not counting bake time) must be healthy within this. */
+  timeoutMs: number;
 }
 
 export interface Desired {
@@ -42,6 +63,10 @@ export interface Status {
   proxyPort?: number;
   backendPort?: number;
   childPid?: number;
+  /** The processes serving now. */
+  replicas?: Array<{ pid: number | undefined; port: number; generation: number; weight: number }>;
+  /** What the rollout is doing, for progress output ("canary 10 %: baking 5 s"). */
+  phase?: string;
   restarts: number;
   updatedAt: string;
 }

@@ -62,6 +62,26 @@ describe('SwitchingProxy', () => {
     expect(p.inFlight(blue.port)).toBe(0);
   });
 
+  it('splits traffic by weight, evenly interleaved, and counts errors per backend', async () => {
+    const { proxy: p, port } = await proxy();
+    const blue = await backend('blue');
+    const green = await backend('green');
+    p.setBackends([
+      { port: blue.port, weight: 3 },
+      { port: green.port, weight: 1 },
+    ]);
+    const answers: string[] = [];
+    for (let i = 0; i < 8; i++) answers.push((await get(port)).body);
+    expect(answers.filter((a) => a === 'green')).toHaveLength(2);
+    expect(answers.slice(0, 4).filter((a) => a === 'green')).toHaveLength(1);
+    expect(p.statsOf(blue.port)).toEqual({ requests: 6, errors: 0 });
+    const gone = await freePort();
+    p.setBackends([{ port: gone, weight: 1 }]);
+    await get(port);
+    expect(p.statsOf(gone)).toEqual({ requests: 1, errors: 1 });
+    expect(p.backends).toEqual([{ port: gone, weight: 1 }]);
+  });
+
   it('answers 502 when the backend is gone', async () => {
     const { proxy: p, port } = await proxy();
     p.switchTo(await freePort());

@@ -13,7 +13,7 @@ interface Handler {
   update(id: string, olds: never, news: never): Promise<{ outs: unknown }>;
   read(id: string, props: never): Promise<{ id?: string; props?: unknown }>;
   remove(id: string, props: never): Promise<void>;
-  diff(olds: never, news: never): { changes: boolean; replaces: string[] };
+  diff(olds: never, news: never): { changes: boolean; replaces: string[] } | Promise<{ changes: boolean; replaces: string[] }>;
 }
 
 const handlers: Record<string, Handler> = { MicroService: microservice, S3: bucket } as unknown as Record<string, Handler>;
@@ -47,6 +47,6 @@ export async function remove(id: string, props: Props) {
 }
 
 export async function diff(_id: string, olds: Props, news: Props) {
-  const d = handler(news.kind).diff(strip(olds) as never, strip(news) as never);
+  const d = await handler(news.kind).diff(strip(olds) as never, strip(news) as never);
   return { changes: d.changes, replaces: d.replaces, deleteBeforeReplace: true };
 }

@@ -63,7 +63,7 @@ describe('Supervisor', () => {
     expect((await status(dir)).proxyPort).toBe(s2.port);
 
     const child = (await status(dir)).childPid!;
-    await supervisor.stop();
+    await supervisor.stopAll();
     expect((await status(dir)).state).toBe('stopped');
     expect(isAlive(child)).toBe(false);
     await expect(get(s2.port)).rejects.toThrow(/ECONNREFUSED/);
@@ -78,6 +78,6 @@ describe('Supervisor', () => {
     await supervisor.reload();
     expect(await status(dir)).toMatchObject({ state: 'failed', servingGeneration: 0 });
     expect((await status(dir)).error).toMatch(/cannot start \/nonexistent\/binary|exited before it became healthy/);
-    await supervisor.stop();
+    await supervisor.stopAll();
   });
 });

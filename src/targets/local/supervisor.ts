@@ -1,9 +1,9 @@
 /**
  * The supervisor of a local MicroService: a detached process (own process group) that owns the
- * public port through a SwitchingProxy, runs the service's command on a private port, restarts
- * it when it dies, and rolls out a new generation as "start new, check healthy, switch, drain,
- * stop old" — so the service keeps answering during an update, and a new version that fails
- * its health check never receives traffic.
+ * public port through a SwitchingProxy, runs `replicas` processes of the service on private
+ * ports, restarts one that dies, and rolls out a new generation with the component's strategy
+ * (rollout.ts: rolling, blue-green, canary, big-bang) — so the service keeps answering during
+ * an update, and a new version that fails its checks never keeps traffic.
  *
  * Run as `node supervisor.js <runtimeDir>`; SIGHUP = read desired.json again; SIGTERM = stop.
  */
@@ -13,28 +13,30 @@ import { pathToFileURL } from 'node:url';
 import { freePort } from '../../util/net.js';
 import { waitHealthy } from './health.js';
 import { files, readJson, writeJson, type Desired, type ProcessSpec, type Status } from './protocol.js';
-import { SwitchingProxy } from './proxy.js';
+import { SwitchingProxy, type BackendStats } from './proxy.js';
+import { STRATEGIES, type Replica, type RolloutHost } from './rollout.js';
+import { decideStrategy } from './strategy.js';
 
-interface Running {
+interface Running extends Replica {
   child: ChildProcess;
-  port: number;
-  generation: number;
-  spec: ProcessSpec;
   /** Set when we stop it on purpose, so its exit is not treated as a crash. */
   stopping: boolean;
-  exited: boolean;
 }
 
 /** Variables a service process inherits from the supervisor; nothing of deployer's or Pulumi's own. */
 const INHERITED_ENV = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'USER', 'SHELL', 'NODE_OPTIONS'];
 
-export class Supervisor {
+export class Supervisor implements RolloutHost {
   private proxy: SwitchingProxy | undefined;
-  private current: Running | undefined;
+  /** The proxy on the previous port while a rollout moves the service to a new one. */
+  private leavingProxy: SwitchingProxy | undefined;
+  private pool: Array<{ replica: Running; weight: number }> = [];
   private status: Status;
   private queue: Promise<void> = Promise.resolve();
+  private writes: Promise<void> = Promise.resolve();
   private restartDelayMs = 500;
   private stopped = false;
+  private deadline = Infinity;
   private readonly log: WriteStream;
 
   constructor(private readonly dir: string) {
@@ -46,9 +48,12 @@ export class Supervisor {
     this.log.write(`${new Date().toISOString()} ${message}\n`);
   }
 
-  private async report(patch: Partial<Status>): Promise<void> {
+  /** Status writes are chained so they land in order. */
+  private report(patch: Partial<Status>): Promise<void> {
     this.status = { ...this.status, ...patch, updatedAt: new Date().toISOString() };
-    await writeJson(files(this.dir).status, this.status);
+    const snapshot = this.status;
+    this.writes = this.writes.then(() => writeJson(files(this.dir).status, snapshot)).catch(() => undefined);
+    return this.writes;
   }
 
   /** Reads desired.json and rolls it out if it is a generation not seen yet. Serialized. */
@@ -63,42 +68,83 @@ export class Supervisor {
 
   private async rollout(desired: Desired): Promise<void> {
     const { spec, generation } = desired;
-    this.say(`rolling out generation ${generation}: ${spec.command.join(' ')} on port ${spec.port}`);
-    await this.report({ generation, state: 'starting' });
-    let oldProxy: SwitchingProxy | undefined;
-    let next: Running | undefined;
+    const replicas = spec.replicas ?? 1;
+    const strategy = spec.strategy ?? decideStrategy(undefined, replicas);
+    this.say(`rolling out generation ${generation} (${strategy.type}, ${replicas} replica(s)): ${spec.command.join(' ')} on port ${spec.port}`);
+    await this.report({ generation, state: 'starting', phase: `${strategy.type}: starting` });
+    this.deadline = Date.now() + strategy.timeoutMs;
     try {
       if (!this.proxy || this.proxy.port !== spec.port) {
         const proxy = new SwitchingProxy();
         await proxy.listen(spec.port).catch((err: NodeJS.ErrnoException) => {
           throw new Error(err.code === 'EADDRINUSE' ? `port ${spec.port} is already in use` : `cannot listen on port ${spec.port}: ${err.message}`);
         });
-        oldProxy = this.proxy;
+        this.leavingProxy = this.proxy;
         this.proxy = proxy;
-        proxy.switchTo(this.current?.port);
+        this.route(this.pool);
       }
-      next = await this.start(spec, generation);
-      const old = this.current;
-      this.current = next;
-      this.proxy.switchTo(next.port);
-      if (oldProxy) await oldProxy.close();
-      await this.report({ state: 'ready', servingGeneration: generation, proxyPort: spec.port, backendPort: next.port, childPid: next.child.pid, error: undefined });
-      this.say(`generation ${generation} is serving on port ${spec.port} (backend ${next.port})`);
-      if (old) await this.stopChild(old, true);
+      await STRATEGIES[strategy.type](this, { spec, generation, replicas, strategy });
+      await this.leavingProxy?.close();
+      this.leavingProxy = undefined;
+      await this.report({ state: 'ready', servingGeneration: generation, proxyPort: spec.port, error: undefined, phase: undefined, ...this.servingInfo() });
+      this.say(`generation ${generation} is serving on port ${spec.port}`);
     } catch (err) {
       const message = (err as Error).message;
       this.say(`generation ${generation} failed: ${message}`);
-      if (next && next !== this.current) await this.stopChild(next, false);
-      if (oldProxy) {
+      if (this.leavingProxy) {
         // Keep serving on the old port with the old version.
         await this.proxy?.close();
-        this.proxy = oldProxy;
+        this.proxy = this.leavingProxy;
+        this.leavingProxy = undefined;
+        this.route(this.pool);
       }
-      await this.report({ state: 'failed', error: message });
+      await this.report({ state: 'failed', error: message, phase: undefined, ...this.servingInfo() });
+    } finally {
+      this.deadline = Infinity;
     }
   }
 
-  private async start(spec: ProcessSpec, generation: number): Promise<Running> {
+  private servingInfo(): Pick<Status, 'replicas' | 'backendPort' | 'childPid'> {
+    const replicas = this.pool.map(({ replica, weight }) => ({ pid: replica.pid, port: replica.port, generation: replica.generation, weight }));
+    return { replicas, backendPort: replicas[0]?.port, childPid: replicas[0]?.pid };
+  }
+
+  // --- RolloutHost ---
+
+  serving(): Replica[] {
+    return this.pool.map((p) => p.replica);
+  }
+
+  route(pool: Array<{ replica: Replica; weight: number }>): void {
+    this.pool = pool as Array<{ replica: Running; weight: number }>;
+    const backends = pool.map(({ replica, weight }) => ({ port: replica.port, weight }));
+    this.proxy?.setBackends(backends);
+    this.leavingProxy?.setBackends(backends);
+    void this.report(this.servingInfo());
+  }
+
+  stats(r: Replica): BackendStats {
+    return this.proxy?.statsOf(r.port) ?? { requests: 0, errors: 0 };
+  }
+
+  phase(text: string): void {
+    this.say(text);
+    void this.report({ phase: text });
+  }
+
+  async watch(ms: number, check: () => Promise<string | undefined>): Promise<void> {
+    this.deadline += ms; // bake time does not count against the deployment timeout
+    const end = Date.now() + ms;
+    while (Date.now() < end) {
+      const reason = await check();
+      if (reason) throw new Error(reason);
+      await new Promise((r) => setTimeout(r, Math.min(250, Math.max(0, end - Date.now()))));
+    }
+    const reason = await check();
+    if (reason) throw new Error(reason);
+  }
+
+  async start(spec: ProcessSpec, generation: number): Promise<Running> {
     const port = await freePort();
     const env: Record<string, string> = {};
     for (const k of INHERITED_ENV) if (process.env[k] !== undefined) env[k] = process.env[k]!;
@@ -110,7 +156,7 @@ export class Supervisor {
     } finally {
       closeSync(out);
     }
-    const running: Running = { child, port, generation, spec, stopping: false, exited: false };
+    const running: Running = { child, port, generation, spec, pid: child.pid, stopping: false, exited: false };
     let spawnError: string | undefined;
     child.on('error', (err) => {
       // Spawning failed (e.g. ENOENT): there is no process, and no 'exit' will follow.
@@ -122,65 +168,74 @@ export class Supervisor {
       if (running.stopping || this.stopped) return;
       const how = signal ? `signal ${signal}` : `exit code ${code}`;
       this.say(`generation ${generation} process ${child.pid} ended (${how})`);
-      if (this.current === running) void this.restartAfterCrash(running);
+      if (this.pool.some((p) => p.replica === running)) this.restartAfterCrash(running);
     });
+    const hc = spec.healthCheck;
+    const left = this.deadline - Date.now();
     await waitHealthy({
       port,
-      path: spec.healthCheck.path,
-      healthyThreshold: spec.healthCheck.healthyThreshold,
-      unhealthyThreshold: spec.healthCheck.unhealthyThreshold,
-      gracePeriodMs: spec.healthCheck.gracePeriod * 1000,
-      intervalMs: spec.healthCheck.interval * 1000,
-      timeoutMs: spec.startTimeout * 1000,
-      checkTimeoutMs: spec.healthCheck.timeout * 1000,
+      path: hc.path,
+      healthyThreshold: hc.healthyThreshold,
+      unhealthyThreshold: hc.unhealthyThreshold,
+      gracePeriodMs: hc.gracePeriod * 1000,
+      intervalMs: hc.interval * 1000,
+      timeoutMs: Math.max(0, Math.min(spec.startTimeout * 1000, left)),
+      checkTimeoutMs: hc.timeout * 1000,
       abandoned: () => spawnError ?? (running.exited ? `the process exited before it became healthy (see ${files(this.dir).appLog})` : undefined),
     }).catch(async (err: Error) => {
-      await this.stopChild(running, false);
-      throw err;
+      await this.stop(running);
+      throw left < spec.startTimeout * 1000 && /did not pass/.test(err.message) ? new Error(`${err.message} (deployment timeout reached)`) : err;
     });
     return running;
   }
 
-  private async restartAfterCrash(crashed: Running): Promise<void> {
+  /** Stops a process: out of the traffic, drain its requests, then SIGTERM, then SIGKILL. */
+  async stop(r: Replica): Promise<void> {
+    const running = r as Running;
+    running.stopping = true;
+    if (this.pool.some((p) => p.replica === running)) this.route(this.pool.filter((p) => p.replica !== running));
+    await Promise.all([this.proxy, this.leavingProxy].map((p) => p?.drain(running.port, 10_000)));
+    if (running.exited || running.child.pid === undefined) return;
+    const exited = new Promise<void>((resolve) => running.child.once('exit', () => resolve()));
+    running.child.kill('SIGTERM');
+    const killed = await Promise.race([exited.then(() => true), new Promise<boolean>((res) => setTimeout(() => res(false), 5_000))]);
+    if (!killed) {
+      running.child.kill('SIGKILL');
+      await exited;
+    }
+  }
+
+  /** A serving process died: start another of the same version in its place, backing off. */
+  private restartAfterCrash(crashed: Running): void {
     this.queue = this.queue.then(async () => {
-      if (this.stopped || this.current !== crashed) return;
+      if (this.stopped || !this.pool.some((p) => p.replica === crashed)) return;
+      this.route(this.pool.filter((p) => p.replica !== crashed));
       await this.report({ state: 'restarting', restarts: this.status.restarts + 1 });
       await new Promise((r) => setTimeout(r, this.restartDelayMs));
       this.restartDelayMs = Math.min(30_000, this.restartDelayMs * 2);
       try {
         const next = await this.start(crashed.spec, crashed.generation);
-        this.current = next;
-        this.proxy?.switchTo(next.port);
+        this.route([...this.pool, { replica: next, weight: 1 }]);
         this.restartDelayMs = 500;
-        await this.report({ state: 'ready', backendPort: next.port, childPid: next.child.pid, error: undefined });
+        await this.report({ state: 'ready', error: undefined, ...this.servingInfo() });
       } catch (err) {
         this.say(`restart failed: ${(err as Error).message}`);
-        void this.restartAfterCrash(crashed);
+        this.pool.push({ replica: crashed, weight: 0 }); // keeps the slot so the next attempt is made
+        this.restartAfterCrash(crashed);
       }
     });
   }
 
-  /** Stops a process: drain its requests first when it was serving, then SIGTERM, then SIGKILL. */
-  private async stopChild(r: Running, drain: boolean): Promise<void> {
-    r.stopping = true;
-    if (drain && this.proxy) await this.proxy.drain(r.port, 10_000);
-    if (r.exited || r.child.pid === undefined) return;
-    const exited = new Promise<void>((resolve) => r.child.once('exit', () => resolve()));
-    r.child.kill('SIGTERM');
-    const killed = await Promise.race([exited.then(() => true), new Promise<boolean>((res) => setTimeout(() => res(false), 5_000))]);
-    if (!killed) {
-      r.child.kill('SIGKILL');
-      await exited;
-    }
-  }
-
-  async stop(): Promise<void> {
+  async stopAll(): Promise<void> {
     this.stopped = true;
     this.say('stopping');
     await this.queue.catch(() => undefined);
-    if (this.current) await this.stopChild(this.current, false);
+    const all = this.serving();
+    this.route([]);
+    await Promise.all(all.map((r) => this.stop(r)));
     await this.proxy?.close();
     await this.report({ state: 'stopped' });
+    await this.writes;
     await new Promise<void>((r) => this.log.end(() => r()));
   }
 }
@@ -189,7 +244,7 @@ async function main(dir: string): Promise<void> {
   const supervisor = new Supervisor(dir);
   process.on('SIGHUP', () => void supervisor.reload());
   const shutdown = (): void => {
-    void supervisor.stop().finally(() => process.exit(0));
+    void supervisor.stopAll().finally(() => process.exit(0));
   };
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);
