@@ -6,8 +6,10 @@ export interface CliIO {
   stdout: { write(text: string): unknown };
   stderr: { write(text: string): unknown };
   stdin?: Readable;
-  /** True when a person is at the terminal (prompts allowed, live progress). */
+  /** True when a person is at the terminal (prompts allowed). */
   interactive: boolean;
+  /** Columns of the terminal stdout writes to, when it is one that can redraw (live progress). */
+  liveColumns?: number;
   env: NodeJS.ProcessEnv;
 }
 
@@ -17,6 +19,7 @@ export function processIO(): CliIO {
     stderr: process.stderr,
     stdin: process.stdin,
     interactive: Boolean(process.stdin.isTTY && process.stdout.isTTY),
+    ...(process.stdout.isTTY && process.env['TERM'] !== 'dumb' && !process.env['CI'] ? { liveColumns: process.stdout.columns || 100 } : {}),
     env: process.env,
   };
 }

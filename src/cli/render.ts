@@ -1,6 +1,7 @@
 /** Human rendering of a run's events: the plan, one line per component step, a summary. */
 import type { ComponentReport, RunEvent, RunSummary } from '../executor/events.js';
 import { formatProblem, type ValidationProblem } from '../errors.js';
+import type { Plan } from '../model/plan.js';
 import { renderPlanTable } from '../plan/index.js';
 
 export interface Renderer {
@@ -54,6 +55,14 @@ export function humanRenderer(write: (text: string) => void, options: { showPlan
       case 'component-done':
         writeDone(write, stamp(), e.report, width);
         break;
+      case 'rollback-start':
+        write(`\n${stamp()} Rolling back: ${e.reason}\n${stamp()} ${summaryOf(e.plan)}\n`);
+        break;
+      case 'rollback-done': {
+        const r = e.rollback;
+        write(`${stamp()} Rollback ${r.ok ? 'complete' : 'FAILED'} in ${(r.durationMs / 1000).toFixed(1)}s (${(r.sinceFailureMs / 1000).toFixed(1)}s after the failure): ${r.components.map((c) => `${c.id} ${c.result}`).join(', ') || 'nothing to undo'}\n`);
+        break;
+      }
       case 'summary':
         write(`\n${summaryText(e.summary)}\n`);
         break;
@@ -76,14 +85,21 @@ function writeDone(write: (t: string) => void, stamp: string, r: ComponentReport
 
 export function summaryText(s: RunSummary): string {
   const c = s.counts;
-  const verb = s.operation === 'apply' ? 'Apply' : 'Destroy';
+  const verb = { apply: 'Apply', destroy: 'Destroy', rollback: 'Rollback' }[s.operation];
   const head = s.ok ? `${verb} complete` : `${verb} failed`;
   const parts = [`${c.created} created`, `${c.updated} updated`, `${c.replaced} replaced`, `${c.deleted} deleted`, `${c.unchanged} unchanged`];
   const bad = [c.failed && `${c.failed} failed`, c.skipped && `${c.skipped} skipped`, c.cancelled && `${c.cancelled} cancelled`].filter(Boolean);
   const failedIds = s.components.filter((r) => r.result === 'failed').map((r) => r.id);
   return `${head}: ${parts.join(', ')}${bad.length ? `; ${bad.join(', ')}` : ''} in ${(s.durationMs / 1000).toFixed(1)}s ` +
     `(${s.engineOperations} Pulumi operation${s.engineOperations === 1 ? '' : 's'}, state serial ${s.serial}).` +
-    (failedIds.length ? `\nFailed: ${failedIds.join(', ')}` : '');
+    (failedIds.length ? `\nFailed: ${failedIds.join(', ')}` : '') +
+    (s.rollback ? `\n${s.rollback.ok ? 'Rolled back' : 'The rollback failed'}: ${s.rollback.components.length} component(s) returned to the previous version (${(s.rollback.sinceFailureMs / 1000).toFixed(1)}s after the failure).` : '') +
+    (s.advice ? `\n${s.advice}` : '');
+}
+
+function summaryOf(plan: Plan): string {
+  const p = plan.summary;
+  return `undo: ${p.create} to recreate, ${p.update + p.replace} to redeploy at their previous version, ${p.delete} to destroy`;
 }
 
 /** Advisory policy findings: printed, never fatal. */

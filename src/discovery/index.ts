@@ -9,7 +9,7 @@ import path from 'node:path';
 import { InvalidInputError, ValidationError, type ValidationProblem } from '../errors.js';
 import { buildGraph } from '../graph/index.js';
 import { isComponentKind, type ComponentKind } from '../model/documents.js';
-import type { DesiredStack, LockLevel, TargetName } from '../model/desired.js';
+import { STACK_POLICY_DEFAULTS, type DesiredStack, type LockLevel, type TargetName } from '../model/desired.js';
 import { buildComponents, type StackDoc } from './components.js';
 import { interpolate, type VariableScope, type VariableValue } from './interpolate.js';
 import { DocumentCache, loadFiles, type SourceDoc } from './load.js';
@@ -17,6 +17,7 @@ import { Locator, type PendingProblem } from './locate.js';
 import { mergeOverlay } from './overlay.js';
 import { overlayCandidates, pendingAt } from './provenance.js';
 import { scanStackDir } from './scan.js';
+import { durationMs } from '../util/duration.js';
 import { findLiteralSecrets } from './secrets.js';
 import { labelOf, loadSchemas, validateData } from './validate.js';
 
@@ -173,10 +174,30 @@ export async function discover(options: DiscoverOptions): Promise<DesiredStack> 
     environments,
     target,
     lockLevel: ((stackSpec['lock'] as { level?: LockLevel } | undefined)?.level ?? 'stack') as LockLevel,
+    rollback: rollbackPolicy(stackSpec['rollback']),
+    circuitBreaker: breakerPolicy(stackSpec['circuitBreaker']),
     dir,
     services: built.services,
     components: built.components,
     warnings: sortProblems(built.warnings.map((w) => locator.resolve(w))),
+  };
+}
+
+function rollbackPolicy(v: unknown): DesiredStack['rollback'] {
+  if (typeof v === 'string') return { mode: v as DesiredStack['rollback']['mode'], scope: 'run' };
+  const o = (v ?? {}) as Partial<DesiredStack['rollback']>;
+  const d = STACK_POLICY_DEFAULTS.rollback;
+  return { mode: o.mode ?? d.mode, scope: o.scope ?? d.scope };
+}
+
+function breakerPolicy(v: unknown): DesiredStack['circuitBreaker'] {
+  const o = (v ?? {}) as { enabled?: boolean; failureThreshold?: number; recoveryTimeout?: string | number; halfOpenCalls?: number };
+  const d = STACK_POLICY_DEFAULTS.circuitBreaker;
+  return {
+    enabled: o.enabled ?? d.enabled,
+    failureThreshold: o.failureThreshold ?? d.failureThreshold,
+    recoveryTimeoutMs: o.recoveryTimeout === undefined ? d.recoveryTimeoutMs : durationMs(o.recoveryTimeout, '0s'),
+    halfOpenCalls: o.halfOpenCalls ?? d.halfOpenCalls,
   };
 }
 

@@ -25,9 +25,23 @@ export interface ComponentReport {
   outputs?: Record<string, unknown>;
 }
 
+/** What an automatic rollback did after a failed run. */
+export interface RollbackSummary {
+  /** The failed components that set it off (their rollback mode is auto). */
+  triggers: string[];
+  reason: string;
+  /** Every component it touched went back. */
+  ok: boolean;
+  components: ComponentReport[];
+  startedAt: string;
+  durationMs: number;
+  /** From the end of the first failure to the end of the rollback. */
+  sinceFailureMs: number;
+}
+
 export interface RunSummary {
   runId: string;
-  operation: 'apply' | 'destroy';
+  operation: 'apply' | 'destroy' | 'rollback';
   stack: string;
   environment: string;
   ok: boolean;
@@ -38,6 +52,10 @@ export interface RunSummary {
   components: ComponentReport[];
   /** State serial after the run. */
   serial: number;
+  /** Set when the run failed and was rolled back automatically. */
+  rollback?: RollbackSummary;
+  /** Set when the run failed, nothing was rolled back, and `deployer rollback` can do it. */
+  advice?: string;
 }
 
 /** Everything a run tells its caller, in order; the CLI renders these for people or as JSON. */
@@ -52,6 +70,8 @@ export type RunEvent =
   | { type: 'component-progress'; id: string; progress: EngineProgress }
   | { type: 'component-notice'; id: string; message: string }
   | { type: 'component-done'; report: ComponentReport }
+  | { type: 'rollback-start'; reason: string; plan: Plan }
+  | { type: 'rollback-done'; rollback: RollbackSummary }
   | { type: 'summary'; summary: RunSummary };
 
 export type RunListener = (event: RunEvent) => void;

@@ -9,10 +9,12 @@ import { DeployerError } from '../errors.js';
 import type { DependencyGraph } from '../graph/index.js';
 import type { DesiredComponent, DesiredStack } from '../model/desired.js';
 import type { Plan, PlanAction } from '../model/plan.js';
-import type { ComponentState, StackState } from '../model/state.js';
+import type { BreakerState, ComponentState, StackState } from '../model/state.js';
 import { inputsHash, resolveSpec } from '../plan/index.js';
 import type { Target } from '../targets/index.js';
 import type { ComponentReport, ComponentResult, RunListener } from './events.js';
+import { afterFailure, afterSuccess, position, refusal } from './breaker.js';
+import { hooksOf, runHooks } from './hooks.js';
 import { schedule, type NodeOutcome } from './scheduler.js';
 import type { ComponentsChange, StateWriter } from './state-writer.js';
 
@@ -37,6 +39,8 @@ export interface ExecuteOptions {
   cancel?: AbortSignal;
   /** The run took over the lock of one that died: its Pulumi operations may be left pending. */
   recover?: boolean;
+  /** A rollback: no hooks, and the circuit breakers keep counting the failures that caused it. */
+  rollback?: boolean;
   listener: RunListener;
 }
 
@@ -84,12 +88,19 @@ export async function execute(o: ExecuteOptions): Promise<ExecuteResult> {
     const hash = inputsHash(resolved.spec);
     const recorded = o.state.components[id];
     if (action.action === 'no-op' && recorded && recorded.inputsHash === hash) return; // never reaches Pulumi
+    const breaker = o.writer.current.breakers?.[id];
+    if (!o.rollback && position(breaker, o.desired.circuitBreaker, Date.now()) === 'open') {
+      throw new DeployerError('APPLY_FAILED', `${id}: ${refusal(breaker!, o.desired.circuitBreaker)}`);
+    }
     const stackName = pulumiStackName(o.desired.name, o.desired.environment, c.service, c.name);
-    // Built first: a target that cannot build the program (a missing secret) fails before Pulumi runs.
-    const program = o.target.program(c, resolved.spec, { stack: o.desired.name, environment: o.desired.environment, stackDir: o.desired.dir });
-    const engine = await o.engine();
-    usedEngine.add(id);
+    const hookContext = { stack: o.desired.name, environment: o.desired.environment, component: id, action: action.action, baseDir: c.baseDir, say: (message: string) => o.listener({ type: 'component-notice', id, message }), ...(o.cancel ? { signal: o.cancel } : {}) };
+    const hooks = o.rollback ? { pre: [], post: [] } : { pre: hooksOf(c.spec, 'pre'), post: hooksOf(c.spec, 'post') };
     try {
+      await runHooks(hooks.pre, 'pre', hookContext);
+      // Built first: a target that cannot build the program (a missing secret) fails before Pulumi runs.
+      const program = o.target.program(c, resolved.spec, { stack: o.desired.name, environment: o.desired.environment, stackDir: o.desired.dir });
+      const engine = await o.engine();
+      usedEngine.add(id);
       const result = await engine.up({
         stackName,
         program,
@@ -99,17 +110,20 @@ export async function execute(o: ExecuteOptions): Promise<ExecuteResult> {
         ...(o.cancel ? { signal: o.cancel } : {}),
       });
       // Dependents in this run get the values; the state and the report never see the secret ones.
-      outputs.set(id, result.outputs);
       const visible = redact(result.outputs, result.secretOutputs);
       shownOutputs.set(id, visible);
       pulumiChanges.set(id, result.changes);
-      await commit((components) => {
-        components[id] = record(c, hash, visible, stackName, 'deployed', o.runId);
+      await runHooks(hooks.post, 'post', { ...hookContext, outputs: visible });
+      outputs.set(id, result.outputs);
+      await commit((components, next) => {
+        components[id] = record(c, hash, visible, stackName, 'deployed', o);
+        if (!o.rollback) setBreaker(next, id, afterSuccess(next.breakers?.[id], o.desired.circuitBreaker, Date.now()));
       });
     } catch (err) {
-      await commit((components) => {
+      await commit((components, next) => {
         const previous = components[id];
-        components[id] = previous && previous.status !== 'create-failed' ? { ...previous, status: 'failed', updatedAt: new Date().toISOString() } : record(c, hash, {}, stackName, 'create-failed', o.runId);
+        components[id] = previous && previous.status !== 'create-failed' ? { ...previous, status: 'failed', updatedAt: new Date().toISOString() } : record(c, hash, {}, stackName, 'create-failed', o);
+        if (!o.rollback) setBreaker(next, id, afterFailure(next.breakers?.[id], o.desired.circuitBreaker, Date.now()));
       });
       throw err;
     }
@@ -170,7 +184,8 @@ export async function execute(o: ExecuteOptions): Promise<ExecuteResult> {
   return { reports: o.plan.actions.map((a) => reports.get(a.id)!), state: await o.writer.flush() };
 }
 
-function record(c: DesiredComponent, hash: string, outputs: Record<string, unknown>, stackName: string, status: ComponentState['status'], runId: string): ComponentState {
+function record(c: DesiredComponent, hash: string, outputs: Record<string, unknown>, stackName: string, status: ComponentState['status'], o: ExecuteOptions): ComponentState {
+  const serviceVersion = o.desired.services.get(c.service)?.version;
   return {
     kind: c.kind,
     target: c.target,
@@ -178,12 +193,21 @@ function record(c: DesiredComponent, hash: string, outputs: Record<string, unkno
     inputsHash: hash,
     spec: c.spec,
     outputs,
-    dependsOn: c.dependsOn,
+    // Implicit dependencies too: deletes and rollbacks order by what is recorded here.
+    dependsOn: [...new Set([...c.dependsOn, ...c.references.map((r) => r.component)])].sort(),
     pulumiStack: stackName,
     status,
-    deploymentId: runId,
+    deploymentId: o.runId,
+    ...(serviceVersion !== undefined ? { serviceVersion } : {}),
     updatedAt: new Date().toISOString(),
   };
+}
+
+function setBreaker(state: StackState, id: string, b: BreakerState | undefined): void {
+  const { [id]: _old, ...others } = state.breakers ?? {};
+  if (b) state.breakers = { ...others, [id]: b };
+  else if (Object.keys(others).length > 0) state.breakers = others;
+  else delete state.breakers;
 }
 
 function redact(outputs: Record<string, unknown>, secret: string[]): Record<string, unknown> {

@@ -1,25 +1,28 @@
 /**
- * The commands' workflows: plan (read only), apply and destroy (load and validate everything
- * first, then lock, read state, plan, confirm, execute, record to the ledger, unlock).
+ * The commands' workflows: plan (read only), apply, destroy and rollback (load and validate
+ * everything first, then lock, read state, plan, confirm, execute, roll back automatically when
+ * a component failed and its rollback mode is auto, record to the ledger, unlock).
  */
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { Settings } from '../config/index.js';
 import { createEngine, ensurePulumiCli, resolvePassphrase, type Engine, type PulumiCli } from '../engine/index.js';
 import { DeployerError, InvalidInputError, StalePlanError } from '../errors.js';
-import { openLedger, type DeploymentEvent, type DeploymentType, type LedgerStore } from '../ledger/index.js';
+import type { DependencyGraph } from '../graph/index.js';
+import { openLedger, type LedgerStore } from '../ledger/index.js';
 import { openLockManager, whoAmI, type Lease } from '../lock/index.js';
 import type { DesiredStack } from '../model/desired.js';
-import { hashOf } from '../model/hash.js';
 import type { Plan, SavedPlan } from '../model/plan.js';
-import type { StackState } from '../model/state.js';
-import { computeDestroyPlan, computePlan, stalePlanReasons } from '../plan/index.js';
+import type { RunMark, StackState } from '../model/state.js';
+import { computeDestroyPlan, computePlan, restrictPlan, stalePlanReasons } from '../plan/index.js';
 import { emptyState, openStateStore, type StateStore } from '../state/index.js';
 import { targetFor } from '../targets/index.js';
-import type { ComponentReport, ComponentResult, RunListener, RunSummary } from './events.js';
+import type { ComponentReport, ComponentResult, RollbackSummary, RunListener, RunSummary } from './events.js';
 import { execute } from './execute.js';
+import { desiredVersion, finishDeployments, recordRollbacks, startDeployments } from './ledger-events.js';
 import { loadStack, type LoadedStack } from './load.js';
 import { lockAndPlan } from './locking.js';
+import { autoRollbackTarget, desiredFromState, rollbackSource, serviceVersion } from './rollback.js';
 import { exclusiveWriter, guardedWriter, sharedWriter } from './state-writer.js';
 
 export interface RunContext {
@@ -49,30 +52,64 @@ export async function planStack(settings: Settings): Promise<{ plan: Plan; loade
   return { plan: computePlan(loaded.desired, state, loaded.graph), loaded };
 }
 
+/** A plan and what it was made from: the configuration, or (rollback) recorded states. */
+interface Prepared {
+  plan: Plan;
+  desired: DesiredStack;
+  graph: DependencyGraph;
+}
+
+type Operation = RunSummary['operation'];
+
 export function applyStack(ctx: RunContext): Promise<RunOutcome> {
-  return runLocked(ctx, 'apply', (loaded, state) => computePlan(loaded.desired, state, loaded.graph));
+  return runLocked(ctx, 'apply', (loaded, state) => ({ plan: computePlan(loaded.desired, state, loaded.graph), desired: loaded.desired, graph: loaded.graph }));
 }
 
 export function destroyStack(ctx: RunContext): Promise<RunOutcome> {
-  return runLocked(ctx, 'destroy', (loaded, state) => computeDestroyPlan(loaded.desired.name, loaded.desired.environment, state));
+  return runLocked(ctx, 'destroy', (loaded, state) => ({
+    plan: computeDestroyPlan(loaded.desired.name, loaded.desired.environment, state),
+    desired: loaded.desired,
+    graph: loaded.graph,
+  }));
+}
+
+/**
+ * `deployer rollback`: makes the components of an earlier state version (`--to`, or the last
+ * known good one) real again, through the same locked, planned, confirmed run as apply.
+ */
+export function rollbackStack(ctx: RunContext, to: number | 'last-good'): Promise<RunOutcome> {
+  let source: StackState | undefined;
+  return runLocked(
+    ctx,
+    'rollback',
+    (loaded, state) => {
+      const { desired, graph } = desiredFromState(loaded.desired, source!.components);
+      return { plan: computePlan(desired, state, graph), desired, graph };
+    },
+    async (loaded, store) => {
+      // Stored versions never change, so the one to restore is found before the lock is taken.
+      source = await rollbackSource(store, await store.read(loaded.desired.name, loaded.desired.environment), to);
+      return `rollback to serial ${source.serial}${to === 'last-good' ? ' (last known good)' : ''}`;
+    },
+  );
 }
 
 async function runLocked(
   ctx: RunContext,
-  operation: 'apply' | 'destroy',
-  makePlan: (loaded: LoadedStack, state: StackState | undefined) => Plan,
+  operation: Operation,
+  prepare: (loaded: LoadedStack, state: StackState | undefined) => Prepared,
+  before?: (loaded: LoadedStack, store: StateStore) => Promise<string>,
 ): Promise<RunOutcome> {
   const started = Date.now();
   const { settings, listener } = ctx;
   // Everything that can reject the input happens before the lock is taken or a file is written.
   const loaded = await loadStack(settings);
-  const { desired } = loaded;
-  if (desired.warnings.length > 0) listener({ type: 'warnings', warnings: desired.warnings });
+  if (loaded.desired.warnings.length > 0) listener({ type: 'warnings', warnings: loaded.desired.warnings });
   const store = openStateStore(settings.stateUrl, settings.dir);
   const locks = openLockManager(settings.lockUrl, settings.dir);
-  const target = targetFor(desired.target);
+  const target = targetFor(loaded.desired.target);
   if (!target.canApply) {
-    throw new InvalidInputError(`the ${desired.target} target can validate and plan this stack, but not ${operation} it yet`, ['Nothing was changed. Use `deployer plan` to see what would change.']);
+    throw new InvalidInputError(`the ${loaded.desired.target} target can validate and plan this stack, but not ${operation} it yet`, ['Nothing was changed. Use `deployer plan` to see what would change.']);
   }
   const runId = randomUUID();
   const initiator = ctx.initiator ?? whoAmI();
@@ -82,15 +119,17 @@ async function runLocked(
       'It encrypts the secrets in the Pulumi checkpoints kept beside the state. Nothing was changed.',
     ]);
   }
+  const why = before ? await before(loaded, store) : operation;
 
+  let prepared: Prepared | undefined;
   const leaseMetadata = { deployment_id: runId, operation, pid: String(process.pid), ...(ctx.metadata ?? {}) };
   const { lease, stored, plan } = await lockAndPlan({
-    level: desired.lockLevel,
-    stack: desired.name,
-    environment: desired.environment,
+    level: loaded.desired.lockLevel,
+    stack: loaded.desired.name,
+    environment: loaded.desired.environment,
     store,
     locks,
-    makePlan: (state) => makePlan(loaded, state),
+    makePlan: (state) => (prepared = prepare(loaded, state)).plan,
     lease: {
       ttlMs: settings.lockTtlMs,
       timeoutMs: settings.lockTimeoutMs,
@@ -100,6 +139,7 @@ async function runLocked(
       ...(ctx.stop ? { signal: ctx.stop } : {}),
     },
   });
+  const { desired, graph } = prepared!;
   let ledger: LedgerStore | undefined;
   try {
     if (lease.locks.length > 0) listener({ type: 'lock-acquired', locks: [...lease.locks] });
@@ -118,7 +158,7 @@ async function runLocked(
     }
 
     ledger = openLedger(settings.ledger);
-    const deployments = ledgerEvents(desired, plan, runId, initiator, operation, ctx.metadata ?? {});
+    const deployments = operation === 'rollback' ? [] : startDeployments(desired, plan, runId, initiator, operation, ctx.metadata ?? {});
     for (const d of deployments) ledger.recordDeployment(d);
 
     let engine: Engine | undefined;
@@ -129,35 +169,79 @@ async function runLocked(
     lease.lost.addEventListener('abort', () => listener({ type: 'lock-lost', reason: (lease.lost.reason as Error).message }), { once: true });
     const stop = anySignal([ctx.stop, lease.lost]);
     const base = stored ?? emptyState(desired.name, desired.environment);
+    const writer = guardedWriter(
+      desired.lockLevel === 'stack'
+        ? exclusiveWriter(store, base)
+        : sharedWriter({ store, base, locks, lockedBy: initiator, metadata: { ...leaseMetadata, operation: 'state-write' } }),
+      lease.lost,
+    );
+    const common = { writer, engine: engineFactory, target, runId, concurrency: settings.concurrency, scheduling: settings.scheduling, listener, ...(ctx.cancel ? { cancel: ctx.cancel } : {}) };
     const result = await execute({
+      ...common,
+      rollback: operation === 'rollback',
       plan,
       desired,
-      graph: loaded.graph,
+      graph,
       state: base,
-      writer: guardedWriter(
-        desired.lockLevel === 'stack'
-          ? exclusiveWriter(store, base)
-          : sharedWriter({ store, base, locks, lockedBy: initiator, metadata: { ...leaseMetadata, operation: 'state-write' } }),
-        lease.lost,
-      ),
-      engine: engineFactory,
-      target,
-      runId,
-      concurrency: settings.concurrency,
-      scheduling: settings.scheduling,
       failFast: settings.failFast,
       stop,
-      ...(ctx.cancel ? { cancel: ctx.cancel } : {}),
       recover: lease.locks.some((l) => l.takenOverFrom !== undefined),
-      listener,
     });
-    const summary = summarize(runId, operation, desired, result.reports, engine?.operations ?? 0, started, result.state.serial);
-    const completed = new Date().toISOString();
-    for (const d of deployments) {
-      const mine = result.reports.filter((r) => serviceOf(r.id) === d.service);
-      const ok = mine.every((r) => !['failed', 'skipped', 'cancelled'].includes(r.result));
-      ledger.recordDeployment({ ...d, completed, status: ok ? 'success' : 'failed', metadata: { ...d.metadata, results: Object.fromEntries(mine.map((r) => [r.id, r.result])) } });
+    let summary = summarize(runId, operation, desired, result.reports, 0, started, result.state.serial);
+    let rolledBack = new Set<string>();
+    let finalState = result.state;
+
+    const due = operation === 'apply' && !stop.aborted ? autoRollbackTarget(desired, base, result.state, result.reports) : undefined;
+    if (due) {
+      const reason = `${due.triggers.join(', ')} failed: ${result.reports.find((r) => r.id === due.triggers[0])?.reason?.split('\n')[0] ?? 'failed'}`;
+      const firstFailure = Math.min(...result.reports.filter((r) => r.result === 'failed' && r.endedAt).map((r) => Date.parse(r.endedAt!)));
+      const restoring = desiredFromState(desired, due.components);
+      const undo = restrictPlan(computePlan(restoring.desired, result.state, restoring.graph), due.ids);
+      listener({ type: 'rollback-start', reason, plan: undo });
+      const rollbackStarted = Date.now();
+      const back = await execute({ ...common, plan: undo, desired: restoring.desired, graph: restoring.graph, state: result.state, failFast: false, stop: lease.lost, rollback: true });
+      finalState = back.state;
+      const changed = back.reports.filter((r) => r.result !== 'unchanged');
+      const rollback: RollbackSummary = {
+        triggers: due.triggers,
+        reason,
+        ok: changed.every((r) => !['failed', 'skipped', 'cancelled'].includes(r.result)),
+        components: changed,
+        startedAt: new Date(rollbackStarted).toISOString(),
+        durationMs: Date.now() - rollbackStarted,
+        sinceFailureMs: Date.now() - (Number.isFinite(firstFailure) ? firstFailure : rollbackStarted),
+      };
+      listener({ type: 'rollback-done', rollback });
+      rolledBack = recordRollbacks(ledger, {
+        stack: desired.name,
+        environment: desired.environment,
+        reports: changed,
+        reason: `automatic: ${reason}`,
+        fromVersion: (service) => desiredVersion(desired, service),
+        toVersion: (service) => serviceVersion(base.components, service),
+      });
+      summary = { ...summary, rollback, serial: finalState.serial };
+    } else if (!summary.ok && operation === 'apply') {
+      summary = { ...summary, advice: 'Nothing was rolled back. To return to the last version that worked: deployer rollback --last-good' };
     }
+    if (operation === 'rollback') {
+      rolledBack = recordRollbacks(ledger, {
+        stack: desired.name,
+        environment: desired.environment,
+        reports: result.reports,
+        reason: why,
+        fromVersion: (service) => serviceVersion(base.components, service),
+        toVersion: (service) => desiredVersion(desired, service),
+      });
+    }
+    finishDeployments(ledger, deployments, result.reports, rolledBack);
+    if (!lease.lost.aborted) {
+      const mark: RunMark = { id: runId, operation, ok: summary.ok, ...(summary.rollback ? { rolledBack: summary.rollback.ok } : {}), finishedAt: new Date().toISOString() };
+      finalState = await writer.commit((_components, next) => {
+        next.lastRun = mark;
+      });
+    }
+    summary = { ...summary, engineOperations: engine?.operations ?? 0, durationMs: Date.now() - started, serial: finalState.serial };
     listener({ type: 'summary', summary });
     if (lease.lost.aborted) throw lease.lost.reason as DeployerError;
     return { status: 'done', plan, summary };
@@ -182,37 +266,7 @@ async function startEngine(settings: Settings, store: StateStore, desired: Desir
   });
 }
 
-function serviceOf(componentId: string): string {
-  return componentId.split('/')[0]!;
-}
-
-/** One in-progress ledger event per service this run changes. */
-function ledgerEvents(desired: DesiredStack, plan: Plan, runId: string, initiator: string, operation: string, metadata: Record<string, string>): DeploymentEvent[] {
-  const services = [...new Set(plan.actions.filter((a) => a.action !== 'no-op').map((a) => serviceOf(a.id)))].sort();
-  const now = new Date().toISOString();
-  return services.map((service) => {
-    const components = [...desired.components.values()].filter((c) => c.service === service);
-    const strategy = components.find((c) => c.kind === 'MicroService')?.spec['strategy'] as { type?: DeploymentType } | undefined;
-    const type: DeploymentType = strategy?.type ?? (components.some((c) => c.kind === 'MicroService') ? 'rolling' : 'big-bang');
-    const version = desired.services.get(service)?.version ?? hashOf(components.map((c) => c.specHash)).slice(0, 12);
-    return {
-      id: randomUUID(),
-      stack: desired.name,
-      service,
-      version: operation === 'destroy' ? `${version} (destroyed)` : version,
-      environment: desired.environment,
-      type,
-      started: now,
-      completed: null,
-      status: 'in-progress',
-      initiator,
-      metadata: { operation, ...metadata, actions: Object.fromEntries(plan.actions.filter((a) => serviceOf(a.id) === service && a.action !== 'no-op').map((a) => [a.id, a.action])) },
-      parentId: runId,
-    };
-  });
-}
-
-function summarize(runId: string, operation: 'apply' | 'destroy', desired: DesiredStack, reports: ComponentReport[], engineOperations: number, started: number, serial: number): RunSummary {
+function summarize(runId: string, operation: Operation, desired: DesiredStack, reports: ComponentReport[], engineOperations: number, started: number, serial: number): RunSummary {
   const counts = { created: 0, updated: 0, replaced: 0, deleted: 0, unchanged: 0, failed: 0, skipped: 0, cancelled: 0 } satisfies Record<ComponentResult, number>;
   for (const r of reports) counts[r.result]++;
   return {

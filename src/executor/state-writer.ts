@@ -10,7 +10,8 @@ import type { ComponentState, StackState } from '../model/state.js';
 import type { StateStore } from '../state/index.js';
 import { Mutex } from '../util/mutex.js';
 
-export type ComponentsChange = (components: Record<string, ComponentState>) => void;
+/** Changes the components of the next version in place (and, rarely, the version itself: `lastRun`). */
+export type ComponentsChange = (components: Record<string, ComponentState>, next: StackState) => void;
 
 export interface StateWriter {
   /** Applies `change` to the stored state and writes it; one write at a time, in call order. */
@@ -36,7 +37,7 @@ function serialized(base: StackState, write: (current: StackState, change: Compo
 
 function applied(state: StackState, change: ComponentsChange): StackState {
   const next: StackState = { ...state, components: { ...state.components } };
-  change(next.components);
+  change(next.components, next);
   return next;
 }
 

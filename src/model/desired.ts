@@ -52,6 +52,10 @@ export interface DesiredStack {
   environments: string[];
   target: TargetName;
   lockLevel: LockLevel;
+  /** What happens when a component fails: `spec.rollback` of the Stack (a component's own wins). */
+  rollback: { mode: 'auto' | 'manual' | 'off'; scope: 'run' | 'failed' };
+  /** `spec.circuitBreaker` of the Stack, with its defaults. */
+  circuitBreaker: { enabled: boolean; failureThreshold: number; recoveryTimeoutMs: number; halfOpenCalls: number };
   /** The stack directory (absolute). */
   dir: string;
   services: Map<string, DesiredService>;
@@ -59,3 +63,9 @@ export interface DesiredStack {
   /** Advisory policy violations: reported, not fatal. */
   warnings: ValidationProblem[];
 }
+
+/** The Stack's policies when it does not set them (documented in docs/configuration.md). */
+export const STACK_POLICY_DEFAULTS: Pick<DesiredStack, 'rollback' | 'circuitBreaker'> = {
+  rollback: { mode: 'auto', scope: 'run' },
+  circuitBreaker: { enabled: true, failureThreshold: 3, recoveryTimeoutMs: 300_000, halfOpenCalls: 1 },
+};

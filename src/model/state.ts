@@ -21,7 +21,28 @@ export interface ComponentState {
   pulumiStack: string;
   status: ComponentStatus;
   deploymentId: string;
+  /** The Service's `version` when it was deployed, if it names one. */
+  serviceVersion?: string;
   updatedAt: string;
+}
+
+export interface BreakerState {
+  failures: number;
+  /** When the failures reached the threshold (the breaker opened). */
+  openedAt?: string;
+  /** Successful trial deployments while half-open. */
+  trials?: number;
+}
+
+/** How the run that wrote a version ended: `deployer rollback --last-good` looks for `ok`. */
+export interface RunMark {
+  id: string;
+  operation: 'apply' | 'destroy' | 'rollback';
+  /** Every component succeeded and passed its checks. */
+  ok: boolean;
+  /** The run failed and was rolled back. */
+  rolledBack?: boolean;
+  finishedAt: string;
 }
 
 /** `stacks/{stack}/{env}/state.json` */
@@ -34,4 +55,11 @@ export interface StackState {
   stack: string;
   environment: string;
   components: Record<string, ComponentState>;
+  /** Set by the last write of a run. */
+  lastRun?: RunMark;
+  /**
+   * Circuit breakers that are not closed, by component id (executor/breaker.ts). Kept apart
+   * from the components so that a component destroyed by a rollback keeps its count.
+   */
+  breakers?: Record<string, BreakerState>;
 }

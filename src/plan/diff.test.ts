@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { collectReferences } from '../discovery/references.js';
 import { buildGraph } from '../graph/index.js';
 import type { ComponentKind } from '../model/documents.js';
-import type { DesiredComponent, DesiredStack } from '../model/desired.js';
+import { STACK_POLICY_DEFAULTS, type DesiredComponent, type DesiredStack } from '../model/desired.js';
 import { hashOf } from '../model/hash.js';
 import type { Plan } from '../model/plan.js';
 import type { ComponentState, StackState } from '../model/state.js';
@@ -43,6 +43,7 @@ function stack(...components: DesiredComponent[]): DesiredStack {
     name: 'shop',
     environment: 'dev',
     environments: ['dev'],
+    ...STACK_POLICY_DEFAULTS,
     target: 'local',
     lockLevel: 'stack',
     dir: '/stack',

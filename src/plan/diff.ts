@@ -34,6 +34,20 @@ export function computeDestroyPlan(stack: string, environment: string, state: St
   return assemble(stack, environment, state, deleteActions(Object.keys(stored).sort(), stored, 0, 'destroy'));
 }
 
+/**
+ * `plan` narrowed to the components `ids` (and the no-ops, whose inputs may still move): what a
+ * partial rollback carries out, leaving everything else as it is.
+ */
+export function restrictPlan(plan: Plan, ids: Iterable<string>): Plan {
+  const keep = new Set(ids);
+  const actions = plan.actions.filter((a) => a.action === 'no-op' || keep.has(a.id));
+  const waves = plan.waves.map((w) => w.filter((id) => keep.has(id))).filter((w) => w.length > 0);
+  const waveOf = new Map(waves.flatMap((w, i) => w.map((id) => [id, i] as const)));
+  const summary: PlanSummary = { create: 0, update: 0, replace: 0, delete: 0, noop: 0 };
+  for (const a of actions) summary[a.action === 'no-op' ? 'noop' : a.action]++;
+  return { ...plan, actions: actions.map((a) => ({ ...a, wave: waveOf.get(a.id) ?? null })), waves, summary };
+}
+
 function deleteActions(ids: string[], stored: Record<string, ComponentState>, firstWave: number, reason: string): PlanAction[] {
   return reverseLayers(ids, stored).flatMap((layer, i) =>
     layer.map((id): PlanAction => ({ id, kind: stored[id]!.kind, action: 'delete', reason, changes: [], wave: firstWave + i })),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { DesiredComponent, DesiredStack } from '../model/desired.js';
+import { STACK_POLICY_DEFAULTS, type DesiredComponent, type DesiredStack } from '../model/desired.js';
 import type { Plan } from '../model/plan.js';
 import { configHashOf, readSavedPlan, savePlan, stalePlanReasons } from './saved.js';
 
@@ -20,6 +20,7 @@ const stack = (...cs: DesiredComponent[]): DesiredStack => ({
   name: 'shop',
   environment: 'dev',
   environments: ['dev'],
+  ...STACK_POLICY_DEFAULTS,
   target: 'local',
   lockLevel: 'stack',
   dir: '/s',

@@ -19,7 +19,7 @@ interface Report {
 }
 interface ApplyJson {
   ok: boolean;
-  summary: { counts: Record<string, number>; components: Report[] };
+  summary: { counts: Record<string, number>; components: Report[]; rollback?: { ok: boolean; triggers: string[]; components: Report[] } };
 }
 
 let dir: string;
@@ -60,6 +60,8 @@ describe('a failing branch', () => {
     expect(r['shop/files']).toMatchObject({ result: 'created' });
     expect(r['shop/api']).toMatchObject({ result: 'created' });
     expect(await getJson(ports['API']!)).toMatchObject({ version: 'api-1', tokenLength: TOKEN.length });
+    // rollback scope "failed" (partial recovery): only what the broken component left is undone.
+    expect(json.summary.rollback).toMatchObject({ ok: true, triggers: ['shop/broken'], components: [{ id: 'shop/broken', result: 'deleted' }] });
 
     // The report says the same, with times, Pulumi's summary and the outputs.
     const report = JSON.parse(readFileSync(reportFile, 'utf8')) as { format: string; ok: boolean; components: Array<Report & { startedAt?: string; endedAt?: string; changes?: Record<string, number>; outputs?: Record<string, unknown> }> };

@@ -1,4 +1,4 @@
-/** `deployer apply` and `deployer destroy`. */
+/** `deployer apply`, `deployer destroy` and `deployer rollback`. */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
@@ -8,12 +8,13 @@ import type { Logger } from 'pino';
 import type { RunEvent, RunSummary } from '../../executor/events.js';
 import type { SettingFlags } from '../../config/index.js';
 import { InvalidInputError } from '../../errors.js';
-import { applyStack, destroyStack, type RunOutcome } from '../../executor/run.js';
+import { applyStack, destroyStack, rollbackStack, type RunContext, type RunOutcome } from '../../executor/run.js';
 import { allOptions, printJson, settingsFrom, type CommandContext } from '../context.js';
 import { confirmYes } from '../io.js';
-import { humanRenderer } from '../render.js';
+import { progressRenderer } from '../progress.js';
 
 interface RunFlags extends SettingFlags {
+  json?: boolean;
   yes?: boolean;
   report?: string;
 }
@@ -37,49 +38,76 @@ export function registerApply(program: Command, ctx: CommandContext): void {
       .action(async (...args: unknown[]) => {
         const cmd = args.at(-1) as Command;
         const planFile = operation === 'apply' && typeof args[0] === 'string' ? args[0] : undefined;
-        const o = allOptions<RunFlags>(cmd);
-        const io = ctx.io;
         const savedPlan = planFile ? { file: planFile, saved: readPlanFile(planFile) } : undefined;
-        if (!o.yes && !io.interactive && !savedPlan) {
-          throw new InvalidInputError(`${operation} needs --yes when it does not run in a terminal (nothing was changed)`);
-        }
-        const settings = settingsFrom(o, io);
-        const write = (t: string): unknown => (o.json ? io.stderr : io.stdout).write(t);
-        const stop = new AbortController();
-        const cancel = new AbortController();
-        const onInterrupt = (): void => {
-          if (!stop.signal.aborted) {
-            stop.abort();
-            write('\nInterrupted: finishing the components that are running, starting no more. Press Ctrl-C again to cancel them.\n');
-          } else cancel.abort();
-        };
-        process.on('SIGINT', onInterrupt);
-        let outcome: RunOutcome;
-        try {
-          const run = operation === 'apply' ? applyStack : destroyStack;
-          outcome = await run({
-            settings,
-            listener: withLog(ctx.log, humanRenderer(write, { showPlan: true })),
-            ...(o.yes ? {} : { confirm: () => confirmYes(io, `Do you want to ${operation} these changes?`) }),
-            stop: stop.signal,
-            cancel: cancel.signal,
-            metadata: ciMetadata(io.env),
-            ...(savedPlan ? { savedPlan } : {}),
-          });
-        } finally {
-          process.off('SIGINT', onInterrupt);
-        }
-        if (outcome.status === 'declined') {
-          write(`\n${operation === 'apply' ? 'Apply' : 'Destroy'} cancelled: nothing was changed.\n`);
-          ctx.exitCode = 1;
-          if (o.json) printJson(io, { ok: false, declined: true, plan: outcome.plan });
-          return;
-        }
-        if (o.report) writeReport(o.report, outcome.plan, outcome.summary);
-        if (o.json) printJson(io, { ok: outcome.summary.ok, plan: outcome.plan, summary: outcome.summary });
-        ctx.exitCode = outcome.summary.ok ? 0 : 1;
+        const run = operation === 'apply' ? applyStack : destroyStack;
+        await runCommand(ctx, allOptions<RunFlags>(cmd), operation, (rc) => run({ ...rc, ...(savedPlan ? { savedPlan } : {}) }), savedPlan !== undefined);
       });
   }
+
+  program
+    .command('rollback')
+    .description(
+      'Return the stack to an earlier recorded version: the last one whose run succeeded (default), or --to <serial> (see `state history`). ' +
+        'Components created since are destroyed, changed ones redeployed with their earlier spec, deleted ones recreated; each rollback is recorded in the ledger. ' +
+        'The configuration is not changed: the next apply deploys it again.',
+    )
+    .option('--to <serial>', 'the state version to return to')
+    .option('--last-good', 'the last version whose run succeeded and verified (the default)')
+    .option('-y, --yes', 'do not ask for confirmation (required when not run from a terminal)')
+    .option('--concurrency <n>', 'components rolled back at the same time (default 8)')
+    .option('--report <file>', 'write a JSON report of the run')
+    .option('--lock-timeout <duration>', 'wait this long for a held lock, e.g. 5m (default: do not wait)')
+    .option('--lock-ttl <duration>', 'lease length of the lock, renewed while running (default 1h)')
+    .action(async (_f, cmd: Command) => {
+      const o = allOptions<RunFlags & { to?: string; lastGood?: boolean }>(cmd);
+      if (o.to !== undefined && o.lastGood) throw new InvalidInputError('use either --to <serial> or --last-good, not both');
+      const to = o.to === undefined ? 'last-good' : Number(o.to);
+      if (to !== 'last-good' && (!Number.isInteger(to) || to < 1)) throw new InvalidInputError(`invalid --to ${o.to}: use a serial from \`deployer state history\``);
+      await runCommand(ctx, o, 'rollback', (rc) => rollbackStack(rc, to));
+    });
+}
+
+/** The part of apply, destroy and rollback that talks to the user: confirmation, Ctrl-C, progress, report, exit code. */
+async function runCommand(ctx: CommandContext, o: RunFlags, operation: 'apply' | 'destroy' | 'rollback', run: (rc: RunContext) => Promise<RunOutcome>, reviewed = false): Promise<void> {
+  const io = ctx.io;
+  if (!o.yes && !io.interactive && !reviewed) {
+    throw new InvalidInputError(`${operation} needs --yes when it does not run in a terminal (nothing was changed)`);
+  }
+  const settings = settingsFrom(o, io);
+  const write = (t: string): unknown => (o.json ? io.stderr : io.stdout).write(t);
+  const progress = progressRenderer(io, o.json === true, write);
+  const stop = new AbortController();
+  const cancel = new AbortController();
+  const onInterrupt = (): void => {
+    if (!stop.signal.aborted) {
+      stop.abort();
+      progress.note('\nInterrupted: finishing the components that are running, starting no more. Press Ctrl-C again to cancel them.\n');
+    } else cancel.abort();
+  };
+  process.on('SIGINT', onInterrupt);
+  let outcome: RunOutcome;
+  try {
+    outcome = await run({
+      settings,
+      listener: withLog(ctx.log, progress.render),
+      ...(o.yes ? {} : { confirm: async (plan) => (progress.pause(), confirmYes(io, `Do you want to ${operation === 'rollback' ? 'roll back' : operation} ${plan.actions.some((a) => a.action !== 'no-op') ? 'these changes' : ''}?`)) }),
+      stop: stop.signal,
+      cancel: cancel.signal,
+      metadata: ciMetadata(io.env),
+    });
+  } finally {
+    progress.close();
+    process.off('SIGINT', onInterrupt);
+  }
+  if (outcome.status === 'declined') {
+    write(`\n${operation[0]!.toUpperCase()}${operation.slice(1)} cancelled: nothing was changed.\n`);
+    ctx.exitCode = 1;
+    if (o.json) printJson(io, { ok: false, declined: true, plan: outcome.plan });
+    return;
+  }
+  if (o.report) writeReport(o.report, outcome.plan, outcome.summary);
+  if (o.json) printJson(io, { ok: outcome.summary.ok, plan: outcome.plan, summary: outcome.summary });
+  ctx.exitCode = outcome.summary.ok ? 0 : 1;
 }
 
 /** Every run event also becomes a structured log line (ids, actions and results; never specs). */

@@ -1,7 +1,7 @@
-/** `deployer ledger list-deployments`. */
+/** `deployer ledger list-deployments | list-rollbacks`. */
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
-import { openLedger, type DeploymentEvent, type DeploymentStatus } from '../../ledger/index.js';
+import { openLedger, type DeploymentEvent, type DeploymentStatus, type LedgerStore } from '../../ledger/index.js';
 import { allOptions, printJson, settingsFrom, type CommandContext } from '../context.js';
 
 export function registerLedger(program: Command, ctx: CommandContext): void {
@@ -26,22 +26,47 @@ export function registerLedger(program: Command, ctx: CommandContext): void {
       if (o.json) printJson(ctx.io, { deployments: rows });
       else ctx.io.stdout.write(renderDeployments(rows));
     });
+  ledger
+    .command('list-rollbacks')
+    .description('List recorded rollbacks (automatic and `deployer rollback`), newest first')
+    .option('--service <name>', 'only this service')
+    .option('--since <time>', 'only rollbacks at or after this ISO time')
+    .option('--limit <n>', 'at most this many', '50')
+    .action(async (_f, cmd: Command) => {
+      const o = allOptions<{ service?: string; since?: string; limit: string }>(cmd);
+      const settings = settingsFrom(o, ctx.io);
+      const rows = withLedger(settings.ledger, [], (store) =>
+        store.listRollbacks({
+          ...(o.service ? { service: o.service } : {}),
+          ...(o.environment ? { environment: o.environment } : {}),
+          ...(o.since ? { since: o.since } : {}),
+          limit: Number(o.limit),
+        }),
+      );
+      if (o.json) return printJson(ctx.io, { rollbacks: rows });
+      if (rows.length === 0) return void ctx.io.stdout.write('No rollbacks recorded.\n');
+      ctx.io.stdout.write(table(['AT', 'STACK', 'ENV', 'SERVICE', 'FROM', 'TO', 'REASON'], rows.map((r) => [r.at, r.stack, r.environment, r.service, r.fromVersion, r.toVersion, r.reason])));
+    });
 }
 
-function readDeployments(location: string, filter: Parameters<ReturnType<typeof openLedger>['listDeployments']>[0]): DeploymentEvent[] {
-  if (!/^postgres/.test(location) && !existsSync(location)) return [];
+function withLedger<T>(location: string, empty: T, read: (store: LedgerStore) => T): T {
+  if (!/^postgres/.test(location) && !existsSync(location)) return empty;
   const store = openLedger(location);
   try {
-    return store.listDeployments(filter);
+    return read(store);
   } finally {
     store.close();
   }
 }
 
+function readDeployments(location: string, filter: Parameters<LedgerStore['listDeployments']>[0]): DeploymentEvent[] {
+  return withLedger(location, [], (store) => store.listDeployments(filter));
+}
+
 function renderDeployments(rows: DeploymentEvent[]): string {
   if (rows.length === 0) return 'No deployments recorded.\n';
   const header = ['STARTED', 'STACK', 'ENV', 'SERVICE', 'VERSION', 'TYPE', 'STATUS', 'DURATION', 'INITIATOR'];
-  const body = rows.map((r) => [
+  return table(header, rows.map((r) => [
     r.started,
     r.stack,
     r.environment,
@@ -51,7 +76,10 @@ function renderDeployments(rows: DeploymentEvent[]): string {
     r.status,
     r.completed ? `${((Date.parse(r.completed) - Date.parse(r.started)) / 1000).toFixed(1)}s` : '-',
     r.initiator,
-  ]);
+  ]));
+}
+
+function table(header: string[], body: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
   return [header, ...body].map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n') + '\n';
 }

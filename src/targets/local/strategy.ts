@@ -3,6 +3,7 @@
  * so the provider and the supervisor never guess. The defaults are the documented ones
  * (docs/local-target.md, "Deployment strategies").
  */
+import { durationMs } from '../../util/duration.js';
 import type { RolloutStrategy } from './protocol.js';
 
 export const STRATEGY_DEFAULTS = {
@@ -15,14 +16,6 @@ export const STRATEGY_DEFAULTS = {
   terminationWait: '0s',
   timeout: '5m',
 } as const;
-
-/** "30s", "5m", "1h" or a number of seconds, as the schema allows; in milliseconds. */
-export function durationMs(value: unknown, fallback: string): number {
-  const text = value === undefined ? fallback : String(value);
-  const m = /^(\d+)(s|m|h)?$/.exec(text);
-  if (!m) throw new Error(`invalid duration "${text}"`);
-  return Number(m[1]) * { s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 's' | 'm' | 'h'];
-}
 
 /** A count or a percentage of `replicas` ("25%" of 4 = 1), rounded down as Kubernetes does for maxUnavailable. */
 export function countOf(value: unknown, replicas: number, fallback: number, roundUp = false): number {

@@ -1,0 +1,72 @@
+/**
+ * What a run writes to the ledger: one deployment event per service it changes (in progress,
+ * then success, failed or rolled-back) and one rollback event per service it rolls back.
+ */
+import { randomUUID } from 'node:crypto';
+import type { DeploymentEvent, DeploymentType, LedgerStore } from '../ledger/index.js';
+import { hashOf } from '../model/hash.js';
+import type { DesiredStack } from '../model/desired.js';
+import type { Plan } from '../model/plan.js';
+import type { ComponentReport } from './events.js';
+
+export function serviceOf(componentId: string): string {
+  return componentId.split('/')[0]!;
+}
+
+/** The version a service is deployed at by this configuration. */
+export function desiredVersion(desired: DesiredStack, service: string): string {
+  const components = [...desired.components.values()].filter((c) => c.service === service);
+  return desired.services.get(service)?.version ?? (components.length === 0 ? '(none)' : hashOf(components.map((c) => c.specHash)).slice(0, 12));
+}
+
+/** One in-progress deployment event per service this run changes. */
+export function startDeployments(desired: DesiredStack, plan: Plan, runId: string, initiator: string, operation: string, metadata: Record<string, string>): DeploymentEvent[] {
+  const services = [...new Set(plan.actions.filter((a) => a.action !== 'no-op').map((a) => serviceOf(a.id)))].sort();
+  const now = new Date().toISOString();
+  return services.map((service) => {
+    const components = [...desired.components.values()].filter((c) => c.service === service);
+    const strategy = components.find((c) => c.kind === 'MicroService')?.spec['strategy'] as { type?: DeploymentType } | undefined;
+    const type: DeploymentType = strategy?.type ?? (components.some((c) => c.kind === 'MicroService') ? 'rolling' : 'big-bang');
+    const version = desiredVersion(desired, service);
+    return {
+      id: randomUUID(),
+      stack: desired.name,
+      service,
+      version: operation === 'destroy' ? `${version} (destroyed)` : version,
+      environment: desired.environment,
+      type,
+      started: now,
+      completed: null,
+      status: 'in-progress',
+      initiator,
+      metadata: { operation, ...metadata, actions: Object.fromEntries(plan.actions.filter((a) => serviceOf(a.id) === service && a.action !== 'no-op').map((a) => [a.id, a.action])) },
+      parentId: runId,
+    };
+  });
+}
+
+const BAD = new Set(['failed', 'skipped', 'cancelled']);
+
+/** Completes the deployment events: success, failed, or rolled-back when a rollback undid the service. */
+export function finishDeployments(ledger: LedgerStore, events: DeploymentEvent[], reports: ComponentReport[], rolledBack: Set<string>): void {
+  const completed = new Date().toISOString();
+  for (const d of events) {
+    const mine = reports.filter((r) => serviceOf(r.id) === d.service);
+    const ok = mine.every((r) => !BAD.has(r.result));
+    const status = ok ? 'success' : rolledBack.has(d.service) ? 'rolled-back' : 'failed';
+    ledger.recordDeployment({ ...d, completed, status, metadata: { ...d.metadata, results: Object.fromEntries(mine.map((r) => [r.id, r.result])) } });
+  }
+}
+
+/** One rollback event per service whose components a rollback changed. */
+export function recordRollbacks(
+  ledger: LedgerStore,
+  o: { stack: string; environment: string; reports: ComponentReport[]; reason: string; fromVersion: (service: string) => string; toVersion: (service: string) => string },
+): Set<string> {
+  const services = [...new Set(o.reports.filter((r) => r.result !== 'unchanged' && !BAD.has(r.result)).map((r) => serviceOf(r.id)))].sort();
+  const at = new Date().toISOString();
+  for (const service of services) {
+    ledger.recordRollback({ id: randomUUID(), stack: o.stack, service, environment: o.environment, fromVersion: o.fromVersion(service), toVersion: o.toVersion(service), reason: o.reason, at });
+  }
+  return new Set(services);
+}
