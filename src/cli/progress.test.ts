@@ -14,7 +14,7 @@ describe('progress on a terminal', () => {
     p.render(step);
     await new Promise((r) => setTimeout(r, 30));
     // The block is drawn, then erased (cursor up, clear) before each redraw.
-    expect(screen).toMatch(/[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] web\/api  update 0s  update pulumi-nodejs:\S*…\n/);
+    expect(screen).toMatch(/[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] web\/api {2}update 0s {2}update pulumi-nodejs:\S*…\n/);
     expect(screen).toContain('\x1b[1A\x1b[0J');
     p.render(done);
     p.close();
