@@ -31,7 +31,7 @@ describe('progress as JSON events', () => {
     p.render(start);
     p.note('Interrupted\n');
     expect(err.map((l) => JSON.parse(l) as Record<string, unknown>)).toEqual([
-      { time: expect.any(String), type: 'component-start', id: 'web/api', action: 'update' },
+      { time: expect.any(String), type: 'component-start', id: 'web/api', action: 'update', message: 'web/api               update started' },
       { time: expect.any(String), type: 'notice', message: 'Interrupted' },
     ]);
   });

@@ -2,8 +2,8 @@
  * How a run's progress reaches the user: on a terminal, the finished steps scroll by as
  * timestamped lines while the running components stay in a live block at the bottom (spinner,
  * elapsed time, current Pulumi step); without a terminal (CI, pipes) the same timestamped lines
- * and nothing else; with --json, every event as one JSON object per line on stderr (stdout keeps
- * the final result document).
+ * and nothing else; with --json, every event as one JSON object per line on stderr, with the
+ * human line as its `message` (stdout keeps the final result document).
  */
 import type { RunEvent, RunListener } from '../executor/events.js';
 import type { CliIO } from './io.js';
@@ -29,10 +29,18 @@ export function progressRenderer(io: CliIO, json: boolean, write: (text: string)
   return liveBlock(write, io.liveColumns);
 }
 
+/** Each event as data, with `message`: the line a person would have read for it, if any. */
 function jsonEvents(io: CliIO): Progress {
   const emit = (value: Record<string, unknown>): void => void io.stderr.write(JSON.stringify({ time: new Date().toISOString(), ...value }) + '\n');
+  let text = '';
+  const human = humanRenderer((t) => (text += t), { showPlan: false });
   return {
-    render: (e: RunEvent) => emit(e as unknown as Record<string, unknown>),
+    render: (e: RunEvent) => {
+      text = '';
+      human(e);
+      const message = text.replace(/^\[ *[\d.]+s\] /gm, '').trim();
+      emit({ ...(e as unknown as Record<string, unknown>), ...(message ? { message } : {}) });
+    },
     note: (text) => emit({ type: 'notice', message: text.trim() }),
     pause: () => undefined,
     close: () => undefined,
