@@ -7,6 +7,8 @@
 //   cliBuild:       building the Pulumi CLI into an empty cache (only with BENCH_BUILD_CLI=1)
 //   sharedState:    lock acquire+release (dynalite, file) and a 10k-component state (s3rver, file)
 //   discovery:      discovery + validation + plan of 100/1000/5000 services x 10 components, and ~100 MB of YAML
+//   scheduling:     200-component random DAGs of sleep resources through the executor: makespan / lower bound, graph vs waves
+//   rollback:       automatic rollback after a failed health check, through the real engine: time after the failure
 // BENCH_ONLY=sharedState (or quickstart, engine) runs one group.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,6 +18,8 @@ import { performance } from 'node:perf_hooks';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { benchDiscovery } from './discovery.js';
+import { benchRollback } from './rollback.js';
+import { benchScheduling } from './scheduling.js';
 import { benchSharedState } from './shared-state.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -127,6 +131,8 @@ const result = {
   ...(want('engine') ? await benchEngine() : {}),
   ...(want('sharedState') ? { sharedState: await benchSharedState() } : {}),
   ...(want('discovery') ? { discovery: benchDiscovery() } : {}),
+  ...(want('scheduling') ? { scheduling: await benchScheduling() } : {}),
+  ...(want('rollback') ? { rollback: await benchRollback(Math.min(RUNS, 3), freePort, stats) } : {}),
   ...(want('cliBuild') ? { cliBuild: benchCliBuild() } : {}),
 };
 process.stdout.write(JSON.stringify(result, null, 2) + '\n');

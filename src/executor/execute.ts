@@ -95,6 +95,7 @@ export async function execute(o: ExecuteOptions): Promise<ExecuteResult> {
     const stackName = pulumiStackName(o.desired.name, o.desired.environment, c.service, c.name);
     const hookContext = { stack: o.desired.name, environment: o.desired.environment, component: id, action: action.action, baseDir: c.baseDir, say: (message: string) => o.listener({ type: 'component-notice', id, message }), ...(o.cancel ? { signal: o.cancel } : {}) };
     const hooks = o.rollback ? { pre: [], post: [] } : { pre: hooksOf(c.spec, 'pre'), post: hooksOf(c.spec, 'post') };
+    const started = Date.now();
     try {
       await runHooks(hooks.pre, 'pre', hookContext);
       // Built first: a target that cannot build the program (a missing secret) fails before Pulumi runs.
@@ -116,7 +117,7 @@ export async function execute(o: ExecuteOptions): Promise<ExecuteResult> {
       await runHooks(hooks.post, 'post', { ...hookContext, outputs: visible });
       outputs.set(id, result.outputs);
       await commit((components, next) => {
-        components[id] = record(c, hash, visible, stackName, 'deployed', o);
+        components[id] = { ...record(c, hash, visible, stackName, 'deployed', o), lastDurationMs: Date.now() - started };
         if (!o.rollback) setBreaker(next, id, afterSuccess(next.breakers?.[id], o.desired.circuitBreaker, Date.now()));
       });
     } catch (err) {
@@ -170,9 +171,13 @@ export async function execute(o: ExecuteOptions): Promise<ExecuteResult> {
     o.listener({ type: 'component-done', report });
   };
 
+  // Expected durations: the last deployment of each component, else the median of those known.
+  const known = Object.values(o.state.components).map((c) => c.lastDurationMs).filter((d): d is number => d !== undefined).sort((a, b) => a - b);
+  const typical = known[Math.floor(known.length / 2)] ?? 1;
   await schedule({
     nodes: o.plan.actions.map((a) => a.id),
     dependenciesOf,
+    weight: (id) => o.state.components[id]?.lastDurationMs ?? typical,
     run: runOne,
     concurrency: o.concurrency,
     mode: o.scheduling ?? 'graph',

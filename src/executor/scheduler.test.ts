@@ -151,7 +151,7 @@ describe('schedule', () => {
 
   it('with failFast, starts nothing new after a failure: the running node finishes, the rest is cancelled', async () => {
     const bRunning = deferred();
-    const h = harness({ a: [], b: [], c: [], d: ['a'], e: ['c'] }, async (id) => {
+    const h = harness({ a: [], b: [], c: [], d: ['a'], e: ['c'], f: ['b'] }, async (id) => {
       if (id === 'b') bRunning.resolve();
       if (id === 'a') {
         await bRunning.promise;
@@ -160,9 +160,21 @@ describe('schedule', () => {
       if (id === 'b') for (let i = 0; i < 5; i++) await tick();
     });
     const outcomes = await schedule(h.options({ concurrency: 2, failFast: true }));
-    expect(statuses(outcomes)).toEqual({ a: 'failed', b: 'succeeded', c: 'cancelled', d: 'skipped', e: 'cancelled' });
+    expect(statuses(outcomes)).toEqual({ a: 'failed', b: 'succeeded', c: 'cancelled', d: 'skipped', e: 'cancelled', f: 'cancelled' });
     expect(outcomes.get('d')?.causes).toEqual(['a']);
     expect(h.started).toEqual(['a', 'b']);
+  });
+
+  it('starts the ready node with the longest path ahead first (critical path first)', async () => {
+    // x heads a chain of three; y and z are leaves. With one slot, x goes first although it comes
+    // last, then x2 (two steps ahead); x3, y and z tie (one step) and keep their order.
+    const h = harness({ y: [], z: [], x: [], x2: ['x'], x3: ['x2'] });
+    await schedule(h.options({ concurrency: 1 }));
+    expect(h.started).toEqual(['x', 'x2', 'y', 'z', 'x3']);
+    // Weights (e.g. the durations of the last run) outweigh the number of steps.
+    const w = harness({ y: [], z: [], x: [], x2: ['x'] });
+    await schedule(w.options({ concurrency: 1, weight: (id: string) => (id === 'z' ? 100 : 1) }));
+    expect(w.started).toEqual(['z', 'x', 'y', 'x2']);
   });
 
   it('without failFast, keeps starting unrelated nodes after a failure', async () => {

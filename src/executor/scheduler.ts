@@ -2,7 +2,8 @@
  * Walks a DAG the way Terraform's dag walker does: a node starts as soon as everything it
  * depends on has succeeded (no barrier waves), up to `concurrency` at a time. A node behind a
  * failure is "skipped: upstream failed", not failed, and names its root cause; unrelated
- * branches finish unless `failFast`. When `stop` is aborted, nothing new starts.
+ * branches finish unless `failFast`. When `stop` is aborted, nothing new starts. Ready nodes
+ * start critical path first (`weight`).
  */
 
 export type NodeStatus = 'succeeded' | 'failed' | 'skipped' | 'cancelled';
@@ -29,6 +30,13 @@ export interface ScheduleOptions {
    */
   mode?: 'graph' | 'waves';
   failFast?: boolean;
+  /**
+   * Expected duration of a node (any unit; default 1 each). Among the nodes ready to start, the
+   * one with the longest expected path to the end of the graph goes first (critical path first,
+   * as ninja does with the times of the last build), so a long chain is not held up behind
+   * short leaves when concurrency is the limit.
+   */
+  weight?(id: string): number;
   /** Aborted: start nothing new; running nodes finish. */
   stop?: AbortSignal;
   onStart?(id: string): void;
@@ -46,7 +54,22 @@ export async function schedule(o: ScheduleOptions): Promise<Map<string, NodeOutc
   }
   const outcomes = new Map<string, NodeOutcome>();
   const waiting = new Map<string, number>([...deps].map(([id, d]) => [id, d.length]));
-  const ready: string[] = o.nodes.filter((id) => waiting.get(id) === 0);
+  const priority = bottomLevels(o.nodes, dependents, o.weight ?? (() => 1));
+  const order = new Map(o.nodes.map((id, i) => [id, i]));
+  // Highest priority first; ties in the order given (stable output).
+  const before = (a: string, b: string): boolean => priority.get(a)! > priority.get(b)! || (priority.get(a) === priority.get(b) && order.get(a)! < order.get(b)!);
+  const ready: string[] = [];
+  const enqueue = (id: string): void => {
+    let lo = 0;
+    let hi = ready.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (before(ready[mid]!, id)) lo = mid + 1;
+      else hi = mid;
+    }
+    ready.splice(lo, 0, id);
+  };
+  for (const id of o.nodes) if (waiting.get(id) === 0) enqueue(id);
   let running = 0;
   let failed = false;
   let wake: (() => void) | undefined;
@@ -61,7 +84,7 @@ export async function schedule(o: ScheduleOptions): Promise<Map<string, NodeOutc
       else {
         const left = waiting.get(next)! - 1;
         waiting.set(next, left);
-        if (left === 0 && !outcomes.has(next)) ready.push(next);
+        if (left === 0 && !outcomes.has(next)) enqueue(next);
       }
     }
   };
@@ -138,4 +161,22 @@ export async function schedule(o: ScheduleOptions): Promise<Map<string, NodeOutc
     pump();
   });
   return outcomes;
+}
+
+/** Each node's weight plus the heaviest path from it to the end of the graph. */
+function bottomLevels(nodes: readonly string[], dependents: Map<string, string[]>, weight: (id: string) => number): Map<string, number> {
+  const out = new Map<string, number>();
+  const visit = (id: string): number => {
+    let v = out.get(id);
+    if (v === undefined) {
+      out.set(id, 0); // a cycle (never started anyway) ends the recursion
+      v = 0;
+      for (const next of dependents.get(id) ?? []) v = Math.max(v, visit(next));
+      v += Math.max(0, weight(id));
+      out.set(id, v);
+    }
+    return v;
+  };
+  for (const id of nodes) visit(id);
+  return out;
 }

@@ -21,6 +21,8 @@ export interface ComponentState {
   pulumiStack: string;
   status: ComponentStatus;
   deploymentId: string;
+  /** How long its last deployment took (hooks and Pulumi): the scheduler starts long chains first. */
+  lastDurationMs?: number;
   /** The Service's `version` when it was deployed, if it names one. */
   serviceVersion?: string;
   updatedAt: string;

@@ -14,7 +14,7 @@ import { editFile, freePort, removeTestdirs, snapshotTree, testdir } from '../he
 interface ApplyJson {
   ok: boolean;
   plan: { summary: Record<string, number> };
-  summary: { counts: Record<string, number>; engineOperations: number; components: Array<{ id: string; result: string; engine: boolean }> };
+  summary: { counts: Record<string, number>; engineOperations: number; components: Array<{ id: string; result: string; engine: boolean; reason?: string }> };
 }
 
 let dir: string;
@@ -40,7 +40,7 @@ describe('quick start on the local target', () => {
 
   it('applies: the service answers on its port and the bucket directory exists', async () => {
     const { code, json } = await deployerJson<ApplyJson>(args('apply', '--yes'), { DEPLOY_LEDGER_DB: ledger });
-    expect(code).toBe(0);
+    expect(code, JSON.stringify(json.summary.components, null, 2)).toBe(0);
     expect(json.ok).toBe(true);
     expect(json.summary.counts).toMatchObject({ created: 2, failed: 0 });
     const answer = await getJson<{ greeting: string; assets: string }>(port);
@@ -85,6 +85,26 @@ describe('quick start on the local target', () => {
     expect(seen.failed, seen.errors.join('\n')).toBe(0);
     expect(seen.ok).toBeGreaterThan(10);
     expect((await getJson<{ greeting: string }>(port)).greeting).toBe('hello, updated');
+  });
+
+  it('blue-green and canary updates through the engine keep answering too', async () => {
+    const api = path.join(dir, 'services/web/api.yaml');
+    const strategies: Array<[string, string, string]> = [
+      ['type: rolling\n    maxUnavailable: 0\n    maxSurge: 1', 'type: blue-green', 'hello, blue-green'],
+      ['type: blue-green', 'type: canary\n    canary:\n      percentage: 50\n      bakeTime: 2s', 'hello, updated'],
+    ];
+    let greeting = 'hello, updated';
+    for (const [from, to, next] of strategies) {
+      editFile(api, from, to);
+      editFile(api, `GREETING: ${greeting}`, `GREETING: ${next}`);
+      greeting = next;
+      const traffic = steadyTraffic(port);
+      const { code } = await deployerJson<ApplyJson>(args('apply', '--yes'), { DEPLOY_LEDGER_DB: ledger });
+      const seen = await traffic.stop();
+      expect(code, to).toBe(0);
+      expect(seen.failed, `${to}: ${seen.errors.join('\n')}`).toBe(0);
+      expect((await getJson<{ greeting: string }>(port)).greeting).toBe(next);
+    }
   });
 
   it('refuses a concurrent apply with exit 3, naming the holder of the lock', async () => {

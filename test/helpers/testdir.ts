@@ -1,5 +1,6 @@
 /** Fixture stacks copied into fresh temporary directories, with their ports made unique. */
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -46,7 +47,23 @@ export function removeTestdirs(): void {
   for (const d of made.splice(0)) rmSync(d, { recursive: true, force: true });
 }
 
-export { freePort } from '../../src/util/net.js';
+/**
+ * A free port for a test's service to be given, chosen below the kernel's ephemeral range
+ * (32768-60999): the private ports supervisors, engines and clients get from the kernel can
+ * then never take it between the moment it is chosen and the moment the service listens.
+ */
+export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const free = await new Promise<boolean>((resolve) => {
+      const s = net.createServer();
+      s.once('error', () => resolve(false));
+      s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+    });
+    if (free) return port;
+  }
+  throw new Error('no free port found in 20000-31999');
+}
 
 /**
  * Files and their contents under `dir` (for "nothing was written" checks). The parse cache

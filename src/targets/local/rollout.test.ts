@@ -131,6 +131,17 @@ describe('deployment strategies of the local supervisor', () => {
     await s.supervisor.stopAll();
   });
 
+  it('a rollout not healthy within the deployment timeout fails, and the old version keeps serving', async () => {
+    const s = await serving('timeout', 1, { type: 'rolling', timeout: 2 });
+    const started = Date.now();
+    const { traffic, status: st } = await s.roll({ VERSION: 'v2', START_DELAY: '8000' });
+    expect(Date.now() - started).toBeLessThan(7000);
+    expect(st).toMatchObject({ state: 'failed', servingGeneration: 1 });
+    expect(st.error).toMatch(/did not pass 2 time\(s\) in a row within 2 s \(deployment timeout reached\)/);
+    expect(traffic.failed).toBe(0);
+    await s.supervisor.stopAll();
+  });
+
   it('big-bang: stops the old version, then starts the new one', async () => {
     const s = await serving('big-bang', 2, { type: 'big-bang' });
     const { traffic, status: st } = await s.roll({ VERSION: 'v2' });
