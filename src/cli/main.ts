@@ -10,6 +10,7 @@ import { registerApply } from './commands/apply.js';
 import { registerBootstrap } from './commands/bootstrap.js';
 import { registerGraph } from './commands/graph.js';
 import { registerLedger } from './commands/ledger.js';
+import { registerRestart } from './commands/restart.js';
 import { registerLock } from './commands/lock.js';
 import { registerPlan } from './commands/plan.js';
 import { registerSetup } from './commands/setup.js';
@@ -54,6 +55,7 @@ function buildProgram(ctx: CommandContext): Command {
   registerLock(program, ctx);
   registerState(program, ctx);
   registerLedger(program, ctx);
+  registerRestart(program, ctx);
   registerBootstrap(program, ctx);
   for (const c of program.commands) {
     c.exitOverride().configureOutput({ writeOut: (s) => ctx.io.stdout.write(s), writeErr: (s) => ctx.io.stderr.write(s) });

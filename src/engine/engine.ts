@@ -18,7 +18,7 @@ import {
 import { CancelledError, DeployerError, InternalError } from '../errors.js';
 import { nodeModulesDir, packageRoot, pulumiSdkDir } from '../package-info.js';
 import type { PulumiCli } from './pulumi-cli.js';
-import { clearPulumiLocks } from './pulumi-locks.js';
+import { clearPulumiLocks, repairCheckpoint } from './pulumi-locks.js';
 
 /** The project of the repository's Pulumi.yaml: every component stack belongs to it. */
 export const PULUMI_PROJECT = readProjectName();
@@ -178,6 +178,10 @@ export class Engine {
         onWait: (l) => o.onNotice?.(`waiting for an earlier pulumi (pid ${l.pid} on ${l.hostname}) to release ${o.stackName}`),
         onRemoved: (l) => o.onNotice?.(`removed the lock a killed pulumi (pid ${l.pid}) left on ${o.stackName}`),
       });
+      // Once no earlier pulumi can still be writing it: a checkpoint the killed run cut short.
+      if (o.recover && (await repairCheckpoint(this.config.backendUrl, PULUMI_PROJECT, o.stackName)) === 'restored') {
+        o.onNotice?.(`the checkpoint of ${o.stackName} was cut short by the killed run: restored Pulumi's backup of it`);
+      }
       if (o.recover) await this.recoverPending(stack, o, onEvent);
       this.operations++;
       return await fn(stack, onEvent, o.signal);

@@ -6,14 +6,10 @@
  * a Pulumi lock found now belongs to a dead run: removed at once when its process is known to be
  * gone from this host, waited for otherwise (it may still be finishing its operation).
  */
-import { promises as fs } from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { DeployerError } from '../errors.js';
-import { s3Client } from '../util/aws.js';
 import { isAlive } from '../util/process.js';
+import { backendObjects } from './backend-objects.js';
 
 export interface PulumiLock {
   /** Where it is (a path, or an S3 key), for messages and removal. */
@@ -38,50 +34,53 @@ function parse(location: string, body: string): PulumiLock | undefined {
 }
 
 function lockStore(backendUrl: string, project: string, stack: string): LockStore | undefined {
-  const rel = ['.pulumi', 'locks', 'organization', project, stack];
-  if (backendUrl.startsWith('file://')) {
-    const dir = path.join(fileURLToPath(backendUrl.split('?')[0]!), ...rel);
-    return {
-      async list() {
-        const names = await fs.readdir(dir).catch(() => [] as string[]);
-        const out: PulumiLock[] = [];
-        for (const n of names.filter((x) => x.endsWith('.json'))) {
-          const l = parse(path.join(dir, n), await fs.readFile(path.join(dir, n), 'utf8').catch(() => ''));
-          if (l) out.push(l);
-        }
-        return out;
-      },
-      async remove(lock) {
-        await fs.rm(lock.location, { force: true });
-        await fs.rm(`${lock.location}.attrs`, { force: true });
-      },
-    };
+  const objects = backendObjects(backendUrl);
+  if (!objects) return undefined;
+  const dir = ['.pulumi', 'locks', 'organization', project, stack].join('/');
+  return {
+    async list() {
+      const out: PulumiLock[] = [];
+      for (const rel of await objects.list(dir, '.json')) {
+        const l = parse(rel, (await objects.read(rel)) ?? '');
+        if (l) out.push(l);
+      }
+      return out;
+    },
+    remove: (lock) => objects.remove(lock.location),
+  };
+}
+
+/**
+ * A run killed while Pulumi wrote a component's checkpoint can leave it cut short on storage
+ * that does not write objects whole (a local disk without a rename, some S3 clones). Pulumi keeps
+ * the checkpoint before as `<stack>.json.bak`: when the current one does not parse and the
+ * backup does, the backup is put back (the refresh that follows in recovery reconciles it with
+ * what really exists). Returns what it did.
+ */
+export async function repairCheckpoint(backendUrl: string, project: string, stack: string): Promise<'intact' | 'restored' | 'absent'> {
+  const objects = backendObjects(backendUrl);
+  if (!objects) return 'intact';
+  const rel = `.pulumi/stacks/${project}/${stack}.json`;
+  const current = await objects.read(rel);
+  if (current === undefined) return 'absent';
+  if (parses(current)) return 'intact';
+  const backup = await objects.read(`${rel}.bak`);
+  if (backup === undefined || !parses(backup)) {
+    throw new DeployerError('ENGINE_FAILED', `the Pulumi checkpoint of ${stack} is damaged (${objects.where(rel)}), and it has no usable backup`, {
+      details: ['A run was killed while it wrote it. Restore it from your bucket\'s versioning, or remove it and `deployer state rm` the component to adopt it again.'],
+    });
   }
-  if (backendUrl.startsWith('s3://')) {
-    const u = new URL(backendUrl);
-    const q = u.searchParams;
-    const host = q.get('endpoint');
-    const endpoint = host ? `${q.get('disableSSL') === 'true' ? 'http' : 'https'}://${host}` : undefined;
-    const client = s3Client({ region: q.get('region') ?? 'us-east-1', forcePathStyle: q.get('s3ForcePathStyle') === 'true', ...(endpoint ? { endpoint } : {}) });
-    const bucket = u.hostname;
-    const prefix = [u.pathname.replace(/^\/+|\/+$/g, ''), ...rel].filter(Boolean).join('/') + '/';
-    return {
-      async list() {
-        const r = await (await client).send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }));
-        const out: PulumiLock[] = [];
-        for (const o of (r.Contents ?? []).filter((x) => x.Key?.endsWith('.json'))) {
-          const obj = await (await client).send(new GetObjectCommand({ Bucket: bucket, Key: o.Key! })).catch(() => undefined);
-          const l = obj ? parse(o.Key!, await obj.Body!.transformToString()) : undefined;
-          if (l) out.push(l);
-        }
-        return out;
-      },
-      async remove(lock) {
-        await (await client).send(new DeleteObjectCommand({ Bucket: bucket, Key: lock.location }));
-      },
-    };
+  await objects.write(rel, backup);
+  return 'restored';
+}
+
+function parses(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
   }
-  return undefined;
 }
 
 export interface ClearOptions {

@@ -29,4 +29,9 @@ export interface Target {
   program(component: DesiredComponent, resolvedSpec: Record<string, unknown>, context: TargetContext): PulumiFn;
   /** Environment the engine (and the provider processes it starts) needs for this target. */
   engineEnv(): Record<string, string>;
+  /**
+   * Restarts what a deployed component runs, one process at a time, each healthy before the
+   * next (seed 003's rolling restart); absent when the target cannot. Resolves to a summary.
+   */
+  restart?(component: { id: string; service: string; name: string; kind: string }, context: TargetContext): Promise<string>;
 }

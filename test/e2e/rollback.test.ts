@@ -143,4 +143,24 @@ describe('rollback', () => {
     expect((await deployer(args('rollback', '--to', 'x', '--yes'), env())).code).toBe(2);
     expect((await state()).serial).toBe(serial);
   });
+
+  it('restart: a rolling restart replaces every process with no failed request and no new deployment', async () => {
+    const serial = (await state()).serial;
+    const pidsBefore = new Set<number>();
+    for (let i = 0; i < 6; i++) pidsBefore.add((await getJson<{ pid: number }>(port)).pid);
+    const traffic = steadyTraffic(port);
+    const r = await deployer(args('restart', 'web/api'), env());
+    const seen = await traffic.stop();
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/web\/api: restarted: generation \d+ serves http:\/\/127\.0\.0\.1:\d+ \(\d+\.\ds\)\nRestarted 1 service\./);
+    expect(seen.failed, seen.errors.join('\n')).toBe(0);
+    const pidsAfter = new Set<number>();
+    for (let i = 0; i < 6; i++) pidsAfter.add((await getJson<{ pid: number }>(port)).pid);
+    expect(pidsAfter.size).toBe(2);
+    expect([...pidsAfter].some((p) => pidsBefore.has(p))).toBe(false);
+    expect((await state()).serial).toBe(serial);
+    const bucket = await deployer(args('restart', 'web/files'), env());
+    expect(bucket.code).toBe(2);
+    expect(bucket.stderr).toMatch(/web\/files is an S3: only a MicroService runs processes to restart/);
+  });
 });

@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { InvalidInputError } from '../../errors.js';
 import type { DesiredComponent } from '../../model/desired.js';
 import { distFile } from '../../package-info.js';
 import type { Target, TargetContext, TargetFinding } from '../target.js';
@@ -42,6 +43,13 @@ export class LocalTarget implements Target {
 
   engineEnv(): Record<string, string> {
     return { DEPLOYER_LOCAL_RUNTIME: pathToFileURL(distFile('targets/local/runtime.js')).href };
+  }
+
+  async restart(c: { id: string; service: string; name: string; kind: string }, ctx: TargetContext): Promise<string> {
+    if (c.kind !== 'MicroService') throw new InvalidInputError(`${c.id} is ${c.kind === 'S3' ? 'an' : 'a'} ${c.kind}: only a MicroService runs processes to restart`);
+    const { restart } = await import('./microservice.js');
+    const outs = await restart(path.join(localRoot(ctx.stackDir), ctx.stack, ctx.environment, 'services', c.service, c.name), c.id);
+    return `restarted: generation ${outs.generation} serves ${outs.url}`;
   }
 
   program(c: DesiredComponent, spec: Record<string, unknown>, ctx: TargetContext) {

@@ -117,6 +117,31 @@ async function roll(inputs: MicroServiceInputs, pid: number): Promise<MicroServi
   return waitFor(inputs, generation, pid);
 }
 
+/**
+ * A rolling restart of what serves now (seed 003's "rolling restart"): the same spec rolled out
+ * again as a new generation, one process at a time, each healthy before an old one stops, so no
+ * request fails — whatever the component's own strategy.
+ */
+export async function restart(runtimeDir: string, component: string): Promise<MicroServiceOutputs> {
+  const f = files(runtimeDir);
+  const pid = await liveSupervisor(runtimeDir);
+  const desired = await readJson<Desired>(f.desired);
+  const status = await readJson<Status>(f.status);
+  if (pid === undefined || !desired) throw new Error(`${component} is not running (no live supervisor in ${runtimeDir}); \`deployer apply\` starts it`);
+  const own = desired.spec;
+  const oneByOne = { ...decideStrategy(undefined, own.replicas ?? 1), ...(own.strategy ? { timeoutMs: own.strategy.timeoutMs } : {}) };
+  const generation = Math.max(status?.generation ?? 0, desired.generation) + 1;
+  await writeJson(f.desired, { generation, spec: { ...own, strategy: oneByOne } } satisfies Desired);
+  process.kill(pid, 'SIGHUP');
+  const inputs: MicroServiceInputs = { ...own, kind: 'MicroService', component, runtimeDir };
+  try {
+    return await waitFor({ ...inputs, strategy: oneByOne }, generation, pid);
+  } finally {
+    // What is desired stays the component's own spec (the supervisor has read this generation already).
+    await writeJson(f.desired, { generation, spec: own } satisfies Desired);
+  }
+}
+
 async function waitFor(inputs: MicroServiceInputs, generation: number, pid: number): Promise<MicroServiceOutputs> {
   const f = files(inputs.runtimeDir);
   const budgetMs = rolloutBudgetMs(inputs.strategy ?? decideStrategy(undefined, 1)) + 15_000;

@@ -1,0 +1,63 @@
+/**
+ * `deployer restart`: a rolling restart of deployed components (seed 003's recovery action),
+ * one component after another in dependency order, each back and healthy before the next.
+ * Not a deployment: the state, the Pulumi stacks and the ledger do not change; the stack lock
+ * is held so that no run deploys meanwhile.
+ */
+import type { Settings } from '../config/index.js';
+import { InvalidInputError } from '../errors.js';
+import { acquireLease, openLockManager, stackLockKey, whoAmI } from '../lock/index.js';
+import { openStateStore } from '../state/index.js';
+import { targetFor } from '../targets/index.js';
+import { loadStack } from './load.js';
+
+export interface RestartResult {
+  id: string;
+  ok: boolean;
+  message: string;
+  durationMs: number;
+}
+
+export async function restartComponents(settings: Settings, ids: string[], say: (line: string) => void): Promise<RestartResult[]> {
+  const { desired, graph } = await loadStack(settings);
+  const target = targetFor(desired.target);
+  if (!target.restart) throw new InvalidInputError(`the ${desired.target} target cannot restart components yet`);
+  const store = openStateStore(settings.stateUrl, settings.dir);
+  const state = await store.read(desired.name, desired.environment);
+  const deployed = Object.entries(state?.components ?? {}).filter(([, c]) => c.status === 'deployed' && c.kind === 'MicroService').map(([id]) => id);
+  const unknown = ids.filter((id) => !state?.components[id]);
+  if (unknown.length > 0) throw new InvalidInputError(`not deployed in ${desired.name}/${desired.environment}: ${unknown.join(', ')}`, [`deployed services: ${deployed.join(', ') || '(none)'}`]);
+  const wanted = new Set(ids.length > 0 ? ids : deployed);
+  const order = [...graph.order.filter((id) => wanted.has(id)), ...[...wanted].filter((id) => !graph.order.includes(id))];
+
+  const lease = await acquireLease({
+    manager: openLockManager(settings.lockUrl, settings.dir),
+    lockKeys: [stackLockKey(desired.name, desired.environment)],
+    ttlMs: settings.lockTtlMs,
+    timeoutMs: settings.lockTimeoutMs,
+    lockedBy: whoAmI(),
+    metadata: { operation: 'restart', pid: String(process.pid) },
+  });
+  const results: RestartResult[] = [];
+  try {
+    for (const id of order) {
+      const c = state!.components[id]!;
+      const [service, name] = id.split('/') as [string, string];
+      const started = Date.now();
+      say(`${id}: rolling restart`);
+      try {
+        const message = await target.restart({ id, service, name, kind: c.kind }, { stack: desired.name, environment: desired.environment, stackDir: desired.dir });
+        results.push({ id, ok: true, message, durationMs: Date.now() - started });
+      } catch (err) {
+        if (err instanceof InvalidInputError) throw err; // asked for something that cannot be restarted
+        // Stop at the first failure: the old processes still serve; the next ones are left as they are.
+        results.push({ id, ok: false, message: (err as Error).message, durationMs: Date.now() - started });
+        break;
+      }
+      say(`${id}: ${results.at(-1)!.message} (${((Date.now() - started) / 1000).toFixed(1)}s)`);
+    }
+  } finally {
+    await lease.release().catch(() => undefined);
+  }
+  return results;
+}
