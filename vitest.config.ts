@@ -17,7 +17,15 @@ export default defineConfig({
       include: ['src/**/*.ts'],
       exclude: ['src/**/*.test.ts', 'src/**/*.contract.ts'],
       reporter: ['text-summary', 'json-summary'],
-      thresholds: { lines: 90 },
+      // The deployment logic (planning, scheduling, executing, rolling back, state, locks) at 95 % as the seeds ask.
+      thresholds: {
+        lines: 92,
+        'src/executor/**': { lines: 95 },
+        'src/plan/**': { lines: 95 },
+        'src/graph/**': { lines: 95 },
+        'src/state/**': { lines: 95 },
+        'src/lock/**': { lines: 95 },
+      },
     },
   },
 });
