@@ -14,6 +14,13 @@ export interface CliIO {
 }
 
 export function processIO(): CliIO {
+  // `deployer ... | head`: the reader went away; stop quietly, as a command killed by SIGPIPE would.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE') throw err;
+      process.exit(141);
+    });
+  }
   return {
     stdout: process.stdout,
     stderr: process.stderr,
