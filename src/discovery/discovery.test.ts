@@ -3,39 +3,26 @@
  * The valid cases use the committed fixture test/fixtures/valid-multi/; error cases with
  * committed fixtures are in test/fixtures/invalid-*, the rest are written to temp dirs.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { editFile, removeTestdirs, repoRoot, testdir } from '../../test/helpers/testdir.js';
-import { InvalidInputError, ValidationError, type ValidationProblem } from '../errors.js';
+import { problemsRaised } from '../../test/helpers/problems.js';
+import { editFile, removeTestdirs, repoRoot, testdir, writeStackDir } from '../../test/helpers/testdir.js';
+import { InvalidInputError, ValidationError } from '../errors.js';
 import type { DesiredStack } from '../model/desired.js';
 import { discover } from './index.js';
 
 const VALID = path.join(repoRoot, 'test', 'fixtures', 'valid-multi');
 
-const made: string[] = [];
-afterAll(() => {
-  removeTestdirs();
-  for (const d of made) rmSync(d, { recursive: true, force: true });
-});
+afterAll(removeTestdirs);
 
 function load(dir: string, environment?: string): Promise<DesiredStack> {
   return discover({ dir, displayBase: dir, ...(environment === undefined ? {} : { environment }) });
 }
 
 /** The problems of the ValidationError that discovering `dir` raises, as one-line strings. */
-async function problemsOf(dir: string, environment?: string): Promise<string[]> {
-  const err = await load(dir, environment).then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ValidationError);
-  return (err as ValidationError).problems.map(show);
-}
-
-function show(p: ValidationProblem): string {
-  return `${p.location.file}:${p.location.line}:${p.location.col} ${p.document ?? '-'} ${p.path || '/'} [${p.rule}] ${p.message}`;
+function problemsOf(dir: string, environment?: string): Promise<string[]> {
+  return problemsRaised(load(dir, environment));
 }
 
 describe('discover: a valid multi-service stack', () => {
@@ -257,15 +244,7 @@ const SERVICE = 'apiVersion: core.deployer.io/v1\nkind: Service\nmetadata:\n  na
 const API = 'apiVersion: components.deployer.io/v1\nkind: MicroService\nmetadata:\n  name: api\nspec:\n  port: 8080\n';
 
 /** Writes a stack directory (path -> content) into a new temp dir. */
-function stackDir(files: Record<string, string | Buffer>): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'deployer-discovery-'));
-  made.push(dir);
-  for (const [file, content] of Object.entries(files)) {
-    mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
-    writeFileSync(path.join(dir, file), content);
-  }
-  return dir;
-}
+const stackDir = (files: Record<string, string | Buffer>): string => writeStackDir(files);
 
 describe('discover: invalid stacks written by the test', () => {
   const web = (file: string): string => path.join('services', 'web', file);

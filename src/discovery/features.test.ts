@@ -3,45 +3,24 @@
  * stack with problems of every kind in many files, all reported at once, sorted by file, then
  * line, then column.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ValidationError, type ValidationProblem } from '../errors.js';
+import { problemsRaised } from '../../test/helpers/problems.js';
+import { removeTestdirs, writeStackDir } from '../../test/helpers/testdir.js';
 import type { DesiredStack } from '../model/desired.js';
 import { discover } from './index.js';
 import { scanStackDir } from './scan.js';
 
-const made: string[] = [];
-afterAll(() => {
-  for (const d of made) rmSync(d, { recursive: true, force: true });
-});
+afterAll(removeTestdirs);
 
-function stackDir(files: Record<string, string | Buffer>): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'deployer-features-'));
-  made.push(dir);
-  for (const [file, content] of Object.entries(files)) {
-    mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
-    writeFileSync(path.join(dir, file), content);
-  }
-  return dir;
-}
+const stackDir = (files: Record<string, string | Buffer>): string => writeStackDir(files);
 
 function load(dir: string): Promise<DesiredStack> {
   return discover({ dir, displayBase: dir, environment: 'dev', env: {} });
 }
 
-function show(p: ValidationProblem): string {
-  return `${p.location.file}:${p.location.line}:${p.location.col} ${p.document ?? '-'} ${p.path || '/'} [${p.rule}] ${p.message}`;
-}
-
-async function problemsOf(dir: string): Promise<string[]> {
-  const err = await load(dir).then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ValidationError);
-  return (err as ValidationError).problems.map(show);
+function problemsOf(dir: string): Promise<string[]> {
+  return problemsRaised(load(dir));
 }
 
 const STACK = 'apiVersion: core.deployer.io/v1\nkind: Stack\nmetadata:\n  name: features\nspec:\n  environments: [dev]\n';

@@ -4,21 +4,18 @@
  * duplicate keys, bytes that are not UTF-8, binary files, symlink loops, files that vanish
  * during the scan and files over the size limit.
  */
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { symlinkSync, truncateSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ValidationError, type ValidationProblem } from '../errors.js';
+import { problemsRaised } from '../../test/helpers/problems.js';
+import { removeTestdirs, writeStackDir } from '../../test/helpers/testdir.js';
 import type { DesiredStack } from '../model/desired.js';
 import { discover } from './index.js';
 import { DocumentCache, loadFiles } from './load.js';
 import { parseFast } from './parse-fast.js';
 import { scanStackDir } from './scan.js';
 
-const made: string[] = [];
-afterAll(() => {
-  for (const d of made) rmSync(d, { recursive: true, force: true });
-});
+afterAll(removeTestdirs);
 
 const STACK = 'apiVersion: core.deployer.io/v1\nkind: Stack\nmetadata:\n  name: hostile\nspec:\n  environments: [dev]\n';
 const SERVICE = 'apiVersion: core.deployer.io/v1\nkind: Service\nmetadata:\n  name: web\n';
@@ -27,30 +24,15 @@ const web = (file: string): string => path.join('services', 'web', file);
 
 /** A valid stack (web/api) plus `files`. */
 function stackDir(files: Record<string, string | Buffer>): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'deployer-hostile-'));
-  made.push(dir);
-  for (const [file, content] of Object.entries({ 'stack.yaml': STACK, [web('service.yaml')]: SERVICE, [web('api.yaml')]: API, ...files })) {
-    mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
-    writeFileSync(path.join(dir, file), content);
-  }
-  return dir;
+  return writeStackDir({ 'stack.yaml': STACK, [web('service.yaml')]: SERVICE, [web('api.yaml')]: API, ...files });
 }
 
 function load(dir: string): Promise<DesiredStack> {
   return discover({ dir, displayBase: dir, cacheDir: false });
 }
 
-function show(p: ValidationProblem): string {
-  return `${p.location.file}:${p.location.line}:${p.location.col} ${p.document ?? '-'} ${p.path || '/'} [${p.rule}] ${p.message}`;
-}
-
-async function problemsOf(dir: string): Promise<string[]> {
-  const err = await load(dir).then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ValidationError);
-  return (err as ValidationError).problems.map(show);
+function problemsOf(dir: string): Promise<string[]> {
+  return problemsRaised(load(dir));
 }
 
 const NESTING = '- / [nesting] a document nests deeper than 64 levels';

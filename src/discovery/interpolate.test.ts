@@ -3,29 +3,18 @@
  * Stack's spec.variables, --var-file and --var (highest), `${env.X}` only when the Stack lists
  * X in spec.allowEnv, whole-value references keeping their type, and the `$${` escape.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { InvalidInputError, ValidationError, type ValidationProblem } from '../errors.js';
+import { problemsRaised } from '../../test/helpers/problems.js';
+import { removeTestdirs, writeStackDir } from '../../test/helpers/testdir.js';
+import { InvalidInputError } from '../errors.js';
 import type { DesiredStack } from '../model/desired.js';
 import { discover, type DiscoverOptions } from './index.js';
 import { interpolate } from './interpolate.js';
 
-const made: string[] = [];
-afterAll(() => {
-  for (const d of made) rmSync(d, { recursive: true, force: true });
-});
+afterAll(removeTestdirs);
 
-function stackDir(files: Record<string, string>): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'deployer-interpolate-'));
-  made.push(dir);
-  for (const [file, content] of Object.entries(files)) {
-    mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
-    writeFileSync(path.join(dir, file), content);
-  }
-  return dir;
-}
+const stackDir = (files: Record<string, string>): string => writeStackDir(files);
 
 type Options = Omit<DiscoverOptions, 'dir' | 'displayBase'>;
 
@@ -33,17 +22,8 @@ function load(dir: string, options: Options = {}): Promise<DesiredStack> {
   return discover({ dir, displayBase: dir, environment: 'dev', env: {}, ...options });
 }
 
-function show(p: ValidationProblem): string {
-  return `${p.location.file}:${p.location.line}:${p.location.col} ${p.document ?? '-'} ${p.path || '/'} [${p.rule}] ${p.message}`;
-}
-
-async function problemsOf(dir: string, options: Options = {}): Promise<string[]> {
-  const err = await load(dir, options).then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ValidationError);
-  return (err as ValidationError).problems.map(show);
+function problemsOf(dir: string, options: Options = {}): Promise<string[]> {
+  return problemsRaised(load(dir, options));
 }
 
 const STACK = `apiVersion: core.deployer.io/v1

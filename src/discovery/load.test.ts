@@ -5,10 +5,10 @@
  * many files giving exactly what the in-process parser gives. Needs `npm run build` (workers
  * run dist/discovery/parse-worker.js).
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readdirSync, readFileSync, renameSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { removeTestdirs, writeStackDir } from '../../test/helpers/testdir.js';
 import { ValidationError } from '../errors.js';
 import { discover } from './index.js';
 import { DocumentCache, loadFiles, type LoadedFiles } from './load.js';
@@ -27,23 +27,12 @@ vi.mock('node:worker_threads', async (importOriginal) => {
   return { ...actual, Worker: CountingWorker };
 });
 
-const made: string[] = [];
-afterAll(() => {
-  for (const d of made) rmSync(d, { recursive: true, force: true });
-});
+afterAll(removeTestdirs);
 beforeEach(() => {
   workers.created = 0;
 });
 
-function stackDir(files: Record<string, string>): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'deployer-load-'));
-  made.push(dir);
-  for (const [file, content] of Object.entries(files)) {
-    mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
-    writeFileSync(path.join(dir, file), content);
-  }
-  return dir;
-}
+const stackDir = (files: Record<string, string>): string => writeStackDir(files);
 
 const cacheDirOf = (dir: string): string => path.join(dir, '.deployer', 'cache');
 

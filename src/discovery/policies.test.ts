@@ -4,45 +4,24 @@
  * one is written, in the file that wrote it), `kinds` and `environments` narrow a rule, and an
  * `enforcement: advisory` violation is a warning in DesiredStack.warnings, not an error.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ValidationError, type ValidationProblem } from '../errors.js';
+import { problemsRaised, showProblem as show } from '../../test/helpers/problems.js';
+import { removeTestdirs, writeStackDir } from '../../test/helpers/testdir.js';
 import type { DesiredStack } from '../model/desired.js';
 import { discover } from './index.js';
 import { evaluatePolicies } from './policies.js';
 
-const made: string[] = [];
-afterAll(() => {
-  for (const d of made) rmSync(d, { recursive: true, force: true });
-});
+afterAll(removeTestdirs);
 
-function stackDir(files: Record<string, string>): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'deployer-policies-'));
-  made.push(dir);
-  for (const [file, content] of Object.entries(files)) {
-    mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
-    writeFileSync(path.join(dir, file), content);
-  }
-  return dir;
-}
+const stackDir = (files: Record<string, string>): string => writeStackDir(files);
 
 function load(dir: string, environment = 'dev'): Promise<DesiredStack> {
   return discover({ dir, displayBase: dir, environment });
 }
 
-function show(p: ValidationProblem): string {
-  return `${p.location.file}:${p.location.line}:${p.location.col} ${p.document ?? '-'} ${p.path || '/'} [${p.rule}] ${p.message}`;
-}
-
-async function problemsOf(dir: string, environment = 'dev'): Promise<string[]> {
-  const err = await load(dir, environment).then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ValidationError);
-  return (err as ValidationError).problems.map(show);
+function problemsOf(dir: string, environment = 'dev'): Promise<string[]> {
+  return problemsRaised(load(dir, environment));
 }
 
 const stackYaml = (region: string | undefined): string =>

@@ -4,45 +4,24 @@
  * or an `${env.X}`. A secretRef (or valueFrom) is a reference, not a secret; low-entropy words
  * and placeholders are left alone (entropy below 3 bits per character, or shorter than 8).
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ValidationError, type ValidationProblem } from '../errors.js';
+import { problemsRaised } from '../../test/helpers/problems.js';
+import { removeTestdirs, writeStackDir } from '../../test/helpers/testdir.js';
 import type { DesiredStack } from '../model/desired.js';
 import { discover } from './index.js';
 import { entropy, findLiteralSecrets } from './secrets.js';
 
-const made: string[] = [];
-afterAll(() => {
-  for (const d of made) rmSync(d, { recursive: true, force: true });
-});
+afterAll(removeTestdirs);
 
-function stackDir(files: Record<string, string>): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'deployer-secrets-'));
-  made.push(dir);
-  for (const [file, content] of Object.entries(files)) {
-    mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
-    writeFileSync(path.join(dir, file), content);
-  }
-  return dir;
-}
+const stackDir = (files: Record<string, string>): string => writeStackDir(files);
 
 function load(dir: string, environment = 'dev'): Promise<DesiredStack> {
   return discover({ dir, displayBase: dir, environment, env: { CI_TOKEN: 'from-ci' } });
 }
 
-function show(p: ValidationProblem): string {
-  return `${p.location.file}:${p.location.line}:${p.location.col} ${p.document ?? '-'} ${p.path || '/'} [${p.rule}] ${p.message}`;
-}
-
-async function problemsOf(dir: string, environment = 'dev'): Promise<string[]> {
-  const err = await load(dir, environment).then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ValidationError);
-  return (err as ValidationError).problems.map(show);
+function problemsOf(dir: string, environment = 'dev'): Promise<string[]> {
+  return problemsRaised(load(dir, environment));
 }
 
 const STACK = 'apiVersion: core.deployer.io/v1\nkind: Stack\nmetadata:\n  name: sec\nspec:\n  environments: [dev, prod]\n  allowEnv: [CI_TOKEN]\n  variables:\n    greeting: hello\n';

@@ -1,5 +1,5 @@
 /** Fixture stacks copied into fresh temporary directories, with their ports made unique. */
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -24,6 +24,17 @@ export function testdir(name: string, replace: Record<string, string> = {}): str
     writeFileSync(file, text);
   }
   made.push(dir);
+  return dir;
+}
+
+/** Writes a stack directory (path -> content) into a new temporary directory, removed by removeTestdirs(). */
+export function writeStackDir(files: Record<string, string | Buffer>): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'deployer-stack-'));
+  made.push(dir);
+  for (const [file, content] of Object.entries(files)) {
+    mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+    writeFileSync(path.join(dir, file), content);
+  }
   return dir;
 }
 
