@@ -6,6 +6,9 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { InvalidInputError } from '../errors.js';
+import { parseDuration } from '../util/duration.js';
+
+export { parseDuration };
 
 export interface Settings {
   /** Absolute stack directory. */
@@ -51,15 +54,6 @@ export const DEFAULTS = {
 };
 
 const CONFIG_FILE = 'deployer.config.yaml';
-
-/** "90s", "5m", "1h", "250ms", or a number of seconds. */
-export function parseDuration(text: string, what: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
-  if (!m) throw new InvalidInputError(`invalid ${what} "${text}": use a duration like 30s, 5m or 1h`);
-  const n = Number(m[1]);
-  const unit = m[2] ?? 's';
-  return Math.round(n * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[unit]!);
-}
 
 function parseConcurrency(v: string | number): number {
   const n = typeof v === 'number' ? v : Number(v);

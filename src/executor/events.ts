@@ -6,6 +6,9 @@ import type { Plan, PlanActionType } from '../model/plan.js';
 /** How one component ended in a run. */
 export type ComponentResult = 'created' | 'updated' | 'replaced' | 'deleted' | 'unchanged' | 'failed' | 'skipped' | 'cancelled';
 
+/** Results that leave a component short of what the run wanted. */
+export const NOT_DONE: ReadonlySet<ComponentResult> = new Set<ComponentResult>(['failed', 'skipped', 'cancelled']);
+
 export interface ComponentReport {
   id: string;
   action: PlanActionType;

@@ -7,16 +7,21 @@ import type { DeploymentEvent, DeploymentType, LedgerStore } from '../ledger/ind
 import { hashOf } from '../model/hash.js';
 import type { DesiredStack } from '../model/desired.js';
 import type { Plan } from '../model/plan.js';
-import type { ComponentReport } from './events.js';
+import { NOT_DONE, type ComponentReport } from './events.js';
 
 export function serviceOf(componentId: string): string {
   return componentId.split('/')[0]!;
 }
 
+/** A service's version: the one its Service names, else a short hash of its components' specs. */
+export function versionOf(named: string | undefined, specHashes: string[]): string {
+  return named ?? (specHashes.length === 0 ? '(none)' : hashOf(specHashes).slice(0, 12));
+}
+
 /** The version a service is deployed at by this configuration. */
 export function desiredVersion(desired: DesiredStack, service: string): string {
   const components = [...desired.components.values()].filter((c) => c.service === service);
-  return desired.services.get(service)?.version ?? (components.length === 0 ? '(none)' : hashOf(components.map((c) => c.specHash)).slice(0, 12));
+  return versionOf(desired.services.get(service)?.version, components.map((c) => c.specHash));
 }
 
 /** One in-progress deployment event per service this run changes. */
@@ -45,14 +50,12 @@ export function startDeployments(desired: DesiredStack, plan: Plan, runId: strin
   });
 }
 
-const BAD = new Set(['failed', 'skipped', 'cancelled']);
-
 /** Completes the deployment events: success, failed, or rolled-back when a rollback undid the service. */
 export function finishDeployments(ledger: LedgerStore, events: DeploymentEvent[], reports: ComponentReport[], rolledBack: Set<string>): void {
   const completed = new Date().toISOString();
   for (const d of events) {
     const mine = reports.filter((r) => serviceOf(r.id) === d.service);
-    const ok = mine.every((r) => !BAD.has(r.result));
+    const ok = mine.every((r) => !NOT_DONE.has(r.result));
     const status = ok ? 'success' : rolledBack.has(d.service) ? 'rolled-back' : 'failed';
     ledger.recordDeployment({ ...d, completed, status, metadata: { ...d.metadata, results: Object.fromEntries(mine.map((r) => [r.id, r.result])) } });
   }
@@ -63,7 +66,7 @@ export function recordRollbacks(
   ledger: LedgerStore,
   o: { stack: string; environment: string; reports: ComponentReport[]; reason: string; fromVersion: (service: string) => string; toVersion: (service: string) => string },
 ): Set<string> {
-  const services = [...new Set(o.reports.filter((r) => r.result !== 'unchanged' && !BAD.has(r.result)).map((r) => serviceOf(r.id)))].sort();
+  const services = [...new Set(o.reports.filter((r) => r.result !== 'unchanged' && !NOT_DONE.has(r.result)).map((r) => serviceOf(r.id)))].sort();
   const at = new Date().toISOString();
   for (const service of services) {
     ledger.recordRollback({ id: randomUUID(), stack: o.stack, service, environment: o.environment, fromVersion: o.fromVersion(service), toVersion: o.toVersion(service), reason: o.reason, at });

@@ -1,15 +1,15 @@
 /**
  * `deployer restart`: a rolling restart of deployed components (seed 003's recovery action),
  * one component after another in dependency order, each back and healthy before the next.
- * Not a deployment: the state, the Pulumi stacks and the ledger do not change; the stack lock
- * is held so that no run deploys meanwhile.
+ * Not a deployment: the state, the Pulumi stacks and the ledger do not change; the whole stack
+ * is locked so that no run deploys any part of it meanwhile.
  */
 import type { Settings } from '../config/index.js';
 import { InvalidInputError } from '../errors.js';
-import { acquireLease, openLockManager, stackLockKey, whoAmI } from '../lock/index.js';
 import { openStateStore } from '../state/index.js';
 import { targetFor } from '../targets/index.js';
 import { loadStack } from './load.js';
+import { withStackExclusive } from './state-ops.js';
 
 export interface RestartResult {
   id: string;
@@ -30,23 +30,16 @@ export async function restartComponents(settings: Settings, ids: string[], say: 
   const wanted = new Set(ids.length > 0 ? ids : deployed);
   const order = [...graph.order.filter((id) => wanted.has(id)), ...[...wanted].filter((id) => !graph.order.includes(id))];
 
-  const lease = await acquireLease({
-    manager: openLockManager(settings.lockUrl, settings.dir),
-    lockKeys: [stackLockKey(desired.name, desired.environment)],
-    ttlMs: settings.lockTtlMs,
-    timeoutMs: settings.lockTimeoutMs,
-    lockedBy: whoAmI(),
-    metadata: { operation: 'restart', pid: String(process.pid) },
-  });
   const results: RestartResult[] = [];
-  try {
+  // The whole stack, as a state change takes it: no run may deploy any part of it meanwhile.
+  await withStackExclusive({ settings, stack: desired.name, environment: desired.environment }, 'restart', async () => {
     for (const id of order) {
       const c = state!.components[id]!;
       const [service, name] = id.split('/') as [string, string];
       const started = Date.now();
       say(`${id}: rolling restart`);
       try {
-        const message = await target.restart({ id, service, name, kind: c.kind }, { stack: desired.name, environment: desired.environment, stackDir: desired.dir });
+        const message = await target.restart!({ id, service, name, kind: c.kind }, { stack: desired.name, environment: desired.environment, stackDir: desired.dir });
         results.push({ id, ok: true, message, durationMs: Date.now() - started });
       } catch (err) {
         if (err instanceof InvalidInputError) throw err; // asked for something that cannot be restarted
@@ -56,8 +49,6 @@ export async function restartComponents(settings: Settings, ids: string[], say: 
       }
       say(`${id}: ${results.at(-1)!.message} (${((Date.now() - started) / 1000).toFixed(1)}s)`);
     }
-  } finally {
-    await lease.release().catch(() => undefined);
-  }
+  });
   return results;
 }

@@ -8,11 +8,11 @@
 import { collectReferences } from '../discovery/references.js';
 import { InvalidInputError } from '../errors.js';
 import { buildGraph, type DependencyGraph } from '../graph/index.js';
-import { hashOf } from '../model/hash.js';
 import type { DesiredComponent, DesiredStack } from '../model/desired.js';
 import type { ComponentState, StackState } from '../model/state.js';
 import type { StateStore } from '../state/index.js';
 import type { ComponentReport } from './events.js';
+import { versionOf } from './ledger-events.js';
 
 export type RollbackMode = 'auto' | 'manual' | 'off';
 /** `run`: undo everything the run changed (full rollback); `failed`: only the components that failed (partial recovery). */
@@ -120,5 +120,5 @@ export function serviceVersion(components: Record<string, ComponentState>, servi
   const mine = Object.entries(components).filter(([id]) => id.startsWith(`${service}/`));
   // The newest deployment of the service says its version (an unchanged component keeps an older one).
   const named = mine.filter(([, c]) => c.serviceVersion).sort(([, a], [, b]) => b.updatedAt.localeCompare(a.updatedAt))[0]?.[1].serviceVersion;
-  return named ?? (mine.length === 0 ? '(none)' : hashOf(mine.map(([, c]) => c.specHash)).slice(0, 12));
+  return versionOf(named, mine.map(([, c]) => c.specHash));
 }

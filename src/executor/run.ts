@@ -17,8 +17,8 @@ import type { RunMark, StackState } from '../model/state.js';
 import { computeDestroyPlan, computePlan, restrictPlan, stalePlanReasons } from '../plan/index.js';
 import { emptyState, openStateStore, type StateStore } from '../state/index.js';
 import { targetFor } from '../targets/index.js';
-import type { ComponentReport, ComponentResult, RollbackSummary, RunListener, RunSummary } from './events.js';
-import { execute } from './execute.js';
+import { NOT_DONE, type ComponentReport, type ComponentResult, type RollbackSummary, type RunListener, type RunSummary } from './events.js';
+import { execute, type ExecuteOptions } from './execute.js';
 import { desiredVersion, finishDeployments, recordRollbacks, startDeployments } from './ledger-events.js';
 import { loadStack, type LoadedStack } from './load.js';
 import { lockAndPlan } from './locking.js';
@@ -187,42 +187,19 @@ async function runLocked(
       stop,
       recover: lease.locks.some((l) => l.takenOverFrom !== undefined),
     });
-    let summary = summarize(runId, operation, desired, result.reports, 0, started, result.state.serial);
-    let rolledBack = new Set<string>();
-    let finalState = result.state;
-
+    const failed = result.reports.some((r) => NOT_DONE.has(r.result));
     const due = operation === 'apply' && !stop.aborted ? autoRollbackTarget(desired, base, result.state, result.reports) : undefined;
-    if (due) {
-      const reason = `${due.triggers.join(', ')} failed: ${result.reports.find((r) => r.id === due.triggers[0])?.reason?.split('\n')[0] ?? 'failed'}`;
-      const firstFailure = Math.min(...result.reports.filter((r) => r.result === 'failed' && r.endedAt).map((r) => Date.parse(r.endedAt!)));
-      const restoring = desiredFromState(desired, due.components);
-      const undo = restrictPlan(computePlan(restoring.desired, result.state, restoring.graph), due.ids);
-      listener({ type: 'rollback-start', reason, plan: undo });
-      const rollbackStarted = Date.now();
-      const back = await execute({ ...common, plan: undo, desired: restoring.desired, graph: restoring.graph, state: result.state, failFast: false, stop: lease.lost, rollback: true });
-      finalState = back.state;
-      const changed = back.reports.filter((r) => r.result !== 'unchanged');
-      const rollback: RollbackSummary = {
-        triggers: due.triggers,
-        reason,
-        ok: changed.every((r) => !['failed', 'skipped', 'cancelled'].includes(r.result)),
-        components: changed,
-        startedAt: new Date(rollbackStarted).toISOString(),
-        durationMs: Date.now() - rollbackStarted,
-        sinceFailureMs: Date.now() - (Number.isFinite(firstFailure) ? firstFailure : rollbackStarted),
-      };
-      listener({ type: 'rollback-done', rollback });
+    const back = due ? await rollBack({ ...common, due, desired, base, after: result.state, reports: result.reports, lost: lease.lost }) : undefined;
+    let rolledBack = new Set<string>();
+    if (back) {
       rolledBack = recordRollbacks(ledger, {
         stack: desired.name,
         environment: desired.environment,
-        reports: changed,
-        reason: `automatic: ${reason}`,
+        reports: back.rollback.components,
+        reason: `automatic: ${back.rollback.reason}`,
         fromVersion: (service) => desiredVersion(desired, service),
         toVersion: (service) => serviceVersion(base.components, service),
       });
-      summary = { ...summary, rollback, serial: finalState.serial };
-    } else if (!summary.ok && operation === 'apply') {
-      summary = { ...summary, advice: 'Nothing was rolled back. To return to the last version that worked: deployer rollback --last-good' };
     }
     if (operation === 'rollback') {
       rolledBack = recordRollbacks(ledger, {
@@ -235,13 +212,18 @@ async function runLocked(
       });
     }
     finishDeployments(ledger, deployments, result.reports, rolledBack);
+    let finalState = back?.state ?? result.state;
     if (!lease.lost.aborted) {
-      const mark: RunMark = { id: runId, operation, ok: summary.ok, ...(summary.rollback ? { rolledBack: summary.rollback.ok } : {}), finishedAt: new Date().toISOString() };
+      const mark: RunMark = { id: runId, operation, ok: !failed, ...(back ? { rolledBack: back.rollback.ok } : {}), finishedAt: new Date().toISOString() };
       finalState = await writer.commit((_components, next) => {
         next.lastRun = mark;
       });
     }
-    summary = { ...summary, engineOperations: engine?.operations ?? 0, durationMs: Date.now() - started, serial: finalState.serial };
+    const summary: RunSummary = {
+      ...summarize(runId, operation, desired, result.reports, engine?.operations ?? 0, started, finalState.serial),
+      ...(back ? { rollback: back.rollback } : {}),
+      ...(failed && !back && operation === 'apply' ? { advice: 'Nothing was rolled back. To return to the last version that worked: deployer rollback --last-good' } : {}),
+    };
     listener({ type: 'summary', summary });
     if (lease.lost.aborted) throw lease.lost.reason as DeployerError;
     return { status: 'done', plan, summary };
@@ -249,6 +231,41 @@ async function runLocked(
     ledger?.close();
     await releaseQuietly(lease);
   }
+}
+
+interface RollBackOptions extends Omit<ExecuteOptions, 'plan' | 'desired' | 'graph' | 'state' | 'failFast' | 'stop' | 'rollback'> {
+  due: NonNullable<ReturnType<typeof autoRollbackTarget>>;
+  desired: DesiredStack;
+  /** The state before the run, and after it. */
+  base: StackState;
+  after: StackState;
+  reports: ComponentReport[];
+  lost: AbortSignal;
+}
+
+/** Undoes what a failed run changed (autoRollbackTarget says what), through the executor. */
+async function rollBack(o: RollBackOptions): Promise<{ rollback: RollbackSummary; state: StackState }> {
+  const { due, listener } = o;
+  const reason = `${due.triggers.join(', ')} failed: ${o.reports.find((r) => r.id === due.triggers[0])?.reason?.split('\n')[0] ?? 'failed'}`;
+  const firstFailure = Math.min(...o.reports.filter((r) => r.result === 'failed' && r.endedAt).map((r) => Date.parse(r.endedAt!)));
+  const restoring = desiredFromState(o.desired, due.components);
+  const undo = restrictPlan(computePlan(restoring.desired, o.after, restoring.graph), due.ids);
+  listener({ type: 'rollback-start', reason, plan: undo });
+  const started = Date.now();
+  const { due: _due, base: _base, after: _after, reports: _reports, lost, ...common } = o;
+  const back = await execute({ ...common, plan: undo, desired: restoring.desired, graph: restoring.graph, state: o.after, failFast: false, stop: lost, rollback: true });
+  const changed = back.reports.filter((r) => r.result !== 'unchanged');
+  const rollback: RollbackSummary = {
+    triggers: due.triggers,
+    reason,
+    ok: changed.every((r) => !NOT_DONE.has(r.result)),
+    components: changed,
+    startedAt: new Date(started).toISOString(),
+    durationMs: Date.now() - started,
+    sinceFailureMs: Date.now() - (Number.isFinite(firstFailure) ? firstFailure : started),
+  };
+  listener({ type: 'rollback-done', rollback });
+  return { rollback, state: back.state };
 }
 
 async function releaseQuietly(lease: Lease): Promise<void> {

@@ -45,9 +45,11 @@ function summarize(s: StackState, savedAt: string | null, current: boolean): Ver
   return { serial: s.serial, savedAt, components: comps.length, deployments: [...new Set(comps.map((c) => c.deploymentId))], current };
 }
 
-/** Runs `change` on the stored state with the stack exclusively locked; writes what it returns. */
-async function exclusive(t: StateTarget, operation: string, change: (store: StateStore, stored: StackState | undefined) => Promise<StackState>): Promise<StackState> {
-  const store = openStateStore(t.settings.stateUrl, t.settings.dir);
+/**
+ * Runs `work` with the whole stack to itself: its stack lock and state lock taken, and refused
+ * (LockHeldError) while any service or component lock of the stack is held by a run.
+ */
+export async function withStackExclusive<T>(t: StateTarget, operation: string, work: (lost: AbortSignal) => Promise<T>): Promise<T> {
   const locks = openLockManager(t.settings.lockUrl, t.settings.dir);
   const stackKey = stackLockKey(t.stack, t.environment);
   const lease = await acquireLease({
@@ -62,12 +64,20 @@ async function exclusive(t: StateTarget, operation: string, change: (store: Stat
     const now = new Date();
     const held = (await locks.list(`${stackKey}:`)).filter((l) => !lease.locks.some((m) => m.lockKey === l.lockKey) && !isExpired(l, now));
     if (held[0]) throw lockHeldError(held[0]);
-    const written = await change(store, await store.read(t.stack, t.environment));
-    if (lease.lost.aborted) throw lease.lost.reason as DeployerError;
-    return written;
+    return await work(lease.lost);
   } finally {
     await lease.release();
   }
+}
+
+/** Runs `change` on the stored state with the stack exclusively locked; writes what it returns. */
+function exclusive(t: StateTarget, operation: string, change: (store: StateStore, stored: StackState | undefined) => Promise<StackState>): Promise<StackState> {
+  const store = openStateStore(t.settings.stateUrl, t.settings.dir);
+  return withStackExclusive(t, operation, async (lost) => {
+    const written = await change(store, await store.read(t.stack, t.environment));
+    if (lost.aborted) throw lost.reason as DeployerError;
+    return written;
+  });
 }
 
 function requireState(stored: StackState | undefined, t: StateTarget): StackState {

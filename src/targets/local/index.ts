@@ -64,6 +64,7 @@ export class LocalTarget implements Target {
       // plain Node code, not a test runner's transform of it.
       const { LocalResource, secret } = (await import(pathToFileURL(distFile('targets/local/providers.js')).href)) as typeof import('./providers.js');
       if (c.kind === 'MicroService') {
+        const replicas = (spec['replicas'] as number | undefined) ?? 1;
         const health = { ...LOCAL_HEALTH_DEFAULTS, ...(spec['healthCheck'] as object | undefined) };
         const r = new LocalResource(
           'MicroService',
@@ -77,8 +78,8 @@ export class LocalTarget implements Target {
             port: spec['port'],
             healthCheck: health,
             startTimeout: LOCAL_START_TIMEOUT_S,
-            replicas: (spec['replicas'] as number | undefined) ?? 1,
-            strategy: decideStrategy(spec['strategy'] as Parameters<typeof decideStrategy>[0], (spec['replicas'] as number | undefined) ?? 1),
+            replicas,
+            strategy: decideStrategy(spec['strategy'] as Parameters<typeof decideStrategy>[0], replicas),
           },
           ['url', 'pid', 'generation', 'running'],
         );
