@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { desiredStack } from '../../test/helpers/desired.js';
 import { STACK_POLICY_DEFAULTS, type DesiredComponent, type DesiredStack } from '../model/desired.js';
 import type { ComponentState, StackState } from '../model/state.js';
 import { computePlan, restrictPlan } from '../plan/index.js';
@@ -27,7 +28,7 @@ const comp = (id: string, spec: Record<string, unknown> = {}): DesiredComponent 
 };
 
 function stack(components: DesiredComponent[], rollback = STACK_POLICY_DEFAULTS.rollback): DesiredStack {
-  return { name: 's', environment: 'e', environments: ['e'], target: 'local', lockLevel: 'stack', dir: '/stack', services: new Map(), components: new Map(components.map((c) => [c.id, c])), warnings: [], ...STACK_POLICY_DEFAULTS, rollback };
+  return desiredStack(components, { name: 's', environment: 'e', environments: ['e'], rollback });
 }
 
 const state = (components: Record<string, ComponentState>, serial = 1, over: Partial<StackState> = {}): StackState => ({ version: 1, lineage: 'L', serial, stack: 's', environment: 'e', components, ...over });

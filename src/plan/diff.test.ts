@@ -3,10 +3,11 @@
  * full plan is pinned as readable JSON in __snapshots__/<case>.plan.json.
  */
 import { describe, expect, it } from 'vitest';
+import { desiredStack } from '../../test/helpers/desired.js';
 import { collectReferences } from '../discovery/references.js';
 import { buildGraph } from '../graph/index.js';
 import type { ComponentKind } from '../model/documents.js';
-import { STACK_POLICY_DEFAULTS, type DesiredComponent, type DesiredStack } from '../model/desired.js';
+import type { DesiredComponent, DesiredStack } from '../model/desired.js';
 import { hashOf } from '../model/hash.js';
 import type { Plan } from '../model/plan.js';
 import type { ComponentState, StackState } from '../model/state.js';
@@ -39,18 +40,7 @@ function component(id: string, kind: ComponentKind, spec: Spec): DesiredComponen
 }
 
 function stack(...components: DesiredComponent[]): DesiredStack {
-  return {
-    name: 'shop',
-    environment: 'dev',
-    environments: ['dev'],
-    ...STACK_POLICY_DEFAULTS,
-    target: 'local',
-    lockLevel: 'stack',
-    dir: '/stack',
-    services: new Map(),
-    components: new Map(components.map((c) => [c.id, c])),
-    warnings: [],
-  };
+  return desiredStack(components);
 }
 
 const valueFrom = (component: string, output: string): Spec => ({ valueFrom: { component, output } });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { STACK_POLICY_DEFAULTS, type DesiredComponent, type DesiredStack } from '../model/desired.js';
+import { desiredStack } from '../../test/helpers/desired.js';
+import type { DesiredComponent, DesiredStack } from '../model/desired.js';
 import type { Plan } from '../model/plan.js';
 import { configHashOf, readSavedPlan, savePlan, stalePlanReasons } from './saved.js';
 
@@ -16,18 +17,7 @@ const component = (id: string, specHash: string, dependsOn: string[] = []): Desi
   source: { file: '/s/x.yaml', display: 'x.yaml', docIndex: 0 },
   specHash,
 });
-const stack = (...cs: DesiredComponent[]): DesiredStack => ({
-  name: 'shop',
-  environment: 'dev',
-  environments: ['dev'],
-  ...STACK_POLICY_DEFAULTS,
-  target: 'local',
-  lockLevel: 'stack',
-  dir: '/s',
-  services: new Map(),
-  components: new Map(cs.map((c) => [c.id, c])),
-  warnings: [],
-});
+const stack = (...cs: DesiredComponent[]): DesiredStack => desiredStack(cs, { dir: '/s' });
 const plan: Plan = { stack: 'shop', environment: 'dev', lineage: 'L', serial: 4, actions: [], waves: [], summary: { create: 0, update: 0, replace: 0, delete: 0, noop: 0 } };
 const state = (lineage: string, serial: number) => ({ version: 1, lineage, serial, stack: 'shop', environment: 'dev', components: {} });
 
