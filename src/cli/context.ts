@@ -2,7 +2,6 @@
 import type { Command } from 'commander';
 import type { Logger } from 'pino';
 import { resolveSettings, type SettingFlags, type Settings } from '../config/index.js';
-import { InvalidInputError } from '../errors.js';
 import type { CliIO } from './io.js';
 
 export interface GlobalOptions {
@@ -31,13 +30,6 @@ export function allOptions<T extends object>(cmd: Command): T & GlobalOptions {
 
 export function settingsFrom(opts: GlobalOptions & SettingFlags, io: CliIO): Settings {
   return resolveSettings(opts, io.env);
-}
-
-/** `--stack` names the stack the user means; refuse to act on another one. */
-export function checkStackName(expected: string | undefined, actual: string): void {
-  if (expected !== undefined && expected !== actual) {
-    throw new InvalidInputError(`--stack ${expected} does not match the stack in this directory ("${actual}")`);
-  }
 }
 
 export function printJson(io: CliIO, value: unknown): void {

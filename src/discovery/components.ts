@@ -4,6 +4,7 @@
  * Compliance and Security policies; dependencies and references; the spec hash.
  */
 import path from 'node:path';
+import { InternalError } from '../errors.js';
 import { isComponentKind, type ComponentKind } from '../model/documents.js';
 import type { DesiredComponent, DesiredService, TargetName } from '../model/desired.js';
 import { hashOf } from '../model/hash.js';
@@ -11,6 +12,7 @@ import { DefaultsIndex, effectiveSpec } from './defaults.js';
 import type { SourceDoc } from './load.js';
 import type { PendingProblem } from './locate.js';
 import { evaluatePolicies, type PolicyRule, type PolicySubject } from './policies.js';
+import { checkOutputs } from './outputs.js';
 import { overlayCandidates, pendingAt, type Candidate } from './provenance.js';
 import { collectReferences, DependencyIndex } from './references.js';
 import { labelOf, validateData, type SchemaSet } from './validate.js';
@@ -83,6 +85,9 @@ export function buildComponents(input: BuildInput): Built {
       continue;
     }
     const id = `${d.service}/${nameOf(d)}`;
+    // discover() refuses a second document with this id; overwriting one here would deploy the wrong thing.
+    const existing = components.get(id);
+    if (existing) throw new InternalError(`two documents define component ${id}: ${existing.kind} in ${existing.source.display} and ${kindOf(d)} in ${d.sources[0]!.display}`);
     const layers = defaults.layers(kindOf(d), d.service, id);
     const spec = effectiveSpec(specOf(d), layers);
     // Own document (and its overlays) first, then the defaults from the nearest to the widest.
@@ -132,6 +137,19 @@ export function buildComponents(input: BuildInput): Built {
     c.dependsOn = r.dependsOn;
     const candidates = candidatesOf.get(c.id)!;
     for (const f of r.problems) problems.push(pendingAt(candidates, f.pointer, { document: `${c.kind}/${c.name}`, message: f.message, rule: f.rule }));
+  }
+
+  // The output each valueFrom names must be one its component's kind declares (and the target makes).
+  const kinds = new Map([...components.values()].map((c) => [c.id, c.kind as string]));
+  for (const c of components.values()) {
+    for (const f of checkOutputs(c.references, kinds, input.schemas, input.target)) problems.push(pendingAt(candidatesOf.get(c.id)!, f.pointer, { document: `${c.kind}/${c.name}`, message: f.message, rule: f.rule }));
+  }
+  // Other documents may name outputs too (Security's IAM resources); the defaults are checked above, merged into the components they apply to.
+  for (const d of input.docs) {
+    const kind = kindOf(d);
+    if (isComponentKind(kind) || kind === 'InfraDefaults' || kind === 'ServiceInfraDefaults' || kind === 'ComponentInfra') continue;
+    const refs = collectReferences(specOf(d));
+    for (const f of [...index.checkReferences(refs), ...checkOutputs(refs, kinds, input.schemas, input.target)]) problems.push(pendingAt(overlayCandidates(d.sources), f.pointer, { document: labelOf(d.data), message: f.message, rule: f.rule }));
   }
   return { services, components, problems, warnings };
 }

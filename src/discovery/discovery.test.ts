@@ -144,7 +144,8 @@ describe('discover: environment overlays', () => {
   });
 
   it('overlays the Stack and Service documents too', async () => {
-    const dir = testdir('valid-multi');
+    // The aws target makes no S3 `path`: reference the bucket's url, which both targets make.
+    const dir = testdir('valid-multi', { 'output: path': 'output: url' });
     const env = path.join(dir, 'environments', 'staging');
     writeFileSync(path.join(env, 'stack.yaml'), 'apiVersion: core.deployer.io/v1\nkind: Stack\nmetadata:\n  name: shop\nspec:\n  target: aws\n  lock:\n    level: component\n');
     writeFileSync(path.join(env, 'services', 'web', 'service.yaml'), 'apiVersion: core.deployer.io/v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  dependsOn: [data/media]\n');
@@ -226,14 +227,16 @@ describe('discover: invalid stacks from committed fixtures', () => {
     expect(err.details[0]).toBe(`${path.join('services', 'web', 'api.yaml')}:7:3  MicroService/api  /spec/port  must be integer (type)`);
   });
 
-  it('reports unknown components in dependsOn and valueFrom, and a component whose service has no Service document', async () => {
+  it('reports unknown components in dependsOn and valueFrom, an output the component\'s kind does not declare, and a component whose service has no Service document', async () => {
     const dir = path.join(repoRoot, 'test', 'fixtures', 'invalid-references');
     const api = path.join('services', 'web', 'api.yaml');
     expect(await problemsOf(dir)).toEqual([
       `${path.join('services', 'jobs', 'reports.yaml')}:4:1 S3/reports /metadata/service [service] service "jobs" has no Service document`,
+      // Only the unknown component, not also its output.
       `${api}:10:9 MicroService/api /spec/env/FILES_DIR/valueFrom/component [reference] unknown component "data/fils"; did you mean "data/files"?`,
-      `${api}:12:15 MicroService/api /spec/dependsOn/0 [reference] unknown component "data/file"; did you mean "data/files"?`,
-      `${api}:12:26 MicroService/api /spec/dependsOn/1 [reference] unknown component "web/worker"`,
+      `${api}:13:42 MicroService/api /spec/env/FILES_BUCKET/valueFrom/output [reference] unknown output "bucket_name" of data/files (S3); did you mean "bucketName"? S3 outputs: bucketName, path, url, arn, domainName, regionalDomainName`,
+      `${api}:14:15 MicroService/api /spec/dependsOn/0 [reference] unknown component "data/file"; did you mean "data/files"?`,
+      `${api}:14:26 MicroService/api /spec/dependsOn/1 [reference] unknown component "web/worker"`,
       `${path.join('services', 'web', 'service.yaml')}:6:21 Service/web /spec/dependsOn/1 [reference] unknown service "billing"`,
     ]);
   });
@@ -277,7 +280,7 @@ describe('discover: invalid stacks written by the test', () => {
     const bucket = 'apiVersion: components.deployer.io/v1\nkind: S3\nmetadata:\n  name: files\n';
     const dir = stackDir({ 'stack.yaml': STACK, [web('service.yaml')]: SERVICE, [web('api.yaml')]: API, [web('more.yaml')]: `# more\n${bucket}---\n${API}` });
     expect(await problemsOf(dir, 'dev')).toEqual([
-      `${web('more.yaml')}:10:3 MicroService/api /metadata/name [unique] duplicate document: already defined at ${web('api.yaml')}:1:1`,
+      `${web('more.yaml')}:10:3 MicroService/api /metadata/name [unique] duplicate component web/api: already defined at ${web('api.yaml')}:1:1 as MicroService/api; a component is <service>/<name> whatever its kind, and only an overlay under environments/<env>/ changes a document`,
     ]);
   });
 

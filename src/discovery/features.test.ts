@@ -68,6 +68,9 @@ describe('.deployerignore', () => {
   });
 });
 
+const literalSecret = (key: string, word: string, pointer: string): string =>
+  `"${key}" is named like a secret ("${word}") and holds a literal, which would be written into the state: write it as {secretRef: {provider: aws-secretsmanager|env|file, key}}, or, if it is not a secret, list ${pointer} in the annotation metadata.annotations["deployer.io/not-secret"]`;
+
 describe('every problem at once', () => {
   it('reports problems of different kinds in different files together, sorted by file, line and column', async () => {
     const dir = stackDir({
@@ -94,13 +97,14 @@ describe('every problem at once', () => {
       `${web('api.yaml')}:10:15 MicroService/api /spec/dependsOn/0 [reference] unknown component "web/wroker"`,
       `${web('broken.yaml')}:8:1 - / [yaml:BAD_INDENT] Flow sequence in block collection must be sufficiently indented and end with a ]`,
       `${web('bucket.yaml')}:5:1 S3/files /spec/tags [policy:tags] policy "tags" (requiredTags): web/files is missing the required tag team`,
-      `${web('copy.yaml')}:5:3 MicroService/api /metadata/name [unique] duplicate document: already defined at ${web('api.yaml')}:1:1`,
+      `${web('copy.yaml')}:5:3 MicroService/api /metadata/name [unique] duplicate component web/api: already defined at ${web('api.yaml')}:1:1 as MicroService/api; a component is <service>/<name> whatever its kind, and only an overlay under environments/<env>/ changes a document`,
       `${web('db.yaml')}:6:3 RDS/db /spec/engine [enum] must be one of ${['postgres', 'mysql', 'mariadb', 'aurora-postgresql', 'aurora-mysql', 'oracle-se2', 'oracle-ee', 'sqlserver-ex', 'sqlserver-web', 'sqlserver-se', 'sqlserver-ee'].map((e) => `"${e}"`).join(', ')}`,
-      // A literal password of low entropy is not taken for a secret, but the schema wants a secretRef.
+      // A literal password, whatever its entropy, is a secret; the schema wants a secretRef as well.
+      `${web('db.yaml')}:7:3 RDS/db /spec/masterPassword [secret:literal] ${literalSecret('masterPassword', 'password', '/spec/masterPassword')}`,
       `${web('db.yaml')}:7:3 RDS/db /spec/masterPassword [type] must be object`,
       `${web('deep.yaml')}:1:1 - / [nesting] a document nests deeper than 64 levels`,
       `${web('latin1.yaml')}:1:1 - / [encoding] file is not valid UTF-8`,
-      'stack.yaml:11:5 Stack/features /spec/variables/apiKey [secret:literal] "apiKey" holds what looks like a secret: write it as {secretRef: {provider, key}}',
+      `stack.yaml:11:5 Stack/features /spec/variables/apiKey [secret:literal] ${literalSecret('apiKey', 'key', '/spec/variables/apiKey')}`,
     ]);
   });
 });

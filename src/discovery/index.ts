@@ -15,9 +15,11 @@ import { interpolate, type VariableScope, type VariableValue } from './interpola
 import { DocumentCache, loadFiles, type SourceDoc } from './load.js';
 import { Locator, type PendingProblem } from './locate.js';
 import { mergeOverlay } from './overlay.js';
+import { stripBom } from './parse.js';
 import { overlayCandidates, pendingAt } from './provenance.js';
 import { scanStackDir } from './scan.js';
 import { durationMs } from '../util/duration.js';
+import { notSecretPointers } from './secret-schema.js';
 import { findLiteralSecrets } from './secrets.js';
 import { labelOf, loadSchemas, validateData } from './validate.js';
 
@@ -35,6 +37,11 @@ export interface DiscoverOptions {
   env?: NodeJS.ProcessEnv;
   /** The parse cache directory (default `<dir>/.deployer/cache`; false: none). */
   cacheDir?: string | false;
+  /**
+   * `--stack`: the stack the user means. A directory holding another one is refused as soon as
+   * its Stack document is read, before anything else is asked or checked.
+   */
+  expectedStack?: string;
 }
 
 export async function discover(options: DiscoverOptions): Promise<DesiredStack> {
@@ -69,6 +76,7 @@ export async function discover(options: DiscoverOptions): Promise<DesiredStack> 
     fail();
   }
   const stackDoc = stackDocs[0]!;
+  checkStackName(options.expectedStack, (stackDoc.data as { metadata?: { name?: unknown } }).metadata?.name);
   const stackFindings = validateData(schemas, stackDoc.data);
   const baseStackSpec = ((stackDoc.data as { spec?: Record<string, unknown> }).spec ?? {}) as Record<string, unknown>;
   const environments = Array.isArray(baseStackSpec['environments']) ? (baseStackSpec['environments'] as unknown[]).filter((e): e is string => typeof e === 'string') : [];
@@ -88,11 +96,9 @@ export async function discover(options: DiscoverOptions): Promise<DesiredStack> 
   const overlayFiles = scanned.overlays.get(environment) ?? [];
   const overlays = await loadFiles(overlayFiles, display, cache);
   located.push(...overlays.problems);
-  // The cache keeps what every environment's files parsed to, so switching -e costs nothing.
-  await cache.save(new Set([...scanned.base, ...[...scanned.overlays.values()].flat()]));
   const isOverlay = new Set(overlayFiles);
 
-  // Index base documents by kind and name, then apply this environment's overlays onto them.
+  // Index base documents by identity (docKey), then apply this environment's overlays onto them.
   const byKey = new Map<string, StackDoc>();
   const keyOf = (d: SourceDoc): string | undefined => docKey(d, isOverlay.has(d.file) ? path.join(dir, 'environments', environment) : dir);
   for (const d of baseDocs) {
@@ -105,7 +111,12 @@ export async function discover(options: DiscoverOptions): Promise<DesiredStack> 
     if (first) {
       const f = first.sources[0]!;
       const at = locator.where(f.file, f.display, f.docIndex, '');
-      pending.push({ file: d.file, display: d.display, docIndex: d.docIndex, pointer: '/metadata/name', document: labelOf(d.data), message: `duplicate document: already defined at ${at.file}:${at.line}:${at.col}`, rule: 'unique' });
+      const where = `${at.file}:${at.line}:${at.col}`;
+      // A component is replaced only by an overlay: a second base document, even of another kind, is a mistake.
+      const message = key.startsWith(COMPONENT_KEY)
+        ? `duplicate component ${key.slice(COMPONENT_KEY.length)}: already defined at ${where} as ${labelOf(f.data)}; a component is <service>/<name> whatever its kind, and only an overlay under environments/<env>/ changes a document`
+        : `duplicate document: already defined at ${where}`;
+      pending.push({ file: d.file, display: d.display, docIndex: d.docIndex, pointer: '/metadata/name', document: labelOf(d.data), message, rule: 'unique' });
       continue;
     }
     byKey.set(key, { key, sources: [d], data: d.data, service: serviceOf(d, dir) });
@@ -115,6 +126,16 @@ export async function discover(options: DiscoverOptions): Promise<DesiredStack> 
     const target = key === undefined ? undefined : byKey.get(key);
     if (!target) {
       pending.push({ file: o.file, display: o.display, docIndex: o.docIndex, pointer: '', document: labelOf(o.data), message: `overlay for ${labelOf(o.data)}, which no base document defines`, rule: 'overlay' });
+      continue;
+    }
+    // Components are found by <service>/<name> alone, so the kind has to be compared here.
+    const baseKind = (target.data as { kind?: unknown }).kind;
+    const kind = (o.data as { kind?: unknown }).kind;
+    if (kind !== baseKind) {
+      const f = target.sources[0]!;
+      const at = locator.where(f.file, f.display, f.docIndex, '');
+      const message = `an overlay cannot change a document's kind: ${key!.slice(COMPONENT_KEY.length)} is defined at ${at.file}:${at.line}:${at.col} as ${labelOf(f.data)}, this overlay says ${String(kind)}`;
+      pending.push({ file: o.file, display: o.display, docIndex: o.docIndex, pointer: '/kind', document: labelOf(o.data), message, rule: 'overlay' });
       continue;
     }
     target.sources.push(o);
@@ -130,11 +151,26 @@ export async function discover(options: DiscoverOptions): Promise<DesiredStack> 
     allowEnv: new Set(Array.isArray(stackSpec['allowEnv']) ? (stackSpec['allowEnv'] as string[]) : []),
   };
 
-  // Literal secrets, in every document as written (before variables are substituted).
-  for (const doc of byKey.values()) {
+  // Literal secrets, in every document as written (before variables are substituted), also in
+  // the documents left out above (duplicates, overlays of nothing): their files are cached too.
+  const merged = new Set([...byKey.values()].flatMap((d) => d.sources));
+  const leftOut = [...baseDocs, ...overlays.docs].filter((d) => !merged.has(d)).map((d) => ({ sources: [d], data: d.data }));
+  for (const doc of [...byKey.values(), ...leftOut]) {
     const candidates = overlayCandidates(doc.sources);
-    for (const f of findLiteralSecrets(doc.data)) pending.push(pendingAt(candidates, f.pointer, { document: labelOf(doc.data), message: f.message, rule: f.rule }));
+    for (const f of findLiteralSecrets(doc.data, { notSecret: () => notSecretPointers(doc.data) })) {
+      const p = pendingAt(candidates, f.pointer, { document: labelOf(doc.data), message: f.message, rule: f.rule });
+      pending.push(p);
+      // The parse cache must not keep a value validation refuses: that file is parsed anew next time.
+      cache.forget(p.file);
+    }
   }
+  // A value another environment's overlay removes is not in the merged documents above, but it
+  // is in its file, and so in that file's cache entry: such files are not cached either.
+  for (const d of [...baseDocs, ...overlays.docs]) {
+    if (findLiteralSecrets(d.data, { notSecret: () => notSecretPointers(d.data) }).length > 0) cache.forget(d.file);
+  }
+  // The cache keeps what every environment's files parsed to, so switching -e costs nothing.
+  await cache.save(new Set([...scanned.base, ...[...scanned.overlays.values()].flat()]));
 
   // Variables, then the schema of every document that is not a component (components are
   // validated once their defaults are applied, in buildComponents).
@@ -201,13 +237,24 @@ function breakerPolicy(v: unknown): DesiredStack['circuitBreaker'] {
   };
 }
 
-/** Identity of a document for duplicates and overlays: kind, service (components) and name. */
+/** The key prefix of component documents (no kind contains a space). */
+const COMPONENT_KEY = 'component ';
+
+/**
+ * Identity of a document for duplicates and overlays. A component is `<service>/<name>`
+ * whatever its kind (the id the state and the plan know it by); other documents are their kind
+ * and name (and service, for the per-service and per-component defaults).
+ */
 function docKey(d: SourceDoc, root: string): string | undefined {
   const data = d.data as { kind?: unknown; metadata?: { name?: unknown } } | null;
   const kind = data?.kind;
   const name = data?.metadata?.name;
   if (typeof kind !== 'string' || typeof name !== 'string' || kind === '' || name === '') return undefined;
-  if (isComponentKind(kind)) return `${kind}/${serviceOf(d, root) ?? ''}/${name}`;
+  if (isComponentKind(kind)) {
+    const service = serviceOf(d, root);
+    // Without a service there is no id (buildComponents reports that); keep such documents apart by kind.
+    return service === undefined ? `${kind}//${name}` : `${COMPONENT_KEY}${service}/${name}`;
+  }
   if (kind === 'ServiceInfraDefaults' || kind === 'ComponentInfra') return `${kind}/${serviceOf(d, root) ?? ''}/${name}`;
   return `${kind}//${name}`;
 }
@@ -227,7 +274,7 @@ async function readVarFiles(files: string[], dir: string): Promise<Record<string
     const file = path.resolve(dir, f);
     let data: unknown;
     try {
-      data = parse(await fs.readFile(file, 'utf8'));
+      data = parse(stripBom(await fs.readFile(file, 'utf8')));
     } catch (err) {
       throw new InvalidInputError(`cannot read the variables file ${f}: ${(err as Error).message.split('\n')[0]}`);
     }
@@ -244,3 +291,10 @@ export function sortProblems(problems: ValidationProblem[]): ValidationProblem[]
 }
 
 export type { ComponentKind };
+
+/** `--stack` names the stack the user means; refuse to act on another one (exit 2, nothing touched). */
+function checkStackName(expected: string | undefined, actual: unknown): void {
+  if (expected !== undefined && expected !== actual) {
+    throw new InvalidInputError(`--stack ${expected} does not match the stack in this directory (${JSON.stringify(actual ?? null)}): nothing was done`);
+  }
+}

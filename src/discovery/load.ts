@@ -4,7 +4,7 @@
  * parsed without positions (parse-fast.ts), in worker threads when there are many. Hostile
  * files (binary, not UTF-8, too large) become problems, not crashes.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { promises as fs, readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -34,7 +34,8 @@ export interface LoadedFiles {
 const MAX_FILE_BYTES = 16 * 1024 * 1024;
 /** Parsing in worker threads pays off from about this many files. */
 const WORKER_THRESHOLD = 400;
-const CACHE_FORMAT = `documents-${deployerVersion}-jsyaml4-yaml2-v1`;
+/** v2: merge keys resolved and plain scalars read as `yaml`'s core schema reads them; a v1 entry may hold a literal `<<`. */
+const CACHE_FORMAT = `documents-${deployerVersion}-jsyaml4-yaml2-v2`;
 
 /** What a file was when it was last read: unchanged size, mtime and inode mean unchanged bytes. */
 interface FileStamp {
@@ -60,6 +61,8 @@ export class DocumentCache {
   private stamps = new Map<string, FileStamp>();
   private writtenAt = 0;
   private dirty = false;
+  /** Hashes of forgotten files: no stamp with one of them is written. */
+  private readonly forgotten = new Set<string>();
   private readonly file: string | undefined;
 
   constructor(dir: string | undefined) {
@@ -110,7 +113,25 @@ export class DocumentCache {
     this.dirty = true;
   }
 
-  /** Keeps only what `files` (the stack's files now) use, and writes the cache if it changed. */
+  /**
+   * Drops `file` from the cache: its stamp, its parse, and the stamps of every file with the
+   * same bytes (a hash of a file with a weak secret in it gives the secret away).
+   */
+  forget(file: string): void {
+    const hash = this.stamps.get(file)?.hash;
+    this.stamps.delete(file);
+    if (hash !== undefined) {
+      this.entries.delete(hash);
+      this.forgotten.add(hash);
+    }
+    this.dirty = true;
+  }
+
+  /**
+   * Keeps only what `files` (the stack's files now) use, and writes the cache if it changed,
+   * removing the caches of other formats (older versions) beside it: they may hold what this
+   * version refuses.
+   */
   async save(files: Set<string>): Promise<void> {
     if (!this.file) return;
     const used = new Set([...files].map((f) => this.stamps.get(f)?.hash).filter((h): h is string => h !== undefined));
@@ -124,11 +145,22 @@ export class DocumentCache {
     const stamps: Record<string, FileStamp> = {};
     for (const f of files) {
       const st = this.stamps.get(f);
-      if (st) stamps[f] = st;
+      if (st && !this.forgotten.has(st.hash)) stamps[f] = st;
     }
     const cache: CacheFile = { format: CACHE_FORMAT, writtenAt: Date.now(), files: stamps, entries };
-    await writeFileAtomic(this.file, JSON.stringify(cache)).catch(() => undefined);
+    const file = this.file;
+    // When the new cache cannot be written, the old one goes: it may hold a file forgotten since.
+    await writeFileAtomic(file, JSON.stringify(cache)).catch(() => fs.rm(file, { force: true }).catch(() => undefined));
+    await removeOtherFormats(path.dirname(file));
   }
+}
+
+/** Removes `documents-*.json` caches (and their leftover temporary files) of other formats from `dir`. */
+async function removeOtherFormats(dir: string): Promise<void> {
+  const names = await fs.readdir(dir).catch(() => [] as string[]);
+  // A temporary file of this format may be another process's write in progress: left alone.
+  const other = names.filter((n) => /^\.?documents-.*\.json(\..*\.tmp)?$/.test(n) && n !== `${CACHE_FORMAT}.json` && !n.startsWith(`.${CACHE_FORMAT}.json.`));
+  await Promise.all(other.map((n) => fs.rm(path.join(dir, n), { force: true }).catch(() => undefined)));
 }
 
 interface Pending {
@@ -143,7 +175,9 @@ export async function loadFiles(files: string[], display: (abs: string) => strin
   const problems: ValidationProblem[] = [];
   const parsedBy = new Map<string, FastParse>();
   const pending: Pending[] = [];
-  const decoder = new TextDecoder('utf-8', { fatal: true });
+  // ignoreBOM false (the default, said here because it matters): a leading byte-order mark is
+  // dropped, not kept as text. The parsers would drop it as well (parse.ts stripBom, js-yaml).
+  const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
   for (const file of files) {
     const shown = display(file);

@@ -29,6 +29,7 @@ export class Locator {
     let docs = this.files.get(file);
     if (!docs) {
       try {
+        // parseYamlFile drops a leading byte-order mark, so columns on line 1 are the editor's.
         docs = parseYamlFile(display, readFileSync(file, 'utf8')).documents;
       } catch {
         docs = [];

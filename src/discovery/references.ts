@@ -64,6 +64,11 @@ export class DependencyIndex {
     return deps.filter((e) => this.exists(e));
   }
 
+  /** Unknown components among the `valueFrom` references of a document that is not a component (resolve() sees only components). */
+  checkReferences(references: Reference[]): ReferenceFinding[] {
+    return references.flatMap((r) => (this.ids.has(r.component) ? [] : [this.unknown(`/spec${r.path}/valueFrom/component`, r.component)]));
+  }
+
   /** A component's dependencies as component ids, and its unknown references. */
   resolve(component: DesiredComponent, serviceDependsOn: string[]): { dependsOn: string[]; problems: ReferenceFinding[] } {
     const out = new Set<string>();

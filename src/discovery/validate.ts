@@ -17,6 +17,8 @@ import { escapePointer, locate, type ParsedDocument } from './parse.js';
 export interface SchemaSet {
   kinds: string[];
   validatorFor(kind: string): ValidateFunction | undefined;
+  /** A kind's schema as written (for its `x-deployer-*` annotations), undefined for an unknown kind. */
+  schemaOf(kind: string): Record<string, unknown> | undefined;
 }
 
 let cached: SchemaSet | undefined;
@@ -30,7 +32,12 @@ export function loadSchemas(dir: string = schemasDir): SchemaSet {
   const ajv = new Ajv({ allErrors: true, verbose: true, strict: false, useDefaults: false });
   addFormats(ajv, ['uri', 'email', 'hostname', 'date-time']);
   const files = readdirSync(dir).filter((f) => f.endsWith('.schema.json')).sort();
-  for (const f of files) ajv.addSchema(JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as object);
+  const raw = new Map<string, Record<string, unknown>>();
+  for (const f of files) {
+    const schema = JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as Record<string, unknown>;
+    raw.set(f.replace(/\.schema\.json$/, ''), schema);
+    ajv.addSchema(schema);
+  }
   const kinds = files.map((f) => f.replace(/\.schema\.json$/, '')).filter((k) => k !== 'defs');
   const known = new Set(kinds);
   const validators = new Map<string, ValidateFunction>();
@@ -45,6 +52,7 @@ export function loadSchemas(dir: string = schemasDir): SchemaSet {
       }
       return v;
     },
+    schemaOf: (k) => (known.has(k) ? raw.get(k) : undefined),
   };
   if (dir === schemasDir) cached = set;
   return set;

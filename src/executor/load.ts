@@ -15,12 +15,17 @@ export interface LoadedStack {
   graph: DependencyGraph;
 }
 
-export async function loadStack(settings: Pick<Settings, 'dir' | 'environment' | 'variables' | 'varFiles'>): Promise<LoadedStack> {
+/**
+ * Every command that reads a stack directory comes through here, so `--stack` is checked once
+ * for all of them: a directory holding another stack is refused before anything else happens.
+ */
+export async function loadStack(settings: Pick<Settings, 'dir' | 'environment' | 'variables' | 'varFiles'> & { stack?: string | undefined }): Promise<LoadedStack> {
   const desired = await discover({
     dir: settings.dir,
     ...(settings.environment === undefined ? {} : { environment: settings.environment }),
     variables: settings.variables,
     varFiles: settings.varFiles,
+    ...(settings.stack === undefined ? {} : { expectedStack: settings.stack }),
   });
   const target = targetFor(desired.target);
   const locator = new Locator();
@@ -35,3 +40,4 @@ export async function loadStack(settings: Pick<Settings, 'dir' | 'environment' |
   const graph = buildGraph(desired.components.values(), (id) => desired.components.get(id), where);
   return { desired, graph };
 }
+

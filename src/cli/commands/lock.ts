@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { DeployerError, InvalidInputError } from '../../errors.js';
 import { loadStack } from '../../executor/load.js';
 import { isExpired, openLockManager, stackLockKey, staleReason, type LockInfo } from '../../lock/index.js';
-import { allOptions, checkStackName, printJson, settingsFrom, type CommandContext, type GlobalOptions } from '../context.js';
+import { allOptions, printJson, settingsFrom, type CommandContext, type GlobalOptions } from '../context.js';
 import { confirmYes } from '../io.js';
 
 /** The stack and environment whose locks to act on: from --stack/-e, else from the configuration. */
@@ -11,7 +11,6 @@ async function identity(o: GlobalOptions, ctx: CommandContext): Promise<{ stack:
   const settings = settingsFrom(o, ctx.io);
   if (o.stack && settings.environment) return { stack: o.stack, env: settings.environment, dir: settings.dir, lockUrl: settings.lockUrl };
   const { desired } = await loadStack(settings);
-  checkStackName(o.stack, desired.name);
   return { stack: desired.name, env: desired.environment, dir: settings.dir, lockUrl: settings.lockUrl };
 }
 

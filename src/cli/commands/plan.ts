@@ -5,7 +5,7 @@ import { loadStack } from '../../executor/load.js';
 import { planStack } from '../../executor/run.js';
 import { renderPlanTable, savePlan } from '../../plan/index.js';
 import { warningsText } from '../render.js';
-import { allOptions, checkStackName, printJson, settingsFrom, type CommandContext } from '../context.js';
+import { allOptions, printJson, settingsFrom, type CommandContext } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 
 export function registerPlan(program: Command, ctx: CommandContext): void {
@@ -19,7 +19,6 @@ export function registerPlan(program: Command, ctx: CommandContext): void {
       const o = allOptions<{ detailedExitcode?: boolean; showUnchanged?: boolean; out?: string }>(cmd);
       const settings = settingsFrom(o, ctx.io);
       const { plan, loaded } = await planStack(settings);
-      checkStackName(o.stack, loaded.desired.name);
       ctx.io.stderr.write(warningsText(loaded.desired.warnings));
       if (o.json) printJson(ctx.io, plan);
       else {
@@ -41,7 +40,6 @@ export function registerPlan(program: Command, ctx: CommandContext): void {
       const o = allOptions(cmd);
       const settings = settingsFrom(o, ctx.io);
       const { desired, graph } = await loadStack(settings);
-      checkStackName(o.stack, desired.name);
       const result = {
         valid: true,
         stack: desired.name,

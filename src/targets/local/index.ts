@@ -22,6 +22,16 @@ export const LOCAL_START_TIMEOUT_S = 30;
 /** What the local target can make on this machine. */
 export const LOCAL_KINDS = new Set(['MicroService', 'S3']);
 
+/**
+ * The outputs program() returns for each kind. The kind's schema declares the same list for
+ * `local` (`x-deployer-target-outputs`), which is what discovery checks a `valueFrom` against;
+ * outputs.test.ts keeps the two equal.
+ */
+export const LOCAL_OUTPUTS = {
+  MicroService: ['url', 'port', 'pid'],
+  S3: ['bucketName', 'path', 'url', 'arn'],
+} as const satisfies Record<string, readonly string[]>;
+
 export function localRoot(stackDir: string): string {
   return path.join(stackDir, '.deployer', 'local');
 }
@@ -83,7 +93,7 @@ export class LocalTarget implements Target {
           },
           ['url', 'pid', 'generation', 'running'],
         );
-        return { url: r.output('url'), port: r.output('port'), pid: r.output('pid') };
+        return Object.fromEntries(LOCAL_OUTPUTS.MicroService.map((o) => [o, r.output(o)]));
       }
       const bucketName = (spec['bucketName'] as string | undefined) ?? `${ctx.stack}-${ctx.environment}-${c.service}-${c.name}`;
       const r = new LocalResource(
@@ -98,7 +108,7 @@ export class LocalTarget implements Target {
         },
         ['url', 'arn'],
       );
-      return { bucketName: r.output('bucketName'), path: r.output('path'), url: r.output('url'), arn: r.output('arn') };
+      return Object.fromEntries(LOCAL_OUTPUTS.S3.map((o) => [o, r.output(o)]));
     };
   }
 }

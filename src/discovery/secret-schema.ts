@@ -1,0 +1,115 @@
+/**
+ * Fields the schemas declare not secret although their name says so (DynamoDB `partitionKey`,
+ * Lambda `code.s3.key`): their property schema carries `"x-deployer-not-secret": true`. A
+ * document is walked along its kind's schema (following `$ref`, `allOf`/`anyOf`/`oneOf`,
+ * `then`/`else`, `items`, `additionalProperties`) to find where its marked fields are, so a
+ * marker exempts exactly the field it is on, not every key of that name.
+ */
+import { readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { COMPONENT_KINDS, isComponentKind } from '../model/documents.js';
+import { escapePointer } from '../model/pointer.js';
+import { schemasDir } from '../package-info.js';
+
+/** The schema keyword that marks a property whose name says secret but whose value is not one. */
+export const NOT_SECRET_MARKER = 'x-deployer-not-secret';
+
+type Schema = Record<string, unknown>;
+/** A schema and the file its local `$ref`s (`#/...`) resolve in. */
+interface Node {
+  file: string;
+  schema: Schema;
+}
+
+const isSchema = (v: unknown): v is Schema => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** The schemas of one directory, by file name, with the walk over documents. */
+export class NotSecretFields {
+  private readonly files = new Map<string, Schema>();
+  private readonly partialSpec: Schema | undefined;
+
+  constructor(dir: string = schemasDir) {
+    for (const f of readdirSync(dir).filter((n) => n.endsWith('.schema.json'))) this.files.set(f, JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as Schema);
+    this.partialSpec = this.resolve({ file: 'defs.schema.json', schema: { $ref: '#/definitions/partialSpec' } })?.schema;
+  }
+
+  /** The pointers of `data` (a document) that its kind's schema marks not secret; empty for an unknown kind. */
+  pointers(data: unknown): Set<string> {
+    const out = new Set<string>();
+    const kind = isSchema(data) ? data['kind'] : undefined;
+    const root = typeof kind === 'string' ? this.files.get(`${kind}.schema.json`) : undefined;
+    if (root) this.walk(data, [{ file: `${String(kind)}.schema.json`, schema: root }], '', '', out);
+    return out;
+  }
+
+  private walk(value: unknown, nodes: Node[], pointer: string, key: string, out: Set<string>): void {
+    const expanded = nodes.flatMap((n) => this.expand(n, key, new Set()));
+    if (pointer !== '' && expanded.some((n) => n.schema[NOT_SECRET_MARKER] === true)) out.add(pointer);
+    if (Array.isArray(value)) {
+      const items = expanded.flatMap((n) => (isSchema(n.schema['items']) ? [{ file: n.file, schema: n.schema['items'] }] : []));
+      if (items.length > 0) value.forEach((v, i) => this.walk(v, items, `${pointer}/${i}`, key, out));
+      return;
+    }
+    if (!isSchema(value)) return;
+    for (const [k, v] of Object.entries(value)) {
+      const children: Node[] = [];
+      for (const n of expanded) {
+        const props = n.schema['properties'];
+        const own = isSchema(props) ? props[k] : undefined;
+        const extra = n.schema['additionalProperties'];
+        if (isSchema(own)) children.push({ file: n.file, schema: own });
+        else if (isSchema(extra)) children.push({ file: n.file, schema: extra });
+      }
+      if (children.length > 0) this.walk(v, children, `${pointer}/${escapePointer(k)}`, k, out);
+    }
+  }
+
+  /**
+   * A schema and every schema it stands for: its `$ref`, the branches of its combinators. A
+   * partial spec (InfraDefaults' `components.<Kind>`, ComponentInfra's `spec`) stands for the
+   * spec of its kind, or of every component kind when the document does not say which.
+   */
+  private expand(node: Node, key: string, seen: Set<Schema>): Node[] {
+    if (seen.has(node.schema)) return [];
+    seen.add(node.schema);
+    const out: Node[] = [node];
+    if (node.schema === this.partialSpec) {
+      const kinds = isComponentKind(key) ? [key] : COMPONENT_KINDS;
+      for (const k of kinds) {
+        const spec = (this.files.get(`${k}.schema.json`)?.['properties'] as Schema | undefined)?.['spec'];
+        if (isSchema(spec)) out.push(...this.expand({ file: `${k}.schema.json`, schema: spec }, key, seen));
+      }
+      return out;
+    }
+    const target = this.resolve(node);
+    if (target) out.push(...this.expand(target, key, seen));
+    for (const word of ['allOf', 'anyOf', 'oneOf']) {
+      const list = node.schema[word];
+      if (Array.isArray(list)) for (const s of list) if (isSchema(s)) out.push(...this.expand({ file: node.file, schema: s }, key, seen));
+    }
+    for (const word of ['then', 'else']) {
+      const s = node.schema[word];
+      if (isSchema(s)) out.push(...this.expand({ file: node.file, schema: s }, key, seen));
+    }
+    return out;
+  }
+
+  /** What `node`'s `$ref` (`other.schema.json#/a/b` or `#/a/b`) points to. */
+  private resolve(node: Node): Node | undefined {
+    const ref = node.schema['$ref'];
+    if (typeof ref !== 'string') return undefined;
+    const [file, fragment = ''] = ref.split('#');
+    const target = file ? file : node.file;
+    let at: unknown = this.files.get(target);
+    for (const seg of fragment.split('/').filter((s) => s !== '')) at = isSchema(at) ? at[seg.replace(/~1/g, '/').replace(/~0/g, '~')] : undefined;
+    return isSchema(at) ? { file: target, schema: at } : undefined;
+  }
+}
+
+let shared: NotSecretFields | undefined;
+
+/** The pointers of `data` its kind's schema (in `schemas/`) marks not secret; the schemas are read once per process. */
+export function notSecretPointers(data: unknown): Set<string> {
+  shared ??= new NotSecretFields();
+  return shared.pointers(data);
+}
