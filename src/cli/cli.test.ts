@@ -134,8 +134,13 @@ describe('lock status and unlock', () => {
     const r = await deployer([...at('apply'), '--yes']);
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/is held by ana@laptop since/);
-    expect(r.stderr).toContain(`deployer lock unlock --stack quickstart -e dev --force ${held.lockId}`);
-    await locks.release(held.lockKey, held.lockId);
+    // The command as printed works from where the user is (here: not the stack directory).
+    const printed = /release the lock with: deployer (lock unlock .*)$/m.exec(r.stderr)?.[1];
+    expect(printed).toBe(`lock unlock -C ${path.relative(process.cwd(), dir)} --stack quickstart -e dev --force ${held.lockId}`);
+    const unlocked = await deployer([...printed!.split(' '), '--yes']);
+    expect(unlocked.code, unlocked.stderr).toBe(0);
+    expect(unlocked.stdout).toMatch(/Released stack:quickstart:env:dev/);
+    expect(await locks.status(held.lockKey)).toBeUndefined();
   });
 });
 

@@ -48,6 +48,7 @@ describe('resolveSettings', () => {
     expect(resolveSettings({ dir }, {})).toEqual({
       dir,
       environment: undefined,
+      stack: undefined,
       stateUrl: 'file://.deployer',
       lockUrl: 'file://.deployer',
       concurrency: 8,
@@ -66,6 +67,7 @@ describe('resolveSettings', () => {
     expect(resolveSettings({ dir }, {})).toEqual({
       dir,
       environment: 'staging',
+      stack: undefined,
       stateUrl: 's3://file-bucket/state',
       lockUrl: 'dynamodb://file-table',
       concurrency: 2,
@@ -84,6 +86,7 @@ describe('resolveSettings', () => {
     expect(resolveSettings({ dir }, ENV)).toEqual({
       dir,
       environment: 'prod',
+      stack: undefined,
       stateUrl: 's3://env-bucket/state',
       lockUrl: 'dynamodb://env-table',
       concurrency: 4,
@@ -116,6 +119,7 @@ describe('resolveSettings', () => {
     expect(resolveSettings(flags, { ...ENV, DEPLOYER_FAIL_FAST: 'false' })).toEqual({
       dir,
       environment: 'qa',
+      stack: undefined,
       stateUrl: 'file:///tmp/state',
       lockUrl: 'file:///tmp/lock',
       concurrency: 16,
@@ -184,6 +188,20 @@ describe('resolveSettings', () => {
     expect(() => resolveSettings({ dir: stackDir('lockTtl: forever\n') }, {})).toThrow('invalid lock TTL "forever": use a duration like 30s, 5m or 1h');
     expect(() => resolveSettings({ dir: stackDir() }, { DEPLOYER_LOCK_TIMEOUT: '5 minutes' })).toThrow('invalid lock timeout "5 minutes"');
   });
+
+  it('refuses a lock TTL too short to be renewed safely, from any source', () => {
+    for (const ttl of ['0', '0s', '1ms', '250ms', '9.9s']) {
+      expect(() => resolveSettings({ dir: stackDir(), lockTtl: ttl }, {})).toThrow(`invalid lock TTL "${ttl}": it must be at least 10s`);
+    }
+    expect(() => resolveSettings({ dir: stackDir() }, { DEPLOYER_LOCK_TTL: '1s' })).toThrow(InvalidInputError);
+    expect(() => resolveSettings({ dir: stackDir('lockTtl: 2s\n') }, {})).toThrow(InvalidInputError);
+    expect(resolveSettings({ dir: stackDir(), lockTtl: '10s' }, {}).lockTtlMs).toBe(10_000);
+  });
+
+  it('takes the stack name the user means from --stack or DEPLOYER_STACK', () => {
+    expect(resolveSettings({ dir: stackDir(), stack: 'shop' }, { DEPLOYER_STACK: 'other' }).stack).toBe('shop');
+    expect(resolveSettings({ dir: stackDir() }, { DEPLOYER_STACK: 'other' }).stack).toBe('other');
+  });
 });
 
 describe('parseDuration', () => {
@@ -208,7 +226,7 @@ describe('parseDuration', () => {
 
 describe('--var', () => {
   it('parses name=value, keeping numbers and booleans typed, and refuses a missing name', () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'deployer-vars-'));
+    const dir = stackDir();
     expect(resolveSettings({ dir, var: ['replicas=3', 'debug=true', 'region=eu-west-1', 'empty='], varFile: ['vars.yaml'] }, {})).toMatchObject({
       variables: { replicas: 3, debug: true, region: 'eu-west-1', empty: '' },
       varFiles: [path.resolve('vars.yaml')],
@@ -219,7 +237,7 @@ describe('--var', () => {
 
 describe('--strategy', () => {
   it('chooses graph scheduling or barrier waves, and refuses anything else', () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'deployer-strategy-'));
+    const dir = stackDir();
     expect(resolveSettings({ dir }, {}).scheduling).toBe('graph');
     expect(resolveSettings({ dir, strategy: 'waves' }, {}).scheduling).toBe('waves');
     expect(resolveSettings({ dir }, { DEPLOYER_STRATEGY: 'waves' }).scheduling).toBe('waves');

@@ -14,6 +14,8 @@ export interface Settings {
   /** Absolute stack directory. */
   dir: string;
   environment: string | undefined;
+  /** `--stack`: the stack the user means; loading a directory that holds another one is refused. */
+  stack: string | undefined;
   stateUrl: string;
   lockUrl: string;
   concurrency: number;
@@ -33,6 +35,7 @@ export interface Settings {
 export interface SettingFlags {
   dir?: string;
   environment?: string;
+  stack?: string;
   stateUrl?: string;
   lockUrl?: string;
   concurrency?: string | number;
@@ -55,6 +58,23 @@ export const DEFAULTS = {
 
 const CONFIG_FILE = 'deployer.config.yaml';
 
+/**
+ * The shortest lease a run may hold. A lease is renewed every third of its TTL; below this, a
+ * slow request or a busy event loop lets it expire under a live run, and another host whose
+ * clock is a few seconds ahead would take it over while the first run is still deploying.
+ */
+export const MIN_LOCK_TTL_MS = 10_000;
+
+function parseLockTtl(text: string): number {
+  const ms = parseDuration(text, 'lock TTL');
+  if (ms < MIN_LOCK_TTL_MS) {
+    throw new InvalidInputError(`invalid lock TTL "${text}": it must be at least ${MIN_LOCK_TTL_MS / 1000}s`, [
+      'The lease is renewed every third of its TTL; a shorter one could expire while the run is still deploying, letting a second run in.',
+    ]);
+  }
+  return ms;
+}
+
 function parseConcurrency(v: string | number): number {
   const n = typeof v === 'number' ? v : Number(v);
   if (!Number.isInteger(n) || n < 1) throw new InvalidInputError(`invalid --concurrency "${v}": use a whole number of 1 or more`);
@@ -76,7 +96,8 @@ function readConfigFile(dir: string): Record<string, unknown> {
   }
   let data: unknown;
   try {
-    data = parse(text);
+    // Without a leading byte-order mark: `yaml` would count it as a column, and misread a list after it.
+    data = parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
   } catch (err) {
     throw new InvalidInputError(`${file}: ${(err as Error).message.split('\n')[0]}`);
   }
@@ -101,11 +122,12 @@ export function resolveSettings(flags: SettingFlags, env: NodeJS.ProcessEnv = pr
   return {
     dir,
     environment: flags.environment ?? fromEnv('DEPLOYER_ENVIRONMENT') ?? (typeof file['environment'] === 'string' ? file['environment'] : undefined),
+    stack: flags.stack ?? fromEnv('DEPLOYER_STACK'),
     stateUrl: String(pick(flags.stateUrl, 'DEPLOYER_STATE_URL', 'stateUrl', DEFAULTS.stateUrl)),
     lockUrl: String(pick(flags.lockUrl, 'DEPLOYER_LOCK_URL', 'lockUrl', DEFAULTS.lockUrl)),
     concurrency: parseConcurrency(pick(flags.concurrency, 'DEPLOYER_CONCURRENCY', 'concurrency', DEFAULTS.concurrency)),
     scheduling: parseScheduling(String(pick(flags.strategy, 'DEPLOYER_STRATEGY', 'strategy', 'graph'))),
-    lockTtlMs: parseDuration(String(pick(flags.lockTtl, 'DEPLOYER_LOCK_TTL', 'lockTtl', DEFAULTS.lockTtl)), 'lock TTL'),
+    lockTtlMs: parseLockTtl(String(pick(flags.lockTtl, 'DEPLOYER_LOCK_TTL', 'lockTtl', DEFAULTS.lockTtl))),
     lockTimeoutMs: parseDuration(String(pick(flags.lockTimeout, 'DEPLOYER_LOCK_TIMEOUT', 'lockTimeout', DEFAULTS.lockTimeout)), 'lock timeout'),
     failFast: flags.failFast ?? (fromEnv('DEPLOYER_FAIL_FAST') !== undefined ? env['DEPLOYER_FAIL_FAST'] === 'true' : file['failFast'] === true),
     ledger: String(pick(flags.ledger, 'DEPLOY_LEDGER_DB', 'ledger', path.join(dir, '.deployer', 'ledger.db'))),

@@ -70,6 +70,7 @@ function conditionFailed(err: unknown): boolean {
 
 export class DynamoDbLockManager implements LockManager {
   readonly url: string;
+  cliFlags = '';
 
   private readonly clientPromise: Promise<DynamoDBClient>;
 
@@ -110,7 +111,7 @@ export class DynamoDbLockManager implements LockManager {
         if (!conditionFailed(err)) throw err;
       }
       const holder = await this.status(req.lockKey);
-      if (holder) throw lockHeldError(holder);
+      if (holder) throw lockHeldError(holder, this.cliFlags);
     }
     throw new LockLostError(req.lockKey, 'the lock kept changing hands while it was being taken; try again');
   }

@@ -9,7 +9,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { LockLostError } from '../errors.js';
-import { readFileIfExists, writeFileAtomic } from '../util/atomic-write.js';
+import { readFileIfExists, withPath, writeFileAtomic } from '../util/atomic-write.js';
 import { isExpired, newLock, type AcquiredLock, type AcquireRequest, type LockInfo, type LockManager } from './locker.js';
 import { lockHeldError } from './unlock-hint.js';
 
@@ -27,6 +27,7 @@ interface StoredLock {
 
 export class FileLockManager implements LockManager {
   readonly url: string;
+  cliFlags = '';
   private readonly dir: string;
 
   constructor(root: string) {
@@ -43,7 +44,11 @@ export class FileLockManager implements LockManager {
     const lock = newLock(req, new Date());
     const file = this.file(req.lockKey);
     const tmp = `${file}.${randomBytes(6).toString('hex')}.new`;
-    await fs.writeFile(tmp, serialize(lock), { flag: 'wx' });
+    await fs.writeFile(tmp, serialize(lock), { flag: 'wx' }).catch(async (err: unknown) => {
+      // A full disk leaves the temporary record half written: removed, and the error names the file.
+      await fs.rm(tmp, { force: true });
+      throw withPath(err, file);
+    });
     try {
       if (await linkIfAbsent(tmp, file)) return lock;
       const outcome = await this.guarded(file, async (): Promise<{ held: LockInfo } | { expired: LockInfo | undefined }> => {
@@ -55,7 +60,7 @@ export class FileLockManager implements LockManager {
         if (await linkIfAbsent(tmp, file)) return { expired: current };
         return { held: (await this.read(file))! };
       });
-      if ('held' in outcome) throw lockHeldError(outcome.held);
+      if ('held' in outcome) throw lockHeldError(outcome.held, this.cliFlags);
       return outcome.expired ? { ...lock, takenOverFrom: outcome.expired } : lock;
     } finally {
       await fs.rm(tmp, { force: true });

@@ -4,6 +4,7 @@
  */
 import os from 'node:os';
 import { InvalidInputError } from '../errors.js';
+import { backendFlags } from '../util/cli-flags.js';
 import { fileUrlToDir } from '../util/file-url.js';
 import { DynamoDbLockManager, parseDynamoDbUrl } from './dynamodb.js';
 import { FileLockManager } from './file.js';
@@ -14,7 +15,14 @@ export { stackLockKey, serviceLockKey, componentLockKey, stateLockKey, isExpired
 export { acquireLease, type Lease, type LeaseOptions } from './lease.js';
 export { unlockCommand, staleReason } from './unlock-hint.js';
 
-export function openLockManager(url: string, baseDir: string): LockManager {
+/** `baseDir` is the stack directory: relative `file://` URLs are inside it. */
+export function openLockManager(url: string, baseDir: string, cwd = process.cwd()): LockManager {
+  const manager = openManager(url, baseDir);
+  manager.cliFlags = backendFlags('--lock-url', url, baseDir, cwd);
+  return manager;
+}
+
+function openManager(url: string, baseDir: string): LockManager {
   if (url.startsWith('file://') || !url.includes('://')) {
     return new FileLockManager(fileUrlToDir(url, baseDir));
   }

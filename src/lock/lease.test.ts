@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { LockHeldError, LockLostError } from '../errors.js';
 import { FileLockManager } from './file.js';
 import { acquireLease, type Lease } from './lease.js';
@@ -145,6 +145,51 @@ describe('acquireLease', () => {
     await sleep(200);
     expect(l.lost.aborted).toBe(false);
     expect(await manager.status('k')).toBeUndefined();
+  });
+});
+
+/** A MemoryLockManager whose renewals hang until the test lets them finish, counting how many run at once. */
+class SlowRenewals extends MemoryLockManager {
+  started = 0;
+  inFlight = 0;
+  maxInFlight = 0;
+  private readonly waiting: Array<() => void> = [];
+  override async renew(lockKey: string, lockId: string, ttlMs: number): Promise<LockInfo> {
+    this.started++;
+    this.maxInFlight = Math.max(this.maxInFlight, ++this.inFlight);
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.inFlight--;
+    return super.renew(lockKey, lockId, ttlMs);
+  }
+  /** Lets every hanging renewal finish. */
+  finishRenewals(): void {
+    for (const r of this.waiting.splice(0)) r();
+  }
+}
+
+describe('acquireLease: renewal', () => {
+  it('never has two renewals in flight, however short the TTL and slow the backend', async () => {
+    vi.useFakeTimers();
+    try {
+      const manager = new SlowRenewals();
+      const l = await lease(manager, ['k'], { ttlMs: 30 });
+      // Many renewal periods pass while the first renewal hangs: no second one starts.
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(manager.started).toBe(1);
+      manager.finishRenewals();
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(manager.started).toBe(2);
+      expect(manager.maxInFlight).toBe(1);
+      // Release waits for the renewal in flight; none starts after it.
+      const released = l.release();
+      manager.finishRenewals();
+      await released;
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(manager.started).toBe(2);
+      expect(await manager.status('k')).toBeUndefined();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
 

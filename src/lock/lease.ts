@@ -77,27 +77,42 @@ async function acquireAll(manager: LockManager, keys: string[], o: LeaseOptions)
   }
 }
 
+/**
+ * Renewal is strictly sequential: the next one is scheduled only when the last has finished, so
+ * however short the TTL or slow the backend, there is never more than one renewal in flight (and
+ * never a queue of them outliving the run). Release waits for the one in flight, so a renewal can
+ * never recreate what release removed.
+ */
 function start(o: LeaseOptions, locks: AcquiredLock[]): Lease {
   const lost = new AbortController();
+  const period = Math.max(10, Math.floor(o.ttlMs / 3));
   let released = false;
+  let inFlight: Promise<void> | undefined;
+  let timer: NodeJS.Timeout | undefined;
   const renewAll = async (): Promise<void> => {
     try {
       await Promise.all(locks.map((l) => o.manager.renew(l.lockKey, l.lockId, o.ttlMs)));
+      if (!released) schedule();
     } catch (err) {
       if (released) return;
-      clearInterval(timer);
       lost.abort(err instanceof LockLostError ? err : new LockLostError(locks[0]!.lockKey, `renewal failed: ${String(err)}`));
     }
   };
-  const timer = setInterval(() => void renewAll(), Math.max(10, Math.floor(o.ttlMs / 3)));
-  timer.unref();
+  const schedule = (): void => {
+    timer = setTimeout(() => {
+      inFlight = renewAll().finally(() => (inFlight = undefined));
+    }, period);
+    timer.unref();
+  };
+  schedule();
   return {
     locks,
     lost: lost.signal,
     async release() {
       if (released) return;
       released = true;
-      clearInterval(timer);
+      clearTimeout(timer);
+      await inFlight;
       await Promise.all(locks.map((l) => o.manager.release(l.lockKey, l.lockId).catch(() => false)));
     },
   };

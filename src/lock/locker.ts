@@ -34,6 +34,11 @@ export interface AcquireRequest {
 export interface LockManager {
   /** Where the locks are, for messages. */
   readonly url: string;
+  /**
+   * The flags that point a deployer command, run where the user is, at these locks (e.g.
+   * `-C ../shop`): the unlock command printed with LockHeldError must work as printed.
+   */
+  cliFlags: string;
   acquire(request: AcquireRequest): Promise<AcquiredLock>;
   renew(lockKey: string, lockId: string, ttlMs: number): Promise<LockInfo>;
   release(lockKey: string, lockId: string): Promise<boolean>;

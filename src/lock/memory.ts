@@ -5,12 +5,13 @@ import { lockHeldError } from './unlock-hint.js';
 
 export class MemoryLockManager implements LockManager {
   readonly url = 'memory://';
+  cliFlags = '';
   private readonly locks = new Map<string, LockInfo>();
 
   async acquire(req: AcquireRequest): Promise<AcquiredLock> {
     const now = new Date();
     const current = this.locks.get(req.lockKey);
-    if (current && !isExpired(current, now)) throw lockHeldError(current);
+    if (current && !isExpired(current, now)) throw lockHeldError(current, this.cliFlags);
     const lock = newLock(req, now);
     this.locks.set(req.lockKey, lock);
     return current ? { ...copy(lock), takenOverFrom: copy(current) } : copy(lock);

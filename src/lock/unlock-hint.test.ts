@@ -37,3 +37,16 @@ describe('stale locks', () => {
     expect(unlockCommand(lock({ lockKey: 'other' }))).toBe('deployer lock unlock --force 0b1c2d3e-0000-4000-8000-000000000001');
   });
 });
+
+describe('the unlock command works where the user is', () => {
+  it('points at the stack directory and at a lock backend outside it', async () => {
+    const { openLockManager } = await import('./index.js');
+    expect(openLockManager('file://.deployer', '/srv/shop', '/srv/shop').cliFlags).toBe('');
+    expect(openLockManager('file://.deployer', '/srv/shop', '/home/ana').cliFlags).toBe('-C ../../srv/shop');
+    expect(openLockManager('file:///var/locks', '/srv/shop', '/srv/shop').cliFlags).toBe('--lock-url file:///var/locks');
+    const url = 'dynamodb://locks?region=us-east-1&endpoint=http://127.0.0.1:4567';
+    const manager = openLockManager(url, '/srv/shop', '/srv');
+    expect(manager.cliFlags).toBe(`-C shop --lock-url '${url}'`);
+    expect(unlockCommand(lock(), manager.cliFlags)).toBe(`deployer lock unlock -C shop --lock-url '${url}' --stack shop -e prod --force 0b1c2d3e-0000-4000-8000-000000000001`);
+  });
+});

@@ -4,11 +4,14 @@ import { LockHeldError } from '../errors.js';
 import { isAlive } from '../util/process.js';
 import { isExpired, type LockInfo } from './locker.js';
 
-/** The command that breaks `lock` when its holder is dead (printed with LockHeldError). */
-export function unlockCommand(lock: LockInfo): string {
+/**
+ * The command that breaks `lock` when its holder is dead (printed with LockHeldError);
+ * `cliFlags` (e.g. `-C ../shop`) make it find the same locks from where the user is.
+ */
+export function unlockCommand(lock: LockInfo, cliFlags = ''): string {
   const m = /^stack:([^:]+):env:([^:]+)/.exec(lock.lockKey);
   const where = m ? ` --stack ${m[1]} -e ${m[2]}` : '';
-  return `deployer lock unlock${where} --force ${lock.lockId}`;
+  return `deployer lock unlock${cliFlags ? ` ${cliFlags}` : ''}${where} --force ${lock.lockId}`;
 }
 
 /**
@@ -28,6 +31,6 @@ export function holderIsDead(lock: LockInfo, host = os.hostname()): boolean {
   return holderHost === host && Number.isInteger(pid) && pid > 0 && !isAlive(pid);
 }
 
-export function lockHeldError(holder: LockInfo): LockHeldError {
-  return new LockHeldError(holder, unlockCommand(holder), staleReason(holder));
+export function lockHeldError(holder: LockInfo, cliFlags = ''): LockHeldError {
+  return new LockHeldError(holder, unlockCommand(holder, cliFlags), staleReason(holder));
 }
