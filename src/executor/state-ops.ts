@@ -5,7 +5,7 @@
  * can write over it; every change is a new serial, so it can itself be rolled back.
  */
 import type { Settings } from '../config/index.js';
-import { DeployerError, InvalidInputError } from '../errors.js';
+import { DeployerError, InvalidInputError, StateCorruptError } from '../errors.js';
 import { acquireLease, isExpired, openLockManager, stackLockKey, stateLockKey, whoAmI } from '../lock/index.js';
 import { lockHeldError } from '../lock/unlock-hint.js';
 import type { ComponentState, StackState } from '../model/state.js';
@@ -19,30 +19,102 @@ export interface StateTarget {
 }
 
 export interface VersionSummary {
-  serial: number;
+  /** null for a current state too damaged to say. */
+  serial: number | null;
   savedAt: string | null;
   components: number;
   /** Runs that wrote the components of this version. */
   deployments: string[];
   current: boolean;
+  /** Why this version cannot be used (its digest does not match, it does not parse). */
+  damaged?: string;
 }
 
+/**
+ * The stored versions, newest first. Readable when the current state is not: it is then listed
+ * as damaged, above the intact versions `state recover` can restore.
+ */
 export async function stateHistory(t: StateTarget, limit = 20): Promise<VersionSummary[]> {
   const store = openStateStore(t.settings.stateUrl, t.settings.dir);
-  const current = await store.read(t.stack, t.environment);
+  const current = await store.read(t.stack, t.environment).catch((err: unknown) => {
+    if (err instanceof StateCorruptError) return err;
+    throw err;
+  });
   const entries = (await store.history(t.stack, t.environment)).slice(-limit);
   const out: VersionSummary[] = [];
   for (const e of entries) {
-    const v = await store.readVersion(t.stack, t.environment, e.serial);
-    if (v) out.push(summarize(v, e.savedAt.toISOString(), false));
+    const savedAt = e.savedAt.toISOString();
+    try {
+      const v = await store.readVersion(t.stack, t.environment, e.serial);
+      if (v) out.push(summarize(v, savedAt, false));
+    } catch (err) {
+      if (!(err instanceof StateCorruptError)) throw err;
+      out.push({ serial: e.serial, savedAt, components: 0, deployments: [], current: false, damaged: err.message });
+    }
   }
-  if (current) out.push(summarize(current, null, true));
+  if (current instanceof StateCorruptError) out.push({ serial: null, savedAt: null, components: 0, deployments: [], current: true, damaged: current.message });
+  else if (current) out.push(summarize(current, null, true));
   return out.reverse();
 }
 
 function summarize(s: StackState, savedAt: string | null, current: boolean): VersionSummary {
   const comps = Object.values(s.components);
   return { serial: s.serial, savedAt, components: comps.length, deployments: [...new Set(comps.map((c) => c.deploymentId))], current };
+}
+
+export interface RecoverResult {
+  /** The history version made current, and the serial it now has. */
+  restored: number;
+  serial: number;
+  /** The current state was damaged (set aside at `damagedKeptAt`); false: it was intact. */
+  wasDamaged: boolean;
+  damagedKeptAt?: string;
+}
+
+/**
+ * `deployer state recover [--to N]`: makes a verified history version current again — the newest
+ * intact one, or N — over a current state that cannot be read. The damaged state is set aside,
+ * not deleted. An intact current state needs --to (that is a rollback of the state, and says so).
+ */
+export function stateRecover(t: StateTarget, to?: number): Promise<RecoverResult> {
+  let result: RecoverResult | undefined;
+  return exclusive(t, 'state recover', async (store) => {
+    const current = await readCurrent(store, t, true);
+    if (current !== undefined && current !== 'damaged' && to === undefined) {
+      throw new InvalidInputError(`the state of ${t.stack}/${t.environment} is intact (serial ${current.serial}): there is nothing to recover`, ['To make an earlier version current anyway: deployer state recover --to <serial> (see `deployer state history`).']);
+    }
+    const version = to === undefined ? await newestIntact(store, t) : await verifiedVersion(store, t, to);
+    const { stored, damagedKeptAt } = await store.restore(t.stack, t.environment, version);
+    result = { restored: version.serial, serial: stored.serial, wasDamaged: current === 'damaged', ...(damagedKeptAt ? { damagedKeptAt } : {}) };
+    return stored;
+  }).then(() => result!);
+}
+
+async function newestIntact(store: StateStore, t: StateTarget): Promise<StackState> {
+  const entries = (await store.history(t.stack, t.environment)).reverse();
+  const skipped: string[] = [];
+  for (const e of entries) {
+    try {
+      const v = await store.readVersion(t.stack, t.environment, e.serial);
+      if (v) return v;
+    } catch (err) {
+      if (!(err instanceof StateCorruptError)) throw err;
+      skipped.push(`serial ${e.serial}: ${err.message}`);
+    }
+  }
+  throw new DeployerError('STATE_CORRUPT', `no intact version of the state of ${t.stack}/${t.environment} is left in its history`, {
+    details: [...skipped, 'Push a state you trust with `deployer state push --force <file>`.'],
+  });
+}
+
+async function verifiedVersion(store: StateStore, t: StateTarget, serial: number): Promise<StackState> {
+  const version = await store.readVersion(t.stack, t.environment, serial);
+  if (!version) {
+    const current = await store.read(t.stack, t.environment).catch(() => undefined);
+    const known = [...(await store.history(t.stack, t.environment)).map((h) => h.serial), ...(current ? [current.serial] : [])];
+    throw new InvalidInputError(`state serial ${serial} does not exist`, [`stored versions: ${known.join(', ') || '(none)'}`]);
+  }
+  return version;
 }
 
 /**
@@ -63,21 +135,31 @@ export async function withStackExclusive<T>(t: StateTarget, operation: string, w
   try {
     const now = new Date();
     const held = (await locks.list(`${stackKey}:`)).filter((l) => !lease.locks.some((m) => m.lockKey === l.lockKey) && !isExpired(l, now));
-    if (held[0]) throw lockHeldError(held[0]);
+    if (held[0]) throw lockHeldError(held[0], locks.cliFlags);
     return await work(lease.lost);
   } finally {
     await lease.release();
   }
 }
 
-/** Runs `change` on the stored state with the stack exclusively locked; writes what it returns. */
-function exclusive(t: StateTarget, operation: string, change: (store: StateStore, stored: StackState | undefined) => Promise<StackState>): Promise<StackState> {
+/** Runs `change` on the state store with the stack exclusively locked; returns what it stored. */
+function exclusive(t: StateTarget, operation: string, change: (store: StateStore) => Promise<StackState>): Promise<StackState> {
   const store = openStateStore(t.settings.stateUrl, t.settings.dir);
   return withStackExclusive(t, operation, async (lost) => {
-    const written = await change(store, await store.read(t.stack, t.environment));
+    const written = await change(store);
     if (lost.aborted) throw lost.reason as DeployerError;
     return written;
   });
+}
+
+/** The current state; with `force`, a damaged one counts as none (the caller replaces it). */
+async function readCurrent(store: StateStore, t: StateTarget, force: boolean): Promise<StackState | undefined | 'damaged'> {
+  try {
+    return await store.read(t.stack, t.environment);
+  } catch (err) {
+    if (force && err instanceof StateCorruptError) return 'damaged';
+    throw err;
+  }
 }
 
 function requireState(stored: StackState | undefined, t: StateTarget): StackState {
@@ -85,25 +167,26 @@ function requireState(stored: StackState | undefined, t: StateTarget): StackStat
   return stored;
 }
 
-/** Makes version `serial` current again (as a new serial); returns what was stored. */
-export function stateRollback(t: StateTarget, serial: number): Promise<StackState> {
-  return exclusive(t, 'state rollback', async (store, stored) => {
-    const current = requireState(stored, t);
-    const version = await store.readVersion(t.stack, t.environment, serial);
-    if (!version) {
-      const known = (await store.history(t.stack, t.environment)).map((h) => h.serial);
-      throw new InvalidInputError(`state serial ${serial} does not exist`, [`stored versions: ${[...known, current.serial].join(', ')}`]);
-    }
-    if (serial === current.serial) throw new InvalidInputError(`serial ${serial} is already the current state`);
-    return store.write({ ...version, lineage: current.lineage, serial: current.serial });
+/**
+ * Makes version `serial` current again (as a new serial); returns what was stored. With `force`
+ * it also replaces a current state that cannot be read (as `state recover --to` does).
+ */
+export function stateRollback(t: StateTarget, serial: number, force = false): Promise<StackState> {
+  return exclusive(t, 'state rollback', async (store) => {
+    const current = await readCurrent(store, t, force);
+    if (current === 'damaged') return (await store.restore(t.stack, t.environment, await verifiedVersion(store, t, serial))).stored;
+    const stored = requireState(current, t);
+    if (serial === stored.serial) throw new InvalidInputError(`serial ${serial} is already the current state`);
+    const version = await verifiedVersion(store, t, serial);
+    return store.write({ ...version, lineage: stored.lineage, serial: stored.serial });
   });
 }
 
 /** Forgets a component without destroying it; returns the forgotten record and the new state. */
 export async function stateRemove(t: StateTarget, id: string): Promise<{ removed: ComponentState; state: StackState }> {
   let removed: ComponentState | undefined;
-  const state = await exclusive(t, 'state rm', async (store, stored) => {
-    const current = requireState(stored, t);
+  const state = await exclusive(t, 'state rm', async (store) => {
+    const current = requireState(await store.read(t.stack, t.environment), t);
     removed = current.components[id];
     if (!removed) {
       throw new InvalidInputError(`no component ${id} in the state`, [`recorded: ${Object.keys(current.components).sort().join(', ') || '(none)'}`]);
@@ -122,11 +205,13 @@ export async function statePull(t: StateTarget): Promise<StackState | undefined>
 /**
  * Replaces the stored state with `pushed`. Refused when it belongs to another stack, another
  * history (lineage) or is older than the stored state, unless `force`; a forced push keeps the
- * stored lineage so that history stays one line.
+ * stored lineage so that history stays one line, and replaces a current state that cannot be read.
  */
 export function statePush(t: StateTarget, pushed: unknown, force: boolean): Promise<StackState> {
   const next = checkPushed(pushed, t);
-  return exclusive(t, 'state push', async (store, stored) => {
+  return exclusive(t, 'state push', async (store) => {
+    const stored = await readCurrent(store, t, force);
+    if (stored === 'damaged') return (await store.restore(t.stack, t.environment, next)).stored;
     if (stored && !force) {
       if (next.lineage !== stored.lineage) {
         throw new InvalidInputError(`the pushed state has lineage ${next.lineage}, the stored one ${stored.lineage}: they are different histories`, ['Use --force to replace it anyway.']);

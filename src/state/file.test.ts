@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { InvalidInputError, StateCorruptError } from '../errors.js';
 import { sha256 } from '../model/hash.js';
 import { STATE_VERSION } from '../model/state.js';
-import { FileStateStore } from './file.js';
+import { FileBlobs, FileStateStore } from './file.js';
 import { emptyState, openStateStore } from './index.js';
 import { stateStoreContract, withComponent } from './store.contract.js';
 import { useTempDirs } from '../../test/helpers/tmp.js';
@@ -23,7 +23,12 @@ function filesUnder(dir: string): string[] {
 
 stateStoreContract('file', async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'deployer-state-contract-'));
-  return { store: new FileStateStore(dir), cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
+  return {
+    store: new FileStateStore(dir),
+    blobs: new FileBlobs(dir),
+    withClock: (now) => new FileStateStore(dir, { now }),
+    cleanup: async () => rmSync(dir, { recursive: true, force: true }),
+  };
 });
 
 describe('FileStateStore on disk', () => {
@@ -36,6 +41,7 @@ describe('FileStateStore on disk', () => {
 
     expect(filesUnder(root)).toEqual([
       'stacks/web/prod/history/1.json',
+      'stacks/web/prod/history/1.json.sha256',
       'stacks/web/prod/state.json',
       'stacks/web/prod/state.json.sha256',
       'stacks/web/staging/state.json',
@@ -59,7 +65,7 @@ describe('FileStateStore on disk', () => {
     expect(err).toBeInstanceOf(StateCorruptError);
     expect((err as StateCorruptError).code).toBe('STATE_CORRUPT');
     expect((err as StateCorruptError).message).toContain(file);
-    expect((err as StateCorruptError).details.join('\n')).toContain('history/');
+    expect((err as StateCorruptError).details.join('\n')).toContain('deployer state recover');
     // Nothing is written on top of a state that cannot be trusted.
     await expect(store.write(withComponent(v1, 'db'))).rejects.toBeInstanceOf(StateCorruptError);
     expect(existsSync(path.join(root, 'stacks', 'web', 'prod', 'history'))).toBe(false);
@@ -91,7 +97,7 @@ describe('FileStateStore on disk', () => {
     const names = filesUnder(root);
     expect(names.filter((n) => n.endsWith('.tmp') || path.basename(n).startsWith('.'))).toEqual([]);
     expect(names).toEqual([
-      ...[1, 2, 3, 4, 5].map((s) => `stacks/web/prod/history/${s}.json`),
+      ...[1, 2, 3, 4, 5].flatMap((s) => [`stacks/web/prod/history/${s}.json`, `stacks/web/prod/history/${s}.json.sha256`]),
       'stacks/web/prod/state.json',
       'stacks/web/prod/state.json.sha256',
     ]);

@@ -5,16 +5,23 @@
 import { randomUUID } from 'node:crypto';
 import { InvalidInputError } from '../errors.js';
 import { STATE_VERSION, type StackState } from '../model/state.js';
+import { backendFlags } from '../util/cli-flags.js';
 import { fileUrlToDir } from '../util/file-url.js';
 import { FileStateStore } from './file.js';
 import { parseS3Url, S3StateStore } from './s3.js';
 import type { StateStore } from './store.js';
 
-export type { StateStore, HistoryEntry } from './store.js';
+export type { StateStore, HistoryEntry, RestoreResult } from './store.js';
 export { StateConflictError } from './conflict.js';
 
-/** Opens the store a URL names; relative `file:` paths resolve against `baseDir`. */
-export function openStateStore(url: string, baseDir: string): StateStore {
+/** Opens the store a URL names; relative `file:` paths resolve against `baseDir` (the stack directory). */
+export function openStateStore(url: string, baseDir: string, cwd = process.cwd()): StateStore {
+  const store = openStore(url, baseDir);
+  store.cliFlags = backendFlags('--state-url', url, baseDir, cwd);
+  return store;
+}
+
+function openStore(url: string, baseDir: string): StateStore {
   if (url.startsWith('file://') || !url.includes('://')) return new FileStateStore(fileUrlToDir(url, baseDir));
   if (url.startsWith('s3://')) return new S3StateStore(parseS3Url(url));
   throw new InvalidInputError(`unsupported state backend URL: ${url}`, [

@@ -3,7 +3,10 @@ import { emptyState } from './index.js';
 import { MemoryStateStore } from './memory.js';
 import { stateStoreContract, withComponent } from './store.contract.js';
 
-stateStoreContract('memory', async () => ({ store: new MemoryStateStore() }));
+stateStoreContract('memory', async () => {
+  const store = new MemoryStateStore();
+  return { store, blobs: store.objects, withClock: (now) => new MemoryStateStore(store.objects, { now }) };
+});
 
 describe('MemoryStateStore', () => {
   it('hands out copies: changing what it returned does not change what it stores', async () => {

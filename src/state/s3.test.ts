@@ -5,7 +5,7 @@ import { startS3, type S3Emulator } from '../../test/helpers/emulators.js';
 import { InvalidInputError, StateCorruptError } from '../errors.js';
 import { sha256 } from '../model/hash.js';
 import { emptyState, openStateStore } from './index.js';
-import { parseS3Url, s3Client, S3StateStore } from './s3.js';
+import { parseS3Url, s3Client, S3Blobs, S3StateStore, type S3StoreOptions } from './s3.js';
 import { stateStoreContract, withComponent } from './store.contract.js';
 
 let s3: S3Emulator;
@@ -18,7 +18,7 @@ afterAll(async () => {
 });
 
 /** A store on a new bucket, with a client that records every request it sends. */
-async function freshStore(options = {}): Promise<{ store: S3StateStore; sent: Array<{ name: string; input: Record<string, unknown> }>; bucket: string }> {
+async function freshStore(options: S3StoreOptions = {}): Promise<{ store: S3StateStore; sent: Array<{ name: string; input: Record<string, unknown> }>; bucket: string; blobs: S3Blobs; withClock: (now: () => Date) => S3StateStore }> {
   const bucket = `state-${++bucketNo}-${process.pid}`;
   const loc = parseS3Url(await s3.stateUrl(bucket, 'teams/platform'));
   const client = await s3Client(loc);
@@ -30,10 +30,10 @@ async function freshStore(options = {}): Promise<{ store: S3StateStore; sent: Ar
     },
     { step: 'initialize' },
   );
-  return { store: new S3StateStore(loc, client, options), sent, bucket };
+  return { store: new S3StateStore(loc, client, options), sent, bucket, blobs: new S3Blobs(loc, client, 1), withClock: (now) => new S3StateStore(loc, client, { ...options, now }) };
 }
 
-stateStoreContract('s3 (s3rver)', async () => ({ store: (await freshStore()).store }));
+stateStoreContract('s3 (s3rver)', async () => freshStore({ digestAttempts: 2, retryDelayMs: 10 }));
 
 describe('S3StateStore', () => {
   it('lays out the keys under the prefix and requests server-side encryption on every put', async () => {
@@ -44,11 +44,12 @@ describe('S3StateStore', () => {
     const listed = await client.send(new ListObjectsV2Command({ Bucket: bucket }));
     expect((listed.Contents ?? []).map((o) => o.Key).sort()).toEqual([
       'teams/platform/stacks/web/prod/history/1.json',
+      'teams/platform/stacks/web/prod/history/1.json.sha256',
       'teams/platform/stacks/web/prod/state.json',
       'teams/platform/stacks/web/prod/state.json.sha256',
     ]);
     const puts = sent.filter((s) => s.name === 'PutObjectCommand');
-    expect(puts.length).toBe(5);
+    expect(puts.length).toBe(6);
     for (const p of puts) expect(p.input['ServerSideEncryption']).toBe('AES256');
   });
 

@@ -3,13 +3,19 @@
  * Terraform runs one backend test suite against each remote-state backend.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { StateCorruptError } from '../errors.js';
 import type { ComponentState, StackState } from '../model/state.js';
+import type { BlobStore } from './blobs.js';
 import { StateConflictError } from './conflict.js';
 import { emptyState } from './index.js';
 import { HISTORY_KEEP_AT_LEAST, HISTORY_RETENTION_DAYS, prunableHistory, type HistoryEntry, type StateStore } from './store.js';
 
 export interface StoreUnderTest {
   store: StateStore;
+  /** The backend's objects under the store (to damage them as a cut-short write or a hand edit would). */
+  blobs: BlobStore;
+  /** Another store over the same objects whose clock reads `now()` (retention is measured with it). */
+  withClock: (now: () => Date) => StateStore;
   cleanup?: () => Promise<void>;
 }
 
@@ -40,11 +46,20 @@ const DAY = 24 * 3600 * 1000;
 export function stateStoreContract(name: string, make: () => Promise<StoreUnderTest>): void {
   describe(`StateStore contract: ${name}`, () => {
     let store: StateStore;
+    let blobs: BlobStore;
+    let withClock: StoreUnderTest['withClock'];
     let cleanup: (() => Promise<void>) | undefined;
 
     beforeEach(async () => {
-      ({ store, cleanup } = await make());
+      ({ store, blobs, withClock, cleanup } = await make());
     });
+
+    /** Writes versions 1..n of web/prod; returns the last one stored. */
+    const writeVersions = async (n: number): Promise<StackState> => {
+      let current = await store.write(withComponent(emptyState('web', 'prod'), 'api', 'd1'));
+      for (let i = 2; i <= n; i++) current = await store.write(withComponent(current, 'api', `d${i}`));
+      return current;
+    };
     afterEach(async () => {
       await cleanup?.();
     });
@@ -137,6 +152,69 @@ export function stateStoreContract(name: string, make: () => Promise<StoreUnderT
       expect((await store.history('web', 'prod')).map((h) => h.serial)).toEqual([1]);
       // Each stack/environment has its own lineage: a state of one cannot overwrite another.
       await expect(store.write({ ...staging, environment: 'prod', serial: 2 })).rejects.toBeInstanceOf(StateConflictError);
+    });
+
+    it('prunes its own history: older than the retention period, beyond the newest ten', async () => {
+      const v13 = await writeVersions(13);
+      const later = (days: number) => withClock(() => new Date(Date.now() + days * DAY));
+      // Not yet old enough: every version stays.
+      const v14 = await later(HISTORY_RETENTION_DAYS - 1).write(withComponent(v13, 'db'));
+      expect((await store.history('web', 'prod')).map((h) => h.serial)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]);
+      // Past the retention: all but the newest ten go, and cannot be read back.
+      await later(HISTORY_RETENTION_DAYS + 1).write(withComponent(v14, 'cache'));
+      expect((await store.history('web', 'prod')).map((h) => h.serial)).toEqual([5, 6, 7, 8, 9, 10, 11, 12, 13, 14]);
+      expect(await store.readVersion('web', 'prod', 4)).toBeUndefined();
+      expect((await store.readVersion('web', 'prod', 5))?.components['api']?.deploymentId).toBe('d5');
+      expect((await blobs.list('stacks/web/prod/history/')).map((b) => b.key).filter((k) => /\/[1-4]\.json/.test(k))).toEqual([]);
+    });
+
+    it('refuses to read or write over a current state cut short, and says how to recover', async () => {
+      const v3 = await writeVersions(3);
+      const body = (await blobs.get('stacks/web/prod/state.json'))!;
+      await blobs.put('stacks/web/prod/state.json', body.subarray(0, body.length >> 1));
+      const err = await store.read('web', 'prod').catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(StateCorruptError);
+      expect((err as StateCorruptError).details.join('\n')).toMatch(/deployer state recover .*--stack web -e prod/);
+      await expect(store.write(withComponent(v3, 'db'))).rejects.toBeInstanceOf(StateCorruptError);
+      // History stays readable.
+      expect((await store.history('web', 'prod')).map((h) => h.serial)).toEqual([1, 2]);
+      expect((await store.readVersion('web', 'prod', 2))?.components['api']?.deploymentId).toBe('d2');
+    });
+
+    it('restores a verified version over a damaged current state, setting the damaged one aside', async () => {
+      await writeVersions(3);
+      await blobs.put('stacks/web/prod/state.json', '{"version": 1, "serial": 3, "compo');
+      const v2 = (await store.readVersion('web', 'prod', 2))!;
+      const { stored, damagedKeptAt } = await store.restore('web', 'prod', v2);
+      // Above every serial known, the damaged one's included: a plan saved against it stays stale.
+      expect(stored.serial).toBe(4);
+      expect(stored.lineage).toBe(v2.lineage);
+      expect(await store.read('web', 'prod')).toEqual(stored);
+      expect(stored.components['api']?.deploymentId).toBe('d2');
+      expect(damagedKeptAt).toMatch(/damaged/);
+      const kept = (await blobs.list('stacks/web/prod/damaged/'))[0]!;
+      expect((await blobs.get(kept.key))!.toString('utf8')).toBe('{"version": 1, "serial": 3, "compo');
+      // And the run goes on from there.
+      expect((await store.write(withComponent(stored, 'db'))).serial).toBe(5);
+    });
+
+    it('restores over an intact current state as a write would: the current one goes to history', async () => {
+      const v3 = await writeVersions(3);
+      const v1 = (await store.readVersion('web', 'prod', 1))!;
+      const { stored, damagedKeptAt } = await store.restore('web', 'prod', v1);
+      expect(damagedKeptAt).toBeUndefined();
+      expect(stored.serial).toBe(4);
+      expect(await store.readVersion('web', 'prod', 3)).toEqual(v3);
+    });
+
+    it('refuses a history version changed after it was written', async () => {
+      await writeVersions(3);
+      const key = 'stacks/web/prod/history/2.json';
+      const edited = JSON.parse((await blobs.get(key))!.toString('utf8')) as StackState;
+      edited.components = {};
+      await blobs.put(key, JSON.stringify(edited, null, 2));
+      await expect(store.readVersion('web', 'prod', 2)).rejects.toBeInstanceOf(StateCorruptError);
+      expect((await store.readVersion('web', 'prod', 1))?.serial).toBe(1);
     });
 
     it('gives each stack and environment its own Pulumi backend', () => {

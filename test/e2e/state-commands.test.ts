@@ -10,7 +10,9 @@ import { resolveSettings } from '../../src/config/index.js';
 import { FileLockManager } from '../../src/lock/file.js';
 import { openLockManager } from '../../src/lock/index.js';
 import type { ComponentState, StackState } from '../../src/model/state.js';
+import { FileBlobs } from '../../src/state/file.js';
 import { emptyState, openStateStore } from '../../src/state/index.js';
+import { parseS3Url, S3Blobs } from '../../src/state/s3.js';
 import { deployer, deployerJson } from '../helpers/cli.js';
 import { startDynamoDb, startS3, type DynamoDbEmulator, type S3Emulator } from '../helpers/emulators.js';
 import { removeTestdirs, testdir } from '../helpers/testdir.js';
@@ -117,6 +119,53 @@ describe.each(backends)('state commands on %s', (_name, urls) => {
 
     writeFileSync(file, JSON.stringify({ ...pulled, stack: 'elsewhere' }));
     expect((await deployer(args('state', 'push', file))).stderr).toMatch(/it is the state of elsewhere\/dev, not of quickstart\/dev/);
+  });
+
+  it('a damaged state: every command says how to recover, history stays readable, recover restores the newest intact version', async () => {
+    const settings = resolveSettings({ dir, ...(flags.length ? { stateUrl: flags[1]!, lockUrl: flags[3]! } : {}) });
+    const blobs = flags.length ? new S3Blobs(parseS3Url(settings.stateUrl), undefined, 1) : new FileBlobs(path.join(dir, '.deployer'));
+    const key = 'stacks/quickstart/dev/state.json';
+    const before = (await deployerJson<StackState>(args('state', 'show'))).json;
+    const body = (await blobs.get(key))!;
+    await blobs.put(key, body.subarray(0, body.length - 40)); // a write cut short by a full disk
+
+    for (const command of [['state', 'list'], ['state', 'show'], ['state', 'pull'], ['rollback', '--last-good', '--yes'], ['plan']]) {
+      // A shared state needs the passphrase before anything else is looked at (the engine reads it from the process).
+      process.env['PULUMI_CONFIG_PASSPHRASE'] = 'state-commands';
+      const r = await deployer(args(...command)).finally(() => delete process.env['PULUMI_CONFIG_PASSPHRASE']);
+      expect(r.code, `${command.join(' ')}: ${r.stderr}`).toBe(1);
+      expect(r.stderr).toMatch(/state .*state\.json does not match its digest/);
+      expect(r.stderr).toMatch(/Restore the newest intact version from its history with: deployer state recover .*--stack quickstart -e dev/);
+    }
+    const history = await deployer(args('state', 'history'));
+    expect(history.code, history.stderr).toBe(0);
+    expect(history.stdout).toMatch(/\? +current +DAMAGED: state .* does not match its digest/);
+    expect(history.stdout).toMatch(new RegExp(`\\n +${before.serial - 1} +replaced`));
+    expect(history.stdout).toMatch(/The current state is damaged\. Restore the newest intact version with: deployer state recover/);
+
+    const recovered = await deployerJson<{ restored: number; serial: number; wasDamaged: boolean; damagedKeptAt: string }>(args('state', 'recover'));
+    expect(recovered.code, recovered.stderr).toBe(0);
+    expect(recovered.json).toMatchObject({ restored: before.serial - 1, serial: before.serial + 1, wasDamaged: true });
+    expect(recovered.json.damagedKeptAt).toMatch(/stacks\/quickstart\/dev\/damaged\//);
+    const now = (await deployerJson<StackState>(args('state', 'show'))).json;
+    expect(now.serial).toBe(before.serial + 1);
+    expect(now.lineage).toBe(before.lineage);
+    // An intact state has nothing to recover; --to makes a version current anyway.
+    const again = await deployer(args('state', 'recover'));
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(/is intact \(serial \d+\): there is nothing to recover/);
+
+    // push --force and state rollback --force replace a damaged state too.
+    const file = path.join(dir, 'trusted.json');
+    writeFileSync(file, JSON.stringify(before));
+    await blobs.put(key, '{"version":1,"serial":');
+    expect((await deployer(args('state', 'push', file))).code).toBe(1);
+    const pushed = await deployer([...args('state', 'push', file), '--force']);
+    expect(pushed.code, pushed.stderr).toBe(0);
+    await blobs.put(key, 'garbage');
+    const rolled = await deployer([...args('state', 'rollback', '--to', String(before.serial - 1)), '--force']);
+    expect(rolled.code, rolled.stderr).toBe(0);
+    expect((await deployerJson<StackState>(args('state', 'show'))).json.components).toEqual(now.components);
   });
 
   it('refuses to change the state while a run holds a lock of the stack', async () => {

@@ -1,19 +1,25 @@
-/** `deployer state list | show | history | rollback | rm | pull | push`. */
+/** `deployer state list | show | history | recover | rollback | rm | pull | push`. */
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { InvalidInputError } from '../../errors.js';
 import { loadStack } from '../../executor/load.js';
 import { planStack } from '../../executor/run.js';
-import { statePull, statePush, stateHistory, stateRemove, stateRollback, type StateTarget } from '../../executor/state-ops.js';
+import { statePull, statePush, stateHistory, stateRecover, stateRemove, stateRollback, type StateTarget } from '../../executor/state-ops.js';
 import { renderPlanTable } from '../../plan/index.js';
-import { allOptions, checkStackName, printJson, settingsFrom, type CommandContext, type GlobalOptions } from '../context.js';
+import { allOptions, printJson, settingsFrom, type CommandContext, type GlobalOptions } from '../context.js';
+
+/** A serial named on the command line. */
+function serialOf(text: string): number {
+  const serial = Number(text);
+  if (!Number.isInteger(serial) || serial < 1) throw new InvalidInputError(`invalid --to ${text}: use a serial from \`deployer state history\``);
+  return serial;
+}
 
 /** The stack and environment to act on: --stack and -e when both are given, else the configuration's. */
-async function target(o: GlobalOptions, ctx: CommandContext): Promise<StateTarget> {
+async function stateTarget(o: GlobalOptions, ctx: CommandContext): Promise<StateTarget> {
   const settings = settingsFrom(o, ctx.io);
   if (o.stack && settings.environment) return { settings, stack: o.stack, environment: settings.environment };
   const { desired } = await loadStack(settings);
-  checkStackName(o.stack, desired.name);
   return { settings, stack: desired.name, environment: desired.environment };
 }
 
@@ -25,7 +31,7 @@ export function registerState(program: Command, ctx: CommandContext): void {
     .description('List the components recorded in the state')
     .action(async (_f, cmd: Command) => {
       const o = allOptions(cmd);
-      const stored = await statePull(await target(o, ctx));
+      const stored = await statePull(await stateTarget(o, ctx));
       const rows = Object.entries(stored?.components ?? {}).sort(([a], [b]) => a.localeCompare(b));
       if (o.json) printJson(ctx.io, { serial: stored?.serial ?? 0, lineage: stored?.lineage ?? null, components: rows.map(([id, c]) => ({ id, kind: c.kind, status: c.status, updatedAt: c.updatedAt })) });
       else if (rows.length === 0) ctx.io.stdout.write('No components recorded.\n');
@@ -36,7 +42,7 @@ export function registerState(program: Command, ctx: CommandContext): void {
     .command('show [component]')
     .description('Show the whole state, or one component of it, as JSON')
     .action(async (component: string | undefined, _f, cmd: Command) => {
-      const stored = await statePull(await target(allOptions(cmd), ctx));
+      const stored = await statePull(await stateTarget(allOptions(cmd), ctx));
       if (!component) return printJson(ctx.io, stored ?? null);
       const c = stored?.components[component];
       if (!c) throw new InvalidInputError(`no component ${component} in the state`, [`recorded: ${Object.keys(stored?.components ?? {}).join(', ') || '(none)'}`]);
@@ -49,23 +55,45 @@ export function registerState(program: Command, ctx: CommandContext): void {
     .option('--limit <n>', 'at most this many older versions', '20')
     .action(async (_f, cmd: Command) => {
       const o = allOptions<{ limit: string }>(cmd);
-      const versions = await stateHistory(await target(o, ctx), Number(o.limit));
+      const versions = await stateHistory(await stateTarget(o, ctx), Number(o.limit));
       if (o.json) return printJson(ctx.io, { versions });
       if (versions.length === 0) return void ctx.io.stdout.write('No state recorded.\n');
-      const lines = versions.map((v) => `${String(v.serial).padStart(6)}  ${(v.current ? 'current' : `replaced ${v.savedAt}`).padEnd(34)}  ${String(v.components).padStart(4)} component(s)  runs ${v.deployments.map((d) => d.slice(0, 8)).join(', ') || '-'}`);
+      const lines = versions.map((v) => {
+        const head = `${String(v.serial ?? '?').padStart(6)}  ${(v.current ? 'current' : `replaced ${v.savedAt}`).padEnd(34)}`;
+        if (v.damaged) return `${head}  DAMAGED: ${v.damaged}`;
+        return `${head}  ${String(v.components).padStart(4)} component(s)  runs ${v.deployments.map((d) => d.slice(0, 8)).join(', ') || '-'}`;
+      });
       ctx.io.stdout.write(`SERIAL  VERSION                             COMPONENTS      WRITTEN BY\n${lines.join('\n')}\n`);
+      if (versions.some((v) => v.current && v.damaged)) ctx.io.stdout.write('\nThe current state is damaged. Restore the newest intact version with: deployer state recover (or --to <serial>)\n');
+    });
+
+  state
+    .command('recover')
+    .description(
+      'Repair a damaged state (its digest does not match: a write cut short, a hand edit): make the newest intact version of its history current again, ' +
+        'or --to <serial>. The damaged state is set aside under damaged/, not deleted. Nothing is deployed; the plan from there is shown.',
+    )
+    .option('--to <serial>', 'the history version to restore (see `state history`)')
+    .action(async (_f, cmd: Command) => {
+      const o = allOptions<{ to?: string }>(cmd);
+      const t = await stateTarget(o, ctx);
+      const r = await stateRecover(t, o.to === undefined ? undefined : serialOf(o.to));
+      const { plan } = await planStack(t.settings);
+      if (o.json) return printJson(ctx.io, { ...r, plan });
+      const aside = r.damagedKeptAt ? ` The damaged state was kept as ${r.damagedKeptAt}.` : '';
+      ctx.io.stdout.write(`Restored version ${r.restored} of the state as serial ${r.serial}.${aside} What apply would now do:\n\n${renderPlanTable(plan)}\n`);
     });
 
   state
     .command('rollback')
     .description('Make an earlier version of the state current again (as a new version), then show the plan from there')
     .requiredOption('--to <serial>', 'the version to restore (see `state history`)')
+    .option('--force', 'also when the current state is damaged (as `state recover --to` does)')
     .action(async (_f, cmd: Command) => {
-      const o = allOptions<{ to: string }>(cmd);
-      const serial = Number(o.to);
-      if (!Number.isInteger(serial) || serial < 1) throw new InvalidInputError(`invalid --to ${o.to}: use a serial from \`deployer state history\``);
-      const t = await target(o, ctx);
-      const stored = await stateRollback(t, serial);
+      const o = allOptions<{ to: string; force?: boolean }>(cmd);
+      const serial = serialOf(o.to);
+      const t = await stateTarget(o, ctx);
+      const stored = await stateRollback(t, serial, o.force ?? false);
       const { plan } = await planStack(t.settings);
       if (o.json) return printJson(ctx.io, { restored: serial, serial: stored.serial, plan });
       ctx.io.stdout.write(`Restored the state of serial ${serial} as serial ${stored.serial}. What apply would now do:\n\n${renderPlanTable(plan)}\n`);
@@ -76,7 +104,7 @@ export function registerState(program: Command, ctx: CommandContext): void {
     .description('Forget a component without destroying it (the next apply adopts its Pulumi stack again)')
     .action(async (id: string, _f, cmd: Command) => {
       const o = allOptions(cmd);
-      const { removed, state: stored } = await stateRemove(await target(o, ctx), id);
+      const { removed, state: stored } = await stateRemove(await stateTarget(o, ctx), id);
       if (o.json) return printJson(ctx.io, { removed: id, serial: stored.serial, pulumiStack: removed.pulumiStack });
       ctx.io.stdout.write(`Removed ${id} from the state (now serial ${stored.serial}). Nothing was destroyed: its resources stay in the Pulumi stack ${removed.pulumiStack}.\n`);
     });
@@ -87,7 +115,7 @@ export function registerState(program: Command, ctx: CommandContext): void {
     .option('--out <file>', 'write to this file')
     .action(async (_f, cmd: Command) => {
       const o = allOptions<{ out?: string }>(cmd);
-      const stored = await statePull(await target(o, ctx));
+      const stored = await statePull(await stateTarget(o, ctx));
       if (!stored) throw new InvalidInputError('no state is recorded for this stack and environment');
       const text = JSON.stringify(stored, null, 2) + '\n';
       if (o.out) writeFileSync(o.out, text);
@@ -97,7 +125,7 @@ export function registerState(program: Command, ctx: CommandContext): void {
   state
     .command('push <file>')
     .description('Replace the state with a file (same lineage, not older than the stored state, unless --force)')
-    .option('--force', 'replace even a state of another lineage or a newer serial')
+    .option('--force', 'replace even a state of another lineage or a newer serial, or a damaged one')
     .action(async (file: string, _f, cmd: Command) => {
       const o = allOptions<{ force?: boolean }>(cmd);
       let pushed: unknown;
@@ -106,7 +134,7 @@ export function registerState(program: Command, ctx: CommandContext): void {
       } catch (err) {
         throw new InvalidInputError(`cannot read ${file}: ${(err as Error).message}`);
       }
-      const stored = await statePush(await target(o, ctx), pushed, o.force ?? false);
+      const stored = await statePush(await stateTarget(o, ctx), pushed, o.force ?? false);
       if (o.json) return printJson(ctx.io, { serial: stored.serial, lineage: stored.lineage });
       ctx.io.stdout.write(`Pushed ${file}: the state is now serial ${stored.serial}.\n`);
     });
