@@ -1,5 +1,5 @@
 /** Human rendering of a run's events: the plan, one line per component step, a summary. */
-import type { ComponentReport, RunEvent, RunSummary } from '../executor/events.js';
+import { NOT_DONE, type ComponentReport, type RollbackSummary, type RunEvent, type RunSummary } from '../executor/events.js';
 import { formatProblem, type ValidationProblem } from '../errors.js';
 import type { Plan } from '../model/plan.js';
 import { renderPlanTable } from '../plan/index.js';
@@ -30,7 +30,7 @@ export function humanRenderer(write: (text: string) => void, options: { showPlan
         }
         break;
       case 'lock-lost':
-        write(`${stamp()} ${e.reason}: starting no new component; the running ones finish and are recorded.\n`);
+        write(`${stamp()} ${e.reason}: starting no new component and recording nothing more (another run may hold the lock now); what is running finishes unrecorded, and the next run checks it again.\n`);
         break;
       case 'plan':
         width = Math.max(width, ...e.plan.actions.map((a) => a.id.length));
@@ -38,6 +38,9 @@ export function humanRenderer(write: (text: string) => void, options: { showPlan
         break;
       case 'setup':
         write(`${stamp()} setup: ${e.message}\n`);
+        break;
+      case 'notice':
+        write(`${stamp()} ${e.message}\n`);
         break;
       case 'component-start':
         if (e.action !== 'no-op') write(`${stamp()} ${e.id.padEnd(width)}  ${e.action} started\n`);
@@ -93,8 +96,17 @@ export function summaryText(s: RunSummary): string {
   return `${head}: ${parts.join(', ')}${bad.length ? `; ${bad.join(', ')}` : ''} in ${(s.durationMs / 1000).toFixed(1)}s ` +
     `(${s.engineOperations} Pulumi operation${s.engineOperations === 1 ? '' : 's'}, state serial ${s.serial}).` +
     (failedIds.length ? `\nFailed: ${failedIds.join(', ')}` : '') +
-    (s.rollback ? `\n${s.rollback.ok ? 'Rolled back' : 'The rollback failed'}: ${s.rollback.components.length} component(s) returned to the previous version (${(s.rollback.sinceFailureMs / 1000).toFixed(1)}s after the failure).` : '') +
+    (s.rollback ? `\n${rollbackLine(s.rollback)}` : '') +
     (s.advice ? `\n${s.advice}` : '');
+}
+
+/** What the rollback achieved, counted from its components' results (a failed rollback never claims success). */
+function rollbackLine(r: RollbackSummary): string {
+  const back = r.components.filter((c) => !NOT_DONE.has(c.result));
+  const notBack = r.components.filter((c) => NOT_DONE.has(c.result)).map((c) => `${c.id} ${c.result}`);
+  const after = `(${(r.sinceFailureMs / 1000).toFixed(1)}s after the failure)`;
+  if (r.ok) return `Rolled back: ${back.length} component(s) returned to the previous version ${after}.`;
+  return `The rollback failed ${after}: ${back.length} of ${r.components.length} component(s) returned to the previous version; not returned: ${notBack.join(', ') || 'none'}.`;
 }
 
 function summaryOf(plan: Plan): string {

@@ -14,6 +14,7 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
 export { ensurePulumiCli, goModFile, type EnsureOptions } from './build-cli.js';
 export { findPulumiCli, cachedCliRoot, deployerCacheDir, isCompatible, type PulumiCli } from './pulumi-cli.js';
 export { resolvePassphrase } from './passphrase.js';
+export { stopLeftovers } from './leftovers.js';
 
 /** Pulumi stack names allow letters, digits, `-`, `_` and `.`: one stack per component. */
 export function pulumiStackName(stack: string, env: string, service: string, component: string): string {

@@ -69,6 +69,8 @@ export type RunEvent =
   | { type: 'lock-acquired'; locks: AcquiredLock[] }
   | { type: 'lock-lost'; reason: string }
   | { type: 'setup'; message: string }
+  /** Something the run did on its own that the user should know (recovery after a dead run). */
+  | { type: 'notice'; message: string }
   | { type: 'component-start'; id: string; action: PlanActionType }
   | { type: 'component-progress'; id: string; progress: EngineProgress }
   | { type: 'component-notice'; id: string; message: string }

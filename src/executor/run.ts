@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { Settings } from '../config/index.js';
-import { createEngine, ensurePulumiCli, resolvePassphrase, type Engine, type PulumiCli } from '../engine/index.js';
+import { createEngine, ensurePulumiCli, resolvePassphrase, stopLeftovers, type Engine, type PulumiCli } from '../engine/index.js';
 import { DeployerError, InvalidInputError, StalePlanError } from '../errors.js';
 import type { DependencyGraph } from '../graph/index.js';
 import { openLedger, type LedgerStore } from '../ledger/index.js';
@@ -20,6 +20,7 @@ import { targetFor } from '../targets/index.js';
 import { NOT_DONE, type ComponentReport, type ComponentResult, type RollbackSummary, type RunListener, type RunSummary } from './events.js';
 import { execute, type ExecuteOptions } from './execute.js';
 import { desiredVersion, finishDeployments, recordRollbacks, startDeployments } from './ledger-events.js';
+import { cleanUpDeadRuns } from './dead-runs.js';
 import { loadStack, type LoadedStack } from './load.js';
 import { lockAndPlan } from './locking.js';
 import { autoRollbackTarget, desiredFromState, rollbackSource, serviceVersion } from './rollback.js';
@@ -121,6 +122,13 @@ async function runLocked(
   }
   const why = before ? await before(loaded, store) : operation;
 
+  // Provisioning the Pulumi CLI can take minutes (a build from source on a new machine): it
+  // happens before the lock is taken and before anything is recorded, and only when the plan
+  // as it stands has changes (a no-op run never needs Pulumi).
+  let cli: PulumiCli | undefined;
+  const provision = async (): Promise<PulumiCli> => (cli ??= await ensurePulumiCli({ onProgress: (message) => listener({ type: 'setup', message }) }));
+  if (hasChanges(prepare(loaded, await store.read(loaded.desired.name, loaded.desired.environment)).plan)) await provision();
+
   let prepared: Prepared | undefined;
   const leaseMetadata = { deployment_id: runId, operation, pid: String(process.pid), ...(ctx.metadata ?? {}) };
   const { lease, stored, plan } = await lockAndPlan({
@@ -141,14 +149,17 @@ async function runLocked(
   });
   const { desired, graph } = prepared!;
   let ledger: LedgerStore | undefined;
+  const openRunLedger = (): LedgerStore => (ledger ??= openLedger(settings.ledger));
+  let engine: Engine | undefined;
   try {
     if (lease.locks.length > 0) listener({ type: 'lock-acquired', locks: [...lease.locks] });
+    await cleanUpDeadRuns(lease.locks, openRunLedger, listener);
     if (ctx.savedPlan) {
       const reasons = stalePlanReasons(ctx.savedPlan.saved, desired, stored);
       if (reasons.length > 0) throw new StalePlanError(ctx.savedPlan.file, reasons);
     }
     listener({ type: 'plan', plan });
-    const changes = plan.actions.some((a) => a.action !== 'no-op');
+    const changes = hasChanges(plan);
     // A saved plan was reviewed when it was made: it is not asked about again.
     if (changes && ctx.confirm && !ctx.savedPlan && !(await ctx.confirm(plan))) return { status: 'declined', plan };
     if (!changes) {
@@ -157,13 +168,12 @@ async function runLocked(
       return { status: 'done', plan, summary };
     }
 
-    ledger = openLedger(settings.ledger);
+    ledger = openRunLedger();
     const deployments = operation === 'rollback' ? [] : startDeployments(desired, plan, runId, initiator, operation, ctx.metadata ?? {});
     for (const d of deployments) ledger.recordDeployment(d);
 
-    let engine: Engine | undefined;
     const engineFactory = async (): Promise<Engine> => {
-      engine ??= await startEngine(settings, store, desired, target.engineEnv(), (message) => listener({ type: 'setup', message }));
+      engine ??= await startEngine({ settings, store, desired, runId, targetEnv: target.engineEnv(), cli: await provision() });
       return engine;
     };
     lease.lost.addEventListener('abort', () => listener({ type: 'lock-lost', reason: (lease.lost.reason as Error).message }), { once: true });
@@ -229,8 +239,14 @@ async function runLocked(
     return { status: 'done', plan, summary };
   } finally {
     ledger?.close();
+    // Whatever the engine started and did not stop (an interrupted operation's plugins) goes with the run.
+    if (engine) await stopLeftovers(runId);
     await releaseQuietly(lease);
   }
+}
+
+function hasChanges(plan: Plan): boolean {
+  return plan.actions.some((a) => a.action !== 'no-op');
 }
 
 interface RollBackOptions extends Omit<ExecuteOptions, 'plan' | 'desired' | 'graph' | 'state' | 'failFast' | 'stop' | 'rollback'> {
@@ -272,14 +288,23 @@ async function releaseQuietly(lease: Lease): Promise<void> {
   await lease.release().catch(() => undefined);
 }
 
-async function startEngine(settings: Settings, store: StateStore, desired: DesiredStack, targetEnv: Record<string, string>, say: (m: string) => void): Promise<Engine> {
-  const cli: PulumiCli = await ensurePulumiCli({ onProgress: say });
+interface EngineStart {
+  settings: Settings;
+  store: StateStore;
+  desired: DesiredStack;
+  runId: string;
+  targetEnv: Record<string, string>;
+  cli: PulumiCli;
+}
+
+async function startEngine(o: EngineStart): Promise<Engine> {
   return createEngine({
-    cli,
-    backendUrl: store.pulumiBackend(desired.name, desired.environment),
-    workRoot: path.join(settings.dir, '.deployer', 'workspaces', desired.name, desired.environment),
-    passphrase: await resolvePassphrase(store.localRoot ?? path.join(settings.dir, '.deployer')),
-    env: targetEnv,
+    cli: o.cli,
+    backendUrl: o.store.pulumiBackend(o.desired.name, o.desired.environment),
+    workRoot: path.join(o.settings.dir, '.deployer', 'workspaces', o.desired.name, o.desired.environment),
+    passphrase: await resolvePassphrase(o.store.localRoot ?? path.join(o.settings.dir, '.deployer')),
+    env: o.targetEnv,
+    runId: o.runId,
   });
 }
 

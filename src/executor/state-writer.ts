@@ -84,7 +84,7 @@ export function guardedWriter(writer: StateWriter, lost: AbortSignal): StateWrit
     commit: (change) => {
       if (lost.aborted) {
         const reason = lost.reason as Error;
-        return Promise.reject(new LockLostError('', `${reason.message}; this result was not recorded in the state`));
+        return Promise.reject(new LockLostError('', `${reason.message}: this result was not recorded in the state, and the next run checks it again`));
       }
       return writer.commit(change);
     },

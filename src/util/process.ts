@@ -1,5 +1,5 @@
-/** Whether a process runs, on this host. A zombie (exited, not yet reaped) does not count. */
-import { readFileSync } from 'node:fs';
+/** Processes of this host: whether one runs (a zombie, exited and not yet reaped, does not), and which carry a marker. */
+import { readdirSync, readFileSync } from 'node:fs';
 
 export function isAlive(pid: number): boolean {
   try {
@@ -14,4 +14,42 @@ export function isAlive(pid: number): boolean {
   } catch {
     return true; // no /proc (not Linux): kill(0) said it exists
   }
+}
+
+/** One process as /proc tells it. */
+export interface ProcessInfo {
+  pid: number;
+  /** Its session id: the pid of the process that started the session. */
+  sid: number;
+  /** The command line, arguments joined by spaces. */
+  command: string;
+}
+
+/**
+ * The processes of this host whose environment holds `name=value` (Linux: /proc/<pid>/environ;
+ * none elsewhere). A process we may not read is not ours.
+ */
+export function processesWithEnv(name: string, value: string): ProcessInfo[] {
+  const wanted = `${name}=${value}`;
+  let pids: string[];
+  try {
+    pids = readdirSync('/proc').filter((p) => /^\d+$/.test(p));
+  } catch {
+    return [];
+  }
+  const out: ProcessInfo[] = [];
+  for (const p of pids) {
+    try {
+      if (!readFileSync(`/proc/${p}/environ`, 'utf8').split('\0').includes(wanted)) continue;
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+      // Fields after "(comm)": state ppid pgrp session ...
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (fields[0] === 'Z') continue;
+      const command = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ');
+      out.push({ pid: Number(p), sid: Number(fields[3]), command });
+    } catch {
+      // gone meanwhile, or not ours to read
+    }
+  }
+  return out;
 }

@@ -43,11 +43,16 @@ export interface Spawned {
   exit: Promise<number>;
 }
 
-/** As a separate process, the way a second terminal or CI runner would run it. */
-export function spawnDeployer(args: string[], env: Record<string, string> = {}): Spawned {
+/**
+ * As a separate process, the way a second terminal or CI runner would run it. `ownGroup` starts it
+ * as a terminal starts a command: leading a process group of its own, so that a signal to the
+ * group (`process.kill(-pid)`) reaches it as a Ctrl-C in the terminal reaches every process of it.
+ */
+export function spawnDeployer(args: string[], env: Record<string, string> = {}, ownGroup = false): Spawned {
   const child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'deployer.js'), ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: ownGroup,
   });
   let out = '';
   const waiters: Array<{ text: string; resolve: () => void }> = [];

@@ -5,10 +5,12 @@
  * really runs; delete stops the whole process group and removes the runtime directory.
  */
 import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { openSync, closeSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { distFile } from '../../package-info.js';
 import { files, readJson, tail, writeJson, type Desired, type ProcessSpec, type Status } from './protocol.js';
+import { writeFileAtomic } from '../../util/atomic-write.js';
 import { isAlive } from '../../util/process.js';
 import { decideStrategy, rolloutBudgetMs } from './strategy.js';
 
@@ -89,11 +91,15 @@ async function startSupervisor(inputs: MicroServiceInputs): Promise<MicroService
   const generation = ((await readJson<Status>(f.status))?.generation ?? 0) + 1;
   await writeJson(f.desired, { generation, spec: specOf(inputs) } satisfies Desired);
   await fs.rm(f.status, { force: true });
+  // A create cut short (its run killed) may have launched a supervisor that has not reported yet:
+  // the token says which launch is the newest, so only one supervisor ever runs for the directory.
+  const token = randomUUID();
+  await writeFileAtomic(f.launch, token);
   const log = openSync(f.supervisorLog, 'a');
   let pid: number | undefined;
   try {
     // Detached: its own process group, no pipes to us, so it outlives the Pulumi engine.
-    const child = spawn(process.execPath, [distFile(SUPERVISOR), inputs.runtimeDir], {
+    const child = spawn(process.execPath, [distFile(SUPERVISOR), inputs.runtimeDir, token], {
       detached: true,
       stdio: ['ignore', log, log],
       env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', LANG: process.env['LANG'] ?? 'C.UTF-8' },

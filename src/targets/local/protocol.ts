@@ -73,6 +73,8 @@ export interface Status {
 
 export const files = (dir: string) => ({
   desired: path.join(dir, 'desired.json'),
+  /** The token of the newest supervisor launched for this directory: an older one that boots late gives way. */
+  launch: path.join(dir, 'launch.token'),
   status: path.join(dir, 'status.json'),
   supervisorLog: path.join(dir, 'supervisor.log'),
   appLog: path.join(dir, 'app.log'),

@@ -5,12 +5,14 @@
  * (rollout.ts: rolling, blue-green, canary, big-bang) — so the service keeps answering during
  * an update, and a new version that fails its checks never keeps traffic.
  *
- * Run as `node supervisor.js <runtimeDir>`; SIGHUP = read desired.json again; SIGTERM = stop.
+ * Run as `node supervisor.js <runtimeDir> [launchToken]`; SIGHUP = read desired.json again; SIGTERM = stop.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, openSync, closeSync, type WriteStream } from 'node:fs';
 import { pathToFileURL } from 'node:url';
+import { readFileIfExists } from '../../util/atomic-write.js';
 import { freePort } from '../../util/net.js';
+import { isAlive } from '../../util/process.js';
 import { waitHealthy } from './health.js';
 import { files, readJson, writeJson, type Desired, type ProcessSpec, type Status } from './protocol.js';
 import { SwitchingProxy, type BackendStats } from './proxy.js';
@@ -240,7 +242,41 @@ export class Supervisor implements RolloutHost {
   }
 }
 
-async function main(dir: string): Promise<void> {
+/**
+ * Only the newest launch for a directory runs: one launched by a create that a killed run cut
+ * short, and superseded since, gives way; an older supervisor still running is stopped first.
+ */
+async function claim(dir: string, token: string | undefined): Promise<boolean> {
+  if (token === undefined) return true;
+  const newest = (await readFileIfExists(files(dir).launch))?.toString('utf8').trim();
+  if (newest !== token) return false;
+  const older = (await readJson<Status>(files(dir).status))?.supervisorPid;
+  if (older && older !== process.pid && isAlive(older)) {
+    signalGroup(older, 'SIGTERM');
+    const deadline = Date.now() + 15_000;
+    while (isAlive(older) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    if (isAlive(older)) signalGroup(older, 'SIGKILL');
+  }
+  return true;
+}
+
+function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // gone already
+    }
+  }
+}
+
+async function main(dir: string, token: string | undefined): Promise<void> {
+  if (!(await claim(dir, token))) {
+    process.stderr.write(`${new Date().toISOString()} a newer supervisor was launched for ${dir}: this one gives way\n`);
+    process.exit(0);
+  }
   const supervisor = new Supervisor(dir);
   process.on('SIGHUP', () => void supervisor.reload());
   const shutdown = (): void => {
@@ -257,5 +293,5 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     process.stderr.write('usage: supervisor.js <runtimeDir>\n');
     process.exit(2);
   }
-  void main(dir);
+  void main(dir, process.argv[3]);
 }
