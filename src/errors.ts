@@ -24,6 +24,7 @@ export type ErrorCode =
   | 'ENGINE_FAILED'
   | 'APPLY_FAILED'
   | 'CANCELLED'
+  | 'MACHINE_FAULT'
   | 'INTERNAL';
 
 export class DeployerError extends Error {
@@ -160,6 +161,65 @@ export class CancelledError extends DeployerError {
   constructor(message = 'cancelled') {
     super('CANCELLED', message);
   }
+}
+
+/**
+ * The machine refused: a full disk, a read-only file system, missing permissions, too many open
+ * files. Those are the user's environment to fix, never reported as a bug in deployer.
+ */
+export class MachineFaultError extends DeployerError {
+  /** The file or directory the machine refused, when known. */
+  readonly path: string | undefined;
+  /** The system's own code: ENOSPC, EROFS, EACCES, SQLITE_FULL ... */
+  readonly systemCode: string;
+
+  constructor(systemCode: string, what: string, where: string | undefined, cause?: unknown) {
+    const fault = MACHINE_FAULTS[systemCode] ?? { says: `the system refused (${systemCode})`, fix: 'Fix the machine and run the command again.' };
+    super('MACHINE_FAULT', `${what}: ${fault.says}${where ? ` at ${where}` : ''} (${systemCode})`, {
+      cause,
+      details: [fault.fix, 'This is the machine, not a bug in deployer; what was already recorded stays as it was, and the command can be run again once it is fixed.'],
+    });
+    this.path = where;
+    this.systemCode = systemCode;
+  }
+
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), path: this.path ?? null, systemCode: this.systemCode };
+  }
+}
+
+const FULL = { says: 'no space is left on the device', fix: 'Free space on that file system (or point deployer at another one) and run the command again.' };
+const READ_ONLY = { says: 'the file system is read-only', fix: 'Make that location writable (or point deployer at a writable one) and run the command again.' };
+const DENIED = { says: 'permission denied', fix: 'Give the user running deployer access to that location (or point deployer at another one) and run the command again.' };
+const MACHINE_FAULTS: Record<string, { says: string; fix: string }> = {
+  ENOSPC: FULL,
+  EDQUOT: { says: 'the disk quota is used up', fix: FULL.fix },
+  SQLITE_FULL: FULL,
+  EROFS: READ_ONLY,
+  SQLITE_READONLY: READ_ONLY,
+  EACCES: DENIED,
+  EPERM: { says: 'the operation is not permitted', fix: DENIED.fix },
+  SQLITE_PERM: DENIED,
+  SQLITE_CANTOPEN: { says: 'the database file cannot be opened', fix: 'Check that its directory exists, is writable and has free space, then run the command again.' },
+  EMFILE: { says: 'too many files are open', fix: 'Raise the limit of open files (ulimit -n) and run the command again.' },
+  ENFILE: { says: 'the system has too many files open', fix: 'Close other programs or raise the system limit, then run the command again.' },
+  EIO: { says: 'the device reported an I/O error', fix: 'Check the disk (dmesg) and run the command again.' },
+  SQLITE_IOERR: { says: 'the device reported an I/O error', fix: 'Check the disk, its free space and permissions, then run the command again.' },
+};
+
+/**
+ * `err` as a MachineFaultError when it is the machine refusing (a Node system error, or an
+ * SQLite one, whose code says so); undefined otherwise. `where` names the location when the
+ * error does not (SQLite's errors name no file).
+ */
+export function machineFault(err: unknown, what: string, where?: string): MachineFaultError | undefined {
+  if (err instanceof MachineFaultError) return err;
+  const e = err as { code?: unknown; path?: unknown } | null;
+  if (typeof e?.code !== 'string') return undefined;
+  // SQLite's extended codes (SQLITE_READONLY_DBMOVED, SQLITE_IOERR_WRITE ...) share their primary code's meaning.
+  const code = e.code.startsWith('SQLITE_') ? e.code.split('_').slice(0, 2).join('_') : e.code;
+  if (!(code in MACHINE_FAULTS)) return undefined;
+  return new MachineFaultError(code, what, typeof e.path === 'string' ? e.path : where, err);
 }
 
 /** A bug in deployer. Says how to report it. */

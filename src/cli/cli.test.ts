@@ -85,6 +85,16 @@ describe('validate and plan', () => {
     expect(r.stderr).toMatch(/apply needs --yes when it does not run in a terminal \(nothing was changed\)/);
     expect(snapshotTree(dir)).toEqual(before);
   });
+
+  it('a lock TTL too short to renew safely is refused before anything is written', async () => {
+    const before = snapshotTree(dir);
+    for (const ttl of ['0', '500ms', '5s']) {
+      const r = await deployer([...at('apply', '--yes'), '--lock-ttl', ttl]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(new RegExp(`invalid lock TTL "${ttl}": it must be at least 10s`));
+    }
+    expect(snapshotTree(dir)).toEqual(before);
+  });
 });
 
 describe('graph', () => {

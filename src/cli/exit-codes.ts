@@ -19,6 +19,7 @@ const BY_CODE: Record<ErrorCode, number> = {
   ENGINE_FAILED: EXIT.failed,
   APPLY_FAILED: EXIT.failed,
   CANCELLED: EXIT.failed,
+  MACHINE_FAULT: EXIT.failed,
   INTERNAL: EXIT.failed,
 };
 
@@ -28,7 +29,8 @@ export function exitCodeFor(code: ErrorCode): number {
 
 export const EXIT_CODES_HELP = `Exit codes:
   0  success
-  1  the operation failed (a component failed, the engine failed, a bug)
+  1  the operation failed (a component failed, the engine failed, the machine refused: a full
+     disk, no permission; or a bug)
   2  invalid input (flags, configuration, a stale saved plan; nothing was written)
   3  the lock is held by another run (its holder is printed)
   4  changes present (plan --detailed-exitcode)`;

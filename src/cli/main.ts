@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Command, CommanderError, Option } from 'commander';
-import { DeployerError, InternalError } from '../errors.js';
+import { DeployerError, InternalError, machineFault } from '../errors.js';
 import { deployerVersion } from '../package-info.js';
 import { registerApply } from './commands/apply.js';
 import { registerBootstrap } from './commands/bootstrap.js';
@@ -93,7 +93,8 @@ function report(err: unknown, io: CliIO, json: boolean): number {
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT.ok;
     return EXIT.invalid;
   }
-  const e = err instanceof DeployerError ? err : new InternalError(err instanceof Error ? err.message : String(err), err);
+  // A full disk or a permission refused is the machine, whichever layer met it; anything else unexpected is a bug.
+  const e = err instanceof DeployerError ? err : (machineFault(err, 'the command failed') ?? new InternalError(err instanceof Error ? err.message : String(err), err));
   if (json) io.stdout.write(JSON.stringify({ ok: false, error: e.toJSON() }, null, 2) + '\n');
   io.stderr.write(`Error: ${e.message}\n${e.details.map((d) => `  ${d}\n`).join('')}`);
   if (e.code === 'INTERNAL' && err instanceof Error && err.stack) io.stderr.write(`${err.stack}\n`);

@@ -6,6 +6,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeFileAtomic } from '../util/atomic-write.js';
 import { s3Client, s3Sdk } from '../util/aws.js';
 
 export interface BackendObjects {
@@ -33,12 +34,8 @@ function fileObjects(root: string): BackendObjects {
       return names.filter((n) => n.endsWith(suffix)).map((n) => `${dir}/${n}`);
     },
     read: (rel) => fs.readFile(at(rel), 'utf8').catch(() => undefined),
-    async write(rel, body) {
-      // Whole or not at all: a temporary file renamed over the old one.
-      const tmp = `${at(rel)}.${process.pid}.tmp`;
-      await fs.writeFile(tmp, body);
-      await fs.rename(tmp, at(rel));
-    },
+    // Whole or not at all: a temporary file renamed over the old one, removed if the write fails.
+    write: (rel, body) => writeFileAtomic(at(rel), body),
     async remove(rel) {
       await fs.rm(at(rel), { force: true });
       await fs.rm(`${at(rel)}.attrs`, { force: true });

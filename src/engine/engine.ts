@@ -18,7 +18,8 @@ import {
 import { CancelledError, DeployerError, InternalError } from '../errors.js';
 import { nodeModulesDir, packageRoot, pulumiSdkDir } from '../package-info.js';
 import type { PulumiCli } from './pulumi-cli.js';
-import { clearPulumiLocks, repairCheckpoint } from './pulumi-locks.js';
+import { clearPulumiLocks, removeCutShortWrites, repairCheckpoint } from './pulumi-locks.js';
+import { RUN_MARKER, sessionRoot } from './session.js';
 
 /** The project of the repository's Pulumi.yaml: every component stack belongs to it. */
 export const PULUMI_PROJECT = readProjectName();
@@ -40,6 +41,8 @@ export interface EngineConfig {
   passphrase: string;
   /** Environment for the engine and its plugins (targets add theirs). */
   env: Record<string, string>;
+  /** The run's id: every process the engine starts carries it, so a takeover can find them (leftovers.ts). */
+  runId?: string;
 }
 
 /** What one engine operation changed, from Pulumi's summary. */
@@ -94,7 +97,9 @@ export class Engine {
   constructor(private readonly config: EngineConfig) {}
 
   private pulumiCommand(): Promise<PulumiCommand> {
-    this.command ??= PulumiCommand.get({ root: this.config.cli.root, skipVersionCheck: false });
+    this.command ??= sessionRoot(this.config.cli.binary, this.config.cli.root, path.join(this.config.workRoot, '.session')).then((root) =>
+      PulumiCommand.get({ root, skipVersionCheck: false }),
+    );
     return this.command;
   }
 
@@ -108,6 +113,7 @@ export class Engine {
       // The dynamic-provider shim resolves @pulumi/pulumi from its working directory; point it at ours.
       NODE_PATH: [nodeModulesDir, process.env['NODE_PATH']].filter(Boolean).join(path.delimiter),
       PATH: [...binDirs, process.env['PATH'] ?? ''].join(path.delimiter),
+      ...(this.config.runId ? { [RUN_MARKER]: this.config.runId } : {}),
       ...this.config.env,
     };
   }
@@ -151,11 +157,12 @@ export class Engine {
   }
 
   /** Pending operations left by a killed run: refresh, clearing the creates Pulumi cannot account for. */
-  private async recoverPending(stack: Stack, o: OperationOptions, onEvent: (e: EngineEvent) => void): Promise<void> {
+  private async recoverPending(stack: Stack, o: OperationOptions, onEvent: (e: EngineEvent) => void, restored: boolean): Promise<void> {
     const exported = await stack.exportStack();
     const pending = (exported.deployment as { pending_operations?: unknown[] } | undefined)?.pending_operations ?? [];
-    if (pending.length === 0) return;
-    o.onNotice?.(`${pending.length} operation(s) of an interrupted run are pending on ${o.stackName}: refreshing it first`);
+    // A checkpoint put back from an earlier copy may lag behind what exists: refreshed too.
+    if (pending.length === 0 && !restored) return;
+    o.onNotice?.(pending.length > 0 ? `${pending.length} operation(s) of an interrupted run are pending on ${o.stackName}: refreshing it first` : `refreshing ${o.stackName} against what really exists`);
     this.operations++;
     await stack.refresh({ clearPendingCreates: true, onEvent, ...(o.signal ? { signal: o.signal } : {}), color: 'never' });
   }
@@ -173,16 +180,20 @@ export class Engine {
       if (p) o.onProgress?.(p);
     };
     try {
-      const stack = await this.stack(o.stackName, o.program);
       await clearPulumiLocks(this.config.backendUrl, PULUMI_PROJECT, o.stackName, {
         onWait: (l) => o.onNotice?.(`waiting for an earlier pulumi (pid ${l.pid} on ${l.hostname}) to release ${o.stackName}`),
         onRemoved: (l) => o.onNotice?.(`removed the lock a killed pulumi (pid ${l.pid}) left on ${o.stackName}`),
       });
-      // Once no earlier pulumi can still be writing it: a checkpoint the killed run cut short.
-      if (o.recover && (await repairCheckpoint(this.config.backendUrl, PULUMI_PROJECT, o.stackName)) === 'restored') {
-        o.onNotice?.(`the checkpoint of ${o.stackName} was cut short by the killed run: restored Pulumi's backup of it`);
+      const leftovers = await removeCutShortWrites(this.config.backendUrl, PULUMI_PROJECT, o.stackName);
+      if (leftovers.length > 0) o.onNotice?.(`removed ${leftovers.length} temporary file(s) that a write cut short left in Pulumi's backend (${leftovers.map((f) => path.basename(f)).join(', ')})`);
+      // Before Pulumi reads it, once no earlier pulumi can still be writing it: a checkpoint whose
+      // write was cut short (a full disk, a killed run) would fail this and every later operation.
+      const repair = await repairCheckpoint(this.config.backendUrl, PULUMI_PROJECT, o.stackName);
+      if (repair.state === 'restored') {
+        o.onNotice?.(`the checkpoint of ${o.stackName} did not parse (its last write was cut short: a full disk, a killed run): restored Pulumi's copy ${repair.from}`);
       }
-      if (o.recover) await this.recoverPending(stack, o, onEvent);
+      const stack = await this.stack(o.stackName, o.program);
+      if (o.recover || repair.state === 'restored') await this.recoverPending(stack, o, onEvent, repair.state === 'restored');
       this.operations++;
       return await fn(stack, onEvent, o.signal);
     } catch (err) {

@@ -33,17 +33,29 @@ describe('repairCheckpoint', () => {
     for (const [name, url] of await backends()) {
       const objects = backendObjects(url)!;
       const rel = '.pulumi/stacks/deployer/a.b.c.d.json';
-      expect(await repairCheckpoint(url, 'deployer', 'a.b.c.d'), name).toBe('absent');
+      expect(await repairCheckpoint(url, 'deployer', 'a.b.c.d'), name).toEqual({ state: 'absent' });
       if (name === 'file') mkdirSync(path.dirname(objects.where(rel)), { recursive: true });
       await objects.write(rel, GOOD);
-      expect(await repairCheckpoint(url, 'deployer', 'a.b.c.d'), name).toBe('intact');
+      expect(await repairCheckpoint(url, 'deployer', 'a.b.c.d'), name).toEqual({ state: 'intact' });
       await objects.write(rel, GOOD.slice(0, 10));
       await objects.write(`${rel}.bak`, GOOD);
-      expect(await repairCheckpoint(url, 'deployer', 'a.b.c.d'), name).toBe('restored');
+      expect(await repairCheckpoint(url, 'deployer', 'a.b.c.d'), name).toEqual({ state: 'restored', from: objects.where(`${rel}.bak`) });
       expect(await objects.read(rel), name).toBe(GOOD);
+      // An empty checkpoint (a full disk) and a useless backup: the newest history checkpoint that parses.
+      const history = '.pulumi/history/deployer/a.b.c.d';
+      if (name === 'file') mkdirSync(objects.where(history), { recursive: true });
+      const older = JSON.stringify({ version: 3, checkpoint: { stack: 'older' } });
+      await objects.write(`${history}/a.b.c.d-1796163254723311213.checkpoint.json`, older);
+      await objects.write(`${history}/a.b.c.d-1796163269081904120.checkpoint.json`, GOOD);
+      await objects.write(`${history}/a.b.c.d-1796163269081904120.history.json`, '{}');
       await objects.write(rel, '');
       await objects.write(`${rel}.bak`, '{');
-      await expect(repairCheckpoint(url, 'deployer', 'a.b.c.d'), name).rejects.toThrow(/the Pulumi checkpoint of a.b.c.d is damaged .* and it has no usable backup/);
+      expect(await repairCheckpoint(url, 'deployer', 'a.b.c.d'), name).toEqual({ state: 'restored', from: objects.where(`${history}/a.b.c.d-1796163269081904120.checkpoint.json`) });
+      expect(await objects.read(rel), name).toBe(GOOD);
+      await objects.write(rel, '');
+      await objects.write(`${history}/a.b.c.d-1796163269081904120.checkpoint.json`, '{"ver');
+      await objects.write(`${history}/a.b.c.d-1796163254723311213.checkpoint.json`, '');
+      await expect(repairCheckpoint(url, 'deployer', 'a.b.c.d'), name).rejects.toThrow(/the Pulumi checkpoint of a.b.c.d is damaged .* and no earlier copy of it is usable/);
     }
   });
 });

@@ -7,6 +7,7 @@
  * gone from this host, waited for otherwise (it may still be finishing its operation).
  */
 import os from 'node:os';
+import path from 'node:path';
 import { DeployerError } from '../errors.js';
 import { isAlive } from '../util/process.js';
 import { backendObjects } from './backend-objects.js';
@@ -50,28 +51,43 @@ function lockStore(backendUrl: string, project: string, stack: string): LockStor
   };
 }
 
+export type CheckpointRepair = { state: 'intact' } | { state: 'absent' } | { state: 'restored'; from: string };
+
 /**
- * A run killed while Pulumi wrote a component's checkpoint can leave it cut short on storage
- * that does not write objects whole (a local disk without a rename, some S3 clones). Pulumi keeps
- * the checkpoint before as `<stack>.json.bak`: when the current one does not parse and the
- * backup does, the backup is put back (the refresh that follows in recovery reconciles it with
- * what really exists). Returns what it did.
+ * A checkpoint that does not parse — Pulumi's write of it cut short by a full disk, a killed run,
+ * storage that does not write objects whole — would fail every later operation on the component
+ * ("failed to load checkpoint"). Pulumi keeps earlier copies: `<stack>.json.bak` (the checkpoint
+ * before its last write), then the checkpoints of its history and its backups, newest first. The
+ * newest of them that parses is put back (the engine then refreshes the stack against what really
+ * exists). Returns what it did; an error when no copy is usable.
  */
-export async function repairCheckpoint(backendUrl: string, project: string, stack: string): Promise<'intact' | 'restored' | 'absent'> {
+export async function repairCheckpoint(backendUrl: string, project: string, stack: string): Promise<CheckpointRepair> {
   const objects = backendObjects(backendUrl);
-  if (!objects) return 'intact';
+  if (!objects) return { state: 'intact' };
   const rel = `.pulumi/stacks/${project}/${stack}.json`;
   const current = await objects.read(rel);
-  if (current === undefined) return 'absent';
-  if (parses(current)) return 'intact';
-  const backup = await objects.read(`${rel}.bak`);
-  if (backup === undefined || !parses(backup)) {
-    throw new DeployerError('ENGINE_FAILED', `the Pulumi checkpoint of ${stack} is damaged (${objects.where(rel)}), and it has no usable backup`, {
-      details: ['A run was killed while it wrote it. Restore it from your bucket\'s versioning, or remove it and `deployer state rm` the component to adopt it again.'],
-    });
+  if (current === undefined) return { state: 'absent' };
+  if (parses(current)) return { state: 'intact' };
+  for (const candidate of await earlierCopies(objects, rel, project, stack)) {
+    const body = await objects.read(candidate);
+    if (body === undefined || !parses(body)) continue;
+    await objects.write(rel, body);
+    return { state: 'restored', from: objects.where(candidate) };
   }
-  await objects.write(rel, backup);
-  return 'restored';
+  throw new DeployerError('ENGINE_FAILED', `the Pulumi checkpoint of ${stack} is damaged (${objects.where(rel)}), and no earlier copy of it is usable`, {
+    details: ['Restore it from your bucket\'s versioning, or remove it and `deployer state rm` the component to adopt it again.'],
+  });
+}
+
+/** Where Pulumi keeps earlier copies of a checkpoint, the likeliest newest first. */
+async function earlierCopies(objects: NonNullable<ReturnType<typeof backendObjects>>, rel: string, project: string, stack: string): Promise<string[]> {
+  // Their names end with a timestamp in nanoseconds, all of the same length: newest sorts last.
+  const newestFirst = (names: string[]): string[] => [...names].sort().reverse();
+  return [
+    `${rel}.bak`,
+    ...newestFirst(await objects.list(`.pulumi/history/${project}/${stack}`, '.checkpoint.json')),
+    ...newestFirst(await objects.list(`.pulumi/backups/${project}/${stack}`, '.json')),
+  ];
 }
 
 function parses(text: string): boolean {
@@ -120,4 +136,28 @@ export async function clearPulumiLocks(backendUrl: string, project: string, stac
     }
     await new Promise((r) => setTimeout(r, 1000));
   }
+}
+
+/**
+ * Temporary files a write cut short left in a file backend: Pulumi writes each object to
+ * `<name>.<random>.tmp` and renames it, and a full disk or a kill between the two leaves the
+ * temporary file behind. Pulumi then reads an empty one in its lock directory as a lock and fails
+ * every later operation ("unexpected end of JSON input"). Removed before the next operation (by
+ * then no live pulumi of ours writes this stack); returns what was removed.
+ */
+export async function removeCutShortWrites(backendUrl: string, project: string, stack: string): Promise<string[]> {
+  if (!backendUrl.startsWith('file://')) return []; // S3 writes objects whole
+  const objects = backendObjects(backendUrl);
+  if (!objects) return [];
+  const dirs = [`.pulumi/locks/organization/${project}/${stack}`, `.pulumi/stacks/${project}`, `.pulumi/history/${project}/${stack}`, `.pulumi/backups/${project}/${stack}`];
+  const removed: string[] = [];
+  for (const dir of dirs) {
+    for (const rel of await objects.list(dir, '.tmp')) {
+      // In the shared stacks directory, only this stack's own.
+      if (dir.startsWith('.pulumi/stacks/') && !path.posix.basename(rel).startsWith(`${stack}.`)) continue;
+      await objects.remove(rel);
+      removed.push(objects.where(rel));
+    }
+  }
+  return removed;
 }

@@ -5,7 +5,7 @@
  * and a rerun finds finished components unchanged by hash.
  */
 import { pulumiStackName, type Engine } from '../engine/index.js';
-import { DeployerError } from '../errors.js';
+import { DeployerError, machineFault } from '../errors.js';
 import type { DependencyGraph } from '../graph/index.js';
 import type { DesiredComponent, DesiredStack } from '../model/desired.js';
 import type { Plan, PlanAction } from '../model/plan.js';
@@ -220,6 +220,7 @@ function redact(outputs: Record<string, unknown>, secret: string[]): Record<stri
 }
 
 function describe(err: unknown): string {
-  if (err instanceof DeployerError) return [err.message, ...err.details].join('\n');
+  const known = err instanceof DeployerError ? err : machineFault(err, 'the machine refused');
+  if (known) return [known.message, ...known.details].join('\n');
   return err instanceof Error ? err.message : String(err);
 }

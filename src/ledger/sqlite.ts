@@ -2,6 +2,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { machineFault } from '../errors.js';
 import type { DeploymentEvent, DeploymentFilter, LedgerStore, RollbackEvent } from './store.js';
 
 const SCHEMA = `
@@ -52,15 +53,40 @@ interface DeploymentRow {
 export class SqliteLedger implements LedgerStore {
   private readonly db: Database.Database;
 
-  constructor(file: string) {
-    mkdirSync(path.dirname(file), { recursive: true });
-    this.db = new Database(file);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('busy_timeout = 5000');
-    this.db.exec(SCHEMA);
+  constructor(private readonly file: string) {
+    this.db = this.guard('open the ledger', () => {
+      mkdirSync(path.dirname(file), { recursive: true });
+      const db = new Database(file);
+      try {
+        db.pragma('journal_mode = WAL');
+        db.pragma('busy_timeout = 5000');
+        db.exec(SCHEMA);
+      } catch (err) {
+        db.close();
+        throw err;
+      }
+      return db;
+    });
+  }
+
+  /** A full disk or a read-only file system under the ledger is the machine's fault: said so, naming the file. */
+  private guard<T>(what: string, work: () => T): T {
+    try {
+      return work();
+    } catch (err) {
+      throw machineFault(err, `cannot ${what}`, this.file) ?? err;
+    }
   }
 
   recordDeployment(e: DeploymentEvent): void {
+    this.guard('record a deployment in the ledger', () => this.writeDeployment(e));
+  }
+
+  recordRollback(e: RollbackEvent): void {
+    this.guard('record a rollback in the ledger', () => this.writeRollback(e));
+  }
+
+  private writeDeployment(e: DeploymentEvent): void {
     this.db
       .prepare(
         `INSERT INTO deployments (id, stack, service, version, environment, type, started, completed, status, initiator, metadata, parent_id)
@@ -70,7 +96,7 @@ export class SqliteLedger implements LedgerStore {
       .run({ ...e, metadata: JSON.stringify(e.metadata) });
   }
 
-  recordRollback(e: RollbackEvent): void {
+  private writeRollback(e: RollbackEvent): void {
     this.db
       .prepare(
         `INSERT OR REPLACE INTO rollbacks (id, stack, service, environment, from_version, to_version, reason, at)

@@ -6,9 +6,9 @@ import path from 'node:path';
 /** Write to a temporary file beside `file`, fsync it, rename it over `file`, fsync the directory. */
 export async function writeFileAtomic(file: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
   const dir = path.dirname(file);
-  await fs.mkdir(dir, { recursive: true });
+  await fs.mkdir(dir, { recursive: true }).catch((err: unknown) => Promise.reject(withPath(err, dir)));
   const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-  const handle = await fs.open(tmp, 'wx', mode);
+  const handle = await fs.open(tmp, 'wx', mode).catch((err: unknown) => Promise.reject(withPath(err, file)));
   try {
     try {
       await handle.writeFile(data);
@@ -20,9 +20,19 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array, m
   } catch (err) {
     // A failed write (disk full) or rename must not leave the temporary file behind.
     await fs.rm(tmp, { force: true });
-    throw err;
+    throw withPath(err, file);
   }
   await syncDir(dir);
+}
+
+/**
+ * The system's error for a write names no file ("ENOSPC: no space left on device, write"):
+ * the file it was writing is attached, so that the message the user sees says where.
+ */
+export function withPath(err: unknown, file: string): unknown {
+  const e = err as NodeJS.ErrnoException | null;
+  if (e && typeof e === 'object' && typeof e.code === 'string' && e.path === undefined) e.path = file;
+  return err;
 }
 
 export async function syncDir(dir: string): Promise<void> {
