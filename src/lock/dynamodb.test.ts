@@ -1,7 +1,6 @@
 /** The DynamoDB LockManager against dynalite on loopback: the shared contract, then its own. */
-import { mkdtempSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
+import { useTempDirs } from '../../test/helpers/tmp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EMULATOR_CREDENTIALS, startDynamoDb, type DynamoDbEmulator } from '../../test/helpers/emulators.js';
 import { lockRace, overlaps, requireFreshBuild } from '../../test/helpers/lock-race.js';
@@ -11,6 +10,7 @@ import { openLockManager } from './index.js';
 import { lockManagerContract, request } from './locker.contract.js';
 import { stackLockKey } from './locker.js';
 
+const tempDir = useTempDirs('race');
 let dynamo: DynamoDbEmulator;
 let tableNo = 0;
 beforeAll(async () => {
@@ -48,7 +48,7 @@ describe('DynamoDbLockManager across processes', () => {
 
   it('never lets two of 4 processes hold the lock at once over 10,000 acquisitions', async () => {
     const url = await dynamo.lockUrl('race');
-    const journal = path.join(mkdtempSync(path.join(os.tmpdir(), 'deployer-race-')), 'journal.ndjson');
+    const journal = path.join(tempDir(), 'journal.ndjson');
     const { holds, stderr, codes } = await lockRace({ url, journal, processes: 4, each: 2500, ttlMs: 10_000, env: EMULATOR_CREDENTIALS });
     expect(stderr).toBe('');
     expect(codes).toEqual([0, 0, 0, 0]);

@@ -1,9 +1,20 @@
 // Global test setup: the same provisioning a user's `deployer setup` runs. When no Pulumi CLI
 // is installed or cached, this builds it from Go modules (minutes, once); it never skips.
+// Its teardown fails the run when a test left a process, a mount or a temporary directory behind.
 import { ensurePulumiCli } from '../../src/engine/index.js';
+import { leftBehind, markTestRun, removeLeftovers } from './leftovers.js';
 
-export default async function setup(): Promise<void> {
+export default async function setup(): Promise<() => Promise<void>> {
   const started = Date.now();
   const cli = await ensurePulumiCli({ onProgress: (m) => process.stderr.write(`[pulumi setup] ${m}\n`) });
   process.stderr.write(`[pulumi setup] using ${cli.binary} (${cli.version}, from ${cli.source}, ${((Date.now() - started) / 1000).toFixed(1)}s)\n`);
+  const before = markTestRun();
+  return async () => {
+    const found = leftBehind(before);
+    if (found.length === 0) return;
+    removeLeftovers(found);
+    // vitest reports an error thrown here but still exits 0: the exit code says it too.
+    process.exitCode = 1;
+    throw new Error(`the tests left ${found.length} thing(s) behind (now removed), each a test that does not clean up what it started:\n${found.map((f) => `  ${f.kind} ${f.what}`).join('\n')}`);
+  };
 }

@@ -1,12 +1,13 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { DesiredComponent } from '../../model/desired.js';
 import { LocalTarget } from './index.js';
 import { resolveLocalSecret } from './secrets.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'deployer-secrets-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('local secrets', () => {
   it('reads env and file references; a missing one names the reference, never a value', () => {
