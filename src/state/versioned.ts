@@ -86,12 +86,14 @@ export class VersionedStateStore implements StateStore {
   }
 
   async readVersion(stack: string, env: string, serial: number): Promise<StackState | undefined> {
-    // History stays readable when the current state is damaged: that is when it is needed.
-    const current = await this.readCurrent(stack, env);
-    if (current.kind === 'intact' && current.state.serial === serial) return current.state;
+    // History first: it stays readable when the current state is damaged, when it is needed most
+    // (and a damaged current state is not read again, slowly, for every version looked at).
     const key = this.key(stack, env, `history/${serial}.json`);
     const body = await this.blobs.get(key);
-    if (body === undefined) return undefined;
+    if (body === undefined) {
+      const current = await this.readCurrent(stack, env);
+      return current.kind === 'intact' && current.state.serial === serial ? current.state : undefined;
+    }
     const digest = (await this.blobs.get(`${key}.sha256`))?.toString('utf8').trim();
     if (digest !== undefined && digest !== sha256(body)) {
       throw new StateCorruptError(`history version ${this.blobs.where(key)} does not match its digest`, ['It was changed or cut short after it was written; choose another version.']);

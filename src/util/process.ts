@@ -16,6 +16,19 @@ export function isAlive(pid: number): boolean {
   }
 }
 
+/** Signals the process group `pid` leads (a supervisor and its services), or the process alone when it leads none. */
+export function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // gone already
+    }
+  }
+}
+
 /** One process as /proc tells it. */
 export interface ProcessInfo {
   pid: number;

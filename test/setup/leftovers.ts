@@ -16,7 +16,8 @@ export interface Leftover {
   path?: string;
 }
 
-const MARKER = 'DEPLOYER_TEST_RUN';
+// Not DEPLOYER_*: hooks pass those on to the commands they run.
+const MARKER = 'TESTS_OF_DEPLOYER_RUN';
 const PREFIX = path.join(os.tmpdir(), 'deployer-');
 
 /** Marks every process the tests start (they inherit it); returns the temporary directories there were before. */

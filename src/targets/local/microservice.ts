@@ -11,7 +11,7 @@ import path from 'node:path';
 import { distFile } from '../../package-info.js';
 import { files, readJson, tail, writeJson, type Desired, type ProcessSpec, type Status } from './protocol.js';
 import { writeFileAtomic } from '../../util/atomic-write.js';
-import { isAlive } from '../../util/process.js';
+import { isAlive, signalGroup } from '../../util/process.js';
 import { decideStrategy, rolloutBudgetMs } from './strategy.js';
 
 export interface MicroServiceInputs extends ProcessSpec {
@@ -202,16 +202,4 @@ async function stop(dir: string): Promise<void> {
     if (isAlive(pid)) signalGroup(pid, 'SIGKILL');
   }
   await fs.rm(dir, { recursive: true, force: true });
-}
-
-function signalGroup(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    try {
-      process.kill(pid, signal);
-    } catch {
-      // already gone
-    }
-  }
 }

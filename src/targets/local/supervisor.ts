@@ -12,7 +12,7 @@ import { createWriteStream, openSync, closeSync, type WriteStream } from 'node:f
 import { pathToFileURL } from 'node:url';
 import { readFileIfExists } from '../../util/atomic-write.js';
 import { freePort } from '../../util/net.js';
-import { isAlive } from '../../util/process.js';
+import { isAlive, signalGroup } from '../../util/process.js';
 import { waitHealthy } from './health.js';
 import { files, readJson, writeJson, type Desired, type ProcessSpec, type Status } from './protocol.js';
 import { SwitchingProxy, type BackendStats } from './proxy.js';
@@ -258,18 +258,6 @@ async function claim(dir: string, token: string | undefined): Promise<boolean> {
     if (isAlive(older)) signalGroup(older, 'SIGKILL');
   }
   return true;
-}
-
-function signalGroup(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    try {
-      process.kill(pid, signal);
-    } catch {
-      // gone already
-    }
-  }
 }
 
 async function main(dir: string, token: string | undefined): Promise<void> {
