@@ -19,11 +19,11 @@ export default defineConfig({
       reporter: ['text-summary', 'json-summary'],
       // The deployment logic (planning, scheduling, executing, rolling back, state, locks) at 95 % as the seeds ask.
       thresholds: {
-        lines: 92,
+        lines: 93,
         'src/executor/**': { lines: 95 },
         'src/plan/**': { lines: 95 },
         'src/graph/**': { lines: 95 },
-        'src/state/**': { lines: 95 },
+        'src/state/**': { lines: 98 },
         'src/lock/**': { lines: 95 },
       },
     },
