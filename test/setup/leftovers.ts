@@ -1,16 +1,17 @@
 /**
- * What a test run must not leave behind, found after it: processes it started (they carry the
- * run's marker in their environment, or run in or on one of its temporary directories), mounts
- * under the temporary directory, and `deployer-*` temporary directories made during the run.
+ * What a test run must not leave behind. The run gets a temporary directory of its own (TMPDIR,
+ * inherited by every process the tests start, so concurrent runs never see each other's), and a
+ * marker in the environment; after the run, what is left is found: processes carrying the marker
+ * or running in or on that directory, mounts under it, and anything still inside it.
  */
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
 export interface Leftover {
-  kind: 'process' | 'mount' | 'directory';
+  kind: 'process' | 'mount' | 'file';
   what: string;
   pid?: number;
   path?: string;
@@ -18,16 +19,19 @@ export interface Leftover {
 
 // Not DEPLOYER_*: hooks pass those on to the commands they run.
 const MARKER = 'TESTS_OF_DEPLOYER_RUN';
-const PREFIX = path.join(os.tmpdir(), 'deployer-');
 
-/** Marks every process the tests start (they inherit it); returns the temporary directories there were before. */
-export function markTestRun(): Set<string> {
-  process.env[MARKER] = randomUUID();
-  return new Set(tempDirs());
+export interface TestRun {
+  marker: string;
+  /** The run's own temporary directory. */
+  tmp: string;
 }
 
-function tempDirs(): string[] {
-  return readdirSync(os.tmpdir()).filter((n) => n.startsWith('deployer-')).map((n) => path.join(os.tmpdir(), n));
+/** Gives the tests a temporary directory of their own and marks every process they start. */
+export function markTestRun(): TestRun {
+  const run = { marker: randomUUID(), tmp: mkdtempSync(path.join(os.tmpdir(), 'deployer-tests-')) };
+  process.env[MARKER] = run.marker;
+  process.env['TMPDIR'] = run.tmp;
+  return run;
 }
 
 function read(file: string): string {
@@ -38,8 +42,8 @@ function read(file: string): string {
   }
 }
 
-function processes(): Leftover[] {
-  const marker = `${MARKER}=${process.env[MARKER]}`;
+function processes(run: TestRun): Leftover[] {
+  const marker = `${MARKER}=${run.marker}`;
   const out: Leftover[] = [];
   for (const p of readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
     const pid = Number(p);
@@ -54,28 +58,37 @@ function processes(): Leftover[] {
     } catch {
       // not ours to read
     }
-    if (read(`/proc/${p}/environ`).split('\0').includes(marker) || cmd.includes(PREFIX) || cwd.startsWith(PREFIX)) {
+    if (read(`/proc/${p}/environ`).split('\0').includes(marker) || cmd.includes(run.tmp) || cwd.startsWith(run.tmp)) {
       out.push({ kind: 'process', what: `${pid} ${cmd.slice(0, 160)}`, pid });
     }
   }
   return out;
 }
 
-function mounts(): Leftover[] {
+function mounts(run: TestRun): Leftover[] {
   return read('/proc/mounts')
     .split('\n')
     .map((l) => l.split(' ')[1] ?? '')
-    .filter((m) => m.startsWith(PREFIX))
+    .filter((m) => m.startsWith(run.tmp))
     .map((m) => ({ kind: 'mount' as const, what: m, path: m }));
 }
 
-export function leftBehind(before: Set<string>): Leftover[] {
-  const dirs = tempDirs().filter((d) => !before.has(d)).map((d) => ({ kind: 'directory' as const, what: d, path: d }));
-  return [...processes(), ...mounts(), ...dirs];
+function files(run: TestRun): Leftover[] {
+  let names: string[] = [];
+  try {
+    names = readdirSync(run.tmp);
+  } catch {
+    return [];
+  }
+  return names.map((n) => ({ kind: 'file' as const, what: path.join(run.tmp, n), path: path.join(run.tmp, n) }));
 }
 
-/** Kills, unmounts and removes what was found, so that one failing run does not spoil the next. */
-export function removeLeftovers(found: Leftover[]): void {
+export function leftBehind(run: TestRun): Leftover[] {
+  return [...processes(run), ...mounts(run), ...files(run)];
+}
+
+/** Kills, unmounts and removes what was found, and the run's directory, so one failing run does not spoil the next. */
+export function removeLeftovers(run: TestRun, found: Leftover[]): void {
   for (const f of found.filter((x) => x.kind === 'process')) {
     for (const target of [-f.pid!, f.pid!]) {
       try {
@@ -92,5 +105,5 @@ export function removeLeftovers(found: Leftover[]): void {
       // already gone
     }
   }
-  for (const f of found.filter((x) => x.kind === 'directory')) rmSync(f.path!, { recursive: true, force: true });
+  rmSync(run.tmp, { recursive: true, force: true });
 }

@@ -8,11 +8,11 @@ export default async function setup(): Promise<() => Promise<void>> {
   const started = Date.now();
   const cli = await ensurePulumiCli({ onProgress: (m) => process.stderr.write(`[pulumi setup] ${m}\n`) });
   process.stderr.write(`[pulumi setup] using ${cli.binary} (${cli.version}, from ${cli.source}, ${((Date.now() - started) / 1000).toFixed(1)}s)\n`);
-  const before = markTestRun();
+  const run = markTestRun();
   return async () => {
-    const found = leftBehind(before);
+    const found = leftBehind(run);
+    removeLeftovers(run, found);
     if (found.length === 0) return;
-    removeLeftovers(found);
     // vitest reports an error thrown here but still exits 0: the exit code says it too.
     process.exitCode = 1;
     throw new Error(`the tests left ${found.length} thing(s) behind (now removed), each a test that does not clean up what it started:\n${found.map((f) => `  ${f.kind} ${f.what}`).join('\n')}`);
