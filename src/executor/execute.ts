@@ -99,7 +99,7 @@ export async function execute(o: ExecuteOptions): Promise<ExecuteResult> {
     try {
       await runHooks(hooks.pre, 'pre', hookContext);
       // Built first: a target that cannot build the program (a missing secret) fails before Pulumi runs.
-      const program = o.target.program(c, resolved.spec, { stack: o.desired.name, environment: o.desired.environment, stackDir: o.desired.dir });
+      const program = o.target.program(c, resolved.spec, { stack: o.desired.name, environment: o.desired.environment, stackDir: o.desired.dir, rollback: o.rollback ?? false });
       const engine = await o.engine();
       usedEngine.add(id);
       const result = await engine.up({

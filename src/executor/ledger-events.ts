@@ -13,9 +13,13 @@ export function serviceOf(componentId: string): string {
   return componentId.split('/')[0]!;
 }
 
-/** A service's version: the one its Service names, else a short hash of its components' specs. */
+/**
+ * A service's version: the one its Service names, else a short hash of its components' specs —
+ * in sorted order, so that the configuration (discovery order) and the state (write order) give
+ * the same version for the same components, and a rollback's from/to match deployment rows.
+ */
 export function versionOf(named: string | undefined, specHashes: string[]): string {
-  return named ?? (specHashes.length === 0 ? '(none)' : hashOf(specHashes).slice(0, 12));
+  return named ?? (specHashes.length === 0 ? '(none)' : hashOf([...specHashes].sort()).slice(0, 12));
 }
 
 /** The version a service is deployed at by this configuration. */
@@ -72,4 +76,15 @@ export function recordRollbacks(
     ledger.recordRollback({ id: randomUUID(), stack: o.stack, service, environment: o.environment, fromVersion: o.fromVersion(service), toVersion: o.toVersion(service), reason: o.reason, at });
   }
   return new Set(services);
+}
+
+/**
+ * The version the ledger last says a service is at: its newest deployment (whatever became of
+ * it) or rollback, whichever came last; undefined when the ledger knows nothing of it.
+ */
+export function versionInLedger(ledger: LedgerStore, stack: string, environment: string, service: string): string | undefined {
+  const deployed = ledger.listDeployments({ stack, environment, service, limit: 1 })[0];
+  const rolled = ledger.listRollbacks({ stack, environment, service, limit: 1 })[0];
+  if (rolled && (!deployed || rolled.at >= deployed.started)) return rolled.toVersion;
+  return deployed?.version.replace(/ \(destroyed\)$/, '');
 }

@@ -12,6 +12,7 @@ import type { DesiredComponent, DesiredStack } from '../model/desired.js';
 import type { ComponentState, StackState } from '../model/state.js';
 import type { StateStore } from '../state/index.js';
 import type { ComponentReport } from './events.js';
+import { lastGoodSerial } from './last-good.js';
 import { versionOf } from './ledger-events.js';
 
 export type RollbackMode = 'auto' | 'manual' | 'off';
@@ -91,23 +92,15 @@ export function desiredFromState(current: DesiredStack, components: Record<strin
   return { desired: { ...current, services, components: out }, graph };
 }
 
-/** The newest stored version, other than the current one, whose run succeeded and verified. */
-export async function lastGoodSerial(store: StateStore, current: StackState): Promise<number | undefined> {
-  const serials = (await store.history(current.stack, current.environment)).map((e) => e.serial).sort((a, b) => b - a);
-  for (const serial of serials) {
-    if (serial >= current.serial) continue;
-    const v = await store.readVersion(current.stack, current.environment, serial);
-    if (v?.lastRun?.ok === true) return serial;
-  }
-  return undefined;
-}
-
-/** The state version a `deployer rollback` restores. */
-export async function rollbackSource(store: StateStore, current: StackState | undefined, to: number | 'last-good'): Promise<StackState> {
+/**
+ * The state version a `deployer rollback` restores; for `--last-good`, `{ nothing }` saying why
+ * when the current version is the only good one (nothing is to be changed then).
+ */
+export async function rollbackSource(store: StateStore, current: StackState | undefined, to: number | 'last-good'): Promise<StackState | { nothing: string }> {
   if (!current) throw new InvalidInputError('there is nothing to roll back: this stack has no recorded state yet');
   const serial = to === 'last-good' ? await lastGoodSerial(store, current) : to;
   if (serial === undefined) {
-    throw new InvalidInputError('no earlier version of this stack is known good (no run before the current one succeeded)', ['See the versions with `deployer state history`, and pick one with `deployer rollback --to <serial>`.']);
+    return { nothing: `the current version (serial ${current.serial}) is the only good one: no earlier version of this stack succeeded and was not rolled back, so there is nothing to go back to. See \`deployer state history\`, or choose a version with \`deployer rollback --to <serial>\`.` };
   }
   if (serial === current.serial) throw new InvalidInputError(`serial ${serial} is the current version: there is nothing to roll back`);
   const v = await store.readVersion(current.stack, current.environment, serial);

@@ -19,7 +19,7 @@ import { emptyState, openStateStore, type StateStore } from '../state/index.js';
 import { targetFor } from '../targets/index.js';
 import { NOT_DONE, type ComponentReport, type ComponentResult, type RollbackSummary, type RunListener, type RunSummary } from './events.js';
 import { execute, type ExecuteOptions } from './execute.js';
-import { desiredVersion, finishDeployments, recordRollbacks, startDeployments } from './ledger-events.js';
+import { desiredVersion, finishDeployments, recordRollbacks, startDeployments, versionInLedger } from './ledger-events.js';
 import { cleanUpDeadRuns } from './dead-runs.js';
 import { loadStack, type LoadedStack } from './load.js';
 import { lockAndPlan } from './locking.js';
@@ -43,7 +43,14 @@ export interface RunContext {
   metadata?: Record<string, string>;
 }
 
-export type RunOutcome = { status: 'declined'; plan: Plan } | { status: 'done'; plan: Plan; summary: RunSummary };
+export type RunOutcome =
+  | { status: 'declined'; plan: Plan }
+  | { status: 'done'; plan: Plan; summary: RunSummary }
+  /** Nothing was to be done (a rollback with no earlier good version): nothing was locked or changed. */
+  | { status: 'nothing'; reason: string };
+
+/** What a run is about, found before the lock is taken: why it runs, and for a rollback the serial it restores. */
+type Purpose = { why: string; restored?: number } | { nothing: string };
 
 /** Plan only: reads the state without locking and changes nothing. */
 export async function planStack(settings: Settings): Promise<{ plan: Plan; loaded: LoadedStack }> {
@@ -89,8 +96,10 @@ export function rollbackStack(ctx: RunContext, to: number | 'last-good'): Promis
     },
     async (loaded, store) => {
       // Stored versions never change, so the one to restore is found before the lock is taken.
-      source = await rollbackSource(store, await store.read(loaded.desired.name, loaded.desired.environment), to);
-      return `rollback to serial ${source.serial}${to === 'last-good' ? ' (last known good)' : ''}`;
+      const found = await rollbackSource(store, await store.read(loaded.desired.name, loaded.desired.environment), to);
+      if ('nothing' in found) return found;
+      source = found;
+      return { why: `rollback to serial ${found.serial}${to === 'last-good' ? ' (last known good)' : ''}`, restored: found.serial };
     },
   );
 }
@@ -99,7 +108,7 @@ async function runLocked(
   ctx: RunContext,
   operation: Operation,
   prepare: (loaded: LoadedStack, state: StackState | undefined) => Prepared,
-  before?: (loaded: LoadedStack, store: StateStore) => Promise<string>,
+  before?: (loaded: LoadedStack, store: StateStore) => Promise<Purpose>,
 ): Promise<RunOutcome> {
   const started = Date.now();
   const { settings, listener } = ctx;
@@ -120,7 +129,9 @@ async function runLocked(
       'It encrypts the secrets in the Pulumi checkpoints kept beside the state. Nothing was changed.',
     ]);
   }
-  const why = before ? await before(loaded, store) : operation;
+  const purpose = before ? await before(loaded, store) : { why: operation };
+  if ('nothing' in purpose) return { status: 'nothing', reason: purpose.nothing };
+  const why = purpose.why;
 
   // Provisioning the Pulumi CLI can take minutes (a build from source on a new machine): it
   // happens before the lock is taken and before anything is recorded, and only when the plan
@@ -217,14 +228,23 @@ async function runLocked(
         environment: desired.environment,
         reports: result.reports,
         reason: why,
-        fromVersion: (service) => serviceVersion(base.components, service),
+        // What the ledger last says the service is at (a failed deployment left in place included),
+        // else what the state records.
+        fromVersion: (service) => versionInLedger(ledger!, desired.name, desired.environment, service) ?? serviceVersion(base.components, service),
         toVersion: (service) => desiredVersion(desired, service),
       });
     }
     finishDeployments(ledger, deployments, result.reports, rolledBack);
     let finalState = back?.state ?? result.state;
     if (!lease.lost.aborted) {
-      const mark: RunMark = { id: runId, operation, ok: !failed, ...(back ? { rolledBack: back.rollback.ok } : {}), finishedAt: new Date().toISOString() };
+      const mark: RunMark = {
+        id: runId,
+        operation,
+        ok: !failed,
+        ...(back ? { rolledBack: back.rollback.ok } : {}),
+        ...(purpose.restored !== undefined ? { restored: purpose.restored } : {}),
+        finishedAt: new Date().toISOString(),
+      };
       finalState = await writer.commit((_components, next) => {
         next.lastRun = mark;
       });

@@ -44,6 +44,8 @@ export interface RunMark {
   ok: boolean;
   /** The run failed and was rolled back. */
   rolledBack?: boolean;
+  /** A rollback run: the serial of the version it restored (the runs since it were undone). */
+  restored?: number;
   finishedAt: string;
 }
 

@@ -13,6 +13,11 @@ export interface TargetContext {
   environment: string;
   /** The stack directory (local resources live under its `.deployer/`). */
   stackDir: string;
+  /**
+   * The component is being rolled back to a version it ran before: a target deploys it the
+   * fastest safe way (no canary steps, no bake, never stopping what serves first).
+   */
+  rollback?: boolean;
 }
 
 /**

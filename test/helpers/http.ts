@@ -27,6 +27,8 @@ export interface TrafficResult {
   versions: Record<string, number>;
   /** The version of each answer, in order. */
   sequence: string[];
+  /** Every answer and failure with the time it came (epoch ms), in order: who served, when it broke. */
+  log: Array<{ at: number; ok: boolean; version?: string; pid?: number }>;
 }
 
 /** Sends requests one after another until stopped; counts answers that were not 200, and versions seen. */
@@ -37,22 +39,27 @@ export function steadyTraffic(port: number): { stop(): Promise<TrafficResult>; s
   const errors: string[] = [];
   const versions: Record<string, number> = {};
   const sequence: string[] = [];
+  const log: TrafficResult['log'] = [];
   const loop = (async () => {
     while (running) {
       try {
         const r = await get(port, '/');
         if (r.status === 200) {
           ok++;
-          const version = String((JSON.parse(r.body) as { version?: unknown }).version ?? '');
+          const body = JSON.parse(r.body) as { version?: unknown; pid?: unknown };
+          const version = String(body.version ?? '');
           versions[version] = (versions[version] ?? 0) + 1;
           sequence.push(version);
+          log.push({ at: Date.now(), ok: true, version, ...(typeof body.pid === 'number' ? { pid: body.pid } : {}) });
         } else {
           failed++;
           errors.push(`HTTP ${r.status}: ${r.body.trim()}`);
+          log.push({ at: Date.now(), ok: false });
         }
       } catch (err) {
         failed++;
         errors.push((err as Error).message);
+        log.push({ at: Date.now(), ok: false });
       }
       await new Promise((r) => setTimeout(r, 10));
     }
@@ -61,10 +68,10 @@ export function steadyTraffic(port: number): { stop(): Promise<TrafficResult>; s
     async stop() {
       running = false;
       await loop;
-      return { ok, failed, errors, versions, sequence };
+      return { ok, failed, errors, versions, sequence, log };
     },
     snapshot() {
-      return { ok, failed, errors: [...errors], versions: { ...versions }, sequence: [...sequence] };
+      return { ok, failed, errors: [...errors], versions: { ...versions }, sequence: [...sequence], log: [...log] };
     },
   };
 }

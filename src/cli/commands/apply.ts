@@ -47,12 +47,13 @@ export function registerApply(program: Command, ctx: CommandContext): void {
   program
     .command('rollback')
     .description(
-      'Return the stack to an earlier recorded version: the last one whose run succeeded (default), or --to <serial> (see `state history`). ' +
-        'Components created since are destroyed, changed ones redeployed with their earlier spec, deleted ones recreated; each rollback is recorded in the ledger. ' +
-        'The configuration is not changed: the next apply deploys it again.',
+      'Return the stack to an earlier recorded version: the previous good release (default), or --to <serial> (see `state history`). ' +
+        'Components created since are destroyed, changed ones go back to their earlier spec (a version that still serves is kept, not redeployed; ' +
+        'anything else is deployed the fastest safe way, without canary bakes), deleted ones recreated; each rollback is recorded in the ledger. ' +
+        'With no earlier good version, it says so and changes nothing. The configuration is not changed: the next apply deploys it again.',
     )
     .option('--to <serial>', 'the state version to return to')
-    .option('--last-good', 'the last version whose run succeeded and verified (the default)')
+    .option('--last-good', 'the newest version before the current one whose run succeeded and that no rollback undid (the default)')
     .option('-y, --yes', 'do not ask for confirmation (required when not run from a terminal)')
     .option('--concurrency <n>', 'components rolled back at the same time (default 8)')
     .option('--report <file>', 'write a JSON report of the run')
@@ -98,6 +99,12 @@ async function runCommand(ctx: CommandContext, o: RunFlags, operation: 'apply' |
   } finally {
     progress.close();
     process.off('SIGINT', onInterrupt);
+  }
+  if (outcome.status === 'nothing') {
+    write(`${outcome.reason}\nNothing was changed.\n`);
+    if (o.json) printJson(io, { ok: true, changed: false, reason: outcome.reason });
+    ctx.exitCode = 0;
+    return;
   }
   if (outcome.status === 'declined') {
     write(`\n${operation[0]!.toUpperCase()}${operation.slice(1)} cancelled: nothing was changed.\n`);

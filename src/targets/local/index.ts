@@ -10,7 +10,8 @@ import type { DesiredComponent } from '../../model/desired.js';
 import { distFile } from '../../package-info.js';
 import type { Target, TargetContext, TargetFinding } from '../target.js';
 import { checkLocalSecrets, isSecretRef, resolveLocalSecret } from './secrets.js';
-import { decideStrategy } from './strategy.js';
+import type { RolloutStrategy } from './protocol.js';
+import { decideStrategy, rollbackStrategy } from './strategy.js';
 
 /**
  * Health check defaults (docs/local-target.md), chosen so that a failing new version is noticed
@@ -89,7 +90,7 @@ export class LocalTarget implements Target {
             healthCheck: health,
             startTimeout: LOCAL_START_TIMEOUT_S,
             replicas,
-            strategy: decideStrategy(spec['strategy'] as Parameters<typeof decideStrategy>[0], replicas),
+            strategy: (ctx.rollback ? rollbackStrategy : (s: RolloutStrategy) => s)(decideStrategy(spec['strategy'] as Parameters<typeof decideStrategy>[0], replicas)),
           },
           ['url', 'pid', 'generation', 'running'],
         );

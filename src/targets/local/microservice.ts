@@ -137,7 +137,7 @@ export async function restart(runtimeDir: string, component: string): Promise<Mi
   const own = desired.spec;
   const oneByOne = { ...decideStrategy(undefined, own.replicas ?? 1), ...(own.strategy ? { timeoutMs: own.strategy.timeoutMs } : {}) };
   const generation = Math.max(status?.generation ?? 0, desired.generation) + 1;
-  await writeJson(f.desired, { generation, spec: { ...own, strategy: oneByOne } } satisfies Desired);
+  await writeJson(f.desired, { generation, spec: { ...own, strategy: oneByOne }, reason: 'restart' } satisfies Desired);
   process.kill(pid, 'SIGHUP');
   const inputs: MicroServiceInputs = { ...own, kind: 'MicroService', component, runtimeDir };
   try {

@@ -49,6 +49,24 @@ export interface RolloutStrategy {
 export interface Desired {
   generation: number;
   spec: ProcessSpec;
+  /**
+   * `restart`: replace the processes even when they already run this spec (a rolling restart).
+   * Otherwise a generation whose spec is what serves now is adopted, not rolled out again.
+   */
+  reason?: 'deploy' | 'restart';
+}
+
+/** Whether processes of `serving` are what `wanted` asks for (the strategy is how to get there, not what runs). */
+export function sameProcesses(serving: ProcessSpec, wanted: ProcessSpec): boolean {
+  const { strategy: _a, ...a } = serving;
+  const { strategy: _b, ...b } = wanted;
+  return JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
+}
+
+function canonical(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(canonical);
+  if (v === null || typeof v !== 'object') return v;
+  return Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical((v as Record<string, unknown>)[k])]));
 }
 
 export type SupervisorState = 'starting' | 'ready' | 'failed' | 'restarting' | 'stopped';

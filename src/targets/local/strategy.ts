@@ -56,6 +56,16 @@ export function decideStrategy(spec: StrategySpec | undefined, replicas: number)
   };
 }
 
+/**
+ * How a rollback deploys a version that no longer serves (one that still serves is adopted by
+ * the supervisor without any rollout): the whole set at once beside what serves, then one
+ * switch — no canary steps, no bake, no waiting before the new version's processes stop, and
+ * never big-bang's stop-first, whatever the component's own strategy.
+ */
+export function rollbackStrategy(s: RolloutStrategy): RolloutStrategy {
+  return { ...s, type: 'blue-green', steps: [], terminationWaitMs: 0 };
+}
+
 /** How long a whole rollout may take: its timeout, plus bake and termination waits. */
 export function rolloutBudgetMs(s: RolloutStrategy): number {
   return s.timeoutMs + s.terminationWaitMs + (s.type === 'canary' ? s.steps.reduce((t, step) => t + step.bakeMs, 0) : 0);

@@ -14,7 +14,7 @@ import { readFileIfExists } from '../../util/atomic-write.js';
 import { freePort } from '../../util/net.js';
 import { isAlive, signalGroup } from '../../util/process.js';
 import { waitHealthy } from './health.js';
-import { files, readJson, writeJson, type Desired, type ProcessSpec, type Status } from './protocol.js';
+import { files, readJson, sameProcesses, writeJson, type Desired, type ProcessSpec, type Status } from './protocol.js';
 import { SwitchingProxy, type BackendStats } from './proxy.js';
 import { STRATEGIES, type Replica, type RolloutHost } from './rollout.js';
 import { decideStrategy } from './strategy.js';
@@ -68,8 +68,25 @@ export class Supervisor implements RolloutHost {
     return this.queue;
   }
 
+  /**
+   * A generation that asks for exactly what serves now (a rollback after a failed rollout, which
+   * left the previous version serving) is not a rollout: it is adopted at once, nothing is
+   * started or stopped, and traffic never moves. A rolling restart always replaces.
+   */
+  private adoptable(desired: Desired): boolean {
+    const serving = this.pool.map((p) => p.replica);
+    if (desired.reason === 'restart' || serving.length !== (desired.spec.replicas ?? 1) || !this.proxy || this.proxy.port !== desired.spec.port) return false;
+    return serving.every((r) => !r.exited && sameProcesses(r.spec, desired.spec));
+  }
+
   private async rollout(desired: Desired): Promise<void> {
     const { spec, generation } = desired;
+    if (this.adoptable(desired)) {
+      for (const { replica } of this.pool) replica.spec = spec;
+      this.say(`generation ${generation} is what serves already (generation ${this.status.servingGeneration}): adopted, nothing restarted`);
+      await this.report({ generation, state: 'ready', servingGeneration: generation, proxyPort: spec.port, error: undefined, phase: undefined, ...this.servingInfo() });
+      return;
+    }
     const replicas = spec.replicas ?? 1;
     const strategy = spec.strategy ?? decideStrategy(undefined, replicas);
     this.say(`rolling out generation ${generation} (${strategy.type}, ${replicas} replica(s)): ${spec.command.join(' ')} on port ${spec.port}`);
