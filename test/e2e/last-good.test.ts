@@ -23,6 +23,8 @@ interface Rollback {
 
 let dir: string;
 let port: number;
+/** The version v2's apply ended with, for `--to`. */
+let v2Serial: number;
 let api: string;
 const env = (): Record<string, string> => ({ DEPLOY_LEDGER_DB: path.join(dir, 'ledger.db') });
 const args = (...a: string[]): string[] => [...a, '-C', dir, '-e', 'test'];
@@ -63,6 +65,7 @@ describe('rollback --last-good', () => {
     editFile(api, 'VERSION: v1', 'VERSION: v2');
     expect((await deployer(args('apply', '--yes'), env())).code).toBe(0);
     expect(await getJson(port)).toMatchObject({ version: 'v2' });
+    v2Serial = await serial();
     const traffic = steadyTraffic(port);
     const r = await deployer(args('rollback', '--last-good', '--yes'), env());
     const seen = await traffic.stop();
@@ -100,5 +103,14 @@ describe('rollback --last-good', () => {
     const v1 = rollbacks[1]!.toVersion;
     expect(rollbacks[0]).toMatchObject({ fromVersion: v3.version, toVersion: v1 });
     expect(deployments.map((d) => d.version)).toContain(v1);
+  });
+
+  it('rollback --to N: that version, from the one the ledger last recorded to the deployment row of N', async () => {
+    const r = await deployer(args('rollback', '--to', String(v2Serial), '--yes'), env());
+    expect(r.code, r.stderr).toBe(0);
+    expect(await getJson(port)).toMatchObject({ version: 'v2' });
+    const { deployments, rollbacks } = await ledger();
+    const v2 = deployments.find((d) => d.status === 'success' && d.version !== rollbacks[1]!.toVersion)!;
+    expect(rollbacks[0]).toMatchObject({ fromVersion: rollbacks[1]!.toVersion, toVersion: v2.version, reason: `rollback to serial ${v2Serial}` });
   });
 });
