@@ -64,4 +64,14 @@ describe('--stack that is not the directory\'s stack', () => {
     expect(rm.stderr).toMatch(/no state is recorded for stack production, environment dev/);
     expect(snapshotTree(path.join(dir, '.deployer'))).toEqual(before);
   });
+
+  it('a state command acting on another stack by --stack and -e changes that stack and says how to plan it', async () => {
+    const store = openStateStore('file://.deployer', dir);
+    const v1 = await store.write(emptyState('production', 'dev'));
+    await store.write({ ...v1, components: {} });
+    const r = await deployer(['state', 'rollback', '--to', '1', '-C', dir, '--stack', 'production', '-e', 'dev']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/Restored the state of serial 1 as serial 3\. Run `deployer plan` in the stack's directory/);
+    expect((await store.read('quickstart', 'dev'))?.serial).toBe(1);
+  });
 });

@@ -189,6 +189,11 @@ describe('resolveSettings', () => {
     expect(() => resolveSettings({ dir: stackDir() }, { DEPLOYER_LOCK_TIMEOUT: '5 minutes' })).toThrow('invalid lock timeout "5 minutes"');
   });
 
+  it('resolves YAML merge keys in deployer.config.yaml, as in the stack\'s documents', () => {
+    const dir = stackDir('defaults: &defaults\n  concurrency: 3\n  lockTtl: 2m\n<<: *defaults\nlockTtl: 5m\n');
+    expect(resolveSettings({ dir }, {})).toMatchObject({ concurrency: 3, lockTtlMs: 300_000 });
+  });
+
   it('refuses a lock TTL too short to be renewed safely, from any source', () => {
     for (const ttl of ['0', '0s', '1ms', '250ms', '9.9s']) {
       expect(() => resolveSettings({ dir: stackDir(), lockTtl: ttl }, {})).toThrow(`invalid lock TTL "${ttl}": it must be at least 10s`);
@@ -198,9 +203,9 @@ describe('resolveSettings', () => {
     expect(resolveSettings({ dir: stackDir(), lockTtl: '10s' }, {}).lockTtlMs).toBe(10_000);
   });
 
-  it('takes the stack name the user means from --stack or DEPLOYER_STACK', () => {
+  it('takes the stack name the user means from --stack only (a hook\'s DEPLOYER_STACK is not it)', () => {
     expect(resolveSettings({ dir: stackDir(), stack: 'shop' }, { DEPLOYER_STACK: 'other' }).stack).toBe('shop');
-    expect(resolveSettings({ dir: stackDir() }, { DEPLOYER_STACK: 'other' }).stack).toBe('other');
+    expect(resolveSettings({ dir: stackDir() }, { DEPLOYER_STACK: 'other' }).stack).toBeUndefined();
   });
 });
 

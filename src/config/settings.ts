@@ -7,6 +7,7 @@ import path from 'node:path';
 import { parse } from 'yaml';
 import { InvalidInputError } from '../errors.js';
 import { parseDuration } from '../util/duration.js';
+import { stripBom } from '../util/text.js';
 
 export { parseDuration };
 
@@ -97,7 +98,8 @@ function readConfigFile(dir: string): Record<string, unknown> {
   let data: unknown;
   try {
     // Without a leading byte-order mark: `yaml` would count it as a column, and misread a list after it.
-    data = parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+    // As the stack's documents are read: a byte-order mark dropped, merge keys resolved.
+    data = parse(stripBom(text), { merge: true });
   } catch (err) {
     throw new InvalidInputError(`${file}: ${(err as Error).message.split('\n')[0]}`);
   }
@@ -122,7 +124,8 @@ export function resolveSettings(flags: SettingFlags, env: NodeJS.ProcessEnv = pr
   return {
     dir,
     environment: flags.environment ?? fromEnv('DEPLOYER_ENVIRONMENT') ?? (typeof file['environment'] === 'string' ? file['environment'] : undefined),
-    stack: flags.stack ?? fromEnv('DEPLOYER_STACK'),
+    // A flag only: hooks export DEPLOYER_STACK (the stack they run in) to the commands they start.
+    stack: flags.stack,
     stateUrl: String(pick(flags.stateUrl, 'DEPLOYER_STATE_URL', 'stateUrl', DEFAULTS.stateUrl)),
     lockUrl: String(pick(flags.lockUrl, 'DEPLOYER_LOCK_URL', 'lockUrl', DEFAULTS.lockUrl)),
     concurrency: parseConcurrency(pick(flags.concurrency, 'DEPLOYER_CONCURRENCY', 'concurrency', DEFAULTS.concurrency)),

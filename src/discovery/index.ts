@@ -274,7 +274,7 @@ async function readVarFiles(files: string[], dir: string): Promise<Record<string
     const file = path.resolve(dir, f);
     let data: unknown;
     try {
-      data = parse(stripBom(await fs.readFile(file, 'utf8')));
+      data = parse(stripBom(await fs.readFile(file, 'utf8')), { merge: true });
     } catch (err) {
       throw new InvalidInputError(`cannot read the variables file ${f}: ${(err as Error).message.split('\n')[0]}`);
     }

@@ -110,11 +110,9 @@ describe('hostile input with merge keys', () => {
   it('refuses merges that multiply (each level merging the previous one ten times)', () => {
     const lines = [`l0: &l0 {${Array.from({ length: 10 }, (_, i) => `k${i}: ${i}`).join(', ')}}`];
     for (let i = 1; i < 12; i++) lines.push(`l${i}: &l${i}\n  <<: [${Array(10).fill(`*l${i - 1}`).join(', ')}]\n  m${i}: ${i}`);
-    const started = Date.now();
     const r = parseFast('bomb.yaml', lines.join('\n') + '\n');
     expect(r.docs).toEqual([]);
     expect(r.problems.map((p) => p.message)).toEqual(['Excessive alias count indicates a resource exhaustion attack']);
-    expect(Date.now() - started).toBeLessThan(5_000);
   });
 
   it('reports merged maps nested beyond the depth limit', () => {

@@ -6,6 +6,7 @@
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, type Node } from 'yaml';
 import type { SourceLocation, ValidationProblem } from '../errors.js';
 import { escapePointer } from '../model/pointer.js';
+import { stripBom } from '../util/text.js';
 
 export { escapePointer };
 
@@ -27,14 +28,7 @@ export interface ParsedFile {
 /** Hostile-input limits: an alias bomb or a runaway document fails instead of eating memory. */
 const MAX_ALIAS_COUNT = 100;
 
-/**
- * `text` without its leading byte-order mark (U+FEFF), which Windows editors write. An editor
- * does not show it, so positions must not count it, and `yaml` misreads what follows it (a
- * block sequence at the top of the file becomes an error).
- */
-export function stripBom(text: string): string {
-  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-}
+export { stripBom };
 
 /**
  * Parses every document of `text` (the content of `file`, shown in messages as given) with

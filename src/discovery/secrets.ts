@@ -17,6 +17,7 @@ export interface SecretFinding {
   rule: string;
 }
 
+/** What `findLiteralSecrets` is told about the document: the pointers marked as not secret. */
 export interface SecretOptions {
   /**
    * Pointers the name rule leaves alone: the fields the document's schema marks not secret.

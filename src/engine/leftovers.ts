@@ -10,6 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { isAlive, processesWithEnv, type ProcessInfo } from '../util/process.js';
 import { RUN_MARKER } from './session.js';
 
+/** How patient `stopLeftovers` is with a pulumi cancelling. */
 export interface StopOptions {
   /** How long a pulumi gets to cancel and write its checkpoint after SIGINT (default 15 s). */
   graceMs?: number;

@@ -153,8 +153,10 @@ export async function removeCutShortWrites(backendUrl: string, project: string, 
   const removed: string[] = [];
   for (const dir of dirs) {
     for (const rel of await objects.list(dir, '.tmp')) {
-      // In the shared stacks directory, only this stack's own.
-      if (dir.startsWith('.pulumi/stacks/') && !path.posix.basename(rel).startsWith(`${stack}.`)) continue;
+      // In the shared stacks directory, only this stack's own (Pulumi's `<stack>.json.<random>.tmp`,
+      // deployer's own repair writes `.<stack>.json.<pid>.<random>.tmp`).
+      const name = path.posix.basename(rel);
+      if (dir.startsWith('.pulumi/stacks/') && !name.startsWith(`${stack}.`) && !name.startsWith(`.${stack}.`)) continue;
       await objects.remove(rel);
       removed.push(objects.where(rel));
     }

@@ -28,14 +28,22 @@ export function contentOf(s: StackState): string {
     .join('\n');
 }
 
-/** The version each run ended with, oldest first. */
+/**
+ * The version each run ended with, oldest first: the one its mark names (`lastRun.serial`); for
+ * marks that do not name it, the first version carrying the mark, when the version before it is
+ * known to be its predecessor — a version that cannot be read (pruned, damaged) must never make
+ * the next run's work in progress look like a run's end.
+ */
 function runEnds(versions: StackState[]): RunEnd[] {
   const ends: RunEnd[] = [];
-  let previous: string | undefined;
+  let previous: StackState | undefined;
   for (const v of versions) {
-    const id = v.lastRun?.id;
-    if (id !== undefined && id !== previous) ends.push({ serial: v.serial, state: v });
-    previous = id;
+    const mark = v.lastRun;
+    if (mark) {
+      const isEnd = mark.serial !== undefined ? mark.serial === v.serial : mark.id !== previous?.lastRun?.id && previous?.serial === v.serial - 1;
+      if (isEnd) ends.push({ serial: v.serial, state: v });
+    }
+    previous = v;
   }
   return ends;
 }

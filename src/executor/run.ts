@@ -20,7 +20,7 @@ import { targetFor } from '../targets/index.js';
 import { NOT_DONE, type ComponentReport, type ComponentResult, type RollbackSummary, type RunListener, type RunSummary } from './events.js';
 import { execute, type ExecuteOptions } from './execute.js';
 import { desiredVersion, finishDeployments, recordRollbacks, startDeployments, versionInLedger } from './ledger-events.js';
-import { cleanUpDeadRuns } from './dead-runs.js';
+import { cleanUpDeadRuns, closeAbandoned } from './dead-runs.js';
 import { loadStack, type LoadedStack } from './load.js';
 import { lockAndPlan } from './locking.js';
 import { autoRollbackTarget, desiredFromState, rollbackSource, serviceVersion } from './rollback.js';
@@ -164,7 +164,7 @@ async function runLocked(
   let engine: Engine | undefined;
   try {
     if (lease.locks.length > 0) listener({ type: 'lock-acquired', locks: [...lease.locks] });
-    await cleanUpDeadRuns(lease.locks, openRunLedger, listener);
+    await cleanUpDeadRuns({ locks: lease.locks, level: loaded.desired.lockLevel, stack: loaded.desired.name, environment: loaded.desired.environment, ledger: openRunLedger, listener });
     if (ctx.savedPlan) {
       const reasons = stalePlanReasons(ctx.savedPlan.saved, desired, stored);
       if (reasons.length > 0) throw new StalePlanError(ctx.savedPlan.file, reasons);
@@ -180,6 +180,7 @@ async function runLocked(
     }
 
     ledger = openRunLedger();
+    closeAbandoned(ledger, { locks: lease.locks, level: desired.lockLevel, stack: desired.name, environment: desired.environment }, listener);
     const deployments = operation === 'rollback' ? [] : startDeployments(desired, plan, runId, initiator, operation, ctx.metadata ?? {});
     for (const d of deployments) ledger.recordDeployment(d);
 
@@ -236,6 +237,7 @@ async function runLocked(
     }
     finishDeployments(ledger, deployments, result.reports, rolledBack);
     let finalState = back?.state ?? result.state;
+    let markFailure: unknown;
     if (!lease.lost.aborted) {
       const mark: RunMark = {
         id: runId,
@@ -245,9 +247,16 @@ async function runLocked(
         ...(purpose.restored !== undefined ? { restored: purpose.restored } : {}),
         finishedAt: new Date().toISOString(),
       };
-      finalState = await writer.commit((_components, next) => {
-        next.lastRun = mark;
-      });
+      try {
+        finalState = await writer.commit((_components, next) => {
+          // The store gives this version the next serial: the mark says which version ended the run.
+          next.lastRun = { ...mark, serial: next.serial + 1 };
+        });
+      } catch (err) {
+        // The run happened (its components are recorded or reported): it is summed up, then the
+        // reason its end could not be recorded (a full disk) ends the command.
+        markFailure = err;
+      }
     }
     const summary: RunSummary = {
       ...summarize(runId, operation, desired, result.reports, engine?.operations ?? 0, started, finalState.serial),
@@ -256,6 +265,7 @@ async function runLocked(
     };
     listener({ type: 'summary', summary });
     if (lease.lost.aborted) throw lease.lost.reason as DeployerError;
+    if (markFailure !== undefined) throw markFailure;
     return { status: 'done', plan, summary };
   } finally {
     ledger?.close();

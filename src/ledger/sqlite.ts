@@ -2,7 +2,8 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { machineFault } from '../errors.js';
+import { MachineFaultError, machineFault } from '../errors.js';
+import { noSpaceLeft } from '../util/disk.js';
 import type { DeploymentEvent, DeploymentFilter, LedgerStore, RollbackEvent } from './store.js';
 
 const SCHEMA = `
@@ -74,7 +75,10 @@ export class SqliteLedger implements LedgerStore {
     try {
       return work();
     } catch (err) {
-      throw machineFault(err, `cannot ${what}`, this.file) ?? err;
+      const fault = machineFault(err, `cannot ${what}`, this.file);
+      // SQLite reports some writes to a full disk as I/O errors (its shared-memory file, the WAL).
+      if (fault?.systemCode === 'SQLITE_IOERR' && noSpaceLeft(path.dirname(this.file))) throw new MachineFaultError('ENOSPC', `cannot ${what}`, this.file, err);
+      throw fault ?? err;
     }
   }
 

@@ -172,21 +172,45 @@ describe('acquireLease: renewal', () => {
     vi.useFakeTimers();
     try {
       const manager = new SlowRenewals();
-      const l = await lease(manager, ['k'], { ttlMs: 30 });
-      // Many renewal periods pass while the first renewal hangs: no second one starts.
-      await vi.advanceTimersByTimeAsync(1000);
+      const l = await lease(manager, ['k'], { ttlMs: 60_000 });
+      // Renewals every 20 s; the first hangs past the time the second would start: none starts.
+      await vi.advanceTimersByTimeAsync(50_000);
       expect(manager.started).toBe(1);
+      expect(l.lost.aborted).toBe(false);
       manager.finishRenewals();
-      await vi.advanceTimersByTimeAsync(1000);
+      await vi.advanceTimersByTimeAsync(20_000);
       expect(manager.started).toBe(2);
       expect(manager.maxInFlight).toBe(1);
       // Release waits for the renewal in flight; none starts after it.
       const released = l.release();
       manager.finishRenewals();
       await released;
-      await vi.advanceTimersByTimeAsync(1000);
+      await vi.advanceTimersByTimeAsync(60_000);
       expect(manager.started).toBe(2);
       expect(await manager.status('k')).toBeUndefined();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
+
+describe('acquireLease: a renewal that never answers', () => {
+  it('loses the lease by the time another run could take the lock', async () => {
+    vi.useFakeTimers();
+    try {
+      const manager = new SlowRenewals();
+      const l = await lease(manager, ['k'], { ttlMs: 30_000 });
+      await vi.advanceTimersByTimeAsync(10_000); // the first renewal starts, and hangs
+      expect(manager.started).toBe(1);
+      await vi.advanceTimersByTimeAsync(14_000);
+      expect(l.lost.aborted).toBe(false);
+      await vi.advanceTimersByTimeAsync(1_000); // 5 s before the lease would expire: it counts as failed
+      expect(l.lost.aborted).toBe(true);
+      expect((l.lost.reason as Error).message).toMatch(/renewal did not answer within 15000 ms/);
+      manager.finishRenewals();
+      const released = l.release();
+      await vi.advanceTimersByTimeAsync(0);
+      await released;
     } finally {
       vi.useRealTimers();
     }

@@ -81,7 +81,9 @@ async function acquireAll(manager: LockManager, keys: string[], o: LeaseOptions)
  * Renewal is strictly sequential: the next one is scheduled only when the last has finished, so
  * however short the TTL or slow the backend, there is never more than one renewal in flight (and
  * never a queue of them outliving the run). Release waits for the one in flight, so a renewal can
- * never recreate what release removed.
+ * never recreate what release removed. A renewal that has not answered shortly before the lease
+ * would expire (another run could then take the lock) counts as failed: the lease is lost,
+ * whatever the hung request does later.
  */
 function start(o: LeaseOptions, locks: AcquiredLock[]): Lease {
   const lost = new AbortController();
@@ -89,13 +91,22 @@ function start(o: LeaseOptions, locks: AcquiredLock[]): Lease {
   let released = false;
   let inFlight: Promise<void> | undefined;
   let timer: NodeJS.Timeout | undefined;
+  // From the renewal's start (a period after the last success) to a margin before expiry.
+  const answerWithinMs = Math.max(10, o.ttlMs - period - Math.min(period, 5000));
   const renewAll = async (): Promise<void> => {
+    let timeout: NodeJS.Timeout | undefined;
+    const hung = new Promise<never>((_, reject) => {
+      timeout = setTimeout(() => reject(new LockLostError(locks[0]!.lockKey, `renewal did not answer within ${answerWithinMs} ms; another run may take the lock`)), answerWithinMs);
+      timeout.unref();
+    });
     try {
-      await Promise.all(locks.map((l) => o.manager.renew(l.lockKey, l.lockId, o.ttlMs)));
+      await Promise.race([Promise.all(locks.map((l) => o.manager.renew(l.lockKey, l.lockId, o.ttlMs))), hung]);
       if (!released) schedule();
     } catch (err) {
       if (released) return;
       lost.abort(err instanceof LockLostError ? err : new LockLostError(locks[0]!.lockKey, `renewal failed: ${String(err)}`));
+    } finally {
+      clearTimeout(timeout);
     }
   };
   const schedule = (): void => {

@@ -46,6 +46,8 @@ export interface RunMark {
   rolledBack?: boolean;
   /** A rollback run: the serial of the version it restored (the runs since it were undone). */
   restored?: number;
+  /** The serial of the version the run ended with (the one this mark was written in). */
+  serial?: number;
   finishedAt: string;
 }
 

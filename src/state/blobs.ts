@@ -13,6 +13,7 @@ export interface BlobEntry {
   modified: Date;
 }
 
+/** A backend's objects, by key: what a new state backend implements (versioned.ts does the rest). */
 export interface BlobStore {
   /** Where the objects are, for messages (e.g. `file:///srv/app/.deployer`). */
   readonly url: string;

@@ -45,6 +45,7 @@ export interface StateStore {
   restore(stack: string, env: string, version: StackState): Promise<RestoreResult>;
 }
 
+/** What `StateStore.restore` stored, and where the damaged version it replaced went. */
 export interface RestoreResult {
   stored: StackState;
   /** Where the damaged current state was set aside, when there was one. */

@@ -16,6 +16,7 @@ import { parseState } from './codec.js';
 import { checkSuccessor } from './conflict.js';
 import { prunableHistory, type HistoryEntry, type RestoreResult, type StateStore } from './store.js';
 
+/** How a VersionedStateStore measures time and waits out stale reads. */
 export interface VersionedOptions {
   /** The clock retention is measured with (tests move it forward). */
   now?: () => Date;
@@ -72,7 +73,7 @@ export class VersionedStateStore implements StateStore {
     checkSuccessor(current.kind === 'intact' ? current.state : undefined, next);
     if (current.kind === 'intact') await this.keepInHistory(stack, env, current.state.serial, current.body);
     const stored: StackState = { ...next, serial: next.serial + 1 };
-    await this.putCurrent(stored);
+    await this.putCurrent(stored, current.kind === 'intact' ? current.body : undefined);
     return stored;
   }
 
@@ -124,7 +125,7 @@ export class VersionedStateStore implements StateStore {
     }
     const serial = Math.max(0, version.serial, ...serials) + 1;
     const stored: StackState = { ...version, stack, environment: env, serial };
-    await this.putCurrent(stored);
+    await this.putCurrent(stored, current.kind === 'intact' ? current.body : undefined);
     return { stored, ...(damagedKeptAt ? { damagedKeptAt } : {}) };
   }
 
@@ -135,9 +136,11 @@ export class VersionedStateStore implements StateStore {
     for (let attempt = 1; attempt <= this.blobs.staleReadAttempts; attempt++) {
       const [body, digest] = await Promise.all([this.blobs.get(key), this.blobs.get(`${key}.sha256`)]);
       if (body === undefined && digest === undefined) return { kind: 'absent' };
-      const expected = digest?.toString('utf8').trim() ?? '(digest missing)';
+      // The digest file names the body it accepts; during a write, the new one and the old one.
+      const accepted = (digest?.toString('utf8') ?? '').split('\n').map((l) => l.trim()).filter(Boolean);
+      const expected = accepted[0] ?? '(digest missing)';
       const actual = body === undefined ? '(state missing)' : sha256(body);
-      if (body !== undefined && expected === actual) return this.parsed(key, body);
+      if (body !== undefined && accepted.includes(actual)) return this.parsed(key, body);
       const reads = this.blobs.staleReadAttempts > 1 ? ` after ${this.blobs.staleReadAttempts} reads` : '';
       last = { kind: 'damaged', body, problem: `does not match its digest${reads}`, detail: `expected sha256 ${expected}, found ${actual}` };
       if (attempt < this.blobs.staleReadAttempts) await new Promise((r) => setTimeout(r, this.retryDelayMs * attempt));
@@ -170,13 +173,21 @@ export class VersionedStateStore implements StateStore {
     await this.blobs.put(`${key}.sha256`, sha256(body) + '\n');
   }
 
-  /** The state, then its digest (a reader that sees the new state before its digest reads again), then retention. */
-  private async putCurrent(stored: StackState): Promise<void> {
+  /**
+   * Two objects cannot be written at once, so the digest goes first and names both the new body
+   * and the one it replaces; then the body; then the digest names the new body alone. Whatever
+   * the write is cut short by (a full disk, a kill), a reader finds a body its digest accepts:
+   * the old version or the new one, never a damaged state. Once the body is written, the write
+   * has happened: the digest's last step and retention may fail without undoing it.
+   */
+  private async putCurrent(stored: StackState, replaced: Buffer | undefined): Promise<void> {
     const key = this.key(stored.stack, stored.environment, 'state.json');
     const body = JSON.stringify(stored, null, 2);
+    const digest = sha256(body);
+    await this.blobs.put(`${key}.sha256`, `${digest}\n${replaced ? `${sha256(replaced)}\n` : ''}`);
     await this.blobs.put(key, body);
-    await this.blobs.put(`${key}.sha256`, sha256(body) + '\n');
-    await this.prune(stored.stack, stored.environment);
+    await this.blobs.put(`${key}.sha256`, `${digest}\n`).catch(() => undefined);
+    await this.prune(stored.stack, stored.environment).catch(() => undefined);
   }
 
   private async prune(stack: string, env: string): Promise<void> {

@@ -99,4 +99,19 @@ describe('interrupted runs', () => {
     expect(rerun.code, rerun.stderr).toBe(0);
     expect(await getJson(ports['API']!)).toMatchObject({ version: 'api-3' });
   });
+
+  it('SIGTERM (a CI job cancelled): the run cancels its Pulumi operation itself and leaves nothing running', async () => {
+    editFile(path.join(dir, 'services/app/api.yaml'), 'VERSION: api-3', 'VERSION: api-4');
+    const run = spawnDeployer(args('apply', '--yes'), {}, true);
+    await run.waitFor('update pulumi-nodejs:dynamic/local:MicroService api', 120_000);
+    const runId = (await deployerJson<{ locks: Array<{ metadata: { deployment_id: string } }> }>(args('lock', 'status'))).json.locks[0]!.metadata.deployment_id;
+    run.child.kill('SIGTERM');
+    expect(await run.exit).toBe(1);
+    expect(run.output()).toMatch(/Terminated: cancelling the running components, starting no more/);
+    expect(processesWithEnv(RUN_MARKER, runId)).toEqual([]);
+    expect((await deployerJson<{ locks: unknown[] }>(args('lock', 'status'))).json.locks).toEqual([]);
+    const rerun = await deployerJson<ApplyJson>(args('apply', '--yes'));
+    expect(rerun.code, rerun.stderr).toBe(0);
+    expect(await getJson(ports['API']!)).toMatchObject({ version: 'api-4' });
+  });
 });

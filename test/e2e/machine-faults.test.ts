@@ -13,7 +13,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { SqliteLedger } from '../../src/ledger/sqlite.js';
 import { FileBlobs } from '../../src/state/file.js';
 import { deployer, deployerJson } from '../helpers/cli.js';
-import { editFile, removeTestdirs, snapshotTree, testdir, walk } from '../helpers/testdir.js';
+import { editFile, removeTestdirs, repoRoot, snapshotTree, testdir, walk } from '../helpers/testdir.js';
 import { mountSmallDisk, type SmallDisk } from '../helpers/tmpfs.js';
 
 interface ApplyJson {
@@ -51,9 +51,12 @@ const checkpoint = (component: string): string => path.join(stateDir, 'stacks/bu
 describe('a machine that refuses', () => {
   it('a disk that fills up mid-apply: reported as the machine, and the run converges once space is back', async () => {
     expect((await deployer(args('apply', '--yes'))).code).toBe(0);
-    editFile(path.join(dir, 'services/store/buckets.yaml'), 'name: images\nspec:\n  versioning: false', 'name: images\nspec:\n  versioning: true');
-    if (disk) disk.fill();
-    else {
+    const buckets = path.join(dir, 'services/store/buckets.yaml');
+    // The disk fills up in the middle of the run: by a pre-hook of the component, once the run has
+    // taken its lock and recorded its start, just before the component's Pulumi operation.
+    const fill = disk ? `\n  hooks:\n    pre:\n      - name: fill\n        command: [node, ${path.join(repoRoot, 'test/helpers/fill-disk.mjs')}, ${disk.dir}]` : '';
+    editFile(buckets, 'name: images\nspec:\n  versioning: false', `name: images\nspec:\n  versioning: true${fill}`);
+    if (!disk) {
       // What a full disk does to Pulumi's own write (an empty checkpoint), and to deployer's writes.
       truncateSync(checkpoint('images'), 0);
       vi.spyOn(FileBlobs.prototype, 'put').mockImplementation(async (key) => {
@@ -65,11 +68,15 @@ describe('a machine that refuses', () => {
     expect(full.stderr).not.toMatch(/This is a bug in deployer|internal error/);
     const images = full.json.summary?.components.find((c) => c.id === 'store/images');
     expect(`${images?.reason ?? ''}\n${full.stderr}`).toMatch(/no space (is )?left on (the )?device at \S*stacks\/buckets\/dev/);
-    // A failed rollback never claims to have returned anything.
-    expect(full.stderr).not.toMatch(/The rollback failed: [1-9]\d* component\(s\) returned/);
+    // The summary never claims a failed rollback returned what it did not.
+    const summary = full.stderr.split('\n').find((l) => l.includes('"type":"summary"'));
+    expect(summary).toBeDefined();
+    expect((JSON.parse(summary!) as { message: string }).message).not.toMatch(/The rollback failed[^\n]*: [1-9]\d* of 1 component/);
 
-    if (disk) disk.free();
-    else vi.restoreAllMocks();
+    if (disk) {
+      disk.free();
+      editFile(buckets, fill, '');
+    } else vi.restoreAllMocks();
     // Had the disk filled while Pulumi wrote the checkpoint, it would be empty now: it is put back.
     truncateSync(checkpoint('images'), 0);
     const after = await deployerJson<ApplyJson>(args('apply', '--yes'));
@@ -83,9 +90,14 @@ describe('a machine that refuses', () => {
   });
 
   it('a full disk under the ledger: the machine is named, exit 1, state, locks and ledger untouched', async () => {
-    editFile(path.join(dir, 'services/store/buckets.yaml'), 'name: logs\nspec:\n  versioning: false', 'name: logs\nspec:\n  versioning: true');
+    const buckets = path.join(dir, 'services/store/buckets.yaml');
     const ledger = disk ? path.join(disk.dir, 'ledger.db') : path.join(dir, 'ledger.db');
-    expect((await deployer([...args('plan'), '--ledger', ledger])).code).toBe(0);
+    const rows = async (): Promise<unknown> => (await deployerJson<{ deployments: unknown[] }>(['ledger', 'list-deployments', '-C', dir, '--ledger', ledger])).json.deployments;
+    // A ledger with a deployment in it, then a full disk under it for the next one.
+    editFile(buckets, 'name: logs\nspec:\n  versioning: false', 'name: logs\nspec:\n  versioning: true');
+    expect((await deployer([...args('apply', '--yes'), '--ledger', ledger])).code).toBe(0);
+    const recorded = await rows();
+    editFile(buckets, 'name: logs\nspec:\n  versioning: true', 'name: logs\nspec:\n  versioning: false');
     if (disk) disk.fill();
     else {
       vi.spyOn(SqliteLedger.prototype as unknown as { writeDeployment: () => void }, 'writeDeployment').mockImplementation(() => {
@@ -100,6 +112,9 @@ describe('a machine that refuses', () => {
     expect(r.stderr).not.toMatch(/internal error|at .*\.js:\d+/);
     expect(snapshotTree(stateDir)).toEqual(before);
     expect((await deployerJson<{ locks: unknown[] }>(args('lock', 'status'))).json.locks).toEqual([]);
+    disk?.free();
+    vi.restoreAllMocks();
+    expect(await rows()).toEqual(recorded);
   });
 
   it('a read-only state directory: the machine is named, exit 1, nothing changed', async () => {

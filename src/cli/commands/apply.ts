@@ -85,7 +85,17 @@ async function runCommand(ctx: CommandContext, o: RunFlags, operation: 'apply' |
       progress.note('\nInterrupted: finishing the components that are running, starting no more. Press Ctrl-C again to cancel them.\n');
     } else cancel.abort();
   };
+  // Pulumi runs in a session of its own (engine/session.ts), so a SIGTERM (a CI job cancelled,
+  // `timeout`) or a SIGHUP (the terminal closed) reaches deployer alone: it cancels the running
+  // operations itself, as a second Ctrl-C does, rather than dying and leaving them to run on.
+  const onTerminate = (signal: NodeJS.Signals): void => {
+    progress.note(`\n${signal === 'SIGHUP' ? 'The terminal closed' : 'Terminated'}: cancelling the running components, starting no more.\n`);
+    stop.abort();
+    cancel.abort();
+  };
   process.on('SIGINT', onInterrupt);
+  process.on('SIGTERM', onTerminate);
+  process.on('SIGHUP', onTerminate);
   let outcome: RunOutcome;
   try {
     outcome = await run({
@@ -99,6 +109,8 @@ async function runCommand(ctx: CommandContext, o: RunFlags, operation: 'apply' |
   } finally {
     progress.close();
     process.off('SIGINT', onInterrupt);
+    process.off('SIGTERM', onTerminate);
+    process.off('SIGHUP', onTerminate);
   }
   if (outcome.status === 'nothing') {
     write(`${outcome.reason}\nNothing was changed.\n`);

@@ -5,6 +5,7 @@ import { InvalidInputError } from '../../errors.js';
 import { loadStack } from '../../executor/load.js';
 import { planStack } from '../../executor/run.js';
 import { statePull, statePush, stateHistory, stateRecover, stateRemove, stateRollback, type StateTarget } from '../../executor/state-ops.js';
+import type { Plan } from '../../model/plan.js';
 import { renderPlanTable } from '../../plan/index.js';
 import { allOptions, printJson, settingsFrom, type CommandContext, type GlobalOptions } from '../context.js';
 
@@ -15,12 +16,22 @@ function serialOf(text: string): number {
   return serial;
 }
 
-/** The stack and environment to act on: --stack and -e when both are given, else the configuration's. */
-async function stateTarget(o: GlobalOptions, ctx: CommandContext): Promise<StateTarget> {
+/**
+ * The stack and environment to act on: --stack and -e when both are given (the directory is not
+ * read: its configuration may be of another stack, or broken), else the configuration's.
+ */
+async function stateTarget(o: GlobalOptions, ctx: CommandContext): Promise<StateTarget & { fromDirectory: boolean }> {
   const settings = settingsFrom(o, ctx.io);
-  if (o.stack && settings.environment) return { settings, stack: o.stack, environment: settings.environment };
+  if (o.stack && settings.environment) return { settings, stack: o.stack, environment: settings.environment, fromDirectory: false };
   const { desired } = await loadStack(settings);
-  return { settings, stack: desired.name, environment: desired.environment };
+  return { settings, stack: desired.name, environment: desired.environment, fromDirectory: true };
+}
+
+/** What apply would do from the restored state, when the directory holds the stack acted on. */
+async function planAfter(t: StateTarget & { fromDirectory: boolean }): Promise<{ plan?: Plan; text: string }> {
+  if (!t.fromDirectory) return { text: 'Run `deployer plan` in the stack\'s directory to see what apply would now do.' };
+  const { plan } = await planStack(t.settings);
+  return { plan, text: `What apply would now do:\n\n${renderPlanTable(plan)}` };
 }
 
 export function registerState(program: Command, ctx: CommandContext): void {
@@ -78,10 +89,10 @@ export function registerState(program: Command, ctx: CommandContext): void {
       const o = allOptions<{ to?: string }>(cmd);
       const t = await stateTarget(o, ctx);
       const r = await stateRecover(t, o.to === undefined ? undefined : serialOf(o.to));
-      const { plan } = await planStack(t.settings);
-      if (o.json) return printJson(ctx.io, { ...r, plan });
+      const after = await planAfter(t);
+      if (o.json) return printJson(ctx.io, { ...r, plan: after.plan ?? null });
       const aside = r.damagedKeptAt ? ` The damaged state was kept as ${r.damagedKeptAt}.` : '';
-      ctx.io.stdout.write(`Restored version ${r.restored} of the state as serial ${r.serial}.${aside} What apply would now do:\n\n${renderPlanTable(plan)}\n`);
+      ctx.io.stdout.write(`Restored version ${r.restored} of the state as serial ${r.serial}.${aside} ${after.text}\n`);
     });
 
   state
@@ -94,9 +105,9 @@ export function registerState(program: Command, ctx: CommandContext): void {
       const serial = serialOf(o.to);
       const t = await stateTarget(o, ctx);
       const stored = await stateRollback(t, serial, o.force ?? false);
-      const { plan } = await planStack(t.settings);
-      if (o.json) return printJson(ctx.io, { restored: serial, serial: stored.serial, plan });
-      ctx.io.stdout.write(`Restored the state of serial ${serial} as serial ${stored.serial}. What apply would now do:\n\n${renderPlanTable(plan)}\n`);
+      const after = await planAfter(t);
+      if (o.json) return printJson(ctx.io, { restored: serial, serial: stored.serial, plan: after.plan ?? null });
+      ctx.io.stdout.write(`Restored the state of serial ${serial} as serial ${stored.serial}. ${after.text}\n`);
     });
 
   state

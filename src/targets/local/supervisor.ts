@@ -8,12 +8,12 @@
  * Run as `node supervisor.js <runtimeDir> [launchToken]`; SIGHUP = read desired.json again; SIGTERM = stop.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, openSync, closeSync, type WriteStream } from 'node:fs';
+import { createWriteStream, openSync, closeSync, readdirSync, readFileSync, type WriteStream } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { readFileIfExists } from '../../util/atomic-write.js';
 import { freePort } from '../../util/net.js';
 import { isAlive, signalGroup } from '../../util/process.js';
-import { waitHealthy } from './health.js';
+import { checkOnce, waitHealthy } from './health.js';
 import { files, readJson, sameProcesses, writeJson, type Desired, type ProcessSpec, type Status } from './protocol.js';
 import { SwitchingProxy, type BackendStats } from './proxy.js';
 import { STRATEGIES, type Replica, type RolloutHost } from './rollout.js';
@@ -73,15 +73,19 @@ export class Supervisor implements RolloutHost {
    * left the previous version serving) is not a rollout: it is adopted at once, nothing is
    * started or stopped, and traffic never moves. A rolling restart always replaces.
    */
-  private adoptable(desired: Desired): boolean {
+  private async adoptable(desired: Desired): Promise<boolean> {
     const serving = this.pool.map((p) => p.replica);
     if (desired.reason === 'restart' || serving.length !== (desired.spec.replicas ?? 1) || !this.proxy || this.proxy.port !== desired.spec.port) return false;
-    return serving.every((r) => !r.exited && sameProcesses(r.spec, desired.spec));
+    if (!serving.every((r) => !r.exited && sameProcesses(r.spec, desired.spec))) return false;
+    // Kept only if they answer now: a hung process is replaced by a rollout, as any other.
+    const hc = desired.spec.healthCheck;
+    const answers = await Promise.all(serving.map((r) => checkOnce(r.port, hc.path, hc.timeout * 1000)));
+    return answers.every((a) => a === 'healthy');
   }
 
   private async rollout(desired: Desired): Promise<void> {
     const { spec, generation } = desired;
-    if (this.adoptable(desired)) {
+    if (await this.adoptable(desired)) {
       for (const { replica } of this.pool) replica.spec = spec;
       this.say(`generation ${generation} is what serves already (generation ${this.status.servingGeneration}): adopted, nothing restarted`);
       await this.report({ generation, state: 'ready', servingGeneration: generation, proxyPort: spec.port, error: undefined, phase: undefined, ...this.servingInfo() });
@@ -267,14 +271,32 @@ async function claim(dir: string, token: string | undefined): Promise<boolean> {
   if (token === undefined) return true;
   const newest = (await readFileIfExists(files(dir).launch))?.toString('utf8').trim();
   if (newest !== token) return false;
-  const older = (await readJson<Status>(files(dir).status))?.supervisorPid;
-  if (older && older !== process.pid && isAlive(older)) {
+  // Found by what they run, not by status.json (the provider removes it before each launch).
+  for (const older of supervisorsOf(dir).filter((pid) => pid !== process.pid)) {
     signalGroup(older, 'SIGTERM');
     const deadline = Date.now() + 15_000;
     while (isAlive(older) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     if (isAlive(older)) signalGroup(older, 'SIGKILL');
   }
   return true;
+}
+
+/** The supervisor processes of this host running for `dir` (Linux /proc; none known elsewhere). */
+function supervisorsOf(dir: string): number[] {
+  let pids: string[];
+  try {
+    pids = readdirSync('/proc').filter((p) => /^\d+$/.test(p));
+  } catch {
+    return [];
+  }
+  return pids.filter((p) => {
+    try {
+      const args = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
+      return args.some((a) => a.endsWith('supervisor.js')) && args.includes(dir) && isAlive(Number(p));
+    } catch {
+      return false;
+    }
+  }).map(Number);
 }
 
 async function main(dir: string, token: string | undefined): Promise<void> {
