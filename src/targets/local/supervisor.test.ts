@@ -80,4 +80,30 @@ describe('Supervisor', () => {
     expect((await status(dir)).error).toMatch(/cannot start \/nonexistent\/binary|exited before it became healthy/);
     await supervisor.stopAll();
   });
+
+  it('adopts a generation that asks for what serves (a rollback), replaces for a restart or a new spec', async () => {
+    const dir = path.join(root, 'adopt');
+    mkdirSync(dir, { recursive: true });
+    const v1 = await spec({ VERSION: 'v1' });
+    await writeJson(files(dir).desired, { generation: 1, spec: v1 } satisfies Desired);
+    const supervisor = new Supervisor(dir);
+    await supervisor.reload();
+    const serving = (await status(dir)).childPid;
+    // The same processes asked for again, with another strategy (a rollback's): nothing restarts.
+    const rollback = { ...v1, strategy: { type: 'blue-green' as const, maxUnavailable: 0, maxSurge: 1, steps: [], maxErrorRate: 5, terminationWaitMs: 0, timeoutMs: 60_000 } };
+    await writeJson(files(dir).desired, { generation: 2, spec: rollback } satisfies Desired);
+    await supervisor.reload();
+    expect(await status(dir)).toMatchObject({ generation: 2, servingGeneration: 2, state: 'ready', childPid: serving });
+    // A rolling restart of the same spec replaces the process.
+    await writeJson(files(dir).desired, { generation: 3, spec: rollback, reason: 'restart' } satisfies Desired);
+    await supervisor.reload();
+    const restarted = (await status(dir)).childPid;
+    expect(restarted).not.toBe(serving);
+    // Another environment is another spec: a rollout.
+    await writeJson(files(dir).desired, { generation: 4, spec: { ...rollback, env: { VERSION: 'v1b' } } } satisfies Desired);
+    await supervisor.reload();
+    expect(await getJson(v1.port)).toMatchObject({ version: 'v1b' });
+    expect((await status(dir)).childPid).not.toBe(restarted);
+    await supervisor.stopAll();
+  });
 });
