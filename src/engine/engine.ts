@@ -17,6 +17,7 @@ import {
 } from '@pulumi/pulumi/automation/index.js';
 import { CancelledError, DeployerError, InternalError } from '../errors.js';
 import { nodeModulesDir, packageRoot, pulumiSdkDir } from '../package-info.js';
+import type { ComponentEngine, EngineProgress, OperationOptions, ResourceChanges, UpResult } from './component-engine.js';
 import type { PulumiCli } from './pulumi-cli.js';
 import { clearPulumiLocks, removeCutShortWrites, repairCheckpoint } from './pulumi-locks.js';
 import { RUN_MARKER, sessionRoot } from './session.js';
@@ -45,40 +46,6 @@ export interface EngineConfig {
   runId?: string;
 }
 
-/** What one engine operation changed, from Pulumi's summary. */
-export type ResourceChanges = Record<string, number>;
-
-/** A progress event we pass on (a subset of Pulumi's engine events, already simplified). */
-export interface EngineProgress {
-  stack: string;
-  /** `create`, `update`, `delete`, `same`, `refresh`, `read`, `replace` ... */
-  op: string;
-  resourceType: string;
-  resourceName: string;
-  phase: 'started' | 'done' | 'failed';
-}
-
-export interface OperationOptions {
-  stackName: string;
-  program: PulumiFn;
-  onProgress?: (p: EngineProgress) => void;
-  /** Things worth a line that are not resource steps ("waiting for an earlier pulumi to finish"). */
-  onNotice?: (message: string) => void;
-  /**
-   * An earlier run may have died during an operation on this stack: refresh it first, dropping
-   * pending creates Pulumi cannot know the outcome of, so the operation is not stuck on them.
-   */
-  recover?: boolean;
-  signal?: AbortSignal;
-}
-
-export interface UpResult {
-  outputs: Record<string, unknown>;
-  /** Names of the outputs Pulumi marks secret: their values are never written to state or reports. */
-  secretOutputs: string[];
-  changes: ResourceChanges;
-}
-
 /** A Pulumi operation failed; `details` holds the engine's error diagnostics. */
 export class EngineError extends DeployerError {
   constructor(operation: string, stackName: string, diagnostics: string[], cause?: unknown) {
@@ -89,7 +56,8 @@ export class EngineError extends DeployerError {
   }
 }
 
-export class Engine {
+/** The Pulumi engine through the Automation API: what the executor drives for real. */
+export class Engine implements ComponentEngine {
   /** How many Pulumi operations this engine ran (a no-op apply must run none). */
   operations = 0;
   private command: Promise<PulumiCommand> | undefined;

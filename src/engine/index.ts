@@ -4,7 +4,8 @@
  */
 import type { Engine, EngineConfig } from './engine.js';
 
-export type { Engine, EngineConfig, EngineProgress, UpResult, ResourceChanges } from './engine.js';
+export type { Engine, EngineConfig } from './engine.js';
+export type { ComponentEngine, EngineProgress, OperationOptions, UpResult, ResourceChanges } from './component-engine.js';
 
 /** The engine module loads the Automation API (most of a second): only when a run needs Pulumi. */
 export async function createEngine(config: EngineConfig): Promise<Engine> {

@@ -4,7 +4,7 @@
  * destroyed), and the state written after every component — so a crashed run loses nothing
  * and a rerun finds finished components unchanged by hash.
  */
-import { pulumiStackName, type Engine } from '../engine/index.js';
+import { pulumiStackName, type ComponentEngine } from '../engine/index.js';
 import { DeployerError, machineFault } from '../errors.js';
 import type { DependencyGraph } from '../graph/index.js';
 import type { DesiredComponent, DesiredStack } from '../model/desired.js';
@@ -27,7 +27,7 @@ export interface ExecuteOptions {
   /** Records each finished component (exclusive under a stack lock, merging otherwise). */
   writer: StateWriter;
   /** The engine, created on first need (a no-op run never provisions Pulumi). */
-  engine: () => Promise<Engine>;
+  engine: () => Promise<ComponentEngine>;
   target: Target;
   runId: string;
   concurrency: number;

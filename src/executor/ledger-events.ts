@@ -60,7 +60,8 @@ export function finishDeployments(ledger: LedgerStore, events: DeploymentEvent[]
   for (const d of events) {
     const mine = reports.filter((r) => serviceOf(r.id) === d.service);
     const ok = mine.every((r) => !NOT_DONE.has(r.result));
-    const status = ok ? 'success' : rolledBack.has(d.service) ? 'rolled-back' : 'failed';
+    // A service the run's rollback undid was rolled back, even when its own components had succeeded.
+    const status = rolledBack.has(d.service) ? 'rolled-back' : ok ? 'success' : 'failed';
     ledger.recordDeployment({ ...d, completed, status, metadata: { ...d.metadata, results: Object.fromEntries(mine.map((r) => [r.id, r.result])) } });
   }
 }

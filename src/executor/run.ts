@@ -6,17 +6,17 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { Settings } from '../config/index.js';
-import { createEngine, ensurePulumiCli, resolvePassphrase, stopLeftovers, type Engine, type PulumiCli } from '../engine/index.js';
+import { createEngine, ensurePulumiCli, resolvePassphrase, stopLeftovers, type ComponentEngine, type PulumiCli } from '../engine/index.js';
 import { DeployerError, InvalidInputError, StalePlanError } from '../errors.js';
 import type { DependencyGraph } from '../graph/index.js';
 import { openLedger, type LedgerStore } from '../ledger/index.js';
-import { openLockManager, whoAmI, type Lease } from '../lock/index.js';
+import { openLockManager, whoAmI, type Lease, type LockManager } from '../lock/index.js';
 import type { DesiredStack } from '../model/desired.js';
 import type { Plan, SavedPlan } from '../model/plan.js';
 import type { RunMark, StackState } from '../model/state.js';
 import { computeDestroyPlan, computePlan, restrictPlan, stalePlanReasons } from '../plan/index.js';
 import { emptyState, openStateStore, type StateStore } from '../state/index.js';
-import { targetFor } from '../targets/index.js';
+import { targetFor, type Target } from '../targets/index.js';
 import { NOT_DONE, type ComponentReport, type ComponentResult, type RollbackSummary, type RunListener, type RunSummary } from './events.js';
 import { execute, type ExecuteOptions } from './execute.js';
 import { desiredVersion, finishDeployments, recordRollbacks, startDeployments, versionInLedger } from './ledger-events.js';
@@ -41,6 +41,21 @@ export interface RunContext {
   initiator?: string;
   /** deployment metadata: git_commit, ci_run_id ... */
   metadata?: Record<string, string>;
+  /** What the run works with, instead of what the settings name (the executor's unit tests). */
+  dependencies?: Partial<RunDependencies>;
+}
+
+/**
+ * What a run works with. By default: the state store and lock manager the settings' URLs name,
+ * the ledger they name, the stack's target, and the Pulumi engine (the CLI provisioned first).
+ */
+export interface RunDependencies {
+  store: StateStore;
+  locks: LockManager;
+  openLedger: () => LedgerStore;
+  target: Target;
+  /** The engine of one run, created on first need (a no-op run never creates one). */
+  engine: (run: { runId: string; desired: DesiredStack; store: StateStore; target: Target }) => Promise<ComponentEngine>;
 }
 
 export type RunOutcome =
@@ -115,15 +130,16 @@ async function runLocked(
   // Everything that can reject the input happens before the lock is taken or a file is written.
   const loaded = await loadStack(settings);
   if (loaded.desired.warnings.length > 0) listener({ type: 'warnings', warnings: loaded.desired.warnings });
-  const store = openStateStore(settings.stateUrl, settings.dir);
-  const locks = openLockManager(settings.lockUrl, settings.dir);
-  const target = targetFor(loaded.desired.target);
+  const deps = ctx.dependencies ?? {};
+  const store = deps.store ?? openStateStore(settings.stateUrl, settings.dir);
+  const locks = deps.locks ?? openLockManager(settings.lockUrl, settings.dir);
+  const target = deps.target ?? targetFor(loaded.desired.target);
   if (!target.canApply) {
     throw new InvalidInputError(`the ${loaded.desired.target} target can validate and plan this stack, but not ${operation} it yet`, ['Nothing was changed. Use `deployer plan` to see what would change.']);
   }
   const runId = randomUUID();
   const initiator = ctx.initiator ?? whoAmI();
-  if (store.localRoot === undefined && process.env['PULUMI_CONFIG_PASSPHRASE'] === undefined) {
+  if (!deps.engine && store.localRoot === undefined && process.env['PULUMI_CONFIG_PASSPHRASE'] === undefined) {
     // A generated passphrase lives on one machine; a shared state needs the same one everywhere.
     throw new InvalidInputError(`the state at ${store.url} is shared: set PULUMI_CONFIG_PASSPHRASE, the same for everyone who applies this stack`, [
       'It encrypts the secrets in the Pulumi checkpoints kept beside the state. Nothing was changed.',
@@ -138,7 +154,9 @@ async function runLocked(
   // as it stands has changes (a no-op run never needs Pulumi).
   let cli: PulumiCli | undefined;
   const provision = async (): Promise<PulumiCli> => (cli ??= await ensurePulumiCli({ onProgress: (message) => listener({ type: 'setup', message }) }));
-  if (hasChanges(prepare(loaded, await store.read(loaded.desired.name, loaded.desired.environment)).plan)) await provision();
+  if (!deps.engine && hasChanges(prepare(loaded, await store.read(loaded.desired.name, loaded.desired.environment)).plan)) await provision();
+  const newEngine =
+    deps.engine ?? (async (run: { runId: string; desired: DesiredStack; store: StateStore; target: Target }) => startEngine({ settings, store: run.store, desired: run.desired, runId: run.runId, targetEnv: run.target.engineEnv(), cli: await provision() }));
 
   let prepared: Prepared | undefined;
   const leaseMetadata = { deployment_id: runId, operation, pid: String(process.pid), ...(ctx.metadata ?? {}) };
@@ -160,8 +178,8 @@ async function runLocked(
   });
   const { desired, graph } = prepared!;
   let ledger: LedgerStore | undefined;
-  const openRunLedger = (): LedgerStore => (ledger ??= openLedger(settings.ledger));
-  let engine: Engine | undefined;
+  const openRunLedger = (): LedgerStore => (ledger ??= (deps.openLedger ?? (() => openLedger(settings.ledger)))());
+  let engine: ComponentEngine | undefined;
   try {
     if (lease.locks.length > 0) listener({ type: 'lock-acquired', locks: [...lease.locks] });
     await cleanUpDeadRuns({ locks: lease.locks, level: loaded.desired.lockLevel, stack: loaded.desired.name, environment: loaded.desired.environment, ledger: openRunLedger, listener });
@@ -184,8 +202,8 @@ async function runLocked(
     const deployments = operation === 'rollback' ? [] : startDeployments(desired, plan, runId, initiator, operation, ctx.metadata ?? {});
     for (const d of deployments) ledger.recordDeployment(d);
 
-    const engineFactory = async (): Promise<Engine> => {
-      engine ??= await startEngine({ settings, store, desired, runId, targetEnv: target.engineEnv(), cli: await provision() });
+    const engineFactory = async (): Promise<ComponentEngine> => {
+      engine ??= await newEngine({ runId, desired, store, target });
       return engine;
     };
     lease.lost.addEventListener('abort', () => listener({ type: 'lock-lost', reason: (lease.lost.reason as Error).message }), { once: true });
@@ -327,7 +345,7 @@ interface EngineStart {
   cli: PulumiCli;
 }
 
-async function startEngine(o: EngineStart): Promise<Engine> {
+async function startEngine(o: EngineStart): Promise<ComponentEngine> {
   return createEngine({
     cli: o.cli,
     backendUrl: o.store.pulumiBackend(o.desired.name, o.desired.environment),

@@ -1,0 +1,53 @@
+/**
+ * The engine the executor drives: one component's stack brought up or destroyed, with its
+ * progress streamed and an AbortSignal to cancel it. The Pulumi engine (engine.ts) implements
+ * it for real; the executor's unit tests drive a scripted fake, so that its failure paths
+ * (skips, deletes, breakers, lost leases, cancellation, rollback) run without Pulumi.
+ */
+import type { PulumiFn } from '@pulumi/pulumi/automation/index.js';
+
+/** What one engine operation changed, from Pulumi's summary. */
+export type ResourceChanges = Record<string, number>;
+
+/** A progress event we pass on (a subset of Pulumi's engine events, already simplified). */
+export interface EngineProgress {
+  stack: string;
+  /** `create`, `update`, `delete`, `same`, `refresh`, `read`, `replace` ... */
+  op: string;
+  resourceType: string;
+  resourceName: string;
+  phase: 'started' | 'done' | 'failed';
+}
+
+/** One operation on one component's stack. */
+export interface OperationOptions {
+  stackName: string;
+  program: PulumiFn;
+  onProgress?: (p: EngineProgress) => void;
+  /** Things worth a line that are not resource steps ("waiting for an earlier pulumi to finish"). */
+  onNotice?: (message: string) => void;
+  /**
+   * An earlier run may have died during an operation on this stack: refresh it first, dropping
+   * pending creates Pulumi cannot know the outcome of, so the operation is not stuck on them.
+   */
+  recover?: boolean;
+  signal?: AbortSignal;
+}
+
+/** What an `up` produced. */
+export interface UpResult {
+  outputs: Record<string, unknown>;
+  /** Names of the outputs Pulumi marks secret: their values are never written to state or reports. */
+  secretOutputs: string[];
+  changes: ResourceChanges;
+}
+
+/** What the executor needs of an engine. */
+export interface ComponentEngine {
+  /** How many operations it ran (a no-op apply must run none). */
+  readonly operations: number;
+  /** Brings the component's stack to its program; resolves to its outputs. */
+  up(o: OperationOptions): Promise<UpResult>;
+  /** Destroys the component's stack and forgets it. */
+  destroy(o: OperationOptions): Promise<ResourceChanges>;
+}

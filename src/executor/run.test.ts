@@ -1,0 +1,172 @@
+/**
+ * The apply, destroy and rollback workflows without Pulumi: a real stack directory, the memory
+ * state store and lock manager, an SQLite ledger file, and a scripted engine. The failure paths
+ * a user meets: what a failure skips, the automatic rollback, deletes after their dependents, the
+ * circuit breaker, a lease lost mid-run, cancellation, and a rerun that resumes.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { FakeEngine, fakeTarget, settingsFor, type Step } from '../../test/helpers/fake-engine.js';
+import { removeTestdirs, writeStackDir } from '../../test/helpers/testdir.js';
+import { LockLostError } from '../errors.js';
+import { SqliteLedger } from '../ledger/sqlite.js';
+import { MemoryLockManager } from '../lock/memory.js';
+import { MemoryStateStore } from '../state/memory.js';
+import type { RunEvent } from './events.js';
+import { applyStack, destroyStack, type RunContext, type RunOutcome } from './run.js';
+
+afterAll(() => removeTestdirs());
+
+const s3 = (service: string, name: string, extra = ''): string =>
+  `apiVersion: components.deployer.io/v1\nkind: S3\nmetadata:\n  name: ${name}\n  service: ${service}\nspec:\n  bucketName: ${service}-${name}${extra}\n`;
+const service = (name: string): string => `apiVersion: core.deployer.io/v1\nkind: Service\nmetadata:\n  name: ${name}\n`;
+
+/** data/files <- app/a <- app/b, and other/logs on its own. */
+function stack(stackSpec = '', files: Record<string, string> = {}): string {
+  return writeStackDir({
+    'stack.yaml': `apiVersion: core.deployer.io/v1\nkind: Stack\nmetadata:\n  name: shop\nspec:\n  environments: [dev]\n  target: local\n${stackSpec}`,
+    'services/data/service.yaml': service('data'),
+    'services/app/service.yaml': service('app'),
+    'services/other/service.yaml': service('other'),
+    'services/data/files.yaml': s3('data', 'files'),
+    'services/app/a.yaml': s3('app', 'a', '\n  dependsOn: [data/files]'),
+    'services/app/b.yaml': s3('app', 'b', '\n  dependsOn: [app/a]'),
+    'services/other/logs.yaml': s3('other', 'logs'),
+    ...files,
+  });
+}
+
+/** A world for runs on `dir`: one state store, one lock manager, one ledger file, one engine. */
+function world(dir: string, script: (op: 'up' | 'destroy', id: string) => Step | undefined = () => undefined) {
+  const store = new MemoryStateStore();
+  const locks = new MemoryLockManager();
+  const engine = new FakeEngine(script);
+  const events: RunEvent[] = [];
+  const ledgerFile = `${dir}/ledger.db`;
+  const ctx = (over: Partial<RunContext> = {}): RunContext => ({
+    settings: settingsFor(dir),
+    listener: (e) => events.push(e),
+    dependencies: { store, locks, target: fakeTarget, openLedger: () => new SqliteLedger(ledgerFile), engine: async () => engine },
+    ...over,
+  });
+  const ledger = (): SqliteLedger => new SqliteLedger(ledgerFile);
+  return { store, locks, engine, events, ctx, ledger };
+}
+
+function results(outcome: RunOutcome): Record<string, string> {
+  if (outcome.status !== 'done') throw new Error(`not done: ${outcome.status}`);
+  return Object.fromEntries(outcome.summary.components.map((c) => [c.id, c.result]));
+}
+
+describe('a run without Pulumi', () => {
+  it('a failure skips what depends on it, lets the other branch finish, and is rolled back', async () => {
+    const dir = stack();
+    const w = world(dir, (op, id) => (op === 'up' && id === 'app/a' ? { fail: 'no such bucket' } : undefined));
+    const out = await applyStack(w.ctx());
+    expect(results(out)).toEqual({ 'data/files': 'created', 'app/a': 'failed', 'app/b': 'skipped', 'other/logs': 'created' });
+    if (out.status !== 'done') return;
+    expect(out.summary.components.find((c) => c.id === 'app/b')!.reason).toBe('upstream failed: app/a');
+    // Everything the run created is destroyed again (scope: run), the failed create too (Pulumi
+    // may hold part of it), dependents first.
+    expect(out.summary.rollback).toMatchObject({ ok: true, triggers: ['app/a'] });
+    const destroys = w.engine.calls.filter((c) => c.startsWith('destroy'));
+    expect([...destroys].sort()).toEqual(['destroy app/a', 'destroy data/files', 'destroy other/logs']);
+    expect(destroys.indexOf('destroy app/a')).toBeLessThan(destroys.indexOf('destroy data/files'));
+    expect(Object.keys((await w.store.read('shop', 'dev'))!.components)).toEqual([]);
+    const l = w.ledger();
+    expect(l.listDeployments().map((d) => [d.service, d.status]).sort()).toEqual([['app', 'rolled-back'], ['data', 'rolled-back'], ['other', 'rolled-back']]);
+    l.close();
+  });
+
+  it('a rerun resumes: what is done is never sent to the engine again', async () => {
+    const dir = stack('  rollback: off\n');
+    let broken = true;
+    const w = world(dir, (op, id) => (op === 'up' && id === 'app/a' && broken ? { fail: 'flaky' } : undefined));
+    await applyStack(w.ctx());
+    broken = false;
+    w.engine.calls.length = 0;
+    const out = await applyStack(w.ctx());
+    expect(results(out)).toEqual({ 'data/files': 'unchanged', 'app/a': 'created', 'app/b': 'created', 'other/logs': 'unchanged' });
+    expect(w.engine.calls).toEqual(['up app/a', 'up app/b']);
+    // And a third run has nothing to do at all.
+    w.engine.calls.length = 0;
+    expect(Object.values(results(await applyStack(w.ctx())))).toEqual(['unchanged', 'unchanged', 'unchanged', 'unchanged']);
+    expect(w.engine.calls).toEqual([]);
+  });
+
+  it('deletes run after everything that depended on what is deleted; destroy takes dependents first', async () => {
+    const dir = stack();
+    const w = world(dir);
+    await applyStack(w.ctx());
+    w.engine.calls.length = 0;
+    const { rmSync } = await import('node:fs');
+    rmSync(`${dir}/services/app/a.yaml`);
+    rmSync(`${dir}/services/app/b.yaml`);
+    expect(results(await applyStack(w.ctx()))).toMatchObject({ 'app/a': 'deleted', 'app/b': 'deleted' });
+    expect(w.engine.calls).toEqual(['destroy app/b', 'destroy app/a']);
+    w.engine.calls.length = 0;
+    await destroyStack(w.ctx());
+    expect(w.engine.calls.sort()).toEqual(['destroy data/files', 'destroy other/logs']);
+    expect((await w.store.read('shop', 'dev'))!.components).toEqual({});
+  });
+
+  it('the circuit breaker opens after repeated failures: the component is then not sent to the engine', async () => {
+    const dir = stack('  rollback: off\n  circuitBreaker:\n    failureThreshold: 2\n    recoveryTimeout: 1h\n');
+    const w = world(dir, (op, id) => (op === 'up' && id === 'app/a' ? { fail: 'always' } : undefined));
+    await applyStack(w.ctx());
+    await applyStack(w.ctx());
+    w.engine.calls.length = 0;
+    const out = await applyStack(w.ctx());
+    expect(results(out)['app/a']).toBe('failed');
+    expect(w.engine.calls).not.toContain('up app/a');
+    if (out.status === 'done') expect(out.summary.components.find((c) => c.id === 'app/a')!.reason).toMatch(/circuit breaker open: 2 failed deployments in a row/);
+  });
+
+  it('a lease lost mid-run: nothing new starts, nothing more is recorded, the run ends with LOCK_LOST', async () => {
+    const dir = stack('  rollback: off\n');
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const w = world(dir, (op, id) => (op === 'up' && id === 'data/files' ? { gate } : undefined));
+    // Renewed every 20 ms; the lock is broken while the first component deploys.
+    w.engine.onStart = (call) => {
+      if (call !== 'up data/files') return;
+      void w.locks.list('').then(([l]) => w.locks.forceUnlock(l!.lockKey, l!.lockId));
+    };
+    const lost = new Promise<void>((resolve) => {
+      const listener = (e: RunEvent): void => {
+        w.events.push(e);
+        if (e.type === 'lock-lost') resolve();
+      };
+      void applyStack({ ...w.ctx({ settings: settingsFor(dir, { concurrency: 1, lockTtlMs: 60 }) }), listener }).then(
+        () => (outcome = 'finished'),
+        (err: unknown) => (outcome = err),
+      );
+    });
+    let outcome: unknown;
+    await lost;
+    release();
+    await expect.poll(() => outcome).toBeDefined();
+    expect(outcome).toBeInstanceOf(LockLostError);
+    expect(w.engine.calls).toEqual(['up data/files']);
+    const done = w.events.filter((e): e is Extract<RunEvent, { type: 'component-done' }> => e.type === 'component-done').map((e) => [e.report.id, e.report.result]);
+    expect(Object.fromEntries(done)).toMatchObject({ 'data/files': 'failed', 'other/logs': 'cancelled', 'app/a': 'skipped' });
+    expect(await w.store.read('shop', 'dev')).toBeUndefined();
+  });
+
+  it('cancelled: the running operation is cancelled, nothing else starts, and nothing is rolled back', async () => {
+    const dir = stack();
+    const cancel = new AbortController();
+    const stop = new AbortController();
+    const w = world(dir, (op, id) => (op === 'up' && id === 'data/files' ? { gate: new Promise(() => undefined) } : undefined));
+    w.engine.onStart = () => {
+      stop.abort();
+      cancel.abort();
+    };
+    const out = await applyStack(w.ctx({ settings: settingsFor(dir, { concurrency: 1 }), stop: stop.signal, cancel: cancel.signal }));
+    expect(results(out)).toMatchObject({ 'data/files': 'failed', 'other/logs': 'cancelled' });
+    if (out.status === 'done') {
+      expect(out.summary.components.find((c) => c.id === 'data/files')!.reason).toMatch(/was cancelled/);
+      expect(out.summary.rollback).toBeUndefined();
+    }
+    expect(w.engine.calls).toEqual(['up data/files']);
+  });
+});
