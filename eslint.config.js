@@ -1,6 +1,46 @@
-// Lint configuration: typescript-eslint's recommended rules over src/, test/ and bench/.
+// Lint configuration: typescript-eslint's recommended rules over src/, test/ and bench/, and the
+// layers of docs/architecture.md: each folder of src/ imports only the folders below it, so data
+// flows one way (discovery -> graph -> plan -> executor -> engine, state, ledger) and an upward
+// import fails `npm run lint`.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+
+/** What each folder of src/ may import (besides itself, errors.ts and package-info.ts). */
+export const LAYERS = {
+  model: [],
+  util: [],
+  config: ['util'],
+  graph: ['model'],
+  discovery: ['config', 'graph', 'model', 'util'],
+  plan: ['graph', 'model'],
+  state: ['model', 'util'],
+  lock: ['model', 'util'],
+  ledger: ['model', 'util'],
+  engine: ['model', 'util'],
+  targets: ['model', 'util'],
+  executor: ['config', 'discovery', 'graph', 'plan', 'engine', 'targets', 'state', 'lock', 'ledger', 'model', 'util'],
+  bootstrap: ['config', 'engine', 'state', 'lock', 'model', 'util'],
+  cli: Object.keys({ model: 0, util: 0, config: 0, graph: 0, discovery: 0, plan: 0, state: 0, lock: 0, ledger: 0, engine: 0, targets: 0, executor: 0, bootstrap: 0 }),
+};
+
+const layerRules = Object.entries(LAYERS).map(([folder, allowed]) => {
+  const forbidden = Object.keys(LAYERS).filter((f) => f !== folder && !allowed.includes(f));
+  return {
+    files: [`src/${folder}/**/*.ts`],
+    ignores: ['src/**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: forbidden.map((f) => ({
+            group: [`../${f}/*`, `../../${f}/*`, `../../../${f}/*`, `../${f}`, `../../${f}`],
+            message: `src/${folder}/ may not import src/${f}/: it may import ${allowed.length ? allowed.join(', ') : 'no other layer'} (layers in docs/architecture.md)`,
+          })),
+        },
+      ],
+    },
+  };
+});
 
 export default tseslint.config(
   { ignores: ['dist/**', 'coverage/**', 'node_modules/**', 'examples/**/node_modules/**'] },
@@ -15,4 +55,5 @@ export default tseslint.config(
       'no-constant-condition': ['error', { checkLoops: false }],
     },
   },
+  ...layerRules,
 );

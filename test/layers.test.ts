@@ -1,0 +1,29 @@
+/**
+ * The layers of docs/architecture.md, as `npm run lint` enforces them: an import from a lower
+ * folder of src/ into a higher one fails lint, naming both; imports the layers allow pass.
+ */
+import path from 'node:path';
+import { ESLint } from 'eslint';
+import { describe, expect, it } from 'vitest';
+import { repoRoot } from './helpers/testdir.js';
+
+async function lint(file: string, code: string): Promise<string[]> {
+  const eslint = new ESLint({ cwd: repoRoot });
+  const [result] = await eslint.lintText(code, { filePath: path.join(repoRoot, file) });
+  return result!.messages.filter((m) => m.ruleId === 'no-restricted-imports').map((m) => m.message);
+}
+
+describe('layers', () => {
+  it('refuses an upward import, saying what the folder may import', async () => {
+    expect(await lint('src/state/x.ts', "import { applyStack } from '../executor/run.js';\nexport const x = applyStack;\n")).toEqual([
+      expect.stringContaining("'../executor/run.js' import is restricted from being used by a pattern. src/state/ may not import src/executor/: it may import model, util (layers in docs/architecture.md)"),
+    ]);
+    expect(await lint('src/targets/local/x.ts', "import { discover } from '../../discovery/index.js';\nexport const x = discover;\n")).toHaveLength(1);
+    expect(await lint('src/plan/x.ts', "export type { Settings } from '../cli/context.js';\n")).toHaveLength(1);
+  });
+
+  it('lets a folder import what lies below it', async () => {
+    expect(await lint('src/executor/x.ts', "import { computePlan } from '../plan/index.js';\nimport { openStateStore } from '../state/index.js';\nexport const x = [computePlan, openStateStore];\n")).toEqual([]);
+    expect(await lint('src/discovery/x.ts', "import { buildGraph } from '../graph/index.js';\nexport const x = buildGraph;\n")).toEqual([]);
+  });
+});
