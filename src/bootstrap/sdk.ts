@@ -3,6 +3,7 @@
  * emulators (an `endpoint` in the URLs), where Pulumi's AWS provider cannot be used. A step an
  * endpoint does not implement is reported as such, not hidden.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   CreateBucketCommand,
   HeadBucketCommand,
@@ -111,7 +112,7 @@ export async function bootstrapTable(loc: DynamoDbLocation): Promise<StepResult[
     for (let i = 0; i < 120; i++) {
       const d = await client.send(new DescribeTableCommand({ TableName }));
       if (d.Table?.TableStatus === 'ACTIVE') break;
-      await new Promise((r) => setTimeout(r, 500));
+      await sleep(500);
     }
     results.push({ step: `table ${TableName}`, status: 'created' });
   }

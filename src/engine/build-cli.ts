@@ -4,6 +4,7 @@
  * progress; safe to run twice at once: one builder holds `<cache>/pulumi/.build.lock`, builds
  * into a temporary directory and renames it into place; the other waits and then uses it.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
@@ -205,6 +206,6 @@ async function takeBuildLock(file: string, say: (m: string) => void, signal?: Ab
       say(`Another deployer (${holder}) is building the Pulumi CLI; waiting for it to finish.`);
       announced = true;
     }
-    await new Promise((r) => setTimeout(r, 2000));
+    await sleep(2000);
   }
 }

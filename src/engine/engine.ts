@@ -7,6 +7,7 @@
 import { promises as fs, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { stripVTControlCharacters } from 'node:util';
 import {
   LocalWorkspace,
   PulumiCommand,
@@ -195,9 +196,7 @@ function collectDiagnostics(e: EngineEvent, out: string[]): void {
 }
 
 /** Removes terminal colour codes (we ask for none, but plugins may still send them). */
-function stripAnsi(text: string): string {
-  return text.replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g'), '');
-}
+const stripAnsi = stripVTControlCharacters;
 
 function toProgress(stack: string, e: EngineEvent): EngineProgress | undefined {
   const meta = e.resourcePreEvent?.metadata ?? e.resOutputsEvent?.metadata ?? e.resOpFailedEvent?.metadata;

@@ -6,6 +6,7 @@
  * a Pulumi lock found now belongs to a dead run: removed at once when its process is known to be
  * gone from this host, waited for otherwise (it may still be finishing its operation).
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { DeployerError } from '../errors.js';
@@ -134,7 +135,7 @@ export async function clearPulumiLocks(backendUrl: string, project: string, stac
       o.onWait?.(first);
       announced = true;
     }
-    await new Promise((r) => setTimeout(r, 1000));
+    await sleep(1000);
   }
 }
 

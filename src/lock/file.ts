@@ -4,6 +4,7 @@
  * reader never sees half a record. Takeover of an expired lock, renewal and release happen
  * under a short-lived guard file (O_EXCL) so that they too are compare-and-swap operations.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
@@ -133,7 +134,7 @@ export class FileLockManager implements LockManager {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
         const st = await fs.stat(guard).catch(() => undefined);
         if (st && Date.now() - st.mtimeMs > STALE_GUARD_MS) await fs.rm(guard, { force: true });
-        await new Promise((r) => setTimeout(r, Math.min(50, 2 + attempt) * (0.5 + Math.random())));
+        await sleep(Math.min(50, 2 + attempt) * (0.5 + Math.random()));
       }
     }
     try {

@@ -4,6 +4,7 @@
  * timeout; renew every TTL/3; and signal `lost` the moment a renewal fails, so the run stops
  * starting new work before somebody else could take over.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { LockHeldError, LockLostError } from '../errors.js';
 import type { AcquiredLock, AcquireRequest, LockInfo, LockManager } from './locker.js';
 import { holderIsDead } from './unlock-hint.js';
@@ -42,7 +43,7 @@ export async function acquireLease(options: LeaseOptions): Promise<Lease> {
       lastHolder = err.holder.lockId;
       const backoff = Math.min(10_000, 200 * 2 ** Math.min(attempt, 6));
       const wait = Math.min(backoff * (0.5 + Math.random()), Math.max(0, deadline - Date.now()));
-      await new Promise((r) => setTimeout(r, wait));
+      await sleep(wait);
     }
   }
 }

@@ -2,6 +2,7 @@
  * The LockManager contract (see locker.ts), run against every implementation, in the manner
  * of Terraform's shared backend test suite.
  */
+import { setTimeout as wait } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LockHeldError, LockLostError } from '../errors.js';
 import { stackLockKey, type AcquireRequest, type LockInfo, type LockManager } from './locker.js';
@@ -11,7 +12,7 @@ export interface LockManagerUnderTest {
   cleanup?: () => Promise<void>;
 }
 
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+export const sleep = (ms: number): Promise<void> => wait(ms);
 
 export function request(lockKey: string, over: Partial<AcquireRequest> = {}): AcquireRequest {
   return {

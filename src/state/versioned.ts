@@ -8,6 +8,7 @@
  *   stacks/{stack}/{env}/history/{n}.json      version n, as it was (+ `.sha256`)
  *   stacks/{stack}/{env}/damaged/{time}.json   a damaged current state set aside by a recovery
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { StateCorruptError } from '../errors.js';
 import { sha256 } from '../model/hash.js';
 import type { StackState } from '../model/state.js';
@@ -143,7 +144,7 @@ export class VersionedStateStore implements StateStore {
       if (body !== undefined && accepted.includes(actual)) return this.parsed(key, body);
       const reads = this.blobs.staleReadAttempts > 1 ? ` after ${this.blobs.staleReadAttempts} reads` : '';
       last = { kind: 'damaged', body, problem: `does not match its digest${reads}`, detail: `expected sha256 ${expected}, found ${actual}` };
-      if (attempt < this.blobs.staleReadAttempts) await new Promise((r) => setTimeout(r, this.retryDelayMs * attempt));
+      if (attempt < this.blobs.staleReadAttempts) await sleep(this.retryDelayMs * attempt);
     }
     return last;
   }

@@ -1,4 +1,5 @@
 /** HTTP health checks of local processes. */
+import { setTimeout as sleep } from 'node:timers/promises';
 import http from 'node:http';
 
 /** `healthy`: a 2xx answer; `unhealthy`: another answer; `no-answer`: refused or timed out. */
@@ -64,6 +65,6 @@ export async function waitHealthy(o: WaitHealthyOptions): Promise<void> {
       throw new Error(`health check GET ${o.path} did not pass ${o.healthyThreshold} time(s) in a row within ${Math.round(o.timeoutMs / 1000)} s`);
     }
     const answered = result !== 'no-answer';
-    await new Promise((r) => setTimeout(r, answered ? o.intervalMs : (o.pollMs ?? 100)));
+    await sleep(answered ? o.intervalMs : (o.pollMs ?? 100));
   }
 }

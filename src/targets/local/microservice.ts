@@ -4,6 +4,7 @@
  * supervisor a new generation (start new, check, switch, stop old); read reports whether it
  * really runs; delete stops the whole process group and removes the runtime directory.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { openSync, closeSync, promises as fs } from 'node:fs';
@@ -164,7 +165,7 @@ async function waitFor(inputs: MicroServiceInputs, generation: number, pid: numb
     if (!isAlive(pid)) {
       throw new Error(`${inputs.component}: the supervisor exited.\n--- ${f.supervisorLog} ---\n${await tail(f.supervisorLog)}`);
     }
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
   }
   throw new Error(`${inputs.component}: no answer from the supervisor within ${Math.round(budgetMs / 1000)} s`);
 }
@@ -198,7 +199,7 @@ async function stop(dir: string): Promise<void> {
   if (pid !== undefined) {
     signalGroup(pid, 'SIGTERM');
     const deadline = Date.now() + 12_000;
-    while (isAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    while (isAlive(pid) && Date.now() < deadline) await sleep(50);
     if (isAlive(pid)) signalGroup(pid, 'SIGKILL');
   }
   await fs.rm(dir, { recursive: true, force: true });

@@ -6,6 +6,7 @@
  * old version is stopped only after it has answered everything it was given, and answers and
  * errors per backend, so a canary can be judged by its error rate.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -78,7 +79,7 @@ export class SwitchingProxy {
   /** Resolves when `port` has no request in flight, or after `timeoutMs`. */
   async drain(port: number, timeoutMs: number): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
-    while (this.inFlight(port) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    while (this.inFlight(port) > 0 && Date.now() < deadline) await sleep(20);
     const drained = this.inFlight(port) === 0;
     this.agents.get(port)?.destroy();
     this.agents.delete(port);

@@ -5,6 +5,7 @@
  * serving or throws with the old one serving again — a failed rollout never leaves traffic
  * on a version that failed its checks.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { BackendStats } from './proxy.js';
 import type { ProcessSpec, RolloutStrategy } from './protocol.js';
 import { checkOnce } from './health.js';
@@ -102,7 +103,7 @@ export async function blueGreen(host: RolloutHost, o: Rollout): Promise<void> {
   const green = await startMany(host, o.spec, o.generation, o.replicas);
   host.route(equal(green));
   host.phase('blue-green: switched to green');
-  if (o.strategy.terminationWaitMs > 0 && blue.length > 0) await new Promise((r) => setTimeout(r, o.strategy.terminationWaitMs));
+  if (o.strategy.terminationWaitMs > 0 && blue.length > 0) await sleep(o.strategy.terminationWaitMs);
   await Promise.all(blue.map((r) => host.stop(r)));
 }
 

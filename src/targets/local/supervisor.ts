@@ -7,6 +7,7 @@
  *
  * Run as `node supervisor.js <runtimeDir> [launchToken]`; SIGHUP = read desired.json again; SIGTERM = stop.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, openSync, closeSync, readdirSync, readFileSync, type WriteStream } from 'node:fs';
 import { pathToFileURL } from 'node:url';
@@ -161,7 +162,7 @@ export class Supervisor implements RolloutHost {
     while (Date.now() < end) {
       const reason = await check();
       if (reason) throw new Error(reason);
-      await new Promise((r) => setTimeout(r, Math.min(250, Math.max(0, end - Date.now()))));
+      await sleep(Math.min(250, Math.max(0, end - Date.now())));
     }
     const reason = await check();
     if (reason) throw new Error(reason);
@@ -234,7 +235,7 @@ export class Supervisor implements RolloutHost {
       if (this.stopped || !this.pool.some((p) => p.replica === crashed)) return;
       this.route(this.pool.filter((p) => p.replica !== crashed));
       await this.report({ state: 'restarting', restarts: this.status.restarts + 1 });
-      await new Promise((r) => setTimeout(r, this.restartDelayMs));
+      await sleep(this.restartDelayMs);
       this.restartDelayMs = Math.min(30_000, this.restartDelayMs * 2);
       try {
         const next = await this.start(crashed.spec, crashed.generation);
@@ -275,7 +276,7 @@ async function claim(dir: string, token: string | undefined): Promise<boolean> {
   for (const older of supervisorsOf(dir).filter((pid) => pid !== process.pid)) {
     signalGroup(older, 'SIGTERM');
     const deadline = Date.now() + 15_000;
-    while (isAlive(older) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    while (isAlive(older) && Date.now() < deadline) await sleep(50);
     if (isAlive(older)) signalGroup(older, 'SIGKILL');
   }
   return true;
