@@ -1,5 +1,6 @@
 // Shared-state figures: lock acquire+release latency (DynamoDB on dynalite, and the file lock),
-// and read/write of a 10,000-component state (S3 on s3rver, and the file store).
+// read/write of a 10,000-component state (S3 on s3rver, and the file store), and a race of 4
+// processes over 10,000 acquisitions of one DynamoDB lock, whose journal must show no overlap.
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,6 +10,7 @@ import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import S3rver from 's3rver';
+import { lockRace, overlaps } from '../test/helpers/lock-race-run.mjs';
 
 const dist = (p) => pathToFileURL(path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', 'dist', p)).href;
 
@@ -58,6 +60,14 @@ async function stateReadWrite(store, emptyState, n, runs) {
   return { components: n, state_bytes: bytes, read: percentiles(reads), write: percentiles(writes) };
 }
 
+/** 4 processes, 2,500 acquisitions each, of one lock: every hold journaled, none may overlap. */
+async function race(url, journal) {
+  const t0 = performance.now();
+  const { holds, stderr, codes } = await lockRace({ url, journal, processes: 4, each: 2500, ttlMs: 10_000 });
+  if (stderr || codes.some((c) => c !== 0)) throw new Error(`a racer failed (${codes.join(', ')}):\n${stderr}`);
+  return { acquisitions: holds.length, processes: 4, overlapping: overlaps(holds).length, expired: holds.filter((h) => h.expired).length, seconds: Math.round((performance.now() - t0) / 100) / 10 };
+}
+
 export async function benchSharedState({ lockRuns = 1000, stateRuns = 5 } = {}) {
   Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'us-east-1' });
   const { DynamoDbLockManager, dynamoDbClient } = await import(dist('lock/dynamodb.js'));
@@ -85,6 +95,7 @@ export async function benchSharedState({ lockRuns = 1000, stateRuns = 5 } = {}) 
         s3_s3rver: await stateReadWrite(new S3StateStore(loc), emptyState, 10_000, stateRuns),
         file: await stateReadWrite(new FileStateStore(path.join(tmp, 'state')), emptyState, 10_000, stateRuns),
       },
+      lockRace10k: await race(`dynamodb://locks?region=us-east-1&endpoint=${encodeURIComponent(dynEndpoint)}`, path.join(tmp, 'journal.ndjson')),
     };
   } finally {
     await s3.close();

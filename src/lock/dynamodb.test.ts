@@ -46,15 +46,16 @@ describe('DynamoDbLockManager', () => {
 describe('DynamoDbLockManager across processes', () => {
   beforeAll(() => requireFreshBuild());
 
-  it('never lets two of 4 processes hold the lock at once over 10,000 acquisitions', async () => {
+  // The 10,000-acquisition race is in the benchmark (BENCH_ONLY=sharedState): too long for every test run.
+  it('never lets two of 4 processes hold the lock at once over 1,000 acquisitions', async () => {
     const url = await dynamo.lockUrl('race');
     const journal = path.join(tempDir(), 'journal.ndjson');
-    const { holds, stderr, codes } = await lockRace({ url, journal, processes: 4, each: 2500, ttlMs: 10_000, env: EMULATOR_CREDENTIALS });
+    const { holds, stderr, codes } = await lockRace({ url, journal, processes: 4, each: 250, ttlMs: 10_000, env: EMULATOR_CREDENTIALS });
     expect(stderr).toBe('');
     expect(codes).toEqual([0, 0, 0, 0]);
-    expect(holds).toHaveLength(10_000);
+    expect(holds).toHaveLength(1_000);
     expect(new Set(holds.map((h) => h.pid)).size).toBe(4);
-    expect(new Set(holds.map((h) => h.lockId)).size).toBe(10_000);
+    expect(new Set(holds.map((h) => h.lockId)).size).toBe(1_000);
     expect(holds.filter((h) => h.expired)).toEqual([]);
     expect(overlaps(holds)).toEqual([]);
     expect(holds.filter((h) => !h.released)).toEqual([]);
