@@ -95,4 +95,78 @@ describe('SwitchingProxy', () => {
     const second = new SwitchingProxy();
     await expect(second.listen(port)).rejects.toMatchObject({ code: 'EADDRINUSE' });
   });
+
+  it('drops hop-by-hop headers both ways and says who asked', async () => {
+    let seen: http.IncomingHttpHeaders = {};
+    const server = http.createServer((req, res) => {
+      seen = req.headers;
+      res.writeHead(200, { connection: 'x-resp-hop', 'x-resp-hop': 'a', 'x-resp': 'b' }).end('ok');
+    });
+    servers.push(server);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const { proxy: p, port } = await proxy();
+    p.switchTo((server.address() as AddressInfo).port);
+    const answer = await new Promise<http.IncomingMessage>((resolve, reject) => {
+      const req = http.get({ host: '127.0.0.1', port, path: '/', headers: { connection: 'keep-alive, x-hop', 'x-hop': '1', 'x-end': '2', te: 'trailers' } }, resolve);
+      req.on('error', reject);
+    });
+    answer.resume();
+    expect(seen['x-end']).toBe('2');
+    expect(seen['x-hop']).toBeUndefined();
+    expect(seen['te']).toBeUndefined();
+    expect(seen['x-forwarded-for']).toBe('127.0.0.1');
+    expect(answer.headers['x-resp']).toBe('b');
+    expect(answer.headers['x-resp-hop']).toBeUndefined();
+  });
+
+  it('aborts the upstream request when the client goes away', async () => {
+    let arrived!: () => void;
+    const got = new Promise<void>((r) => (arrived = r));
+    let closed!: () => void;
+    const gone = new Promise<void>((r) => (closed = r));
+    const server = http.createServer((_req, res) => {
+      res.once('close', closed);
+      arrived(); // and never answers
+    });
+    servers.push(server);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const { proxy: p, port } = await proxy();
+    const backendPort = (server.address() as AddressInfo).port;
+    p.switchTo(backendPort);
+    const req = http.get({ host: '127.0.0.1', port, path: '/hang' });
+    req.on('error', () => undefined);
+    await got;
+    expect(p.inFlight(backendPort)).toBe(1);
+    req.destroy();
+    await gone;
+    expect(await p.drain(backendPort, 5_000)).toBe(true);
+    expect(p.statsOf(backendPort).errors).toBe(0);
+  });
+
+  it('passes upgrades (WebSocket) through to the backend, counted in flight while open', async () => {
+    const server = http.createServer((_req, res) => res.end('plain'));
+    server.on('upgrade', (req: http.IncomingMessage, socket: import('node:stream').Duplex) => {
+      socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: echo\r\nConnection: Upgrade\r\nx-path: ${req.url}\r\n\r\n`);
+      socket.pipe(socket);
+    });
+    servers.push(server);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const { proxy: p, port } = await proxy();
+    const backendPort = (server.address() as AddressInfo).port;
+    p.switchTo(backendPort);
+    const { res, socket } = await new Promise<{ res: http.IncomingMessage; socket: import('node:net').Socket }>((resolve, reject) => {
+      const req = http.request({ host: '127.0.0.1', port, path: '/chat', headers: { connection: 'Upgrade', upgrade: 'echo' } });
+      req.on('upgrade', (r, s) => resolve({ res: r, socket: s }));
+      req.on('error', reject);
+      req.end();
+    });
+    expect(res.statusCode).toBe(101);
+    expect(res.headers['x-path']).toBe('/chat');
+    expect(p.inFlight(backendPort)).toBe(1);
+    const echoed = new Promise<string>((resolve) => socket.once('data', (d: Buffer) => resolve(d.toString('utf8'))));
+    socket.write('ping');
+    expect(await echoed).toBe('ping');
+    socket.destroy();
+    expect(await p.drain(backendPort, 5_000)).toBe(true);
+  });
 });
