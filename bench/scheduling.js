@@ -6,21 +6,13 @@
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { seeded } from '../test/helpers/seeded.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const load = (f) => import(pathToFileURL(path.join(root, 'dist', f)).href);
 
-/** A small seeded PRNG (mulberry32), so every run measures the same DAGs. */
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded generator (mulberry32), so every run measures the same DAGs. */
+const rng = seeded;
 
 /** n components in 10 services; each depends on 0-3 random earlier ones; durations minMs..maxMs. */
 function randomDag(n, seed, minMs, maxMs) {

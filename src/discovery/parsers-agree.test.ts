@@ -13,6 +13,7 @@ import { describe, expect, it } from 'vitest';
 import { repoRoot, walk } from '../../test/helpers/testdir.js';
 import { jsYamlDiffers, loadWithJsYaml, parseFast } from './parse-fast.js';
 import { parseYamlFile } from './parse.js';
+import { seeded } from '../../test/helpers/seeded.mjs';
 
 /** What each parser makes of `text`; `jsYaml` is the error message when js-yaml refuses it. */
 function readBoth(text: string): { jsYaml: unknown[] | string; yaml: unknown[]; yamlProblems: string[]; fast: unknown[]; fastProblems: string[] } {
@@ -61,17 +62,8 @@ describe('both parsers read the YAML files of the repository alike', () => {
   });
 });
 
-/** mulberry32: a small seeded generator, so that a failing text can be written again. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded generator, so that a failing text can be written again. */
+const rng = seeded;
 
 /** Plain scalars of every kind the core schema (and YAML 1.1, and js-yaml's own schema) know. */
 const PLAIN = [
