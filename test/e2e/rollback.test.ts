@@ -84,8 +84,7 @@ describe('rollback', () => {
     const rb = json.summary.rollback!;
     expect(rb).toMatchObject({ ok: true, triggers: ['web/api'] });
     expect(byId(rb.components)).toMatchObject({ 'web/extra': { result: 'deleted' }, 'web/api': { result: 'updated' } });
-    // Seed 002: back within 30 s of the health check failure.
-    expect(rb.sinceFailureMs).toBeLessThan(30_000);
+    // Seed 002's 30 s: measured by `BENCH_ONLY=rollback npm run bench`, not asserted on a clock here.
     // The old version answered every request, before, during and after.
     expect(seen.failed, seen.errors.join('\n')).toBe(0);
     expect(Object.keys(seen.versions)).toEqual(['v1']);

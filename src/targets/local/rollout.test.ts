@@ -119,10 +119,9 @@ describe('deployment strategies of the local supervisor', () => {
   });
 
   it('canary: a new version answering errors is aborted and the old one takes all traffic back', async () => {
-    const s = await serving('canary-bad', 1, { type: 'canary', canary: { percentage: 50, bakeTime: '20s', maxErrorRate: 5 } });
-    const started = Date.now();
+    // An hour's bake: only the error rate can end this rollout (the test would not finish otherwise).
+    const s = await serving('canary-bad', 1, { type: 'canary', canary: { percentage: 50, bakeTime: '1h', maxErrorRate: 5 } });
     const { traffic, status: st } = await s.roll({ VERSION: 'v2', FAIL_EVERY: '2' });
-    expect(Date.now() - started).toBeLessThan(20_000); // aborted during the bake, not at its end
     expect(st).toMatchObject({ state: 'failed', servingGeneration: 1 });
     expect(st.error).toMatch(/canary aborted: error rate \d+(\.\d)?% \(\d+ of \d+ requests\) is above 5%/);
     expect(st.replicas!.map((r) => r.generation)).toEqual([1]);
@@ -132,10 +131,9 @@ describe('deployment strategies of the local supervisor', () => {
   });
 
   it('a rollout not healthy within the deployment timeout fails, and the old version keeps serving', async () => {
+    // A version that would take an hour to listen: only the deployment timeout can end this rollout.
     const s = await serving('timeout', 1, { type: 'rolling', timeout: 2 });
-    const started = Date.now();
-    const { traffic, status: st } = await s.roll({ VERSION: 'v2', START_DELAY: '8000' });
-    expect(Date.now() - started).toBeLessThan(7000);
+    const { traffic, status: st } = await s.roll({ VERSION: 'v2', START_DELAY: '3600000' });
     expect(st).toMatchObject({ state: 'failed', servingGeneration: 1 });
     expect(st.error).toMatch(/did not pass 2 time\(s\) in a row within 2 s \(deployment timeout reached\)/);
     expect(traffic.failed).toBe(0);
