@@ -1,12 +1,12 @@
 /**
- * Loading a stack for any command: discovery, the target's own checks, and the graph — all of
- * it before anything is locked or written, so invalid input leaves no trace.
+ * Loading a stack for any command: discovery (which builds the graph) and the target's own
+ * checks — all of it before anything is locked or written, so invalid input leaves no trace.
  */
 import type { Settings } from '../config/index.js';
-import { discover, sortProblems } from '../discovery/index.js';
+import { discoverStack, sortProblems } from '../discovery/index.js';
 import { Locator } from '../discovery/locate.js';
 import { ValidationError } from '../errors.js';
-import { buildGraph, type DependencyGraph } from '../graph/index.js';
+import type { DependencyGraph } from '../graph/index.js';
 import type { DesiredStack } from '../model/desired.js';
 import { targetFor } from '../targets/index.js';
 
@@ -20,7 +20,7 @@ export interface LoadedStack {
  * for all of them: a directory holding another stack is refused before anything else happens.
  */
 export async function loadStack(settings: Pick<Settings, 'dir' | 'environment' | 'variables' | 'varFiles'> & { stack?: string | undefined }): Promise<LoadedStack> {
-  const desired = await discover({
+  const { desired, graph } = await discoverStack({
     dir: settings.dir,
     ...(settings.environment === undefined ? {} : { environment: settings.environment }),
     variables: settings.variables,
@@ -37,7 +37,6 @@ export async function loadStack(settings: Pick<Settings, 'dir' | 'environment' |
     target.check(c).map((f) => ({ location: where(c.id, f.pointer), document: `${c.kind}/${c.name}`, path: f.pointer, message: f.message, rule: f.rule })),
   );
   if (problems.length > 0) throw new ValidationError(sortProblems(problems));
-  const graph = buildGraph(desired.components.values(), (id) => desired.components.get(id), where);
   return { desired, graph };
 }
 

@@ -5,6 +5,7 @@
  * branches finish unless `failFast`. When `stop` is aborted, nothing new starts. Ready nodes
  * start critical path first (`weight`).
  */
+import { dependencyDepths } from '../graph/index.js';
 
 export type NodeStatus = 'succeeded' | 'failed' | 'skipped' | 'cancelled';
 
@@ -44,123 +45,189 @@ export interface ScheduleOptions {
 }
 
 export async function schedule(o: ScheduleOptions): Promise<Map<string, NodeOutcome>> {
-  const nodes = new Set(o.nodes);
-  const deps = new Map<string, string[]>();
+  const edges = indexEdges(o.nodes, o.dependenciesOf);
+  const ready = new ReadyQueue(o.nodes, bottomLevels(o.nodes, edges.dependents, o.weight ?? (() => 1)));
+  const gate = o.mode === 'waves' ? new WaveGate(o.nodes, edges.dependencies) : OPEN_GATE;
+  return new Walk(o, edges, ready, gate).run();
+}
+
+/** Each node's dependencies and dependents, within the nodes being walked. */
+interface Edges {
+  dependencies: Map<string, string[]>;
+  dependents: Map<string, string[]>;
+}
+
+function indexEdges(nodes: readonly string[], dependenciesOf: (id: string) => readonly string[]): Edges {
+  const members = new Set(nodes);
+  const dependencies = new Map<string, string[]>();
   const dependents = new Map<string, string[]>();
-  for (const id of o.nodes) {
-    const d = [...new Set(o.dependenciesOf(id))].filter((x) => nodes.has(x) && x !== id);
-    deps.set(id, d);
+  for (const id of nodes) {
+    const d = [...new Set(dependenciesOf(id))].filter((x) => members.has(x) && x !== id);
+    dependencies.set(id, d);
     for (const x of d) dependents.set(x, [...(dependents.get(x) ?? []), id]);
   }
-  const outcomes = new Map<string, NodeOutcome>();
-  const waiting = new Map<string, number>([...deps].map(([id, d]) => [id, d.length]));
-  const priority = bottomLevels(o.nodes, dependents, o.weight ?? (() => 1));
-  const order = new Map(o.nodes.map((id, i) => [id, i]));
-  // Highest priority first; ties in the order given (stable output).
-  const before = (a: string, b: string): boolean => priority.get(a)! > priority.get(b)! || (priority.get(a) === priority.get(b) && order.get(a)! < order.get(b)!);
-  const ready: string[] = [];
-  const enqueue = (id: string): void => {
+  return { dependencies, dependents };
+}
+
+/** The nodes ready to start, highest priority (critical path) first, ties in the order given. */
+class ReadyQueue {
+  private readonly queue: string[] = [];
+  private readonly order: Map<string, number>;
+
+  constructor(
+    nodes: readonly string[],
+    private readonly priority: Map<string, number>,
+  ) {
+    this.order = new Map(nodes.map((id, i) => [id, i]));
+  }
+
+  get size(): number {
+    return this.queue.length;
+  }
+
+  add(id: string): void {
     let lo = 0;
-    let hi = ready.length;
+    let hi = this.queue.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (before(ready[mid]!, id)) lo = mid + 1;
+      if (this.before(this.queue[mid]!, id)) lo = mid + 1;
       else hi = mid;
     }
-    ready.splice(lo, 0, id);
-  };
-  for (const id of o.nodes) if (waiting.get(id) === 0) enqueue(id);
-  let running = 0;
-  let failed = false;
-  let wake: (() => void) | undefined;
+    this.queue.splice(lo, 0, id);
+  }
 
-  const finish = (outcome: NodeOutcome): void => {
-    outcomes.set(outcome.id, outcome);
-    settle(outcome.id);
-    o.onFinish?.(outcome);
-    if (outcome.status === 'cancelled') return; // its dependents are cancelled too, by the same sweep
-    for (const next of dependents.get(outcome.id) ?? []) {
-      if (outcome.status !== 'succeeded') skip(next, outcome.status === 'failed' ? [outcome.id] : (outcome.causes ?? []));
-      else {
-        const left = waiting.get(next)! - 1;
-        waiting.set(next, left);
-        if (left === 0 && !outcomes.has(next)) enqueue(next);
-      }
-    }
-  };
-  const skip = (id: string, causes: string[]): void => {
-    const existing = outcomes.get(id);
-    if (existing) {
-      if (existing.status !== 'skipped') return;
-      const added = causes.filter((c) => !existing.causes!.includes(c));
-      existing.causes!.push(...added);
-      // A root cause learnt late reaches everything already skipped behind this node too.
-      if (added.length > 0) for (const next of dependents.get(id) ?? []) skip(next, added);
-      return;
-    }
-    finish({ id, status: 'skipped', causes: [...causes] });
-  };
+  /** Removes and returns the first node `startable` allows, if any. */
+  take(startable: (id: string) => boolean): string | undefined {
+    const at = this.queue.findIndex(startable);
+    return at < 0 ? undefined : this.queue.splice(at, 1)[0];
+  }
 
-  const stopped = (): boolean => (o.stop?.aborted ?? false) || (failed && (o.failFast ?? false));
-  const concurrency = Math.max(1, o.concurrency);
+  private before(a: string, b: string): boolean {
+    const pa = this.priority.get(a)!;
+    const pb = this.priority.get(b)!;
+    return pa > pb || (pa === pb && this.order.get(a)! < this.order.get(b)!);
+  }
+}
 
-  // Waves: the longest dependency chain to a node is its wave; a wave waits for the ones before.
-  const level = new Map<string, number>();
-  const levelOf = (id: string): number => {
-    let l = level.get(id);
-    if (l === undefined) {
-      l = 0;
-      for (const d of deps.get(id)!) l = Math.max(l, levelOf(d) + 1);
-      level.set(id, l);
-    }
-    return l;
-  };
-  const unfinished: number[] = [];
-  if (o.mode === 'waves') for (const id of o.nodes) unfinished[levelOf(id)] = (unfinished[levelOf(id)] ?? 0) + 1;
-  const startable = (id: string): boolean => {
-    if (o.mode !== 'waves') return true;
-    const l = levelOf(id);
-    for (let i = 0; i < l; i++) if ((unfinished[i] ?? 0) > 0) return false;
+/** Whether a ready node may start yet (barrier waves), told of every node that ends. */
+interface Gate {
+  startable(id: string): boolean;
+  settle(id: string): void;
+}
+
+const OPEN_GATE: Gate = { startable: () => true, settle: () => undefined };
+
+/** Barrier waves: a node of wave n (its dependency depth) starts once waves 0..n-1 have ended. */
+class WaveGate implements Gate {
+  private readonly depth: Map<string, number>;
+  private readonly unfinished: number[] = [];
+
+  constructor(nodes: readonly string[], dependencies: Map<string, string[]>) {
+    this.depth = dependencyDepths(nodes, (id) => dependencies.get(id)!);
+    for (const d of this.depth.values()) this.unfinished[d] = (this.unfinished[d] ?? 0) + 1;
+  }
+
+  startable(id: string): boolean {
+    const d = this.depth.get(id)!;
+    for (let i = 0; i < d; i++) if ((this.unfinished[i] ?? 0) > 0) return false;
     return true;
-  };
-  const settle = (id: string): void => {
-    if (o.mode === 'waves') unfinished[levelOf(id)]!--;
-  };
+  }
 
-  await new Promise<void>((resolveAll) => {
-    const pump = (): void => {
-      while (!stopped() && running < concurrency) {
-        const at = ready.findIndex(startable);
-        if (at < 0) break;
-        const id = ready.splice(at, 1)[0]!;
-        if (outcomes.has(id)) continue;
-        running++;
-        const startedAt = Date.now();
-        o.onStart?.(id);
-        // Through a promise, so a `run` that throws synchronously fails its node instead of the walk.
-        Promise.resolve()
-          .then(() => o.run(id))
-          .then(
-          () => finish({ id, status: 'succeeded', startedAt, endedAt: Date.now() }),
-          (error: unknown) => {
-            failed = true;
-            finish({ id, status: 'failed', error, startedAt, endedAt: Date.now() });
-          },
-        ).finally(() => {
-          running--;
-          pump();
-        });
+  settle(id: string): void {
+    this.unfinished[this.depth.get(id)!]!--;
+  }
+}
+
+/** One walk of the graph: starts ready nodes, records outcomes, skips what is behind a failure. */
+class Walk {
+  private readonly outcomes = new Map<string, NodeOutcome>();
+  private readonly waiting: Map<string, number>;
+  private running = 0;
+  private failed = false;
+  private readonly concurrency: number;
+  private done: () => void = () => undefined;
+
+  constructor(
+    private readonly o: ScheduleOptions,
+    private readonly edges: Edges,
+    private readonly ready: ReadyQueue,
+    private readonly gate: Gate,
+  ) {
+    this.waiting = new Map([...edges.dependencies].map(([id, d]) => [id, d.length]));
+    this.concurrency = Math.max(1, o.concurrency);
+    for (const id of o.nodes) if (this.waiting.get(id) === 0) ready.add(id);
+  }
+
+  async run(): Promise<Map<string, NodeOutcome>> {
+    await new Promise<void>((resolve) => {
+      this.done = resolve;
+      this.o.stop?.addEventListener('abort', () => this.pump(), { once: true });
+      this.pump();
+    });
+    return this.outcomes;
+  }
+
+  private stopped(): boolean {
+    return (this.o.stop?.aborted ?? false) || (this.failed && (this.o.failFast ?? false));
+  }
+
+  /** Starts what may start; once nothing runs and nothing more will, ends the walk. */
+  private pump(): void {
+    while (!this.stopped() && this.running < this.concurrency) {
+      const id = this.ready.take((x) => this.gate.startable(x));
+      if (id === undefined) break;
+      if (!this.outcomes.has(id)) this.start(id);
+    }
+    if (this.running === 0 && (this.ready.size === 0 || this.stopped())) {
+      for (const id of this.o.nodes) if (!this.outcomes.has(id)) this.finish({ id, status: 'cancelled' });
+      this.done();
+    }
+  }
+
+  private start(id: string): void {
+    this.running++;
+    const startedAt = Date.now();
+    this.o.onStart?.(id);
+    // Through a promise, so a `run` that throws synchronously fails its node instead of the walk.
+    Promise.resolve()
+      .then(() => this.o.run(id))
+      .then(
+        () => this.finish({ id, status: 'succeeded', startedAt, endedAt: Date.now() }),
+        (error: unknown) => {
+          this.failed = true;
+          this.finish({ id, status: 'failed', error, startedAt, endedAt: Date.now() });
+        },
+      )
+      .finally(() => {
+        this.running--;
+        this.pump();
+      });
+  }
+
+  private finish(outcome: NodeOutcome): void {
+    this.outcomes.set(outcome.id, outcome);
+    this.gate.settle(outcome.id);
+    this.o.onFinish?.(outcome);
+    if (outcome.status === 'cancelled') return; // its dependents are cancelled too, by the same sweep
+    for (const next of this.edges.dependents.get(outcome.id) ?? []) {
+      if (outcome.status !== 'succeeded') this.skip(next, outcome.status === 'failed' ? [outcome.id] : (outcome.causes ?? []));
+      else {
+        const left = this.waiting.get(next)! - 1;
+        this.waiting.set(next, left);
+        if (left === 0 && !this.outcomes.has(next)) this.ready.add(next);
       }
-      if (running === 0 && (ready.length === 0 || stopped())) {
-        for (const id of o.nodes) if (!outcomes.has(id)) finish({ id, status: 'cancelled' });
-        resolveAll();
-      }
-    };
-    wake = pump;
-    o.stop?.addEventListener('abort', () => wake?.(), { once: true });
-    pump();
-  });
-  return outcomes;
+    }
+  }
+
+  /** "Skipped: upstream failed", naming the root causes; a cause learnt late reaches everything behind. */
+  private skip(id: string, causes: string[]): void {
+    const existing = this.outcomes.get(id);
+    if (!existing) return this.finish({ id, status: 'skipped', causes: [...causes] });
+    if (existing.status !== 'skipped') return;
+    const added = causes.filter((c) => !existing.causes!.includes(c));
+    existing.causes!.push(...added);
+    if (added.length > 0) for (const next of this.edges.dependents.get(id) ?? []) this.skip(next, added);
+  }
 }
 
 /** Each node's weight plus the heaviest path from it to the end of the graph. */

@@ -23,6 +23,34 @@ export interface DependencyGraph {
   readonly order: readonly string[];
   /** Barrier layers: wave n holds the nodes whose longest dependency chain has length n. */
   readonly waves: readonly string[][];
+  /** The length of the longest chain of dependencies below `id` (0: it needs nothing): its wave. */
+  depthOf(id: string): number;
+}
+
+/**
+ * Dependency depth, the one definition of it: the length of the longest chain of
+ * `dependenciesOf` edges from each of `ids` (edges to nodes outside `ids` do not count). The
+ * graph's waves, the scheduler's barrier mode and the plan's delete order all use it. A cycle
+ * (never in a built graph; possible in a damaged recorded state) does not loop: the edge that
+ * closes it counts as none.
+ */
+export function dependencyDepths(ids: Iterable<string>, dependenciesOf: (id: string) => Iterable<string>): Map<string, number> {
+  const members = new Set(ids);
+  const depth = new Map<string, number>();
+  const visiting = new Set<string>();
+  const visit = (id: string): number => {
+    const known = depth.get(id);
+    if (known !== undefined) return known;
+    if (visiting.has(id)) return -1;
+    visiting.add(id);
+    let d = 0;
+    for (const dep of dependenciesOf(id)) if (dep !== id && members.has(dep)) d = Math.max(d, visit(dep) + 1);
+    visiting.delete(id);
+    depth.set(id, d);
+    return d;
+  };
+  for (const id of members) visit(id);
+  return depth;
 }
 
 interface Node {
@@ -62,15 +90,9 @@ export function buildGraph(
     };
     throw new ValidationError([problem]);
   }
-  const level = new Map<string, number>();
-  for (const id of order) {
-    const deps = preds.get(id)!;
-    let l = 0;
-    for (const d of deps) l = Math.max(l, level.get(d)! + 1);
-    level.set(id, l);
-  }
+  const depth = dependencyDepths(order, (id) => preds.get(id)!);
   const waves: string[][] = [];
-  for (const id of order) (waves[level.get(id)!] ??= []).push(id);
+  for (const id of order) (waves[depth.get(id)!] ??= []).push(id);
   for (const w of waves) w.sort();
   return {
     nodes: list.map((n) => n.id),
@@ -83,6 +105,7 @@ export function buildGraph(
       }),
     order,
     waves,
+    depthOf: (id) => depth.get(id) ?? 0,
   };
 }
 

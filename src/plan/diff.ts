@@ -3,7 +3,7 @@
  * pin its output. A component whose spec hash matches the state is a no-op and never
  * reaches Pulumi.
  */
-import type { DependencyGraph } from '../graph/index.js';
+import { dependencyDepths, type DependencyGraph } from '../graph/index.js';
 import type { DesiredComponent, DesiredStack } from '../model/desired.js';
 import { canonicalJson } from '../model/hash.js';
 import type { Plan, PlanAction, PlanSummary } from '../model/plan.js';
@@ -117,21 +117,11 @@ export function changedPaths(before: unknown, after: unknown, pointer = ''): str
 
 /** Layers of deleted components such that a component comes after everything that depended on it. */
 function reverseLayers(ids: string[], stored: Record<string, ComponentState>): string[][] {
-  const set = new Set(ids);
-  const level = new Map<string, number>();
-  const dependents = (id: string): string[] => ids.filter((o) => stored[o]!.dependsOn.includes(id));
-  const visit = (id: string, stack: Set<string>): number => {
-    const known = level.get(id);
-    if (known !== undefined) return known;
-    if (stack.has(id)) return 0; // recorded deps should never cycle; do not loop if they do
-    stack.add(id);
-    const deps = dependents(id).filter((d) => set.has(d));
-    const l = deps.length === 0 ? 0 : 1 + Math.max(...deps.map((d) => visit(d, stack)));
-    stack.delete(id);
-    level.set(id, l);
-    return l;
-  };
+  const dependents = new Map<string, string[]>(ids.map((id) => [id, []]));
+  for (const id of ids) for (const d of stored[id]!.dependsOn) dependents.get(d)?.push(id);
+  // Reversed edges: the depth along "is needed by" is how many dependents must go first.
+  const depth = dependencyDepths(ids, (id) => dependents.get(id)!);
   const layers: string[][] = [];
-  for (const id of ids) (layers[visit(id, new Set())] ??= []).push(id);
+  for (const id of ids) (layers[depth.get(id)!] ??= []).push(id);
   return layers.filter(Boolean).map((l) => l.sort());
 }

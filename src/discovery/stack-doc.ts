@@ -1,0 +1,117 @@
+/**
+ * The Stack document decides the rest of discovery: which environment is built (and whether
+ * `--stack` names this stack), the variables and readable env vars, the target, the lock level,
+ * and the rollback and circuit-breaker policies.
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { InvalidInputError } from '../errors.js';
+import { STACK_POLICY_DEFAULTS, type DesiredStack, type LockLevel, type TargetName } from '../model/desired.js';
+import { durationMs } from '../util/duration.js';
+import type { VariableScope, VariableValue } from './interpolate.js';
+import type { SourceDoc } from './load.js';
+import { stripBom } from './parse.js';
+import type { Problems } from './problems.js';
+import { labelOf, validateData, type SchemaSet } from './validate.js';
+
+type Spec = Record<string, unknown>;
+
+/** The first Stack document of the directory; none is a problem that ends discovery, a second is reported. */
+export function findStackDocument(baseDocs: SourceDoc[], dirShown: string, problems: Problems): { stackDoc: SourceDoc; extra: SourceDoc[] } {
+  const stackDocs = baseDocs.filter((d) => (d.data as { kind?: unknown } | null)?.kind === 'Stack');
+  if (stackDocs.length === 0) {
+    problems.addLocated({ location: { file: dirShown, line: 1, col: 1 }, path: '', message: 'no Stack document found (kind: Stack, usually in stack.yaml)', rule: 'stack' });
+    problems.fail();
+  }
+  return { stackDoc: stackDocs[0]!, extra: stackDocs.slice(1) };
+}
+
+/** `--stack` names the stack the user means; refuse to act on another one (exit 2, nothing touched). */
+export function checkStackName(expected: string | undefined, stackDoc: SourceDoc): void {
+  const actual = (stackDoc.data as { metadata?: { name?: unknown } }).metadata?.name;
+  if (expected !== undefined && expected !== actual) {
+    throw new InvalidInputError(`--stack ${expected} does not match the stack in this directory (${JSON.stringify(actual ?? null)}): nothing was done`);
+  }
+}
+
+/**
+ * The environment to build: the one asked for, or the only one the Stack declares. An invalid
+ * Stack document without a usable environment is the problem reported (nothing else can be checked).
+ */
+export function chooseEnvironment(stackDoc: SourceDoc, asked: string | undefined, schemas: SchemaSet, problems: Problems): { environment: string; environments: string[] } {
+  const spec = ((stackDoc.data as { spec?: Spec }).spec ?? {}) as Spec;
+  const environments = Array.isArray(spec['environments']) ? (spec['environments'] as unknown[]).filter((e): e is string => typeof e === 'string') : [];
+  const environment = asked ?? (environments.length === 1 ? environments[0] : undefined);
+  const findings = validateData(schemas, stackDoc.data);
+  if (findings.length > 0 && (environment === undefined || !environments.includes(environment))) {
+    problems.add(...findings.map((f) => ({ file: stackDoc.file, display: stackDoc.display, docIndex: stackDoc.docIndex, ...f })));
+    problems.fail();
+  }
+  if (environment === undefined) throw new InvalidInputError('choose an environment with -e/--environment', [`environments of this stack: ${environments.join(', ') || '(none)'}`]);
+  if (!environments.includes(environment)) throw new InvalidInputError(`unknown environment "${environment}"`, [`environments of this stack: ${environments.join(', ')}`]);
+  return { environment, environments };
+}
+
+/** Only one Stack per directory: the others are reported where they are. */
+export function refuseExtraStacks(extra: SourceDoc[], first: SourceDoc, problems: Problems): void {
+  for (const d of extra) {
+    problems.add({ file: d.file, display: d.display, docIndex: d.docIndex, pointer: '', document: labelOf(d.data), message: `only one Stack per directory; the first is in ${first.display}`, rule: 'stack' });
+  }
+}
+
+/** What `${var.x}` and `${env.X}` read: `--var` over `--var-file` over the Stack's variables. */
+export async function variableScope(
+  stackSpec: Spec,
+  o: { dir: string; variables?: Record<string, VariableValue>; varFiles?: string[]; env?: NodeJS.ProcessEnv },
+): Promise<VariableScope> {
+  return {
+    vars: { ...((stackSpec['variables'] ?? {}) as Record<string, VariableValue>), ...(await readVarFiles(o.varFiles ?? [], o.dir)), ...(o.variables ?? {}) },
+    env: o.env ?? process.env,
+    allowEnv: new Set(Array.isArray(stackSpec['allowEnv']) ? (stackSpec['allowEnv'] as string[]) : []),
+  };
+}
+
+/** The Stack's settings, as overlaid for this environment, with their defaults. */
+export function stackSettings(stackSpec: Spec): Pick<DesiredStack, 'target' | 'lockLevel' | 'rollback' | 'circuitBreaker'> {
+  return {
+    target: (stackSpec['target'] as TargetName | undefined) ?? 'local',
+    lockLevel: ((stackSpec['lock'] as { level?: LockLevel } | undefined)?.level ?? 'stack') as LockLevel,
+    rollback: rollbackPolicy(stackSpec['rollback']),
+    circuitBreaker: breakerPolicy(stackSpec['circuitBreaker']),
+  };
+}
+
+function rollbackPolicy(v: unknown): DesiredStack['rollback'] {
+  if (typeof v === 'string') return { mode: v as DesiredStack['rollback']['mode'], scope: 'run' };
+  const o = (v ?? {}) as Partial<DesiredStack['rollback']>;
+  const d = STACK_POLICY_DEFAULTS.rollback;
+  return { mode: o.mode ?? d.mode, scope: o.scope ?? d.scope };
+}
+
+function breakerPolicy(v: unknown): DesiredStack['circuitBreaker'] {
+  const o = (v ?? {}) as { enabled?: boolean; failureThreshold?: number; recoveryTimeout?: string | number; halfOpenCalls?: number };
+  const d = STACK_POLICY_DEFAULTS.circuitBreaker;
+  return {
+    enabled: o.enabled ?? d.enabled,
+    failureThreshold: o.failureThreshold ?? d.failureThreshold,
+    recoveryTimeoutMs: o.recoveryTimeout === undefined ? d.recoveryTimeoutMs : durationMs(o.recoveryTimeout, '0s'),
+    halfOpenCalls: o.halfOpenCalls ?? d.halfOpenCalls,
+  };
+}
+
+async function readVarFiles(files: string[], dir: string): Promise<Record<string, VariableValue>> {
+  const out: Record<string, VariableValue> = {};
+  const { parse } = await import('yaml');
+  for (const f of files) {
+    const file = path.resolve(dir, f);
+    let data: unknown;
+    try {
+      data = parse(stripBom(await fs.readFile(file, 'utf8')), { merge: true });
+    } catch (err) {
+      throw new InvalidInputError(`cannot read the variables file ${f}: ${(err as Error).message.split('\n')[0]}`);
+    }
+    if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new InvalidInputError(`the variables file ${f} must be a mapping of names to values`);
+    Object.assign(out, data);
+  }
+  return out;
+}
