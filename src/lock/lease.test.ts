@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { LockHeldError, LockLostError } from '../errors.js';
 import { FileLockManager } from './file.js';
 import { acquireLease, type Lease } from './lease.js';
-import { rejection, request, sleep } from './locker.contract.js';
+import { rejection, request } from './locker.contract.js';
 import type { AcquireRequest, LockInfo, LockManager } from './locker.js';
 import { MemoryLockManager } from './memory.js';
 
@@ -19,6 +19,25 @@ class RecordingManager extends MemoryLockManager {
   override async release(lockKey: string, lockId: string): Promise<boolean> {
     this.calls.push(`release ${lockKey}`);
     return super.release(lockKey, lockId);
+  }
+  override async renew(lockKey: string, lockId: string, ttlMs: number): Promise<LockInfo> {
+    this.calls.push(`renew ${lockKey}`);
+    return super.renew(lockKey, lockId, ttlMs);
+  }
+}
+
+/** A FileLockManager that says when it has renewed a lock `count` times. */
+class CountingFileManager extends FileLockManager {
+  private renewals = 0;
+  private readonly waiters: Array<{ count: number; resolve: () => void }> = [];
+  override async renew(lockKey: string, lockId: string, ttlMs: number): Promise<LockInfo> {
+    const renewed = await super.renew(lockKey, lockId, ttlMs);
+    this.renewals++;
+    for (const w of this.waiters.filter((x) => x.count <= this.renewals)) w.resolve();
+    return renewed;
+  }
+  renewed(count: number): Promise<void> {
+    return new Promise((resolve) => (count <= this.renewals ? resolve() : this.waiters.push({ count, resolve })));
   }
 }
 
@@ -99,12 +118,13 @@ describe('acquireLease', () => {
 
   it('keeps a short-TTL lock alive past its TTL by renewing it', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'deployer-lease-'));
-    const manager = new FileLockManager(dir);
+    const manager = new CountingFileManager(dir);
     try {
       const ttlMs = 300;
       const l = await lease(manager, ['stack:web:env:prod'], { ttlMs });
       const first = l.locks[0]!;
-      await sleep(ttlMs * 3);
+      // Renewals come every TTL/3 at most: six of them span two TTLs, well past the first expiry.
+      await manager.renewed(6);
       expect(l.lost.aborted).toBe(false);
       const status = await manager.status('stack:web:env:prod');
       expect(status?.lockId).toBe(first.lockId);
@@ -137,14 +157,21 @@ describe('acquireLease', () => {
   });
 
   it('stops renewing once released', async () => {
-    const manager = new RecordingManager();
-    const l = await lease(manager, ['k'], { ttlMs: 60 });
-    await l.release();
-    await l.release();
-    expect(manager.calls.filter((c) => c === 'release k')).toHaveLength(1);
-    await sleep(200);
-    expect(l.lost.aborted).toBe(false);
-    expect(await manager.status('k')).toBeUndefined();
+    vi.useFakeTimers();
+    try {
+      const manager = new RecordingManager();
+      const l = await lease(manager, ['k'], { ttlMs: 60 });
+      await l.release();
+      await l.release();
+      expect(manager.calls.filter((c) => c === 'release k')).toHaveLength(1);
+      // Ten TTLs later: no renewal was attempted, nothing was lost.
+      await vi.advanceTimersByTimeAsync(600);
+      expect(manager.calls.filter((c) => c.startsWith('renew'))).toEqual([]);
+      expect(l.lost.aborted).toBe(false);
+      expect(await manager.status('k')).toBeUndefined();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
 

@@ -99,16 +99,21 @@ describe('deployment strategies of the local supervisor', () => {
   });
 
   it('canary: sends its share to the new version while it bakes, then promotes it', async () => {
-    const s = await serving('canary', 2, { type: 'canary', canary: { percentage: 25, bakeTime: '2s' } });
+    const s = await serving('canary', 2, { type: 'canary', canary: { percentage: 25, bakeTime: '4s' } });
     let during: Record<string, number> = {};
+    let stillBaking = false;
     const { traffic, status: st } = await s.roll({ VERSION: 'v2' }, async (t) => {
-      // Once the canary takes traffic, watch a window of requests during the bake.
-      while ((await status(s.dir)).phase?.startsWith('canary: 25%') !== true) await new Promise((r) => setTimeout(r, 20));
-      const before = t.snapshot().versions;
-      await new Promise((r) => setTimeout(r, 1200));
+      // Once the canary takes traffic, count the next 80 answers (a window of requests, not of time).
+      const baking = async (): Promise<boolean> => (await status(s.dir)).phase?.startsWith('canary: 25%') === true;
+      while (!(await baking())) await new Promise((r) => setTimeout(r, 20));
+      const before = t.snapshot();
+      while (t.snapshot().ok < before.ok + 80) await new Promise((r) => setTimeout(r, 10));
       const now = t.snapshot().versions;
-      during = { v1: (now['v1'] ?? 0) - (before['v1'] ?? 0), v2: (now['v2'] ?? 0) - (before['v2'] ?? 0) };
+      // The window counts only if it ended inside the bake (else promotion answers would be in it).
+      stillBaking = await baking();
+      during = { v1: (now['v1'] ?? 0) - (before.versions['v1'] ?? 0), v2: (now['v2'] ?? 0) - (before.versions['v2'] ?? 0) };
     });
+    expect(stillBaking, 'the window of 80 requests ended after the bake').toBe(true);
     expect(traffic.failed, traffic.errors.join('\n')).toBe(0);
     const share = during['v2']! / (during['v1']! + during['v2']!);
     expect(share).toBeGreaterThan(0.15);
