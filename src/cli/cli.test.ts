@@ -170,9 +170,9 @@ describe('state and ledger', () => {
     expect(existsSync(db)).toBe(false);
     const ledger = new SqliteLedger(db);
     const base = { stack: 'quickstart', version: '1.0.0', environment: 'dev', type: 'rolling' as const, initiator: 'ana@laptop', metadata: {}, parentId: 'run-1' };
-    ledger.recordDeployment({ ...base, id: 'a', service: 'web', started: '2026-01-01T10:00:00.000Z', completed: '2026-01-01T10:00:04.000Z', status: 'success' });
-    ledger.recordDeployment({ ...base, id: 'b', service: 'jobs', started: '2026-01-02T10:00:00.000Z', completed: null, status: 'failed' });
-    ledger.close();
+    await ledger.recordDeployment({ ...base, id: 'a', service: 'web', started: '2026-01-01T10:00:00.000Z', completed: '2026-01-01T10:00:04.000Z', status: 'success' });
+    await ledger.recordDeployment({ ...base, id: 'b', service: 'jobs', started: '2026-01-02T10:00:00.000Z', completed: null, status: 'failed' });
+    await ledger.close();
     const table = await deployer(['ledger', 'list-deployments', '-C', dir], env);
     expect(table.stdout.split('\n')[0]).toMatch(/^STARTED +STACK +ENV +SERVICE +VERSION +TYPE +STATUS +DURATION +INITIATOR$/);
     expect(table.stdout).toMatch(/web +1\.0\.0 +rolling +success +4\.0s +ana@laptop/);

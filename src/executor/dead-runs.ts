@@ -48,7 +48,7 @@ export async function cleanUpDeadRuns(o: CleanUp): Promise<void> {
       o.listener({ type: 'notice', message: `stopped ${stopped.length} process(es) the dead run ${run.runId.slice(0, 8)} left running: ${stopped.map((p) => `${p.pid} ${shortCommand(p.command)}`).join('; ')}` });
     }
   }
-  if (runs.length > 0) closeAbandoned(o.ledger(), { ...o, level: 'component' }, o.listener);
+  if (runs.length > 0) await closeAbandoned(o.ledger(), { ...o, level: 'component' }, o.listener);
 }
 
 /** A holder alive on this host is not dead, whatever its lease says: its records stay open. */
@@ -61,18 +61,18 @@ function aliveHere(holder: LockInfo): boolean {
  * were taken over, and under the stack lock (`level: 'stack'`) every one of the stack. Called with
  * the stack level only by runs that record deployments (a no-op run does not open the ledger).
  */
-export function closeAbandoned(ledger: LedgerStore, o: Pick<CleanUp, 'locks' | 'level' | 'stack' | 'environment'>, listener: RunListener): number {
+export async function closeAbandoned(ledger: LedgerStore, o: Pick<CleanUp, 'locks' | 'level' | 'stack' | 'environment'>, listener: RunListener): Promise<number> {
   const taken = new Map(deadRuns(o.locks).map((r) => [r.runId, r.holder]));
   const completed = new Date().toISOString();
   let n = 0;
-  for (const d of ledger.listDeployments({ stack: o.stack, environment: o.environment, status: 'in-progress' })) {
+  for (const d of await ledger.listDeployments({ stack: o.stack, environment: o.environment, status: 'in-progress' })) {
     const holder = d.parentId ? taken.get(d.parentId) : undefined;
     if (holder && aliveHere(holder)) continue;
     let reason: string;
     if (holder) reason = `the run died before it finished (its lock ${holder.lockId}, held by ${holder.lockedBy}, was taken over)`;
     else if (o.level === 'stack') reason = 'the run ended without finishing it (it was killed, or its lock was broken): no run holds the stack\'s lock any more';
     else continue;
-    ledger.recordDeployment({ ...d, status: 'failed', completed, metadata: { ...d.metadata, reason } });
+    await ledger.recordDeployment({ ...d, status: 'failed', completed, metadata: { ...d.metadata, reason } });
     n++;
   }
   if (n > 0) listener({ type: 'notice', message: `recorded ${n} deployment(s) left in progress by runs that did not finish as failed in the ledger` });

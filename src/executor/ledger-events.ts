@@ -55,26 +55,35 @@ export function startDeployments(desired: DesiredStack, plan: Plan, runId: strin
 }
 
 /** Completes the deployment events: success, failed, or rolled-back when a rollback undid the service. */
-export function finishDeployments(ledger: LedgerStore, events: DeploymentEvent[], reports: ComponentReport[], rolledBack: Set<string>): void {
+export async function finishDeployments(ledger: LedgerStore, events: DeploymentEvent[], reports: ComponentReport[], rolledBack: Set<string>): Promise<void> {
   const completed = new Date().toISOString();
   for (const d of events) {
     const mine = reports.filter((r) => serviceOf(r.id) === d.service);
     const ok = mine.every((r) => !NOT_DONE.has(r.result));
     // A service the run's rollback undid was rolled back, even when its own components had succeeded.
     const status = rolledBack.has(d.service) ? 'rolled-back' : ok ? 'success' : 'failed';
-    ledger.recordDeployment({ ...d, completed, status, metadata: { ...d.metadata, results: Object.fromEntries(mine.map((r) => [r.id, r.result])) } });
+    await ledger.recordDeployment({ ...d, completed, status, metadata: { ...d.metadata, results: Object.fromEntries(mine.map((r) => [r.id, r.result])) } });
   }
 }
 
-/** One rollback event per service whose components a rollback changed. */
-export function recordRollbacks(
+/** One rollback event per service whose components a rollback changed, recorded one after another. */
+export async function recordRollbacks(
   ledger: LedgerStore,
-  o: { stack: string; environment: string; reports: ComponentReport[]; reason: string; fromVersion: (service: string) => string; toVersion: (service: string) => string },
-): Set<string> {
+  o: {
+    stack: string;
+    environment: string;
+    reports: ComponentReport[];
+    reason: string;
+    fromVersion: (service: string) => string | Promise<string>;
+    toVersion: (service: string) => string | Promise<string>;
+  },
+): Promise<Set<string>> {
   const services = [...new Set(o.reports.filter((r) => r.result !== 'unchanged' && !NOT_DONE.has(r.result)).map((r) => serviceOf(r.id)))].sort();
   const at = new Date().toISOString();
   for (const service of services) {
-    ledger.recordRollback({ id: randomUUID(), stack: o.stack, service, environment: o.environment, fromVersion: o.fromVersion(service), toVersion: o.toVersion(service), reason: o.reason, at });
+    const fromVersion = await o.fromVersion(service);
+    const toVersion = await o.toVersion(service);
+    await ledger.recordRollback({ id: randomUUID(), stack: o.stack, service, environment: o.environment, fromVersion, toVersion, reason: o.reason, at });
   }
   return new Set(services);
 }
@@ -83,9 +92,9 @@ export function recordRollbacks(
  * The version the ledger last says a service is at: its newest deployment (whatever became of
  * it) or rollback, whichever came last; undefined when the ledger knows nothing of it.
  */
-export function versionInLedger(ledger: LedgerStore, stack: string, environment: string, service: string): string | undefined {
-  const deployed = ledger.listDeployments({ stack, environment, service, limit: 1 })[0];
-  const rolled = ledger.listRollbacks({ stack, environment, service, limit: 1 })[0];
+export async function versionInLedger(ledger: LedgerStore, stack: string, environment: string, service: string): Promise<string | undefined> {
+  const [deployed] = await ledger.listDeployments({ stack, environment, service, limit: 1 });
+  const [rolled] = await ledger.listRollbacks({ stack, environment, service, limit: 1 });
   if (rolled && (!deployed || rolled.at >= deployed.started)) return rolled.toVersion;
   return deployed?.version.replace(/ \(destroyed\)$/, '');
 }

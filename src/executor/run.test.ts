@@ -1,6 +1,6 @@
 /**
  * The apply, destroy and rollback workflows without Pulumi: a real stack directory, the memory
- * state store and lock manager, an SQLite ledger file, and a scripted engine. The failure paths
+ * state store, lock manager and ledger, and a scripted engine. The failure paths
  * a user meets: what a failure skips, the automatic rollback, deletes after their dependents, the
  * circuit breaker, a lease lost mid-run, cancellation, and a rerun that resumes.
  */
@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { FakeEngine, fakeTarget, settingsFor, type Step } from '../../test/helpers/fake-engine.js';
 import { removeTestdirs, writeStackDir } from '../../test/helpers/testdir.js';
 import { LockLostError } from '../errors.js';
-import { SqliteLedger } from '../ledger/sqlite.js';
+import { MemoryLedger } from '../ledger/memory.js';
 import { MemoryLockManager } from '../lock/memory.js';
 import { MemoryStateStore } from '../state/memory.js';
 import type { RunEvent } from './events.js';
@@ -35,20 +35,21 @@ function stack(stackSpec = '', files: Record<string, string> = {}): string {
   });
 }
 
-/** A world for runs on `dir`: one state store, one lock manager, one ledger file, one engine. */
+/** A world for runs on `dir`: one state store, one lock manager, one ledger, one engine. */
 function world(dir: string, script: (op: 'up' | 'destroy', id: string) => Step | undefined = () => undefined) {
   const store = new MemoryStateStore();
   const locks = new MemoryLockManager();
   const engine = new FakeEngine(script);
   const events: RunEvent[] = [];
-  const ledgerFile = `${dir}/ledger.db`;
+  // Each run opens (and closes) its own handle on the one ledger.
+  const ledgerRecords = new MemoryLedger().records;
   const ctx = (over: Partial<RunContext> = {}): RunContext => ({
     settings: settingsFor(dir),
     listener: (e) => events.push(e),
-    dependencies: { store, locks, target: fakeTarget, openLedger: () => new SqliteLedger(ledgerFile), engine: async () => engine },
+    dependencies: { store, locks, target: fakeTarget, openLedger: () => new MemoryLedger(ledgerRecords), engine: async () => engine },
     ...over,
   });
-  const ledger = (): SqliteLedger => new SqliteLedger(ledgerFile);
+  const ledger = (): MemoryLedger => new MemoryLedger(ledgerRecords);
   return { store, locks, engine, events, ctx, ledger };
 }
 
@@ -73,8 +74,8 @@ describe('a run without Pulumi', () => {
     expect(destroys.indexOf('destroy app/a')).toBeLessThan(destroys.indexOf('destroy data/files'));
     expect(Object.keys((await w.store.read('shop', 'dev'))!.components)).toEqual([]);
     const l = w.ledger();
-    expect(l.listDeployments().map((d) => [d.service, d.status]).sort()).toEqual([['app', 'rolled-back'], ['data', 'rolled-back'], ['other', 'rolled-back']]);
-    l.close();
+    expect((await l.listDeployments()).map((d) => [d.service, d.status]).sort()).toEqual([['app', 'rolled-back'], ['data', 'rolled-back'], ['other', 'rolled-back']]);
+    await l.close();
   });
 
   it('a rerun resumes: what is done is never sent to the engine again', async () => {

@@ -198,9 +198,9 @@ async function runLocked(
     }
 
     ledger = openRunLedger();
-    closeAbandoned(ledger, { locks: lease.locks, level: desired.lockLevel, stack: desired.name, environment: desired.environment }, listener);
+    await closeAbandoned(ledger, { locks: lease.locks, level: desired.lockLevel, stack: desired.name, environment: desired.environment }, listener);
     const deployments = operation === 'rollback' ? [] : startDeployments(desired, plan, runId, initiator, operation, ctx.metadata ?? {});
-    for (const d of deployments) ledger.recordDeployment(d);
+    for (const d of deployments) await ledger.recordDeployment(d);
 
     const engineFactory = async (): Promise<ComponentEngine> => {
       engine ??= await newEngine({ runId, desired, store, target });
@@ -232,7 +232,7 @@ async function runLocked(
     const back = due ? await rollBack({ ...common, due, desired, base, after: result.state, reports: result.reports, lost: lease.lost }) : undefined;
     let rolledBack = new Set<string>();
     if (back) {
-      rolledBack = recordRollbacks(ledger, {
+      rolledBack = await recordRollbacks(ledger, {
         stack: desired.name,
         environment: desired.environment,
         reports: back.rollback.components,
@@ -242,18 +242,18 @@ async function runLocked(
       });
     }
     if (operation === 'rollback') {
-      rolledBack = recordRollbacks(ledger, {
+      rolledBack = await recordRollbacks(ledger, {
         stack: desired.name,
         environment: desired.environment,
         reports: result.reports,
         reason: why,
         // What the ledger last says the service is at (a failed deployment left in place included),
         // else what the state records.
-        fromVersion: (service) => versionInLedger(ledger!, desired.name, desired.environment, service) ?? serviceVersion(base.components, service),
+        fromVersion: async (service) => (await versionInLedger(ledger!, desired.name, desired.environment, service)) ?? serviceVersion(base.components, service),
         toVersion: (service) => desiredVersion(desired, service),
       });
     }
-    finishDeployments(ledger, deployments, result.reports, rolledBack);
+    await finishDeployments(ledger, deployments, result.reports, rolledBack);
     let finalState = back?.state ?? result.state;
     let markFailure: unknown;
     if (!lease.lost.aborted) {
@@ -286,7 +286,7 @@ async function runLocked(
     if (markFailure !== undefined) throw markFailure;
     return { status: 'done', plan, summary };
   } finally {
-    ledger?.close();
+    await ledger?.close();
     // Whatever the engine started and did not stop (an interrupted operation's plugins) goes with the run.
     if (engine) await stopLeftovers(runId);
     await releaseQuietly(lease);

@@ -9,6 +9,10 @@ import type { LedgerStore } from './store.js';
 
 export type { LedgerStore, DeploymentEvent, RollbackEvent, DeploymentFilter, DeploymentType, DeploymentStatus } from './store.js';
 
+/**
+ * The ledger at `location` (a file path, relative to the current directory), opened at once:
+ * an unopenable file throws here. Its methods are asynchronous; close it when done.
+ */
 export function openLedger(location: string): LedgerStore {
   if (/^postgres(ql)?:\/\//.test(location)) {
     throw new InvalidInputError('a PostgreSQL ledger is not available yet in this version of deployer', ['unset DEPLOY_LEDGER_DB to use the SQLite ledger']);

@@ -1,10 +1,16 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+/**
+ * The SQLite ledger: the LedgerStore contract over a file in a temporary directory, and what is
+ * SQLite's own (the file on disk and its directories, reopening it, WAL mode, the machine's
+ * faults said so), and openLedger, which opens it.
+ */
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
-import { InvalidInputError } from '../errors.js';
-import { openLedger, type DeploymentEvent, type LedgerStore, type RollbackEvent } from './index.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { InvalidInputError, MachineFaultError } from '../errors.js';
+import { openLedger, type LedgerStore } from './index.js';
+import { deployment, ledgerStoreContract, rollback } from './ledger.contract.js';
 import { SqliteLedger } from './sqlite.js';
 
 const dirs: string[] = [];
@@ -19,129 +25,41 @@ function newLedger(file = ledgerFile()): LedgerStore {
   open.push(l);
   return l;
 }
-afterEach(() => {
-  for (const l of open.splice(0)) l.close();
+afterEach(async () => {
+  vi.restoreAllMocks();
+  for (const l of open.splice(0)) await l.close();
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-function deployment(id: string, over: Partial<DeploymentEvent> = {}): DeploymentEvent {
-  return {
-    id,
-    stack: 'web',
-    service: 'api',
-    version: 'v1',
-    environment: 'prod',
-    type: 'big-bang',
-    started: '2025-03-01T10:00:00.000Z',
-    completed: '2025-03-01T10:05:00.000Z',
-    status: 'success',
-    initiator: 'alice@laptop',
-    metadata: { gitCommit: 'abc123' },
-    parentId: 'run-1',
-    ...over,
-  };
-}
+// Its file's directory goes after each test, with the others.
+ledgerStoreContract('sqlite', async () => ({ ledger: new SqliteLedger(ledgerFile()) }));
 
-function rollback(id: string, over: Partial<RollbackEvent> = {}): RollbackEvent {
-  return {
-    id,
-    stack: 'web',
-    service: 'api',
-    environment: 'prod',
-    fromVersion: 'v2',
-    toVersion: 'v1',
-    reason: 'error rate above 5%',
-    at: '2025-03-01T11:00:00.000Z',
-    ...over,
-  };
+/** The error `work` rejects (or throws) with. */
+async function failure(work: () => unknown): Promise<unknown> {
+  try {
+    await work();
+  } catch (err) {
+    return err;
+  }
+  throw new Error('expected a failure, but it succeeded');
 }
 
 describe('SqliteLedger', () => {
-  it('records deployments and lists them back, newest first, as recorded', () => {
-    const ledger = newLedger();
-    const a = deployment('d1', { started: '2025-03-01T10:00:00.000Z' });
-    const b = deployment('d2', { started: '2025-03-03T10:00:00.000Z', version: 'v2', metadata: { nested: { n: 1, list: [1, 'x'] } } });
-    const c = deployment('d3', { started: '2025-03-02T10:00:00.000Z', completed: null, status: 'in-progress', parentId: null });
-    for (const d of [a, b, c]) ledger.recordDeployment(d);
-    expect(ledger.listDeployments()).toEqual([b, c, a]);
-  });
-
-  it('filters deployments by stack, service, environment, status, since and limit', () => {
-    const ledger = newLedger();
-    const all = [
-      deployment('d1', { started: '2025-03-01T00:00:00.000Z' }),
-      deployment('d2', { started: '2025-03-02T00:00:00.000Z', service: 'worker' }),
-      deployment('d3', { started: '2025-03-03T00:00:00.000Z', environment: 'staging' }),
-      deployment('d4', { started: '2025-03-04T00:00:00.000Z', status: 'failed' }),
-      deployment('d5', { started: '2025-03-05T00:00:00.000Z', stack: 'billing' }),
-      deployment('d6', { started: '2025-03-06T00:00:00.000Z', status: 'rolled-back', service: 'worker' }),
-    ];
-    for (const d of all) ledger.recordDeployment(d);
-    const ids = (f: Parameters<LedgerStore['listDeployments']>[0]): string[] => ledger.listDeployments(f).map((d) => d.id);
-
-    expect(ids({})).toEqual(['d6', 'd5', 'd4', 'd3', 'd2', 'd1']);
-    expect(ids({ stack: 'web' })).toEqual(['d6', 'd4', 'd3', 'd2', 'd1']);
-    expect(ids({ stack: 'billing' })).toEqual(['d5']);
-    expect(ids({ service: 'worker' })).toEqual(['d6', 'd2']);
-    expect(ids({ environment: 'staging' })).toEqual(['d3']);
-    expect(ids({ status: 'failed' })).toEqual(['d4']);
-    expect(ids({ status: 'in-progress' })).toEqual([]);
-    expect(ids({ since: '2025-03-04T00:00:00.000Z' })).toEqual(['d6', 'd5', 'd4']);
-    expect(ids({ limit: 2 })).toEqual(['d6', 'd5']);
-    expect(ids({ stack: 'web', environment: 'prod', service: 'api', since: '2025-03-02T00:00:00.000Z' })).toEqual(['d4']);
-    expect(ids({ service: 'worker', status: 'success' })).toEqual(['d2']);
-    expect(ids({ stack: 'web', limit: 1 })).toEqual(['d6']);
-  });
-
-  it('keeps one row per deployment id: recorded in progress, then completed', () => {
-    const ledger = newLedger();
-    const started = deployment('d1', { completed: null, status: 'in-progress', metadata: { step: 'started' } });
-    ledger.recordDeployment(started);
-    expect(ledger.listDeployments({ status: 'in-progress' }).map((d) => d.id)).toEqual(['d1']);
-
-    const done = { ...started, completed: '2025-03-01T10:07:00.000Z', status: 'success' as const, metadata: { step: 'done', results: { 'web/api': 'created' } } };
-    ledger.recordDeployment(done);
-    ledger.recordDeployment(done);
-    expect(ledger.listDeployments()).toEqual([done]);
-    expect(ledger.listDeployments({ status: 'in-progress' })).toEqual([]);
-  });
-
-  it('records rollbacks, idempotent by id, and filters them', () => {
-    const ledger = newLedger();
-    const r1 = rollback('r1', { at: '2025-03-01T11:00:00.000Z' });
-    const r2 = rollback('r2', { at: '2025-03-02T11:00:00.000Z', service: 'worker' });
-    const r3 = rollback('r3', { at: '2025-03-03T11:00:00.000Z', environment: 'staging' });
-    for (const r of [r1, r2, r3, r1]) ledger.recordRollback(r);
-    expect(ledger.listRollbacks()).toEqual([r3, r2, r1]);
-    expect(ledger.listRollbacks({ service: 'worker' })).toEqual([r2]);
-    expect(ledger.listRollbacks({ environment: 'prod' })).toEqual([r2, r1]);
-    expect(ledger.listRollbacks({ since: '2025-03-02T00:00:00.000Z' })).toEqual([r3, r2]);
-    expect(ledger.listRollbacks({ limit: 1 })).toEqual([r3]);
-    // Rollbacks are not deployments.
-    expect(ledger.listDeployments()).toEqual([]);
-  });
-
-  it('keeps what it recorded across reopening the file', () => {
+  it('keeps what it recorded across reopening the file', async () => {
     const file = ledgerFile();
     const first = new SqliteLedger(file);
-    first.recordDeployment(deployment('d1'));
-    first.recordRollback(rollback('r1'));
-    first.close();
+    await first.recordDeployment(deployment('d1'));
+    await first.recordRollback(rollback('r1'));
+    await first.close();
     const again = newLedger(file);
-    expect(again.listDeployments()).toEqual([deployment('d1')]);
-    expect(again.listRollbacks()).toEqual([rollback('r1')]);
+    expect(await again.listDeployments()).toEqual([deployment('d1')]);
+    expect(await again.listRollbacks()).toEqual([rollback('r1')]);
   });
 
-  it('refuses an event that breaks the schema, and records nothing for it', () => {
-    const ledger = newLedger();
-    expect(() => ledger.recordDeployment(deployment('d1', { status: 'exploded' as DeploymentEvent['status'] }))).toThrow();
-    expect(ledger.listDeployments()).toEqual([]);
-  });
-
-  it('runs in WAL mode, so readers do not block the writer', () => {
+  it('runs in WAL mode, so readers do not block the writer', async () => {
     const file = ledgerFile();
     const ledger = newLedger(file);
-    ledger.recordDeployment(deployment('d1'));
+    await ledger.recordDeployment(deployment('d1'));
     const other = new Database(file, { readonly: true });
     try {
       expect(other.pragma('journal_mode', { simple: true })).toBe('wal');
@@ -151,30 +69,58 @@ describe('SqliteLedger', () => {
     }
   });
 
-  it('creates the file, and the directories above it', () => {
+  it('creates the file, and the directories above it', async () => {
     const file = ledgerFile('a', 'b', 'c');
     expect(existsSync(path.dirname(file))).toBe(false);
-    newLedger(file).recordDeployment(deployment('d1'));
+    await newLedger(file).recordDeployment(deployment('d1'));
     expect(existsSync(file)).toBe(true);
+  });
+
+  it('a file it cannot open is the machine, naming the file', async () => {
+    const file = ledgerFile();
+    mkdirSync(file, { recursive: true });
+    const err = await failure(() => new SqliteLedger(file));
+    expect(err).toBeInstanceOf(MachineFaultError);
+    expect(err).toMatchObject({ systemCode: 'SQLITE_CANTOPEN', path: file });
+    expect((err as Error).message).toMatch(/^cannot open the ledger: the database file cannot be opened at /);
+  });
+
+  it('a full disk under the ledger rejects the write as the machine, naming the file, and records nothing', async () => {
+    const file = ledgerFile();
+    const ledger = newLedger(file);
+    vi.spyOn(SqliteLedger.prototype as unknown as { writeDeployment: () => void }, 'writeDeployment').mockImplementation(() => {
+      throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+    });
+    const err = await failure(() => ledger.recordDeployment(deployment('d1')));
+    expect(err).toBeInstanceOf(MachineFaultError);
+    expect(err).toMatchObject({ systemCode: 'SQLITE_FULL', path: file });
+    expect((err as Error).message).toBe(`cannot record a deployment in the ledger: no space is left on the device at ${file} (SQLITE_FULL)`);
+    vi.restoreAllMocks();
+    expect(await ledger.listDeployments()).toEqual([]);
+  });
+
+  it('a read-only file system under the ledger rejects the rollback as the machine', async () => {
+    const ledger = newLedger();
+    vi.spyOn(SqliteLedger.prototype as unknown as { writeRollback: () => void }, 'writeRollback').mockImplementation(() => {
+      throw Object.assign(new Error('attempt to write a readonly database'), { code: 'SQLITE_READONLY_DBMOVED' });
+    });
+    const err = await failure(() => ledger.recordRollback(rollback('r1')));
+    expect(err).toBeInstanceOf(MachineFaultError);
+    expect((err as MachineFaultError).systemCode).toBe('SQLITE_READONLY');
+    expect((err as Error).message).toMatch(/^cannot record a rollback in the ledger: the file system is read-only at /);
   });
 });
 
 describe('openLedger', () => {
-  it('opens a relative path against the current directory', () => {
+  it('opens a relative path against the current directory', async () => {
     const file = ledgerFile();
     const ledger = newLedger(path.relative(process.cwd(), file));
-    ledger.recordDeployment(deployment('d1'));
+    await ledger.recordDeployment(deployment('d1'));
     expect(existsSync(file)).toBe(true);
   });
 
-  it.each(['postgres://user@db/ledger', 'postgresql://db:5432/ledger'])('refuses %s: PostgreSQL is not available yet', (url) => {
-    const err = (() => {
-      try {
-        openLedger(url);
-      } catch (e) {
-        return e;
-      }
-    })();
+  it.each(['postgres://user@db/ledger', 'postgresql://db:5432/ledger'])('refuses %s: PostgreSQL is not available yet', async (url) => {
+    const err = await failure(() => openLedger(url));
     expect(err).toBeInstanceOf(InvalidInputError);
     expect((err as InvalidInputError).message).toContain('PostgreSQL');
     expect((err as InvalidInputError).details.join('\n')).toContain('DEPLOY_LEDGER_DB');

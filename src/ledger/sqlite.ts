@@ -1,4 +1,8 @@
-/** The ledger in SQLite (better-sqlite3, WAL): one file, safe for several readers and a writer. */
+/**
+ * The ledger in SQLite (better-sqlite3, WAL): one file, safe for several readers and a writer.
+ * better-sqlite3 is synchronous: each method does its work at once and settles its promise with
+ * the result, or rejects with the error (a machine fault, such as a full disk, said so).
+ */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -51,6 +55,7 @@ interface DeploymentRow {
   parent_id: string | null;
 }
 
+/** LedgerStore over one SQLite file, created (with the directories above it) when missing. */
 export class SqliteLedger implements LedgerStore {
   private readonly db: Database.Database;
 
@@ -82,12 +87,24 @@ export class SqliteLedger implements LedgerStore {
     }
   }
 
-  recordDeployment(e: DeploymentEvent): void {
+  async recordDeployment(e: DeploymentEvent): Promise<void> {
     this.guard('record a deployment in the ledger', () => this.writeDeployment(e));
   }
 
-  recordRollback(e: RollbackEvent): void {
+  async recordRollback(e: RollbackEvent): Promise<void> {
     this.guard('record a rollback in the ledger', () => this.writeRollback(e));
+  }
+
+  async listDeployments(f: DeploymentFilter = {}): Promise<DeploymentEvent[]> {
+    return this.guard('read the ledger', () => this.readDeployments(f));
+  }
+
+  async listRollbacks(f: Omit<DeploymentFilter, 'status'> = {}): Promise<RollbackEvent[]> {
+    return this.guard('read the ledger', () => this.readRollbacks(f));
+  }
+
+  async close(): Promise<void> {
+    this.db.close();
   }
 
   private writeDeployment(e: DeploymentEvent): void {
@@ -109,7 +126,7 @@ export class SqliteLedger implements LedgerStore {
       .run(e);
   }
 
-  listDeployments(f: DeploymentFilter = {}): DeploymentEvent[] {
+  private readDeployments(f: DeploymentFilter): DeploymentEvent[] {
     const { where, params } = conditions(f, 'started');
     if (f.status) {
       where.push('status = @status');
@@ -134,19 +151,15 @@ export class SqliteLedger implements LedgerStore {
     }));
   }
 
-  listRollbacks(f: Omit<DeploymentFilter, 'status'> = {}): RollbackEvent[] {
+  private readRollbacks(f: Omit<DeploymentFilter, 'status'>): RollbackEvent[] {
     const { where, params } = conditions(f, 'at');
     const rows = this.db
       .prepare(
         `SELECT id, stack, service, environment, from_version AS fromVersion, to_version AS toVersion, reason, at FROM rollbacks
-         ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY at DESC LIMIT @limit`,
+         ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY at DESC, id LIMIT @limit`,
       )
       .all({ ...params, limit: f.limit ?? -1 }) as RollbackEvent[];
     return rows;
-  }
-
-  close(): void {
-    this.db.close();
   }
 }
 

@@ -1,5 +1,12 @@
+/**
+ * The LedgerStore interface: what the ledger records (deployment and rollback events) and how
+ * it is written and read. Asynchronous, so that the SQLite store (sqlite.ts), the memory store
+ * (memory.ts) and a PostgreSQL one implement it alike; ledger.contract.ts says what each must do.
+ */
+
 /** Deployment strategies as the ledger records them. */
 export type DeploymentType = 'blue-green' | 'canary' | 'rolling' | 'big-bang';
+/** What became of a deployment: in progress until its run ends it. */
 export type DeploymentStatus = 'in-progress' | 'success' | 'failed' | 'rolled-back';
 
 /** One service deployed in one run (the run's id is `parentId`). */
@@ -19,6 +26,7 @@ export interface DeploymentEvent {
   parentId: string | null;
 }
 
+/** One service rolled back (automatically after a failure, or by `deployer rollback`). */
 export interface RollbackEvent {
   id: string;
   stack: string;
@@ -30,6 +38,7 @@ export interface RollbackEvent {
   at: string;
 }
 
+/** Which events to list: every field given must match (`since` and `limit` bound the list). */
 export interface DeploymentFilter {
   stack?: string;
   service?: string;
@@ -42,12 +51,22 @@ export interface DeploymentFilter {
 
 /**
  * The ledger of deployments and rollbacks. Writes are idempotent by `id` (recording the same
- * event twice, e.g. once in-progress and once completed, keeps one row with the last values).
+ * deployment twice, e.g. once in-progress and once completed, keeps one row: its first stack,
+ * service, environment, type, start, initiator and run, and the last version, completion,
+ * status and metadata; recording a rollback again replaces it). Lists are newest first
+ * (deployments by `started`, then by id; rollbacks by `at`). What a store hands out is a copy:
+ * changing it changes nothing recorded. Every method is asynchronous and reports a failure by
+ * rejecting (a machine refusing, such as a full disk, as a MachineFaultError naming where).
  */
 export interface LedgerStore {
-  recordDeployment(event: DeploymentEvent): void;
-  recordRollback(event: RollbackEvent): void;
-  listDeployments(filter?: DeploymentFilter): DeploymentEvent[];
-  listRollbacks(filter?: Omit<DeploymentFilter, 'status'>): RollbackEvent[];
-  close(): void;
+  /** Records a deployment, or updates the one with its id. */
+  recordDeployment(event: DeploymentEvent): Promise<void>;
+  /** Records a rollback, or replaces the one with its id. */
+  recordRollback(event: RollbackEvent): Promise<void>;
+  /** The deployments `filter` selects, newest first. */
+  listDeployments(filter?: DeploymentFilter): Promise<DeploymentEvent[]>;
+  /** The rollbacks `filter` selects, newest first. */
+  listRollbacks(filter?: Omit<DeploymentFilter, 'status'>): Promise<RollbackEvent[]>;
+  /** Releases the store (its file or connections); it is not used afterwards. */
+  close(): Promise<void>;
 }

@@ -16,7 +16,7 @@ export function registerLedger(program: Command, ctx: CommandContext): void {
     .action(async (_f, cmd: Command) => {
       const o = allOptions<{ service?: string; status?: DeploymentStatus; since?: string; limit: string }>(cmd);
       const settings = settingsFrom(o, ctx.io);
-      const rows = readDeployments(settings.ledger, {
+      const rows = await readDeployments(settings.ledger, {
         ...(o.service ? { service: o.service } : {}),
         ...(o.environment ? { environment: o.environment } : {}),
         ...(o.status ? { status: o.status } : {}),
@@ -35,7 +35,7 @@ export function registerLedger(program: Command, ctx: CommandContext): void {
     .action(async (_f, cmd: Command) => {
       const o = allOptions<{ service?: string; since?: string; limit: string }>(cmd);
       const settings = settingsFrom(o, ctx.io);
-      const rows = withLedger(settings.ledger, [], (store) =>
+      const rows = await withLedger(settings.ledger, [], (store) =>
         store.listRollbacks({
           ...(o.service ? { service: o.service } : {}),
           ...(o.environment ? { environment: o.environment } : {}),
@@ -49,17 +49,18 @@ export function registerLedger(program: Command, ctx: CommandContext): void {
     });
 }
 
-function withLedger<T>(location: string, empty: T, read: (store: LedgerStore) => T): T {
+/** What `read` reads from the ledger at `location`, closed afterwards; `empty` when there is no ledger file. */
+async function withLedger<T>(location: string, empty: T, read: (store: LedgerStore) => Promise<T>): Promise<T> {
   if (!/^postgres/.test(location) && !existsSync(location)) return empty;
   const store = openLedger(location);
   try {
-    return read(store);
+    return await read(store);
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
-function readDeployments(location: string, filter: Parameters<LedgerStore['listDeployments']>[0]): DeploymentEvent[] {
+function readDeployments(location: string, filter: Parameters<LedgerStore['listDeployments']>[0]): Promise<DeploymentEvent[]> {
   return withLedger(location, [], (store) => store.listDeployments(filter));
 }
 

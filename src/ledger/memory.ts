@@ -1,0 +1,83 @@
+/**
+ * The ledger in memory (one process), for tests of the layers above: the same contract as the
+ * SQLite store (ledger.contract.ts), the same refusals of what its schema refuses, and handles
+ * that can share their records, so a run may close its handle while the test reads on.
+ */
+import type { DeploymentEvent, DeploymentFilter, DeploymentStatus, DeploymentType, LedgerStore, RollbackEvent } from './store.js';
+
+/** What a memory ledger holds; share it between handles to see the same ledger through both. */
+export interface MemoryLedgerRecords {
+  deployments: Map<string, DeploymentEvent>;
+  rollbacks: Map<string, RollbackEvent>;
+}
+
+const TYPES: ReadonlySet<DeploymentType> = new Set(['blue-green', 'canary', 'rolling', 'big-bang']);
+const STATUSES: ReadonlySet<DeploymentStatus> = new Set(['in-progress', 'success', 'failed', 'rolled-back']);
+
+/** LedgerStore in memory: a handle on `records` (new ones by default), unusable once closed. */
+export class MemoryLedger implements LedgerStore {
+  readonly records: MemoryLedgerRecords;
+  private closed = false;
+
+  constructor(records?: MemoryLedgerRecords) {
+    this.records = records ?? { deployments: new Map(), rollbacks: new Map() };
+  }
+
+  async recordDeployment(e: DeploymentEvent): Promise<void> {
+    this.open();
+    if (!TYPES.has(e.type)) throw new Error(`the ledger refuses deployment ${e.id}: no deployment type ${String(e.type)}`);
+    if (!STATUSES.has(e.status)) throw new Error(`the ledger refuses deployment ${e.id}: no deployment status ${String(e.status)}`);
+    const stored = this.records.deployments.get(e.id);
+    // As SQLite's upsert: a deployment recorded again keeps what it was, and takes its new outcome.
+    const next = stored ? { ...stored, version: e.version, completed: e.completed, status: e.status, metadata: e.metadata } : e;
+    this.records.deployments.set(e.id, copyDeployment(next));
+  }
+
+  async recordRollback(e: RollbackEvent): Promise<void> {
+    this.open();
+    this.records.rollbacks.set(e.id, { ...e });
+  }
+
+  async listDeployments(f: DeploymentFilter = {}): Promise<DeploymentEvent[]> {
+    this.open();
+    const rows = [...this.records.deployments.values()].filter((d) => matches(d, f, d.started) && (!f.status || d.status === f.status));
+    return limited(rows.sort((a, b) => newestFirst(a.started, b.started, a.id, b.id)), f.limit).map(copyDeployment);
+  }
+
+  async listRollbacks(f: Omit<DeploymentFilter, 'status'> = {}): Promise<RollbackEvent[]> {
+    this.open();
+    const rows = [...this.records.rollbacks.values()].filter((r) => matches(r, f, r.at));
+    return limited(rows.sort((a, b) => newestFirst(a.at, b.at, a.id, b.id)), f.limit).map((r) => ({ ...r }));
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+
+  private open(): void {
+    if (this.closed) throw new Error('the ledger is closed');
+  }
+}
+
+function matches(e: { stack: string; service: string; environment: string }, f: Omit<DeploymentFilter, 'status'>, time: string): boolean {
+  for (const key of ['stack', 'service', 'environment'] as const) {
+    if (f[key] && e[key] !== f[key]) return false;
+  }
+  return !f.since || time >= f.since;
+}
+
+/** Newest first; at the same time, by id (as the SQLite store orders them). */
+function newestFirst(timeA: string, timeB: string, idA: string, idB: string): number {
+  if (timeA !== timeB) return timeA > timeB ? -1 : 1;
+  return idA < idB ? -1 : idA > idB ? 1 : 0;
+}
+
+/** At most `limit` rows; none given (or negative, as SQLite's LIMIT -1) is no limit. */
+function limited<T>(rows: T[], limit: number | undefined): T[] {
+  return limit === undefined || limit < 0 ? rows : rows.slice(0, limit);
+}
+
+/** A copy, the metadata through JSON as the SQLite store keeps it: nothing handed out is shared. */
+function copyDeployment(d: DeploymentEvent): DeploymentEvent {
+  return { ...d, metadata: JSON.parse(JSON.stringify(d.metadata)) as Record<string, unknown> };
+}
