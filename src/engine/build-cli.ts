@@ -1,19 +1,19 @@
 /**
  * Building the Pulumi CLI from its Go modules, at exactly the version of the installed
  * @pulumi/pulumi (the Automation API checks the version stamp). Takes minutes, so it shows
- * progress; safe to run twice at once: one builder holds `<cache>/pulumi/.build.lock`, builds
- * into a temporary directory and renames it into place; the other waits and then uses it.
+ * progress; safe to run twice at once: one builder holds the lock `<cache>/pulumi/<version>.lock`
+ * (proper-lockfile), builds into a temporary directory and renames it into place; the other waits
+ * and then uses it. execa runs `go`.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { execa } from 'execa';
 import { PulumiUnavailableError } from '../errors.js';
 import { pulumiSdkVersion } from '../package-info.js';
 import { cachedCliRoot, findPulumiCli, type PulumiCli } from './pulumi-cli.js';
-import { isAlive } from '../util/process.js';
 
 export interface EnsureOptions {
   /** One line of progress at a time ("downloading modules: 312", "compiling: 40%"). */
@@ -27,8 +27,14 @@ export interface EnsureOptions {
 const CLIPBOARD_REPLACE = 'github.com/atotto/clipboard => github.com/tgummerer/clipboard v0.0.0-20241001131231-d02d263e614e';
 const PKG = 'github.com/pulumi/pulumi/pkg/v3';
 const SDK = 'github.com/pulumi/pulumi/sdk/v3';
-/** A builder that has not touched its lock for this long is presumed dead. */
-const STALE_BUILD_LOCK_MS = 60 * 60 * 1000;
+/**
+ * A builder refreshes its lock every BUILD_LOCK_UPDATE_MS; one that has not for STALE_BUILD_LOCK_MS
+ * is presumed dead (killed, or its machine gone) and its lock is taken over.
+ */
+const STALE_BUILD_LOCK_MS = 30_000;
+const BUILD_LOCK_UPDATE_MS = 5_000;
+/** How often a waiting builder looks whether the lock is free. */
+const BUILD_LOCK_POLL_MS = 2_000;
 
 /** The Pulumi CLI, built into the cache first if nothing usable is installed. */
 export async function ensurePulumiCli(options: EnsureOptions = {}): Promise<PulumiCli> {
@@ -61,7 +67,7 @@ async function buildPulumiCli(options: EnsureOptions, env: NodeJS.ProcessEnv): P
   const target = cachedCliRoot(version, env);
   const base = path.dirname(target);
   await fs.mkdir(base, { recursive: true });
-  const release = await takeBuildLock(path.join(base, '.build.lock'), say, options.signal);
+  const release = await takeBuildLock(target, say, options.signal);
   try {
     // Somebody else may have finished the build while we waited.
     if (await findPulumiCli(env)) return;
@@ -133,7 +139,8 @@ async function findGo(env: NodeJS.ProcessEnv): Promise<string> {
   ]);
 }
 
-function runGo(
+/** Runs one go command, feeding `onLine` each line of `stream`; its stderr's last lines go with a failure. */
+async function runGo(
   go: string,
   args: string[],
   cwd: string,
@@ -142,70 +149,86 @@ function runGo(
   signal: AbortSignal | undefined,
   stream: 'stderr' | 'stdout' = 'stderr',
 ): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(go, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], ...(signal ? { signal } : {}) });
-    const tail: string[] = [];
-    const feed = (which: 'stderr' | 'stdout') => {
-      let buffer = '';
-      return (chunk: Buffer) => {
-        buffer += chunk.toString('utf8');
-        const lines = buffer.split('\n');
-        buffer = lines.pop() ?? '';
-        for (const line of lines) {
-          if (which === stream) onLine(line);
-          if (which === 'stderr') {
-            tail.push(line);
-            if (tail.length > 40) tail.shift();
-          }
-        }
-      };
-    };
-    child.stdout.on('data', feed('stdout'));
-    child.stderr.on('data', feed('stderr'));
-    child.on('error', (err) => reject(new PulumiUnavailableError(`could not run go ${args[0]}: ${err.message}`)));
-    child.on('close', (code) => {
-      if (code === 0) resolve();
-      else {
-        reject(
-          new PulumiUnavailableError(`building the Pulumi CLI failed: go ${args.slice(0, 2).join(' ')} exited with ${code}`, [
-            ...tail.filter((l) => !l.startsWith('go: downloading')).slice(-20),
-            'Check that the Go module proxy is reachable (GOPROXY) and that there is about 3 GB of free disk.',
-          ]),
-        );
-      }
-    });
+  const subprocess = execa(go, args, {
+    cwd,
+    env,
+    // `env` is the whole environment already (it may not be this process's).
+    extendEnv: false,
+    stdin: 'ignore',
+    // Both streams are read line by line below, so nothing needs buffering.
+    buffer: false,
+    ...(signal ? { cancelSignal: signal } : {}),
+    reject: false,
+    // Not even with NODE_DEBUG=execa: go's output reaches the user as progress and the failure's tail.
+    verbose: 'none',
   });
+  const tail: string[] = [];
+  const read = async (from: 'stdout' | 'stderr'): Promise<void> => {
+    for await (const line of subprocess.iterable({ from })) {
+      if (from === stream) onLine(line);
+      if (from === 'stderr') {
+        tail.push(line);
+        if (tail.length > 40) tail.shift();
+      }
+    }
+  };
+  await Promise.all([read('stdout'), read('stderr')]);
+  const result = await subprocess;
+  if (!result.failed) return;
+  if (result.isCanceled) throw new PulumiUnavailableError(`could not run go ${args[0]}: The operation was aborted`);
+  if (result.exitCode === undefined && result.signal === undefined) {
+    // It never started; Node's message says why.
+    throw new PulumiUnavailableError(`could not run go ${args[0]}: ${result.cause instanceof Error ? result.cause.message : result.shortMessage}`);
+  }
+  throw new PulumiUnavailableError(`building the Pulumi CLI failed: go ${args.slice(0, 2).join(' ')} exited with ${result.exitCode ?? result.signal}`, [
+    ...tail.filter((l) => !l.startsWith('go: downloading')).slice(-20),
+    'Check that the Go module proxy is reachable (GOPROXY) and that there is about 3 GB of free disk.',
+  ]);
 }
 
-/** An exclusive lock file holding `pid@host`; a dead or silent holder's lock is broken. */
-async function takeBuildLock(file: string, say: (m: string) => void, signal?: AbortSignal): Promise<() => Promise<void>> {
-  const me = `${process.pid}@${os.hostname()}`;
+/**
+ * Takes the build lock of `target` (proper-lockfile: a directory `<target>.lock` whose mtime the
+ * holder keeps fresh), waiting while another builder holds it; notes who holds it beside it for the
+ * message a waiting builder shows. Resolves to the release.
+ */
+async function takeBuildLock(target: string, say: (m: string) => void, signal?: AbortSignal): Promise<() => Promise<void>> {
+  // Loaded only when a build is needed: it installs process exit hooks (to remove held locks).
+  const { lock } = await import('proper-lockfile');
+  const lockDir = `${target}.lock`;
+  const holderFile = `${lockDir}.holder`;
+  const options = {
+    realpath: false,
+    stale: STALE_BUILD_LOCK_MS,
+    update: BUILD_LOCK_UPDATE_MS,
+    // Our lock went stale (a suspended machine) and may have been taken over: that other builder
+    // builds into its own directory and renames it into place too, so both finishing is harmless.
+    onCompromised: () => undefined,
+  };
   let announced = false;
-  while (true) {
+  for (let attempt = 1; ; attempt++) {
     if (signal?.aborted) throw signal.reason;
     try {
-      await fs.writeFile(file, me, { flag: 'wx' });
-      const beat = setInterval(() => void fs.utimes(file, new Date(), new Date()).catch(() => undefined), 30_000);
-      beat.unref();
+      const release = await lock(target, options);
+      // Only for the waiting message below: losing it loses nothing.
+      await fs.writeFile(holderFile, `${process.pid}@${os.hostname()}`).catch(() => undefined);
       return async () => {
-        clearInterval(beat);
-        await fs.rm(file, { force: true });
+        await fs.rm(holderFile, { force: true });
+        await release().catch((err: NodeJS.ErrnoException) => {
+          // Compromised meanwhile (see onCompromised): the lock is no longer ours to remove.
+          if (err.code !== 'ERELEASED') throw err;
+        });
       };
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    }
-    const holder = (await fs.readFile(file, 'utf8').catch(() => '')).trim();
-    const st = await fs.stat(file).catch(() => undefined);
-    const [pid, host] = holder.split('@');
-    const dead = host === os.hostname() && pid !== undefined && !isAlive(Number(pid));
-    if (!st || dead || Date.now() - st.mtimeMs > STALE_BUILD_LOCK_MS) {
-      await fs.rm(file, { force: true });
-      continue;
+      if ((err as NodeJS.ErrnoException).code !== 'ELOCKED') throw err;
     }
     if (!announced) {
-      say(`Another deployer (${holder}) is building the Pulumi CLI; waiting for it to finish.`);
-      announced = true;
+      // A holder writes its note just after taking the lock: give it one poll to appear.
+      const holder = (await fs.readFile(holderFile, 'utf8').catch(() => '')).trim();
+      if (holder || attempt > 1) {
+        say(`Another deployer (${holder || 'pid unknown'}) is building the Pulumi CLI; waiting for it to finish.`);
+        announced = true;
+      }
     }
-    await sleep(2000);
+    await sleep(BUILD_LOCK_POLL_MS, undefined, signal ? { signal } : {}).catch(() => undefined);
   }
 }

@@ -1,7 +1,11 @@
 /** Finding and provisioning the Pulumi CLI, with stand-in binaries (the real one is tested end to end). */
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
+import { lock } from 'proper-lockfile';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PulumiUnavailableError } from '../errors.js';
 import { pulumiSdkVersion } from '../package-info.js';
@@ -17,6 +21,43 @@ function fakePulumi(file: string, version: string): string {
   writeFileSync(file, `#!/bin/sh\necho ${version}\n`);
   chmodSync(file, 0o755);
   return file;
+}
+
+/**
+ * A stand-in `go` on PATH that acts the build's four steps out in a moment: `get` downloads
+ * (says so on stderr, or fails when `failAt` is `get`), `list` names three packages, `build`
+ * writes a stand-in pulumi at its `-o`; `sleepAt` makes that step say one line and hang instead.
+ */
+function fakeGo(o: { failAt?: string; sleepAt?: string } = {}): void {
+  const dir = path.join(tmp, 'go-bin');
+  mkdirSync(dir, { recursive: true });
+  const script = [
+    '#!/bin/sh',
+    `[ "$1" = "${o.sleepAt ?? '-'}" ] && { echo a >&2; exec sleep 60; }`,
+    `if [ "$1" = "${o.failAt ?? '-'}" ]; then echo 'go: downloading example.com/m v1.0.0' >&2; echo 'verifying example.com/m: checksum mismatch' >&2; exit 1; fi`,
+    'case "$1" in',
+    "  get) echo 'go: downloading example.com/m v1.0.0' >&2 ;;",
+    "  list) printf 'a\\nb\\nc\\n' ;;",
+    '  build) while [ $# -gt 0 ]; do [ "$1" = "-o" ] && out="$2"; shift; done',
+    `     printf '#!/bin/sh\\necho v${pulumiSdkVersion}\\n' > "$out"; chmod 755 "$out"; printf 'a\\nb\\nc\\n' >&2 ;;`,
+    'esac',
+    '',
+  ].join('\n');
+  writeFileSync(path.join(dir, 'go'), script);
+  chmodSync(path.join(dir, 'go'), 0o755);
+  process.env['PATH'] = `${dir}:${process.env['PATH']}`;
+}
+
+/** Resolves once `onProgress` reports a line matching `pattern` (the event a test waits for). */
+function progressUntil(pattern: RegExp): { lines: string[]; onProgress: (m: string) => void; seen: Promise<void> } {
+  const lines: string[] = [];
+  let resolve!: () => void;
+  const seen = new Promise<void>((r) => (resolve = r));
+  const onProgress = (m: string): void => {
+    lines.push(m);
+    if (pattern.test(m)) resolve();
+  };
+  return { lines, onProgress, seen };
 }
 
 beforeEach(() => {
@@ -83,17 +124,64 @@ describe('ensurePulumiCli', () => {
   });
 
   it('waits for a build another process is running, then uses its result', async () => {
-    const lock = path.join(process.env['DEPLOYER_CACHE_DIR']!, 'pulumi', '.build.lock');
-    mkdirSync(path.dirname(lock), { recursive: true });
-    writeFileSync(lock, `${process.pid}@${os.hostname()}`);
-    const progress: string[] = [];
-    const waiting = ensurePulumiCli({ onProgress: (m) => progress.push(m) });
-    await new Promise((r) => setTimeout(r, 500));
+    // The other builder holds the lock as build-cli.ts takes it.
+    mkdirSync(path.dirname(cachedCliRoot()), { recursive: true });
+    const release = await lock(cachedCliRoot(), { realpath: false });
+    writeFileSync(`${cachedCliRoot()}.lock.holder`, `4242@${os.hostname()}`);
+    const progress = progressUntil(/waiting for it to finish/);
+    const waiting = ensurePulumiCli({ onProgress: progress.onProgress });
+    await progress.seen;
     // The other builder finishes: its binary appears and its lock goes away.
     fakePulumi(path.join(cachedCliRoot(), 'bin', 'pulumi'), `v${pulumiSdkVersion}`);
-    rmSync(lock);
+    await release();
     expect(await waiting).toMatchObject({ source: 'cache' });
-    expect(progress.join('\n')).toMatch(/Another deployer .* is building the Pulumi CLI; waiting/);
+    expect(progress.lines).toContain(`Another deployer (4242@${os.hostname()}) is building the Pulumi CLI; waiting for it to finish.`);
+    expect(existsSync(`${cachedCliRoot()}.lock`)).toBe(false);
+  });
+
+  it('takes over the stale lock of a builder that died, and builds, showing its steps', async () => {
+    fakeGo();
+    mkdirSync(path.dirname(cachedCliRoot()), { recursive: true });
+    // A builder in another process takes the lock and is killed outright (no exit hook runs).
+    const lockfile = createRequire(import.meta.url).resolve('proper-lockfile');
+    const holder = spawn(process.execPath, ['-e', `require(${JSON.stringify(lockfile)}).lock(${JSON.stringify(cachedCliRoot())}, { realpath: false }).then(() => console.log('locked')); setInterval(() => {}, 1000);`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const exited = once(holder, 'exit').then(() => Promise.reject(new Error('the lock holder exited')));
+    const [line] = (await Promise.race([once(holder.stdout, 'data'), exited])) as [Buffer];
+    exited.catch(() => undefined);
+    expect(line.toString()).toBe('locked\n');
+    holder.kill('SIGKILL');
+    await once(holder, 'exit');
+    // Nobody has refreshed it for a minute: stale.
+    const past = new Date(Date.now() - 60_000);
+    utimesSync(`${cachedCliRoot()}.lock`, past, past);
+    const progress = progressUntil(/is ready/);
+    const cli = await ensurePulumiCli({ onProgress: progress.onProgress });
+    expect(cli).toMatchObject({ source: 'cache', built: true, version: `v${pulumiSdkVersion}` });
+    expect(progress.lines.join('\n')).not.toMatch(/waiting/);
+    expect(progress.lines).toEqual(expect.arrayContaining(['step 2/3: listing packages to compile', 'step 3/3: compiling 3 packages', `Pulumi CLI v${pulumiSdkVersion} is ready: ${path.join(cachedCliRoot(), 'bin', 'pulumi')}`]));
+    // Its lock and its temporary build directory are gone.
+    expect(readdirSync(path.dirname(cachedCliRoot()))).toEqual([pulumiSdkVersion]);
+  });
+
+  it('a failed go step fails with its last lines (downloads left out), and releases the lock', async () => {
+    fakeGo({ failAt: 'get' });
+    const err = await ensurePulumiCli().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PulumiUnavailableError);
+    expect((err as PulumiUnavailableError).message).toBe(`building the Pulumi CLI failed: go get github.com/pulumi/pulumi/pkg/v3@v${pulumiSdkVersion} exited with 1`);
+    expect((err as PulumiUnavailableError).details).toEqual(['verifying example.com/m: checksum mismatch', expect.stringMatching(/GOPROXY/)]);
+    expect(readdirSync(path.dirname(cachedCliRoot()))).toEqual([]);
+  });
+
+  it('stops the go step it is in when cancelled', async () => {
+    fakeGo({ sleepAt: 'build' });
+    const cancel = new AbortController();
+    // It is running: it has reported compiling its first package.
+    const progress = progressUntil(/compiling 1\/3 packages/);
+    const building = ensurePulumiCli({ onProgress: progress.onProgress, signal: cancel.signal });
+    await progress.seen;
+    cancel.abort();
+    await expect(building).rejects.toThrow('could not run go build: The operation was aborted');
+    expect(readdirSync(path.dirname(cachedCliRoot()))).toEqual([]);
   });
 });
 

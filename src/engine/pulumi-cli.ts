@@ -2,15 +2,12 @@
  * Finding the Pulumi CLI: PULUMI_PATH, else `pulumi` on PATH at a compatible version, else the
  * cached build in `~/.cache/deployer/pulumi/<version>/bin/`. Building it lives in build-cli.ts.
  */
-import { execFile } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
+import { execa } from 'execa';
 import { PulumiUnavailableError } from '../errors.js';
 import { pulumiSdkVersion } from '../package-info.js';
-
-const run = promisify(execFile);
 
 export type PulumiSource = 'PULUMI_PATH' | 'PATH' | 'cache';
 
@@ -60,7 +57,8 @@ export function isCompatible(cliVersion: string, sdkVersion = pulumiSdkVersion):
 
 async function versionOf(binary: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
   try {
-    const { stdout } = await run(binary, ['version'], { env: { ...env, PULUMI_SKIP_UPDATE_CHECK: 'true' }, timeout: 30_000 });
+    // `env` is the whole environment (extendEnv: false): it may not be this process's.
+    const { stdout } = await execa(binary, ['version'], { env: { ...env, PULUMI_SKIP_UPDATE_CHECK: 'true' }, extendEnv: false, stdin: 'ignore', timeout: 30_000, verbose: 'none' });
     return stdout.trim();
   } catch {
     return undefined;

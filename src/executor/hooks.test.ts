@@ -1,3 +1,4 @@
+/** Hooks run as real processes: their environment, directory, output, failures, timeout and cancellation. */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -39,5 +40,13 @@ describe('hooks', () => {
     const slow = runHooks([{ name: 'slow', command: [process.execPath, '-e', 'setTimeout(() => {}, 60000)'], timeout: 1 }], 'pre', context());
     await expect(slow).rejects.toThrow(/pre hook "slow" failed: timed out after 1 s/);
     await expect(runHooks([{ command: ['./no-such-program'] }], 'pre', context())).rejects.toThrow(/cannot run \.\/no-such-program: .*ENOENT/);
+  });
+
+  it('stops a running hook when the run is cancelled', async () => {
+    const cancel = new AbortController();
+    // Cancelled once it is running: when its first line arrives.
+    const ctx = context({ signal: cancel.signal, say: (m) => m.endsWith(': started') && cancel.abort() });
+    const hook = { name: 'long', command: [process.execPath, '-e', "console.log('started'); setTimeout(() => {}, 60000)"] };
+    await expect(runHooks([hook], 'post', ctx)).rejects.toThrow(/^a\/b: post hook "long" failed: cancelled$/);
   });
 });

@@ -2,11 +2,18 @@
  * Pre- and post-hooks of a component: commands (no shell) run in order around its deployment,
  * with the component's identity (and, after, its outputs, secrets redacted) in the environment,
  * a timeout, and a failure policy — `fail` fails the component, `warn` reports and goes on.
+ * execa runs each one: it owns the timeout, the SIGTERM-then-SIGKILL and the cancellation.
  */
-import { spawn } from 'node:child_process';
 import path from 'node:path';
+import { execa, type Result } from 'execa';
 import { DeployerError } from '../errors.js';
 import { durationMs } from '../util/duration.js';
+
+/** Why a hook failed, and the last lines of its output. */
+interface Failure {
+  why: string;
+  output: string[];
+}
 
 /** `spec.hooks.pre[]` / `spec.hooks.post[]` as the schema allows them. */
 export interface HookSpec {
@@ -18,6 +25,7 @@ export interface HookSpec {
   onFailure?: 'fail' | 'warn';
 }
 
+/** What a hook runs for, and where its output goes. */
 export interface HookContext {
   stack: string;
   environment: string;
@@ -33,7 +41,10 @@ export interface HookContext {
 }
 
 export const HOOK_TIMEOUT_DEFAULT = '5m';
+/** Lines of a failed hook's output shown with its error. */
 const KEPT_OUTPUT = 20;
+/** How long a hook has between SIGTERM (timeout, cancel) and SIGKILL. */
+const KILL_GRACE_MS = 2_000;
 
 export function hooksOf(spec: Record<string, unknown>, phase: 'pre' | 'post'): HookSpec[] {
   return ((spec['hooks'] as { pre?: HookSpec[]; post?: HookSpec[] } | undefined)?.[phase] ?? []) as HookSpec[];
@@ -55,58 +66,52 @@ export async function runHooks(hooks: HookSpec[], phase: 'pre' | 'post', ctx: Ho
   }
 }
 
-async function runOne(hook: HookSpec, phase: string, ctx: HookContext, name: string): Promise<{ why: string; output: string[] } | undefined> {
+async function runOne(hook: HookSpec, phase: string, ctx: HookContext, name: string): Promise<Failure | undefined> {
   const cwd = path.resolve(ctx.baseDir, hook.cwd ?? '.');
   const program = hook.command[0]!.includes('/') ? path.resolve(ctx.baseDir, hook.command[0]!) : hook.command[0]!;
   const timeoutMs = durationMs(hook.timeout, HOOK_TIMEOUT_DEFAULT);
-  const env = {
-    ...process.env,
-    ...(hook.env ?? {}),
-    DEPLOYER_STACK: ctx.stack,
-    DEPLOYER_ENVIRONMENT: ctx.environment,
-    DEPLOYER_COMPONENT: ctx.component,
-    DEPLOYER_ACTION: ctx.action,
-    DEPLOYER_HOOK: phase,
-    ...(ctx.outputs ? { DEPLOYER_OUTPUTS: JSON.stringify(ctx.outputs) } : {}),
-  };
-  const output: string[] = [];
-  return new Promise((resolve) => {
-    const child = spawn(program, hook.command.slice(1), { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let timedOut = false;
-    let buffered = '';
-    const take = (chunk: Buffer): void => {
-      buffered += chunk.toString('utf8');
-      const lines = buffered.split('\n');
-      buffered = lines.pop()!;
-      for (const line of lines) {
-        output.push(line);
-        if (output.length > KEPT_OUTPUT) output.shift();
-        ctx.say(`${phase} hook "${name}": ${line}`);
-      }
-    };
-    child.stdout.on('data', take);
-    child.stderr.on('data', take);
-    const kill = (): void => {
-      child.kill('SIGTERM');
-      setTimeout(() => child.kill('SIGKILL'), 2_000).unref();
-    };
-    const timer = setTimeout(() => {
-      timedOut = true;
-      kill();
-    }, timeoutMs);
-    ctx.signal?.addEventListener('abort', kill, { once: true });
-    child.on('error', (err) => {
-      clearTimeout(timer);
-      resolve({ why: `cannot run ${hook.command[0]}: ${err.message} (in ${cwd})`, output });
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      ctx.signal?.removeEventListener('abort', kill);
-      if (buffered) output.push(buffered);
-      if (timedOut) resolve({ why: `timed out after ${Math.round(timeoutMs / 1000)} s`, output });
-      else if (ctx.signal?.aborted) resolve({ why: 'cancelled', output });
-      else if (code === 0) resolve(undefined);
-      else resolve({ why: signal ? `killed by ${signal}` : `exit code ${code}`, output });
-    });
+  const subprocess = execa(program, hook.command.slice(1), {
+    cwd,
+    // Added to this process's environment (execa's extendEnv).
+    env: {
+      ...(hook.env ?? {}),
+      DEPLOYER_STACK: ctx.stack,
+      DEPLOYER_ENVIRONMENT: ctx.environment,
+      DEPLOYER_COMPONENT: ctx.component,
+      DEPLOYER_ACTION: ctx.action,
+      DEPLOYER_HOOK: phase,
+      ...(ctx.outputs ? { DEPLOYER_OUTPUTS: JSON.stringify(ctx.outputs) } : {}),
+    },
+    stdin: 'ignore',
+    all: true,
+    // Lines are read as they come (below), so execa keeps none of a chatty hook's output.
+    buffer: false,
+    timeout: timeoutMs,
+    forceKillAfterDelay: KILL_GRACE_MS,
+    ...(ctx.signal ? { cancelSignal: ctx.signal } : {}),
+    reject: false,
+    // Never execa's own logging (NODE_DEBUG=execa would turn it on): output goes through ctx.say only.
+    verbose: 'none',
   });
+  // Each line of stdout and stderr: shown, and the last ones kept for the error.
+  const output: string[] = [];
+  for await (const line of subprocess.iterable({ from: 'all' })) {
+    output.push(line);
+    if (output.length > KEPT_OUTPUT) output.shift();
+    ctx.say(`${phase} hook "${name}": ${line}`);
+  }
+  const why = whyFailed(await subprocess, { program: hook.command[0]!, cwd, timeoutMs, signal: ctx.signal });
+  return why === undefined ? undefined : { why, output };
+}
+
+/** Why a finished hook failed, in the words of the error and warning; undefined for a clean exit. */
+function whyFailed(result: Result, run: { program: string; cwd: string; timeoutMs: number; signal: AbortSignal | undefined }): string | undefined {
+  if (result.timedOut) return `timed out after ${Math.round(run.timeoutMs / 1000)} s`;
+  if (result.isCanceled || run.signal?.aborted) return 'cancelled';
+  if (!result.failed) return undefined;
+  if (result.signal) return `killed by ${result.signal}`;
+  if (result.exitCode !== undefined) return `exit code ${result.exitCode}`;
+  // Neither an exit nor a signal: it never started (no such program, a bad cwd); Node's message says which.
+  const cause = result.cause instanceof Error ? result.cause.message : result.shortMessage;
+  return `cannot run ${run.program}: ${cause} (in ${run.cwd})`;
 }
