@@ -7,7 +7,7 @@ import { pathToFileURL } from 'node:url';
 const dist = (p) => pathToFileURL(path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', 'dist', p)).href;
 const [dir, env] = process.argv.slice(2);
 const t0 = performance.now();
-const { loadStack } = await import(dist('executor/load.js'));
+const { loadStack } = await import(dist('workflows/load-stack.js'));
 const { computePlan } = await import(dist('plan/index.js'));
 const { openStateStore } = await import(dist('state/index.js'));
 const { desired, graph } = await loadStack({ dir, environment: env, variables: {}, varFiles: [] });

@@ -69,9 +69,9 @@ describe('--stack that is not the directory\'s stack', () => {
     const store = openStateStore('file://.deployer', dir);
     const v1 = await store.write(emptyState('production', 'dev'));
     await store.write({ ...v1, components: {} });
-    const r = await deployer(['state', 'rollback', '--to', '1', '-C', dir, '--stack', 'production', '-e', 'dev']);
+    const r = await deployer(['state', 'reset', '--to', '1', '-C', dir, '--stack', 'production', '-e', 'dev']);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/Restored the state of serial 1 as serial 3\. Run `deployer plan` in the stack's directory/);
+    expect(r.stdout).toMatch(/Restored the state of serial 1 as serial 3\. Nothing was deployed or destroyed\. Run `deployer plan` in the stack's directory/);
     expect((await store.read('quickstart', 'dev'))?.serial).toBe(1);
   });
 });

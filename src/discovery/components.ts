@@ -9,7 +9,7 @@ import { isComponentKind, type ComponentKind } from '../model/documents.js';
 import type { DesiredComponent, DesiredService, TargetName } from '../model/desired.js';
 import { hashOf } from '../model/hash.js';
 import { DefaultsIndex, effectiveSpec } from './defaults.js';
-import type { SourceDoc } from './load.js';
+import type { SourceDoc } from './read-documents.js';
 import type { PendingProblem } from './locate.js';
 import { evaluatePolicies, type PolicyRule, type PolicySubject } from './policies.js';
 import { checkOutputs } from './outputs.js';

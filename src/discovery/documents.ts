@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { isComponentKind } from '../model/documents.js';
 import type { StackDoc } from './components.js';
-import type { SourceDoc } from './load.js';
+import type { SourceDoc } from './read-documents.js';
 import { mergeOverlay } from './overlay.js';
 import type { Problems } from './problems.js';
 import { labelOf } from './validate.js';

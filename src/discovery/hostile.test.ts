@@ -11,7 +11,7 @@ import { problemsRaised } from '../../test/helpers/problems.js';
 import { removeTestdirs, writeStackDir } from '../../test/helpers/testdir.js';
 import type { DesiredStack } from '../model/desired.js';
 import { discover } from './index.js';
-import { DocumentCache, loadFiles } from './load.js';
+import { DocumentCache, loadFiles } from './read-documents.js';
 import { parseFast } from './parse-fast.js';
 import { scanStackDir } from './scan.js';
 

@@ -12,7 +12,7 @@ import { removeTestdirs, writeStackDir } from '../../test/helpers/testdir.js';
 import { InternalError } from '../errors.js';
 import { buildComponents, type StackDoc } from './components.js';
 import { discover } from './index.js';
-import type { SourceDoc } from './load.js';
+import type { SourceDoc } from './read-documents.js';
 import { loadSchemas } from './validate.js';
 
 afterAll(removeTestdirs);

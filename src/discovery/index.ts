@@ -16,7 +16,7 @@ import type { DesiredStack } from '../model/desired.js';
 import { buildComponents, type Built, type StackDoc } from './components.js';
 import { applyOverlays, indexDocuments, keyOf, type DocumentIndex, type Identity } from './documents.js';
 import { interpolate, type VariableScope, type VariableValue } from './interpolate.js';
-import { DocumentCache, loadFiles, type SourceDoc } from './load.js';
+import { DocumentCache, loadFiles, type SourceDoc } from './read-documents.js';
 import { Problems, sortProblems } from './problems.js';
 import { overlayCandidates, pendingAt } from './provenance.js';
 import { scanStackDir, type ScannedFiles } from './scan.js';

@@ -3,7 +3,7 @@
  * for a component's effective spec, also the defaults layers under it. A problem is reported
  * where the value that causes it was written.
  */
-import type { SourceDoc } from './load.js';
+import type { SourceDoc } from './read-documents.js';
 import type { PendingProblem } from './locate.js';
 
 /** One place a document's values may come from; `map` turns a pointer of the merged document into one of this source. */

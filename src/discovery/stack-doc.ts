@@ -9,7 +9,7 @@ import { InvalidInputError } from '../errors.js';
 import { STACK_POLICY_DEFAULTS, type DesiredStack, type LockLevel, type TargetName } from '../model/desired.js';
 import { durationMs } from '../util/duration.js';
 import type { VariableScope, VariableValue } from './interpolate.js';
-import type { SourceDoc } from './load.js';
+import type { SourceDoc } from './read-documents.js';
 import { stripBom } from './parse.js';
 import type { Problems } from './problems.js';
 import { labelOf, validateData, type SchemaSet } from './validate.js';

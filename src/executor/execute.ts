@@ -117,13 +117,13 @@ export async function execute(o: ExecuteOptions): Promise<ExecuteResult> {
       await runHooks(hooks.post, 'post', { ...hookContext, outputs: visible });
       outputs.set(id, result.outputs);
       await commit((components, next) => {
-        components[id] = { ...record(c, hash, visible, stackName, 'deployed', o), lastDurationMs: Date.now() - started };
+        components[id] = { ...componentStateOf(c, hash, visible, stackName, 'deployed', o), lastDurationMs: Date.now() - started };
         if (!o.rollback) setBreaker(next, id, afterSuccess(next.breakers?.[id], o.desired.circuitBreaker, Date.now()));
       });
     } catch (err) {
       await commit((components, next) => {
         const previous = components[id];
-        components[id] = previous && previous.status !== 'create-failed' ? { ...previous, status: 'failed', updatedAt: new Date().toISOString() } : record(c, hash, {}, stackName, 'create-failed', o);
+        components[id] = previous && previous.status !== 'create-failed' ? { ...previous, status: 'failed', updatedAt: new Date().toISOString() } : componentStateOf(c, hash, {}, stackName, 'create-failed', o);
         if (!o.rollback) setBreaker(next, id, afterFailure(next.breakers?.[id], o.desired.circuitBreaker, Date.now()));
       });
       throw err;
@@ -189,7 +189,7 @@ export async function execute(o: ExecuteOptions): Promise<ExecuteResult> {
   return { reports: o.plan.actions.map((a) => reports.get(a.id)!), state: await o.writer.flush() };
 }
 
-function record(c: DesiredComponent, hash: string, outputs: Record<string, unknown>, stackName: string, status: ComponentState['status'], o: ExecuteOptions): ComponentState {
+function componentStateOf(c: DesiredComponent, hash: string, outputs: Record<string, unknown>, stackName: string, status: ComponentState['status'], o: ExecuteOptions): ComponentState {
   const serviceVersion = o.desired.services.get(c.service)?.version;
   return {
     kind: c.kind,

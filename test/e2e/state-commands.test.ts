@@ -73,19 +73,22 @@ describe.each(backends)('state commands on %s', (_name, urls) => {
     ]);
   });
 
-  it('rollback --to restores a version as a new serial and shows the plan from there', async () => {
-    const r = await deployer(args('state', 'rollback', '--to', '1'));
+  it('reset --to restores a recorded version as a new serial, touching nothing, and shows the plan from there', async () => {
+    const r = await deployer(args('state', 'reset', '--to', '1'));
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/Restored the state of serial 1 as serial 4/);
+    expect(r.stdout).toMatch(/Restored the state of serial 1 as serial 4\. Nothing was deployed or destroyed\./);
     expect(r.stdout).toMatch(/\+ +create +web\/api/);
     expect((await deployerJson<{ components: Record<string, ComponentState> }>(args('state', 'show'))).json.components['web/assets']!.deploymentId).toBe('run-1');
-    const missing = await deployer(args('state', 'rollback', '--to', '99'));
+    const missing = await deployer(args('state', 'reset', '--to', '99'));
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/state serial 99 does not exist[\s\S]*stored versions: 1, 2, 3, 4/);
   });
 
   it('rm forgets a component without destroying it', async () => {
-    await deployer(args('state', 'rollback', '--to', '3'));
+    // The old name of `state reset` still works, and says it is the old name.
+    const old = await deployer(args('state', 'rollback', '--to', '3'));
+    expect(old.code, old.stderr).toBe(0);
+    expect(old.stderr).toMatch(/`deployer state rollback` is now `deployer state reset`/);
     const r = await deployer(args('state', 'rm', 'web/api'));
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/Removed web\/api from the state \(now serial 6\)\. Nothing was destroyed: its resources stay in the Pulumi stack quickstart.dev.web.2/);
@@ -155,7 +158,7 @@ describe.each(backends)('state commands on %s', (_name, urls) => {
     expect(again.code).toBe(2);
     expect(again.stderr).toMatch(/is intact \(serial \d+\): there is nothing to recover/);
 
-    // push --force and state rollback --force replace a damaged state too.
+    // push --force and state reset --force replace a damaged state too.
     const file = path.join(dir, 'trusted.json');
     writeFileSync(file, JSON.stringify(before));
     await blobs.put(key, '{"version":1,"serial":');
@@ -163,7 +166,7 @@ describe.each(backends)('state commands on %s', (_name, urls) => {
     const pushed = await deployer([...args('state', 'push', file), '--force']);
     expect(pushed.code, pushed.stderr).toBe(0);
     await blobs.put(key, 'garbage');
-    const rolled = await deployer([...args('state', 'rollback', '--to', String(before.serial - 1)), '--force']);
+    const rolled = await deployer([...args('state', 'reset', '--to', String(before.serial - 1)), '--force']);
     expect(rolled.code, rolled.stderr).toBe(0);
     expect((await deployerJson<StackState>(args('state', 'show'))).json.components).toEqual(now.components);
   });

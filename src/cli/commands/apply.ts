@@ -8,7 +8,9 @@ import type { Logger } from 'pino';
 import type { RunEvent, RunSummary } from '../../executor/events.js';
 import type { SettingFlags } from '../../config/index.js';
 import { InvalidInputError } from '../../errors.js';
-import { applyStack, destroyStack, rollbackStack, type RunContext, type RunOutcome } from '../../executor/run.js';
+import { applyStack, destroyStack } from '../../workflows/apply.js';
+import type { RunContext, RunOutcome } from '../../workflows/context.js';
+import { rollbackToVersion } from '../../workflows/rollback.js';
 import { allOptions, printJson, settingsFrom, type CommandContext } from '../context.js';
 import { confirmYes } from '../io.js';
 import { progressRenderer } from '../progress.js';
@@ -64,7 +66,7 @@ export function registerApply(program: Command, ctx: CommandContext): void {
       if (o.to !== undefined && o.lastGood) throw new InvalidInputError('use either --to <serial> or --last-good, not both');
       const to = o.to === undefined ? 'last-good' : Number(o.to);
       if (to !== 'last-good' && (!Number.isInteger(to) || to < 1)) throw new InvalidInputError(`invalid --to ${o.to}: use a serial from \`deployer state history\``);
-      await runCommand(ctx, o, 'rollback', (rc) => rollbackStack(rc, to));
+      await runCommand(ctx, o, 'rollback', (rc) => rollbackToVersion(rc, to));
     });
 }
 

@@ -2,7 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { InvalidInputError } from '../../errors.js';
-import { loadStack } from '../../executor/load.js';
+import { loadStack } from '../../workflows/load-stack.js';
 import type { DependencyGraph } from '../../graph/index.js';
 import type { DesiredStack } from '../../model/desired.js';
 import { allOptions, settingsFrom, type CommandContext } from '../context.js';

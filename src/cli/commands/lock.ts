@@ -1,7 +1,7 @@
 /** `deployer lock status` and `deployer lock unlock --force <lockId>`. */
 import type { Command } from 'commander';
 import { DeployerError, InvalidInputError } from '../../errors.js';
-import { loadStack } from '../../executor/load.js';
+import { loadStack } from '../../workflows/load-stack.js';
 import { isExpired, openLockManager, stackLockKey, staleReason, type LockInfo } from '../../lock/index.js';
 import { allOptions, printJson, settingsFrom, type CommandContext, type GlobalOptions } from '../context.js';
 import { confirmYes } from '../io.js';

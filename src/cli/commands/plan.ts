@@ -1,8 +1,8 @@
 /** `deployer plan` and `deployer validate`: read-only. */
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { loadStack } from '../../executor/load.js';
-import { planStack } from '../../executor/run.js';
+import { loadStack } from '../../workflows/load-stack.js';
+import { planStack } from '../../workflows/apply.js';
 import { renderPlanTable, savePlan } from '../../plan/index.js';
 import { warningsText } from '../render.js';
 import { allOptions, printJson, settingsFrom, type CommandContext } from '../context.js';

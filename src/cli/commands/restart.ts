@@ -1,6 +1,6 @@
 /** `deployer restart [component...]`. */
 import type { Command } from 'commander';
-import { restartComponents } from '../../executor/restart.js';
+import { restartComponents } from '../../workflows/restart.js';
 import { allOptions, printJson, settingsFrom, type CommandContext } from '../context.js';
 
 export function registerRestart(program: Command, ctx: CommandContext): void {

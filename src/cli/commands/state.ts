@@ -2,9 +2,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { InvalidInputError } from '../../errors.js';
-import { loadStack } from '../../executor/load.js';
-import { planStack } from '../../executor/run.js';
-import { statePull, statePush, stateHistory, stateRecover, stateRemove, stateRollback, type StateTarget } from '../../executor/state-ops.js';
+import { loadStack } from '../../workflows/load-stack.js';
+import { planStack } from '../../workflows/apply.js';
+import { statePull, statePush, stateHistory, stateRecover, stateRemove, resetStateTo, type StateTarget } from '../../workflows/state-commands.js';
 import type { Plan } from '../../model/plan.js';
 import { renderPlanTable } from '../../plan/index.js';
 import { allOptions, printJson, settingsFrom, type CommandContext, type GlobalOptions } from '../context.js';
@@ -95,20 +95,24 @@ export function registerState(program: Command, ctx: CommandContext): void {
       ctx.io.stdout.write(`Restored version ${r.restored} of the state as serial ${r.serial}.${aside} ${after.text}\n`);
     });
 
-  state
-    .command('rollback')
-    .description('Make an earlier version of the state current again (as a new version), then show the plan from there')
-    .requiredOption('--to <serial>', 'the version to restore (see `state history`)')
-    .option('--force', 'also when the current state is damaged (as `state recover --to` does)')
-    .action(async (_f, cmd: Command) => {
-      const o = allOptions<{ to: string; force?: boolean }>(cmd);
-      const serial = serialOf(o.to);
-      const t = await stateTarget(o, ctx);
-      const stored = await stateRollback(t, serial, o.force ?? false);
-      const after = await planAfter(t);
-      if (o.json) return printJson(ctx.io, { restored: serial, serial: stored.serial, plan: after.plan ?? null });
-      ctx.io.stdout.write(`Restored the state of serial ${serial} as serial ${stored.serial}. ${after.text}\n`);
-    });
+  const reset = (deprecatedName?: string) => async (_f: unknown, cmd: Command) => {
+    if (deprecatedName) ctx.io.stderr.write(`warning: \`deployer state ${deprecatedName}\` is now \`deployer state reset\` (the old name goes in a later release; \`deployer rollback\` is what redeploys a version)\n`);
+    const o = allOptions<{ to: string; force?: boolean }>(cmd);
+    const serial = serialOf(o.to);
+    const t = await stateTarget(o, ctx);
+    const stored = await resetStateTo(t, serial, o.force ?? false);
+    const after = await planAfter(t);
+    if (o.json) return printJson(ctx.io, { restored: serial, serial: stored.serial, plan: after.plan ?? null });
+    ctx.io.stdout.write(`Restored the state of serial ${serial} as serial ${stored.serial}. Nothing was deployed or destroyed. ${after.text}\n`);
+  };
+  for (const [name, hidden] of [['reset', false], ['rollback', true]] as const) {
+    state
+      .command(name, { hidden })
+      .description('Make an earlier recorded version of the state current again (as a new version), touching no resource, then show the plan from there (`deployer rollback` redeploys a version)')
+      .requiredOption('--to <serial>', 'the version to restore (see `state history`)')
+      .option('--force', 'also when the current state is damaged (as `state recover --to` does)')
+      .action(reset(hidden ? name : undefined));
+  }
 
   state
     .command('rm <component>')

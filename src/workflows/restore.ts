@@ -1,9 +1,11 @@
 /**
- * Rolling back: making an earlier version of the components real again. A rollback is an
- * ordinary plan whose desired side is built from recorded component states instead of the
- * configuration, so it runs through the same executor in dependency order: a component this
- * run created is destroyed, an updated or replaced one redeployed with its previous spec, a
- * deleted one recreated. Pure functions here; run.ts carries them out.
+ * What a rollback restores, decided from recorded states (no I/O but reading stored versions).
+ * A rollback is an ordinary plan whose desired side is built from recorded component states
+ * instead of the configuration (`desiredFromRecorded`), so it runs through the same executor in
+ * dependency order: a component the run created is destroyed, an updated or replaced one
+ * redeployed with its previous spec, a deleted one recreated. `whatToUndo` decides the automatic
+ * undo of a failed run (undo.ts carries it out); `versionToRestore` the version `deployer
+ * rollback` goes back to (rollback.ts carries it out).
  */
 import { collectReferences } from '../discovery/references.js';
 import { InvalidInputError } from '../errors.js';
@@ -11,9 +13,9 @@ import { buildGraph, type DependencyGraph } from '../graph/index.js';
 import type { DesiredComponent, DesiredStack } from '../model/desired.js';
 import type { ComponentState, StackState } from '../model/state.js';
 import type { StateStore } from '../state/index.js';
-import type { ComponentReport } from './events.js';
+import type { ComponentReport } from '../executor/events.js';
 import { lastGoodSerial } from './last-good.js';
-import { versionOf } from './ledger-events.js';
+import { versionOf } from './ledger-records.js';
 
 export type RollbackMode = 'auto' | 'manual' | 'off';
 /** `run`: undo everything the run changed (full rollback); `failed`: only the components that failed (partial recovery). */
@@ -37,7 +39,7 @@ const CHANGED = new Set(['created', 'updated', 'replaced', 'deleted', 'failed'])
  * components the run changed (or only those that failed, by scope), minus those whose mode is
  * `off`, each put back as it was in `before`.
  */
-export function autoRollbackTarget(desired: DesiredStack, before: StackState, after: StackState, reports: ComponentReport[]): { components: Record<string, ComponentState>; ids: string[]; triggers: string[] } | undefined {
+export function whatToUndo(desired: DesiredStack, before: StackState, after: StackState, reports: ComponentReport[]): { components: Record<string, ComponentState>; ids: string[]; triggers: string[] } | undefined {
   const failed = reports.filter((r) => r.result === 'failed').map((r) => r.id);
   const triggers = failed.filter((id) => rollbackModeOf(desired, id) === 'auto');
   if (triggers.length === 0) return undefined;
@@ -61,7 +63,7 @@ export function restoreComponents(after: Record<string, ComponentState>, before:
  * A desired stack made of recorded component states (the target of a rollback). Files are
  * resolved against the directory the component is defined in now, or the stack directory.
  */
-export function desiredFromState(current: DesiredStack, components: Record<string, ComponentState>): { desired: DesiredStack; graph: DependencyGraph } {
+export function desiredFromRecorded(current: DesiredStack, components: Record<string, ComponentState>): { desired: DesiredStack; graph: DependencyGraph } {
   const out = new Map<string, DesiredComponent>();
   for (const [id, s] of Object.entries(components)) {
     if (s.status === 'create-failed') continue; // never existed: nothing to restore
@@ -96,7 +98,7 @@ export function desiredFromState(current: DesiredStack, components: Record<strin
  * The state version a `deployer rollback` restores; for `--last-good`, `{ nothing }` saying why
  * when the current version is the only good one (nothing is to be changed then).
  */
-export async function rollbackSource(store: StateStore, current: StackState | undefined, to: number | 'last-good'): Promise<StackState | { nothing: string }> {
+export async function versionToRestore(store: StateStore, current: StackState | undefined, to: number | 'last-good'): Promise<StackState | { nothing: string }> {
   if (!current) throw new InvalidInputError('there is nothing to roll back: this stack has no recorded state yet');
   const serial = to === 'last-good' ? await lastGoodSerial(store, current) : to;
   if (serial === undefined) {

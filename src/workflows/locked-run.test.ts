@@ -11,8 +11,9 @@ import { LockLostError } from '../errors.js';
 import { MemoryLedger } from '../ledger/memory.js';
 import { MemoryLockManager } from '../lock/memory.js';
 import { MemoryStateStore } from '../state/memory.js';
-import type { RunEvent } from './events.js';
-import { applyStack, destroyStack, type RunContext, type RunOutcome } from './run.js';
+import type { RunEvent } from '../executor/events.js';
+import { applyStack, destroyStack } from './apply.js';
+import type { RunContext, RunOutcome } from './context.js';
 
 afterAll(() => removeTestdirs());
 

@@ -4,8 +4,8 @@ import { STACK_POLICY_DEFAULTS, type DesiredComponent, type DesiredStack } from 
 import type { ComponentState, StackState } from '../model/state.js';
 import { computePlan, restrictPlan } from '../plan/index.js';
 import { MemoryStateStore } from '../state/memory.js';
-import type { ComponentReport } from './events.js';
-import { autoRollbackTarget, desiredFromState, rollbackModeOf, rollbackSource, serviceVersion } from './rollback.js';
+import type { ComponentReport } from '../executor/events.js';
+import { whatToUndo, desiredFromRecorded, rollbackModeOf, versionToRestore, serviceVersion } from './restore.js';
 
 const rec = (specHash: string, over: Partial<ComponentState> = {}): ComponentState => ({
   kind: 'S3',
@@ -41,11 +41,11 @@ describe('automatic rollback', () => {
 
   it('undoes everything the run changed: created -> gone, deleted -> back, failed -> its previous spec', () => {
     const desired = stack([comp('a/kept'), comp('a/changed'), comp('a/new')]);
-    const due = autoRollbackTarget(desired, before, after, reports)!;
+    const due = whatToUndo(desired, before, after, reports)!;
     expect(due.triggers).toEqual(['a/changed']);
     expect(due.ids.sort()).toEqual(['a/changed', 'a/gone', 'a/new']);
     expect(Object.keys(due.components).sort()).toEqual(['a/changed', 'a/gone', 'a/kept']);
-    const restoring = desiredFromState(desired, due.components);
+    const restoring = desiredFromRecorded(desired, due.components);
     const plan = restrictPlan(computePlan(restoring.desired, after, restoring.graph), due.ids);
     expect(plan.actions.map((a) => [a.id, a.action]).sort()).toEqual([
       ['a/changed', 'update'],
@@ -57,18 +57,18 @@ describe('automatic rollback', () => {
   });
 
   it('scope failed undoes only the failed components; mode off and manual are respected', () => {
-    const partial = autoRollbackTarget(stack([comp('a/kept'), comp('a/changed'), comp('a/new')], { mode: 'auto', scope: 'failed' }), before, after, reports)!;
+    const partial = whatToUndo(stack([comp('a/kept'), comp('a/changed'), comp('a/new')], { mode: 'auto', scope: 'failed' }), before, after, reports)!;
     expect(partial.ids).toEqual(['a/changed']);
-    expect(autoRollbackTarget(stack([comp('a/changed')], { mode: 'manual', scope: 'run' }), before, after, reports)).toBeUndefined();
+    expect(whatToUndo(stack([comp('a/changed')], { mode: 'manual', scope: 'run' }), before, after, reports)).toBeUndefined();
     // A component of its own mode: off is never touched, auto triggers even in a manual stack.
     const mixed = stack([comp('a/kept'), comp('a/changed', { rollback: 'auto' }), comp('a/new', { rollback: 'off' })], { mode: 'manual', scope: 'run' });
     expect(rollbackModeOf(mixed, 'a/new')).toBe('off');
-    expect(autoRollbackTarget(mixed, before, after, reports)!.ids.sort()).toEqual(['a/changed', 'a/gone']);
-    expect(autoRollbackTarget(stack([]), before, after, [report('a/new', 'created')])).toBeUndefined();
+    expect(whatToUndo(mixed, before, after, reports)!.ids.sort()).toEqual(['a/changed', 'a/gone']);
+    expect(whatToUndo(stack([]), before, after, [report('a/new', 'created')])).toBeUndefined();
   });
 
   it('restores components in dependency order, implicit references included', () => {
-    const { graph } = desiredFromState(stack([]), { 'a/db': rec('d'), 'a/api': rec('a', { spec: { url: { valueFrom: { component: 'a/db', output: 'url' } } } }) });
+    const { graph } = desiredFromRecorded(stack([]), { 'a/db': rec('d'), 'a/api': rec('a', { spec: { url: { valueFrom: { component: 'a/db', output: 'url' } } } }) });
     expect(graph.order).toEqual(['a/db', 'a/api']);
   });
 });
@@ -81,13 +81,13 @@ describe('deployer rollback sources', () => {
       s = await store.write({ ...s, components: { 'a/x': rec(`v${s.serial + 1}`) }, ...(ok === undefined ? {} : { lastRun: { id: `r${s.serial}`, operation: 'apply', ok, finishedAt: 'now' } }) });
     }
     expect(s.serial).toBe(4);
-    expect(await rollbackSource(store, s, 'last-good')).toMatchObject({ serial: 2 });
-    expect(await rollbackSource(store, s, 1)).toMatchObject({ components: { 'a/x': { specHash: 'v1' } } });
-    await expect(rollbackSource(store, s, 4)).rejects.toThrow(/serial 4 is the current version/);
-    await expect(rollbackSource(store, s, 40)).rejects.toThrow(/no stored version 40 of s\/e/);
-    await expect(rollbackSource(store, undefined, 'last-good')).rejects.toThrow(/no recorded state yet/);
+    expect(await versionToRestore(store, s, 'last-good')).toMatchObject({ serial: 2 });
+    expect(await versionToRestore(store, s, 1)).toMatchObject({ components: { 'a/x': { specHash: 'v1' } } });
+    await expect(versionToRestore(store, s, 4)).rejects.toThrow(/serial 4 is the current version/);
+    await expect(versionToRestore(store, s, 40)).rejects.toThrow(/no stored version 40 of s\/e/);
+    await expect(versionToRestore(store, undefined, 'last-good')).rejects.toThrow(/no recorded state yet/);
     const first = await new MemoryStateStore().write(state({}, 0));
-    expect(await rollbackSource(new MemoryStateStore(), first, 'last-good')).toEqual({ nothing: expect.stringMatching(/the current version \(serial 1\) is the only good one/) });
+    expect(await versionToRestore(new MemoryStateStore(), first, 'last-good')).toEqual({ nothing: expect.stringMatching(/the current version \(serial 1\) is the only good one/) });
   });
 
   it("names a service's version after its newest deployment, or a hash of its specs", () => {

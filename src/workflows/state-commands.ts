@@ -1,5 +1,5 @@
 /**
- * Operations on the recorded state itself (`deployer state ...`): history, rollback to a
+ * Operations on the recorded state itself (`deployer state ...`): history, reset to a
  * version, forgetting a component, pull and push. Every change takes the stack lock and the
  * state lock and refuses while any service or component lock of the stack is held, so no run
  * can write over it; every change is a new serial, so it can itself be rolled back.
@@ -168,11 +168,12 @@ function requireState(stored: StackState | undefined, t: StateTarget): StackStat
 }
 
 /**
- * Makes version `serial` current again (as a new serial); returns what was stored. With `force`
- * it also replaces a current state that cannot be read (as `state recover --to` does).
+ * `state reset`: makes the recorded version `serial` current again (as a new serial), touching
+ * no resource; returns what was stored. With `force` it also replaces a current state that
+ * cannot be read (as `state recover --to` does). `deployer rollback` is what redeploys a version.
  */
-export function stateRollback(t: StateTarget, serial: number, force = false): Promise<StackState> {
-  return exclusive(t, 'state rollback', async (store) => {
+export function resetStateTo(t: StateTarget, serial: number, force = false): Promise<StackState> {
+  return exclusive(t, 'state reset', async (store) => {
     const current = await readCurrent(store, t, force);
     if (current === 'damaged') return (await store.restore(t.stack, t.environment, await verifiedVersion(store, t, serial))).stored;
     const stored = requireState(current, t);

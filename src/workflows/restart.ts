@@ -8,8 +8,8 @@ import type { Settings } from '../config/index.js';
 import { InvalidInputError } from '../errors.js';
 import { openStateStore } from '../state/index.js';
 import { targetFor } from '../targets/index.js';
-import { loadStack } from './load.js';
-import { withStackExclusive } from './state-ops.js';
+import { loadStack } from './load-stack.js';
+import { withStackExclusive } from './state-commands.js';
 
 export interface RestartResult {
   id: string;

@@ -8,7 +8,7 @@ import type { ComponentState, StackState } from '../model/state.js';
 import { emptyState } from '../state/index.js';
 import { MemoryStateStore } from '../state/memory.js';
 import { lockAndPlan, lockKeysFor } from './locking.js';
-import { exclusiveWriter, sharedWriter } from './state-writer.js';
+import { exclusiveWriter, sharedWriter } from '../executor/state-writer.js';
 
 function plan(changes: Record<string, PlanAction['action']>): Plan {
   const actions = Object.entries(changes).map(([id, action]): PlanAction => ({ id, kind: 'S3', action, reason: '', changes: [], wave: action === 'no-op' ? null : 0 }));
@@ -48,11 +48,11 @@ describe('lockAndPlan', () => {
     const locks = new MemoryLockManager();
     const store = new MemoryStateStore();
     const base = { level: 'component' as const, stack: 'shop', environment: 'prod', store, locks, lease };
-    const a = await lockAndPlan({ ...base, makePlan: () => plan({ 'web/api': 'update', 'web/ui': 'no-op' }) });
-    const b = await lockAndPlan({ ...base, makePlan: () => plan({ 'web/api': 'no-op', 'web/ui': 'update' }) });
+    const a = await lockAndPlan({ ...base, prepare: () => ({ plan: plan({ 'web/api': 'update', 'web/ui': 'no-op' }) }) });
+    const b = await lockAndPlan({ ...base, prepare: () => ({ plan: plan({ 'web/api': 'no-op', 'web/ui': 'update' }) }) });
     expect(a.lease.locks.map((l) => l.lockKey)).toEqual([componentLockKey('shop', 'prod', 'web/api')]);
     expect(b.lease.locks.map((l) => l.lockKey)).toEqual([componentLockKey('shop', 'prod', 'web/ui')]);
-    const c = lockAndPlan({ ...base, makePlan: () => plan({ 'web/api': 'update' }) });
+    const c = lockAndPlan({ ...base, prepare: () => ({ plan: plan({ 'web/api': 'update' }) }) });
     await expect(c).rejects.toBeInstanceOf(LockHeldError);
     await a.lease.release();
     await b.lease.release();
@@ -63,9 +63,9 @@ describe('lockAndPlan', () => {
     const store = new MemoryStateStore();
     let calls = 0;
     const plans = [plan({ 'web/api': 'update' }), plan({ 'web/api': 'update', 'data/db': 'update' }), plan({ 'web/api': 'update', 'data/db': 'update' })];
-    const r = await lockAndPlan({ level: 'service', stack: 'shop', environment: 'prod', store, locks, lease, makePlan: () => plans[calls++]! });
+    const r = await lockAndPlan({ level: 'service', stack: 'shop', environment: 'prod', store, locks, lease, prepare: () => ({ plan: plans[calls++]! }) });
     expect(r.lease.locks.map((l) => l.lockKey)).toEqual([serviceLockKey('shop', 'prod', 'data'), serviceLockKey('shop', 'prod', 'web')]);
-    expect(r.plan.actions).toHaveLength(2);
+    expect(r.prepared.plan.actions).toHaveLength(2);
     await r.lease.release();
     expect(await locks.list('')).toEqual([]);
   });

@@ -24,34 +24,36 @@ export function lockKeysFor(level: LockLevel, plan: Plan): string[] {
   return [...new Set(keys)].sort();
 }
 
-export interface LockedPlan {
+/** The locks a run holds, the state read under them, and what was prepared from that state. */
+export interface LockedPlan<P extends { plan: Plan }> {
   lease: Lease;
   stored: StackState | undefined;
-  plan: Plan;
+  prepared: P;
 }
 
-export interface LockAndPlanOptions {
+export interface LockAndPlanOptions<P extends { plan: Plan }> {
   level: LockLevel;
   stack: string;
   environment: string;
   store: StateStore;
   locks: LockManager;
-  makePlan: (stored: StackState | undefined) => Plan;
+  /** Makes the plan (and whatever it was made with) from a stored state; called again under the locks. */
+  prepare: (stored: StackState | undefined) => P;
   lease: Omit<LeaseOptions, 'manager' | 'lockKeys'>;
 }
 
 const ATTEMPTS = 3;
 
-export async function lockAndPlan(o: LockAndPlanOptions): Promise<LockedPlan> {
-  let keys = o.level === 'stack' ? [stackLockKey(o.stack, o.environment)] : lockKeysFor(o.level, o.makePlan(await o.store.read(o.stack, o.environment)));
+export async function lockAndPlan<P extends { plan: Plan }>(o: LockAndPlanOptions<P>): Promise<LockedPlan<P>> {
+  let keys = o.level === 'stack' ? [stackLockKey(o.stack, o.environment)] : lockKeysFor(o.level, o.prepare(await o.store.read(o.stack, o.environment)).plan);
   for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
     const lease = await acquireLease({ ...o.lease, manager: o.locks, lockKeys: keys });
     try {
       const stored = await o.store.read(o.stack, o.environment);
-      const plan = o.makePlan(stored);
-      const needed = lockKeysFor(o.level, plan);
+      const prepared = o.prepare(stored);
+      const needed = lockKeysFor(o.level, prepared.plan);
       const missing = needed.filter((k) => !keys.includes(k));
-      if (missing.length === 0) return { lease, stored, plan };
+      if (missing.length === 0) return { lease, stored, prepared };
       await lease.release();
       keys = [...new Set([...keys, ...needed])].sort();
     } catch (err) {

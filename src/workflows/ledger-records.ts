@@ -7,7 +7,7 @@ import type { DeploymentEvent, DeploymentType, LedgerStore } from '../ledger/ind
 import { hashOf } from '../model/hash.js';
 import type { DesiredStack } from '../model/desired.js';
 import type { Plan } from '../model/plan.js';
-import { NOT_DONE, type ComponentReport } from './events.js';
+import { NOT_DONE, type ComponentReport } from '../executor/events.js';
 
 export function serviceOf(componentId: string): string {
   return componentId.split('/')[0]!;

@@ -11,7 +11,7 @@ import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { removeTestdirs, writeStackDir } from '../../test/helpers/testdir.js';
 import { ValidationError } from '../errors.js';
 import { discover } from './index.js';
-import { DocumentCache, loadFiles, type LoadedFiles } from './load.js';
+import { DocumentCache, loadFiles, type LoadedFiles } from './read-documents.js';
 import { parseFast } from './parse-fast.js';
 import { scanStackDir } from './scan.js';
 

@@ -13,7 +13,7 @@ import type { LedgerStore } from '../ledger/index.js';
 import { holderIsDead } from '../lock/unlock-hint.js';
 import type { AcquiredLock, LockInfo } from '../lock/index.js';
 import type { LockLevel } from '../model/desired.js';
-import type { RunListener } from './events.js';
+import type { RunListener } from '../executor/events.js';
 
 interface DeadRun {
   runId: string;

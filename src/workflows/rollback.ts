@@ -1,0 +1,33 @@
+/**
+ * `deployer rollback`: makes the components of an earlier state version (`--to`, or the last
+ * known good one) real again, through the same locked, planned, confirmed run as apply. Not
+ * to be confused with the automatic undo of a failed apply (undo.ts), nor with `deployer state
+ * reset`, which moves the recorded state alone and touches no resource.
+ */
+import { InternalError } from '../errors.js';
+import type { StackState } from '../model/state.js';
+import { computePlan } from '../plan/index.js';
+import type { RunContext, RunOutcome } from './context.js';
+import { runLocked, type Purpose } from './locked-run.js';
+import { desiredFromRecorded, versionToRestore } from './restore.js';
+
+export function rollbackToVersion(ctx: RunContext, to: number | 'last-good'): Promise<RunOutcome> {
+  let source: StackState | undefined;
+  return runLocked(
+    ctx,
+    'rollback',
+    (loaded, state) => {
+      // The source is found (below) before the first plan is made; a plan without it would delete everything.
+      if (!source) throw new InternalError('rollback: a plan was asked for before the version to restore was found');
+      const { desired, graph } = desiredFromRecorded(loaded.desired, source.components);
+      return { plan: computePlan(desired, state, graph), desired, graph };
+    },
+    async (loaded, store): Promise<Purpose> => {
+      // Stored versions never change, so the one to restore is found before the lock is taken.
+      const found = await versionToRestore(store, await store.read(loaded.desired.name, loaded.desired.environment), to);
+      if ('nothing' in found) return found;
+      source = found;
+      return { why: `rollback to serial ${found.serial}${to === 'last-good' ? ' (last known good)' : ''}`, restored: found.serial };
+    },
+  );
+}
