@@ -19,8 +19,11 @@ export default defineConfig({
       reporter: ['text-summary', 'json-summary'],
       // The deployment logic (planning, scheduling, executing, rolling back, state, locks) at 95 % as the seeds ask.
       thresholds: {
-        lines: 93,
+        lines: 94,
         'src/executor/**': { lines: 95 },
+        'src/workflows/**': { lines: 95 },
+        'src/discovery/**': { lines: 96 },
+        'src/ledger/**': { lines: 98 },
         'src/plan/**': { lines: 95 },
         'src/graph/**': { lines: 95 },
         'src/state/**': { lines: 98 },

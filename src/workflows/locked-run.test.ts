@@ -13,6 +13,7 @@ import { MemoryLockManager } from '../lock/memory.js';
 import { MemoryStateStore } from '../state/memory.js';
 import type { RunEvent } from '../executor/events.js';
 import { applyStack, destroyStack } from './apply.js';
+import { rollbackToVersion } from './rollback.js';
 import type { RunContext, RunOutcome } from './context.js';
 
 afterAll(() => removeTestdirs());
@@ -170,5 +171,35 @@ describe('a run without Pulumi', () => {
       expect(out.summary.rollback).toBeUndefined();
     }
     expect(w.engine.calls).toEqual(['up data/files']);
+  });
+
+  it('deployer rollback: the last good version comes back, the ledger says from what to what; with one good version there is nothing to do', async () => {
+    const { writeFileSync } = await import('node:fs');
+    const dir = stack('  rollback: manual\n');
+    let broken = false;
+    const w = world(dir, (op, id) => (op === 'up' && id === 'app/b' && broken ? { fail: 'bad v3' } : undefined));
+    await applyStack(w.ctx());
+    expect(await rollbackToVersion(w.ctx(), 'last-good')).toMatchObject({ status: 'nothing', reason: expect.stringMatching(/is the only good one/) });
+    // v2 succeeds and changes app/a; v3 fails on app/b and is left in place (manual).
+    writeFileSync(`${dir}/services/app/a.yaml`, s3('app', 'a', '-v2\n  dependsOn: [data/files]'));
+    await applyStack(w.ctx());
+    const good = (await w.store.read('shop', 'dev'))!;
+    broken = true;
+    writeFileSync(`${dir}/services/app/b.yaml`, s3('app', 'b', '-v3\n  dependsOn: [app/a]'));
+    expect(results(await applyStack(w.ctx()))['app/b']).toBe('failed');
+    broken = false;
+    w.engine.calls.length = 0;
+
+    const out = await rollbackToVersion(w.ctx(), 'last-good');
+    expect(results(out)).toMatchObject({ 'app/b': 'updated', 'app/a': 'unchanged', 'data/files': 'unchanged' });
+    expect(w.engine.calls).toEqual(['up app/b']);
+    const now = (await w.store.read('shop', 'dev'))!;
+    expect(now.components['app/b']!.specHash).toBe(good.components['app/b']!.specHash);
+    expect(now.lastRun).toMatchObject({ operation: 'rollback', ok: true, restored: good.serial });
+    const l = w.ledger();
+    const [back] = await l.listRollbacks({ service: 'app' });
+    expect(back).toMatchObject({ reason: `rollback to serial ${good.serial} (last known good)` });
+    expect(back!.fromVersion).not.toBe(back!.toVersion);
+    await l.close();
   });
 });
