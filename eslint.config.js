@@ -21,7 +21,22 @@ export const LAYERS = {
   executor: ['graph', 'plan', 'engine', 'targets', 'state', 'lock', 'model', 'util'],
   workflows: ['config', 'discovery', 'graph', 'plan', 'executor', 'engine', 'targets', 'state', 'lock', 'ledger', 'model', 'util'],
   bootstrap: ['config', 'engine', 'state', 'lock', 'model', 'util'],
-  cli: Object.keys({ model: 0, util: 0, config: 0, graph: 0, discovery: 0, plan: 0, state: 0, lock: 0, ledger: 0, engine: 0, targets: 0, executor: 0, workflows: 0, bootstrap: 0 }),
+  cli: Object.keys({
+    model: 0,
+    util: 0,
+    config: 0,
+    graph: 0,
+    discovery: 0,
+    plan: 0,
+    state: 0,
+    lock: 0,
+    ledger: 0,
+    engine: 0,
+    targets: 0,
+    executor: 0,
+    workflows: 0,
+    bootstrap: 0,
+  }),
 };
 
 const layerRules = Object.entries(LAYERS).map(([folder, allowed]) => {
@@ -49,7 +64,19 @@ export default tseslint.config(
   ...tseslint.configs.recommended,
   {
     languageOptions: {
-      globals: { process: 'readonly', console: 'readonly', URL: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', Buffer: 'readonly', AbortController: 'readonly', AbortSignal: 'readonly', fetch: 'readonly' },
+      globals: {
+        process: 'readonly',
+        console: 'readonly',
+        URL: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+        setInterval: 'readonly',
+        clearInterval: 'readonly',
+        Buffer: 'readonly',
+        AbortController: 'readonly',
+        AbortSignal: 'readonly',
+        fetch: 'readonly',
+      },
     },
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],

@@ -54,7 +54,11 @@ function measure(services, { padding = 0, warmRuns = 3 } = {}) {
 
 export function benchDiscovery() {
   const scaling = [100, 1000, 5000].map((n) => measure(n));
-  const per1k = scaling.map((s) => ({ services: s.services, cold_ms_per_1k_components: Math.round((s.cold_ms / s.components) * 1000), warm_ms_per_1k_components: Math.round((s.warm_ms / s.components) * 1000) }));
+  const per1k = scaling.map((s) => ({
+    services: s.services,
+    cold_ms_per_1k_components: Math.round((s.cold_ms / s.components) * 1000),
+    warm_ms_per_1k_components: Math.round((s.warm_ms / s.components) * 1000),
+  }));
   // About 100 MB: 2,500 services whose MicroServices carry 4 KB of notes each.
   const big = measure(2500, { padding: 4200, warmRuns: 1 });
   return { scaling, per1k, yaml100mb: big };

@@ -18,7 +18,10 @@ export function generateStack(dir, services, { padding = 0 } = {}) {
     const sdir = path.join(dir, 'services', svc);
     mkdirSync(sdir, { recursive: true });
     const deps = s > 0 ? `  dependsOn: [svc${Math.floor(s / 2)}]\n` : '';
-    writeFileSync(path.join(sdir, 'service.yaml'), `apiVersion: core.deployer.io/v1\nkind: Service\nmetadata:\n  name: ${svc}\nspec:\n  owner: team-${s % 7}\n${deps}`);
+    writeFileSync(
+      path.join(sdir, 'service.yaml'),
+      `apiVersion: core.deployer.io/v1\nkind: Service\nmetadata:\n  name: ${svc}\nspec:\n  owner: team-${s % 7}\n${deps}`,
+    );
     for (let c = 0; c < 10; c++) {
       let body;
       if (c < 2) {
@@ -37,7 +40,10 @@ export function generateStack(dir, services, { padding = 0 } = {}) {
     if (s % 10 === 0) {
       const odir = path.join(dir, 'environments', 'staging', 'services', svc);
       mkdirSync(odir, { recursive: true });
-      writeFileSync(path.join(odir, 'app2.yaml'), `apiVersion: components.deployer.io/v1\nkind: MicroService\nmetadata:\n  name: app2\nspec:\n  replicas: 3\n  env:\n    LOG_LEVEL: warn\n`);
+      writeFileSync(
+        path.join(odir, 'app2.yaml'),
+        `apiVersion: components.deployer.io/v1\nkind: MicroService\nmetadata:\n  name: app2\nspec:\n  replicas: 3\n  env:\n    LOG_LEVEL: warn\n`,
+      );
     }
   }
   return { services, components: services * 10, bytes };

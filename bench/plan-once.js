@@ -13,4 +13,11 @@ const { openStateStore } = await import(dist('state/index.js'));
 const { desired, graph } = await loadStack({ dir, environment: env, variables: {}, varFiles: [] });
 const plan = computePlan(desired, await openStateStore('file://.deployer', dir).read(desired.name, desired.environment), graph);
 const ms = performance.now() - t0;
-process.stdout.write(JSON.stringify({ ms: Math.round(ms), maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024), components: desired.components.size, actions: plan.actions.length }) + '\n');
+process.stdout.write(
+  JSON.stringify({
+    ms: Math.round(ms),
+    maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+    components: desired.components.size,
+    actions: plan.actions.length,
+  }) + '\n',
+);

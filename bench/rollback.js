@@ -71,7 +71,9 @@ function client(port) {
 
 function deployer(args, dir) {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [bin, ...args, '-C', dir, '-e', 'test', '--yes', '--json'], { env: { ...process.env, DEPLOY_LEDGER_DB: path.join(dir, 'ledger.db') } });
+    const child = spawn(process.execPath, [bin, ...args, '-C', dir, '-e', 'test', '--yes', '--json'], {
+      env: { ...process.env, DEPLOY_LEDGER_DB: path.join(dir, 'ledger.db') },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -120,7 +122,10 @@ export async function benchRollback(runs, freePort, stats) {
     cpSync(path.join(root, 'test/fixtures/strategies'), dir, { recursive: true });
     const api = path.join(dir, 'services/web/api.yaml');
     const port = await freePort();
-    writeFileSync(api, readFileSync(api, 'utf8').replace('PORT_API', String(port)).replace('ECHO_SERVER', server).replace('STRATEGY', yaml));
+    writeFileSync(
+      api,
+      readFileSync(api, 'utf8').replace('PORT_API', String(port)).replace('ECHO_SERVER', server).replace('STRATEGY', yaml),
+    );
     try {
       const first = await deployer(['apply'], dir);
       if (first.code !== 0) throw new Error(`apply v1 failed:\n${first.stderr}`);

@@ -91,7 +91,19 @@ async function benchEngine() {
       passphrase: 'bench',
       env: target.engineEnv(),
     });
-    const component = { id: 'b/bucket', service: 'b', name: 'bucket', kind: 'S3', target: 'local', spec: {}, dependsOn: [], references: [], baseDir: dir, source: { file: path.join(dir, 'bench.yaml'), display: 'bench.yaml', docIndex: 0 }, specHash: '' };
+    const component = {
+      id: 'b/bucket',
+      service: 'b',
+      name: 'bucket',
+      kind: 'S3',
+      target: 'local',
+      spec: {},
+      dependsOn: [],
+      references: [],
+      baseDir: dir,
+      source: { file: path.join(dir, 'bench.yaml'), display: 'bench.yaml', docIndex: 0 },
+      specHash: '',
+    };
     const ctx = { stack: 'bench', environment: 'dev', stackDir: dir };
     const create = [];
     const noop = [];
@@ -116,7 +128,10 @@ function benchCliBuild() {
   const cache = mkdtempSync(path.join(os.tmpdir(), 'deployer-bench-cache-'));
   try {
     const t0 = performance.now();
-    execFileSync(process.execPath, [bin, 'setup'], { env: { ...process.env, DEPLOYER_CACHE_DIR: cache, PULUMI_PATH: '' }, stdio: 'inherit' });
+    execFileSync(process.execPath, [bin, 'setup'], {
+      env: { ...process.env, DEPLOYER_CACHE_DIR: cache, PULUMI_PATH: '' },
+      stdio: 'inherit',
+    });
     return { seconds: Math.round((performance.now() - t0) / 100) / 10, goModCache: 'warm (modules already downloaded)' };
   } finally {
     rmSync(cache, { recursive: true, force: true });

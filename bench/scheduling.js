@@ -49,15 +49,54 @@ async function runOnce(nodes, mode, concurrency, history = false) {
   const components = new Map(
     nodes.map((node) => {
       const [service, name] = node.id.split('/');
-      return [node.id, { id: node.id, service, name, kind: 'S3', target: 'local', spec: { sleepMs: node.ms }, dependsOn: node.deps, references: [], baseDir: root, source: { file: '', display: node.id, docIndex: 0 }, specHash: `${node.id}:${node.ms}` }];
+      return [
+        node.id,
+        {
+          id: node.id,
+          service,
+          name,
+          kind: 'S3',
+          target: 'local',
+          spec: { sleepMs: node.ms },
+          dependsOn: node.deps,
+          references: [],
+          baseDir: root,
+          source: { file: '', display: node.id, docIndex: 0 },
+          specHash: `${node.id}:${node.ms}`,
+        },
+      ];
     }),
   );
-  const desired = { name: 'bench', environment: 'dev', environments: ['dev'], target: 'local', lockLevel: 'stack', dir: root, services: new Map(), components, warnings: [], ...STACK_POLICY_DEFAULTS };
+  const desired = {
+    name: 'bench',
+    environment: 'dev',
+    environments: ['dev'],
+    target: 'local',
+    lockLevel: 'stack',
+    dir: root,
+    services: new Map(),
+    components,
+    warnings: [],
+    ...STACK_POLICY_DEFAULTS,
+  };
   const graph = buildGraph(nodes.map((node) => ({ id: node.id, dependsOn: node.deps })));
   const base = emptyState('bench', 'dev');
   if (history) {
     for (const node of nodes) {
-      base.components[node.id] = { kind: 'S3', target: 'local', specHash: 'earlier', inputsHash: 'earlier', spec: {}, outputs: {}, dependsOn: node.deps, pulumiStack: node.id, status: 'deployed', deploymentId: 'earlier', updatedAt: '', lastDurationMs: node.ms };
+      base.components[node.id] = {
+        kind: 'S3',
+        target: 'local',
+        specHash: 'earlier',
+        inputsHash: 'earlier',
+        spec: {},
+        outputs: {},
+        dependsOn: node.deps,
+        pulumiStack: node.id,
+        status: 'deployed',
+        deploymentId: 'earlier',
+        updatedAt: '',
+        lastDurationMs: node.ms,
+      };
     }
   }
   const plan = computePlan(desired, history ? base : undefined, graph);
@@ -71,7 +110,20 @@ async function runOnce(nodes, mode, concurrency, history = false) {
     },
   };
   const t0 = performance.now();
-  const result = await execute({ plan, desired, graph, state: base, writer: exclusiveWriter(new MemoryStateStore(), base), engine: async () => sleepEngine, target: sleepTarget, runId: 'bench', concurrency, scheduling: mode, failFast: false, listener: () => undefined });
+  const result = await execute({
+    plan,
+    desired,
+    graph,
+    state: base,
+    writer: exclusiveWriter(new MemoryStateStore(), base),
+    engine: async () => sleepEngine,
+    target: sleepTarget,
+    runId: 'bench',
+    concurrency,
+    scheduling: mode,
+    failFast: false,
+    listener: () => undefined,
+  });
   const makespan = performance.now() - t0;
   if (result.reports.some((r) => r.result !== (history ? 'updated' : 'created'))) throw new Error('a sleep resource did not succeed');
   return makespan;

@@ -24,7 +24,12 @@ async function lockLatency(manager, n) {
   const samples = [];
   for (let i = 0; i < n; i++) {
     const t0 = performance.now();
-    const lock = await manager.acquire({ lockKey: 'stack:bench:env:dev', ttlMs: 60_000, lockedBy: 'bench@host', metadata: { operation: 'bench' } });
+    const lock = await manager.acquire({
+      lockKey: 'stack:bench:env:dev',
+      ttlMs: 60_000,
+      lockedBy: 'bench@host',
+      metadata: { operation: 'bench' },
+    });
     await manager.release(lock.lockKey, lock.lockId);
     samples.push(performance.now() - t0);
   }
@@ -35,10 +40,17 @@ function bigState(emptyState, n) {
   const components = {};
   for (let i = 0; i < n; i++) {
     components[`svc${Math.floor(i / 10)}/comp${i % 10}`] = {
-      kind: 'MicroService', target: 'local', specHash: `${i}`.padStart(64, 'a'), inputsHash: `${i}`.padStart(64, 'b'),
+      kind: 'MicroService',
+      target: 'local',
+      specHash: `${i}`.padStart(64, 'a'),
+      inputsHash: `${i}`.padStart(64, 'b'),
       spec: { port: 8000 + (i % 1000), image: `registry.example.com/svc${i}:1.0.${i}`, env: { LOG_LEVEL: 'info', REGION: 'eu-west-1' } },
-      outputs: { url: `http://127.0.0.1:${8000 + (i % 1000)}`, pid: 1000 + i }, dependsOn: i % 10 ? [`svc${Math.floor(i / 10)}/comp0`] : [],
-      pulumiStack: `bench.dev.svc${Math.floor(i / 10)}.comp${i % 10}`, status: 'deployed', deploymentId: 'run-1', updatedAt: new Date().toISOString(),
+      outputs: { url: `http://127.0.0.1:${8000 + (i % 1000)}`, pid: 1000 + i },
+      dependsOn: i % 10 ? [`svc${Math.floor(i / 10)}/comp0`] : [],
+      pulumiStack: `bench.dev.svc${Math.floor(i / 10)}.comp${i % 10}`,
+      status: 'deployed',
+      deploymentId: 'run-1',
+      updatedAt: new Date().toISOString(),
     };
   }
   return { ...emptyState('bench', 'dev'), components };
@@ -54,7 +66,10 @@ async function stateReadWrite(store, emptyState, n, runs) {
     state = await store.read('bench', 'dev');
     reads.push(performance.now() - t0);
     t0 = performance.now();
-    state = await store.write({ ...state, components: { ...state.components, 'svc0/comp0': { ...state.components['svc0/comp0'], updatedAt: new Date().toISOString() } } });
+    state = await store.write({
+      ...state,
+      components: { ...state.components, 'svc0/comp0': { ...state.components['svc0/comp0'], updatedAt: new Date().toISOString() } },
+    });
     writes.push(performance.now() - t0);
   }
   return { components: n, state_bytes: bytes, read: percentiles(reads), write: percentiles(writes) };
@@ -65,7 +80,13 @@ async function race(url, journal) {
   const t0 = performance.now();
   const { holds, stderr, codes } = await lockRace({ url, journal, processes: 4, each: 2500, ttlMs: 10_000 });
   if (stderr || codes.some((c) => c !== 0)) throw new Error(`a racer failed (${codes.join(', ')}):\n${stderr}`);
-  return { acquisitions: holds.length, processes: 4, overlapping: overlaps(holds).length, expired: holds.filter((h) => h.expired).length, seconds: Math.round((performance.now() - t0) / 100) / 10 };
+  return {
+    acquisitions: holds.length,
+    processes: 4,
+    overlapping: overlaps(holds).length,
+    expired: holds.filter((h) => h.expired).length,
+    seconds: Math.round((performance.now() - t0) / 100) / 10,
+  };
 }
 
 export async function benchSharedState({ lockRuns = 1000, stateRuns = 5 } = {}) {
@@ -83,19 +104,34 @@ export async function benchSharedState({ lockRuns = 1000, stateRuns = 5 } = {}) 
   const { port } = await s3.run();
   const s3Endpoint = `http://127.0.0.1:${port}`;
   try {
-    await (await dynamoDbClient({ region: 'us-east-1', endpoint: dynEndpoint })).send(new CreateTableCommand({ TableName: 'locks', KeySchema: [{ AttributeName: 'lockKey', KeyType: 'HASH' }], AttributeDefinitions: [{ AttributeName: 'lockKey', AttributeType: 'S' }], BillingMode: 'PAY_PER_REQUEST' }));
+    await (
+      await dynamoDbClient({ region: 'us-east-1', endpoint: dynEndpoint })
+    ).send(
+      new CreateTableCommand({
+        TableName: 'locks',
+        KeySchema: [{ AttributeName: 'lockKey', KeyType: 'HASH' }],
+        AttributeDefinitions: [{ AttributeName: 'lockKey', AttributeType: 'S' }],
+        BillingMode: 'PAY_PER_REQUEST',
+      }),
+    );
     const loc = parseS3Url(`s3://bench-state/p?region=us-east-1&endpoint=${encodeURIComponent(s3Endpoint)}`);
     await (await s3Client(loc)).send(new CreateBucketCommand({ Bucket: 'bench-state' }));
     return {
       lockAcquireRelease: {
-        dynamodb_dynalite: await lockLatency(new DynamoDbLockManager({ table: 'locks', region: 'us-east-1', endpoint: dynEndpoint }), lockRuns),
+        dynamodb_dynalite: await lockLatency(
+          new DynamoDbLockManager({ table: 'locks', region: 'us-east-1', endpoint: dynEndpoint }),
+          lockRuns,
+        ),
         file: await lockLatency(new FileLockManager(path.join(tmp, 'locks')), lockRuns),
       },
       state10k: {
         s3_s3rver: await stateReadWrite(new S3StateStore(loc), emptyState, 10_000, stateRuns),
         file: await stateReadWrite(new FileStateStore(path.join(tmp, 'state')), emptyState, 10_000, stateRuns),
       },
-      lockRace10k: await race(`dynamodb://locks?region=us-east-1&endpoint=${encodeURIComponent(dynEndpoint)}`, path.join(tmp, 'journal.ndjson')),
+      lockRace10k: await race(
+        `dynamodb://locks?region=us-east-1&endpoint=${encodeURIComponent(dynEndpoint)}`,
+        path.join(tmp, 'journal.ndjson'),
+      ),
     };
   } finally {
     await s3.close();

@@ -174,10 +174,16 @@ export class MachineFaultError extends DeployerError {
   readonly systemCode: string;
 
   constructor(systemCode: string, what: string, where: string | undefined, cause?: unknown) {
-    const fault = MACHINE_FAULTS[systemCode] ?? { says: `the system refused (${systemCode})`, fix: 'Fix the machine and run the command again.' };
+    const fault = MACHINE_FAULTS[systemCode] ?? {
+      says: `the system refused (${systemCode})`,
+      fix: 'Fix the machine and run the command again.',
+    };
     super('MACHINE_FAULT', `${what}: ${fault.says}${where ? ` at ${where}` : ''} (${systemCode})`, {
       cause,
-      details: [fault.fix, 'This is the machine, not a bug in deployer; what was already recorded stays as it was, and the command can be run again once it is fixed.'],
+      details: [
+        fault.fix,
+        'This is the machine, not a bug in deployer; what was already recorded stays as it was, and the command can be run again once it is fixed.',
+      ],
     });
     this.path = where;
     this.systemCode = systemCode;
@@ -188,9 +194,18 @@ export class MachineFaultError extends DeployerError {
   }
 }
 
-const FULL = { says: 'no space is left on the device', fix: 'Free space on that file system (or point deployer at another one) and run the command again.' };
-const READ_ONLY = { says: 'the file system is read-only', fix: 'Make that location writable (or point deployer at a writable one) and run the command again.' };
-const DENIED = { says: 'permission denied', fix: 'Give the user running deployer access to that location (or point deployer at another one) and run the command again.' };
+const FULL = {
+  says: 'no space is left on the device',
+  fix: 'Free space on that file system (or point deployer at another one) and run the command again.',
+};
+const READ_ONLY = {
+  says: 'the file system is read-only',
+  fix: 'Make that location writable (or point deployer at a writable one) and run the command again.',
+};
+const DENIED = {
+  says: 'permission denied',
+  fix: 'Give the user running deployer access to that location (or point deployer at another one) and run the command again.',
+};
 const MACHINE_FAULTS: Record<string, { says: string; fix: string }> = {
   ENOSPC: FULL,
   EDQUOT: { says: 'the disk quota is used up', fix: FULL.fix },
@@ -200,11 +215,20 @@ const MACHINE_FAULTS: Record<string, { says: string; fix: string }> = {
   EACCES: DENIED,
   EPERM: { says: 'the operation is not permitted', fix: DENIED.fix },
   SQLITE_PERM: DENIED,
-  SQLITE_CANTOPEN: { says: 'the database file cannot be opened', fix: 'Check that its directory exists, is writable and has free space, then run the command again.' },
+  SQLITE_CANTOPEN: {
+    says: 'the database file cannot be opened',
+    fix: 'Check that its directory exists, is writable and has free space, then run the command again.',
+  },
   EMFILE: { says: 'too many files are open', fix: 'Raise the limit of open files (ulimit -n) and run the command again.' },
-  ENFILE: { says: 'the system has too many files open', fix: 'Close other programs or raise the system limit, then run the command again.' },
+  ENFILE: {
+    says: 'the system has too many files open',
+    fix: 'Close other programs or raise the system limit, then run the command again.',
+  },
   EIO: { says: 'the device reported an I/O error', fix: 'Check the disk (dmesg) and run the command again.' },
-  SQLITE_IOERR: { says: 'the device reported an I/O error', fix: 'Check the disk, its free space and permissions, then run the command again.' },
+  SQLITE_IOERR: {
+    says: 'the device reported an I/O error',
+    fix: 'Check the disk, its free space and permissions, then run the command again.',
+  },
 };
 
 /**

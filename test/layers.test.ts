@@ -16,18 +16,36 @@ async function lint(file: string, code: string): Promise<string[]> {
 describe('layers', () => {
   it('refuses an upward import, saying what the folder may import', async () => {
     expect(await lint('src/state/x.ts', "import { applyStack } from '../workflows/apply.js';\nexport const x = applyStack;\n")).toEqual([
-      expect.stringContaining("'../workflows/apply.js' import is restricted from being used by a pattern. src/state/ may not import src/workflows/: it may import model, util (layers in docs/architecture.md)"),
+      expect.stringContaining(
+        "'../workflows/apply.js' import is restricted from being used by a pattern. src/state/ may not import src/workflows/: it may import model, util (layers in docs/architecture.md)",
+      ),
     ]);
     // The machinery never reaches up into the workflows that drive it, nor into the ledger they record to.
-    expect(await lint('src/executor/x.ts', "import { applyStack } from '../workflows/apply.js';\nexport const x = applyStack;\n")).toHaveLength(1);
-    expect(await lint('src/executor/x.ts', "import { openLedger } from '../ledger/index.js';\nexport const x = openLedger;\n")).toHaveLength(1);
-    expect(await lint('src/targets/local/x.ts', "import { discover } from '../../discovery/index.js';\nexport const x = discover;\n")).toHaveLength(1);
+    expect(
+      await lint('src/executor/x.ts', "import { applyStack } from '../workflows/apply.js';\nexport const x = applyStack;\n"),
+    ).toHaveLength(1);
+    expect(
+      await lint('src/executor/x.ts', "import { openLedger } from '../ledger/index.js';\nexport const x = openLedger;\n"),
+    ).toHaveLength(1);
+    expect(
+      await lint('src/targets/local/x.ts', "import { discover } from '../../discovery/index.js';\nexport const x = discover;\n"),
+    ).toHaveLength(1);
     expect(await lint('src/plan/x.ts', "export type { Settings } from '../cli/context.js';\n")).toHaveLength(1);
   });
 
   it('lets a folder import what lies below it', async () => {
-    expect(await lint('src/executor/x.ts', "import { computePlan } from '../plan/index.js';\nimport { openStateStore } from '../state/index.js';\nexport const x = [computePlan, openStateStore];\n")).toEqual([]);
+    expect(
+      await lint(
+        'src/executor/x.ts',
+        "import { computePlan } from '../plan/index.js';\nimport { openStateStore } from '../state/index.js';\nexport const x = [computePlan, openStateStore];\n",
+      ),
+    ).toEqual([]);
     expect(await lint('src/discovery/x.ts', "import { buildGraph } from '../graph/index.js';\nexport const x = buildGraph;\n")).toEqual([]);
-    expect(await lint('src/workflows/x.ts', "import { execute } from '../executor/execute.js';\nimport { openLedger } from '../ledger/index.js';\nexport const x = [execute, openLedger];\n")).toEqual([]);
+    expect(
+      await lint(
+        'src/workflows/x.ts',
+        "import { execute } from '../executor/execute.js';\nimport { openLedger } from '../ledger/index.js';\nexport const x = [execute, openLedger];\n",
+      ),
+    ).toEqual([]);
   });
 });

@@ -29,8 +29,14 @@ export interface BootstrapResult {
 }
 
 export async function bootstrap(o: BootstrapOptions): Promise<BootstrapResult> {
-  if (!o.stateUrl.startsWith('s3://')) throw new InvalidInputError(`bootstrap needs an s3:// state URL, got ${o.stateUrl}`, ['e.g. --state-url s3://my-team-deployer-state/prod?region=eu-west-1']);
-  if (!o.lockUrl.startsWith('dynamodb://')) throw new InvalidInputError(`bootstrap needs a dynamodb:// lock URL, got ${o.lockUrl}`, ['e.g. --lock-url dynamodb://deployer-state-locks?region=eu-west-1']);
+  if (!o.stateUrl.startsWith('s3://'))
+    throw new InvalidInputError(`bootstrap needs an s3:// state URL, got ${o.stateUrl}`, [
+      'e.g. --state-url s3://my-team-deployer-state/prod?region=eu-west-1',
+    ]);
+  if (!o.lockUrl.startsWith('dynamodb://'))
+    throw new InvalidInputError(`bootstrap needs a dynamodb:// lock URL, got ${o.lockUrl}`, [
+      'e.g. --lock-url dynamodb://deployer-state-locks?region=eu-west-1',
+    ]);
   const s3 = parseS3Url(o.stateUrl);
   const table = parseDynamoDbUrl(o.lockUrl);
   const engine = o.engine ?? (s3.endpoint || table.endpoint ? 'sdk' : 'pulumi');
@@ -50,11 +56,15 @@ export async function bootstrap(o: BootstrapOptions): Promise<BootstrapResult> {
   });
   const result = await runner.up({
     stackName: `bootstrap.${s3.bucket}`,
-    program: async () => bootstrapProgram({ bucket: s3.bucket, table: table.table, region: s3.region, ...(s3.kmsKeyId ? { kmsKeyId: s3.kmsKeyId } : {}) }),
+    program: async () =>
+      bootstrapProgram({ bucket: s3.bucket, table: table.table, region: s3.region, ...(s3.kmsKeyId ? { kmsKeyId: s3.kmsKeyId } : {}) }),
     onProgress: (p) => p.phase === 'done' && o.onProgress?.(`${p.op} ${p.resourceType} ${p.resourceName}`),
   });
   return {
     engine,
-    steps: Object.entries(result.changes).map(([op, n]) => ({ step: `${n} resource(s)`, status: op === 'create' ? 'created' : op === 'same' ? 'exists' : 'configured' })),
+    steps: Object.entries(result.changes).map(([op, n]) => ({
+      step: `${n} resource(s)`,
+      status: op === 'create' ? 'created' : op === 'same' ? 'exists' : 'configured',
+    })),
   };
 }

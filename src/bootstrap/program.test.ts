@@ -46,7 +46,11 @@ describe('bootstrap program', () => {
     await resolved(out.tableArn);
     await allRegistered();
 
-    expect(byType('aws:s3/bucket:Bucket').inputs).toMatchObject({ bucket: 'team-deployer-state', region: 'eu-west-1', forceDestroy: false });
+    expect(byType('aws:s3/bucket:Bucket').inputs).toMatchObject({
+      bucket: 'team-deployer-state',
+      region: 'eu-west-1',
+      forceDestroy: false,
+    });
     expect(byType('aws:s3/bucketVersioning:BucketVersioning').inputs).toMatchObject({ versioningConfiguration: { status: 'Enabled' } });
     expect(byType('aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration').inputs).toMatchObject({
       rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: 'AES256' } }],
@@ -72,7 +76,9 @@ describe('bootstrap program', () => {
     await resolved(out.bucketArn);
     await allRegistered();
     expect(byType('aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration').inputs).toMatchObject({
-      rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: 'aws:kms', kmsMasterKeyId: 'alias/deployer' }, bucketKeyEnabled: true }],
+      rules: [
+        { applyServerSideEncryptionByDefault: { sseAlgorithm: 'aws:kms', kmsMasterKeyId: 'alias/deployer' }, bucketKeyEnabled: true },
+      ],
     });
   });
 });

@@ -30,7 +30,9 @@ export function bootstrapProgram(spec: BootstrapSpec): BootstrapOutputs {
     region: spec.region,
     rules: [
       {
-        applyServerSideEncryptionByDefault: spec.kmsKeyId ? { sseAlgorithm: 'aws:kms', kmsMasterKeyId: spec.kmsKeyId } : { sseAlgorithm: 'AES256' },
+        applyServerSideEncryptionByDefault: spec.kmsKeyId
+          ? { sseAlgorithm: 'aws:kms', kmsMasterKeyId: spec.kmsKeyId }
+          : { sseAlgorithm: 'AES256' },
         bucketKeyEnabled: spec.kmsKeyId !== undefined,
       },
     ],

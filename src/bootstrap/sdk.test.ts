@@ -31,8 +31,12 @@ describe('deployer bootstrap (sdk)', () => {
     // Every configuration step either took effect or says the emulator lacks it.
     for (const s of first.json.steps) expect(['created', 'configured', 'unsupported']).toContain(s.status);
 
-    await (await s3Client({ region: 'us-east-1', endpoint: s3.endpoint, forcePathStyle: true })).send(new HeadBucketCommand({ Bucket: 'fresh-team-state' }));
-    const table = await (await dynamoDbClient({ region: 'us-east-1', endpoint: dynamo.endpoint })).send(new DescribeTableCommand({ TableName: 'fresh-locks' }));
+    await (
+      await s3Client({ region: 'us-east-1', endpoint: s3.endpoint, forcePathStyle: true })
+    ).send(new HeadBucketCommand({ Bucket: 'fresh-team-state' }));
+    const table = await (
+      await dynamoDbClient({ region: 'us-east-1', endpoint: dynamo.endpoint })
+    ).send(new DescribeTableCommand({ TableName: 'fresh-locks' }));
     expect(table.Table?.KeySchema).toEqual([{ AttributeName: 'lockKey', KeyType: 'HASH' }]);
     expect(table.Table?.BillingModeSummary?.BillingMode ?? 'PAY_PER_REQUEST').toBe('PAY_PER_REQUEST');
 

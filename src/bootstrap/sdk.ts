@@ -62,18 +62,25 @@ export async function bootstrapBucket(loc: S3Location): Promise<StepResult[]> {
   }
   if (exists) results.push({ step: `bucket ${Bucket}`, status: 'exists' });
   else {
-    const location = loc.region === 'us-east-1' ? {} : { CreateBucketConfiguration: { LocationConstraint: loc.region as BucketLocationConstraint } };
+    const location =
+      loc.region === 'us-east-1' ? {} : { CreateBucketConfiguration: { LocationConstraint: loc.region as BucketLocationConstraint } };
     await client.send(new CreateBucketCommand({ Bucket, ...location }));
     results.push({ step: `bucket ${Bucket}`, status: 'created' });
   }
-  results.push(await configure('versioning', () => client.send(new PutBucketVersioningCommand({ Bucket, VersioningConfiguration: { Status: 'Enabled' } }))));
+  results.push(
+    await configure('versioning', () =>
+      client.send(new PutBucketVersioningCommand({ Bucket, VersioningConfiguration: { Status: 'Enabled' } })),
+    ),
+  );
   results.push(
     await configure(`default encryption (${loc.sse})`, () =>
       client.send(
         new PutBucketEncryptionCommand({
           Bucket,
           ServerSideEncryptionConfiguration: {
-            Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: loc.sse, ...(loc.kmsKeyId ? { KMSMasterKeyID: loc.kmsKeyId } : {}) } }],
+            Rules: [
+              { ApplyServerSideEncryptionByDefault: { SSEAlgorithm: loc.sse, ...(loc.kmsKeyId ? { KMSMasterKeyID: loc.kmsKeyId } : {}) } },
+            ],
           },
         }),
       ),
@@ -84,7 +91,12 @@ export async function bootstrapBucket(loc: S3Location): Promise<StepResult[]> {
       client.send(
         new PutPublicAccessBlockCommand({
           Bucket,
-          PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+          PublicAccessBlockConfiguration: {
+            BlockPublicAcls: true,
+            BlockPublicPolicy: true,
+            IgnorePublicAcls: true,
+            RestrictPublicBuckets: true,
+          },
         }),
       ),
     ),
@@ -116,6 +128,10 @@ export async function bootstrapTable(loc: DynamoDbLocation): Promise<StepResult[
     }
     results.push({ step: `table ${TableName}`, status: 'created' });
   }
-  results.push(await configure('TTL on expiresAt', () => client.send(new UpdateTimeToLiveCommand({ TableName, TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true } }))));
+  results.push(
+    await configure('TTL on expiresAt', () =>
+      client.send(new UpdateTimeToLiveCommand({ TableName, TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true } })),
+    ),
+  );
   return results;
 }

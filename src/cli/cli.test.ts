@@ -42,7 +42,9 @@ describe('validate and plan', () => {
   it('validate reports the stack, as text and as JSON', async () => {
     const text = await deployer(at('validate'));
     expect(text.code).toBe(0);
-    expect(text.stdout).toMatch(/Configuration is valid: stack quickstart, environment dev: 1 service\(s\), 2 component\(s\) in 2 wave\(s\)/);
+    expect(text.stdout).toMatch(
+      /Configuration is valid: stack quickstart, environment dev: 1 service\(s\), 2 component\(s\) in 2 wave\(s\)/,
+    );
     const { json } = await deployerJson(at('validate'));
     expect(json).toEqual({ valid: true, stack: 'quickstart', environment: 'dev', services: 1, components: 2, waves: 2, warnings: [] });
   });
@@ -59,7 +61,10 @@ describe('validate and plan', () => {
 
   it('validation errors come as data with --json', async () => {
     const bad = testdir('examples/quickstart', { 'port: 8080': 'port: eighty' });
-    const { code, json } = await deployerJson<{ ok: boolean; error: { code: string; problems: Array<{ path: string; location: { line: number } }> } }>(['validate', '-C', bad, '-e', 'dev']);
+    const { code, json } = await deployerJson<{
+      ok: boolean;
+      error: { code: string; problems: Array<{ path: string; location: { line: number } }> };
+    }>(['validate', '-C', bad, '-e', 'dev']);
     expect(code).toBe(2);
     expect(json.ok).toBe(false);
     expect(json.error.code).toBe('VALIDATION_FAILED');
@@ -118,7 +123,12 @@ describe('lock status and unlock', () => {
   it('shows the holder, refuses a wrong id and confirmation-less unlock, releases with the right id', async () => {
     expect((await deployer(at('lock', 'status'))).stdout).toMatch(/No locks held on stack:quickstart:env:dev/);
     const locks = new FileLockManager(path.join(dir, '.deployer'));
-    const held = await locks.acquire({ lockKey: 'stack:quickstart:env:dev', ttlMs: 60_000, lockedBy: 'ci@runner-7', metadata: { operation: 'apply', ci_run_id: '42' } });
+    const held = await locks.acquire({
+      lockKey: 'stack:quickstart:env:dev',
+      ttlMs: 60_000,
+      lockedBy: 'ci@runner-7',
+      metadata: { operation: 'apply', ci_run_id: '42' },
+    });
 
     const status = await deployer(at('lock', 'status'));
     expect(status.stdout).toMatch(new RegExp(`lock id: +${held.lockId}[\\s\\S]*held by: +ci@runner-7[\\s\\S]*ci_run_id=42`));
@@ -169,14 +179,39 @@ describe('state and ledger', () => {
     expect((await deployer(['ledger', 'list-deployments', '-C', dir], env)).stdout).toMatch(/No deployments recorded/);
     expect(existsSync(db)).toBe(false);
     const ledger = new SqliteLedger(db);
-    const base = { stack: 'quickstart', version: '1.0.0', environment: 'dev', type: 'rolling' as const, initiator: 'ana@laptop', metadata: {}, parentId: 'run-1' };
-    await ledger.recordDeployment({ ...base, id: 'a', service: 'web', started: '2026-01-01T10:00:00.000Z', completed: '2026-01-01T10:00:04.000Z', status: 'success' });
-    await ledger.recordDeployment({ ...base, id: 'b', service: 'jobs', started: '2026-01-02T10:00:00.000Z', completed: null, status: 'failed' });
+    const base = {
+      stack: 'quickstart',
+      version: '1.0.0',
+      environment: 'dev',
+      type: 'rolling' as const,
+      initiator: 'ana@laptop',
+      metadata: {},
+      parentId: 'run-1',
+    };
+    await ledger.recordDeployment({
+      ...base,
+      id: 'a',
+      service: 'web',
+      started: '2026-01-01T10:00:00.000Z',
+      completed: '2026-01-01T10:00:04.000Z',
+      status: 'success',
+    });
+    await ledger.recordDeployment({
+      ...base,
+      id: 'b',
+      service: 'jobs',
+      started: '2026-01-02T10:00:00.000Z',
+      completed: null,
+      status: 'failed',
+    });
     await ledger.close();
     const table = await deployer(['ledger', 'list-deployments', '-C', dir], env);
     expect(table.stdout.split('\n')[0]).toMatch(/^STARTED +STACK +ENV +SERVICE +VERSION +TYPE +STATUS +DURATION +INITIATOR$/);
     expect(table.stdout).toMatch(/web +1\.0\.0 +rolling +success +4\.0s +ana@laptop/);
-    const { json } = await deployerJson<{ deployments: Array<{ id: string }> }>(['ledger', 'list-deployments', '-C', dir, '--service', 'jobs'], env);
+    const { json } = await deployerJson<{ deployments: Array<{ id: string }> }>(
+      ['ledger', 'list-deployments', '-C', dir, '--service', 'jobs'],
+      env,
+    );
     expect(json.deployments.map((d) => d.id)).toEqual(['b']);
   });
 });
@@ -195,7 +230,10 @@ describe('setup and logs', () => {
   it('--log-level info writes structured JSON lines with one correlation id', async () => {
     const log = path.join(dir, 'logs', 'run.log');
     await deployer([...at('validate'), '--log-level', 'info', '--log-file', log]);
-    const lines = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { correlationId: string; msg: string });
+    const lines = readFileSync(log, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { correlationId: string; msg: string });
     expect(lines[0]!.msg).toBe('command started');
     expect(new Set(lines.map((l) => l.correlationId)).size).toBe(1);
   });

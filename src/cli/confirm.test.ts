@@ -36,7 +36,9 @@ describe('confirmation', () => {
     const io = terminal('no');
     const code = await runCli(['apply', '-C', dir, '-e', 'dev'], io);
     expect(code).toBe(1);
-    expect(io.out()).toMatch(/\+ +create +store\/images[\s\S]*Do you want to apply these changes\?[\s\S]*Apply cancelled: nothing was changed\./);
+    expect(io.out()).toMatch(
+      /\+ +create +store\/images[\s\S]*Do you want to apply these changes\?[\s\S]*Apply cancelled: nothing was changed\./,
+    );
     expect(Object.keys(snapshotTree(path.join(dir, '.deployer'))).filter((f) => f.includes('stacks'))).toEqual([]);
   });
 });

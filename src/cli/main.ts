@@ -34,15 +34,30 @@ function buildProgram(ctx: CommandContext): Command {
     .description(DESCRIPTION)
     .version(deployerVersion, '--version', 'print the version')
     .option('-C, --dir <dir>', 'the stack directory (default: the current directory)')
-    .option('-e, --environment <env>', 'the environment to act on (one of the Stack\'s spec.environments)')
+    .option('-e, --environment <env>', "the environment to act on (one of the Stack's spec.environments)")
     .option('--stack <name>', 'the stack name; refuses to act when the directory holds another stack')
     .option('--json', 'print machine-readable JSON on stdout (progress goes to stderr)')
     .option('--state-url <url>', 'state backend (env DEPLOYER_STATE_URL; default file://.deployer)')
     .option('--lock-url <url>', 'lock backend (env DEPLOYER_LOCK_URL; default file://.deployer)')
     .option('--ledger <location>', 'ledger database (env DEPLOY_LEDGER_DB; default .deployer/ledger.db)')
-    .option('--var <name=value>', 'set a variable ${var.name} (repeatable; over --var-file and the Stack\'s variables)', (v: string, all: string[]) => [...all, v], [] as string[])
-    .option('--var-file <file>', 'read variables from a YAML or JSON file (repeatable)', (v: string, all: string[]) => [...all, v], [] as string[])
-    .addOption(new Option('--log-level <level>', 'structured JSON logs (with the run\'s correlation id) on stderr from this level').choices([...LOG_LEVELS]).env('DEPLOYER_LOG_LEVEL').default('silent'))
+    .option(
+      '--var <name=value>',
+      "set a variable ${var.name} (repeatable; over --var-file and the Stack's variables)",
+      (v: string, all: string[]) => [...all, v],
+      [] as string[],
+    )
+    .option(
+      '--var-file <file>',
+      'read variables from a YAML or JSON file (repeatable)',
+      (v: string, all: string[]) => [...all, v],
+      [] as string[],
+    )
+    .addOption(
+      new Option('--log-level <level>', "structured JSON logs (with the run's correlation id) on stderr from this level")
+        .choices([...LOG_LEVELS])
+        .env('DEPLOYER_LOG_LEVEL')
+        .default('silent'),
+    )
     .option('--log-file <file>', 'write the structured logs to this file instead of stderr')
     .addHelpText('after', `\n${LAYOUT_HELP}\n\n${EXIT_CODES_HELP}\n\nQuick start:\n  deployer apply -C examples/quickstart -e dev --yes\n`)
     .showHelpAfterError('(run with --help for usage)')
@@ -59,7 +74,8 @@ function buildProgram(ctx: CommandContext): Command {
   registerBootstrap(program, ctx);
   for (const c of program.commands) {
     c.exitOverride().configureOutput({ writeOut: (s) => ctx.io.stdout.write(s), writeErr: (s) => ctx.io.stderr.write(s) });
-    for (const sub of c.commands) sub.exitOverride().configureOutput({ writeOut: (s) => ctx.io.stdout.write(s), writeErr: (s) => ctx.io.stderr.write(s) });
+    for (const sub of c.commands)
+      sub.exitOverride().configureOutput({ writeOut: (s) => ctx.io.stdout.write(s), writeErr: (s) => ctx.io.stderr.write(s) });
   }
   return program;
 }
@@ -94,7 +110,10 @@ function report(err: unknown, io: CliIO, json: boolean): number {
     return EXIT.invalid;
   }
   // A full disk or a permission refused is the machine, whichever layer met it; anything else unexpected is a bug.
-  const e = err instanceof DeployerError ? err : (machineFault(err, 'the command failed') ?? new InternalError(err instanceof Error ? err.message : String(err), err));
+  const e =
+    err instanceof DeployerError
+      ? err
+      : (machineFault(err, 'the command failed') ?? new InternalError(err instanceof Error ? err.message : String(err), err));
   if (json) io.stdout.write(JSON.stringify({ ok: false, error: e.toJSON() }, null, 2) + '\n');
   io.stderr.write(`Error: ${e.message}\n${e.details.map((d) => `  ${d}\n`).join('')}`);
   if (e.code === 'INTERNAL' && err instanceof Error && err.stack) io.stderr.write(`${err.stack}\n`);

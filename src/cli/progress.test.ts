@@ -4,8 +4,21 @@ import { liveBlock, progressRenderer } from './progress.js';
 import { summaryText } from './render.js';
 
 const start: RunEvent = { type: 'component-start', id: 'web/api', action: 'update' };
-const step: RunEvent = { type: 'component-progress', id: 'web/api', progress: { phase: 'started', op: 'update', resourceType: 'pulumi-nodejs:dynamic/local:MicroService', resourceName: 'api', urn: 'u' } as never };
-const done: RunEvent = { type: 'component-done', report: { id: 'web/api', action: 'update', result: 'updated', engine: true, durationMs: 1200 } };
+const step: RunEvent = {
+  type: 'component-progress',
+  id: 'web/api',
+  progress: {
+    phase: 'started',
+    op: 'update',
+    resourceType: 'pulumi-nodejs:dynamic/local:MicroService',
+    resourceName: 'api',
+    urn: 'u',
+  } as never,
+};
+const done: RunEvent = {
+  type: 'component-done',
+  report: { id: 'web/api', action: 'update', result: 'updated', engine: true, durationMs: 1200 },
+};
 
 describe('progress on a terminal', () => {
   it('keeps running components in a redrawn block with spinner, elapsed time and Pulumi step', async () => {
@@ -28,11 +41,21 @@ describe('progress on a terminal', () => {
 describe('progress as JSON events', () => {
   it('writes each event as one JSON line on stderr', () => {
     const err: string[] = [];
-    const p = progressRenderer({ stdout: { write: () => true }, stderr: { write: (t: string) => err.push(t) }, interactive: false, env: {} }, true, () => undefined);
+    const p = progressRenderer(
+      { stdout: { write: () => true }, stderr: { write: (t: string) => err.push(t) }, interactive: false, env: {} },
+      true,
+      () => undefined,
+    );
     p.render(start);
     p.note('Interrupted\n');
     expect(err.map((l) => JSON.parse(l) as Record<string, unknown>)).toEqual([
-      { time: expect.any(String), type: 'component-start', id: 'web/api', action: 'update', message: 'web/api               update started' },
+      {
+        time: expect.any(String),
+        type: 'component-start',
+        id: 'web/api',
+        action: 'update',
+        message: 'web/api               update started',
+      },
       { time: expect.any(String), type: 'notice', message: 'Interrupted' },
     ]);
   });
@@ -63,8 +86,14 @@ describe('the summary of a run that rolled back', () => {
     });
 
   it('says what came back, and never claims a failed rollback returned what it did not', () => {
-    expect(summary(['updated', 'updated'])).toMatch(/Rolled back: 2 component\(s\) returned to the previous version \(0\.5s after the failure\)\./);
-    expect(summary(['failed'])).toMatch(/The rollback failed \(0\.5s after the failure\): 0 of 1 component\(s\) returned to the previous version; not returned: web\/c0 failed\./);
-    expect(summary(['updated', 'failed'])).toMatch(/The rollback failed .*: 1 of 2 component\(s\) returned to the previous version; not returned: web\/c1 failed\./);
+    expect(summary(['updated', 'updated'])).toMatch(
+      /Rolled back: 2 component\(s\) returned to the previous version \(0\.5s after the failure\)\./,
+    );
+    expect(summary(['failed'])).toMatch(
+      /The rollback failed \(0\.5s after the failure\): 0 of 1 component\(s\) returned to the previous version; not returned: web\/c0 failed\./,
+    );
+    expect(summary(['updated', 'failed'])).toMatch(
+      /The rollback failed .*: 1 of 2 component\(s\) returned to the previous version; not returned: web\/c1 failed\./,
+    );
   });
 });

@@ -31,7 +31,8 @@ export function progressRenderer(io: CliIO, json: boolean, write: (text: string)
 
 /** Each event as data, with `message`: the line a person would have read for it, if any. */
 function jsonEvents(io: CliIO): Progress {
-  const emit = (value: Record<string, unknown>): void => void io.stderr.write(JSON.stringify({ time: new Date().toISOString(), ...value }) + '\n');
+  const emit = (value: Record<string, unknown>): void =>
+    void io.stderr.write(JSON.stringify({ time: new Date().toISOString(), ...value }) + '\n');
   let text = '';
   const human = humanRenderer((t) => (text += t), { showPlan: false });
   return {

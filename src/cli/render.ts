@@ -8,7 +8,13 @@ export interface Renderer {
   (event: RunEvent): void;
 }
 
-const PAST: Record<string, string> = { created: 'created', updated: 'updated', replaced: 'replaced', deleted: 'deleted', unchanged: 'unchanged' };
+const PAST: Record<string, string> = {
+  created: 'created',
+  updated: 'updated',
+  replaced: 'replaced',
+  deleted: 'deleted',
+  unchanged: 'unchanged',
+};
 
 export function humanRenderer(write: (text: string) => void, options: { showPlan: boolean }): Renderer {
   const start = Date.now();
@@ -20,17 +26,23 @@ export function humanRenderer(write: (text: string) => void, options: { showPlan
         write(warningsText(e.warnings));
         break;
       case 'lock-wait':
-        write(`${stamp()} waiting for the lock ${e.holder.lockKey}, held by ${e.holder.lockedBy} since ${e.holder.lockedAt.toISOString()} (lock id ${e.holder.lockId})\n`);
+        write(
+          `${stamp()} waiting for the lock ${e.holder.lockKey}, held by ${e.holder.lockedBy} since ${e.holder.lockedAt.toISOString()} (lock id ${e.holder.lockId})\n`,
+        );
         break;
       case 'lock-acquired':
         write(`Lock ${e.locks.map((l) => `${l.lockKey} (id ${l.lockId})`).join(', ')} acquired.\n`);
         for (const l of e.locks.filter((x) => x.takenOverFrom)) {
           const old = l.takenOverFrom!;
-          write(`Took over the lock of ${old.lockedBy} (lock id ${old.lockId}, ${old.metadata['operation'] ?? 'run'} since ${old.lockedAt.toISOString()}): that run died; resuming where it stopped.\n`);
+          write(
+            `Took over the lock of ${old.lockedBy} (lock id ${old.lockId}, ${old.metadata['operation'] ?? 'run'} since ${old.lockedAt.toISOString()}): that run died; resuming where it stopped.\n`,
+          );
         }
         break;
       case 'lock-lost':
-        write(`${stamp()} ${e.reason}: starting no new component and recording nothing more (another run may hold the lock now); what is running finishes unrecorded, and the next run checks it again.\n`);
+        write(
+          `${stamp()} ${e.reason}: starting no new component and recording nothing more (another run may hold the lock now); what is running finishes unrecorded, and the next run checks it again.\n`,
+        );
         break;
       case 'plan':
         width = Math.max(width, ...e.plan.actions.map((a) => a.id.length));
@@ -63,7 +75,9 @@ export function humanRenderer(write: (text: string) => void, options: { showPlan
         break;
       case 'rollback-done': {
         const r = e.rollback;
-        write(`${stamp()} Rollback ${r.ok ? 'complete' : 'FAILED'} in ${(r.durationMs / 1000).toFixed(1)}s (${(r.sinceFailureMs / 1000).toFixed(1)}s after the failure): ${r.components.map((c) => `${c.id} ${c.result}`).join(', ') || 'nothing to undo'}\n`);
+        write(
+          `${stamp()} Rollback ${r.ok ? 'complete' : 'FAILED'} in ${(r.durationMs / 1000).toFixed(1)}s (${(r.sinceFailureMs / 1000).toFixed(1)}s after the failure): ${r.components.map((c) => `${c.id} ${c.result}`).join(', ') || 'nothing to undo'}\n`,
+        );
         break;
       }
       case 'summary':
@@ -90,14 +104,24 @@ export function summaryText(s: RunSummary): string {
   const c = s.counts;
   const verb = { apply: 'Apply', destroy: 'Destroy', rollback: 'Rollback' }[s.operation];
   const head = s.ok ? `${verb} complete` : `${verb} failed`;
-  const parts = [`${c.created} created`, `${c.updated} updated`, `${c.replaced} replaced`, `${c.deleted} deleted`, `${c.unchanged} unchanged`];
-  const bad = [c.failed && `${c.failed} failed`, c.skipped && `${c.skipped} skipped`, c.cancelled && `${c.cancelled} cancelled`].filter(Boolean);
+  const parts = [
+    `${c.created} created`,
+    `${c.updated} updated`,
+    `${c.replaced} replaced`,
+    `${c.deleted} deleted`,
+    `${c.unchanged} unchanged`,
+  ];
+  const bad = [c.failed && `${c.failed} failed`, c.skipped && `${c.skipped} skipped`, c.cancelled && `${c.cancelled} cancelled`].filter(
+    Boolean,
+  );
   const failedIds = s.components.filter((r) => r.result === 'failed').map((r) => r.id);
-  return `${head}: ${parts.join(', ')}${bad.length ? `; ${bad.join(', ')}` : ''} in ${(s.durationMs / 1000).toFixed(1)}s ` +
+  return (
+    `${head}: ${parts.join(', ')}${bad.length ? `; ${bad.join(', ')}` : ''} in ${(s.durationMs / 1000).toFixed(1)}s ` +
     `(${s.engineOperations} Pulumi operation${s.engineOperations === 1 ? '' : 's'}, state serial ${s.serial}).` +
     (failedIds.length ? `\nFailed: ${failedIds.join(', ')}` : '') +
     (s.rollback ? `\n${rollbackLine(s.rollback)}` : '') +
-    (s.advice ? `\n${s.advice}` : '');
+    (s.advice ? `\n${s.advice}` : '')
+  );
 }
 
 /** What the rollback achieved, counted from its components' results (a failed rollback never claims success). */

@@ -19,7 +19,19 @@ beforeAll(async () => {
   await store.write({
     ...emptyState('quickstart', 'dev'),
     components: {
-      'web/assets': { kind: 'S3', target: 'local', specHash: 'h', inputsHash: 'i', spec: {}, outputs: {}, dependsOn: [], pulumiStack: 'quickstart.dev.web.assets', status: 'deployed', deploymentId: 'run-1', updatedAt: '2026-01-01T00:00:00.000Z' },
+      'web/assets': {
+        kind: 'S3',
+        target: 'local',
+        specHash: 'h',
+        inputsHash: 'i',
+        spec: {},
+        outputs: {},
+        dependsOn: [],
+        pulumiStack: 'quickstart.dev.web.assets',
+        status: 'deployed',
+        deploymentId: 'run-1',
+        updatedAt: '2026-01-01T00:00:00.000Z',
+      },
     },
   });
 });
@@ -39,7 +51,7 @@ const COMMANDS: string[][] = [
   ['state', 'list'],
 ];
 
-describe('--stack that is not the directory\'s stack', () => {
+describe("--stack that is not the directory's stack", () => {
   it.each(COMMANDS)('%s %s ... refuses, exit 2, and touches nothing', async (...command) => {
     const before = snapshotTree(path.join(dir, '.deployer'));
     const r = await deployer([...command, '-C', dir, '--stack', 'production']);
@@ -48,13 +60,13 @@ describe('--stack that is not the directory\'s stack', () => {
     expect(snapshotTree(path.join(dir, '.deployer'))).toEqual(before);
   });
 
-  it('the same commands with the directory\'s own stack name go ahead', async () => {
+  it("the same commands with the directory's own stack name go ahead", async () => {
     const r = await deployer(['plan', '-C', dir, '-e', 'dev', '--stack', 'quickstart']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/Stack quickstart, environment dev/);
   });
 
-  it('state and lock commands given --stack and -e act on the stack named, not on the directory\'s', async () => {
+  it("state and lock commands given --stack and -e act on the stack named, not on the directory's", async () => {
     const before = snapshotTree(path.join(dir, '.deployer'));
     const list = await deployer(['state', 'list', '-C', dir, '--stack', 'production', '-e', 'dev']);
     expect(list.code).toBe(0);
@@ -71,7 +83,9 @@ describe('--stack that is not the directory\'s stack', () => {
     await store.write({ ...v1, components: {} });
     const r = await deployer(['state', 'reset', '--to', '1', '-C', dir, '--stack', 'production', '-e', 'dev']);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/Restored the state of serial 1 as serial 3\. Nothing was deployed or destroyed\. Run `deployer plan` in the stack's directory/);
+    expect(r.stdout).toMatch(
+      /Restored the state of serial 1 as serial 3\. Nothing was deployed or destroyed\. Run `deployer plan` in the stack's directory/,
+    );
     expect((await store.read('quickstart', 'dev'))?.serial).toBe(1);
   });
 });

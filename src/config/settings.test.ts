@@ -185,11 +185,13 @@ describe('resolveSettings', () => {
   });
 
   it('rejects an invalid duration from any source, saying which setting it was', () => {
-    expect(() => resolveSettings({ dir: stackDir('lockTtl: forever\n') }, {})).toThrow('invalid lock TTL "forever": use a duration like 30s, 5m or 1h');
+    expect(() => resolveSettings({ dir: stackDir('lockTtl: forever\n') }, {})).toThrow(
+      'invalid lock TTL "forever": use a duration like 30s, 5m or 1h',
+    );
     expect(() => resolveSettings({ dir: stackDir() }, { DEPLOYER_LOCK_TIMEOUT: '5 minutes' })).toThrow('invalid lock timeout "5 minutes"');
   });
 
-  it('resolves YAML merge keys in deployer.config.yaml, as in the stack\'s documents', () => {
+  it("resolves YAML merge keys in deployer.config.yaml, as in the stack's documents", () => {
     const dir = stackDir('defaults: &defaults\n  concurrency: 3\n  lockTtl: 2m\n<<: *defaults\nlockTtl: 5m\n');
     expect(resolveSettings({ dir }, {})).toMatchObject({ concurrency: 3, lockTtlMs: 300_000 });
   });
@@ -203,7 +205,7 @@ describe('resolveSettings', () => {
     expect(resolveSettings({ dir: stackDir(), lockTtl: '10s' }, {}).lockTtlMs).toBe(10_000);
   });
 
-  it('takes the stack name the user means from --stack only (a hook\'s DEPLOYER_STACK is not it)', () => {
+  it("takes the stack name the user means from --stack only (a hook's DEPLOYER_STACK is not it)", () => {
     expect(resolveSettings({ dir: stackDir(), stack: 'shop' }, { DEPLOYER_STACK: 'other' }).stack).toBe('shop');
     expect(resolveSettings({ dir: stackDir() }, { DEPLOYER_STACK: 'other' }).stack).toBeUndefined();
   });
@@ -232,7 +234,9 @@ describe('parseDuration', () => {
 describe('--var', () => {
   it('parses name=value, keeping numbers and booleans typed, and refuses a missing name', () => {
     const dir = stackDir();
-    expect(resolveSettings({ dir, var: ['replicas=3', 'debug=true', 'region=eu-west-1', 'empty='], varFile: ['vars.yaml'] }, {})).toMatchObject({
+    expect(
+      resolveSettings({ dir, var: ['replicas=3', 'debug=true', 'region=eu-west-1', 'empty='], varFile: ['vars.yaml'] }, {}),
+    ).toMatchObject({
       variables: { replicas: 3, debug: true, region: 'eu-west-1', empty: '' },
       varFiles: [path.resolve('vars.yaml')],
     });

@@ -83,7 +83,10 @@ function parseConcurrency(v: string | number): number {
 }
 
 function parseScheduling(v: string): 'graph' | 'waves' {
-  if (v !== 'graph' && v !== 'waves') throw new InvalidInputError(`invalid --strategy "${v}": use graph (start each component as soon as what it needs is done) or waves (barrier layers)`);
+  if (v !== 'graph' && v !== 'waves')
+    throw new InvalidInputError(
+      `invalid --strategy "${v}": use graph (start each component as soon as what it needs is done) or waves (barrier layers)`,
+    );
   return v;
 }
 
@@ -123,7 +126,8 @@ export function resolveSettings(flags: SettingFlags, env: NodeJS.ProcessEnv = pr
   };
   return {
     dir,
-    environment: flags.environment ?? fromEnv('DEPLOYER_ENVIRONMENT') ?? (typeof file['environment'] === 'string' ? file['environment'] : undefined),
+    environment:
+      flags.environment ?? fromEnv('DEPLOYER_ENVIRONMENT') ?? (typeof file['environment'] === 'string' ? file['environment'] : undefined),
     // A flag only: hooks export DEPLOYER_STACK (the stack they run in) to the commands they start.
     stack: flags.stack,
     stateUrl: String(pick(flags.stateUrl, 'DEPLOYER_STATE_URL', 'stateUrl', DEFAULTS.stateUrl)),
@@ -131,8 +135,12 @@ export function resolveSettings(flags: SettingFlags, env: NodeJS.ProcessEnv = pr
     concurrency: parseConcurrency(pick(flags.concurrency, 'DEPLOYER_CONCURRENCY', 'concurrency', DEFAULTS.concurrency)),
     scheduling: parseScheduling(String(pick(flags.strategy, 'DEPLOYER_STRATEGY', 'strategy', 'graph'))),
     lockTtlMs: parseLockTtl(String(pick(flags.lockTtl, 'DEPLOYER_LOCK_TTL', 'lockTtl', DEFAULTS.lockTtl))),
-    lockTimeoutMs: parseDuration(String(pick(flags.lockTimeout, 'DEPLOYER_LOCK_TIMEOUT', 'lockTimeout', DEFAULTS.lockTimeout)), 'lock timeout'),
-    failFast: flags.failFast ?? (fromEnv('DEPLOYER_FAIL_FAST') !== undefined ? env['DEPLOYER_FAIL_FAST'] === 'true' : file['failFast'] === true),
+    lockTimeoutMs: parseDuration(
+      String(pick(flags.lockTimeout, 'DEPLOYER_LOCK_TIMEOUT', 'lockTimeout', DEFAULTS.lockTimeout)),
+      'lock timeout',
+    ),
+    failFast:
+      flags.failFast ?? (fromEnv('DEPLOYER_FAIL_FAST') !== undefined ? env['DEPLOYER_FAIL_FAST'] === 'true' : file['failFast'] === true),
     ledger: String(pick(flags.ledger, 'DEPLOY_LEDGER_DB', 'ledger', path.join(dir, '.deployer', 'ledger.db'))),
     variables: parseVars(flags.var ?? []),
     // Paths on the command line are relative to where the command runs.
@@ -147,7 +155,8 @@ export function parseVars(entries: string[]): Record<string, string | number | b
     const at = e.indexOf('=');
     if (at <= 0) throw new InvalidInputError(`invalid --var ${e}: expected name=value`);
     const raw = e.slice(at + 1);
-    out[e.slice(0, at)] = raw === 'true' ? true : raw === 'false' ? false : raw.trim() !== '' && !Number.isNaN(Number(raw)) ? Number(raw) : raw;
+    out[e.slice(0, at)] =
+      raw === 'true' ? true : raw === 'false' ? false : raw.trim() !== '' && !Number.isNaN(Number(raw)) ? Number(raw) : raw;
   }
   return out;
 }

@@ -23,12 +23,19 @@ const STACK = 'apiVersion: core.deployer.io/v1\nkind: Stack\nmetadata:\n  name: 
 const SERVICE = 'apiVersion: core.deployer.io/v1\nkind: Service\nmetadata:\n  name: web\n';
 const API = 'apiVersion: components.deployer.io/v1\nkind: MicroService\nmetadata:\n  name: api\nspec:\n  port: 8080\n';
 /** A second component that depends on api, so that a dropped api.yaml fails as "unknown component". */
-const WORKER = 'apiVersion: components.deployer.io/v1\nkind: Worker\nmetadata:\n  name: jobs\nspec:\n  image: jobs:1\n  dependsOn: [web/api]\n';
+const WORKER =
+  'apiVersion: components.deployer.io/v1\nkind: Worker\nmetadata:\n  name: jobs\nspec:\n  image: jobs:1\n  dependsOn: [web/api]\n';
 const web = (file: string): string => path.join('services', 'web', file);
 
 /** A valid stack (web/api, and web/jobs that depends on it unless `jobs` is false) plus `files`. */
 function stackDir(files: Record<string, string | Buffer>, jobs = true): string {
-  return writeStackDir({ 'stack.yaml': STACK, [web('service.yaml')]: SERVICE, [web('api.yaml')]: API, ...(jobs ? { [web('jobs.yaml')]: WORKER } : {}), ...files });
+  return writeStackDir({
+    'stack.yaml': STACK,
+    [web('service.yaml')]: SERVICE,
+    [web('api.yaml')]: API,
+    ...(jobs ? { [web('jobs.yaml')]: WORKER } : {}),
+    ...files,
+  });
 }
 
 const load = (dir: string, cacheDir: string | false = false) => discover({ dir, displayBase: dir, cacheDir, environment: 'dev' });
@@ -93,15 +100,20 @@ describe('settings and variables files that start with a byte-order mark', () =>
   });
 
   it('reads a --var-file, and reports a list in it as not a mapping', async () => {
-    const dir = stackDir({
-      // A variables file inside the stack directory is not a stack document.
-      '.deployerignore': 'vars/\n',
-      [web('api.yaml')]: API.replace('port: 8080', 'port: ${var.port}'),
-      'vars/dev.yaml': withBom('port: 9090\n'),
-      'vars/list.yaml': withBom('- port: 9090\n'),
-    }, false);
+    const dir = stackDir(
+      {
+        // A variables file inside the stack directory is not a stack document.
+        '.deployerignore': 'vars/\n',
+        [web('api.yaml')]: API.replace('port: 8080', 'port: ${var.port}'),
+        'vars/dev.yaml': withBom('port: 9090\n'),
+        'vars/list.yaml': withBom('- port: 9090\n'),
+      },
+      false,
+    );
     const stack = await discover({ dir, displayBase: dir, cacheDir: false, varFiles: ['vars/dev.yaml'] });
     expect(stack.components.get('web/api')!.spec['port']).toBe(9090);
-    await expect(discover({ dir, displayBase: dir, cacheDir: false, varFiles: ['vars/list.yaml'] })).rejects.toThrow('the variables file vars/list.yaml must be a mapping of names to values');
+    await expect(discover({ dir, displayBase: dir, cacheDir: false, varFiles: ['vars/list.yaml'] })).rejects.toThrow(
+      'the variables file vars/list.yaml must be a mapping of names to values',
+    );
   });
 });

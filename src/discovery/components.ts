@@ -77,17 +77,32 @@ export function buildComponents(input: BuildInput): Built {
   for (const d of componentDocs) {
     const label = labelOf(d.data);
     if (d.service === undefined) {
-      problems.push(pendingAt(overlayCandidates(d.sources), '/metadata', { document: label, message: 'component has no service: set metadata.service or put it under services/<service>/', rule: 'service' }));
+      problems.push(
+        pendingAt(overlayCandidates(d.sources), '/metadata', {
+          document: label,
+          message: 'component has no service: set metadata.service or put it under services/<service>/',
+          rule: 'service',
+        }),
+      );
       continue;
     }
     if (!services.has(d.service)) {
-      problems.push(pendingAt(overlayCandidates(d.sources), '/metadata/service', { document: label, message: `service "${d.service}" has no Service document`, rule: 'service' }));
+      problems.push(
+        pendingAt(overlayCandidates(d.sources), '/metadata/service', {
+          document: label,
+          message: `service "${d.service}" has no Service document`,
+          rule: 'service',
+        }),
+      );
       continue;
     }
     const id = `${d.service}/${nameOf(d)}`;
     // discover() refuses a second document with this id; overwriting one here would deploy the wrong thing.
     const existing = components.get(id);
-    if (existing) throw new InternalError(`two documents define component ${id}: ${existing.kind} in ${existing.source.display} and ${kindOf(d)} in ${d.sources[0]!.display}`);
+    if (existing)
+      throw new InternalError(
+        `two documents define component ${id}: ${existing.kind} in ${existing.source.display} and ${kindOf(d)} in ${d.sources[0]!.display}`,
+      );
     const layers = defaults.layers(kindOf(d), d.service, id);
     const spec = effectiveSpec(specOf(d), layers);
     // Own document (and its overlays) first, then the defaults from the nearest to the widest.
@@ -95,11 +110,15 @@ export function buildComponents(input: BuildInput): Built {
       ...overlayCandidates(d.sources),
       // A layer answers only for the fields it sets; each of its files (base, overlays) may have written them.
       ...[...layers].reverse().flatMap((l) =>
-        overlayCandidates(sourceDocs[l.source]!.sources).map((c) => ({ source: c.source, map: (p: string) => (Object.hasOwn(l.spec, specField(p)) ? l.pointer + p.slice('/spec'.length) : undefined) })),
+        overlayCandidates(sourceDocs[l.source]!.sources).map((c) => ({
+          source: c.source,
+          map: (p: string) => (Object.hasOwn(l.spec, specField(p)) ? l.pointer + p.slice('/spec'.length) : undefined),
+        })),
       ),
     ];
     candidatesOf.set(id, candidates);
-    for (const f of validateData(input.schemas, { ...(d.data as object), spec })) problems.push(pendingAt(candidates, f.pointer, { document: label, message: f.message, rule: f.rule }));
+    for (const f of validateData(input.schemas, { ...(d.data as object), spec }))
+      problems.push(pendingAt(candidates, f.pointer, { document: label, message: f.message, rule: f.rule }));
     components.set(id, {
       id,
       service: d.service,
@@ -113,43 +132,70 @@ export function buildComponents(input: BuildInput): Built {
       source: ref(d.sources[0]!),
       specHash: hashOf({ kind: kindOf(d), target: input.target, spec: withoutDependsOn(spec) }),
     });
-    subjects.push({ id, kind: kindOf(d), environment: input.environment, spec, region: typeof spec['region'] === 'string' ? spec['region'] : region });
+    subjects.push({
+      id,
+      kind: kindOf(d),
+      environment: input.environment,
+      spec,
+      region: typeof spec['region'] === 'string' ? spec['region'] : region,
+    });
   }
 
   for (const u of defaults.unknownComponents(new Set(components.keys()))) {
     const d = sourceDocs[u.source]!;
-    problems.push(pendingAt(overlayCandidates(d.sources), '/metadata/name', { document: labelOf(d.data), message: `ComponentInfra for ${u.id}, which is not a component of this stack`, rule: 'reference' }));
+    problems.push(
+      pendingAt(overlayCandidates(d.sources), '/metadata/name', {
+        document: labelOf(d.data),
+        message: `ComponentInfra for ${u.id}, which is not a component of this stack`,
+        rule: 'reference',
+      }),
+    );
   }
 
-  for (const v of evaluatePolicies(rules.map((r) => r.rule), subjects)) {
-    const p = pendingAt(candidatesOf.get(v.subject.id)!, `/spec${v.pointer}`, { document: labelOf({ kind: v.subject.kind, metadata: { name: v.subject.id.split('/')[1] } }), message: v.message, rule: `policy:${v.rule.name}` });
+  for (const v of evaluatePolicies(
+    rules.map((r) => r.rule),
+    subjects,
+  )) {
+    const p = pendingAt(candidatesOf.get(v.subject.id)!, `/spec${v.pointer}`, {
+      document: labelOf({ kind: v.subject.kind, metadata: { name: v.subject.id.split('/')[1] } }),
+      message: v.message,
+      rule: `policy:${v.rule.name}`,
+    });
     (v.advisory ? warnings : problems).push(p);
   }
 
   // Dependencies: explicit (component and service level) and implicit (valueFrom).
   const index = new DependencyIndex(components.values());
   for (const d of input.docs.filter((x) => kindOf(x) === 'Service')) {
-    for (const f of index.checkServiceDeps((specOf(d)['dependsOn'] ?? []) as string[])) problems.push(pendingAt(overlayCandidates(d.sources), f.pointer, { document: labelOf(d.data), message: f.message, rule: f.rule }));
+    for (const f of index.checkServiceDeps((specOf(d)['dependsOn'] ?? []) as string[]))
+      problems.push(pendingAt(overlayCandidates(d.sources), f.pointer, { document: labelOf(d.data), message: f.message, rule: f.rule }));
   }
-  const serviceDeps = new Map(input.docs.filter((x) => kindOf(x) === 'Service').map((x) => [nameOf(x), index.validServiceDeps((specOf(x)['dependsOn'] ?? []) as string[])]));
+  const serviceDeps = new Map(
+    input.docs
+      .filter((x) => kindOf(x) === 'Service')
+      .map((x) => [nameOf(x), index.validServiceDeps((specOf(x)['dependsOn'] ?? []) as string[])]),
+  );
   for (const c of components.values()) {
     const r = index.resolve(c, serviceDeps.get(c.service) ?? []);
     c.dependsOn = r.dependsOn;
     const candidates = candidatesOf.get(c.id)!;
-    for (const f of r.problems) problems.push(pendingAt(candidates, f.pointer, { document: `${c.kind}/${c.name}`, message: f.message, rule: f.rule }));
+    for (const f of r.problems)
+      problems.push(pendingAt(candidates, f.pointer, { document: `${c.kind}/${c.name}`, message: f.message, rule: f.rule }));
   }
 
   // The output each valueFrom names must be one its component's kind declares (and the target makes).
   const kinds = new Map([...components.values()].map((c) => [c.id, c.kind as string]));
   for (const c of components.values()) {
-    for (const f of checkOutputs(c.references, kinds, input.schemas, input.target)) problems.push(pendingAt(candidatesOf.get(c.id)!, f.pointer, { document: `${c.kind}/${c.name}`, message: f.message, rule: f.rule }));
+    for (const f of checkOutputs(c.references, kinds, input.schemas, input.target))
+      problems.push(pendingAt(candidatesOf.get(c.id)!, f.pointer, { document: `${c.kind}/${c.name}`, message: f.message, rule: f.rule }));
   }
   // Other documents may name outputs too (Security's IAM resources); the defaults are checked above, merged into the components they apply to.
   for (const d of input.docs) {
     const kind = kindOf(d);
     if (isComponentKind(kind) || kind === 'InfraDefaults' || kind === 'ServiceInfraDefaults' || kind === 'ComponentInfra') continue;
     const refs = collectReferences(specOf(d));
-    for (const f of [...index.checkReferences(refs), ...checkOutputs(refs, kinds, input.schemas, input.target)]) problems.push(pendingAt(overlayCandidates(d.sources), f.pointer, { document: labelOf(d.data), message: f.message, rule: f.rule }));
+    for (const f of [...index.checkReferences(refs), ...checkOutputs(refs, kinds, input.schemas, input.target)])
+      problems.push(pendingAt(overlayCandidates(d.sources), f.pointer, { document: labelOf(d.data), message: f.message, rule: f.rule }));
   }
   return { services, components, problems, warnings };
 }

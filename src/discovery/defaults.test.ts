@@ -25,7 +25,8 @@ function problemsOf(dir: string): Promise<string[]> {
 
 const STACK = 'apiVersion: core.deployer.io/v1\nkind: Stack\nmetadata:\n  name: layers\nspec:\n  environments: [dev]\n';
 const service = (name: string): string => `apiVersion: core.deployer.io/v1\nkind: Service\nmetadata:\n  name: ${name}\n`;
-const micro = (name: string, specLines: string): string => `apiVersion: components.deployer.io/v1\nkind: MicroService\nmetadata:\n  name: ${name}\nspec:\n${specLines}`;
+const micro = (name: string, specLines: string): string =>
+  `apiVersion: components.deployer.io/v1\nkind: MicroService\nmetadata:\n  name: ${name}\nspec:\n${specLines}`;
 
 const INFRA = `apiVersion: infra.deployer.io/v1
 kind: InfraDefaults
@@ -124,13 +125,23 @@ describe('defaults: precedence', () => {
   it('changes the specHash of exactly the components whose effective spec a changed default reaches', async () => {
     const hashes = async (files: Record<string, string>): Promise<Record<string, string>> =>
       Object.fromEntries([...(await load(stackDir(files))).components.values()].map((c) => [c.id, c.specHash]));
-    const changed = (a: Record<string, string>, b: Record<string, string>): string[] => Object.keys(a).filter((id) => a[id] !== b[id]).sort();
+    const changed = (a: Record<string, string>, b: Record<string, string>): string[] =>
+      Object.keys(a)
+        .filter((id) => a[id] !== b[id])
+        .sort();
     const before = await hashes(FILES);
     // Read by everyone.
-    expect(changed(before, await hashes(edit(FILES, 'infra/defaults.yaml', 'stopTimeout: 10', 'stopTimeout: 20')))).toEqual(['admin/console', 'web/api', 'web/other']);
+    expect(changed(before, await hashes(edit(FILES, 'infra/defaults.yaml', 'stopTimeout: 10', 'stopTimeout: 20')))).toEqual([
+      'admin/console',
+      'web/api',
+      'web/other',
+    ]);
     // Overridden in service web: only admin sees it.
     expect(changed(before, await hashes(edit(FILES, 'infra/defaults.yaml', 'replicas: 1', 'replicas: 5')))).toEqual(['admin/console']);
-    expect(changed(before, await hashes(edit(FILES, 'services/web/defaults.yaml', 'memory: 1024', 'memory: 2048')))).toEqual(['web/api', 'web/other']);
+    expect(changed(before, await hashes(edit(FILES, 'services/web/defaults.yaml', 'memory: 1024', 'memory: 2048')))).toEqual([
+      'web/api',
+      'web/other',
+    ]);
     expect(changed(before, await hashes(edit(FILES, 'infra/components.yaml', 'cpu: 1024', 'cpu: 2048')))).toEqual(['web/api']);
     // Overridden by the component itself: nobody.
     expect(changed(before, await hashes(edit(FILES, 'infra/components.yaml', 'replicas: 3', 'replicas: 6')))).toEqual([]);
@@ -151,7 +162,12 @@ describe('defaults: precedence', () => {
 
 describe('defaults: problems are located where the value was written', () => {
   it('reports an invalid default at the InfraDefaults line, once per component that inherits it', async () => {
-    const files = edit(edit(FILES, 'infra/defaults.yaml', 'cpu: 256', 'cpu: 3'), 'infra/defaults.yaml', 'stopTimeout: 10', 'stopTimeout: soon');
+    const files = edit(
+      edit(FILES, 'infra/defaults.yaml', 'cpu: 256', 'cpu: 3'),
+      'infra/defaults.yaml',
+      'stopTimeout: 10',
+      'stopTimeout: soon',
+    );
     expect(await problemsOf(stackDir(files))).toEqual([
       // cpu: only admin/console inherits it (service web sets its own).
       'infra/defaults.yaml:12:7 MicroService/console /spec/cpu [minimum] must be >= 128',
@@ -162,7 +178,12 @@ describe('defaults: problems are located where the value was written', () => {
   });
 
   it('reports an invalid value of ServiceInfraDefaults or ComponentInfra in that file', async () => {
-    const files = edit(edit(FILES, 'services/web/defaults.yaml', 'memory: 1024', 'memory: lots'), 'infra/components.yaml', 'cpu: 1024', 'cpu: 1');
+    const files = edit(
+      edit(FILES, 'services/web/defaults.yaml', 'memory: 1024', 'memory: lots'),
+      'infra/components.yaml',
+      'cpu: 1024',
+      'cpu: 1',
+    );
     expect(await problemsOf(stackDir(files))).toEqual([
       'infra/components.yaml:8:3 MicroService/api /spec/cpu [minimum] must be >= 128',
       `${path.join('services', 'web', 'defaults.yaml')}:13:7 MicroService/api /spec/memory [type] must be integer`,
@@ -172,12 +193,16 @@ describe('defaults: problems are located where the value was written', () => {
 
   it('reports a value the component overrides in the component, not in the defaults', async () => {
     const files = edit(FILES, 'services/web/api.yaml', 'replicas: 4', 'replicas: 0');
-    expect(await problemsOf(stackDir(files))).toEqual([`${path.join('services', 'web', 'api.yaml')}:7:3 MicroService/api /spec/replicas [minimum] must be >= 1`]);
+    expect(await problemsOf(stackDir(files))).toEqual([
+      `${path.join('services', 'web', 'api.yaml')}:7:3 MicroService/api /spec/replicas [minimum] must be >= 1`,
+    ]);
   });
 
   it('reports a field missing from the component in the component, though defaults exist for its kind', async () => {
     const files = { ...FILES, 'services/web/api.yaml': micro('api', '  replicas: 4\n') };
-    expect(await problemsOf(stackDir(files))).toEqual([`${path.join('services', 'web', 'api.yaml')}:5:1 MicroService/api /spec [required] missing required field "port"`]);
+    expect(await problemsOf(stackDir(files))).toEqual([
+      `${path.join('services', 'web', 'api.yaml')}:5:1 MicroService/api /spec [required] missing required field "port"`,
+    ]);
   });
 
   it('reports an invalid base default in the base file when an overlay of that document changes something else', async () => {
@@ -191,7 +216,11 @@ describe('defaults: problems are located where the value was written', () => {
   });
 
   it('reports a ComponentInfra for a component that does not exist', async () => {
-    const files = { ...FILES, 'infra/more.yaml': COMPONENT_INFRA.replace('name: api', 'name: apx'), 'infra/other-service.yaml': COMPONENT_INFRA.replace('service: web', 'service: billing') };
+    const files = {
+      ...FILES,
+      'infra/more.yaml': COMPONENT_INFRA.replace('name: api', 'name: apx'),
+      'infra/other-service.yaml': COMPONENT_INFRA.replace('service: web', 'service: billing'),
+    };
     expect(await problemsOf(stackDir(files))).toEqual([
       'infra/more.yaml:4:3 ComponentInfra/apx /metadata/name [reference] ComponentInfra for web/apx, which is not a component of this stack',
       'infra/other-service.yaml:4:3 ComponentInfra/api /metadata/name [reference] ComponentInfra for billing/api, which is not a component of this stack',
@@ -203,8 +232,16 @@ describe('DefaultsIndex and effectiveSpec', () => {
   it('orders the layers InfraDefaults, ServiceInfraDefaults, ComponentInfra, with their pointers', () => {
     const index = new DefaultsIndex();
     index.add('ComponentInfra', { metadata: { name: 'api', service: 'web' }, spec: { cpu: 3 } }, 2);
-    index.add('ServiceInfraDefaults', { metadata: { name: 'd', service: 'web' }, spec: { tags: { t: 's' }, components: { MicroService: { cpu: 2 } } } }, 1);
-    index.add('InfraDefaults', { metadata: { name: 'd' }, spec: { region: 'eu-west-1', components: { MicroService: { cpu: 1, memory: 1 }, RDS: { x: 1 } } } }, 0);
+    index.add(
+      'ServiceInfraDefaults',
+      { metadata: { name: 'd', service: 'web' }, spec: { tags: { t: 's' }, components: { MicroService: { cpu: 2 } } } },
+      1,
+    );
+    index.add(
+      'InfraDefaults',
+      { metadata: { name: 'd' }, spec: { region: 'eu-west-1', components: { MicroService: { cpu: 1, memory: 1 }, RDS: { x: 1 } } } },
+      0,
+    );
     const layers = index.layers('MicroService', 'web', 'web/api');
     expect(layers.map((l) => [l.source, l.pointer])).toEqual([
       [0, '/spec/components/MicroService'],

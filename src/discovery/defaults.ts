@@ -31,7 +31,8 @@ export class DefaultsIndex {
   add(kind: string, data: unknown, source: number): void {
     const meta = ((data as { metadata?: { name?: string; service?: string } }).metadata ?? {}) as { name?: string; service?: string };
     if (kind === 'InfraDefaults') this.infra.push({ data, source });
-    else if (kind === 'ServiceInfraDefaults' && meta.service) this.services.set(meta.service, [...(this.services.get(meta.service) ?? []), { data, source }]);
+    else if (kind === 'ServiceInfraDefaults' && meta.service)
+      this.services.set(meta.service, [...(this.services.get(meta.service) ?? []), { data, source }]);
     else if (kind === 'ComponentInfra' && meta.service && meta.name) {
       const id = `${meta.service}/${meta.name}`;
       this.components.set(id, [...(this.components.get(id) ?? []), { data, source }]);

@@ -147,8 +147,14 @@ describe('discover: environment overlays', () => {
     // The aws target makes no S3 `path`: reference the bucket's url, which both targets make.
     const dir = testdir('valid-multi', { 'output: path': 'output: url' });
     const env = path.join(dir, 'environments', 'staging');
-    writeFileSync(path.join(env, 'stack.yaml'), 'apiVersion: core.deployer.io/v1\nkind: Stack\nmetadata:\n  name: shop\nspec:\n  target: aws\n  lock:\n    level: component\n');
-    writeFileSync(path.join(env, 'services', 'web', 'service.yaml'), 'apiVersion: core.deployer.io/v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  dependsOn: [data/media]\n');
+    writeFileSync(
+      path.join(env, 'stack.yaml'),
+      'apiVersion: core.deployer.io/v1\nkind: Stack\nmetadata:\n  name: shop\nspec:\n  target: aws\n  lock:\n    level: component\n',
+    );
+    writeFileSync(
+      path.join(env, 'services', 'web', 'service.yaml'),
+      'apiVersion: core.deployer.io/v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  dependsOn: [data/media]\n',
+    );
     const staging = await load(dir, 'staging');
     expect([staging.target, staging.lockLevel]).toEqual(['aws', 'component']);
     expect([...new Set([...staging.components.values()].map((c) => c.target))]).toEqual(['aws']);
@@ -227,7 +233,7 @@ describe('discover: invalid stacks from committed fixtures', () => {
     expect(err.details[0]).toBe(`${path.join('services', 'web', 'api.yaml')}:7:3  MicroService/api  /spec/port  must be integer (type)`);
   });
 
-  it('reports unknown components in dependsOn and valueFrom, an output the component\'s kind does not declare, and a component whose service has no Service document', async () => {
+  it("reports unknown components in dependsOn and valueFrom, an output the component's kind does not declare, and a component whose service has no Service document", async () => {
     const dir = path.join(repoRoot, 'test', 'fixtures', 'invalid-references');
     const api = path.join('services', 'web', 'api.yaml');
     expect(await problemsOf(dir)).toEqual([
@@ -278,7 +284,12 @@ describe('discover: invalid stacks written by the test', () => {
 
   it('reports a document defined twice and names where it was first defined', async () => {
     const bucket = 'apiVersion: components.deployer.io/v1\nkind: S3\nmetadata:\n  name: files\n';
-    const dir = stackDir({ 'stack.yaml': STACK, [web('service.yaml')]: SERVICE, [web('api.yaml')]: API, [web('more.yaml')]: `# more\n${bucket}---\n${API}` });
+    const dir = stackDir({
+      'stack.yaml': STACK,
+      [web('service.yaml')]: SERVICE,
+      [web('api.yaml')]: API,
+      [web('more.yaml')]: `# more\n${bucket}---\n${API}`,
+    });
     expect(await problemsOf(dir, 'dev')).toEqual([
       `${web('more.yaml')}:10:3 MicroService/api /metadata/name [unique] duplicate component web/api: already defined at ${web('api.yaml')}:1:1 as MicroService/api; a component is <service>/<name> whatever its kind, and only an overlay under environments/<env>/ changes a document`,
     ]);
@@ -286,7 +297,12 @@ describe('discover: invalid stacks written by the test', () => {
 
   it('reports an overlay for a document that no base file defines', async () => {
     const overlay = path.join('environments', 'prod', 'services', 'web', 'worker.yaml');
-    const dir = stackDir({ 'stack.yaml': STACK, [web('service.yaml')]: SERVICE, [web('api.yaml')]: API, [overlay]: API.replace('name: api', 'name: worker') });
+    const dir = stackDir({
+      'stack.yaml': STACK,
+      [web('service.yaml')]: SERVICE,
+      [web('api.yaml')]: API,
+      [overlay]: API.replace('name: api', 'name: worker'),
+    });
     expect(await problemsOf(dir, 'prod')).toEqual([
       `${overlay}:1:1 MicroService/worker / [overlay] overlay for MicroService/worker, which no base document defines`,
     ]);
@@ -300,7 +316,11 @@ describe('discover: invalid stacks written by the test', () => {
   });
 
   it('rejects a binary file instead of parsing it', async () => {
-    const dir = stackDir({ 'stack.yaml': STACK, [web('service.yaml')]: SERVICE, [web('blob.yaml')]: Buffer.from([0x6b, 0x3a, 0x20, 0x00, 0xff, 0x01]) });
+    const dir = stackDir({
+      'stack.yaml': STACK,
+      [web('service.yaml')]: SERVICE,
+      [web('blob.yaml')]: Buffer.from([0x6b, 0x3a, 0x20, 0x00, 0xff, 0x01]),
+    });
     expect(await problemsOf(dir, 'dev')).toEqual([`${web('blob.yaml')}:1:1 - / [encoding] binary file (contains NUL bytes), not YAML`]);
   });
 
@@ -311,11 +331,18 @@ describe('discover: invalid stacks written by the test', () => {
       levels.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9).fill(`*${prev}`).join(',')}]`);
     }
     const dir = stackDir({ 'stack.yaml': STACK, [web('service.yaml')]: SERVICE, [web('lol.yaml')]: levels.join('\n') + '\n' });
-    expect(await problemsOf(dir, 'dev')).toEqual([`${web('lol.yaml')}:1:1 - / [yaml] Excessive alias count indicates a resource exhaustion attack`]);
+    expect(await problemsOf(dir, 'dev')).toEqual([
+      `${web('lol.yaml')}:1:1 - / [yaml] Excessive alias count indicates a resource exhaustion attack`,
+    ]);
   });
 
   it('reports documents that are not mappings, each in its own file', async () => {
-    const dir = stackDir({ 'stack.yaml': STACK, [web('service.yaml')]: SERVICE, [web('list.yaml')]: '- a\n- b\n', [web('text.yaml')]: 'just text\n' });
+    const dir = stackDir({
+      'stack.yaml': STACK,
+      [web('service.yaml')]: SERVICE,
+      [web('list.yaml')]: '- a\n- b\n',
+      [web('text.yaml')]: 'just text\n',
+    });
     const notMapping = '- / [document] a document must be a mapping with apiVersion, kind, metadata and spec';
     expect(await problemsOf(dir, 'dev')).toEqual([`${web('list.yaml')}:1:1 ${notMapping}`, `${web('text.yaml')}:1:1 ${notMapping}`]);
   });

@@ -47,7 +47,15 @@ export function indexDocuments(baseDocs: SourceDoc[], id: Identity, problems: Pr
     const message = key.startsWith(COMPONENT_KEY)
       ? `duplicate component ${key.slice(COMPONENT_KEY.length)}: already defined at ${where} as ${labelOf(first.sources[0]!.data)}; a component is <service>/<name> whatever its kind, and only an overlay under environments/<env>/ changes a document`
       : `duplicate document: already defined at ${where}`;
-    problems.add({ file: d.file, display: d.display, docIndex: d.docIndex, pointer: '/metadata/name', document: labelOf(d.data), message, rule: 'unique' });
+    problems.add({
+      file: d.file,
+      display: d.display,
+      docIndex: d.docIndex,
+      pointer: '/metadata/name',
+      document: labelOf(d.data),
+      message,
+      rule: 'unique',
+    });
   }
   return byKey;
 }
@@ -58,7 +66,15 @@ export function applyOverlays(byKey: DocumentIndex, overlays: SourceDoc[], id: I
     const key = keyOf(o, id);
     const target = key === undefined ? undefined : byKey.get(key);
     if (!target) {
-      problems.add({ file: o.file, display: o.display, docIndex: o.docIndex, pointer: '', document: labelOf(o.data), message: `overlay for ${labelOf(o.data)}, which no base document defines`, rule: 'overlay' });
+      problems.add({
+        file: o.file,
+        display: o.display,
+        docIndex: o.docIndex,
+        pointer: '',
+        document: labelOf(o.data),
+        message: `overlay for ${labelOf(o.data)}, which no base document defines`,
+        rule: 'overlay',
+      });
       continue;
     }
     // Components are found by <service>/<name> alone, so the kind has to be compared here.
@@ -66,7 +82,15 @@ export function applyOverlays(byKey: DocumentIndex, overlays: SourceDoc[], id: I
     const kind = (o.data as { kind?: unknown }).kind;
     if (kind !== baseKind) {
       const message = `an overlay cannot change a document's kind: ${key!.slice(COMPONENT_KEY.length)} is defined at ${whereDefined(target, problems)} as ${labelOf(target.sources[0]!.data)}, this overlay says ${String(kind)}`;
-      problems.add({ file: o.file, display: o.display, docIndex: o.docIndex, pointer: '/kind', document: labelOf(o.data), message, rule: 'overlay' });
+      problems.add({
+        file: o.file,
+        display: o.display,
+        docIndex: o.docIndex,
+        pointer: '/kind',
+        document: labelOf(o.data),
+        message,
+        rule: 'overlay',
+      });
       continue;
     }
     target.sources.push(o);

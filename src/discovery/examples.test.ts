@@ -48,7 +48,10 @@ function readDocs(file: string, root: string): YamlDoc[] {
   const parsed = parseAllDocuments(text);
   const docs = Array.isArray(parsed) ? parsed : [parsed];
   return docs.map((d, i) => {
-    expect(d.errors.map((e) => e.message), `${rel}: YAML errors`).toEqual([]);
+    expect(
+      d.errors.map((e) => e.message),
+      `${rel}: YAML errors`,
+    ).toEqual([]);
     const modeline = /^# yaml-language-server: \$schema=(\S+)/m.exec(chunks[i] ?? '')?.[1];
     return { file, rel, data: d.toJS() as Json, ...(modeline === undefined ? {} : { modeline }) };
   });
@@ -82,7 +85,7 @@ describe('examples/', () => {
     expect(describeErrors(validate(d.data))).toEqual([]);
   });
 
-  it('gives every document of examples/shop a modeline pointing at its kind\'s schema (and any other modeline too)', () => {
+  it("gives every document of examples/shop a modeline pointing at its kind's schema (and any other modeline too)", () => {
     for (const d of allDocs) {
       if (d.modeline === undefined) {
         expect(d.rel.startsWith('shop/'), `${d.rel}: no modeline`).toBe(false);
@@ -97,44 +100,51 @@ describe('examples/', () => {
     const name = path.basename(dir);
     const docs = yamlFiles(dir).flatMap((f) => readDocs(f, dir));
     const stack = docs.find((d) => d.data['kind'] === 'Stack')!;
-    const environments = ((stack.data['spec'] as { environments: string[] }).environments);
+    const environments = (stack.data['spec'] as { environments: string[] }).environments;
 
-    it.each(environments)(`${name}: every document of environment %s, overlays merged, validates; so does every component with its defaults`, (env) => {
-      const byKey = new Map<string, Json>();
-      for (const d of docs.filter((x) => !x.rel.startsWith('environments/'))) byKey.set(keyOf(d, d.rel), d.data);
-      const prefix = `environments/${env}/`;
-      for (const o of docs.filter((x) => x.rel.startsWith(prefix))) {
-        const key = keyOf(o, o.rel.slice(prefix.length));
-        const base = byKey.get(key);
-        expect(base, `${o.rel}: overlay without a base document (${key})`).toBeDefined();
-        byKey.set(key, mergeOverlay(base, o.data) as Json);
-      }
-      // Every overlay directory names a declared environment.
-      for (const d of docs.filter((x) => x.rel.startsWith('environments/'))) expect(environments, d.rel).toContain(d.rel.split('/')[1]);
+    it.each(environments)(
+      `${name}: every document of environment %s, overlays merged, validates; so does every component with its defaults`,
+      (env) => {
+        const byKey = new Map<string, Json>();
+        for (const d of docs.filter((x) => !x.rel.startsWith('environments/'))) byKey.set(keyOf(d, d.rel), d.data);
+        const prefix = `environments/${env}/`;
+        for (const o of docs.filter((x) => x.rel.startsWith(prefix))) {
+          const key = keyOf(o, o.rel.slice(prefix.length));
+          const base = byKey.get(key);
+          expect(base, `${o.rel}: overlay without a base document (${key})`).toBeDefined();
+          byKey.set(key, mergeOverlay(base, o.data) as Json);
+        }
+        // Every overlay directory names a declared environment.
+        for (const d of docs.filter((x) => x.rel.startsWith('environments/'))) expect(environments, d.rel).toContain(d.rel.split('/')[1]);
 
-      const merged = [...byKey.entries()];
-      for (const [key, data] of merged) expect(describeErrors(validate(data)), `${env} ${key}`).toEqual([]);
+        const merged = [...byKey.entries()];
+        for (const [key, data] of merged) expect(describeErrors(validate(data)), `${env} ${key}`).toEqual([]);
 
-      // Defaults under each component: InfraDefaults < ServiceInfraDefaults < ComponentInfra < own spec.
-      const ofKind = (kind: string): Json[] => merged.filter(([, d]) => d['kind'] === kind).map(([, d]) => d);
-      const specOf = (d: Json): Json => (d['spec'] ?? {}) as Json;
-      for (const [key, data] of merged.filter(([, d]) => isComponent(d))) {
-        const [kind, service, component] = key.split('/') as [string, string, string];
-        const layers: Json[] = [];
-        const forKind = (d: Json): void => {
-          const s = specOf(d);
-          if (s['tags']) layers.push({ tags: s['tags'] });
-          const k = (s['components'] as Record<string, Json> | undefined)?.[kind];
-          if (k) layers.push(k);
-        };
-        ofKind('InfraDefaults').forEach(forKind);
-        ofKind('ServiceInfraDefaults').filter((d) => meta(d).service === service).forEach(forKind);
-        ofKind('ComponentInfra').filter((d) => meta(d).service === service && meta(d).name === component).forEach((d) => layers.push(specOf(d)));
-        let spec: Json = {};
-        for (const l of [...layers, specOf(data)]) spec = mergeOverlay(spec, l) as Json;
-        expect(describeErrors(validate({ ...data, spec })), `${env} ${key} with its defaults`).toEqual([]);
-      }
-    });
+        // Defaults under each component: InfraDefaults < ServiceInfraDefaults < ComponentInfra < own spec.
+        const ofKind = (kind: string): Json[] => merged.filter(([, d]) => d['kind'] === kind).map(([, d]) => d);
+        const specOf = (d: Json): Json => (d['spec'] ?? {}) as Json;
+        for (const [key, data] of merged.filter(([, d]) => isComponent(d))) {
+          const [kind, service, component] = key.split('/') as [string, string, string];
+          const layers: Json[] = [];
+          const forKind = (d: Json): void => {
+            const s = specOf(d);
+            if (s['tags']) layers.push({ tags: s['tags'] });
+            const k = (s['components'] as Record<string, Json> | undefined)?.[kind];
+            if (k) layers.push(k);
+          };
+          ofKind('InfraDefaults').forEach(forKind);
+          ofKind('ServiceInfraDefaults')
+            .filter((d) => meta(d).service === service)
+            .forEach(forKind);
+          ofKind('ComponentInfra')
+            .filter((d) => meta(d).service === service && meta(d).name === component)
+            .forEach((d) => layers.push(specOf(d)));
+          let spec: Json = {};
+          for (const l of [...layers, specOf(data)]) spec = mergeOverlay(spec, l) as Json;
+          expect(describeErrors(validate({ ...data, spec })), `${env} ${key} with its defaults`).toEqual([]);
+        }
+      },
+    );
   }
 });
 

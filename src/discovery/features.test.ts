@@ -25,7 +25,8 @@ function problemsOf(dir: string): Promise<string[]> {
 
 const STACK = 'apiVersion: core.deployer.io/v1\nkind: Stack\nmetadata:\n  name: features\nspec:\n  environments: [dev]\n';
 const SERVICE = 'apiVersion: core.deployer.io/v1\nkind: Service\nmetadata:\n  name: web\n';
-const micro = (name: string, specLines = '  port: 8080\n'): string => `apiVersion: components.deployer.io/v1\nkind: MicroService\nmetadata:\n  name: ${name}\nspec:\n${specLines}`;
+const micro = (name: string, specLines = '  port: 8080\n'): string =>
+  `apiVersion: components.deployer.io/v1\nkind: MicroService\nmetadata:\n  name: ${name}\nspec:\n${specLines}`;
 const BROKEN = 'kind: [\n';
 const web = (file: string): string => path.join('services', 'web', file);
 
@@ -49,14 +50,25 @@ describe('.deployerignore', () => {
       [web('legacy/worker.yaml')]: micro('worker', '  port: 8082\n'),
     });
     const scanned = await scanStackDir(dir);
-    expect(scanned.base.map((f) => path.relative(dir, f))).toEqual([web('api.yaml'), web('keep.draft.yaml'), web('legacy/worker.yaml'), web('service.yaml'), 'stack.yaml']);
+    expect(scanned.base.map((f) => path.relative(dir, f))).toEqual([
+      web('api.yaml'),
+      web('keep.draft.yaml'),
+      web('legacy/worker.yaml'),
+      web('service.yaml'),
+      'stack.yaml',
+    ]);
     expect(scanned.overlays.size).toBe(0);
     const stack = await load(dir);
     expect([...stack.components.keys()]).toEqual(['web/api', 'web/kept', 'web/worker']);
   });
 
   it('without it, the same files are problems', async () => {
-    const dir = stackDir({ 'stack.yaml': STACK, [web('service.yaml')]: SERVICE, [web('api.yaml')]: micro('api'), 'drafts/broken.yaml': BROKEN });
+    const dir = stackDir({
+      'stack.yaml': STACK,
+      [web('service.yaml')]: SERVICE,
+      [web('api.yaml')]: micro('api'),
+      'drafts/broken.yaml': BROKEN,
+    });
     expect(await problemsOf(dir)).toEqual([
       `${path.join('drafts', 'broken.yaml')}:2:1 - / [yaml:BAD_INDENT] Flow sequence in block collection must be sufficiently indented and end with a ]`,
     ]);
@@ -75,18 +87,25 @@ describe('every problem at once', () => {
   it('reports problems of different kinds in different files together, sorted by file, line and column', async () => {
     const dir = stackDir({
       'stack.yaml': `${STACK}  target: aws\n  region: eu-west-1\n  variables:\n    tag: "1.0"\n    apiKey: "Zt5#qL9!wX2@pR7v"\n`,
-      'infra/defaults.yaml': 'apiVersion: infra.deployer.io/v1\nkind: InfraDefaults\nmetadata:\n  name: defaults\nspec:\n  components:\n    MicroService:\n      cpu: 3\n',
-      'infra/compliance.yaml': 'apiVersion: infra.deployer.io/v1\nkind: Compliance\nmetadata:\n  name: c\nspec:\n  rules:\n    - name: tags\n      type: requiredTags\n      tags: [team]\n      kinds: [S3]\n',
-      'infra/ghost.yaml': 'apiVersion: infra.deployer.io/v1\nkind: ComponentInfra\nmetadata:\n  name: ghost\n  service: web\nspec:\n  cpu: 256\n',
+      'infra/defaults.yaml':
+        'apiVersion: infra.deployer.io/v1\nkind: InfraDefaults\nmetadata:\n  name: defaults\nspec:\n  components:\n    MicroService:\n      cpu: 3\n',
+      'infra/compliance.yaml':
+        'apiVersion: infra.deployer.io/v1\nkind: Compliance\nmetadata:\n  name: c\nspec:\n  rules:\n    - name: tags\n      type: requiredTags\n      tags: [team]\n      kinds: [S3]\n',
+      'infra/ghost.yaml':
+        'apiVersion: infra.deployer.io/v1\nkind: ComponentInfra\nmetadata:\n  name: ghost\n  service: web\nspec:\n  cpu: 256\n',
       [web('service.yaml')]: SERVICE,
-      [web('api.yaml')]: micro('api', '  port: 8080\n  image: "example/api:${var.tg}"\n  replicas: 0\n  cpu: 256\n  dependsOn: [web/wroker]\n'),
+      [web('api.yaml')]: micro(
+        'api',
+        '  port: 8080\n  image: "example/api:${var.tg}"\n  replicas: 0\n  cpu: 256\n  dependsOn: [web/wroker]\n',
+      ),
       [web('front.yaml')]: micro('front', '  port: 3000\n'),
       [web('bucket.yaml')]: 'apiVersion: components.deployer.io/v1\nkind: S3\nmetadata:\n  name: files\nspec:\n  versioning: true\n',
       [web('copy.yaml')]: `# the same component again\n${micro('api', '  port: 8080\n  cpu: 256\n')}`,
       [web('latin1.yaml')]: Buffer.from([0x6b, 0x3a, 0x20, 0xe9, 0x0a]),
       [web('broken.yaml')]: `${micro('worker')}  env: [\n`,
       [web('deep.yaml')]: '{a: '.repeat(80) + '1' + '}'.repeat(80),
-      [web('db.yaml')]: 'apiVersion: components.deployer.io/v1\nkind: RDS\nmetadata:\n  name: db\nspec:\n  engine: postgress\n  masterPassword: hunter22\n',
+      [web('db.yaml')]:
+        'apiVersion: components.deployer.io/v1\nkind: RDS\nmetadata:\n  name: db\nspec:\n  engine: postgress\n  masterPassword: hunter22\n',
     });
     expect(await problemsOf(dir)).toEqual([
       // front has no cpu of its own: the invalid default is reported where it is written.

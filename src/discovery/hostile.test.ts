@@ -41,7 +41,11 @@ function billionLaughs(): string {
   const levels = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
   for (let i = 1; i < 10; i++) {
     const name = String.fromCharCode(97 + i);
-    levels.push(`${name}: &${name} [${Array(9).fill(`*${String.fromCharCode(96 + i)}`).join(',')}]`);
+    levels.push(
+      `${name}: &${name} [${Array(9)
+        .fill(`*${String.fromCharCode(96 + i)}`)
+        .join(',')}]`,
+    );
   }
   return levels.join('\n') + '\n';
 }
@@ -51,22 +55,28 @@ describe('hostile input: YAML', () => {
     expect(await problemsOf(stackDir({ [web('lol.yaml')]: `${API.replace('name: api', 'name: first')}---\n${billionLaughs()}` }))).toEqual([
       `${web('lol.yaml')}:8:1 - / [yaml] Excessive alias count indicates a resource exhaustion attack`,
     ]);
-    const aliased = 'apiVersion: components.deployer.io/v1\nkind: MicroService\nmetadata:\n  name: twin\nspec:\n  port: 8081\n  env: &env\n    MODE: fast\n  healthCheck:\n    path: /healthz\n---\napiVersion: components.deployer.io/v1\nkind: MicroService\nmetadata:\n  name: twin2\nspec:\n  port: 8082\n  env: *env\n';
+    const aliased =
+      'apiVersion: components.deployer.io/v1\nkind: MicroService\nmetadata:\n  name: twin\nspec:\n  port: 8081\n  env: &env\n    MODE: fast\n  healthCheck:\n    path: /healthz\n---\napiVersion: components.deployer.io/v1\nkind: MicroService\nmetadata:\n  name: twin2\nspec:\n  port: 8082\n  env: *env\n';
     expect(await problemsOf(stackDir({ [web('twins.yaml')]: aliased }))).toEqual([
       // An alias refers to a node of its own document only; reported at the document that uses it.
       `${web('twins.yaml')}:12:1 - / [yaml] Unresolved alias (the anchor must be set before the alias): env`,
     ]);
-    const oneDoc = 'apiVersion: components.deployer.io/v1\nkind: MicroService\nmetadata:\n  name: twin\nspec:\n  port: 8081\n  env: &env\n    MODE: fast\n  tags: *env\n';
-    expect((await load(stackDir({ [web('twin.yaml')]: oneDoc }))).components.get('web/twin')!.spec).toEqual({ port: 8081, env: { MODE: 'fast' }, tags: { MODE: 'fast' } });
+    const oneDoc =
+      'apiVersion: components.deployer.io/v1\nkind: MicroService\nmetadata:\n  name: twin\nspec:\n  port: 8081\n  env: &env\n    MODE: fast\n  tags: *env\n';
+    expect((await load(stackDir({ [web('twin.yaml')]: oneDoc }))).components.get('web/twin')!.spec).toEqual({
+      port: 8081,
+      env: { MODE: 'fast' },
+      tags: { MODE: 'fast' },
+    });
   });
 
   it('parses and validates a 10 MiB scalar, and reports one of the wrong type', { timeout: 30_000 }, async () => {
     const big = 'x'.repeat(10 * 1024 * 1024);
     const stack = await load(stackDir({ [web('big.yaml')]: `${API.replace('name: api', 'name: big')}  env:\n    BLOB: "${big}"\n` }));
     expect((stack.components.get('web/big')!.spec['env'] as { BLOB: string }).BLOB.length).toBe(10 * 1024 * 1024);
-    expect(await problemsOf(stackDir({ [web('big.yaml')]: API.replace('name: api', 'name: big').replace('port: 8080', `port: ${big}`) }))).toEqual([
-      `${web('big.yaml')}:6:3 MicroService/big /spec/port [type] must be integer`,
-    ]);
+    expect(
+      await problemsOf(stackDir({ [web('big.yaml')]: API.replace('name: api', 'name: big').replace('port: 8080', `port: ${big}`) })),
+    ).toEqual([`${web('big.yaml')}:6:3 MicroService/big /spec/port [type] must be integer`]);
   });
 
   it.each([
@@ -88,7 +98,14 @@ describe('hostile input: YAML', () => {
   });
 
   it('reports a duplicate key, in block and in flow style, at its second occurrence', async () => {
-    expect(await problemsOf(stackDir({ [web('dup.yaml')]: `${API.replace('name: api', 'name: dup')}  port: 8081\n`, [web('flow.yaml')]: '{kind: S3, kind: SQS}\n' }))).toEqual([
+    expect(
+      await problemsOf(
+        stackDir({
+          [web('dup.yaml')]: `${API.replace('name: api', 'name: dup')}  port: 8081\n`,
+          [web('flow.yaml')]: '{kind: S3, kind: SQS}\n',
+        }),
+      ),
+    ).toEqual([
       `${web('dup.yaml')}:7:3 - / [yaml:DUPLICATE_KEY] Map keys must be unique`,
       `${web('flow.yaml')}:1:12 - / [yaml:DUPLICATE_KEY] Map keys must be unique`,
     ]);
@@ -125,14 +142,18 @@ describe('hostile input: bytes and files', () => {
     symlinkSync(path.join(dir, 'services', 'web'), path.join(dir, 'services', 'web', 'loop'));
     symlinkSync('..', path.join(dir, 'services', 'up'));
     const scanned = await scanStackDir(dir);
-    expect(scanned.base.map((f) => path.relative(dir, f))).toEqual(['services/web/api.yaml', 'services/web/service.yaml', 'stack.yaml'].map((f) => f.split('/').join(path.sep)));
+    expect(scanned.base.map((f) => path.relative(dir, f))).toEqual(
+      ['services/web/api.yaml', 'services/web/service.yaml', 'stack.yaml'].map((f) => f.split('/').join(path.sep)),
+    );
     expect([...(await load(dir)).components.keys()]).toEqual(['web/api']);
   });
 
   it('skips a dangling symlink to a .yaml file, and a file that vanishes between the scan and the reading', async () => {
     const dir = stackDir({ [web('gone.yaml')]: 'kind: [\n' });
     symlinkSync(path.join(dir, 'nowhere.yaml'), path.join(dir, web('dangling.yaml')));
-    expect(await problemsOf(dir)).toEqual([`${web('gone.yaml')}:2:1 - / [yaml:BAD_INDENT] Flow sequence in block collection must be sufficiently indented and end with a ]`]);
+    expect(await problemsOf(dir)).toEqual([
+      `${web('gone.yaml')}:2:1 - / [yaml:BAD_INDENT] Flow sequence in block collection must be sufficiently indented and end with a ]`,
+    ]);
     const scanned = await scanStackDir(dir);
     expect(scanned.base.map((f) => path.basename(f)).sort()).toEqual(['api.yaml', 'gone.yaml', 'service.yaml', 'stack.yaml']);
     unlinkSync(path.join(dir, web('gone.yaml')));

@@ -19,7 +19,8 @@ afterAll(removeTestdirs);
 
 const STACK = 'apiVersion: core.deployer.io/v1\nkind: Stack\nmetadata:\n  name: tmp\nspec:\n  environments: [dev, prod]\n';
 const SERVICE = 'apiVersion: core.deployer.io/v1\nkind: Service\nmetadata:\n  name: web\n';
-const API = 'apiVersion: components.deployer.io/v1\nkind: MicroService\nmetadata:\n  name: api\nspec:\n  port: 8080\n  command: [node, server.mjs]\n';
+const API =
+  'apiVersion: components.deployer.io/v1\nkind: MicroService\nmetadata:\n  name: api\nspec:\n  port: 8080\n  command: [node, server.mjs]\n';
 const BUCKET_API = 'apiVersion: components.deployer.io/v1\nkind: S3\nmetadata:\n  name: api\n';
 const web = (file: string): string => path.join('services', 'web', file);
 
@@ -40,9 +41,9 @@ describe('component identity: <service>/<name> whatever the kind', () => {
 
   it('refuses the same id given by metadata.service in a file outside services/<svc>/', async () => {
     const shared = path.join('shared', 'api-bucket.yaml');
-    expect(await problemsOf({ [web('api.yaml')]: API, [shared]: BUCKET_API.replace('name: api\n', 'name: api\n  service: web\n') })).toEqual([
-      `${shared}:4:3 S3/api /metadata/name [unique] ${duplicate(`${web('api.yaml')}:1:1`, 'MicroService')}`,
-    ]);
+    expect(
+      await problemsOf({ [web('api.yaml')]: API, [shared]: BUCKET_API.replace('name: api\n', 'name: api\n  service: web\n') }),
+    ).toEqual([`${shared}:4:3 S3/api /metadata/name [unique] ${duplicate(`${web('api.yaml')}:1:1`, 'MicroService')}`]);
   });
 
   it('refuses two documents of one file (---) naming the same component', async () => {
@@ -80,16 +81,31 @@ describe('component identity: <service>/<name> whatever the kind', () => {
 
 describe('buildComponents: defence in depth', () => {
   const source = (file: string, data: unknown): SourceDoc => ({ file, display: file, docIndex: 0, data });
-  const stackDoc = (file: string, data: unknown, service?: string): StackDoc => ({ key: file, sources: [source(file, data)], data, service });
+  const stackDoc = (file: string, data: unknown, service?: string): StackDoc => ({
+    key: file,
+    sources: [source(file, data)],
+    data,
+    service,
+  });
 
   it('throws an InternalError instead of letting a second document overwrite a component', () => {
-    const stack = source('stack.yaml', { apiVersion: 'core.deployer.io/v1', kind: 'Stack', metadata: { name: 'tmp' }, spec: { environments: ['dev'] } });
+    const stack = source('stack.yaml', {
+      apiVersion: 'core.deployer.io/v1',
+      kind: 'Stack',
+      metadata: { name: 'tmp' },
+      spec: { environments: ['dev'] },
+    });
     const docs = [
       stackDoc('service.yaml', { apiVersion: 'core.deployer.io/v1', kind: 'Service', metadata: { name: 'web' } }),
-      stackDoc('api.yaml', { apiVersion: 'components.deployer.io/v1', kind: 'MicroService', metadata: { name: 'api' }, spec: { port: 8080 } }, 'web'),
+      stackDoc(
+        'api.yaml',
+        { apiVersion: 'components.deployer.io/v1', kind: 'MicroService', metadata: { name: 'api' }, spec: { port: 8080 } },
+        'web',
+      ),
       stackDoc('bucket.yaml', { apiVersion: 'components.deployer.io/v1', kind: 'S3', metadata: { name: 'api' } }, 'web'),
     ];
-    const build = (): unknown => buildComponents({ docs, stack, schemas: loadSchemas(), environment: 'dev', target: 'local', stackRegion: undefined, dir: '/tmp' });
+    const build = (): unknown =>
+      buildComponents({ docs, stack, schemas: loadSchemas(), environment: 'dev', target: 'local', stackRegion: undefined, dir: '/tmp' });
     expect(build).toThrow(InternalError);
     expect(build).toThrow(/web\/api.*api\.yaml.*bucket\.yaml/);
   });

@@ -89,7 +89,15 @@ export async function discoverStack(options: DiscoverOptions): Promise<Discovere
   validateDocuments(byKey, schemas, problems);
 
   const settings = stackSettings(stackSpec);
-  const built = buildComponents({ docs: [...byKey.values()], stack: stackDoc, schemas, environment, target: settings.target, stackRegion: stackSpec['region'] as string | undefined, dir: dir.abs });
+  const built = buildComponents({
+    docs: [...byKey.values()],
+    stack: stackDoc,
+    schemas,
+    environment,
+    target: settings.target,
+    stackRegion: stackSpec['region'] as string | undefined,
+    dir: dir.abs,
+  });
   problems.add(...built.problems);
   const graph = buildDependencyGraph(built, problems);
   problems.failIfAny();
@@ -123,12 +131,20 @@ async function stackDirectory(options: DiscoverOptions): Promise<StackDirectory>
 }
 
 /** Every base document of the directory (overlays apart; a `--var-file` kept there is variables, not a document). */
-async function readBaseDocuments(dir: StackDirectory, options: DiscoverOptions, cache: DocumentCache, problems: Problems): Promise<{ scanned: ScannedFiles; docs: SourceDoc[] }> {
+async function readBaseDocuments(
+  dir: StackDirectory,
+  options: DiscoverOptions,
+  cache: DocumentCache,
+  problems: Problems,
+): Promise<{ scanned: ScannedFiles; docs: SourceDoc[] }> {
   const scanned = await scanStackDir(dir.abs);
   const varFiles = new Set((options.varFiles ?? []).map((f) => path.resolve(dir.abs, f)));
   scanned.base = scanned.base.filter((f) => !varFiles.has(f));
   const loaded = await loadFiles(scanned.base, dir.show, cache);
-  problems.addLocated(...loaded.problems, ...scanned.problems.map((p) => ({ ...p, location: { ...p.location, file: dir.show(p.location.file) } })));
+  problems.addLocated(
+    ...loaded.problems,
+    ...scanned.problems.map((p) => ({ ...p, location: { ...p.location, file: dir.show(p.location.file) } })),
+  );
   return { scanned, docs: loaded.docs };
 }
 
@@ -161,7 +177,8 @@ function substituteVariables(byKey: DocumentIndex, scope: VariableScope, problem
     const r = interpolate(doc.data, scope);
     doc.data = r.value;
     const candidates = overlayCandidates(doc.sources);
-    for (const p of r.problems) problems.add(pendingAt(candidates, p.pointer, { document: labelOf(doc.data), message: p.message, rule: p.rule }));
+    for (const p of r.problems)
+      problems.add(pendingAt(candidates, p.pointer, { document: labelOf(doc.data), message: p.message, rule: p.rule }));
   }
 }
 
@@ -171,7 +188,8 @@ function validateDocuments(byKey: DocumentIndex, schemas: SchemaSet, problems: P
     const kind = kindOf(doc);
     if (typeof kind === 'string' && isComponentKind(kind)) continue;
     const candidates = overlayCandidates(doc.sources);
-    for (const f of validateData(schemas, doc.data)) problems.add(pendingAt(candidates, f.pointer, { document: f.document, message: f.message, rule: f.rule }));
+    for (const f of validateData(schemas, doc.data))
+      problems.add(pendingAt(candidates, f.pointer, { document: f.document, message: f.message, rule: f.rule }));
   }
 }
 

@@ -42,7 +42,8 @@ spec:
 `;
 const SERVICE = 'apiVersion: core.deployer.io/v1\nkind: Service\nmetadata:\n  name: web\n';
 /** Lines 6.. of the component are `spec` lines, each written by the test. */
-const api = (specLines: string): string => `apiVersion: components.deployer.io/v1\nkind: MicroService\nmetadata:\n  name: api\nspec:\n${specLines}`;
+const api = (specLines: string): string =>
+  `apiVersion: components.deployer.io/v1\nkind: MicroService\nmetadata:\n  name: api\nspec:\n${specLines}`;
 const API = api(`  port: \${var.port}
   image: "\${var.registry}/api:\${var.tag}"
   replicas: \${var.replicas}
@@ -57,7 +58,7 @@ function stackWith(component: string, extra: Record<string, string> = {}): strin
 }
 
 describe('variables: ${var.x}', () => {
-  it('reads the Stack\'s variables; a whole-value reference keeps its type, a spliced one becomes text', async () => {
+  it("reads the Stack's variables; a whole-value reference keeps its type, a spliced one becomes text", async () => {
     const stack = await load(stackWith(API));
     expect(stack.components.get('web/api')!.spec).toEqual({
       port: 8080,
@@ -69,10 +70,16 @@ describe('variables: ${var.x}', () => {
 
   it('takes --var over --var-file over the Stack, later --var-files over earlier ones', async () => {
     // A variables file inside the stack directory is not a stack document: .deployerignore says so.
-    const dir = stackWith(API, { '.deployerignore': 'vars/\n', 'vars/prod.yaml': 'tag: "2.0"\nport: 9000\n', 'vars/hotfix.yaml': 'tag: "2.1"\n' });
+    const dir = stackWith(API, {
+      '.deployerignore': 'vars/\n',
+      'vars/prod.yaml': 'tag: "2.0"\nport: 9000\n',
+      'vars/hotfix.yaml': 'tag: "2.1"\n',
+    });
     const fromFile = (await load(dir, { varFiles: ['vars/prod.yaml'] })).components.get('web/api')!.spec;
     expect([fromFile['image'], fromFile['port'], fromFile['replicas']]).toEqual(['registry.example.com/api:2.0', 9000, 2]);
-    const twoFiles = (await load(dir, { varFiles: ['vars/prod.yaml', path.join(dir, 'vars', 'hotfix.yaml')] })).components.get('web/api')!.spec;
+    const twoFiles = (await load(dir, { varFiles: ['vars/prod.yaml', path.join(dir, 'vars', 'hotfix.yaml')] })).components.get(
+      'web/api',
+    )!.spec;
     expect([twoFiles['image'], twoFiles['port']]).toEqual(['registry.example.com/api:2.1', 9000]);
     const fromOption = (await load(dir, { varFiles: ['vars/prod.yaml'], variables: { tag: '3.0' } })).components.get('web/api')!.spec;
     expect([fromOption['image'], fromOption['port']]).toEqual(['registry.example.com/api:3.0', 9000]);
@@ -81,7 +88,9 @@ describe('variables: ${var.x}', () => {
   it('validates the substituted value: a number validates as an integer, a string variable does not', async () => {
     const dir = stackWith(API);
     expect((await load(dir, { variables: { port: 9090 } })).components.get('web/api')!.spec['port']).toBe(9090);
-    expect(await problemsOf(dir, { variables: { port: '9090' } })).toEqual([`${API_FILE}:6:3 MicroService/api /spec/port [type] must be integer`]);
+    expect(await problemsOf(dir, { variables: { port: '9090' } })).toEqual([
+      `${API_FILE}:6:3 MicroService/api /spec/port [type] must be integer`,
+    ]);
   });
 
   it('changes the specHash when a variable changes the spec', async () => {
@@ -173,7 +182,13 @@ describe('interpolate()', () => {
   });
 
   it('keeps the type of a whole-value reference (boolean, number) and splices the rest', () => {
-    expect(interpolate(['${var.on}', '${var.n}', '${var.s}', 'n=${var.n}, on=${var.on}', '${env.A}${env.A}'], scope).value).toEqual([true, 3, 'x', 'n=3, on=true', '11']);
+    expect(interpolate(['${var.on}', '${var.n}', '${var.s}', 'n=${var.n}, on=${var.on}', '${env.A}${env.A}'], scope).value).toEqual([
+      true,
+      3,
+      'x',
+      'n=3, on=true',
+      '11',
+    ]);
   });
 
   it('leaves an unresolved reference as written and reports it at its JSON pointer (escaped)', () => {
@@ -187,7 +202,11 @@ describe('variables: references that are neither var nor env', () => {
   it('reports ${vars.x} and ${foo} instead of leaving them as text', () => {
     const r = interpolate({ a: 'x-${vars.region}', b: '${foo}', c: 'plain $x' }, { vars: { region: 'eu' }, env: {}, allowEnv: new Set() });
     expect(r.problems).toEqual([
-      { pointer: '/a', message: 'unknown reference ${vars.region}: write ${var.NAME} or ${env.NAME}, or $${ for a literal ${', rule: 'variable' },
+      {
+        pointer: '/a',
+        message: 'unknown reference ${vars.region}: write ${var.NAME} or ${env.NAME}, or $${ for a literal ${',
+        rule: 'variable',
+      },
       { pointer: '/b', message: 'unknown reference ${foo}: write ${var.NAME} or ${env.NAME}, or $${ for a literal ${', rule: 'variable' },
     ]);
     expect(r.value).toEqual({ a: 'x-${vars.region}', b: '${foo}', c: 'plain $x' });

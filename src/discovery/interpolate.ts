@@ -30,7 +30,11 @@ export function interpolate(value: unknown, scope: VariableScope): { value: unkn
     if (ns === 'var') {
       if (name in scope.vars) return scope.vars[name];
       const hint = closest(name, Object.keys(scope.vars));
-      problems.push({ pointer, message: `unknown variable var.${name}${hint ? `; did you mean var.${hint}?` : ''} (define it in the Stack's spec.variables or pass --var ${name}=...)`, rule: 'variable' });
+      problems.push({
+        pointer,
+        message: `unknown variable var.${name}${hint ? `; did you mean var.${hint}?` : ''} (define it in the Stack's spec.variables or pass --var ${name}=...)`,
+        rule: 'variable',
+      });
       return undefined;
     }
     if (!scope.allowEnv.has(name)) {
@@ -53,7 +57,11 @@ export function interpolate(value: unknown, scope: VariableScope): { value: unkn
       return v.replace(REFERENCE, (m, ns?: string, name?: string, other?: string) => {
         if (m === '$${') return '${';
         if (other !== undefined) {
-          problems.push({ pointer, message: `unknown reference \${${other}}: write \${var.NAME} or \${env.NAME}, or $\${ for a literal \${`, rule: 'variable' });
+          problems.push({
+            pointer,
+            message: `unknown reference \${${other}}: write \${var.NAME} or \${env.NAME}, or $\${ for a literal \${`,
+            rule: 'variable',
+          });
           return m;
         }
         const r = lookup(ns!, name!, pointer);

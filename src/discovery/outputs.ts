@@ -43,7 +43,12 @@ export function declaredOutputs(schemas: SchemaSet, kind: string): DeclaredOutpu
  *
  * @param kindOf the kind of each component of the stack, by id
  */
-export function checkOutputs(references: Reference[], kindOf: ReadonlyMap<string, string>, schemas: SchemaSet, target: TargetName): ReferenceFinding[] {
+export function checkOutputs(
+  references: Reference[],
+  kindOf: ReadonlyMap<string, string>,
+  schemas: SchemaSet,
+  target: TargetName,
+): ReferenceFinding[] {
   const problems: ReferenceFinding[] = [];
   for (const r of references) {
     const kind = kindOf.get(r.component);
@@ -54,12 +59,20 @@ export function checkOutputs(references: Reference[], kindOf: ReadonlyMap<string
     if (!declared.names.includes(r.output)) {
       const hint = closest(r.output, declared.names);
       const list = declared.names.length > 0 ? `${kind} outputs: ${declared.names.join(', ')}` : `${kind} declares no outputs`;
-      problems.push({ pointer, message: `unknown output "${r.output}" of ${r.component} (${kind}); ${hint ? `did you mean "${hint}"? ` : ''}${list}`, rule: 'reference' });
+      problems.push({
+        pointer,
+        message: `unknown output "${r.output}" of ${r.component} (${kind}); ${hint ? `did you mean "${hint}"? ` : ''}${list}`,
+        rule: 'reference',
+      });
       continue;
     }
     const made = declared.byTarget[target];
     if (made && !made.includes(r.output)) {
-      problems.push({ pointer, message: `the ${target} target does not make the output "${r.output}" of ${kind} (${r.component}); it makes ${made.join(', ')}`, rule: 'reference' });
+      problems.push({
+        pointer,
+        message: `the ${target} target does not make the output "${r.output}" of ${kind} (${r.component}); it makes ${made.join(', ')}`,
+        rule: 'reference',
+      });
     }
   }
   return problems;

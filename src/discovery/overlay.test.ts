@@ -41,23 +41,36 @@ describe('mergeOverlay', () => {
   });
 
   it('replaces a list when not every item has a name', () => {
-    const base = { items: [{ name: 'a', v: 1 }, { name: 'b', v: 2 }] };
+    const base = {
+      items: [
+        { name: 'a', v: 1 },
+        { name: 'b', v: 2 },
+      ],
+    };
     expect(mergeOverlay(base, { items: [{ name: 'a', v: 9 }, { v: 3 }] })).toEqual({ items: [{ name: 'a', v: 9 }, { v: 3 }] });
   });
 
   it('removes a key whose overlay value is {$patch: delete}', () => {
-    expect(mergeOverlay({ env: { A: '1', B: '2' }, port: 80 }, { env: { A: { $patch: 'delete' } } })).toEqual({ env: { B: '2' }, port: 80 });
+    expect(mergeOverlay({ env: { A: '1', B: '2' }, port: 80 }, { env: { A: { $patch: 'delete' } } })).toEqual({
+      env: { B: '2' },
+      port: 80,
+    });
     expect(mergeOverlay({ env: { A: '1' }, port: 80 }, { env: { $patch: 'delete' } })).toEqual({ port: 80 });
   });
 
   it('removes a named list item marked $patch: delete', () => {
     const base = { containers: [{ name: 'app' }, { name: 'sidecar' }, { name: 'debug' }] };
-    expect(mergeOverlay(base, { containers: [{ name: 'debug', $patch: 'delete' }] })).toEqual({ containers: [{ name: 'app' }, { name: 'sidecar' }] });
+    expect(mergeOverlay(base, { containers: [{ name: 'debug', $patch: 'delete' }] })).toEqual({
+      containers: [{ name: 'app' }, { name: 'sidecar' }],
+    });
   });
 
   it('drops $patch markers that have nothing to act on', () => {
     // A delete of a key the base does not have is a no-op; markers inside new values vanish.
-    const out = mergeOverlay({ port: 80 }, { gone: { $patch: 'delete' }, env: { A: '1', B: { $patch: 'delete' } }, list: [{ name: 'x', $patch: 'delete' }, 'y'] });
+    const out = mergeOverlay(
+      { port: 80 },
+      { gone: { $patch: 'delete' }, env: { A: '1', B: { $patch: 'delete' } }, list: [{ name: 'x', $patch: 'delete' }, 'y'] },
+    );
     expect(out).toEqual({ port: 80, env: { A: '1' }, list: ['y'] });
   });
 

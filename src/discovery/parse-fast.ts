@@ -35,7 +35,8 @@ const ALIAS = /(^|[\s[{,:-])\*[^\s,\]}]/m;
  * (`{: x}`): js-yaml names the property "null", `yaml` ""; an explicit key (`? key`) or a
  * collection as a key (`[a, b]: x`), which the two stringify differently.
  */
-const DIFFERS = /^%|(?:^|[\s[{,?:-])(?:~|null|Null|NULL)[ \t]*:(?:[\s,\]}]|$)|!!null|tag:yaml\.org,2002:null|[[{,]\s*:(?:[\s,\]}]|$)|(?:^|[\s[{,:-])\?(?:\s|$)|[\]}][ \t]*:(?:[\s,\]}]|$)/m;
+const DIFFERS =
+  /^%|(?:^|[\s[{,?:-])(?:~|null|Null|NULL)[ \t]*:(?:[\s,\]}]|$)|!!null|tag:yaml\.org,2002:null|[[{,]\s*:(?:[\s,\]}]|$)|(?:^|[\s[{,:-])\?(?:\s|$)|[\]}][ \t]*:(?:[\s,\]}]|$)/m;
 
 /*
  * The YAML 1.2 core schema with `yaml`'s own tests and conversions (yaml/dist/schema/core), so
@@ -68,17 +69,27 @@ const SCHEMA = jsYaml.FAILSAFE_SCHEMA.extend({
   implicit: [
     // Every plain scalar goes through these: the length and first-character tests spare most of
     // them the patterns (as fast as js-yaml's own types). `data` is null for an empty `!!null` node.
-    new jsYaml.Type('tag:yaml.org,2002:null', { kind: 'scalar', resolve: (s: unknown) => s === null || (isString(s) && s.length <= 4 && CORE_NULL.test(s)), construct: () => null }),
-    new jsYaml.Type('tag:yaml.org,2002:bool', { kind: 'scalar', resolve: (s: unknown) => isString(s) && s.length >= 4 && s.length <= 5 && CORE_BOOL.test(s), construct: (s: string) => s[0] === 't' || s[0] === 'T' }),
+    new jsYaml.Type('tag:yaml.org,2002:null', {
+      kind: 'scalar',
+      resolve: (s: unknown) => s === null || (isString(s) && s.length <= 4 && CORE_NULL.test(s)),
+      construct: () => null,
+    }),
+    new jsYaml.Type('tag:yaml.org,2002:bool', {
+      kind: 'scalar',
+      resolve: (s: unknown) => isString(s) && s.length >= 4 && s.length <= 5 && CORE_BOOL.test(s),
+      construct: (s: string) => s[0] === 't' || s[0] === 'T',
+    }),
     new jsYaml.Type('tag:yaml.org,2002:int', {
       kind: 'scalar',
       resolve: (s: unknown) => numberLike(s) && CORE_INT_ANY.test(s),
-      construct: (s: string) => (CORE_INT_OCT.test(s) ? parseInt(s.substring(2), 8) : CORE_INT_HEX.test(s) ? parseInt(s.substring(2), 16) : parseInt(s, 10)),
+      construct: (s: string) =>
+        CORE_INT_OCT.test(s) ? parseInt(s.substring(2), 8) : CORE_INT_HEX.test(s) ? parseInt(s.substring(2), 16) : parseInt(s, 10),
     }),
     new jsYaml.Type('tag:yaml.org,2002:float', {
       kind: 'scalar',
       resolve: (s: unknown) => numberLike(s) && CORE_FLOAT_ANY.test(s),
-      construct: (s: string) => (CORE_FLOAT_NAN.test(s) ? (s.slice(-3).toLowerCase() === 'nan' ? NaN : s[0] === '-' ? -Infinity : Infinity) : parseFloat(s)),
+      construct: (s: string) =>
+        CORE_FLOAT_NAN.test(s) ? (s.slice(-3).toLowerCase() === 'nan' ? NaN : s[0] === '-' ? -Infinity : Infinity) : parseFloat(s),
     }),
     MERGE,
   ],
@@ -162,7 +173,8 @@ function parseAny(display: string, text: string): FastParse {
   } catch (err) {
     if (err instanceof RangeError) throw err;
     // js-yaml stops at its maxDepth (100 levels, beyond ours): no need for `yaml` to recurse through it.
-    if (err instanceof jsYaml.YAMLException && err.reason.startsWith('nesting exceeded maxDepth')) return { docs: [], problems: [nestingProblem(display)] };
+    if (err instanceof jsYaml.YAMLException && err.reason.startsWith('nesting exceeded maxDepth'))
+      return { docs: [], problems: [nestingProblem(display)] };
     return careful(display, text);
   }
   // Aliases (js-yaml shares them, unbounded) are expanded by `yaml`, which limits them.
@@ -176,5 +188,10 @@ function checked(display: string, result: FastParse): FastParse {
 }
 
 function nestingProblem(display: string): ValidationProblem {
-  return { location: { file: display, line: 1, col: 1 }, path: '', message: `a document nests deeper than ${MAX_DEPTH} levels`, rule: 'nesting' };
+  return {
+    location: { file: display, line: 1, col: 1 },
+    path: '',
+    message: `a document nests deeper than ${MAX_DEPTH} levels`,
+    rule: 'nesting',
+  };
 }

@@ -32,7 +32,9 @@ describe('parseYamlFile', () => {
   it('reports a syntax error with its code, line and column, and no document', () => {
     const parsed = parseYamlFile('f.yaml', 'kind: S3\nmetadata:\n  name: x\n bad: 1\n');
     expect(parsed.documents).toEqual([]);
-    expect(parsed.problems).toEqual([{ location: at(4, 1), path: '', message: 'All mapping items must start at the same column', rule: 'yaml:BAD_INDENT' }]);
+    expect(parsed.problems).toEqual([
+      { location: at(4, 1), path: '', message: 'All mapping items must start at the same column', rule: 'yaml:BAD_INDENT' },
+    ]);
   });
 
   it('reports tabs used as indentation', () => {
@@ -54,10 +56,19 @@ describe('parseYamlFile', () => {
   it('resolves a few aliases but refuses an alias bomb', () => {
     expect(parseYamlFile('f.yaml', 'a: &x [1, 2]\nb: *x\n').documents[0]!.data).toEqual({ a: [1, 2], b: [1, 2] });
     const bomb = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
-    for (const [prev, name] of [['a', 'b'], ['b', 'c'], ['c', 'd'], ['d', 'e'], ['e', 'f']]) bomb.push(`${name}: &${name} [${Array(10).fill(`*${prev}`).join(', ')}]`);
+    for (const [prev, name] of [
+      ['a', 'b'],
+      ['b', 'c'],
+      ['c', 'd'],
+      ['d', 'e'],
+      ['e', 'f'],
+    ])
+      bomb.push(`${name}: &${name} [${Array(10).fill(`*${prev}`).join(', ')}]`);
     const parsed = parseYamlFile('f.yaml', bomb.join('\n'));
     expect(parsed.documents).toEqual([]);
-    expect(parsed.problems).toEqual([{ location: at(1, 1), path: '', message: 'Excessive alias count indicates a resource exhaustion attack', rule: 'yaml' }]);
+    expect(parsed.problems).toEqual([
+      { location: at(1, 1), path: '', message: 'Excessive alias count indicates a resource exhaustion attack', rule: 'yaml' },
+    ]);
   });
 
   it('reports an alias to an anchor that does not exist', () => {

@@ -16,7 +16,13 @@ import { parseYamlFile } from './parse.js';
 import { seeded } from '../../test/helpers/seeded.mjs';
 
 /** What each parser makes of `text`; `jsYaml` is the error message when js-yaml refuses it. */
-function readBoth(text: string): { jsYaml: unknown[] | string; yaml: unknown[]; yamlProblems: string[]; fast: unknown[]; fastProblems: string[] } {
+function readBoth(text: string): {
+  jsYaml: unknown[] | string;
+  yaml: unknown[];
+  yamlProblems: string[];
+  fast: unknown[];
+  fastProblems: string[];
+} {
   let jsYaml: unknown[] | string;
   try {
     jsYaml = loadWithJsYaml('f.yaml', text).map((d) => d.data);
@@ -51,7 +57,9 @@ function expectAgreement(text: string): boolean {
 }
 
 describe('both parsers read the YAML files of the repository alike', () => {
-  const files = ['test/fixtures', 'examples'].flatMap((d) => walk(path.join(repoRoot, d))).filter((f) => /\.ya?ml$/.test(f) && !f.includes(`${path.sep}.deployer${path.sep}`));
+  const files = ['test/fixtures', 'examples']
+    .flatMap((d) => walk(path.join(repoRoot, d)))
+    .filter((f) => /\.ya?ml$/.test(f) && !f.includes(`${path.sep}.deployer${path.sep}`));
 
   it('finds the fixtures and examples', () => {
     expect(files.length).toBeGreaterThan(20);
@@ -67,21 +75,138 @@ const rng = seeded;
 
 /** Plain scalars of every kind the core schema (and YAML 1.1, and js-yaml's own schema) know. */
 const PLAIN = [
-  '0', '7', '-3', '+12', '007', '-0', '+0', '12345678901234567890', '0o17', '0o', '0x1F', '0xff', '-0x1F', '+0x1F', '0b101', '1_000', '0777', '08',
-  '1.5', '-1.5', '+1.5', '.5', '-.5', '+.5', '5.', '1e3', '1E3', '1e+3', '2.5e-3', '.5e3', '1.e3', '1e', '1.7976931348623157e309', '0.1',
-  '.inf', '-.Inf', '+.INF', '.nan', '.NaN', 'inf', 'nan', 'NaN', 'Infinity',
-  'true', 'True', 'TRUE', 'false', 'False', 'FALSE', 'tRue', 'yes', 'No', 'on', 'OFF', 'y', 'n',
-  'null', 'Null', 'NULL', '~', 'nULL',
-  'web', 'hello world', 'a:b', 'http://example.com/x?y=1#frag', 'key@host', '100%', '1.2.3', '12:30:45', '2001-12-14', '2001-12-14t21:59:43.10-05:00',
-  '-dash', 'x - y', 'café', 'emoji 😀', 'a#b', 'semi;colon', '/path/to/file', 'C:\\dir', 'it\'s', 'say "hi"', '<<x', '=',
+  '0',
+  '7',
+  '-3',
+  '+12',
+  '007',
+  '-0',
+  '+0',
+  '12345678901234567890',
+  '0o17',
+  '0o',
+  '0x1F',
+  '0xff',
+  '-0x1F',
+  '+0x1F',
+  '0b101',
+  '1_000',
+  '0777',
+  '08',
+  '1.5',
+  '-1.5',
+  '+1.5',
+  '.5',
+  '-.5',
+  '+.5',
+  '5.',
+  '1e3',
+  '1E3',
+  '1e+3',
+  '2.5e-3',
+  '.5e3',
+  '1.e3',
+  '1e',
+  '1.7976931348623157e309',
+  '0.1',
+  '.inf',
+  '-.Inf',
+  '+.INF',
+  '.nan',
+  '.NaN',
+  'inf',
+  'nan',
+  'NaN',
+  'Infinity',
+  'true',
+  'True',
+  'TRUE',
+  'false',
+  'False',
+  'FALSE',
+  'tRue',
+  'yes',
+  'No',
+  'on',
+  'OFF',
+  'y',
+  'n',
+  'null',
+  'Null',
+  'NULL',
+  '~',
+  'nULL',
+  'web',
+  'hello world',
+  'a:b',
+  'http://example.com/x?y=1#frag',
+  'key@host',
+  '100%',
+  '1.2.3',
+  '12:30:45',
+  '2001-12-14',
+  '2001-12-14t21:59:43.10-05:00',
+  '-dash',
+  'x - y',
+  'café',
+  'emoji 😀',
+  'a#b',
+  'semi;colon',
+  '/path/to/file',
+  'C:\\dir',
+  "it's",
+  'say "hi"',
+  '<<x',
+  '=',
 ];
 /** Quoted scalars: escapes, the empty string, what would be something else unquoted. */
 const QUOTED = [
-  '""', "''", '"123"', "'true'", '"null"', '"~"', '"a: b"', "'it''s'", '"line\\nbreak"', '"tab\\there"', '"\\u00e9\\x41\\\\"', '"\\"quoted\\""',
-  '"\\/ slash"', '"\\0 nul"', '"\\e esc"', '"\\N\\_\\L\\P"', '"\\U0001F600"', "'# not a comment'", '" lead and trail "', "'  spaced  '", '"<<"',
+  '""',
+  "''",
+  '"123"',
+  "'true'",
+  '"null"',
+  '"~"',
+  '"a: b"',
+  "'it''s'",
+  '"line\\nbreak"',
+  '"tab\\there"',
+  '"\\u00e9\\x41\\\\"',
+  '"\\"quoted\\""',
+  '"\\/ slash"',
+  '"\\0 nul"',
+  '"\\e esc"',
+  '"\\N\\_\\L\\P"',
+  '"\\U0001F600"',
+  "'# not a comment'",
+  '" lead and trail "',
+  "'  spaced  '",
+  '"<<"',
 ];
 /** Keys, each a different property name in both parsers (`1` and `"1"` would be the same one). */
-const KEYS = ['name', 'port', 'image', 'env', 'tags', 'a b', 'key.with.dots', 'k-1', 'x_y', '"quoted key"', "'single'", '1', '-2', '0x1F', '1.5', 'true', 'False', '.inf', 'café', '"a: b"', '"<<"'];
+const KEYS = [
+  'name',
+  'port',
+  'image',
+  'env',
+  'tags',
+  'a b',
+  'key.with.dots',
+  'k-1',
+  'x_y',
+  '"quoted key"',
+  "'single'",
+  '1',
+  '-2',
+  '0x1F',
+  '1.5',
+  'true',
+  'False',
+  '.inf',
+  'café',
+  '"a: b"',
+  '"<<"',
+];
 /** Rarely: keys the fast path hands to `yaml` (jsYamlDiffers), to check that production still agrees. */
 const RARE_KEYS = ['~', 'null', '!!null ""', '? explicit', ''];
 
@@ -115,7 +240,16 @@ class Generator {
       this.anchors = [];
       this.aliasBudget = 4;
       const kind = this.r();
-      const body = kind < 0.8 ? this.blockMap(0, 0) : kind < 0.88 ? this.blockSeq(0, 0) : kind < 0.94 ? `${this.flow(0)}\n` : kind < 0.97 ? `${this.scalar(false)}\n` : '# only a comment\n';
+      const body =
+        kind < 0.8
+          ? this.blockMap(0, 0)
+          : kind < 0.88
+            ? this.blockSeq(0, 0)
+            : kind < 0.94
+              ? `${this.flow(0)}\n`
+              : kind < 0.97
+                ? `${this.scalar(false)}\n`
+                : '# only a comment\n';
       const start = i > 0 || this.chance(0.3) ? '---\n' : '';
       const end = this.chance(0.1) ? '...\n' : '';
       docs.push(`${start}${this.chance(0.2) ? '# a comment\n' : ''}${body}${end}`);
@@ -187,7 +321,11 @@ class Generator {
       const header = this.pick(['|', '|-', '|+', '>', '>-', '>+', '|2', '>1']);
       // An indentation indicator gives the content's indentation relative to the parent's.
       const inner = /\d/.test(header) ? ' '.repeat(indent + Number(header.slice(-1))) : pad;
-      const lines = Array.from({ length: 1 + this.int(3) }, (_, i) => (i > 0 && this.chance(0.2) ? '' : `${i > 0 && this.chance(0.2) ? '  ' : ''}${this.pick(['text', 'more words here', 'x: y', '# not a comment', '- not a list', 'tail  '])}`));
+      const lines = Array.from({ length: 1 + this.int(3) }, (_, i) =>
+        i > 0 && this.chance(0.2)
+          ? ''
+          : `${i > 0 && this.chance(0.2) ? '  ' : ''}${this.pick(['text', 'more words here', 'x: y', '# not a comment', '- not a list', 'tail  '])}`,
+      );
       const trailing = this.chance(0.3) ? '\n' : '';
       return ` ${header}\n${lines.map((l) => (l === '' ? '' : `${inner}${l}`)).join('\n')}\n${trailing}`;
     }
@@ -218,7 +356,9 @@ class Generator {
     if (this.chance(0.35)) {
       const a = this.alias(true, known);
       const b = this.alias(true, known);
-      const inline = `{${this.keys(1 + this.int(3)).map((k) => `${k}: ${this.scalar(true)}`).join(', ')}}`;
+      const inline = `{${this.keys(1 + this.int(3))
+        .map((k) => `${k}: ${this.scalar(true)}`)
+        .join(', ')}}`;
       const merge = a && b && this.chance(0.5) ? `[${a}, ${b}]` : a && this.chance(0.7) ? a : inline;
       entries.splice(this.int(entries.length + 1), 0, `${pad}<<: ${merge}\n`);
     }
@@ -241,7 +381,10 @@ class Generator {
 
 describe('what js-yaml alone reads otherwise', () => {
   it.each([
-    ['-.5, 0b101, +0x1F, -0 and an overflowing float, resolved as the core schema says', 'a: -.5\nb: 0b101\nc: +0x1F\nd: -0\ne: 1e999\nf: 0o17\n'],
+    [
+      '-.5, 0b101, +0x1F, -0 and an overflowing float, resolved as the core schema says',
+      'a: -.5\nb: 0b101\nc: +0x1F\nd: -0\ne: 1e999\nf: 0o17\n',
+    ],
     ['yes/no and octals like 0777, which are YAML 1.1 only', 'a: yes\nb: Off\nc: 0777\nd: 1_000\n'],
   ])('agrees on %s', (_label, text) => {
     expect(jsYamlDiffers(text)).toBe(false);
@@ -272,7 +415,23 @@ describe('both parsers read a generated corpus alike', () => {
 
   it('exercises anchors, aliases, merge keys, block scalars and several documents', () => {
     const all = texts.join('\n');
-    for (const construct of ['&a', '*a', '<<: *', '<<: [*', '<<: {', '|-', '>+', '|2', '\n---\n', '.nan', '0o17', '"\\u00e9', '\r\n', ':\n  - ']) expect(all).toContain(construct);
+    for (const construct of [
+      '&a',
+      '*a',
+      '<<: *',
+      '<<: [*',
+      '<<: {',
+      '|-',
+      '>+',
+      '|2',
+      '\n---\n',
+      '.nan',
+      '0o17',
+      '"\\u00e9',
+      '\r\n',
+      ':\n  - ',
+    ])
+      expect(all).toContain(construct);
     expect(texts.filter((t) => jsYamlDiffers(t)).length).toBeGreaterThan(5);
   });
 });

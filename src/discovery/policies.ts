@@ -26,8 +26,33 @@ export interface PolicyRule {
 }
 
 /** Kinds that store data (encryption applies), keep state (deletion protection) or back up. */
-export const DATA_KINDS = new Set(['S3', 'RDS', 'DynamoDB', 'DocumentDB', 'ElastiCacheRedis', 'ElastiCacheMemcached', 'AWSMemoryDB', 'EFS', 'EBS', 'SQS', 'SNS', 'Kafka', 'MSK']);
-export const STATEFUL_KINDS = new Set(['RDS', 'DynamoDB', 'DocumentDB', 'ElastiCacheRedis', 'AWSMemoryDB', 'EFS', 'EBS', 'S3', 'Kafka', 'MSK']);
+export const DATA_KINDS = new Set([
+  'S3',
+  'RDS',
+  'DynamoDB',
+  'DocumentDB',
+  'ElastiCacheRedis',
+  'ElastiCacheMemcached',
+  'AWSMemoryDB',
+  'EFS',
+  'EBS',
+  'SQS',
+  'SNS',
+  'Kafka',
+  'MSK',
+]);
+export const STATEFUL_KINDS = new Set([
+  'RDS',
+  'DynamoDB',
+  'DocumentDB',
+  'ElastiCacheRedis',
+  'AWSMemoryDB',
+  'EFS',
+  'EBS',
+  'S3',
+  'Kafka',
+  'MSK',
+]);
 export const BACKUP_KINDS = new Set(['RDS', 'DocumentDB', 'DynamoDB', 'EFS', 'ElastiCacheRedis', 'AWSMemoryDB']);
 const SIZE_FIELDS = ['instanceClass', 'instanceType', 'nodeType'] as const;
 
@@ -73,7 +98,9 @@ function check(rule: PolicyRule, s: PolicySubject): Array<[string, string]> {
     case 'noPublicBuckets':
       return s.kind === 'S3' && spec['publicAccess'] === true ? [['/publicAccess', 'is a public bucket: set publicAccess: false']] : [];
     case 'allowedRegions':
-      return s.region !== undefined && !(rule.regions ?? []).includes(s.region) ? [['/region', `deploys to ${s.region}, which is not one of ${(rule.regions ?? []).join(', ')}`]] : [];
+      return s.region !== undefined && !(rule.regions ?? []).includes(s.region)
+        ? [['/region', `deploys to ${s.region}, which is not one of ${(rule.regions ?? []).join(', ')}`]]
+        : [];
     case 'allowedInstanceClasses':
       return SIZE_FIELDS.filter((f) => typeof spec[f] === 'string' && !(rule.classes ?? []).includes(spec[f] as string)).map((f) => [
         `/${f}`,
@@ -85,7 +112,9 @@ function check(rule: PolicyRule, s: PolicySubject): Array<[string, string]> {
       return days < (rule.days ?? 0) ? [['/backup/retentionDays', `keeps backups ${days} day(s); at least ${rule.days} are required`]] : [];
     }
     case 'deletionProtection':
-      return STATEFUL_KINDS.has(s.kind) && spec['deletionProtection'] !== true ? [['/deletionProtection', 'holds state: set deletionProtection: true']] : [];
+      return STATEFUL_KINDS.has(s.kind) && spec['deletionProtection'] !== true
+        ? [['/deletionProtection', 'holds state: set deletionProtection: true']]
+        : [];
     default:
       return [];
   }
@@ -97,7 +126,13 @@ export function evaluatePolicies(rules: PolicyRule[], subjects: PolicySubject[])
     for (const rule of rules) {
       if (!applies(rule, s)) continue;
       for (const [pointer, what] of check(rule, s)) {
-        out.push({ subject: s, rule, advisory: rule.enforcement === 'advisory', pointer, message: `policy "${rule.name}" (${rule.type}): ${s.id} ${what}` });
+        out.push({
+          subject: s,
+          rule,
+          advisory: rule.enforcement === 'advisory',
+          pointer,
+          message: `policy "${rule.name}" (${rule.type}): ${s.id} ${what}`,
+        });
       }
     }
   }

@@ -20,7 +20,12 @@ export function overlayCandidates(sources: SourceDoc[]): Candidate[] {
 }
 
 function segments(pointer: string): string[] {
-  return pointer === '' ? [] : pointer.slice(1).split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+  return pointer === ''
+    ? []
+    : pointer
+        .slice(1)
+        .split('/')
+        .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
 }
 
 /** How many leading segments of `pointer` exist in `data`. */
@@ -53,5 +58,13 @@ type Described = Omit<PendingProblem, 'file' | 'display' | 'docIndex' | 'pointer
 export function pendingAt(candidates: Candidate[], pointer: string, problem: Described): PendingProblem {
   const at = attribute(candidates, pointer);
   const { document, ...rest } = problem;
-  return { ...rest, ...(document === undefined ? {} : { document }), file: at.source.file, display: at.source.display, docIndex: at.source.docIndex, pointer: at.pointer, path: problem.path ?? pointer };
+  return {
+    ...rest,
+    ...(document === undefined ? {} : { document }),
+    file: at.source.file,
+    display: at.source.display,
+    docIndex: at.source.docIndex,
+    pointer: at.pointer,
+    path: problem.path ?? pointer,
+  };
 }

@@ -50,9 +50,16 @@ const STACK = 'apiVersion: core.deployer.io/v1\nkind: Stack\nmetadata:\n  name: 
 const SERVICE = 'apiVersion: core.deployer.io/v1\nkind: Service\nmetadata:\n  name: web\n';
 const API = 'apiVersion: components.deployer.io/v1\nkind: MicroService\nmetadata:\n  name: api\nspec:\n  port: 8080\n';
 const BROKEN = 'apiVersion: components.deployer.io/v1\nkind: [\n';
-const FILES = { 'stack.yaml': STACK, 'services/web/service.yaml': SERVICE, 'services/web/api.yaml': API, 'services/web/broken.yaml': BROKEN };
-const BROKEN_PROBLEM = (file: string): string => `${file}:3:1 [yaml:BAD_INDENT] Flow sequence in block collection must be sufficiently indented and end with a ]`;
-const shown = (l: LoadedFiles): string[] => l.problems.map((p) => `${p.location.file}:${p.location.line}:${p.location.col} [${p.rule}] ${p.message}`);
+const FILES = {
+  'stack.yaml': STACK,
+  'services/web/service.yaml': SERVICE,
+  'services/web/api.yaml': API,
+  'services/web/broken.yaml': BROKEN,
+};
+const BROKEN_PROBLEM = (file: string): string =>
+  `${file}:3:1 [yaml:BAD_INDENT] Flow sequence in block collection must be sufficiently indented and end with a ]`;
+const shown = (l: LoadedFiles): string[] =>
+  l.problems.map((p) => `${p.location.file}:${p.location.line}:${p.location.col} [${p.rule}] ${p.message}`);
 const port = (l: LoadedFiles): unknown => (l.docs.find((d) => d.file.endsWith('api.yaml'))!.data as { spec: { port: unknown } }).spec.port;
 
 describe('parse cache', () => {
@@ -60,7 +67,9 @@ describe('parse cache', () => {
     const dir = stackDir(FILES);
     const first = await loadStack(dir);
     expect(first.parsed).toBe(4);
-    expect(first.docs.map((d) => path.relative(dir, d.file))).toEqual(['services/web/api.yaml', 'services/web/service.yaml', 'stack.yaml'].map((f) => path.normalize(f)));
+    expect(first.docs.map((d) => path.relative(dir, d.file))).toEqual(
+      ['services/web/api.yaml', 'services/web/service.yaml', 'stack.yaml'].map((f) => path.normalize(f)),
+    );
     expect(shown(first)).toEqual([BROKEN_PROBLEM(path.join('services', 'web', 'broken.yaml'))]);
     expect(readdirSync(cacheDirOf(dir))).toEqual([expect.stringMatching(/^documents-.*\.json$/)]);
     const second = await loadStack(dir);
@@ -106,11 +115,14 @@ describe('parse cache', () => {
     ['is not JSON', (_body: string): string => '{"format": "documents-'],
     ['is JSON but not a cache', (): string => '[1, 2, 3]'],
     ['is of another format', (body: string): string => body.replace(/"format":"[^"]*"/, '"format":"documents-0.0.0-old"')],
-    ['has entries that are not parse results', (body: string): string => {
-      const c = JSON.parse(body) as { entries: Record<string, unknown> };
-      for (const k of Object.keys(c.entries)) c.entries[k] = 'garbage';
-      return JSON.stringify(c);
-    }],
+    [
+      'has entries that are not parse results',
+      (body: string): string => {
+        const c = JSON.parse(body) as { entries: Record<string, unknown> };
+        for (const k of Object.keys(c.entries)) c.entries[k] = 'garbage';
+        return JSON.stringify(c);
+      },
+    ],
   ])('ignores a cache file that %s, parses everything and writes a sound cache again', async (_label, damage) => {
     const dir = stackDir(FILES);
     const first = await loadStack(dir);
@@ -132,7 +144,10 @@ describe('parse cache', () => {
     expect(shown(again)).toEqual([BROKEN_PROBLEM(web('copy.yaml')), BROKEN_PROBLEM(web('renamed.yaml'))]);
     const err = (await discover({ dir, displayBase: dir }).catch((e: unknown) => e)) as ValidationError;
     expect(err).toBeInstanceOf(ValidationError);
-    expect(err.problems.map((p) => `${p.location.file}:${p.location.line}:${p.location.col}`)).toEqual([`${web('copy.yaml')}:3:1`, `${web('renamed.yaml')}:3:1`]);
+    expect(err.problems.map((p) => `${p.location.file}:${p.location.line}:${p.location.col}`)).toEqual([
+      `${web('copy.yaml')}:3:1`,
+      `${web('renamed.yaml')}:3:1`,
+    ]);
   });
 
   it('writes no cache with cacheDir: false', async () => {
@@ -154,8 +169,7 @@ describe('parsing in worker threads', () => {
       else if (i % 60 === 3) {
         const aliased = bucket.replace('  versioning:', '  versioning: &v').replace('  tags:', '  forceDestroy: *v\n  tags:');
         text = `${aliased}---\n${bucket.replace(name, `${name}x`).replace('    index', '    other')}`;
-      }
-      else if (i === 100) text = '{a: '.repeat(200) + '1' + '}'.repeat(200);
+      } else if (i === 100) text = '{a: '.repeat(200) + '1' + '}'.repeat(200);
       else if (i === 200) text = '';
       files[`services/bulk/${name}.yaml`] = text;
     }
@@ -171,7 +185,9 @@ describe('parsing in worker threads', () => {
     expect(workers.created).toBeGreaterThanOrEqual(1);
     expect(loaded.parsed).toBe(450);
     const expected = files.map((f) => ({ f, r: parseFast(display(f), readFileSync(f, 'utf8')) }));
-    expect(loaded.docs).toEqual(expected.flatMap(({ f, r }) => r.docs.map((d) => ({ file: f, display: display(f), docIndex: d.docIndex, data: d.data }))));
+    expect(loaded.docs).toEqual(
+      expected.flatMap(({ f, r }) => r.docs.map((d) => ({ file: f, display: display(f), docIndex: d.docIndex, data: d.data }))),
+    );
     expect(loaded.problems).toEqual(expected.flatMap(({ r }) => r.problems));
     expect(loaded.problems.map((p) => p.rule).sort()).toEqual([...Array<string>(9).fill('yaml:BAD_INDENT'), 'nesting'].sort());
   });

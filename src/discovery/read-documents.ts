@@ -77,7 +77,12 @@ export class DocumentCache {
       const c = JSON.parse(body.toString('utf8')) as CacheFile;
       if (c.format !== CACHE_FORMAT) return;
       const entries = Object.entries(c.entries);
-      if (!entries.every(([, v]) => Array.isArray((v as Partial<FastParse> | null)?.docs) && Array.isArray((v as Partial<FastParse> | null)?.problems))) return;
+      if (
+        !entries.every(
+          ([, v]) => Array.isArray((v as Partial<FastParse> | null)?.docs) && Array.isArray((v as Partial<FastParse> | null)?.problems),
+        )
+      )
+        return;
       this.entries = new Map(entries);
       this.stamps = new Map(Object.entries(c.files));
       this.writtenAt = c.writtenAt;
@@ -159,7 +164,9 @@ export class DocumentCache {
 async function removeOtherFormats(dir: string): Promise<void> {
   const names = await fs.readdir(dir).catch(() => [] as string[]);
   // A temporary file of this format may be another process's write in progress: left alone.
-  const other = names.filter((n) => /^\.?documents-.*\.json(\..*\.tmp)?$/.test(n) && n !== `${CACHE_FORMAT}.json` && !n.startsWith(`.${CACHE_FORMAT}.json.`));
+  const other = names.filter(
+    (n) => /^\.?documents-.*\.json(\..*\.tmp)?$/.test(n) && n !== `${CACHE_FORMAT}.json` && !n.startsWith(`.${CACHE_FORMAT}.json.`),
+  );
   await Promise.all(other.map((n) => fs.rm(path.join(dir, n), { force: true }).catch(() => undefined)));
 }
 
@@ -257,7 +264,9 @@ async function parseInWorkers(pending: Pending[]): Promise<FastParse[]> {
     chunks.map(
       (chunk) =>
         new Promise<FastParse[]>((resolve, reject) => {
-          const w = new Worker(distFile('discovery/parse-worker.js'), { workerData: chunk.map((p) => ({ display: p.display, text: p.text })) });
+          const w = new Worker(distFile('discovery/parse-worker.js'), {
+            workerData: chunk.map((p) => ({ display: p.display, text: p.text })),
+          });
           w.once('message', (r: FastParse[]) => resolve(r));
           w.once('error', reject);
         }),

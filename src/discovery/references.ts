@@ -52,7 +52,11 @@ export class DependencyIndex {
 
   private unknown(pointer: string, entry: string): ReferenceFinding {
     const hint = closest(entry, entry.includes('/') ? [...this.ids] : [...this.byService.keys()]);
-    return { pointer, message: `unknown ${entry.includes('/') ? 'component' : 'service'} "${entry}"${hint ? `; did you mean "${hint}"?` : ''}`, rule: 'reference' };
+    return {
+      pointer,
+      message: `unknown ${entry.includes('/') ? 'component' : 'service'} "${entry}"${hint ? `; did you mean "${hint}"?` : ''}`,
+      rule: 'reference',
+    };
   }
 
   /** Problems of a Service's own `spec.dependsOn`. */

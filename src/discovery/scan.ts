@@ -31,7 +31,13 @@ async function readIgnore(root: string, problems: ValidationProblem[]): Promise<
     ig.add(await fs.readFile(path.join(root, IGNORE_FILE), 'utf8'));
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code !== 'ENOENT') problems.push({ location: { file: path.join(root, IGNORE_FILE), line: 1, col: 1 }, path: '', message: `cannot read ${IGNORE_FILE}: ${code}`, rule: 'ignore' });
+    if (code !== 'ENOENT')
+      problems.push({
+        location: { file: path.join(root, IGNORE_FILE), line: 1, col: 1 },
+        path: '',
+        message: `cannot read ${IGNORE_FILE}: ${code}`,
+        rule: 'ignore',
+      });
   }
   return ig;
 }

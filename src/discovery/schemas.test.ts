@@ -26,16 +26,47 @@ const COMPONENTS = 'components.deployer.io/v1';
 const CORE_KINDS = ['Stack', 'Service'];
 const INFRA_KINDS = ['InfraDefaults', 'ServiceInfraDefaults', 'ComponentInfra', 'Networking', 'Security', 'Observability', 'Compliance'];
 const COMPONENT_KINDS = [
-  'MicroService', 'Worker', 'CronJob', 'Lambda', 'EC2Instance',
-  'RDS', 'DynamoDB', 'DocumentDB',
-  'ElastiCacheRedis', 'ElastiCacheMemcached', 'AWSMemoryDB',
-  'S3', 'EFS', 'EBS',
-  'SQS', 'SNS', 'Kafka', 'MSK', 'EventBridge',
-  'ALB', 'NLB', 'CloudFront', 'APIGateway',
+  'MicroService',
+  'Worker',
+  'CronJob',
+  'Lambda',
+  'EC2Instance',
+  'RDS',
+  'DynamoDB',
+  'DocumentDB',
+  'ElastiCacheRedis',
+  'ElastiCacheMemcached',
+  'AWSMemoryDB',
+  'S3',
+  'EFS',
+  'EBS',
+  'SQS',
+  'SNS',
+  'Kafka',
+  'MSK',
+  'EventBridge',
+  'ALB',
+  'NLB',
+  'CloudFront',
+  'APIGateway',
 ];
 
 /** Kinds the policy checker treats specially (see schemas/README.md, "Conventions"). */
-const STORES_DATA = ['S3', 'RDS', 'DynamoDB', 'DocumentDB', 'ElastiCacheRedis', 'ElastiCacheMemcached', 'AWSMemoryDB', 'EFS', 'EBS', 'SQS', 'SNS', 'Kafka', 'MSK'];
+const STORES_DATA = [
+  'S3',
+  'RDS',
+  'DynamoDB',
+  'DocumentDB',
+  'ElastiCacheRedis',
+  'ElastiCacheMemcached',
+  'AWSMemoryDB',
+  'EFS',
+  'EBS',
+  'SQS',
+  'SNS',
+  'Kafka',
+  'MSK',
+];
 const STATEFUL = ['RDS', 'DynamoDB', 'DocumentDB', 'ElastiCacheRedis', 'AWSMemoryDB', 'EFS', 'EBS', 'S3', 'Kafka', 'MSK'];
 const WITH_BACKUPS = ['RDS', 'DocumentDB', 'DynamoDB', 'EFS', 'ElastiCacheRedis', 'AWSMemoryDB'];
 const SIZING: Record<string, string> = {
@@ -56,8 +87,12 @@ const FREE_FORM = new Set([
   'Security.schema.json#/properties/spec/properties/iam/properties/policies/items/properties/statements/items/properties/conditions',
 ]);
 
-const schemaFiles = readdirSync(schemasDir).filter((f) => f.endsWith('.schema.json')).sort();
-const rawSchemas = new Map<string, Schema>(schemaFiles.map((f) => [f, JSON.parse(readFileSync(path.join(schemasDir, f), 'utf8')) as Schema]));
+const schemaFiles = readdirSync(schemasDir)
+  .filter((f) => f.endsWith('.schema.json'))
+  .sort();
+const rawSchemas = new Map<string, Schema>(
+  schemaFiles.map((f) => [f, JSON.parse(readFileSync(path.join(schemasDir, f), 'utf8')) as Schema]),
+);
 
 function groupOf(kind: string): string {
   if (CORE_KINDS.includes(kind)) return CORE;
@@ -139,7 +174,7 @@ describe('schemas: loading', () => {
     expect(schemas.validatorFor('defs')).toBeUndefined();
   });
 
-  it('gives each file the $id of its name, draft-07, and its kind\'s apiVersion and kind as constants', () => {
+  it("gives each file the $id of its name, draft-07, and its kind's apiVersion and kind as constants", () => {
     for (const [file, schema] of rawSchemas) {
       expect(schema['$id'], file).toBe(`https://deployer.io/schemas/${file}`);
       expect(schema['$schema'], file).toBe('http://json-schema.org/draft-07/schema#');
@@ -168,7 +203,9 @@ describe('schemas: loading', () => {
       if (s.properties && isObject) {
         if (s.additionalProperties !== false) problems.push(`${where}: properties without additionalProperties: false`);
         for (const [name, sub] of Object.entries(s.properties)) {
-          const described = typeof sub.description === 'string' || (typeof sub.$ref === 'string' && typeof resolveRef(file, sub.$ref).description === 'string');
+          const described =
+            typeof sub.description === 'string' ||
+            (typeof sub.$ref === 'string' && typeof resolveRef(file, sub.$ref).description === 'string');
           if (!described) problems.push(`${where}/properties/${name}: no description`);
           // Secret-named fields (secretRef only, or marked not secret): secret-schema.test.ts.
         }
@@ -210,14 +247,26 @@ describe('schemas: every kind', () => {
       at = '/metadata';
     }
     const errors = validate(data);
-    expect(errors.some((e) => e.keyword === 'additionalProperties' && e.instancePath === at && (e.params as { additionalProperty: string }).additionalProperty === typo), describeErrors(errors).join('\n')).toBe(true);
+    expect(
+      errors.some(
+        (e) =>
+          e.keyword === 'additionalProperties' &&
+          e.instancePath === at &&
+          (e.params as { additionalProperty: string }).additionalProperty === typo,
+      ),
+      describeErrors(errors).join('\n'),
+    ).toBe(true);
   });
 
   it('rejects misspelled fields deep inside specs too', () => {
     const cases: Array<[Json, string, string]> = [
       [doc('RDS', { engine: 'postgres', storage: { allocatedGB: 20 } }), '/spec/storage', 'allocatedGB'],
       [doc('MicroService', { port: 80, autoscaling: { min: 1, max: 2, targetCPU: 50 } }), '/spec/autoscaling', 'targetCPU'],
-      [doc('MicroService', { port: 80, strategy: { type: 'canary', canary: { percentage: 10, bakeTme: '5m' } } }), '/spec/strategy/canary', 'bakeTme'],
+      [
+        doc('MicroService', { port: 80, strategy: { type: 'canary', canary: { percentage: 10, bakeTme: '5m' } } }),
+        '/spec/strategy/canary',
+        'bakeTme',
+      ],
       [doc('SQS', { deadLetter: { maxRecieveCount: 3 } }), '/spec/deadLetter', 'maxRecieveCount'],
       [doc('ALB', { targets: [{ component: 'api/api', path: ['/x'] }] }), '/spec/targets/0', 'path'],
       [doc('Compliance', { rules: [{ name: 'r', type: 'encryptionRequired', enforcment: 'advisory' }] }), '/spec/rules/0', 'enforcment'],
@@ -226,21 +275,33 @@ describe('schemas: every kind', () => {
     ];
     for (const [data, at, typo] of cases) {
       const errors = validate(data);
-      expect(errors.some((e) => e.keyword === 'additionalProperties' && e.instancePath === at && (e.params as { additionalProperty: string }).additionalProperty === typo), `${typo}: ${describeErrors(errors).join('\n')}`).toBe(true);
+      expect(
+        errors.some(
+          (e) =>
+            e.keyword === 'additionalProperties' &&
+            e.instancePath === at &&
+            (e.params as { additionalProperty: string }).additionalProperty === typo,
+        ),
+        `${typo}: ${describeErrors(errors).join('\n')}`,
+      ).toBe(true);
     }
   });
 
   it('checks the wrong apiVersion and a missing metadata.service where one is required', () => {
     expect(validate({ ...doc('RDS', { engine: 'postgres' }), apiVersion: INFRA }).map((e) => e.keyword)).toContain('const');
     const noService = validate(doc('ServiceInfraDefaults', {}, { name: 'x' }));
-    expect(noService.some((e) => e.keyword === 'required' && (e.params as { missingProperty: string }).missingProperty === 'service')).toBe(true);
+    expect(noService.some((e) => e.keyword === 'required' && (e.params as { missingProperty: string }).missingProperty === 'service')).toBe(
+      true,
+    );
     const componentInfra = validate(doc('ComponentInfra', {}, { name: 'db' }));
-    expect(componentInfra.some((e) => e.keyword === 'required' && (e.params as { missingProperty: string }).missingProperty === 'service')).toBe(true);
+    expect(
+      componentInfra.some((e) => e.keyword === 'required' && (e.params as { missingProperty: string }).missingProperty === 'service'),
+    ).toBe(true);
   });
 });
 
 describe('schemas: conventions of the policy checker', () => {
-  const refTo = (s: Schema | undefined): string | undefined => s?.$ref ?? ((s?.['allOf'] as Schema[] | undefined)?.[0]?.$ref);
+  const refTo = (s: Schema | undefined): string | undefined => s?.$ref ?? (s?.['allOf'] as Schema[] | undefined)?.[0]?.$ref;
 
   it('gives every component kind optional tags, dependsOn and region', () => {
     for (const kind of COMPONENT_KINDS) {
@@ -266,21 +327,31 @@ describe('schemas: conventions of the policy checker', () => {
       const extra = Object.keys(resolved.properties ?? {}).filter((k) => k !== 'enabled' && k !== 'kmsKeyId');
       expect(extra, kind).toEqual(kind === 'S3' ? ['algorithm'] : []);
     }
-    expect(describeErrors(validate(doc('S3', { encryption: { enabled: true, algorithm: 'aws:kms', kmsKeyId: 'alias/data' } })))).toEqual([]);
+    expect(describeErrors(validate(doc('S3', { encryption: { enabled: true, algorithm: 'aws:kms', kmsKeyId: 'alias/data' } })))).toEqual(
+      [],
+    );
     expect(validate(doc('S3', { encryption: 'aws:kms' })).map((e) => e.instancePath)).toContain('/spec/encryption');
-    expect(validate(doc('RDS', { engine: 'postgres', encryption: { kmsKeyId: 'alias/data' } })).map((e) => e.keyword)).toContain('required');
+    expect(validate(doc('RDS', { engine: 'postgres', encryption: { kmsKeyId: 'alias/data' } })).map((e) => e.keyword)).toContain(
+      'required',
+    );
   });
 
   it('gives stateful kinds deletionProtection, kinds with backups backup {retentionDays, window?}, and sizing its field', () => {
     for (const kind of COMPONENT_KINDS) {
       const props = specSchema(kind).properties ?? {};
-      expect(refTo(props['deletionProtection']), kind).toBe(STATEFUL.includes(kind) ? 'defs.schema.json#/definitions/deletionProtection' : undefined);
+      expect(refTo(props['deletionProtection']), kind).toBe(
+        STATEFUL.includes(kind) ? 'defs.schema.json#/definitions/deletionProtection' : undefined,
+      );
       expect(refTo(props['backup']), kind).toBe(WITH_BACKUPS.includes(kind) ? 'defs.schema.json#/definitions/backup' : undefined);
       for (const field of ['instanceClass', 'instanceType', 'nodeType']) {
         expect(field in props, `${kind}.${field}`).toBe(SIZING[kind] === field);
       }
     }
-    expect(describeErrors(validate(doc('RDS', { engine: 'postgres', deletionProtection: true, backup: { retentionDays: 30, window: '01:00-02:00' } })))).toEqual([]);
+    expect(
+      describeErrors(
+        validate(doc('RDS', { engine: 'postgres', deletionProtection: true, backup: { retentionDays: 30, window: '01:00-02:00' } })),
+      ),
+    ).toEqual([]);
     expect(validate(doc('RDS', { engine: 'postgres', backup: { retentionDays: 36 } })).map((e) => e.keyword)).toContain('maximum');
     expect(validate(doc('RDS', { engine: 'postgres', backup: { window: '01:00-02:00' } })).map((e) => e.keyword)).toContain('required');
     expect(validate(doc('EFS', { backup: { retentionDays: 7, window: '25:00-26:00' } })).map((e) => e.keyword)).toContain('pattern');
@@ -305,7 +376,9 @@ describe('schemas: secrets are references', () => {
   it('refuses literal tokens and passwords elsewhere', () => {
     expect(validate(doc('ElastiCacheRedis', { authToken: 'abc' })).some((e) => e.instancePath === '/spec/authToken')).toBe(true);
     expect(validate(doc('Kafka', { authentication: { users: [{ name: 'app', password: 'pw' }] } })).length).toBeGreaterThan(0);
-    expect(validate(doc('AWSMemoryDB', { acl: { users: [{ name: 'app', accessString: 'on ~* +@all', password: 'pw' }] } })).length).toBeGreaterThan(0);
+    expect(
+      validate(doc('AWSMemoryDB', { acl: { users: [{ name: 'app', accessString: 'on ~* +@all', password: 'pw' }] } })).length,
+    ).toBeGreaterThan(0);
     expect(describeErrors(validate(doc('ElastiCacheRedis', { authToken: secretRef })))).toEqual([]);
   });
 
@@ -331,18 +404,27 @@ describe('schemas: policy rules', () => {
 
   it.each(Object.entries(PARAMS))('%s with its parameters validates, in Compliance and in Security', (type, params) => {
     expect(describeErrors(validate(compliance({ type, ...params })))).toEqual([]);
-    expect(describeErrors(validate(security({ type, ...params, enforcement: 'advisory', kinds: ['RDS'], environments: ['production'] })))).toEqual([]);
+    expect(
+      describeErrors(validate(security({ type, ...params, enforcement: 'advisory', kinds: ['RDS'], environments: ['production'] }))),
+    ).toEqual([]);
   });
 
   it.each(Object.entries(PARAMS).filter(([, p]) => Object.keys(p).length > 0))('%s without its parameter fails', (type, params) => {
     const param = Object.keys(params)[0]!;
     const errors = validate(compliance({ type }));
-    expect(errors.some((e) => e.keyword === 'required' && (e.params as { missingProperty: string }).missingProperty === param), describeErrors(errors).join('\n')).toBe(true);
+    expect(
+      errors.some((e) => e.keyword === 'required' && (e.params as { missingProperty: string }).missingProperty === param),
+      describeErrors(errors).join('\n'),
+    ).toBe(true);
     expect(validate(security({ type })).some((e) => e.keyword === 'required')).toBe(true);
   });
 
   it('refuses a parameter of another type, an unknown type, enforcement or kind, and bad parameter values', () => {
-    expect(validate(compliance({ type: 'encryptionRequired', days: 7 })).some((e) => e.keyword === 'const' && e.instancePath === '/spec/rules/0/type')).toBe(true);
+    expect(
+      validate(compliance({ type: 'encryptionRequired', days: 7 })).some(
+        (e) => e.keyword === 'const' && e.instancePath === '/spec/rules/0/type',
+      ),
+    ).toBe(true);
     expect(validate(compliance({ type: 'requiredTags', tags: ['team'], regions: ['eu-west-1'] })).length).toBeGreaterThan(0);
     expect(validate(compliance({ type: 'requireTags', tags: ['team'] })).map((e) => e.keyword)).toContain('enum');
     expect(validate(compliance({ type: 'noPublicBuckets', enforcement: 'warn' })).map((e) => e.keyword)).toContain('enum');
@@ -368,7 +450,9 @@ describe('schemas: specific fields', () => {
   it('ties canary and blue-green settings to their strategy type', () => {
     const ms = (strategy: Json): Json => doc('MicroService', { port: 80, strategy });
     expect(describeErrors(validate(ms({ type: 'canary', canary: { percentage: 10, bakeTime: '10m' } })))).toEqual([]);
-    expect(describeErrors(validate(ms({ type: 'canary', canary: { steps: [{ percentage: 10, bakeTime: 300 }, { percentage: 50 }] } })))).toEqual([]);
+    expect(
+      describeErrors(validate(ms({ type: 'canary', canary: { steps: [{ percentage: 10, bakeTime: 300 }, { percentage: 50 }] } }))),
+    ).toEqual([]);
     expect(describeErrors(validate(ms({ type: 'rolling', maxUnavailable: 0, maxSurge: '50%' })))).toEqual([]);
     expect(validate(ms({ type: 'rolling', canary: { percentage: 10 } })).length).toBeGreaterThan(0);
     expect(validate(ms({ canary: { percentage: 10 } })).length).toBeGreaterThan(0);
@@ -380,7 +464,9 @@ describe('schemas: specific fields', () => {
 
   it('accepts ALB targets as <service>/<component>, valueFrom or objects, and CloudFront origins from valueFrom', () => {
     const valueFrom = { valueFrom: { component: 'api/api', output: 'targetGroupArn' } };
-    expect(describeErrors(validate(doc('ALB', { targets: ['api/api', valueFrom, { component: 'api/api', paths: ['/api/*'] }] })))).toEqual([]);
+    expect(describeErrors(validate(doc('ALB', { targets: ['api/api', valueFrom, { component: 'api/api', paths: ['/api/*'] }] })))).toEqual(
+      [],
+    );
     expect(validate(doc('ALB', { targets: ['api'] })).length).toBeGreaterThan(0);
     const origin = { name: 'assets', source: { valueFrom: { component: 'data/assets', output: 'regionalDomainName' } } };
     expect(describeErrors(validate(doc('CloudFront', { origins: [origin], defaultBehavior: { origin: 'assets' } })))).toEqual([]);
@@ -391,18 +477,30 @@ describe('schemas: specific fields', () => {
     expect(validate(doc('Lambda', { code: { path: 'fn' } })).length).toBeGreaterThan(0);
     expect(validate(doc('Lambda', { runtime: 'nodejs20.x', handler: 'a.b', code: { path: 'fn', image: 'x' } })).length).toBeGreaterThan(0);
     expect(validate(doc('DynamoDB', { partitionKey: { name: 'pk' }, billingMode: 'provisioned' })).length).toBeGreaterThan(0);
-    expect(describeErrors(validate(doc('DynamoDB', { partitionKey: { name: 'pk' }, billingMode: 'provisioned', capacity: { read: 5, write: 5 } })))).toEqual([]);
+    expect(
+      describeErrors(
+        validate(doc('DynamoDB', { partitionKey: { name: 'pk' }, billingMode: 'provisioned', capacity: { read: 5, write: 5 } })),
+      ),
+    ).toEqual([]);
     expect(validate(doc('EBS', {})).length).toBeGreaterThan(0);
     expect(describeErrors(validate(doc('EBS', { snapshotId: 'snap-0123abcd' })))).toEqual([]);
     expect(validate(doc('SQS', { contentBasedDeduplication: true })).length).toBeGreaterThan(0);
-    expect(describeErrors(validate(doc('SQS', { fifo: true, contentBasedDeduplication: true, deadLetter: { maxReceiveCount: 3 } })))).toEqual([]);
+    expect(
+      describeErrors(validate(doc('SQS', { fifo: true, contentBasedDeduplication: true, deadLetter: { maxReceiveCount: 3 } }))),
+    ).toEqual([]);
     expect(validate(doc('EventBridge', { rules: [{ name: 'r', targets: [{ target: 'jobs/fn' }] }] })).length).toBeGreaterThan(0);
-    expect(describeErrors(validate(doc('EventBridge', { rules: [{ name: 'r', schedule: 'rate(1 hour)', targets: [{ target: 'jobs/fn' }] }] })))).toEqual([]);
+    expect(
+      describeErrors(validate(doc('EventBridge', { rules: [{ name: 'r', schedule: 'rate(1 hour)', targets: [{ target: 'jobs/fn' }] }] }))),
+    ).toEqual([]);
   });
 
   it('accepts variables, allowEnv and region in the Stack, and checks them', () => {
     const stack = (extra: Json): Json => doc('Stack', { environments: ['dev'], target: 'aws', ...extra });
-    expect(describeErrors(validate(stack({ region: 'eu-west-1', variables: { tag: '1.0', n: 2, on: true }, allowEnv: ['GIT_SHA', 'CI_PIPELINE_ID'] })))).toEqual([]);
+    expect(
+      describeErrors(
+        validate(stack({ region: 'eu-west-1', variables: { tag: '1.0', n: 2, on: true }, allowEnv: ['GIT_SHA', 'CI_PIPELINE_ID'] })),
+      ),
+    ).toEqual([]);
     expect(validate(stack({ allowEnv: ['not-a-name'] })).map((e) => e.keyword)).toContain('pattern');
     expect(validate(stack({ allowEnv: ['A', 'A'] })).map((e) => e.keyword)).toContain('uniqueItems');
     expect(validate(stack({ region: 'Ireland' })).map((e) => e.keyword)).toContain('pattern');
@@ -413,7 +511,12 @@ describe('schemas: specific fields', () => {
 describe('formats (ajv-formats)', () => {
   it('checks the webhook URL and the e-mail addresses of Observability', async () => {
     const { loadSchemas: load, validateData: check } = await import('./validate.js');
-    const doc = (notifications: object) => ({ apiVersion: 'infra.deployer.io/v1', kind: 'Observability', metadata: { name: 'obs' }, spec: { notifications } });
+    const doc = (notifications: object) => ({
+      apiVersion: 'infra.deployer.io/v1',
+      kind: 'Observability',
+      metadata: { name: 'obs' },
+      spec: { notifications },
+    });
     expect(check(load(), doc({ webhook: { url: 'https://hooks.example.com/alerts' }, emails: ['oncall@example.com'] }))).toEqual([]);
     const bad = check(load(), doc({ emails: ['oncall at example'] }));
     expect(bad.map((f) => [f.pointer, f.rule])).toContainEqual(['/spec/notifications/emails/0', 'format']);

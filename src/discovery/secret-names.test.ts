@@ -19,12 +19,43 @@ describe('nameWords()', () => {
 
 describe('secretWord()', () => {
   it('finds a secret word anywhere in the name', () => {
-    const names = ['DB_PASSWORD', 'DB_PASS', 'MASTER_PASSPHRASE', 'userPwd', 'passwd', 'clientSecret', 'SECRETS_DIR', 'API_TOKEN', 'TOKEN_URL', 'awsCredentials', 'credential-file'];
-    expect(names.map(secretWord)).toEqual(['password', 'pass', 'passphrase', 'pwd', 'passwd', 'secret', 'secrets', 'token', 'token', 'credentials', 'credential']);
+    const names = [
+      'DB_PASSWORD',
+      'DB_PASS',
+      'MASTER_PASSPHRASE',
+      'userPwd',
+      'passwd',
+      'clientSecret',
+      'SECRETS_DIR',
+      'API_TOKEN',
+      'TOKEN_URL',
+      'awsCredentials',
+      'credential-file',
+    ];
+    expect(names.map(secretWord)).toEqual([
+      'password',
+      'pass',
+      'passphrase',
+      'pwd',
+      'passwd',
+      'secret',
+      'secrets',
+      'token',
+      'token',
+      'credentials',
+      'credential',
+    ]);
   });
 
   it('finds one-word compounds: dbpassword, authtoken, apikey, privatekey', () => {
-    expect(['DBPASSWORD', 'authtoken', 'clientsecret', 'APIKEY', 'privatekey', 'accessKeys'].map(secretWord)).toEqual(['dbpassword', 'authtoken', 'clientsecret', 'apikey', 'privatekey', 'keys']);
+    expect(['DBPASSWORD', 'authtoken', 'clientsecret', 'APIKEY', 'privatekey', 'accessKeys'].map(secretWord)).toEqual([
+      'dbpassword',
+      'authtoken',
+      'clientsecret',
+      'apikey',
+      'privatekey',
+      'keys',
+    ]);
   });
 
   it('takes key only as the last word (trailing numbers aside)', () => {
@@ -33,6 +64,8 @@ describe('secretWord()', () => {
   });
 
   it('leaves other names alone, also those that merely contain pass or pwd', () => {
-    expect(['BUILD_ID', 'GREETING', 'bypass', 'BYPASS_CACHE', 'compass', 'OLDPWD', 'passenger', 'tokenizer', 'secretary', ''].some(isSecretName)).toBe(false);
+    expect(
+      ['BUILD_ID', 'GREETING', 'bypass', 'BYPASS_CACHE', 'compass', 'OLDPWD', 'passenger', 'tokenizer', 'secretary', ''].some(isSecretName),
+    ).toBe(false);
   });
 });

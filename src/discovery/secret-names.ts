@@ -8,7 +8,21 @@
  */
 
 /** Words that name a secret wherever they stand in a name. */
-const SECRET_WORDS = new Set(['password', 'passwords', 'passwd', 'pass', 'pwd', 'passphrase', 'passphrases', 'secret', 'secrets', 'token', 'tokens', 'credential', 'credentials']);
+const SECRET_WORDS = new Set([
+  'password',
+  'passwords',
+  'passwd',
+  'pass',
+  'pwd',
+  'passphrase',
+  'passphrases',
+  'secret',
+  'secrets',
+  'token',
+  'tokens',
+  'credential',
+  'credentials',
+]);
 /**
  * One-word compounds that end in one of these are secret words too (`dbpassword`,
  * `clientsecret`, `authtoken`). `pass` and `pwd` are left out: `bypass`, `compass`, `oldpwd`

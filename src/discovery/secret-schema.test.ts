@@ -18,7 +18,11 @@ afterAll(removeTestdirs);
 
 type Schema = Record<string, unknown>;
 const isSchema = (v: unknown): v is Schema => typeof v === 'object' && v !== null && !Array.isArray(v);
-const files = new Map(readdirSync(schemasDir).filter((f) => f.endsWith('.schema.json')).map((f) => [f, JSON.parse(readFileSync(path.join(schemasDir, f), 'utf8')) as Schema]));
+const files = new Map(
+  readdirSync(schemasDir)
+    .filter((f) => f.endsWith('.schema.json'))
+    .map((f) => [f, JSON.parse(readFileSync(path.join(schemasDir, f), 'utf8')) as Schema]),
+);
 const SECRET_REF = 'defs.schema.json#/definitions/secretRef';
 
 /** Every property any schema declares (under `properties`, at any depth): `file#pointer`, its name and schema. */
@@ -54,7 +58,9 @@ describe('secret-named fields of the schemas', () => {
   it('take only a secretRef or are marked x-deployer-not-secret (and only those are marked)', () => {
     // The reference's own fields (secretRef.key is the secret's name) are never read as values.
     const inSecretRef = (where: string): boolean => where.startsWith(`${SECRET_REF}/`);
-    const unmarked = properties.filter((p) => isSecretName(p.name) && !inSecretRef(p.where) && p.schema[NOT_SECRET_MARKER] !== true && !secretRefOnly(p.file, p.schema));
+    const unmarked = properties.filter(
+      (p) => isSecretName(p.name) && !inSecretRef(p.where) && p.schema[NOT_SECRET_MARKER] !== true && !secretRefOnly(p.file, p.schema),
+    );
     expect(unmarked.map((p) => p.where)).toEqual([]);
     const stray = properties.filter((p) => p.schema[NOT_SECRET_MARKER] === true && !isSecretName(p.name));
     expect(stray.map((p) => p.where)).toEqual([]);
@@ -63,7 +69,12 @@ describe('secret-named fields of the schemas', () => {
   it('are these: the secrets, by secretRef, and the marked names of keys and flags', () => {
     const named = properties.filter((p) => isSecretName(p.name) && !p.where.startsWith(`${SECRET_REF}/`));
     const show = (p: { where: string }): string => p.where.replace(/#.*\/properties\//, '#.../');
-    expect(named.filter((p) => p.schema[NOT_SECRET_MARKER] === true).map(show).sort()).toEqual(
+    expect(
+      named
+        .filter((p) => p.schema[NOT_SECRET_MARKER] === true)
+        .map(show)
+        .sort(),
+    ).toEqual(
       [
         'APIGateway.schema.json#.../allowCredentials',
         'DynamoDB.schema.json#.../partitionKey',
@@ -74,7 +85,12 @@ describe('secret-named fields of the schemas', () => {
         'Security.schema.json#.../kmsKeys',
       ].sort(),
     );
-    expect(named.filter((p) => secretRefOnly(p.file, p.schema)).map(show).sort()).toEqual(
+    expect(
+      named
+        .filter((p) => secretRefOnly(p.file, p.schema))
+        .map(show)
+        .sort(),
+    ).toEqual(
       [
         'AWSMemoryDB.schema.json#.../password',
         'DocumentDB.schema.json#.../masterPassword',
@@ -90,8 +106,16 @@ describe('secret-named fields of the schemas', () => {
 describe('NotSecretFields: where a document has marked fields', () => {
   const fields = new NotSecretFields();
 
-  it('finds them along the kind\'s schema, in lists too, and not in maps of free names', () => {
-    const table = { kind: 'DynamoDB', spec: { partitionKey: { name: 'pk' }, sortKey: 'sk', globalSecondaryIndexes: [{ name: 'by-a', partitionKey: { name: 'a' } }], tags: { sortKey: 'x' } } };
+  it("finds them along the kind's schema, in lists too, and not in maps of free names", () => {
+    const table = {
+      kind: 'DynamoDB',
+      spec: {
+        partitionKey: { name: 'pk' },
+        sortKey: 'sk',
+        globalSecondaryIndexes: [{ name: 'by-a', partitionKey: { name: 'a' } }],
+        tags: { sortKey: 'x' },
+      },
+    };
     expect([...fields.pointers(table)]).toEqual(['/spec/partitionKey', '/spec/sortKey', '/spec/globalSecondaryIndexes/0/partitionKey']);
     const fn = { kind: 'Lambda', spec: { code: { s3: { bucket: 'b', key: 'builds/fn.zip' } }, env: { key: 'x' } } };
     expect([...fields.pointers(fn)]).toEqual(['/spec/code/s3/key']);
@@ -100,17 +124,25 @@ describe('NotSecretFields: where a document has marked fields', () => {
   });
 
   it('finds them in partial specs: per kind in InfraDefaults and ServiceInfraDefaults, of any component kind in ComponentInfra', () => {
-    const infra = { kind: 'InfraDefaults', spec: { components: { DynamoDB: { sortKey: 'sk' }, Lambda: { code: { s3: { key: 'k' } } }, MicroService: { sortKey: 'sk' } } } };
+    const infra = {
+      kind: 'InfraDefaults',
+      spec: { components: { DynamoDB: { sortKey: 'sk' }, Lambda: { code: { s3: { key: 'k' } } }, MicroService: { sortKey: 'sk' } } },
+    };
     expect([...fields.pointers(infra)]).toEqual(['/spec/components/DynamoDB/sortKey', '/spec/components/Lambda/code/s3/key']);
-    expect([...fields.pointers({ kind: 'ServiceInfraDefaults', spec: { components: { DynamoDB: { partitionKey: { name: 'pk' } } } } })]).toEqual(['/spec/components/DynamoDB/partitionKey']);
-    expect([...fields.pointers({ kind: 'ComponentInfra', spec: { code: { s3: { key: 'k' } }, sortKey: 'sk', env: { key: 'x' } } })]).toEqual(['/spec/code/s3/key', '/spec/sortKey']);
+    expect([
+      ...fields.pointers({ kind: 'ServiceInfraDefaults', spec: { components: { DynamoDB: { partitionKey: { name: 'pk' } } } } }),
+    ]).toEqual(['/spec/components/DynamoDB/partitionKey']);
+    expect([
+      ...fields.pointers({ kind: 'ComponentInfra', spec: { code: { s3: { key: 'k' } }, sortKey: 'sk', env: { key: 'x' } } }),
+    ]).toEqual(['/spec/code/s3/key', '/spec/sortKey']);
   });
 });
 
 describe('discovery spares the marked fields', () => {
   const STACK = 'apiVersion: core.deployer.io/v1\nkind: Stack\nmetadata:\n  name: marked\nspec:\n  environments: [dev]\n';
   const SERVICE = 'apiVersion: core.deployer.io/v1\nkind: Service\nmetadata:\n  name: web\n';
-  const FN = 'apiVersion: components.deployer.io/v1\nkind: Lambda\nmetadata:\n  name: fn\nspec:\n  runtime: nodejs20.x\n  handler: index.handler\n  code:\n    s3: {bucket: builds, key: fn/latest.zip}\n';
+  const FN =
+    'apiVersion: components.deployer.io/v1\nkind: Lambda\nmetadata:\n  name: fn\nspec:\n  runtime: nodejs20.x\n  handler: index.handler\n  code:\n    s3: {bucket: builds, key: fn/latest.zip}\n';
   const load = (files: Record<string, string>): Promise<unknown> => {
     const dir = writeStackDir({ 'stack.yaml': STACK, 'services/web/service.yaml': SERVICE, ...files });
     return discover({ dir, displayBase: dir, environment: 'dev', cacheDir: false });
@@ -119,15 +151,20 @@ describe('discovery spares the marked fields', () => {
   it('accepts a Lambda code.s3.key, also from a ComponentInfra and from InfraDefaults', async () => {
     await expect(load({ 'services/web/fn.yaml': FN })).resolves.toBeDefined();
     const bare = FN.replace('  code:\n    s3: {bucket: builds, key: fn/latest.zip}\n', '');
-    const infra = 'apiVersion: infra.deployer.io/v1\nkind: ComponentInfra\nmetadata:\n  name: fn\n  service: web\nspec:\n  code:\n    s3: {bucket: builds, key: fn/latest.zip}\n';
+    const infra =
+      'apiVersion: infra.deployer.io/v1\nkind: ComponentInfra\nmetadata:\n  name: fn\n  service: web\nspec:\n  code:\n    s3: {bucket: builds, key: fn/latest.zip}\n';
     await expect(load({ 'services/web/fn.yaml': bare, 'infra/fn.yaml': infra })).resolves.toBeDefined();
-    const defaults = 'apiVersion: infra.deployer.io/v1\nkind: InfraDefaults\nmetadata:\n  name: defaults\nspec:\n  components:\n    Lambda:\n      code:\n        s3: {bucket: builds, key: fn/latest.zip}\n';
+    const defaults =
+      'apiVersion: infra.deployer.io/v1\nkind: InfraDefaults\nmetadata:\n  name: defaults\nspec:\n  components:\n    Lambda:\n      code:\n        s3: {bucket: builds, key: fn/latest.zip}\n';
     await expect(load({ 'services/web/fn.yaml': bare, 'infra/defaults.yaml': defaults })).resolves.toBeDefined();
   });
 
   it('still refuses the same name where no schema marks it', async () => {
-    const api = 'apiVersion: components.deployer.io/v1\nkind: MicroService\nmetadata:\n  name: api\nspec:\n  port: 8080\n  env:\n    key: fn/latest.zip\n';
+    const api =
+      'apiVersion: components.deployer.io/v1\nkind: MicroService\nmetadata:\n  name: api\nspec:\n  port: 8080\n  env:\n    key: fn/latest.zip\n';
     const problems = await problemsRaised(load({ 'services/web/api.yaml': api }));
-    expect(problems.map((p) => p.slice(0, p.indexOf(']') + 1))).toEqual([`${path.join('services', 'web', 'api.yaml')}:8:5 MicroService/api /spec/env/key [secret:literal]`]);
+    expect(problems.map((p) => p.slice(0, p.indexOf(']') + 1))).toEqual([
+      `${path.join('services', 'web', 'api.yaml')}:8:5 MicroService/api /spec/env/key [secret:literal]`,
+    ]);
   });
 });

@@ -29,7 +29,8 @@ export class NotSecretFields {
   private readonly partialSpec: Schema | undefined;
 
   constructor(dir: string = schemasDir) {
-    for (const f of readdirSync(dir).filter((n) => n.endsWith('.schema.json'))) this.files.set(f, JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as Schema);
+    for (const f of readdirSync(dir).filter((n) => n.endsWith('.schema.json')))
+      this.files.set(f, JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as Schema);
     this.partialSpec = this.resolve({ file: 'defs.schema.json', schema: { $ref: '#/definitions/partialSpec' } })?.schema;
   }
 
@@ -101,7 +102,8 @@ export class NotSecretFields {
     const [file, fragment = ''] = ref.split('#');
     const target = file ? file : node.file;
     let at: unknown = this.files.get(target);
-    for (const seg of fragment.split('/').filter((s) => s !== '')) at = isSchema(at) ? at[seg.replace(/~1/g, '/').replace(/~0/g, '~')] : undefined;
+    for (const seg of fragment.split('/').filter((s) => s !== ''))
+      at = isSchema(at) ? at[seg.replace(/~1/g, '/').replace(/~0/g, '~')] : undefined;
     return isSchema(at) ? { file: target, schema: at } : undefined;
   }
 }

@@ -44,21 +44,40 @@ export function findLiteralSecrets(value: unknown, options: SecretOptions = {}):
   const out: SecretFinding[] = [];
   const marked = markedPointers(value, out);
   let schemaMarked = typeof options.notSecret === 'function' ? undefined : options.notSecret;
-  const fromSchema = (): ReadonlySet<string> => (schemaMarked ??= typeof options.notSecret === 'function' ? options.notSecret() : new Set());
+  const fromSchema = (): ReadonlySet<string> =>
+    (schemaMarked ??= typeof options.notSecret === 'function' ? options.notSecret() : new Set());
   const exempt = (p: string): boolean => p === ANNOTATION_POINTER || marked.has(p) || fromSchema().has(p);
   const path: string[] = [];
-  const pointer = (depth = path.length): string => path.slice(0, depth).map((p) => `/${escapePointer(p)}`).join('');
+  const pointer = (depth = path.length): string =>
+    path
+      .slice(0, depth)
+      .map((p) => `/${escapePointer(p)}`)
+      .join('');
   /** `named`: the depth of the path at which `key` is written (the list's, for its items): a mark there spares the value. */
   const check = (v: string | number, key: string, named: number): void => {
-    if (typeof v === 'string' && AWS_KEY_ID.test(v)) return void out.push({ pointer: pointer(), message: 'looks like an AWS access key id: write secrets as a secretRef, never as a value', rule: 'secret:aws-key' });
-    if (typeof v === 'string' && PRIVATE_KEY.test(v)) return void out.push({ pointer: pointer(), message: 'holds a private key: write secrets as a secretRef, never as a value', rule: 'secret:private-key' });
+    if (typeof v === 'string' && AWS_KEY_ID.test(v))
+      return void out.push({
+        pointer: pointer(),
+        message: 'looks like an AWS access key id: write secrets as a secretRef, never as a value',
+        rule: 'secret:aws-key',
+      });
+    if (typeof v === 'string' && PRIVATE_KEY.test(v))
+      return void out.push({
+        pointer: pointer(),
+        message: 'holds a private key: write secrets as a secretRef, never as a value',
+        rule: 'secret:private-key',
+      });
     const word = key ? secretWord(key) : undefined;
     if (word === undefined || v === '') return;
     const here = pointer();
     if (exempt(pointer(named)) || exempt(here)) return;
     if (typeof v === 'string' && (v.includes('${env.') || v.includes('${var.'))) {
       const from = v.includes('${env.') ? 'env' : 'var';
-      out.push({ pointer: here, message: `"${key}" takes a secret from \${${from}...}, which would write its value into the state: use {secretRef: {provider, key}}`, rule: `secret:${from}` });
+      out.push({
+        pointer: here,
+        message: `"${key}" takes a secret from \${${from}...}, which would write its value into the state: use {secretRef: {provider, key}}`,
+        rule: `secret:${from}`,
+      });
     } else {
       out.push({ pointer: here, message: literalMessage(key, word, here), rule: 'secret:literal' });
     }
@@ -104,9 +123,17 @@ function markedPointers(doc: unknown, out: SecretFinding[]): Set<string> {
   const marked = new Set<string>();
   for (const entry of listed.split(/[\s,]+/).filter((e) => e !== '')) {
     if (!entry.startsWith('/')) {
-      out.push({ pointer: ANNOTATION_POINTER, message: `lists "${entry}", which is not a JSON pointer: write pointers into this document such as /spec/env/NAME`, rule: 'secret:not-secret' });
+      out.push({
+        pointer: ANNOTATION_POINTER,
+        message: `lists "${entry}", which is not a JSON pointer: write pointers into this document such as /spec/env/NAME`,
+        rule: 'secret:not-secret',
+      });
     } else if (!hasValueAt(doc, entry)) {
-      out.push({ pointer: ANNOTATION_POINTER, message: `lists ${entry}, which names no value of this document: remove it (a stale entry would hide a secret written there later)`, rule: 'secret:not-secret' });
+      out.push({
+        pointer: ANNOTATION_POINTER,
+        message: `lists ${entry}, which names no value of this document: remove it (a stale entry would hide a secret written there later)`,
+        rule: 'secret:not-secret',
+      });
     } else marked.add(entry);
   }
   return marked;

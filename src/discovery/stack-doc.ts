@@ -17,10 +17,19 @@ import { labelOf, validateData, type SchemaSet } from './validate.js';
 type Spec = Record<string, unknown>;
 
 /** The first Stack document of the directory; none is a problem that ends discovery, a second is reported. */
-export function findStackDocument(baseDocs: SourceDoc[], dirShown: string, problems: Problems): { stackDoc: SourceDoc; extra: SourceDoc[] } {
+export function findStackDocument(
+  baseDocs: SourceDoc[],
+  dirShown: string,
+  problems: Problems,
+): { stackDoc: SourceDoc; extra: SourceDoc[] } {
   const stackDocs = baseDocs.filter((d) => (d.data as { kind?: unknown } | null)?.kind === 'Stack');
   if (stackDocs.length === 0) {
-    problems.addLocated({ location: { file: dirShown, line: 1, col: 1 }, path: '', message: 'no Stack document found (kind: Stack, usually in stack.yaml)', rule: 'stack' });
+    problems.addLocated({
+      location: { file: dirShown, line: 1, col: 1 },
+      path: '',
+      message: 'no Stack document found (kind: Stack, usually in stack.yaml)',
+      rule: 'stack',
+    });
     problems.fail();
   }
   return { stackDoc: stackDocs[0]!, extra: stackDocs.slice(1) };
@@ -30,7 +39,9 @@ export function findStackDocument(baseDocs: SourceDoc[], dirShown: string, probl
 export function checkStackName(expected: string | undefined, stackDoc: SourceDoc): void {
   const actual = (stackDoc.data as { metadata?: { name?: unknown } }).metadata?.name;
   if (expected !== undefined && expected !== actual) {
-    throw new InvalidInputError(`--stack ${expected} does not match the stack in this directory (${JSON.stringify(actual ?? null)}): nothing was done`);
+    throw new InvalidInputError(
+      `--stack ${expected} does not match the stack in this directory (${JSON.stringify(actual ?? null)}): nothing was done`,
+    );
   }
 }
 
@@ -38,24 +49,43 @@ export function checkStackName(expected: string | undefined, stackDoc: SourceDoc
  * The environment to build: the one asked for, or the only one the Stack declares. An invalid
  * Stack document without a usable environment is the problem reported (nothing else can be checked).
  */
-export function chooseEnvironment(stackDoc: SourceDoc, asked: string | undefined, schemas: SchemaSet, problems: Problems): { environment: string; environments: string[] } {
+export function chooseEnvironment(
+  stackDoc: SourceDoc,
+  asked: string | undefined,
+  schemas: SchemaSet,
+  problems: Problems,
+): { environment: string; environments: string[] } {
   const spec = ((stackDoc.data as { spec?: Spec }).spec ?? {}) as Spec;
-  const environments = Array.isArray(spec['environments']) ? (spec['environments'] as unknown[]).filter((e): e is string => typeof e === 'string') : [];
+  const environments = Array.isArray(spec['environments'])
+    ? (spec['environments'] as unknown[]).filter((e): e is string => typeof e === 'string')
+    : [];
   const environment = asked ?? (environments.length === 1 ? environments[0] : undefined);
   const findings = validateData(schemas, stackDoc.data);
   if (findings.length > 0 && (environment === undefined || !environments.includes(environment))) {
     problems.add(...findings.map((f) => ({ file: stackDoc.file, display: stackDoc.display, docIndex: stackDoc.docIndex, ...f })));
     problems.fail();
   }
-  if (environment === undefined) throw new InvalidInputError('choose an environment with -e/--environment', [`environments of this stack: ${environments.join(', ') || '(none)'}`]);
-  if (!environments.includes(environment)) throw new InvalidInputError(`unknown environment "${environment}"`, [`environments of this stack: ${environments.join(', ')}`]);
+  if (environment === undefined)
+    throw new InvalidInputError('choose an environment with -e/--environment', [
+      `environments of this stack: ${environments.join(', ') || '(none)'}`,
+    ]);
+  if (!environments.includes(environment))
+    throw new InvalidInputError(`unknown environment "${environment}"`, [`environments of this stack: ${environments.join(', ')}`]);
   return { environment, environments };
 }
 
 /** Only one Stack per directory: the others are reported where they are. */
 export function refuseExtraStacks(extra: SourceDoc[], first: SourceDoc, problems: Problems): void {
   for (const d of extra) {
-    problems.add({ file: d.file, display: d.display, docIndex: d.docIndex, pointer: '', document: labelOf(d.data), message: `only one Stack per directory; the first is in ${first.display}`, rule: 'stack' });
+    problems.add({
+      file: d.file,
+      display: d.display,
+      docIndex: d.docIndex,
+      pointer: '',
+      document: labelOf(d.data),
+      message: `only one Stack per directory; the first is in ${first.display}`,
+      rule: 'stack',
+    });
   }
 }
 
@@ -65,7 +95,11 @@ export async function variableScope(
   o: { dir: string; variables?: Record<string, VariableValue>; varFiles?: string[]; env?: NodeJS.ProcessEnv },
 ): Promise<VariableScope> {
   return {
-    vars: { ...((stackSpec['variables'] ?? {}) as Record<string, VariableValue>), ...(await readVarFiles(o.varFiles ?? [], o.dir)), ...(o.variables ?? {}) },
+    vars: {
+      ...((stackSpec['variables'] ?? {}) as Record<string, VariableValue>),
+      ...(await readVarFiles(o.varFiles ?? [], o.dir)),
+      ...(o.variables ?? {}),
+    },
     env: o.env ?? process.env,
     allowEnv: new Set(Array.isArray(stackSpec['allowEnv']) ? (stackSpec['allowEnv'] as string[]) : []),
   };
@@ -110,7 +144,8 @@ async function readVarFiles(files: string[], dir: string): Promise<Record<string
     } catch (err) {
       throw new InvalidInputError(`cannot read the variables file ${f}: ${(err as Error).message.split('\n')[0]}`);
     }
-    if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new InvalidInputError(`the variables file ${f} must be a mapping of names to values`);
+    if (typeof data !== 'object' || data === null || Array.isArray(data))
+      throw new InvalidInputError(`the variables file ${f} must be a mapping of names to values`);
     Object.assign(out, data);
   }
   return out;

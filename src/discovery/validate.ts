@@ -31,7 +31,9 @@ export function loadSchemas(dir: string = schemasDir): SchemaSet {
   if (cached && dir === schemasDir) return cached;
   const ajv = new Ajv({ allErrors: true, verbose: true, strict: false, useDefaults: false });
   addFormats(ajv, ['uri', 'email', 'hostname', 'date-time']);
-  const files = readdirSync(dir).filter((f) => f.endsWith('.schema.json')).sort();
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.schema.json'))
+    .sort();
   const raw = new Map<string, Record<string, unknown>>();
   for (const f of files) {
     const schema = JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as Record<string, unknown>;

@@ -48,7 +48,11 @@ function s3Objects(u: URL): BackendObjects {
   const q = u.searchParams;
   const host = q.get('endpoint');
   const endpoint = host ? `${q.get('disableSSL') === 'true' ? 'http' : 'https'}://${host}` : undefined;
-  const client = s3Client({ region: q.get('region') ?? 'us-east-1', forcePathStyle: q.get('s3ForcePathStyle') === 'true', ...(endpoint ? { endpoint } : {}) });
+  const client = s3Client({
+    region: q.get('region') ?? 'us-east-1',
+    forcePathStyle: q.get('s3ForcePathStyle') === 'true',
+    ...(endpoint ? { endpoint } : {}),
+  });
   const bucket = u.hostname;
   const base = u.pathname.replace(/^\/+|\/+$/g, '');
   const key = (rel: string): string => [base, rel].filter(Boolean).join('/');
@@ -56,7 +60,10 @@ function s3Objects(u: URL): BackendObjects {
     async list(dir, suffix) {
       const { ListObjectsV2Command } = await s3Sdk();
       const r = await (await client).send(new ListObjectsV2Command({ Bucket: bucket, Prefix: `${key(dir)}/` }));
-      return (r.Contents ?? []).map((o) => o.Key!).filter((k) => k.endsWith(suffix) && !k.slice(key(dir).length + 1).includes('/')).map((k) => `${dir}/${k.slice(key(dir).length + 1)}`);
+      return (r.Contents ?? [])
+        .map((o) => o.Key!)
+        .filter((k) => k.endsWith(suffix) && !k.slice(key(dir).length + 1).includes('/'))
+        .map((k) => `${dir}/${k.slice(key(dir).length + 1)}`);
     },
     async read(rel) {
       const { GetObjectCommand } = await s3Sdk();

@@ -48,16 +48,7 @@ export async function ensurePulumiCli(options: EnsureOptions = {}): Promise<Pulu
 }
 
 export function goModFile(goVersion = '1.25.11'): string {
-  return [
-    'module pulumibuild',
-    '',
-    `go ${goVersion}`,
-    '',
-    `tool ${PKG}/cmd/pulumi`,
-    '',
-    `replace ${CLIPBOARD_REPLACE}`,
-    '',
-  ].join('\n');
+  return ['module pulumibuild', '', `go ${goVersion}`, '', `tool ${PKG}/cmd/pulumi`, '', `replace ${CLIPBOARD_REPLACE}`, ''].join('\n');
 }
 
 async function buildPulumiCli(options: EnsureOptions, env: NodeJS.ProcessEnv): Promise<void> {
@@ -95,7 +86,18 @@ async function buildPulumiCli(options: EnsureOptions, env: NodeJS.ProcessEnv): P
       say(`step 3/3: compiling ${total} packages`);
       await runGo(
         go,
-        ['build', '-v', '-trimpath', '-tags', 'osusergo,grpcnotrace', '-ldflags', `-w -s -X ${SDK}/go/common/version.Version=v${version}`, '-o', path.join(work, 'out', 'bin', 'pulumi'), `${PKG}/cmd/pulumi`],
+        [
+          'build',
+          '-v',
+          '-trimpath',
+          '-tags',
+          'osusergo,grpcnotrace',
+          '-ldflags',
+          `-w -s -X ${SDK}/go/common/version.Version=v${version}`,
+          '-o',
+          path.join(work, 'out', 'bin', 'pulumi'),
+          `${PKG}/cmd/pulumi`,
+        ],
         work,
         goEnv,
         (line) => {
@@ -178,12 +180,17 @@ async function runGo(
   if (result.isCanceled) throw new PulumiUnavailableError(`could not run go ${args[0]}: The operation was aborted`);
   if (result.exitCode === undefined && result.signal === undefined) {
     // It never started; Node's message says why.
-    throw new PulumiUnavailableError(`could not run go ${args[0]}: ${result.cause instanceof Error ? result.cause.message : result.shortMessage}`);
+    throw new PulumiUnavailableError(
+      `could not run go ${args[0]}: ${result.cause instanceof Error ? result.cause.message : result.shortMessage}`,
+    );
   }
-  throw new PulumiUnavailableError(`building the Pulumi CLI failed: go ${args.slice(0, 2).join(' ')} exited with ${result.exitCode ?? result.signal}`, [
-    ...tail.filter((l) => !l.startsWith('go: downloading')).slice(-20),
-    'Check that the Go module proxy is reachable (GOPROXY) and that there is about 3 GB of free disk.',
-  ]);
+  throw new PulumiUnavailableError(
+    `building the Pulumi CLI failed: go ${args.slice(0, 2).join(' ')} exited with ${result.exitCode ?? result.signal}`,
+    [
+      ...tail.filter((l) => !l.startsWith('go: downloading')).slice(-20),
+      'Check that the Go module proxy is reachable (GOPROXY) and that there is about 3 GB of free disk.',
+    ],
+  );
 }
 
 /**

@@ -109,7 +109,9 @@ export class Engine implements ComponentEngine {
       const r = await stack.up({ onEvent, signal, color: 'never' });
       return {
         outputs: plainOutputs(r.outputs),
-        secretOutputs: Object.entries(r.outputs).filter(([, v]) => v.secret).map(([k]) => k),
+        secretOutputs: Object.entries(r.outputs)
+          .filter(([, v]) => v.secret)
+          .map(([k]) => k),
         changes: (r.summary.resourceChanges ?? {}) as ResourceChanges,
       };
     });
@@ -131,7 +133,11 @@ export class Engine implements ComponentEngine {
     const pending = (exported.deployment as { pending_operations?: unknown[] } | undefined)?.pending_operations ?? [];
     // A checkpoint put back from an earlier copy may lag behind what exists: refreshed too.
     if (pending.length === 0 && !restored) return;
-    o.onNotice?.(pending.length > 0 ? `${pending.length} operation(s) of an interrupted run are pending on ${o.stackName}: refreshing it first` : `refreshing ${o.stackName} against what really exists`);
+    o.onNotice?.(
+      pending.length > 0
+        ? `${pending.length} operation(s) of an interrupted run are pending on ${o.stackName}: refreshing it first`
+        : `refreshing ${o.stackName} against what really exists`,
+    );
     this.operations++;
     await stack.refresh({ clearPendingCreates: true, onEvent, ...(o.signal ? { signal: o.signal } : {}), color: 'never' });
   }
@@ -154,12 +160,17 @@ export class Engine implements ComponentEngine {
         onRemoved: (l) => o.onNotice?.(`removed the lock a killed pulumi (pid ${l.pid}) left on ${o.stackName}`),
       });
       const leftovers = await removeCutShortWrites(this.config.backendUrl, PULUMI_PROJECT, o.stackName);
-      if (leftovers.length > 0) o.onNotice?.(`removed ${leftovers.length} temporary file(s) that a write cut short left in Pulumi's backend (${leftovers.map((f) => path.basename(f)).join(', ')})`);
+      if (leftovers.length > 0)
+        o.onNotice?.(
+          `removed ${leftovers.length} temporary file(s) that a write cut short left in Pulumi's backend (${leftovers.map((f) => path.basename(f)).join(', ')})`,
+        );
       // Before Pulumi reads it, once no earlier pulumi can still be writing it: a checkpoint whose
       // write was cut short (a full disk, a killed run) would fail this and every later operation.
       const repair = await repairCheckpoint(this.config.backendUrl, PULUMI_PROJECT, o.stackName);
       if (repair.state === 'restored') {
-        o.onNotice?.(`the checkpoint of ${o.stackName} did not parse (its last write was cut short: a full disk, a killed run): restored Pulumi's copy ${repair.from}`);
+        o.onNotice?.(
+          `the checkpoint of ${o.stackName} did not parse (its last write was cut short: a full disk, a killed run): restored Pulumi's copy ${repair.from}`,
+        );
       }
       const stack = await this.stack(o.stackName, o.program);
       if (o.recover || repair.state === 'restored') await this.recoverPending(stack, o, onEvent, repair.state === 'restored');
@@ -175,8 +186,18 @@ export class Engine implements ComponentEngine {
 /** For failures before the engine sends events (e.g. selecting the stack): the CLI's `error:` line. */
 function firstLine(err: unknown): string {
   const text = err instanceof Error ? err.message : String(err);
-  const lines = text.split('\n').map((l) => l.trim()).filter(Boolean);
-  return lines.find((l) => l.startsWith('error:'))?.slice('error:'.length).trim() ?? lines[0] ?? 'unknown error';
+  const lines = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
+  return (
+    lines
+      .find((l) => l.startsWith('error:'))
+      ?.slice('error:'.length)
+      .trim() ??
+    lines[0] ??
+    'unknown error'
+  );
 }
 
 function plainOutputs(outputs: OutputMap): Record<string, unknown> {

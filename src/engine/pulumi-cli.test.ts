@@ -65,7 +65,10 @@ beforeEach(() => {
   process.env['DEPLOYER_CACHE_DIR'] = path.join(tmp, 'cache');
   delete process.env['PULUMI_PATH'];
   // No pulumi on PATH, but the system tools (sh) and Go stay reachable.
-  process.env['PATH'] = (saved['PATH'] ?? '').split(':').filter((d) => !d.includes('pulumi')).join(':');
+  process.env['PATH'] = (saved['PATH'] ?? '')
+    .split(':')
+    .filter((d) => !d.includes('pulumi'))
+    .join(':');
 });
 
 afterEach(() => {
@@ -144,7 +147,14 @@ describe('ensurePulumiCli', () => {
     mkdirSync(path.dirname(cachedCliRoot()), { recursive: true });
     // A builder in another process takes the lock and is killed outright (no exit hook runs).
     const lockfile = createRequire(import.meta.url).resolve('proper-lockfile');
-    const holder = spawn(process.execPath, ['-e', `require(${JSON.stringify(lockfile)}).lock(${JSON.stringify(cachedCliRoot())}, { realpath: false }).then(() => console.log('locked')); setInterval(() => {}, 1000);`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const holder = spawn(
+      process.execPath,
+      [
+        '-e',
+        `require(${JSON.stringify(lockfile)}).lock(${JSON.stringify(cachedCliRoot())}, { realpath: false }).then(() => console.log('locked')); setInterval(() => {}, 1000);`,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     const exited = once(holder, 'exit').then(() => Promise.reject(new Error('the lock holder exited')));
     const [line] = (await Promise.race([once(holder.stdout, 'data'), exited])) as [Buffer];
     exited.catch(() => undefined);
@@ -158,7 +168,13 @@ describe('ensurePulumiCli', () => {
     const cli = await ensurePulumiCli({ onProgress: progress.onProgress });
     expect(cli).toMatchObject({ source: 'cache', built: true, version: `v${pulumiSdkVersion}` });
     expect(progress.lines.join('\n')).not.toMatch(/waiting/);
-    expect(progress.lines).toEqual(expect.arrayContaining(['step 2/3: listing packages to compile', 'step 3/3: compiling 3 packages', `Pulumi CLI v${pulumiSdkVersion} is ready: ${path.join(cachedCliRoot(), 'bin', 'pulumi')}`]));
+    expect(progress.lines).toEqual(
+      expect.arrayContaining([
+        'step 2/3: listing packages to compile',
+        'step 3/3: compiling 3 packages',
+        `Pulumi CLI v${pulumiSdkVersion} is ready: ${path.join(cachedCliRoot(), 'bin', 'pulumi')}`,
+      ]),
+    );
     // Its lock and its temporary build directory are gone.
     expect(readdirSync(path.dirname(cachedCliRoot()))).toEqual([pulumiSdkVersion]);
   });
@@ -167,8 +183,13 @@ describe('ensurePulumiCli', () => {
     fakeGo({ failAt: 'get' });
     const err = await ensurePulumiCli().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PulumiUnavailableError);
-    expect((err as PulumiUnavailableError).message).toBe(`building the Pulumi CLI failed: go get github.com/pulumi/pulumi/pkg/v3@v${pulumiSdkVersion} exited with 1`);
-    expect((err as PulumiUnavailableError).details).toEqual(['verifying example.com/m: checksum mismatch', expect.stringMatching(/GOPROXY/)]);
+    expect((err as PulumiUnavailableError).message).toBe(
+      `building the Pulumi CLI failed: go get github.com/pulumi/pulumi/pkg/v3@v${pulumiSdkVersion} exited with 1`,
+    );
+    expect((err as PulumiUnavailableError).details).toEqual([
+      'verifying example.com/m: checksum mismatch',
+      expect.stringMatching(/GOPROXY/),
+    ]);
     expect(readdirSync(path.dirname(cachedCliRoot()))).toEqual([]);
   });
 

@@ -58,7 +58,13 @@ export function isCompatible(cliVersion: string, sdkVersion = pulumiSdkVersion):
 async function versionOf(binary: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
   try {
     // `env` is the whole environment (extendEnv: false): it may not be this process's.
-    const { stdout } = await execa(binary, ['version'], { env: { ...env, PULUMI_SKIP_UPDATE_CHECK: 'true' }, extendEnv: false, stdin: 'ignore', timeout: 30_000, verbose: 'none' });
+    const { stdout } = await execa(binary, ['version'], {
+      env: { ...env, PULUMI_SKIP_UPDATE_CHECK: 'true' },
+      extendEnv: false,
+      stdin: 'ignore',
+      timeout: 30_000,
+      verbose: 'none',
+    });
     return stdout.trim();
   } catch {
     return undefined;
@@ -119,7 +125,8 @@ export async function findPulumiCli(env: NodeJS.ProcessEnv = process.env): Promi
   const found = await onPath(env);
   if (found) {
     const version = await versionOf(found, env);
-    if (version && isCompatible(version)) return { binary: found, root: await rootFor(await fs.realpath(found), env), version, source: 'PATH' };
+    if (version && isCompatible(version))
+      return { binary: found, root: await rootFor(await fs.realpath(found), env), version, source: 'PATH' };
   }
   const cached = path.join(cachedCliRoot(pulumiSdkVersion, env), 'bin', 'pulumi');
   if (await isExecutable(cached)) {

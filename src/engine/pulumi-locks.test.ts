@@ -50,12 +50,17 @@ describe('repairCheckpoint', () => {
       await objects.write(`${history}/a.b.c.d-1796163269081904120.history.json`, '{}');
       await objects.write(rel, '');
       await objects.write(`${rel}.bak`, '{');
-      expect(await repairCheckpoint(url, 'deployer', 'a.b.c.d'), name).toEqual({ state: 'restored', from: objects.where(`${history}/a.b.c.d-1796163269081904120.checkpoint.json`) });
+      expect(await repairCheckpoint(url, 'deployer', 'a.b.c.d'), name).toEqual({
+        state: 'restored',
+        from: objects.where(`${history}/a.b.c.d-1796163269081904120.checkpoint.json`),
+      });
       expect(await objects.read(rel), name).toBe(GOOD);
       await objects.write(rel, '');
       await objects.write(`${history}/a.b.c.d-1796163269081904120.checkpoint.json`, '{"ver');
       await objects.write(`${history}/a.b.c.d-1796163254723311213.checkpoint.json`, '');
-      await expect(repairCheckpoint(url, 'deployer', 'a.b.c.d'), name).rejects.toThrow(/the Pulumi checkpoint of a.b.c.d is damaged .* and no earlier copy of it is usable/);
+      await expect(repairCheckpoint(url, 'deployer', 'a.b.c.d'), name).rejects.toThrow(
+        /the Pulumi checkpoint of a.b.c.d is damaged .* and no earlier copy of it is usable/,
+      );
     }
   });
 });

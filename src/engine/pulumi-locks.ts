@@ -75,13 +75,22 @@ export async function repairCheckpoint(backendUrl: string, project: string, stac
     await objects.write(rel, body);
     return { state: 'restored', from: objects.where(candidate) };
   }
-  throw new DeployerError('ENGINE_FAILED', `the Pulumi checkpoint of ${stack} is damaged (${objects.where(rel)}), and no earlier copy of it is usable`, {
-    details: ['Restore it from your bucket\'s versioning, or remove it and `deployer state rm` the component to adopt it again.'],
-  });
+  throw new DeployerError(
+    'ENGINE_FAILED',
+    `the Pulumi checkpoint of ${stack} is damaged (${objects.where(rel)}), and no earlier copy of it is usable`,
+    {
+      details: ["Restore it from your bucket's versioning, or remove it and `deployer state rm` the component to adopt it again."],
+    },
+  );
 }
 
 /** Where Pulumi keeps earlier copies of a checkpoint, the likeliest newest first. */
-async function earlierCopies(objects: NonNullable<ReturnType<typeof backendObjects>>, rel: string, project: string, stack: string): Promise<string[]> {
+async function earlierCopies(
+  objects: NonNullable<ReturnType<typeof backendObjects>>,
+  rel: string,
+  project: string,
+  stack: string,
+): Promise<string[]> {
   // Their names end with a timestamp in nanoseconds, all of the same length: newest sorts last.
   const newestFirst = (names: string[]): string[] => [...names].sort().reverse();
   return [
@@ -127,9 +136,16 @@ export async function clearPulumiLocks(backendUrl: string, project: string, stac
     if (live.length === 0) return removed;
     const first = live[0]!;
     if (Date.now() >= deadline) {
-      throw new DeployerError('ENGINE_FAILED', `the Pulumi stack ${stack} is locked by pulumi (pid ${first.pid} on ${first.hostname}) since ${first.timestamp}`, {
-        details: ['That is a Pulumi operation of an earlier deployer run that did not finish. If it is dead, remove its lock:', `  ${first.location}`],
-      });
+      throw new DeployerError(
+        'ENGINE_FAILED',
+        `the Pulumi stack ${stack} is locked by pulumi (pid ${first.pid} on ${first.hostname}) since ${first.timestamp}`,
+        {
+          details: [
+            'That is a Pulumi operation of an earlier deployer run that did not finish. If it is dead, remove its lock:',
+            `  ${first.location}`,
+          ],
+        },
+      );
     }
     if (!announced) {
       o.onWait?.(first);
@@ -150,7 +166,12 @@ export async function removeCutShortWrites(backendUrl: string, project: string, 
   if (!backendUrl.startsWith('file://')) return []; // S3 writes objects whole
   const objects = backendObjects(backendUrl);
   if (!objects) return [];
-  const dirs = [`.pulumi/locks/organization/${project}/${stack}`, `.pulumi/stacks/${project}`, `.pulumi/history/${project}/${stack}`, `.pulumi/backups/${project}/${stack}`];
+  const dirs = [
+    `.pulumi/locks/organization/${project}/${stack}`,
+    `.pulumi/stacks/${project}`,
+    `.pulumi/history/${project}/${stack}`,
+    `.pulumi/backups/${project}/${stack}`,
+  ];
   const removed: string[] = [];
   for (const dir of dirs) {
     for (const rel of await objects.list(dir, '.tmp')) {

@@ -93,13 +93,26 @@ export async function execute(o: ExecuteOptions): Promise<ExecuteResult> {
       throw new DeployerError('APPLY_FAILED', `${id}: ${refusal(breaker!, o.desired.circuitBreaker)}`);
     }
     const stackName = pulumiStackName(o.desired.name, o.desired.environment, c.service, c.name);
-    const hookContext = { stack: o.desired.name, environment: o.desired.environment, component: id, action: action.action, baseDir: c.baseDir, say: (message: string) => o.listener({ type: 'component-notice', id, message }), ...(o.cancel ? { signal: o.cancel } : {}) };
+    const hookContext = {
+      stack: o.desired.name,
+      environment: o.desired.environment,
+      component: id,
+      action: action.action,
+      baseDir: c.baseDir,
+      say: (message: string) => o.listener({ type: 'component-notice', id, message }),
+      ...(o.cancel ? { signal: o.cancel } : {}),
+    };
     const hooks = o.rollback ? { pre: [], post: [] } : { pre: hooksOf(c.spec, 'pre'), post: hooksOf(c.spec, 'post') };
     const started = Date.now();
     try {
       await runHooks(hooks.pre, 'pre', hookContext);
       // Built first: a target that cannot build the program (a missing secret) fails before Pulumi runs.
-      const program = o.target.program(c, resolved.spec, { stack: o.desired.name, environment: o.desired.environment, stackDir: o.desired.dir, rollback: o.rollback ?? false });
+      const program = o.target.program(c, resolved.spec, {
+        stack: o.desired.name,
+        environment: o.desired.environment,
+        stackDir: o.desired.dir,
+        rollback: o.rollback ?? false,
+      });
       const engine = await o.engine();
       usedEngine.add(id);
       const result = await engine.up({
@@ -123,7 +136,10 @@ export async function execute(o: ExecuteOptions): Promise<ExecuteResult> {
     } catch (err) {
       await commit((components, next) => {
         const previous = components[id];
-        components[id] = previous && previous.status !== 'create-failed' ? { ...previous, status: 'failed', updatedAt: new Date().toISOString() } : componentStateOf(c, hash, {}, stackName, 'create-failed', o);
+        components[id] =
+          previous && previous.status !== 'create-failed'
+            ? { ...previous, status: 'failed', updatedAt: new Date().toISOString() }
+            : componentStateOf(c, hash, {}, stackName, 'create-failed', o);
         if (!o.rollback) setBreaker(next, id, afterFailure(next.breakers?.[id], o.desired.circuitBreaker, Date.now()));
       });
       throw err;
@@ -172,7 +188,10 @@ export async function execute(o: ExecuteOptions): Promise<ExecuteResult> {
   };
 
   // Expected durations: the last deployment of each component, else the median of those known.
-  const known = Object.values(o.state.components).map((c) => c.lastDurationMs).filter((d): d is number => d !== undefined).sort((a, b) => a - b);
+  const known = Object.values(o.state.components)
+    .map((c) => c.lastDurationMs)
+    .filter((d): d is number => d !== undefined)
+    .sort((a, b) => a - b);
   const typical = known[Math.floor(known.length / 2)] ?? 1;
   await schedule({
     nodes: o.plan.actions.map((a) => a.id),
@@ -189,7 +208,14 @@ export async function execute(o: ExecuteOptions): Promise<ExecuteResult> {
   return { reports: o.plan.actions.map((a) => reports.get(a.id)!), state: await o.writer.flush() };
 }
 
-function componentStateOf(c: DesiredComponent, hash: string, outputs: Record<string, unknown>, stackName: string, status: ComponentState['status'], o: ExecuteOptions): ComponentState {
+function componentStateOf(
+  c: DesiredComponent,
+  hash: string,
+  outputs: Record<string, unknown>,
+  stackName: string,
+  status: ComponentState['status'],
+  o: ExecuteOptions,
+): ComponentState {
   const serviceVersion = o.desired.services.get(c.service)?.version;
   return {
     kind: c.kind,

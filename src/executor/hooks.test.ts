@@ -8,7 +8,10 @@ import { runHooks, type HookContext } from './hooks.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'deployer-hooks-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-writeFileSync(path.join(dir, 'env.mjs'), "import fs from 'node:fs'; fs.writeFileSync('out.json', JSON.stringify({ cwd: process.cwd(), env: Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('DEPLOYER_') || k === 'EXTRA')) })); console.log('line one'); console.error('line two');\n");
+writeFileSync(
+  path.join(dir, 'env.mjs'),
+  "import fs from 'node:fs'; fs.writeFileSync('out.json', JSON.stringify({ cwd: process.cwd(), env: Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('DEPLOYER_') || k === 'EXTRA')) })); console.log('line one'); console.error('line two');\n",
+);
 
 function context(over: Partial<HookContext> = {}): HookContext & { said: string[] } {
   const said: string[] = [];
@@ -21,7 +24,15 @@ describe('hooks', () => {
     await runHooks([{ name: 'env', command: [process.execPath, 'env.mjs'], env: { EXTRA: '1' } }], 'post', ctx);
     const out = JSON.parse(readFileSync(path.join(dir, 'out.json'), 'utf8')) as { cwd: string; env: Record<string, string> };
     expect(out.cwd).toBe(dir);
-    expect(out.env).toEqual({ EXTRA: '1', DEPLOYER_STACK: 's', DEPLOYER_ENVIRONMENT: 'e', DEPLOYER_COMPONENT: 'a/b', DEPLOYER_ACTION: 'update', DEPLOYER_HOOK: 'post', DEPLOYER_OUTPUTS: '{"url":"http://x"}' });
+    expect(out.env).toEqual({
+      EXTRA: '1',
+      DEPLOYER_STACK: 's',
+      DEPLOYER_ENVIRONMENT: 'e',
+      DEPLOYER_COMPONENT: 'a/b',
+      DEPLOYER_ACTION: 'update',
+      DEPLOYER_HOOK: 'post',
+      DEPLOYER_OUTPUTS: '{"url":"http://x"}',
+    });
     expect(ctx.said).toEqual(expect.arrayContaining(['post hook "env": line one', 'post hook "env": line two']));
   });
 
@@ -37,9 +48,15 @@ describe('hooks', () => {
   });
 
   it('kills a hook at its timeout, and reports a program that does not exist', async () => {
-    const slow = runHooks([{ name: 'slow', command: [process.execPath, '-e', 'setTimeout(() => {}, 60000)'], timeout: 1 }], 'pre', context());
+    const slow = runHooks(
+      [{ name: 'slow', command: [process.execPath, '-e', 'setTimeout(() => {}, 60000)'], timeout: 1 }],
+      'pre',
+      context(),
+    );
     await expect(slow).rejects.toThrow(/pre hook "slow" failed: timed out after 1 s/);
-    await expect(runHooks([{ command: ['./no-such-program'] }], 'pre', context())).rejects.toThrow(/cannot run \.\/no-such-program: .*ENOENT/);
+    await expect(runHooks([{ command: ['./no-such-program'] }], 'pre', context())).rejects.toThrow(
+      /cannot run \.\/no-such-program: .*ENOENT/,
+    );
   });
 
   it('stops a running hook when the run is cancelled', async () => {

@@ -105,7 +105,10 @@ async function runOne(hook: HookSpec, phase: string, ctx: HookContext, name: str
 }
 
 /** Why a finished hook failed, in the words of the error and warning; undefined for a clean exit. */
-function whyFailed(result: Result, run: { program: string; cwd: string; timeoutMs: number; signal: AbortSignal | undefined }): string | undefined {
+function whyFailed(
+  result: Result,
+  run: { program: string; cwd: string; timeoutMs: number; signal: AbortSignal | undefined },
+): string | undefined {
   if (result.timedOut) return `timed out after ${Math.round(run.timeoutMs / 1000)} s`;
   if (result.isCanceled || run.signal?.aborted) return 'cancelled';
   if (!result.failed) return undefined;

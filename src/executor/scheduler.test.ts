@@ -113,9 +113,12 @@ describe('schedule', () => {
   });
 
   it('names the root cause once through a diamond, and still runs unrelated branches', async () => {
-    const h = harness({ root: [], left: ['root'], right: ['root'], join: ['left', 'right'], tail: ['join'], other: [], 'other-next': ['other'] }, async (id) => {
-      if (id === 'root') throw boom(id);
-    });
+    const h = harness(
+      { root: [], left: ['root'], right: ['root'], join: ['left', 'right'], tail: ['join'], other: [], 'other-next': ['other'] },
+      async (id) => {
+        if (id === 'root') throw boom(id);
+      },
+    );
     const outcomes = await schedule(h.options());
     expect(statuses(outcomes)).toEqual({
       join: 'skipped',

@@ -60,7 +60,14 @@ const STATE_LOCK_WAIT_MS = 120_000;
 export function sharedWriter(o: SharedWriterOptions): StateWriter {
   const stateKey = stateLockKey(o.base.stack, o.base.environment);
   return serialized(o.base, async (_current, change) => {
-    const lease = await acquireLease({ manager: o.locks, lockKeys: [stateKey], ttlMs: STATE_LOCK_TTL_MS, timeoutMs: STATE_LOCK_WAIT_MS, lockedBy: o.lockedBy, metadata: o.metadata });
+    const lease = await acquireLease({
+      manager: o.locks,
+      lockKeys: [stateKey],
+      ttlMs: STATE_LOCK_TTL_MS,
+      timeoutMs: STATE_LOCK_WAIT_MS,
+      lockedBy: o.lockedBy,
+      metadata: o.metadata,
+    });
     try {
       const stored = (await o.store.read(o.base.stack, o.base.environment)) ?? { ...o.base, serial: 0, components: {} };
       return await o.store.write(applied(stored, change));
@@ -84,7 +91,9 @@ export function guardedWriter(writer: StateWriter, lost: AbortSignal): StateWrit
     commit: (change) => {
       if (lost.aborted) {
         const reason = lost.reason as Error;
-        return Promise.reject(new LockLostError('', `${reason.message}: this result was not recorded in the state, and the next run checks it again`));
+        return Promise.reject(
+          new LockLostError('', `${reason.message}: this result was not recorded in the state, and the next run checks it again`),
+        );
       }
       return writer.commit(change);
     },

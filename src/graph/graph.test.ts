@@ -6,7 +6,8 @@ import { buildGraph } from './index.js';
 
 type Deps = Record<string, string[]>;
 
-const nodes = (deps: Deps): Array<{ id: string; dependsOn: string[] }> => Object.entries(deps).map(([id, dependsOn]) => ({ id, dependsOn }));
+const nodes = (deps: Deps): Array<{ id: string; dependsOn: string[] }> =>
+  Object.entries(deps).map(([id, dependsOn]) => ({ id, dependsOn }));
 
 /** A minimal component, enough for edge kinds and error locations. */
 function component(id: string, dependsOn: string[], references: string[] = []): DesiredComponent {
@@ -127,7 +128,9 @@ describe('buildGraph: cycles', () => {
     // a needs b, b needs c, c needs a.
     const err = cycleError(() => buildGraph(nodes({ a: ['b'], b: ['c'], c: ['a'] })));
     expect(err.code).toBe('VALIDATION_FAILED');
-    expect(err.problems.map((p) => [p.message, p.rule, p.path])).toEqual([['dependency cycle: a -> b -> c -> a', 'cycle', '/spec/dependsOn']]);
+    expect(err.problems.map((p) => [p.message, p.rule, p.path])).toEqual([
+      ['dependency cycle: a -> b -> c -> a', 'cycle', '/spec/dependsOn'],
+    ]);
   });
 
   it('names the cycle only, not the nodes around it, and locates it at the first component of the cycle', () => {
@@ -140,7 +143,11 @@ describe('buildGraph: cycles', () => {
     };
     const components = new Map(Object.entries(deps).map(([id, d]) => [id, component(id, d)]));
     // Where a component's dependsOn was written, as discovery's locator would say.
-    const locate = (id: string, pointer: string) => ({ file: components.get(id)!.source.display, line: 2, col: pointer === '/spec/dependsOn' ? 1 : 0 });
+    const locate = (id: string, pointer: string) => ({
+      file: components.get(id)!.source.display,
+      line: 2,
+      col: pointer === '/spec/dependsOn' ? 1 : 0,
+    });
     const err = cycleError(() => buildGraph(components.values(), (id) => components.get(id), locate));
     expect(err.problems).toEqual([
       {
@@ -151,7 +158,9 @@ describe('buildGraph: cycles', () => {
         rule: 'cycle',
       },
     ]);
-    expect(err.details).toEqual(['services/jobs/queue.yaml:2:1  MicroService/queue  /spec/dependsOn  dependency cycle: jobs/queue -> jobs/worker -> web/api -> jobs/queue (cycle)']);
+    expect(err.details).toEqual([
+      'services/jobs/queue.yaml:2:1  MicroService/queue  /spec/dependsOn  dependency cycle: jobs/queue -> jobs/worker -> web/api -> jobs/queue (cycle)',
+    ]);
   });
 
   it('rejects two components that need each other', () => {

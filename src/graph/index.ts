@@ -77,9 +77,16 @@ export function buildGraph(
     preds.set(n.id, deps);
     for (const d of deps) succs.get(d)!.push(n.id);
   }
-  const order = stableTopoOrder(list.map((n) => n.id), preds, succs);
+  const order = stableTopoOrder(
+    list.map((n) => n.id),
+    preds,
+    succs,
+  );
   if (order.length < list.length) {
-    const cycle = findCycle(list.map((n) => n.id), preds);
+    const cycle = findCycle(
+      list.map((n) => n.id),
+      preds,
+    );
     const first = describe?.(cycle[0]!);
     const problem: ValidationProblem = {
       location: locate?.(cycle[0]!, '/spec/dependsOn') ?? { file: first?.source.display ?? '-', line: 1, col: 1 },

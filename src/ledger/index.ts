@@ -15,7 +15,9 @@ export type { LedgerStore, DeploymentEvent, RollbackEvent, DeploymentFilter, Dep
  */
 export function openLedger(location: string): LedgerStore {
   if (/^postgres(ql)?:\/\//.test(location)) {
-    throw new InvalidInputError('a PostgreSQL ledger is not available yet in this version of deployer', ['unset DEPLOY_LEDGER_DB to use the SQLite ledger']);
+    throw new InvalidInputError('a PostgreSQL ledger is not available yet in this version of deployer', [
+      'unset DEPLOY_LEDGER_DB to use the SQLite ledger',
+    ]);
   }
   return new SqliteLedger(path.resolve(location));
 }

@@ -105,7 +105,12 @@ export function ledgerStoreContract(name: string, make: () => Promise<LedgerUnde
       await ledger.recordDeployment(started);
       expect(await ids({ status: 'in-progress' })).toEqual(['d1']);
 
-      const done = { ...started, completed: '2025-03-01T10:07:00.000Z', status: 'success' as const, metadata: { step: 'done', results: { 'web/api': 'created' } } };
+      const done = {
+        ...started,
+        completed: '2025-03-01T10:07:00.000Z',
+        status: 'success' as const,
+        metadata: { step: 'done', results: { 'web/api': 'created' } },
+      };
       await ledger.recordDeployment(done);
       await ledger.recordDeployment(done);
       expect(await ledger.listDeployments()).toEqual([done]);
@@ -114,7 +119,18 @@ export function ledgerStoreContract(name: string, make: () => Promise<LedgerUnde
 
     it('a deployment recorded again keeps where, when and by whom it started, and takes its new version and outcome', async () => {
       await ledger.recordDeployment(deployment('d1', { completed: null, status: 'in-progress' }));
-      const again = deployment('d1', { stack: 'other', service: 'worker', environment: 'staging', type: 'canary', started: '2025-04-01T00:00:00.000Z', initiator: 'bob@ci', parentId: 'run-2', version: 'v9', status: 'failed', metadata: { reason: 'died' } });
+      const again = deployment('d1', {
+        stack: 'other',
+        service: 'worker',
+        environment: 'staging',
+        type: 'canary',
+        started: '2025-04-01T00:00:00.000Z',
+        initiator: 'bob@ci',
+        parentId: 'run-2',
+        version: 'v9',
+        status: 'failed',
+        metadata: { reason: 'died' },
+      });
       await ledger.recordDeployment(again);
       expect(await ledger.listDeployments()).toEqual([deployment('d1', { version: 'v9', status: 'failed', metadata: { reason: 'died' } })]);
     });

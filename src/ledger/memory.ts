@@ -41,13 +41,19 @@ export class MemoryLedger implements LedgerStore {
   async listDeployments(f: DeploymentFilter = {}): Promise<DeploymentEvent[]> {
     this.open();
     const rows = [...this.records.deployments.values()].filter((d) => matches(d, f, d.started) && (!f.status || d.status === f.status));
-    return limited(rows.sort((a, b) => newestFirst(a.started, b.started, a.id, b.id)), f.limit).map(copyDeployment);
+    return limited(
+      rows.sort((a, b) => newestFirst(a.started, b.started, a.id, b.id)),
+      f.limit,
+    ).map(copyDeployment);
   }
 
   async listRollbacks(f: Omit<DeploymentFilter, 'status'> = {}): Promise<RollbackEvent[]> {
     this.open();
     const rows = [...this.records.rollbacks.values()].filter((r) => matches(r, f, r.at));
-    return limited(rows.sort((a, b) => newestFirst(a.at, b.at, a.id, b.id)), f.limit).map((r) => ({ ...r }));
+    return limited(
+      rows.sort((a, b) => newestFirst(a.at, b.at, a.id, b.id)),
+      f.limit,
+    ).map((r) => ({ ...r }));
   }
 
   async close(): Promise<void> {

@@ -94,7 +94,9 @@ describe('SqliteLedger', () => {
     const err = await failure(() => ledger.recordDeployment(deployment('d1')));
     expect(err).toBeInstanceOf(MachineFaultError);
     expect(err).toMatchObject({ systemCode: 'SQLITE_FULL', path: file });
-    expect((err as Error).message).toBe(`cannot record a deployment in the ledger: no space is left on the device at ${file} (SQLITE_FULL)`);
+    expect((err as Error).message).toBe(
+      `cannot record a deployment in the ledger: no space is left on the device at ${file} (SQLITE_FULL)`,
+    );
     vi.restoreAllMocks();
     expect(await ledger.listDeployments()).toEqual([]);
   });

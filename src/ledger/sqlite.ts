@@ -82,7 +82,8 @@ export class SqliteLedger implements LedgerStore {
     } catch (err) {
       const fault = machineFault(err, `cannot ${what}`, this.file);
       // SQLite reports some writes to a full disk as I/O errors (its shared-memory file, the WAL).
-      if (fault?.systemCode === 'SQLITE_IOERR' && noSpaceLeft(path.dirname(this.file))) throw new MachineFaultError('ENOSPC', `cannot ${what}`, this.file, err);
+      if (fault?.systemCode === 'SQLITE_IOERR' && noSpaceLeft(path.dirname(this.file)))
+        throw new MachineFaultError('ENOSPC', `cannot ${what}`, this.file, err);
       throw fault ?? err;
     }
   }

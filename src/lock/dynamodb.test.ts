@@ -30,7 +30,9 @@ describe('DynamoDbLockManager', () => {
   it('lets exactly one of many concurrent acquirers win', async () => {
     const manager = await freshManager();
     const key = stackLockKey('web', 'prod');
-    const results = await Promise.allSettled(Array.from({ length: 30 }, (_, i) => manager.acquire(request(key, { lockedBy: `runner-${i}` }))));
+    const results = await Promise.allSettled(
+      Array.from({ length: 30 }, (_, i) => manager.acquire(request(key, { lockedBy: `runner-${i}` }))),
+    );
     const won = results.filter((r) => r.status === 'fulfilled');
     expect(won).toHaveLength(1);
     for (const r of results) if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(LockHeldError);

@@ -31,7 +31,8 @@ export function parseDynamoDbUrl(url: string): DynamoDbLocation {
   }
   if (u.protocol !== 'dynamodb:') throw new InvalidInputError(`invalid lock URL ${url}: expected dynamodb://<table>`);
   const unknown = [...u.searchParams.keys()].filter((k) => k !== 'region' && k !== 'endpoint');
-  if (unknown.length > 0) throw new InvalidInputError(`unknown option ${unknown.join(', ')} in lock URL ${url}`, ['known: region, endpoint']);
+  if (unknown.length > 0)
+    throw new InvalidInputError(`unknown option ${unknown.join(', ')} in lock URL ${url}`, ['known: region, endpoint']);
   const endpoint = u.searchParams.get('endpoint') ?? undefined;
   return {
     table: u.hostname || DEFAULT_LOCK_TABLE,
@@ -133,7 +134,10 @@ export class DynamoDbLockManager implements LockManager {
     } catch (err) {
       if (!conditionFailed(err)) throw err;
       const now = await this.status(lockKey);
-      throw new LockLostError(lockKey, now ? `it is now held by ${now.lockedBy} (lock id ${now.lockId})` : 'the lock was released or force-unlocked');
+      throw new LockLostError(
+        lockKey,
+        now ? `it is now held by ${now.lockedBy} (lock id ${now.lockId})` : 'the lock was released or force-unlocked',
+      );
     }
   }
 

@@ -80,7 +80,13 @@ describe('FileLockManager across processes', () => {
 
   it('never lets two of 4 processes hold the lock at once over 500 acquisitions', async () => {
     const root = tempDir();
-    const { holds, stderr, codes } = await lockRace({ url: pathToFileURL(root).href, journal: path.join(root, 'journal.ndjson'), processes: 4, each: 125, ttlMs: 1000 });
+    const { holds, stderr, codes } = await lockRace({
+      url: pathToFileURL(root).href,
+      journal: path.join(root, 'journal.ndjson'),
+      processes: 4,
+      each: 125,
+      ttlMs: 1000,
+    });
     expect(stderr).toBe('');
     expect(codes).toEqual([0, 0, 0, 0]);
     expect(holds).toHaveLength(500);

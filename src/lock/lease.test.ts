@@ -257,9 +257,13 @@ describe('acquireLease: a holder that died on this host', () => {
     await lease.release();
 
     await manager.acquire({ lockKey: key, ttlMs: 3_600_000, lockedBy: here, metadata: { pid: String(process.pid) } });
-    await expect(acquireLease({ manager, lockKeys: [key], ttlMs: 60_000, lockedBy: here, metadata: {} })).rejects.toBeInstanceOf(LockHeldError);
+    await expect(acquireLease({ manager, lockKeys: [key], ttlMs: 60_000, lockedBy: here, metadata: {} })).rejects.toBeInstanceOf(
+      LockHeldError,
+    );
     const other = new MemoryLockManager();
     await other.acquire({ lockKey: key, ttlMs: 3_600_000, lockedBy: 'ci@another-runner', metadata: { pid: dead } });
-    await expect(acquireLease({ manager: other, lockKeys: [key], ttlMs: 60_000, lockedBy: here, metadata: {} })).rejects.toBeInstanceOf(LockHeldError);
+    await expect(acquireLease({ manager: other, lockKeys: [key], ttlMs: 60_000, lockedBy: here, metadata: {} })).rejects.toBeInstanceOf(
+      LockHeldError,
+    );
   });
 });

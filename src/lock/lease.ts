@@ -97,7 +97,11 @@ function start(o: LeaseOptions, locks: AcquiredLock[]): Lease {
   const renewAll = async (): Promise<void> => {
     let timeout: NodeJS.Timeout | undefined;
     const hung = new Promise<never>((_, reject) => {
-      timeout = setTimeout(() => reject(new LockLostError(locks[0]!.lockKey, `renewal did not answer within ${answerWithinMs} ms; another run may take the lock`)), answerWithinMs);
+      timeout = setTimeout(
+        () =>
+          reject(new LockLostError(locks[0]!.lockKey, `renewal did not answer within ${answerWithinMs} ms; another run may take the lock`)),
+        answerWithinMs,
+      );
       timeout.unref();
     });
     try {

@@ -59,7 +59,11 @@ export function lockManagerContract(name: string, make: () => Promise<LockManage
     it('acquires a free key and records the holder', async () => {
       const before = Date.now();
       const lock = await manager.acquire(request(key));
-      expect(lock).toMatchObject({ lockKey: key, lockedBy: 'alice@laptop', metadata: { operation: 'apply', deployment_id: 'dep-1', pid: '4242' } });
+      expect(lock).toMatchObject({
+        lockKey: key,
+        lockedBy: 'alice@laptop',
+        metadata: { operation: 'apply', deployment_id: 'dep-1', pid: '4242' },
+      });
       expect(lock.lockId).toMatch(/\S{8,}/);
       expect(lock.lockedAt.getTime()).toBeGreaterThanOrEqual(before);
       const lease = lock.expiresAt.getTime() - lock.lockedAt.getTime();

@@ -47,6 +47,8 @@ describe('the unlock command works where the user is', () => {
     const url = 'dynamodb://locks?region=us-east-1&endpoint=http://127.0.0.1:4567';
     const manager = openLockManager(url, '/srv/shop', '/srv');
     expect(manager.cliFlags).toBe(`-C shop --lock-url '${url}'`);
-    expect(unlockCommand(lock(), manager.cliFlags)).toBe(`deployer lock unlock -C shop --lock-url '${url}' --stack shop -e prod --force 0b1c2d3e-0000-4000-8000-000000000001`);
+    expect(unlockCommand(lock(), manager.cliFlags)).toBe(
+      `deployer lock unlock -C shop --lock-url '${url}' --stack shop -e prod --force 0b1c2d3e-0000-4000-8000-000000000001`,
+    );
   });
 });

@@ -73,18 +73,28 @@ function orphan(id: string, kind: ComponentKind, dependsOn: string[]): Component
 }
 
 function plan(desired: DesiredStack, state: StackState | undefined): Plan {
-  return computePlan(desired, state, buildGraph(desired.components.values(), (id) => desired.components.get(id)));
+  return computePlan(
+    desired,
+    state,
+    buildGraph(desired.components.values(), (id) => desired.components.get(id)),
+  );
 }
 
-const golden = (p: Plan, name: string): Promise<void> => expect(JSON.stringify(p, null, 2) + '\n').toMatchFileSnapshot(`./__snapshots__/${name}.plan.json`);
+const golden = (p: Plan, name: string): Promise<void> =>
+  expect(JSON.stringify(p, null, 2) + '\n').toMatchFileSnapshot(`./__snapshots__/${name}.plan.json`);
 
-const actionsOf = (p: Plan): string[] => p.actions.map((a) => `${a.id} ${a.action} w${a.wave ?? '-'}: ${a.reason}${a.changes.length ? ` [${a.changes.join(' ')}]` : ''}`);
+const actionsOf = (p: Plan): string[] =>
+  p.actions.map((a) => `${a.id} ${a.action} w${a.wave ?? '-'}: ${a.reason}${a.changes.length ? ` [${a.changes.join(' ')}]` : ''}`);
 
 // ---- the stack under test --------------------------------------------------------------------
 
 const FILES = component('data/files', 'S3', { versioning: true });
 const DB = component('data/db', 'MicroService', { command: ['postgres'], port: 5432 });
-const API = component('web/api', 'MicroService', { port: 8080, env: { GREETING: 'hi', FILES_DIR: valueFrom('data/files', 'path') }, dependsOn: ['data/db'] });
+const API = component('web/api', 'MicroService', {
+  port: 8080,
+  env: { GREETING: 'hi', FILES_DIR: valueFrom('data/files', 'path') },
+  dependsOn: ['data/db'],
+});
 const FRONTEND = component('web/frontend', 'MicroService', { port: 3000, dependsOn: ['web/api'] });
 const BASE = stack(FILES, DB, API, FRONTEND);
 const OUTPUTS: Outputs = {
@@ -125,7 +135,11 @@ describe('computePlan', () => {
     const changed = stack(
       component('data/files', 'S3', { versioning: false }),
       DB,
-      component('web/api', 'MicroService', { port: 8081, env: { GREETING: 'hi', LOG: 'debug', FILES_DIR: valueFrom('data/files', 'path') }, dependsOn: ['data/db'] }),
+      component('web/api', 'MicroService', {
+        port: 8081,
+        env: { GREETING: 'hi', LOG: 'debug', FILES_DIR: valueFrom('data/files', 'path') },
+        dependsOn: ['data/db'],
+      }),
       FRONTEND,
     );
     const p = plan(changed, deployed(BASE, OUTPUTS));
@@ -249,7 +263,10 @@ describe('changedPaths', () => {
   });
 
   it('treats a list as one value and escapes keys', () => {
-    expect(changedPaths({ command: ['a', 'b'], tags: { 'a/b': 'x' } }, { command: ['a', 'c'], tags: { 'a/b': 'y' } })).toEqual(['/command', '/tags/a~1b']);
+    expect(changedPaths({ command: ['a', 'b'], tags: { 'a/b': 'x' } }, { command: ['a', 'c'], tags: { 'a/b': 'y' } })).toEqual([
+      '/command',
+      '/tags/a~1b',
+    ]);
   });
 
   it('ignores key order and reports nothing for equal specs', () => {

@@ -23,7 +23,9 @@ export function computePlan(desired: DesiredStack, state: StackState | undefined
   }
 
   // Components gone from the configuration are deleted, dependents before their dependencies.
-  const deleted = Object.keys(stored).filter((id) => !desired.components.has(id)).sort();
+  const deleted = Object.keys(stored)
+    .filter((id) => !desired.components.has(id))
+    .sort();
   actions.push(...deleteActions(deleted, stored, graph.waves.length, 'removed from configuration'));
   return assemble(desired.name, desired.environment, state, actions);
 }
@@ -77,11 +79,7 @@ function assemble(stack: string, environment: string, state: StackState | undefi
   };
 }
 
-function decide(
-  c: DesiredComponent,
-  s: ComponentState | undefined,
-  stored: Record<string, ComponentState>,
-): Omit<PlanAction, 'wave'> {
+function decide(c: DesiredComponent, s: ComponentState | undefined, stored: Record<string, ComponentState>): Omit<PlanAction, 'wave'> {
   const base = { id: c.id, kind: c.kind };
   if (!s) return { ...base, action: 'create', reason: 'new component', changes: [] };
   if (s.kind !== c.kind || s.target !== c.target) {

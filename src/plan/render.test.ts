@@ -49,8 +49,15 @@ describe('renderPlanTable', () => {
   });
 
   it('says there is nothing to do when every component is up to date', () => {
-    const upToDate: Plan = { ...EVERY, actions: [EVERY.actions[0]!], waves: [], summary: { create: 0, update: 0, replace: 0, delete: 0, noop: 1 } };
-    expect(renderPlanTable(upToDate)).toBe('No changes. The stack matches the configuration.\n\nPlan: 0 to create, 0 to update, 0 to replace, 0 to delete, 1 unchanged.');
+    const upToDate: Plan = {
+      ...EVERY,
+      actions: [EVERY.actions[0]!],
+      waves: [],
+      summary: { create: 0, update: 0, replace: 0, delete: 0, noop: 1 },
+    };
+    expect(renderPlanTable(upToDate)).toBe(
+      'No changes. The stack matches the configuration.\n\nPlan: 0 to create, 0 to update, 0 to replace, 0 to delete, 1 unchanged.',
+    );
     expect(renderPlanTable(upToDate, { showUnchanged: true }).split('\n')[1]).toBe('   no-op   data/db    MicroService  0     up to date');
   });
 });

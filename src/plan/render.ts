@@ -18,10 +18,13 @@ export function renderPlanTable(plan: Plan, options: { showUnchanged?: boolean }
     const header = ['', 'ACTION', 'COMPONENT', 'KIND', 'WAVE', 'REASON'];
     const body = rows.map((a) => [SYMBOL[a.action], a.action, a.id, a.kind, a.wave === null ? '-' : String(a.wave), a.reason]);
     const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)));
-    const fmt = (r: string[]): string => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
+    const fmt = (r: string[]): string =>
+      r
+        .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!)))
+        .join('  ')
+        .trimEnd();
     lines.push(fmt(header), ...body.map(fmt));
   }
   lines.push('', summaryLine(plan));
   return lines.join('\n');
 }
-

@@ -18,7 +18,15 @@ const component = (id: string, specHash: string, dependsOn: string[] = []): Desi
   specHash,
 });
 const stack = (...cs: DesiredComponent[]): DesiredStack => desiredStack(cs, { dir: '/s' });
-const plan: Plan = { stack: 'shop', environment: 'dev', lineage: 'L', serial: 4, actions: [], waves: [], summary: { create: 0, update: 0, replace: 0, delete: 0, noop: 0 } };
+const plan: Plan = {
+  stack: 'shop',
+  environment: 'dev',
+  lineage: 'L',
+  serial: 4,
+  actions: [],
+  waves: [],
+  summary: { create: 0, update: 0, replace: 0, delete: 0, noop: 0 },
+};
 const state = (lineage: string, serial: number) => ({ version: 1, lineage, serial, stack: 'shop', environment: 'dev', components: {} });
 
 describe('saved plans', () => {
@@ -36,8 +44,12 @@ describe('saved plans', () => {
     expect(stalePlanReasons(saved, desired, state('L', 4))).toEqual([]);
     expect(stalePlanReasons(saved, desired, state('L', 5))).toEqual(['the state moved on: serial 5 now, 4 when the plan was made']);
     expect(stalePlanReasons(saved, desired, state('M', 4))[0]).toMatch(/another history now \(lineage M, the plan was made on L\)/);
-    expect(stalePlanReasons(saved, stack(component('a/x', '2')), state('L', 4))).toEqual(['the configuration changed since the plan was made']);
-    expect(stalePlanReasons(saved, { ...desired, environment: 'prod' }, state('L', 4))).toEqual(['it is a plan of shop/dev, not of shop/prod']);
+    expect(stalePlanReasons(saved, stack(component('a/x', '2')), state('L', 4))).toEqual([
+      'the configuration changed since the plan was made',
+    ]);
+    expect(stalePlanReasons(saved, { ...desired, environment: 'prod' }, state('L', 4))).toEqual([
+      'it is a plan of shop/dev, not of shop/prod',
+    ]);
   });
 
   it('refuse files that are not saved plans', () => {

@@ -23,8 +23,10 @@ export function savePlan(plan: Plan, desired: DesiredStack, now = new Date()): S
 /** Parses a saved plan file's content; a reason when it is not one. */
 export function readSavedPlan(value: unknown): SavedPlan | string {
   const v = value as Partial<SavedPlan> | null;
-  if (typeof v !== 'object' || v === null || v.format !== 'deployer-plan/v1') return 'it is not a plan saved by `deployer plan --out` (format deployer-plan/v1)';
-  if (typeof v.configHash !== 'string' || typeof v.plan !== 'object' || v.plan === null || !Array.isArray(v.plan.actions)) return 'the plan file is damaged';
+  if (typeof v !== 'object' || v === null || v.format !== 'deployer-plan/v1')
+    return 'it is not a plan saved by `deployer plan --out` (format deployer-plan/v1)';
+  if (typeof v.configHash !== 'string' || typeof v.plan !== 'object' || v.plan === null || !Array.isArray(v.plan.actions))
+    return 'the plan file is damaged';
   return v as SavedPlan;
 }
 
@@ -38,7 +40,8 @@ export function stalePlanReasons(saved: SavedPlan, desired: DesiredStack, state:
   }
   const lineage = state?.lineage ?? null;
   const serial = state?.serial ?? 0;
-  if (lineage !== p.lineage) reasons.push(`the state is another history now (lineage ${lineage ?? 'none'}, the plan was made on ${p.lineage ?? 'none'})`);
+  if (lineage !== p.lineage)
+    reasons.push(`the state is another history now (lineage ${lineage ?? 'none'}, the plan was made on ${p.lineage ?? 'none'})`);
   else if (serial !== p.serial) reasons.push(`the state moved on: serial ${serial} now, ${p.serial} when the plan was made`);
   if (configHashOf(desired) !== saved.configHash) reasons.push('the configuration changed since the plan was made');
   return reasons;

@@ -29,7 +29,6 @@ function openStore(url: string, baseDir: string): StateStore {
   ]);
 }
 
-
 export function emptyState(stack: string, environment: string): StackState {
   return { version: STATE_VERSION, lineage: randomUUID(), serial: 0, stack, environment, components: {} };
 }

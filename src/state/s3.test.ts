@@ -18,7 +18,13 @@ afterAll(async () => {
 });
 
 /** A store on a new bucket, with a client that records every request it sends. */
-async function freshStore(options: S3StoreOptions = {}): Promise<{ store: S3StateStore; sent: Array<{ name: string; input: Record<string, unknown> }>; bucket: string; blobs: S3Blobs; withClock: (now: () => Date) => S3StateStore }> {
+async function freshStore(options: S3StoreOptions = {}): Promise<{
+  store: S3StateStore;
+  sent: Array<{ name: string; input: Record<string, unknown> }>;
+  bucket: string;
+  blobs: S3Blobs;
+  withClock: (now: () => Date) => S3StateStore;
+}> {
   const bucket = `state-${++bucketNo}-${process.pid}`;
   const loc = parseS3Url(await s3.stateUrl(bucket, 'teams/platform'));
   const client = await s3Client(loc);
@@ -30,7 +36,13 @@ async function freshStore(options: S3StoreOptions = {}): Promise<{ store: S3Stat
     },
     { step: 'initialize' },
   );
-  return { store: new S3StateStore(loc, client, options), sent, bucket, blobs: new S3Blobs(loc, client, 1), withClock: (now) => new S3StateStore(loc, client, { ...options, now }) };
+  return {
+    store: new S3StateStore(loc, client, options),
+    sent,
+    bucket,
+    blobs: new S3Blobs(loc, client, 1),
+    withClock: (now) => new S3StateStore(loc, client, { ...options, now }),
+  };
 }
 
 stateStoreContract('s3 (s3rver)', async () => freshStore({ digestAttempts: 2, retryDelayMs: 10 }));
@@ -95,11 +107,18 @@ describe('S3StateStore', () => {
     expect(url.searchParams.get('endpoint')).toBe(new URL(s3.endpoint).host);
     expect(url.searchParams.get('disableSSL')).toBe('true');
     expect(url.searchParams.get('s3ForcePathStyle')).toBe('true');
-    expect(new S3StateStore(parseS3Url('s3://bucket/p?region=eu-west-1')).pulumiBackend('a', 'b')).toBe('s3://bucket/p/stacks/a/b/pulumi?region=eu-west-1');
+    expect(new S3StateStore(parseS3Url('s3://bucket/p?region=eu-west-1')).pulumiBackend('a', 'b')).toBe(
+      's3://bucket/p/stacks/a/b/pulumi?region=eu-west-1',
+    );
   });
 
   it('parses s3:// URLs and refuses what it does not know', () => {
-    expect(parseS3Url('s3://my-bucket?region=us-east-2')).toMatchObject({ bucket: 'my-bucket', prefix: '', region: 'us-east-2', sse: 'AES256' });
+    expect(parseS3Url('s3://my-bucket?region=us-east-2')).toMatchObject({
+      bucket: 'my-bucket',
+      prefix: '',
+      region: 'us-east-2',
+      sse: 'AES256',
+    });
     expect(() => parseS3Url('s3://b/p?colour=blue')).toThrow(InvalidInputError);
     expect(() => parseS3Url('s3://b/p?sse=none')).toThrow(/use AES256 or aws:kms/);
     expect(openStateStore('s3://b/p?region=us-east-1', '/tmp')).toBeInstanceOf(S3StateStore);

@@ -37,7 +37,8 @@ export function parseS3Url(url: string): S3Location {
   const q = u.searchParams;
   const known = new Set(['region', 'endpoint', 'forcePathStyle', 'sse', 'kmsKeyId']);
   const unknown = [...q.keys()].filter((k) => !known.has(k));
-  if (unknown.length > 0) throw new InvalidInputError(`unknown option ${unknown.join(', ')} in state URL ${url}`, [`known: ${[...known].join(', ')}`]);
+  if (unknown.length > 0)
+    throw new InvalidInputError(`unknown option ${unknown.join(', ')} in state URL ${url}`, [`known: ${[...known].join(', ')}`]);
   const sse = q.get('sse') ?? 'AES256';
   if (sse !== 'AES256' && sse !== 'aws:kms') throw new InvalidInputError(`invalid sse=${sse} in state URL: use AES256 or aws:kms`);
   const endpoint = q.get('endpoint') ?? undefined;
@@ -139,7 +140,9 @@ export class S3Blobs implements BlobStore {
     const client = await this.client;
     let token: string | undefined;
     do {
-      const r = await client.send(new ListObjectsV2Command({ Bucket: this.loc.bucket, Prefix: full, ...(token ? { ContinuationToken: token } : {}) }));
+      const r = await client.send(
+        new ListObjectsV2Command({ Bucket: this.loc.bucket, Prefix: full, ...(token ? { ContinuationToken: token } : {}) }),
+      );
       for (const o of r.Contents ?? []) if (o.Key) out.push({ key: o.Key.slice(strip), modified: o.LastModified ?? new Date(0) });
       token = r.IsTruncated ? r.NextContinuationToken : undefined;
     } while (token);

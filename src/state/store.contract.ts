@@ -235,18 +235,34 @@ export function stateStoreContract(name: string, make: () => Promise<StoreUnderT
       Array.from({ length: n }, (_, i) => ({ serial: i + 1, savedAt: new Date(now.getTime() - ageDays(i + 1) * DAY) }));
 
     it('keeps everything younger than the retention period, however many versions', () => {
-      expect(prunableHistory(entries(50, () => HISTORY_RETENTION_DAYS - 1), now)).toEqual([]);
+      expect(
+        prunableHistory(
+          entries(50, () => HISTORY_RETENTION_DAYS - 1),
+          now,
+        ),
+      ).toEqual([]);
     });
 
     it(`keeps at least the newest ${HISTORY_KEEP_AT_LEAST} versions, however old`, () => {
-      expect(prunableHistory(entries(HISTORY_KEEP_AT_LEAST, () => 1000), now)).toEqual([]);
-      const pruned = prunableHistory(entries(15, () => 1000), now);
+      expect(
+        prunableHistory(
+          entries(HISTORY_KEEP_AT_LEAST, () => 1000),
+          now,
+        ),
+      ).toEqual([]);
+      const pruned = prunableHistory(
+        entries(15, () => 1000),
+        now,
+      );
       expect(pruned.sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5]);
     });
 
     it('prunes only versions older than the retention period beyond the newest ten', () => {
       // serials 1..20; serials 1-4 are old, the rest are recent.
-      const pruned = prunableHistory(entries(20, (s) => (s <= 4 ? HISTORY_RETENTION_DAYS + 1 : 1)), now);
+      const pruned = prunableHistory(
+        entries(20, (s) => (s <= 4 ? HISTORY_RETENTION_DAYS + 1 : 1)),
+        now,
+      );
       expect(pruned.sort((a, b) => a - b)).toEqual([1, 2, 3, 4]);
     });
 

@@ -32,7 +32,10 @@ describe('a state write cut short', () => {
     const v1 = await store.write(withComponent(emptyState('web', 'prod'), 'api', 'd1'));
     blobs.arm(nth);
     const attempt = withComponent(v1, 'api', 'd2');
-    const failed = await store.write(attempt).then(() => false, () => true);
+    const failed = await store.write(attempt).then(
+      () => false,
+      () => true,
+    );
     const read = (await store.read('web', 'prod'))!;
     const wrote = read.serial === 2;
     // The body is the 4th put: up to it the write failed and the old version stays; after it the

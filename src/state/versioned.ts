@@ -98,11 +98,14 @@ export class VersionedStateStore implements StateStore {
     }
     const digest = (await this.blobs.get(`${key}.sha256`))?.toString('utf8').trim();
     if (digest !== undefined && digest !== sha256(body)) {
-      throw new StateCorruptError(`history version ${this.blobs.where(key)} does not match its digest`, ['It was changed or cut short after it was written; choose another version.']);
+      throw new StateCorruptError(`history version ${this.blobs.where(key)} does not match its digest`, [
+        'It was changed or cut short after it was written; choose another version.',
+      ]);
     }
     const version = parseState(body, this.blobs.where(key));
     const wrong = shapeProblem(version, stack, env, serial);
-    if (wrong) throw new StateCorruptError(`history version ${this.blobs.where(key)} is not version ${serial} of ${stack}/${env}: ${wrong}`);
+    if (wrong)
+      throw new StateCorruptError(`history version ${this.blobs.where(key)} is not version ${serial} of ${stack}/${env}: ${wrong}`);
     return version;
   }
 
@@ -138,12 +141,20 @@ export class VersionedStateStore implements StateStore {
       const [body, digest] = await Promise.all([this.blobs.get(key), this.blobs.get(`${key}.sha256`)]);
       if (body === undefined && digest === undefined) return { kind: 'absent' };
       // The digest file names the body it accepts; during a write, the new one and the old one.
-      const accepted = (digest?.toString('utf8') ?? '').split('\n').map((l) => l.trim()).filter(Boolean);
+      const accepted = (digest?.toString('utf8') ?? '')
+        .split('\n')
+        .map((l) => l.trim())
+        .filter(Boolean);
       const expected = accepted[0] ?? '(digest missing)';
       const actual = body === undefined ? '(state missing)' : sha256(body);
       if (body !== undefined && accepted.includes(actual)) return this.parsed(key, body);
       const reads = this.blobs.staleReadAttempts > 1 ? ` after ${this.blobs.staleReadAttempts} reads` : '';
-      last = { kind: 'damaged', body, problem: `does not match its digest${reads}`, detail: `expected sha256 ${expected}, found ${actual}` };
+      last = {
+        kind: 'damaged',
+        body,
+        problem: `does not match its digest${reads}`,
+        detail: `expected sha256 ${expected}, found ${actual}`,
+      };
       if (attempt < this.blobs.staleReadAttempts) await sleep(this.retryDelayMs * attempt);
     }
     return last;

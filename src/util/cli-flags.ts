@@ -10,7 +10,9 @@ import path from 'node:path';
  */
 export function backendFlags(urlFlag: '--state-url' | '--lock-url', url: string, stackDir: string, cwd = process.cwd()): string {
   const rel = path.relative(cwd, stackDir);
-  const insideStackDir = url.startsWith('file://') ? !url.slice('file://'.length).startsWith('/') : !url.includes('://') && !path.isAbsolute(url);
+  const insideStackDir = url.startsWith('file://')
+    ? !url.slice('file://'.length).startsWith('/')
+    : !url.includes('://') && !path.isAbsolute(url);
   return [rel === '' ? '' : `-C ${shellWord(rel)}`, insideStackDir ? '' : `${urlFlag} ${shellWord(url)}`].filter(Boolean).join(' ');
 }
 

@@ -20,7 +20,11 @@ export async function planStack(settings: Settings): Promise<{ plan: Plan; loade
 }
 
 export function applyStack(ctx: RunContext): Promise<RunOutcome> {
-  return runLocked(ctx, 'apply', (loaded, state) => ({ plan: computePlan(loaded.desired, state, loaded.graph), desired: loaded.desired, graph: loaded.graph }));
+  return runLocked(ctx, 'apply', (loaded, state) => ({
+    plan: computePlan(loaded.desired, state, loaded.graph),
+    desired: loaded.desired,
+    graph: loaded.graph,
+  }));
 }
 
 export function destroyStack(ctx: RunContext): Promise<RunOutcome> {

@@ -45,7 +45,10 @@ export async function cleanUpDeadRuns(o: CleanUp): Promise<void> {
   for (const run of runs.filter((r) => holderIsDead(r.holder))) {
     const stopped = await stopLeftovers(run.runId);
     if (stopped.length > 0) {
-      o.listener({ type: 'notice', message: `stopped ${stopped.length} process(es) the dead run ${run.runId.slice(0, 8)} left running: ${stopped.map((p) => `${p.pid} ${shortCommand(p.command)}`).join('; ')}` });
+      o.listener({
+        type: 'notice',
+        message: `stopped ${stopped.length} process(es) the dead run ${run.runId.slice(0, 8)} left running: ${stopped.map((p) => `${p.pid} ${shortCommand(p.command)}`).join('; ')}`,
+      });
     }
   }
   if (runs.length > 0) await closeAbandoned(o.ledger(), { ...o, level: 'component' }, o.listener);
@@ -61,7 +64,11 @@ function aliveHere(holder: LockInfo): boolean {
  * were taken over, and under the stack lock (`level: 'stack'`) every one of the stack. Called with
  * the stack level only by runs that record deployments (a no-op run does not open the ledger).
  */
-export async function closeAbandoned(ledger: LedgerStore, o: Pick<CleanUp, 'locks' | 'level' | 'stack' | 'environment'>, listener: RunListener): Promise<number> {
+export async function closeAbandoned(
+  ledger: LedgerStore,
+  o: Pick<CleanUp, 'locks' | 'level' | 'stack' | 'environment'>,
+  listener: RunListener,
+): Promise<number> {
   const taken = new Map(deadRuns(o.locks).map((r) => [r.runId, r.holder]));
   const completed = new Date().toISOString();
   let n = 0;
@@ -70,15 +77,24 @@ export async function closeAbandoned(ledger: LedgerStore, o: Pick<CleanUp, 'lock
     if (holder && aliveHere(holder)) continue;
     let reason: string;
     if (holder) reason = `the run died before it finished (its lock ${holder.lockId}, held by ${holder.lockedBy}, was taken over)`;
-    else if (o.level === 'stack') reason = 'the run ended without finishing it (it was killed, or its lock was broken): no run holds the stack\'s lock any more';
+    else if (o.level === 'stack')
+      reason = "the run ended without finishing it (it was killed, or its lock was broken): no run holds the stack's lock any more";
     else continue;
     await ledger.recordDeployment({ ...d, status: 'failed', completed, metadata: { ...d.metadata, reason } });
     n++;
   }
-  if (n > 0) listener({ type: 'notice', message: `recorded ${n} deployment(s) left in progress by runs that did not finish as failed in the ledger` });
+  if (n > 0)
+    listener({
+      type: 'notice',
+      message: `recorded ${n} deployment(s) left in progress by runs that did not finish as failed in the ledger`,
+    });
   return n;
 }
 
 function shortCommand(command: string): string {
-  return command.split(' ').slice(0, 2).map((w) => w.split('/').pop()).join(' ');
+  return command
+    .split(' ')
+    .slice(0, 2)
+    .map((w) => w.split('/').pop())
+    .join(' ');
 }

@@ -10,14 +10,34 @@ import { MemoryStateStore } from '../state/memory.js';
 import { lastGoodSerial } from './last-good.js';
 
 const rec = (specHash: string, status: ComponentState['status'] = 'deployed'): ComponentState => ({
-  kind: 'MicroService', target: 'local', specHash, inputsHash: specHash, spec: {}, outputs: {}, dependsOn: [], pulumiStack: 'p', status, deploymentId: 'd', updatedAt: '2026-01-01T00:00:00.000Z',
+  kind: 'MicroService',
+  target: 'local',
+  specHash,
+  inputsHash: specHash,
+  spec: {},
+  outputs: {},
+  dependsOn: [],
+  pulumiStack: 'p',
+  status,
+  deploymentId: 'd',
+  updatedAt: '2026-01-01T00:00:00.000Z',
 });
 
 /** Writes a run as the executor does: one version per component, then its mark (naming its serial, unless `named` is false). */
-async function run(store: MemoryStateStore, from: StackState, id: string, components: Record<string, ComponentState>, mark: Partial<RunMark> = {}, named = true): Promise<StackState> {
+async function run(
+  store: MemoryStateStore,
+  from: StackState,
+  id: string,
+  components: Record<string, ComponentState>,
+  mark: Partial<RunMark> = {},
+  named = true,
+): Promise<StackState> {
   let s = from;
   for (const [cid, c] of Object.entries(components)) s = await store.write({ ...s, components: { ...s.components, [cid]: c } });
-  return store.write({ ...s, lastRun: { id, operation: 'apply', ok: true, finishedAt: 'then', ...(named ? { serial: s.serial + 1 } : {}), ...mark } });
+  return store.write({
+    ...s,
+    lastRun: { id, operation: 'apply', ok: true, finishedAt: 'then', ...(named ? { serial: s.serial + 1 } : {}), ...mark },
+  });
 }
 
 describe('rollback --last-good', () => {
@@ -58,13 +78,16 @@ describe('rollback --last-good', () => {
     expect(await lastGoodSerial(store, v4)).toBe(back.serial);
   });
 
-  it.each([true, false])('never takes the next run\'s work in progress for a run\'s end when that end cannot be read (marks naming their serial: %s)', async (named) => {
-    const store = new MemoryStateStore();
-    const one = await run(store, emptyState('s', 'e'), 'run-1', { 'web/a': rec('a1'), 'web/b': rec('b1') }, {}, named);
-    const two = await run(store, one, 'run-2', { 'web/a': rec('a2'), 'web/b': rec('b2') }, {}, named);
-    const three = await run(store, two, 'run-3', { 'web/a': rec('a3'), 'web/b': rec('b3') }, {}, named);
-    // Run 2's end is damaged (or pruned): the version after it holds a3 with b2, which never ran.
-    await store.objects.put(`stacks/s/e/history/${two.serial}.json`, '{"damaged');
-    expect(await lastGoodSerial(store, three)).toBe(one.serial);
-  });
+  it.each([true, false])(
+    "never takes the next run's work in progress for a run's end when that end cannot be read (marks naming their serial: %s)",
+    async (named) => {
+      const store = new MemoryStateStore();
+      const one = await run(store, emptyState('s', 'e'), 'run-1', { 'web/a': rec('a1'), 'web/b': rec('b1') }, {}, named);
+      const two = await run(store, one, 'run-2', { 'web/a': rec('a2'), 'web/b': rec('b2') }, {}, named);
+      const three = await run(store, two, 'run-3', { 'web/a': rec('a3'), 'web/b': rec('b3') }, {}, named);
+      // Run 2's end is damaged (or pruned): the version after it holds a3 with b2, which never ran.
+      await store.objects.put(`stacks/s/e/history/${two.serial}.json`, '{"damaged');
+      expect(await lastGoodSerial(store, three)).toBe(one.serial);
+    },
+  );
 });

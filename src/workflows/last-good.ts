@@ -20,12 +20,14 @@ interface RunEnd {
 
 /** What the components of a version are, for telling two versions apart. */
 export function contentOf(s: StackState): string {
-  return Object.entries(s.components)
-    .filter(([, c]) => c.status !== 'create-failed')
-    // A component whose last deployment failed is not the same as one deployed at that spec.
-    .map(([id, c]) => `${id}:${c.specHash}:${c.status}`)
-    .sort()
-    .join('\n');
+  return (
+    Object.entries(s.components)
+      .filter(([, c]) => c.status !== 'create-failed')
+      // A component whose last deployment failed is not the same as one deployed at that spec.
+      .map(([id, c]) => `${id}:${c.specHash}:${c.status}`)
+      .sort()
+      .join('\n')
+  );
 }
 
 /**
@@ -40,7 +42,8 @@ function runEnds(versions: StackState[]): RunEnd[] {
   for (const v of versions) {
     const mark = v.lastRun;
     if (mark) {
-      const isEnd = mark.serial !== undefined ? mark.serial === v.serial : mark.id !== previous?.lastRun?.id && previous?.serial === v.serial - 1;
+      const isEnd =
+        mark.serial !== undefined ? mark.serial === v.serial : mark.id !== previous?.lastRun?.id && previous?.serial === v.serial - 1;
       if (isEnd) ends.push({ serial: v.serial, state: v });
     }
     previous = v;

@@ -25,11 +25,21 @@ export function versionOf(named: string | undefined, specHashes: string[]): stri
 /** The version a service is deployed at by this configuration. */
 export function desiredVersion(desired: DesiredStack, service: string): string {
   const components = [...desired.components.values()].filter((c) => c.service === service);
-  return versionOf(desired.services.get(service)?.version, components.map((c) => c.specHash));
+  return versionOf(
+    desired.services.get(service)?.version,
+    components.map((c) => c.specHash),
+  );
 }
 
 /** One in-progress deployment event per service this run changes. */
-export function startDeployments(desired: DesiredStack, plan: Plan, runId: string, initiator: string, operation: string, metadata: Record<string, string>): DeploymentEvent[] {
+export function startDeployments(
+  desired: DesiredStack,
+  plan: Plan,
+  runId: string,
+  initiator: string,
+  operation: string,
+  metadata: Record<string, string>,
+): DeploymentEvent[] {
   const services = [...new Set(plan.actions.filter((a) => a.action !== 'no-op').map((a) => serviceOf(a.id)))].sort();
   const now = new Date().toISOString();
   return services.map((service) => {
@@ -48,21 +58,37 @@ export function startDeployments(desired: DesiredStack, plan: Plan, runId: strin
       completed: null,
       status: 'in-progress',
       initiator,
-      metadata: { operation, ...metadata, actions: Object.fromEntries(plan.actions.filter((a) => serviceOf(a.id) === service && a.action !== 'no-op').map((a) => [a.id, a.action])) },
+      metadata: {
+        operation,
+        ...metadata,
+        actions: Object.fromEntries(
+          plan.actions.filter((a) => serviceOf(a.id) === service && a.action !== 'no-op').map((a) => [a.id, a.action]),
+        ),
+      },
       parentId: runId,
     };
   });
 }
 
 /** Completes the deployment events: success, failed, or rolled-back when a rollback undid the service. */
-export async function finishDeployments(ledger: LedgerStore, events: DeploymentEvent[], reports: ComponentReport[], rolledBack: Set<string>): Promise<void> {
+export async function finishDeployments(
+  ledger: LedgerStore,
+  events: DeploymentEvent[],
+  reports: ComponentReport[],
+  rolledBack: Set<string>,
+): Promise<void> {
   const completed = new Date().toISOString();
   for (const d of events) {
     const mine = reports.filter((r) => serviceOf(r.id) === d.service);
     const ok = mine.every((r) => !NOT_DONE.has(r.result));
     // A service the run's rollback undid was rolled back, even when its own components had succeeded.
     const status = rolledBack.has(d.service) ? 'rolled-back' : ok ? 'success' : 'failed';
-    await ledger.recordDeployment({ ...d, completed, status, metadata: { ...d.metadata, results: Object.fromEntries(mine.map((r) => [r.id, r.result])) } });
+    await ledger.recordDeployment({
+      ...d,
+      completed,
+      status,
+      metadata: { ...d.metadata, results: Object.fromEntries(mine.map((r) => [r.id, r.result])) },
+    });
   }
 }
 
@@ -78,12 +104,23 @@ export async function recordRollbacks(
     toVersion: (service: string) => string | Promise<string>;
   },
 ): Promise<Set<string>> {
-  const services = [...new Set(o.reports.filter((r) => r.result !== 'unchanged' && !NOT_DONE.has(r.result)).map((r) => serviceOf(r.id)))].sort();
+  const services = [
+    ...new Set(o.reports.filter((r) => r.result !== 'unchanged' && !NOT_DONE.has(r.result)).map((r) => serviceOf(r.id))),
+  ].sort();
   const at = new Date().toISOString();
   for (const service of services) {
     const fromVersion = await o.fromVersion(service);
     const toVersion = await o.toVersion(service);
-    await ledger.recordRollback({ id: randomUUID(), stack: o.stack, service, environment: o.environment, fromVersion, toVersion, reason: o.reason, at });
+    await ledger.recordRollback({
+      id: randomUUID(),
+      stack: o.stack,
+      service,
+      environment: o.environment,
+      fromVersion,
+      toVersion,
+      reason: o.reason,
+      at,
+    });
   }
   return new Set(services);
 }
@@ -92,7 +129,12 @@ export async function recordRollbacks(
  * The version the ledger last says a service is at: its newest deployment (whatever became of
  * it) or rollback, whichever came last; undefined when the ledger knows nothing of it.
  */
-export async function versionInLedger(ledger: LedgerStore, stack: string, environment: string, service: string): Promise<string | undefined> {
+export async function versionInLedger(
+  ledger: LedgerStore,
+  stack: string,
+  environment: string,
+  service: string,
+): Promise<string | undefined> {
   const [deployed] = await ledger.listDeployments({ stack, environment, service, limit: 1 });
   const [rolled] = await ledger.listRollbacks({ stack, environment, service, limit: 1 });
   if (rolled && (!deployed || rolled.at >= deployed.started)) return rolled.toVersion;

@@ -19,7 +19,9 @@ export interface LoadedStack {
  * Every command that reads a stack directory comes through here, so `--stack` is checked once
  * for all of them: a directory holding another stack is refused before anything else happens.
  */
-export async function loadStack(settings: Pick<Settings, 'dir' | 'environment' | 'variables' | 'varFiles'> & { stack?: string | undefined }): Promise<LoadedStack> {
+export async function loadStack(
+  settings: Pick<Settings, 'dir' | 'environment' | 'variables' | 'varFiles'> & { stack?: string | undefined },
+): Promise<LoadedStack> {
   const { desired, graph } = await discoverStack({
     dir: settings.dir,
     ...(settings.environment === undefined ? {} : { environment: settings.environment }),
@@ -34,9 +36,14 @@ export async function loadStack(settings: Pick<Settings, 'dir' | 'environment' |
     return locator.where(s.file, s.display, s.docIndex, pointer);
   };
   const problems = [...desired.components.values()].flatMap((c) =>
-    target.check(c).map((f) => ({ location: where(c.id, f.pointer), document: `${c.kind}/${c.name}`, path: f.pointer, message: f.message, rule: f.rule })),
+    target.check(c).map((f) => ({
+      location: where(c.id, f.pointer),
+      document: `${c.kind}/${c.name}`,
+      path: f.pointer,
+      message: f.message,
+      rule: f.rule,
+    })),
   );
   if (problems.length > 0) throw new ValidationError(sortProblems(problems));
   return { desired, graph };
 }
-

@@ -76,7 +76,11 @@ describe('a run without Pulumi', () => {
     expect(destroys.indexOf('destroy app/a')).toBeLessThan(destroys.indexOf('destroy data/files'));
     expect(Object.keys((await w.store.read('shop', 'dev'))!.components)).toEqual([]);
     const l = w.ledger();
-    expect((await l.listDeployments()).map((d) => [d.service, d.status]).sort()).toEqual([['app', 'rolled-back'], ['data', 'rolled-back'], ['other', 'rolled-back']]);
+    expect((await l.listDeployments()).map((d) => [d.service, d.status]).sort()).toEqual([
+      ['app', 'rolled-back'],
+      ['data', 'rolled-back'],
+      ['other', 'rolled-back'],
+    ]);
     await l.close();
   });
 
@@ -121,7 +125,8 @@ describe('a run without Pulumi', () => {
     const out = await applyStack(w.ctx());
     expect(results(out)['app/a']).toBe('failed');
     expect(w.engine.calls).not.toContain('up app/a');
-    if (out.status === 'done') expect(out.summary.components.find((c) => c.id === 'app/a')!.reason).toMatch(/circuit breaker open: 2 failed deployments in a row/);
+    if (out.status === 'done')
+      expect(out.summary.components.find((c) => c.id === 'app/a')!.reason).toMatch(/circuit breaker open: 2 failed deployments in a row/);
   });
 
   it('a lease lost mid-run: nothing new starts, nothing more is recorded, the run ends with LOCK_LOST', async () => {
@@ -150,7 +155,9 @@ describe('a run without Pulumi', () => {
     await expect.poll(() => outcome).toBeDefined();
     expect(outcome).toBeInstanceOf(LockLostError);
     expect(w.engine.calls).toEqual(['up data/files']);
-    const done = w.events.filter((e): e is Extract<RunEvent, { type: 'component-done' }> => e.type === 'component-done').map((e) => [e.report.id, e.report.result]);
+    const done = w.events
+      .filter((e): e is Extract<RunEvent, { type: 'component-done' }> => e.type === 'component-done')
+      .map((e) => [e.report.id, e.report.result]);
     expect(Object.fromEntries(done)).toMatchObject({ 'data/files': 'failed', 'other/logs': 'cancelled', 'app/a': 'skipped' });
     expect(await w.store.read('shop', 'dev')).toBeUndefined();
   });
@@ -179,7 +186,10 @@ describe('a run without Pulumi', () => {
     let broken = false;
     const w = world(dir, (op, id) => (op === 'up' && id === 'app/b' && broken ? { fail: 'bad v3' } : undefined));
     await applyStack(w.ctx());
-    expect(await rollbackToVersion(w.ctx(), 'last-good')).toMatchObject({ status: 'nothing', reason: expect.stringMatching(/is the only good one/) });
+    expect(await rollbackToVersion(w.ctx(), 'last-good')).toMatchObject({
+      status: 'nothing',
+      reason: expect.stringMatching(/is the only good one/),
+    });
     // v2 succeeds and changes app/a; v3 fails on app/b and is left in place (manual).
     writeFileSync(`${dir}/services/app/a.yaml`, s3('app', 'a', '-v2\n  dependsOn: [data/files]'));
     await applyStack(w.ctx());

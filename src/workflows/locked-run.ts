@@ -74,14 +74,26 @@ interface EngineSlot {
   readonly current: ComponentEngine | undefined;
 }
 
-export async function runLocked(ctx: RunContext, operation: Operation, prepare: Prepare, purposeOf?: (loaded: LoadedStack, store: StateStore) => Promise<Purpose>): Promise<RunOutcome> {
+export async function runLocked(
+  ctx: RunContext,
+  operation: Operation,
+  prepare: Prepare,
+  purposeOf?: (loaded: LoadedStack, store: StateStore) => Promise<Purpose>,
+): Promise<RunOutcome> {
   const run = await prepareRun(ctx, operation, purposeOf);
   if ('nothing' in run) return { status: 'nothing', reason: run.nothing };
   const engine = await provisionEngine(run, prepare);
   const locked = await lockRun(run, prepare);
   const ledger = lazyLedger(run);
   try {
-    await cleanUpDeadRuns({ locks: locked.lease.locks, level: run.loaded.desired.lockLevel, stack: run.loaded.desired.name, environment: run.loaded.desired.environment, ledger: ledger.open, listener: ctx.listener });
+    await cleanUpDeadRuns({
+      locks: locked.lease.locks,
+      level: run.loaded.desired.lockLevel,
+      stack: run.loaded.desired.name,
+      environment: run.loaded.desired.environment,
+      ledger: ledger.open,
+      listener: ctx.listener,
+    });
     const reviewed = await reviewRun(run, locked);
     if (reviewed) return reviewed;
     const executed = await executeRun(run, locked, ledger.open(), engine);
@@ -101,7 +113,11 @@ export async function runLocked(ctx: RunContext, operation: Operation, prepare: 
   }
 }
 
-async function prepareRun(ctx: RunContext, operation: Operation, purposeOf?: (loaded: LoadedStack, store: StateStore) => Promise<Purpose>): Promise<Run | { nothing: string }> {
+async function prepareRun(
+  ctx: RunContext,
+  operation: Operation,
+  purposeOf?: (loaded: LoadedStack, store: StateStore) => Promise<Purpose>,
+): Promise<Run | { nothing: string }> {
   const { settings, listener } = ctx;
   const started = Date.now();
   const loaded = await loadStack(settings);
@@ -110,13 +126,16 @@ async function prepareRun(ctx: RunContext, operation: Operation, purposeOf?: (lo
   const store = deps.store ?? openStateStore(settings.stateUrl, settings.dir);
   const target = deps.target ?? targetFor(loaded.desired.target);
   if (!target.canApply) {
-    throw new InvalidInputError(`the ${loaded.desired.target} target can validate and plan this stack, but not ${operation} it yet`, ['Nothing was changed. Use `deployer plan` to see what would change.']);
+    throw new InvalidInputError(`the ${loaded.desired.target} target can validate and plan this stack, but not ${operation} it yet`, [
+      'Nothing was changed. Use `deployer plan` to see what would change.',
+    ]);
   }
   if (!deps.engine && store.localRoot === undefined && process.env['PULUMI_CONFIG_PASSPHRASE'] === undefined) {
     // A generated passphrase lives on one machine; a shared state needs the same one everywhere.
-    throw new InvalidInputError(`the state at ${store.url} is shared: set PULUMI_CONFIG_PASSPHRASE, the same for everyone who applies this stack`, [
-      'It encrypts the secrets in the Pulumi checkpoints kept beside the state. Nothing was changed.',
-    ]);
+    throw new InvalidInputError(
+      `the state at ${store.url} is shared: set PULUMI_CONFIG_PASSPHRASE, the same for everyone who applies this stack`,
+      ['It encrypts the secrets in the Pulumi checkpoints kept beside the state. Nothing was changed.'],
+    );
   }
   const purpose = purposeOf ? await purposeOf(loaded, store) : { why: operation };
   if ('nothing' in purpose) return purpose;
@@ -145,13 +164,24 @@ async function prepareRun(ctx: RunContext, operation: Operation, purposeOf?: (lo
 async function provisionEngine(run: Run, prepare: Prepare): Promise<EngineSlot> {
   const { ctx, store, target, runId } = run;
   let cli: PulumiCli | undefined;
-  const provision = async (): Promise<PulumiCli> => (cli ??= await ensurePulumiCli({ onProgress: (message) => ctx.listener({ type: 'setup', message }) }));
+  const provision = async (): Promise<PulumiCli> =>
+    (cli ??= await ensurePulumiCli({ onProgress: (message) => ctx.listener({ type: 'setup', message }) }));
   const custom = ctx.dependencies?.engine;
   if (!custom) {
     const current = await store.read(run.loaded.desired.name, run.loaded.desired.environment);
     if (hasChanges(prepare(run.loaded, current).plan)) await provision();
   }
-  const create = custom ?? (async (r: EngineRequest) => startEngine({ settings: ctx.settings, store: r.store, desired: r.desired, runId: r.runId, targetEnv: r.target.engineEnv(), cli: await provision() }));
+  const create =
+    custom ??
+    (async (r: EngineRequest) =>
+      startEngine({
+        settings: ctx.settings,
+        store: r.store,
+        desired: r.desired,
+        runId: r.runId,
+        targetEnv: r.target.engineEnv(),
+        cli: await provision(),
+      }));
   let engine: ComponentEngine | undefined;
   return {
     get: async (desired) => (engine ??= await create({ runId, desired, store, target })),
@@ -224,26 +254,59 @@ async function executeRun(run: Run, locked: LockedPlan<Prepared>, ledger: Ledger
   const { ctx, operation, store, runId } = run;
   const { plan, desired, graph } = locked.prepared;
   const { lease } = locked;
-  await closeAbandoned(ledger, { locks: lease.locks, level: desired.lockLevel, stack: desired.name, environment: desired.environment }, ctx.listener);
+  await closeAbandoned(
+    ledger,
+    { locks: lease.locks, level: desired.lockLevel, stack: desired.name, environment: desired.environment },
+    ctx.listener,
+  );
   const deployments = operation === 'rollback' ? [] : startDeployments(desired, plan, runId, run.initiator, operation, ctx.metadata ?? {});
   for (const d of deployments) await ledger.recordDeployment(d);
 
-  lease.lost.addEventListener('abort', () => ctx.listener({ type: 'lock-lost', reason: (lease.lost.reason as Error).message }), { once: true });
+  lease.lost.addEventListener('abort', () => ctx.listener({ type: 'lock-lost', reason: (lease.lost.reason as Error).message }), {
+    once: true,
+  });
   const stop = AbortSignal.any([ctx.stop, lease.lost].filter((s): s is AbortSignal => s !== undefined));
   const base = locked.stored ?? emptyState(desired.name, desired.environment);
   const writer = guardedWriter(
     desired.lockLevel === 'stack'
       ? exclusiveWriter(store, base)
-      : sharedWriter({ store, base, locks: run.locks, lockedBy: run.initiator, metadata: { ...run.leaseMetadata, operation: 'state-write' } }),
+      : sharedWriter({
+          store,
+          base,
+          locks: run.locks,
+          lockedBy: run.initiator,
+          metadata: { ...run.leaseMetadata, operation: 'state-write' },
+        }),
     lease.lost,
   );
   const { settings } = ctx;
-  const machinery = { writer, engine: () => engine.get(desired), target: run.target, runId, concurrency: settings.concurrency, scheduling: settings.scheduling, listener: ctx.listener, ...(ctx.cancel ? { cancel: ctx.cancel } : {}) };
+  const machinery = {
+    writer,
+    engine: () => engine.get(desired),
+    target: run.target,
+    runId,
+    concurrency: settings.concurrency,
+    scheduling: settings.scheduling,
+    listener: ctx.listener,
+    ...(ctx.cancel ? { cancel: ctx.cancel } : {}),
+  };
   const recover = lease.locks.some((l) => l.takenOverFrom !== undefined);
-  const result = await execute({ ...machinery, rollback: operation === 'rollback', plan, desired, graph, state: base, failFast: settings.failFast, stop, recover });
+  const result = await execute({
+    ...machinery,
+    rollback: operation === 'rollback',
+    plan,
+    desired,
+    graph,
+    state: base,
+    failFast: settings.failFast,
+    stop,
+    recover,
+  });
   const failed = result.reports.some((r) => NOT_DONE.has(r.result));
   const due = operation === 'apply' && !stop.aborted ? whatToUndo(desired, base, result.state, result.reports) : undefined;
-  const undo = due ? await undoFailedRun({ ...machinery, due, desired, after: result.state, reports: result.reports, lost: lease.lost }) : undefined;
+  const undo = due
+    ? await undoFailedRun({ ...machinery, due, desired, after: result.state, reports: result.reports, lost: lease.lost })
+    : undefined;
   return { deployments, base, result, failed, ...(undo ? { undo } : {}), writer };
 }
 
@@ -267,7 +330,8 @@ async function recordRun(run: Run, desired: DesiredStack, ledger: LedgerStore, e
       reports: result.reports,
       reason: run.why,
       // What the ledger last says the service is at (a failed deployment left in place included), else what the state records.
-      fromVersion: async (service) => (await versionInLedger(ledger, desired.name, desired.environment, service)) ?? serviceVersion(base.components, service),
+      fromVersion: async (service) =>
+        (await versionInLedger(ledger, desired.name, desired.environment, service)) ?? serviceVersion(base.components, service),
       toVersion: (service) => desiredVersion(desired, service),
     });
   }
@@ -303,12 +367,17 @@ function summarizeRun(run: Run, desired: DesiredStack, executed: Executed, final
   return {
     ...summarize(run, desired, executed.result.reports, engineOperations, finalState.serial),
     ...(undo ? { rollback: undo.rollback } : {}),
-    ...(failed && !undo && run.operation === 'apply' ? { advice: 'Nothing was rolled back. To return to the last version that worked: deployer rollback --last-good' } : {}),
+    ...(failed && !undo && run.operation === 'apply'
+      ? { advice: 'Nothing was rolled back. To return to the last version that worked: deployer rollback --last-good' }
+      : {}),
   };
 }
 
 function summarize(run: Run, desired: DesiredStack, reports: ComponentReport[], engineOperations: number, serial: number): RunSummary {
-  const counts = { created: 0, updated: 0, replaced: 0, deleted: 0, unchanged: 0, failed: 0, skipped: 0, cancelled: 0 } satisfies Record<ComponentResult, number>;
+  const counts = { created: 0, updated: 0, replaced: 0, deleted: 0, unchanged: 0, failed: 0, skipped: 0, cancelled: 0 } satisfies Record<
+    ComponentResult,
+    number
+  >;
   for (const r of reports) counts[r.result]++;
   return {
     runId: run.runId,

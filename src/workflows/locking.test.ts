@@ -11,8 +11,23 @@ import { lockAndPlan, lockKeysFor } from './locking.js';
 import { exclusiveWriter, sharedWriter } from '../executor/state-writer.js';
 
 function plan(changes: Record<string, PlanAction['action']>): Plan {
-  const actions = Object.entries(changes).map(([id, action]): PlanAction => ({ id, kind: 'S3', action, reason: '', changes: [], wave: action === 'no-op' ? null : 0 }));
-  return { stack: 'shop', environment: 'prod', lineage: null, serial: 0, actions, waves: [], summary: { create: 0, update: 0, replace: 0, delete: 0, noop: 0 } };
+  const actions = Object.entries(changes).map(([id, action]): PlanAction => ({
+    id,
+    kind: 'S3',
+    action,
+    reason: '',
+    changes: [],
+    wave: action === 'no-op' ? null : 0,
+  }));
+  return {
+    stack: 'shop',
+    environment: 'prod',
+    lineage: null,
+    serial: 0,
+    actions,
+    waves: [],
+    summary: { create: 0, update: 0, replace: 0, delete: 0, noop: 0 },
+  };
 }
 
 const record = (deploymentId: string): ComponentState => ({
@@ -62,8 +77,20 @@ describe('lockAndPlan', () => {
     const locks = new MemoryLockManager();
     const store = new MemoryStateStore();
     let calls = 0;
-    const plans = [plan({ 'web/api': 'update' }), plan({ 'web/api': 'update', 'data/db': 'update' }), plan({ 'web/api': 'update', 'data/db': 'update' })];
-    const r = await lockAndPlan({ level: 'service', stack: 'shop', environment: 'prod', store, locks, lease, prepare: () => ({ plan: plans[calls++]! }) });
+    const plans = [
+      plan({ 'web/api': 'update' }),
+      plan({ 'web/api': 'update', 'data/db': 'update' }),
+      plan({ 'web/api': 'update', 'data/db': 'update' }),
+    ];
+    const r = await lockAndPlan({
+      level: 'service',
+      stack: 'shop',
+      environment: 'prod',
+      store,
+      locks,
+      lease,
+      prepare: () => ({ plan: plans[calls++]! }),
+    });
     expect(r.lease.locks.map((l) => l.lockKey)).toEqual([serviceLockKey('shop', 'prod', 'data'), serviceLockKey('shop', 'prod', 'web')]);
     expect(r.prepared.plan.actions).toHaveLength(2);
     await r.lease.release();

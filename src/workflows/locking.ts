@@ -6,7 +6,15 @@
  * changed meanwhile to touch something not locked, the locks are released and the run retries.
  */
 import { InvalidInputError } from '../errors.js';
-import { acquireLease, componentLockKey, serviceLockKey, stackLockKey, type Lease, type LeaseOptions, type LockManager } from '../lock/index.js';
+import {
+  acquireLease,
+  componentLockKey,
+  serviceLockKey,
+  stackLockKey,
+  type Lease,
+  type LeaseOptions,
+  type LockManager,
+} from '../lock/index.js';
 import type { LockLevel } from '../model/desired.js';
 import type { Plan } from '../model/plan.js';
 import type { StackState } from '../model/state.js';
@@ -45,7 +53,10 @@ export interface LockAndPlanOptions<P extends { plan: Plan }> {
 const ATTEMPTS = 3;
 
 export async function lockAndPlan<P extends { plan: Plan }>(o: LockAndPlanOptions<P>): Promise<LockedPlan<P>> {
-  let keys = o.level === 'stack' ? [stackLockKey(o.stack, o.environment)] : lockKeysFor(o.level, o.prepare(await o.store.read(o.stack, o.environment)).plan);
+  let keys =
+    o.level === 'stack'
+      ? [stackLockKey(o.stack, o.environment)]
+      : lockKeysFor(o.level, o.prepare(await o.store.read(o.stack, o.environment)).plan);
   for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
     const lease = await acquireLease({ ...o.lease, manager: o.locks, lockKeys: keys });
     try {

@@ -24,9 +24,14 @@ export async function restartComponents(settings: Settings, ids: string[], say: 
   if (!target.restart) throw new InvalidInputError(`the ${desired.target} target cannot restart components yet`);
   const store = openStateStore(settings.stateUrl, settings.dir);
   const state = await store.read(desired.name, desired.environment);
-  const deployed = Object.entries(state?.components ?? {}).filter(([, c]) => c.status === 'deployed' && c.kind === 'MicroService').map(([id]) => id);
+  const deployed = Object.entries(state?.components ?? {})
+    .filter(([, c]) => c.status === 'deployed' && c.kind === 'MicroService')
+    .map(([id]) => id);
   const unknown = ids.filter((id) => !state?.components[id]);
-  if (unknown.length > 0) throw new InvalidInputError(`not deployed in ${desired.name}/${desired.environment}: ${unknown.join(', ')}`, [`deployed services: ${deployed.join(', ') || '(none)'}`]);
+  if (unknown.length > 0)
+    throw new InvalidInputError(`not deployed in ${desired.name}/${desired.environment}: ${unknown.join(', ')}`, [
+      `deployed services: ${deployed.join(', ') || '(none)'}`,
+    ]);
   const wanted = new Set(ids.length > 0 ? ids : deployed);
   const order = [...graph.order.filter((id) => wanted.has(id)), ...[...wanted].filter((id) => !graph.order.includes(id))];
 
@@ -39,7 +44,10 @@ export async function restartComponents(settings: Settings, ids: string[], say: 
       const started = Date.now();
       say(`${id}: rolling restart`);
       try {
-        const message = await target.restart!({ id, service, name, kind: c.kind }, { stack: desired.name, environment: desired.environment, stackDir: desired.dir });
+        const message = await target.restart!(
+          { id, service, name, kind: c.kind },
+          { stack: desired.name, environment: desired.environment, stackDir: desired.dir },
+        );
         results.push({ id, ok: true, message, durationMs: Date.now() - started });
       } catch (err) {
         if (err instanceof InvalidInputError) throw err; // asked for something that cannot be restarted

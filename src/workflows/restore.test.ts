@@ -24,14 +24,34 @@ const rec = (specHash: string, over: Partial<ComponentState> = {}): ComponentSta
 
 const comp = (id: string, spec: Record<string, unknown> = {}): DesiredComponent => {
   const [service, name] = id.split('/') as [string, string];
-  return { id, service, name, kind: 'S3', target: 'local', spec, dependsOn: [], references: [], baseDir: `/stack/services/${service}`, source: { file: '/f', display: 'f', docIndex: 0 }, specHash: `h-${id}` };
+  return {
+    id,
+    service,
+    name,
+    kind: 'S3',
+    target: 'local',
+    spec,
+    dependsOn: [],
+    references: [],
+    baseDir: `/stack/services/${service}`,
+    source: { file: '/f', display: 'f', docIndex: 0 },
+    specHash: `h-${id}`,
+  };
 };
 
 function stack(components: DesiredComponent[], rollback = STACK_POLICY_DEFAULTS.rollback): DesiredStack {
   return desiredStack(components, { name: 's', environment: 'e', environments: ['e'], rollback });
 }
 
-const state = (components: Record<string, ComponentState>, serial = 1, over: Partial<StackState> = {}): StackState => ({ version: 1, lineage: 'L', serial, stack: 's', environment: 'e', components, ...over });
+const state = (components: Record<string, ComponentState>, serial = 1, over: Partial<StackState> = {}): StackState => ({
+  version: 1,
+  lineage: 'L',
+  serial,
+  stack: 's',
+  environment: 'e',
+  components,
+  ...over,
+});
 const report = (id: string, result: ComponentReport['result']): ComponentReport => ({ id, action: 'update', result, engine: true });
 
 describe('automatic rollback', () => {
@@ -57,18 +77,29 @@ describe('automatic rollback', () => {
   });
 
   it('scope failed undoes only the failed components; mode off and manual are respected', () => {
-    const partial = whatToUndo(stack([comp('a/kept'), comp('a/changed'), comp('a/new')], { mode: 'auto', scope: 'failed' }), before, after, reports)!;
+    const partial = whatToUndo(
+      stack([comp('a/kept'), comp('a/changed'), comp('a/new')], { mode: 'auto', scope: 'failed' }),
+      before,
+      after,
+      reports,
+    )!;
     expect(partial.ids).toEqual(['a/changed']);
     expect(whatToUndo(stack([comp('a/changed')], { mode: 'manual', scope: 'run' }), before, after, reports)).toBeUndefined();
     // A component of its own mode: off is never touched, auto triggers even in a manual stack.
-    const mixed = stack([comp('a/kept'), comp('a/changed', { rollback: 'auto' }), comp('a/new', { rollback: 'off' })], { mode: 'manual', scope: 'run' });
+    const mixed = stack([comp('a/kept'), comp('a/changed', { rollback: 'auto' }), comp('a/new', { rollback: 'off' })], {
+      mode: 'manual',
+      scope: 'run',
+    });
     expect(rollbackModeOf(mixed, 'a/new')).toBe('off');
     expect(whatToUndo(mixed, before, after, reports)!.ids.sort()).toEqual(['a/changed', 'a/gone']);
     expect(whatToUndo(stack([]), before, after, [report('a/new', 'created')])).toBeUndefined();
   });
 
   it('restores components in dependency order, implicit references included', () => {
-    const { graph } = desiredFromRecorded(stack([]), { 'a/db': rec('d'), 'a/api': rec('a', { spec: { url: { valueFrom: { component: 'a/db', output: 'url' } } } }) });
+    const { graph } = desiredFromRecorded(stack([]), {
+      'a/db': rec('d'),
+      'a/api': rec('a', { spec: { url: { valueFrom: { component: 'a/db', output: 'url' } } } }),
+    });
     expect(graph.order).toEqual(['a/db', 'a/api']);
   });
 });
@@ -78,7 +109,11 @@ describe('deployer rollback sources', () => {
     const store = new MemoryStateStore();
     let s = state({}, 0);
     for (const ok of [true, true, false, undefined]) {
-      s = await store.write({ ...s, components: { 'a/x': rec(`v${s.serial + 1}`) }, ...(ok === undefined ? {} : { lastRun: { id: `r${s.serial}`, operation: 'apply', ok, finishedAt: 'now' } }) });
+      s = await store.write({
+        ...s,
+        components: { 'a/x': rec(`v${s.serial + 1}`) },
+        ...(ok === undefined ? {} : { lastRun: { id: `r${s.serial}`, operation: 'apply', ok, finishedAt: 'now' } }),
+      });
     }
     expect(s.serial).toBe(4);
     expect(await versionToRestore(store, s, 'last-good')).toMatchObject({ serial: 2 });
@@ -87,11 +122,21 @@ describe('deployer rollback sources', () => {
     await expect(versionToRestore(store, s, 40)).rejects.toThrow(/no stored version 40 of s\/e/);
     await expect(versionToRestore(store, undefined, 'last-good')).rejects.toThrow(/no recorded state yet/);
     const first = await new MemoryStateStore().write(state({}, 0));
-    expect(await versionToRestore(new MemoryStateStore(), first, 'last-good')).toEqual({ nothing: expect.stringMatching(/the current version \(serial 1\) is the only good one/) });
+    expect(await versionToRestore(new MemoryStateStore(), first, 'last-good')).toEqual({
+      nothing: expect.stringMatching(/the current version \(serial 1\) is the only good one/),
+    });
   });
 
   it("names a service's version after its newest deployment, or a hash of its specs", () => {
-    expect(serviceVersion({ 'a/x': rec('1', { serviceVersion: '1.0', updatedAt: '2026-01-01' }), 'a/y': rec('2', { serviceVersion: '2.0', updatedAt: '2026-02-01' }) }, 'a')).toBe('2.0');
+    expect(
+      serviceVersion(
+        {
+          'a/x': rec('1', { serviceVersion: '1.0', updatedAt: '2026-01-01' }),
+          'a/y': rec('2', { serviceVersion: '2.0', updatedAt: '2026-02-01' }),
+        },
+        'a',
+      ),
+    ).toBe('2.0');
     expect(serviceVersion({ 'a/x': rec('1') }, 'a')).toMatch(/^[0-9a-f]{12}$/);
     expect(serviceVersion({}, 'a')).toBe('(none)');
   });

@@ -39,7 +39,12 @@ const CHANGED = new Set(['created', 'updated', 'replaced', 'deleted', 'failed'])
  * components the run changed (or only those that failed, by scope), minus those whose mode is
  * `off`, each put back as it was in `before`.
  */
-export function whatToUndo(desired: DesiredStack, before: StackState, after: StackState, reports: ComponentReport[]): { components: Record<string, ComponentState>; ids: string[]; triggers: string[] } | undefined {
+export function whatToUndo(
+  desired: DesiredStack,
+  before: StackState,
+  after: StackState,
+  reports: ComponentReport[],
+): { components: Record<string, ComponentState>; ids: string[]; triggers: string[] } | undefined {
   const failed = reports.filter((r) => r.result === 'failed').map((r) => r.id);
   const triggers = failed.filter((id) => rollbackModeOf(desired, id) === 'auto');
   if (triggers.length === 0) return undefined;
@@ -49,7 +54,11 @@ export function whatToUndo(desired: DesiredStack, before: StackState, after: Sta
 }
 
 /** `after` with the components `ids` put back as they were in `before` (or removed if they did not exist). */
-export function restoreComponents(after: Record<string, ComponentState>, before: Record<string, ComponentState>, ids: string[]): Record<string, ComponentState> {
+export function restoreComponents(
+  after: Record<string, ComponentState>,
+  before: Record<string, ComponentState>,
+  ids: string[],
+): Record<string, ComponentState> {
   const out = { ...after };
   for (const id of ids) {
     const was = before[id];
@@ -63,7 +72,10 @@ export function restoreComponents(after: Record<string, ComponentState>, before:
  * A desired stack made of recorded component states (the target of a rollback). Files are
  * resolved against the directory the component is defined in now, or the stack directory.
  */
-export function desiredFromRecorded(current: DesiredStack, components: Record<string, ComponentState>): { desired: DesiredStack; graph: DependencyGraph } {
+export function desiredFromRecorded(
+  current: DesiredStack,
+  components: Record<string, ComponentState>,
+): { desired: DesiredStack; graph: DependencyGraph } {
   const out = new Map<string, DesiredComponent>();
   for (const [id, s] of Object.entries(components)) {
     if (s.status === 'create-failed') continue; // never existed: nothing to restore
@@ -83,13 +95,19 @@ export function desiredFromRecorded(current: DesiredStack, components: Record<st
       specHash: s.specHash,
     });
   }
-  const graph = buildGraph([...out.values()].map((c) => ({ id: c.id, dependsOn: [...c.dependsOn, ...c.references.map((r) => r.component)] })));
+  const graph = buildGraph(
+    [...out.values()].map((c) => ({ id: c.id, dependsOn: [...c.dependsOn, ...c.references.map((r) => r.component)] })),
+  );
   // Each service at the version it was recorded with, so the ledger and the next state say so.
   const services = new Map(current.services);
   for (const [id, s] of Object.entries(components)) {
     const service = id.split('/')[0]!;
     const known = current.services.get(service);
-    services.set(service, { name: service, source: known?.source ?? { file: '', display: `state: ${service}`, docIndex: 0 }, ...(s.serviceVersion ? { version: s.serviceVersion } : {}) });
+    services.set(service, {
+      name: service,
+      source: known?.source ?? { file: '', display: `state: ${service}`, docIndex: 0 },
+      ...(s.serviceVersion ? { version: s.serviceVersion } : {}),
+    });
   }
   return { desired: { ...current, services, components: out }, graph };
 }
@@ -98,15 +116,24 @@ export function desiredFromRecorded(current: DesiredStack, components: Record<st
  * The state version a `deployer rollback` restores; for `--last-good`, `{ nothing }` saying why
  * when the current version is the only good one (nothing is to be changed then).
  */
-export async function versionToRestore(store: StateStore, current: StackState | undefined, to: number | 'last-good'): Promise<StackState | { nothing: string }> {
+export async function versionToRestore(
+  store: StateStore,
+  current: StackState | undefined,
+  to: number | 'last-good',
+): Promise<StackState | { nothing: string }> {
   if (!current) throw new InvalidInputError('there is nothing to roll back: this stack has no recorded state yet');
   const serial = to === 'last-good' ? await lastGoodSerial(store, current) : to;
   if (serial === undefined) {
-    return { nothing: `the current version (serial ${current.serial}) is the only good one: no earlier version of this stack succeeded and was not rolled back, so there is nothing to go back to. See \`deployer state history\`, or choose a version with \`deployer rollback --to <serial>\`.` };
+    return {
+      nothing: `the current version (serial ${current.serial}) is the only good one: no earlier version of this stack succeeded and was not rolled back, so there is nothing to go back to. See \`deployer state history\`, or choose a version with \`deployer rollback --to <serial>\`.`,
+    };
   }
   if (serial === current.serial) throw new InvalidInputError(`serial ${serial} is the current version: there is nothing to roll back`);
   const v = await store.readVersion(current.stack, current.environment, serial);
-  if (!v) throw new InvalidInputError(`no stored version ${serial} of ${current.stack}/${current.environment}`, ['See the versions with `deployer state history` (old versions are pruned after 90 days).']);
+  if (!v)
+    throw new InvalidInputError(`no stored version ${serial} of ${current.stack}/${current.environment}`, [
+      'See the versions with `deployer state history` (old versions are pruned after 90 days).',
+    ]);
   return v;
 }
 
@@ -114,6 +141,11 @@ export async function versionToRestore(store: StateStore, current: StackState | 
 export function serviceVersion(components: Record<string, ComponentState>, service: string): string {
   const mine = Object.entries(components).filter(([id]) => id.startsWith(`${service}/`));
   // The newest deployment of the service says its version (an unchanged component keeps an older one).
-  const named = mine.filter(([, c]) => c.serviceVersion).sort(([, a], [, b]) => b.updatedAt.localeCompare(a.updatedAt))[0]?.[1].serviceVersion;
-  return versionOf(named, mine.map(([, c]) => c.specHash));
+  const named = mine
+    .filter(([, c]) => c.serviceVersion)
+    .sort(([, a], [, b]) => b.updatedAt.localeCompare(a.updatedAt))[0]?.[1].serviceVersion;
+  return versionOf(
+    named,
+    mine.map(([, c]) => c.specHash),
+  );
 }

@@ -52,7 +52,8 @@ export async function stateHistory(t: StateTarget, limit = 20): Promise<VersionS
       out.push({ serial: e.serial, savedAt, components: 0, deployments: [], current: false, damaged: err.message });
     }
   }
-  if (current instanceof StateCorruptError) out.push({ serial: null, savedAt: null, components: 0, deployments: [], current: true, damaged: current.message });
+  if (current instanceof StateCorruptError)
+    out.push({ serial: null, savedAt: null, components: 0, deployments: [], current: true, damaged: current.message });
   else if (current) out.push(summarize(current, null, true));
   return out.reverse();
 }
@@ -81,11 +82,19 @@ export function stateRecover(t: StateTarget, to?: number): Promise<RecoverResult
   return exclusive(t, 'state recover', async (store) => {
     const current = await readCurrent(store, t, true);
     if (current !== undefined && current !== 'damaged' && to === undefined) {
-      throw new InvalidInputError(`the state of ${t.stack}/${t.environment} is intact (serial ${current.serial}): there is nothing to recover`, ['To make an earlier version current anyway: deployer state recover --to <serial> (see `deployer state history`).']);
+      throw new InvalidInputError(
+        `the state of ${t.stack}/${t.environment} is intact (serial ${current.serial}): there is nothing to recover`,
+        ['To make an earlier version current anyway: deployer state recover --to <serial> (see `deployer state history`).'],
+      );
     }
     const version = to === undefined ? await newestIntact(store, t) : await verifiedVersion(store, t, to);
     const { stored, damagedKeptAt } = await store.restore(t.stack, t.environment, version);
-    result = { restored: version.serial, serial: stored.serial, wasDamaged: current === 'damaged', ...(damagedKeptAt ? { damagedKeptAt } : {}) };
+    result = {
+      restored: version.serial,
+      serial: stored.serial,
+      wasDamaged: current === 'damaged',
+      ...(damagedKeptAt ? { damagedKeptAt } : {}),
+    };
     return stored;
   }).then(() => result!);
 }
@@ -190,7 +199,9 @@ export async function stateRemove(t: StateTarget, id: string): Promise<{ removed
     const current = requireState(await store.read(t.stack, t.environment), t);
     removed = current.components[id];
     if (!removed) {
-      throw new InvalidInputError(`no component ${id} in the state`, [`recorded: ${Object.keys(current.components).sort().join(', ') || '(none)'}`]);
+      throw new InvalidInputError(`no component ${id} in the state`, [
+        `recorded: ${Object.keys(current.components).sort().join(', ') || '(none)'}`,
+      ]);
     }
     const components = { ...current.components };
     delete components[id];
@@ -215,10 +226,15 @@ export function statePush(t: StateTarget, pushed: unknown, force: boolean): Prom
     if (stored === 'damaged') return (await store.restore(t.stack, t.environment, next)).stored;
     if (stored && !force) {
       if (next.lineage !== stored.lineage) {
-        throw new InvalidInputError(`the pushed state has lineage ${next.lineage}, the stored one ${stored.lineage}: they are different histories`, ['Use --force to replace it anyway.']);
+        throw new InvalidInputError(
+          `the pushed state has lineage ${next.lineage}, the stored one ${stored.lineage}: they are different histories`,
+          ['Use --force to replace it anyway.'],
+        );
       }
       if (next.serial < stored.serial) {
-        throw new InvalidInputError(`the pushed state (serial ${next.serial}) is older than the stored one (serial ${stored.serial})`, ['Pull the current state, edit that, and push it; or use --force.']);
+        throw new InvalidInputError(`the pushed state (serial ${next.serial}) is older than the stored one (serial ${stored.serial})`, [
+          'Pull the current state, edit that, and push it; or use --force.',
+        ]);
       }
     }
     return store.write({ ...next, lineage: stored?.lineage ?? next.lineage, serial: stored?.serial ?? 0 });
@@ -232,8 +248,10 @@ function checkPushed(value: unknown, t: StateTarget): StackState {
   if (s.version !== STATE_VERSION) problems.push(`version must be ${STATE_VERSION}`);
   if (typeof s.lineage !== 'string' || s.lineage === '') problems.push('lineage must be a string');
   if (!Number.isInteger(s.serial) || (s.serial ?? -1) < 0) problems.push('serial must be a whole number');
-  if (typeof s.components !== 'object' || s.components === null || Array.isArray(s.components)) problems.push('components must be an object');
-  if (s.stack !== t.stack || s.environment !== t.environment) problems.push(`it is the state of ${s.stack}/${s.environment}, not of ${t.stack}/${t.environment}`);
+  if (typeof s.components !== 'object' || s.components === null || Array.isArray(s.components))
+    problems.push('components must be an object');
+  if (s.stack !== t.stack || s.environment !== t.environment)
+    problems.push(`it is the state of ${s.stack}/${s.environment}, not of ${t.stack}/${t.environment}`);
   if (problems.length > 0) throw new InvalidInputError('the pushed file is not a state of this stack', problems);
   return s as StackState;
 }

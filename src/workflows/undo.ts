@@ -29,7 +29,16 @@ export async function undoFailedRun(o: UndoOptions): Promise<{ rollback: Rollbac
   const undo = restrictPlan(computePlan(restoring.desired, after, restoring.graph), due.ids);
   o.listener({ type: 'rollback-start', reason, plan: undo });
   const started = Date.now();
-  const back = await execute({ ...machinery, plan: undo, desired: restoring.desired, graph: restoring.graph, state: after, failFast: false, stop: lost, rollback: true });
+  const back = await execute({
+    ...machinery,
+    plan: undo,
+    desired: restoring.desired,
+    graph: restoring.graph,
+    state: after,
+    failFast: false,
+    stop: lost,
+    rollback: true,
+  });
   const changed = back.reports.filter((r) => r.result !== 'unchanged');
   const rollback: RollbackSummary = {
     triggers: due.triggers,

@@ -32,7 +32,9 @@ describe('engine recovery', () => {
     const port = await freePort();
     const server = path.join(repoRoot, 'test/fixtures/apps/echo-server.mjs');
     const deadRun = randomUUID();
-    const child = spawn(process.execPath, [path.join(repoRoot, 'test/helpers/engine-child.mjs'), dir, String(port), server, deadRun], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [path.join(repoRoot, 'test/helpers/engine-child.mjs'), dir, String(port), server, deadRun], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     await new Promise<void>((resolve, reject) => {
       child.stdout.on('data', (d: Buffer) => d.toString().includes('creating') && resolve());
       child.on('exit', (code) => reject(new Error(`the child ended (${code}) before creating`)));
@@ -50,16 +52,35 @@ describe('engine recovery', () => {
       passphrase: 'recovery',
       env: target.engineEnv(),
     });
-    const component = { id: 'app/api', service: 'app', name: 'api', kind: 'MicroService' as const, target: 'local' as const, spec: {}, dependsOn: [], references: [], baseDir: dir, source: { file: path.join(dir, 'api.yaml'), display: 'api.yaml', docIndex: 0 }, specHash: '' };
+    const component = {
+      id: 'app/api',
+      service: 'app',
+      name: 'api',
+      kind: 'MicroService' as const,
+      target: 'local' as const,
+      spec: {},
+      dependsOn: [],
+      references: [],
+      baseDir: dir,
+      source: { file: path.join(dir, 'api.yaml'), display: 'api.yaml', docIndex: 0 },
+      specHash: '',
+    };
     const spec = { command: [process.execPath, server], port, env: { VERSION: 'v2' } };
     const notices: string[] = [];
-    const op = { stackName: 'rec.test.app.api', program: target.program({ ...component, spec }, spec, { stack: 'rec', environment: 'test', stackDir: dir }), onNotice: (m: string) => notices.push(m), recover: true };
+    const op = {
+      stackName: 'rec.test.app.api',
+      program: target.program({ ...component, spec }, spec, { stack: 'rec', environment: 'test', stackDir: dir }),
+      onNotice: (m: string) => notices.push(m),
+      recover: true,
+    };
     cleanups.push(() => engine.destroy({ ...op, program: async () => ({}) }));
     const result = await engine.up(op);
     expect(result.outputs['url']).toBe(`http://127.0.0.1:${port}`);
     expect(await getJson(port)).toMatchObject({ version: 'v2' });
     // What it found and cleared, as the run's output says it.
-    expect(notices.join('\n')).toMatch(/removed the lock a killed pulumi \(pid \d+\) left on rec.test.app.api|waiting for an earlier pulumi/);
+    expect(notices.join('\n')).toMatch(
+      /removed the lock a killed pulumi \(pid \d+\) left on rec.test.app.api|waiting for an earlier pulumi/,
+    );
     expect(notices.join('\n')).toMatch(/1 operation\(s\) of an interrupted run are pending on rec.test.app.api: refreshing it first/);
     // The launch the killed create made and the one this create made: only one supervisor runs.
     const runtimeDir = path.join(dir, '.deployer', 'local', 'rec', 'test', 'services', 'app', 'api');

@@ -61,10 +61,20 @@ describe('a failing branch', () => {
     expect(r['shop/api']).toMatchObject({ result: 'created' });
     expect(await getJson(ports['API']!)).toMatchObject({ version: 'api-1', tokenLength: TOKEN.length });
     // rollback scope "failed" (partial recovery): only what the broken component left is undone.
-    expect(json.summary.rollback).toMatchObject({ ok: true, triggers: ['shop/broken'], components: [{ id: 'shop/broken', result: 'deleted' }] });
+    expect(json.summary.rollback).toMatchObject({
+      ok: true,
+      triggers: ['shop/broken'],
+      components: [{ id: 'shop/broken', result: 'deleted' }],
+    });
 
     // The report says the same, with times, Pulumi's summary and the outputs.
-    const report = JSON.parse(readFileSync(reportFile, 'utf8')) as { format: string; ok: boolean; components: Array<Report & { startedAt?: string; endedAt?: string; changes?: Record<string, number>; outputs?: Record<string, unknown> }> };
+    const report = JSON.parse(readFileSync(reportFile, 'utf8')) as {
+      format: string;
+      ok: boolean;
+      components: Array<
+        Report & { startedAt?: string; endedAt?: string; changes?: Record<string, number>; outputs?: Record<string, unknown> }
+      >;
+    };
     expect(report).toMatchObject({ format: 'deployer-report/v1', ok: false });
     const api = report.components.find((c) => c.id === 'shop/api')!;
     expect(api).toMatchObject({ result: 'created', changes: { create: 2 }, outputs: { url: `http://127.0.0.1:${ports['API']}` } });

@@ -27,7 +27,11 @@ const results = (json: ApplyJson): Record<string, string> => Object.fromEntries(
 beforeAll(async () => {
   ports['API'] = await freePort();
   ports['WORKER'] = await freePort();
-  dir = testdir('chain', { PORT_API: String(ports['API']), PORT_WORKER: String(ports['WORKER']), ECHO_SERVER: path.join(repoRoot, 'test/fixtures/apps/echo-server.mjs') });
+  dir = testdir('chain', {
+    PORT_API: String(ports['API']),
+    PORT_WORKER: String(ports['WORKER']),
+    ECHO_SERVER: path.join(repoRoot, 'test/fixtures/apps/echo-server.mjs'),
+  });
 });
 
 afterAll(async () => {
@@ -39,7 +43,8 @@ describe('interrupted runs', () => {
   it('kill -9 of the CLI mid-apply: the rerun takes over the lock at once, stops what the dead run left, closes its ledger records, converges', async () => {
     const first = spawnDeployer(args('apply', '--yes', '--concurrency', '1'));
     await first.waitFor('create pulumi-nodejs:dynamic/local:MicroService api', 120_000);
-    const dead = (await deployerJson<{ locks: Array<{ metadata: { deployment_id: string } }> }>(args('lock', 'status'))).json.locks[0]!.metadata.deployment_id;
+    const dead = (await deployerJson<{ locks: Array<{ metadata: { deployment_id: string } }> }>(args('lock', 'status'))).json.locks[0]!
+      .metadata.deployment_id;
     first.child.kill('SIGKILL');
     await first.exit;
     // What the engine of the dead run started lives on without it (its pulumi, the dynamic provider).
@@ -51,10 +56,16 @@ describe('interrupted runs', () => {
     expect(stderr).toMatch(/Took over the lock of \S+ \(lock id [0-9a-f-]{36}, apply since .*\): that run died; resuming where it stopped/);
     expect(stderr).toMatch(new RegExp(`stopped \\d+ process\\(es\\) the dead run ${dead.slice(0, 8)} left running`));
     expect(processesWithEnv(RUN_MARKER, dead)).toEqual([]);
-    const ledger = await deployerJson<{ deployments: Array<{ parentId: string; status: string; metadata: { reason?: string } }> }>(['ledger', 'list-deployments', '-C', dir]);
+    const ledger = await deployerJson<{ deployments: Array<{ parentId: string; status: string; metadata: { reason?: string } }> }>([
+      'ledger',
+      'list-deployments',
+      '-C',
+      dir,
+    ]);
     const ofDead = ledger.json.deployments.filter((d) => d.parentId === dead);
     expect(ofDead.length).toBeGreaterThan(0);
-    for (const d of ofDead) expect(d).toMatchObject({ status: 'failed', metadata: { reason: expect.stringMatching(/the run died before it finished/) } });
+    for (const d of ofDead)
+      expect(d).toMatchObject({ status: 'failed', metadata: { reason: expect.stringMatching(/the run died before it finished/) } });
     expect(results(json)['data/files']).toBe('unchanged');
     expect(await getJson(ports['API']!)).toMatchObject({ version: 'api-1' });
     expect(await getJson(ports['WORKER']!)).toMatchObject({ version: 'worker-1' });
@@ -104,7 +115,8 @@ describe('interrupted runs', () => {
     editFile(path.join(dir, 'services/app/api.yaml'), 'VERSION: api-3', 'VERSION: api-4');
     const run = spawnDeployer(args('apply', '--yes'), {}, true);
     await run.waitFor('update pulumi-nodejs:dynamic/local:MicroService api', 120_000);
-    const runId = (await deployerJson<{ locks: Array<{ metadata: { deployment_id: string } }> }>(args('lock', 'status'))).json.locks[0]!.metadata.deployment_id;
+    const runId = (await deployerJson<{ locks: Array<{ metadata: { deployment_id: string } }> }>(args('lock', 'status'))).json.locks[0]!
+      .metadata.deployment_id;
     run.child.kill('SIGTERM');
     expect(await run.exit).toBe(1);
     expect(run.output()).toMatch(/Terminated: cancelling the running components, starting no more/);

@@ -42,7 +42,11 @@ async function servingPids(): Promise<number[]> {
 
 beforeAll(async () => {
   port = await freePort();
-  dir = testdir('strategies', { PORT_API: String(port), ECHO_SERVER: path.join(repoRoot, 'test/fixtures/apps/echo-server.mjs'), STRATEGY: '{type: rolling}' });
+  dir = testdir('strategies', {
+    PORT_API: String(port),
+    ECHO_SERVER: path.join(repoRoot, 'test/fixtures/apps/echo-server.mjs'),
+    STRATEGY: '{type: rolling}',
+  });
   api = path.join(dir, 'services/web/api.yaml');
 });
 afterAll(async () => {
@@ -56,7 +60,11 @@ describe('rollback --last-good', () => {
     const before = await serial();
     const r = await deployerJson<{ ok: boolean; changed: boolean; reason: string }>(args('rollback', '--yes'), env());
     expect(r.code).toBe(0);
-    expect(r.json).toMatchObject({ ok: true, changed: false, reason: expect.stringMatching(/the current version \(serial \d+\) is the only good one/) });
+    expect(r.json).toMatchObject({
+      ok: true,
+      changed: false,
+      reason: expect.stringMatching(/the current version \(serial \d+\) is the only good one/),
+    });
     expect(await serial()).toBe(before);
     expect((await ledger()).rollbacks).toEqual([]);
   });
@@ -75,7 +83,11 @@ describe('rollback --last-good', () => {
     const { deployments, rollbacks } = await ledger();
     const [v2, v1] = deployments;
     expect(v2).toMatchObject({ status: 'success' });
-    expect(rollbacks[0]).toMatchObject({ fromVersion: v2!.version, toVersion: v1!.version, reason: expect.stringMatching(/\(last known good\)$/) });
+    expect(rollbacks[0]).toMatchObject({
+      fromVersion: v2!.version,
+      toVersion: v1!.version,
+      reason: expect.stringMatching(/\(last known good\)$/),
+    });
     expect(v2!.version).not.toBe(v1!.version);
   });
 
@@ -111,6 +123,10 @@ describe('rollback --last-good', () => {
     expect(await getJson(port)).toMatchObject({ version: 'v2' });
     const { deployments, rollbacks } = await ledger();
     const v2 = deployments.find((d) => d.status === 'success' && d.version !== rollbacks[1]!.toVersion)!;
-    expect(rollbacks[0]).toMatchObject({ fromVersion: rollbacks[1]!.toVersion, toVersion: v2.version, reason: `rollback to serial ${v2Serial}` });
+    expect(rollbacks[0]).toMatchObject({
+      fromVersion: rollbacks[1]!.toVersion,
+      toVersion: v2.version,
+      reason: `rollback to serial ${v2Serial}`,
+    });
   });
 });

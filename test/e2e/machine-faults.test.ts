@@ -18,7 +18,11 @@ import { mountSmallDisk, type SmallDisk } from '../helpers/tmpfs.js';
 
 interface ApplyJson {
   ok: boolean;
-  summary: { counts: Record<string, number>; components: Array<{ id: string; result: string; reason?: string }>; rollback?: { ok: boolean } };
+  summary: {
+    counts: Record<string, number>;
+    components: Array<{ id: string; result: string; reason?: string }>;
+    rollback?: { ok: boolean };
+  };
 }
 
 let dir: string;
@@ -28,7 +32,12 @@ const args = (...a: string[]): string[] => [...a, '-C', dir, '-e', 'dev', '--sta
 
 /** An error as the system gives it (what a full disk or a read-only mount makes a write throw). */
 function systemError(code: string, file: string): NodeJS.ErrnoException {
-  return Object.assign(new Error(`${code}: ${code === 'ENOSPC' ? 'no space left on device' : 'read-only file system'}, open '${file}'`), { code, path: file, errno: -28, syscall: 'open' });
+  return Object.assign(new Error(`${code}: ${code === 'ENOSPC' ? 'no space left on device' : 'read-only file system'}, open '${file}'`), {
+    code,
+    path: file,
+    errno: -28,
+    syscall: 'open',
+  });
 }
 
 beforeAll(() => {
@@ -46,7 +55,8 @@ afterAll(async () => {
   removeTestdirs();
 });
 
-const checkpoint = (component: string): string => path.join(stateDir, 'stacks/buckets/dev/pulumi/.pulumi/stacks/deployer', `buckets.dev.store.${component}.json`);
+const checkpoint = (component: string): string =>
+  path.join(stateDir, 'stacks/buckets/dev/pulumi/.pulumi/stacks/deployer', `buckets.dev.store.${component}.json`);
 
 describe('a machine that refuses', () => {
   it('a disk that fills up mid-apply: reported as the machine, and the run converges once space is back', async () => {
@@ -54,7 +64,9 @@ describe('a machine that refuses', () => {
     const buckets = path.join(dir, 'services/store/buckets.yaml');
     // The disk fills up in the middle of the run: by a pre-hook of the component, once the run has
     // taken its lock and recorded its start, just before the component's Pulumi operation.
-    const fill = disk ? `\n  hooks:\n    pre:\n      - name: fill\n        command: [node, ${path.join(repoRoot, 'test/helpers/fill-disk.mjs')}, ${disk.dir}]` : '';
+    const fill = disk
+      ? `\n  hooks:\n    pre:\n      - name: fill\n        command: [node, ${path.join(repoRoot, 'test/helpers/fill-disk.mjs')}, ${disk.dir}]`
+      : '';
     editFile(buckets, 'name: images\nspec:\n  versioning: false', `name: images\nspec:\n  versioning: true${fill}`);
     if (!disk) {
       // What a full disk does to Pulumi's own write (an empty checkpoint), and to deployer's writes.
@@ -92,7 +104,8 @@ describe('a machine that refuses', () => {
   it('a full disk under the ledger: the machine is named, exit 1, state, locks and ledger untouched', async () => {
     const buckets = path.join(dir, 'services/store/buckets.yaml');
     const ledger = disk ? path.join(disk.dir, 'ledger.db') : path.join(dir, 'ledger.db');
-    const rows = async (): Promise<unknown> => (await deployerJson<{ deployments: unknown[] }>(['ledger', 'list-deployments', '-C', dir, '--ledger', ledger])).json.deployments;
+    const rows = async (): Promise<unknown> =>
+      (await deployerJson<{ deployments: unknown[] }>(['ledger', 'list-deployments', '-C', dir, '--ledger', ledger])).json.deployments;
     // A ledger with a deployment in it, then a full disk under it for the next one.
     editFile(buckets, 'name: logs\nspec:\n  versioning: false', 'name: logs\nspec:\n  versioning: true');
     expect((await deployer([...args('apply', '--yes'), '--ledger', ledger])).code).toBe(0);
@@ -107,7 +120,9 @@ describe('a machine that refuses', () => {
     const before = snapshotTree(stateDir);
     const r = await deployer([...args('apply', '--yes'), '--ledger', ledger]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(new RegExp(`no space is left on the device at ${ledger.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\((SQLITE_FULL|ENOSPC)\\)`));
+    expect(r.stderr).toMatch(
+      new RegExp(`no space is left on the device at ${ledger.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\((SQLITE_FULL|ENOSPC)\\)`),
+    );
     expect(r.stderr).toMatch(/This is the machine, not a bug in deployer/);
     expect(r.stderr).not.toMatch(/internal error|at .*\.js:\d+/);
     expect(snapshotTree(stateDir)).toEqual(before);

@@ -14,7 +14,11 @@ import { editFile, freePort, removeTestdirs, snapshotTree, testdir } from '../he
 interface ApplyJson {
   ok: boolean;
   plan: { summary: Record<string, number> };
-  summary: { counts: Record<string, number>; engineOperations: number; components: Array<{ id: string; result: string; engine: boolean; reason?: string }> };
+  summary: {
+    counts: Record<string, number>;
+    engineOperations: number;
+    components: Array<{ id: string; result: string; engine: boolean; reason?: string }>;
+  };
 }
 
 let dir: string;

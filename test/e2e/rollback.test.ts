@@ -67,7 +67,9 @@ describe('rollback', () => {
     const { code, json } = await deployerJson<ApplyJson>(args('apply', '--yes'), env());
     expect(code, JSON.stringify(json)).toBe(0);
     expect(await getJson(port)).toMatchObject({ version: 'v1' });
-    expect(readFileSync(path.join(dir, 'hook.log'), 'utf8')).toBe(`pre create web/api test -\npost create web/api test http://127.0.0.1:${port}\n`);
+    expect(readFileSync(path.join(dir, 'hook.log'), 'utf8')).toBe(
+      `pre create web/api test -\npost create web/api test http://127.0.0.1:${port}\n`,
+    );
     expect((await state()).lastRun).toMatchObject({ ok: true, operation: 'apply' });
   });
 
@@ -96,9 +98,18 @@ describe('rollback', () => {
     expect(after.lastRun).toMatchObject({ ok: false, rolledBack: true });
     expect(existsSync(path.join(dir, '.deployer/local/rollback/test/buckets/rollback-extra'))).toBe(false);
 
-    const rollbacks = (await deployerJson<{ rollbacks: Array<Record<string, string>> }>(args('ledger', 'list-rollbacks'), env())).json.rollbacks;
-    expect(rollbacks).toEqual([expect.objectContaining({ service: 'web', fromVersion: '2.0.0', toVersion: '1.0.0', reason: expect.stringMatching(/^automatic: web\/api failed: /) })]);
-    const deployments = (await deployerJson<{ deployments: Array<Record<string, string>> }>(args('ledger', 'list-deployments'), env())).json.deployments;
+    const rollbacks = (await deployerJson<{ rollbacks: Array<Record<string, string>> }>(args('ledger', 'list-rollbacks'), env())).json
+      .rollbacks;
+    expect(rollbacks).toEqual([
+      expect.objectContaining({
+        service: 'web',
+        fromVersion: '2.0.0',
+        toVersion: '1.0.0',
+        reason: expect.stringMatching(/^automatic: web\/api failed: /),
+      }),
+    ]);
+    const deployments = (await deployerJson<{ deployments: Array<Record<string, string>> }>(args('ledger', 'list-deployments'), env())).json
+      .deployments;
     expect(deployments[0]).toMatchObject({ service: 'web', version: '2.0.0', status: 'rolled-back' });
   });
 
@@ -127,11 +138,21 @@ describe('rollback', () => {
     const { code, json } = await deployerJson<ApplyJson>(args('rollback', '--yes'), env());
     const seen = await traffic.stop();
     expect(code, JSON.stringify(json)).toBe(0);
-    expect(byId(json.summary.components)).toMatchObject({ 'web/extra': { result: 'deleted' }, 'web/api': { result: 'updated' }, 'web/files': { result: 'unchanged' } });
+    expect(byId(json.summary.components)).toMatchObject({
+      'web/extra': { result: 'deleted' },
+      'web/api': { result: 'updated' },
+      'web/files': { result: 'unchanged' },
+    });
     expect(seen.failed, seen.errors.join('\n')).toBe(0);
     expect(await getJson(port)).toMatchObject({ version: 'v1' });
-    const rollbacks = (await deployerJson<{ rollbacks: Array<Record<string, string>> }>(args('ledger', 'list-rollbacks'), env())).json.rollbacks;
-    expect(rollbacks[0]).toMatchObject({ service: 'web', fromVersion: '2.0.0', toVersion: '1.0.0', reason: expect.stringMatching(/^rollback to serial \d+ \(last known good\)$/) });
+    const rollbacks = (await deployerJson<{ rollbacks: Array<Record<string, string>> }>(args('ledger', 'list-rollbacks'), env())).json
+      .rollbacks;
+    expect(rollbacks[0]).toMatchObject({
+      service: 'web',
+      fromVersion: '2.0.0',
+      toVersion: '1.0.0',
+      reason: expect.stringMatching(/^rollback to serial \d+ \(last known good\)$/),
+    });
   });
 
   it('refuses a serial that does not exist, changing nothing', async () => {

@@ -30,18 +30,28 @@ describe('saved plans', () => {
   it('refuses a plan whose state moved on, and one whose configuration changed, changing nothing', async () => {
     const stale = path.join(dir, 'stale.json');
     await deployer(args('plan', '--out', stale));
-    editFile(path.join(dir, 'services/store/buckets.yaml'), 'name: logs\nspec:\n  versioning: false', 'name: logs\nspec:\n  versioning: true');
+    editFile(
+      path.join(dir, 'services/store/buckets.yaml'),
+      'name: logs\nspec:\n  versioning: false',
+      'name: logs\nspec:\n  versioning: true',
+    );
     await deployer(args('apply', '--yes'));
     const before = snapshotTree(path.join(dir, '.deployer'));
 
     const moved = await deployer(args('apply', stale));
     expect(moved.code).toBe(2);
-    expect(moved.stderr).toMatch(/the saved plan .*stale\.json cannot be applied: the state moved on: serial 5 now, 3 when the plan was made/);
+    expect(moved.stderr).toMatch(
+      /the saved plan .*stale\.json cannot be applied: the state moved on: serial 5 now, 3 when the plan was made/,
+    );
     expect(moved.stderr).toMatch(/the configuration changed since the plan was made/);
 
     const fresh = path.join(dir, 'fresh.json');
     await deployer(args('plan', '--out', fresh));
-    editFile(path.join(dir, 'services/store/buckets.yaml'), 'name: images\nspec:\n  versioning: false', 'name: images\nspec:\n  versioning: true');
+    editFile(
+      path.join(dir, 'services/store/buckets.yaml'),
+      'name: images\nspec:\n  versioning: false',
+      'name: images\nspec:\n  versioning: true',
+    );
     const changed = await deployer(args('apply', fresh));
     expect(changed.code).toBe(2);
     expect(changed.stderr).toMatch(/cannot be applied: the configuration changed since the plan was made/);

@@ -34,7 +34,11 @@ beforeAll(async () => {
   backends = ['--state-url', await s3.stateUrl('team-state', 'deployer'), '--lock-url', await dynamo.lockUrl('deployer-state-locks')];
   ports['API'] = await freePort();
   ports['WORKER'] = await freePort();
-  dir = testdir('chain', { PORT_API: String(ports['API']), PORT_WORKER: String(ports['WORKER']), ECHO_SERVER: path.join(repoRoot, 'test/fixtures/apps/echo-server.mjs') });
+  dir = testdir('chain', {
+    PORT_API: String(ports['API']),
+    PORT_WORKER: String(ports['WORKER']),
+    ECHO_SERVER: path.join(repoRoot, 'test/fixtures/apps/echo-server.mjs'),
+  });
 });
 
 afterAll(async () => {
@@ -71,7 +75,8 @@ describe('shared state in S3 with DynamoDB locks', () => {
     // As on another CI runner: this host cannot tell whether that run is alive, so the lease must expire.
     const first = spawnDeployer(args('apply', '--yes', '--lock-ttl', '10s'), { ...env, DEPLOYER_INITIATOR: 'ci@runner-1' });
     await first.waitFor('create pulumi-nodejs:dynamic/local:MicroService api', 120_000);
-    const dead = (await deployerJson<{ locks: Array<{ metadata: { deployment_id: string } }> }>(args('lock', 'status'))).json.locks[0]!.metadata.deployment_id;
+    const dead = (await deployerJson<{ locks: Array<{ metadata: { deployment_id: string } }> }>(args('lock', 'status'))).json.locks[0]!
+      .metadata.deployment_id;
     first.child.kill('SIGKILL');
     await first.exit;
 
@@ -87,20 +92,23 @@ describe('shared state in S3 with DynamoDB locks', () => {
     expect(await getJson(ports['API']!)).toMatchObject({ version: 'api-1' });
     expect(await getJson(ports['WORKER']!)).toMatchObject({ version: 'worker-1' });
 
-    const history = await deployerJson<{ versions: Array<{ serial: number; current: boolean; components: number }> }>(args('state', 'history'));
+    const history = await deployerJson<{ versions: Array<{ serial: number; current: boolean; components: number }> }>(
+      args('state', 'history'),
+    );
     const serials = history.json.versions.map((v) => v.serial).sort((a, b) => a - b);
     expect(serials).toEqual(Array.from({ length: serials.length }, (_, i) => i + 1));
     expect(history.json.versions[0]).toMatchObject({ current: true, components: 3 });
     expect((await deployerJson<{ locks: unknown[] }>(args('lock', 'status'))).json.locks).toEqual([]);
     // Pulumi's checkpoints are in the same bucket, beside the state.
-    const objects = await (await s3Client({ region: 'us-east-1', endpoint: s3.endpoint, forcePathStyle: true })).send(
-      new ListObjectsV2Command({ Bucket: 'team-state', Prefix: 'deployer/stacks/chain/test/pulumi/.pulumi/stacks/deployer/' }),
-    );
-    expect((objects.Contents ?? []).map((o) => path.basename(o.Key!)).filter((k) => !k.endsWith('.bak')).sort()).toEqual([
-      'chain.test.app.api.json',
-      'chain.test.app.worker.json',
-      'chain.test.data.files.json',
-    ]);
+    const objects = await (
+      await s3Client({ region: 'us-east-1', endpoint: s3.endpoint, forcePathStyle: true })
+    ).send(new ListObjectsV2Command({ Bucket: 'team-state', Prefix: 'deployer/stacks/chain/test/pulumi/.pulumi/stacks/deployer/' }));
+    expect(
+      (objects.Contents ?? [])
+        .map((o) => path.basename(o.Key!))
+        .filter((k) => !k.endsWith('.bak'))
+        .sort(),
+    ).toEqual(['chain.test.app.api.json', 'chain.test.app.worker.json', 'chain.test.data.files.json']);
   });
 
   it('a run killed on this host is taken over at once: its process is known to be gone', async () => {
@@ -120,7 +128,9 @@ describe('shared state in S3 with DynamoDB locks', () => {
     editFile(path.join(dir, 'services/app/api.yaml'), 'VERSION: api-1', 'VERSION: api-2');
     editFile(path.join(dir, 'services/app/worker.yaml'), 'VERSION: worker-1b', 'VERSION: worker-2');
     const partition = await relay(dynamo.endpoint);
-    const cutOff = backends.map((b) => (b.startsWith('dynamodb://') ? b.replace(encodeURIComponent(dynamo.endpoint), encodeURIComponent(partition.endpoint)) : b));
+    const cutOff = backends.map((b) =>
+      b.startsWith('dynamodb://') ? b.replace(encodeURIComponent(dynamo.endpoint), encodeURIComponent(partition.endpoint)) : b,
+    );
     const a = spawnDeployer([...args('apply', '--yes', '--lock-ttl', '10s').filter((x) => !backends.includes(x)), ...cutOff], env);
     await a.waitFor('app/api', 60_000);
     await a.waitFor('update started', 60_000);
@@ -139,7 +149,9 @@ describe('shared state in S3 with DynamoDB locks', () => {
     const afterLoss = aOut.slice(aOut.indexOf('starting no new component'));
     expect(afterLoss).not.toMatch(/update started|create started/);
     // One true thing about what happens to the running component: it is not recorded.
-    expect(aOut).toMatch(/starting no new component and recording nothing more .*what is running finishes unrecorded, and the next run checks it again/);
+    expect(aOut).toMatch(
+      /starting no new component and recording nothing more .*what is running finishes unrecorded, and the next run checks it again/,
+    );
     expect(aOut).not.toMatch(/finish and are recorded/);
     expect(await b.exit, b.output()).toBe(0);
     expect(await getJson(ports['API']!)).toMatchObject({ version: 'api-2' });

@@ -43,7 +43,10 @@ const record = (run: string, kind: ComponentState['kind'] = 'S3'): ComponentStat
 
 const backends: Array<[string, () => Promise<string[]>]> = [
   ['file state, file locks', async () => []],
-  ['S3 state, DynamoDB locks', async () => ['--state-url', await s3.stateUrl('state-cmds'), '--lock-url', await dynamo.lockUrl('state-cmds-locks')]],
+  [
+    'S3 state, DynamoDB locks',
+    async () => ['--state-url', await s3.stateUrl('state-cmds'), '--lock-url', await dynamo.lockUrl('state-cmds-locks')],
+  ],
 ];
 
 describe.each(backends)('state commands on %s', (_name, urls) => {
@@ -63,7 +66,9 @@ describe.each(backends)('state commands on %s', (_name, urls) => {
   });
 
   it('list, show and history read the recorded versions', async () => {
-    expect((await deployer(args('state', 'list'))).stdout).toMatch(/web\/api +MicroService +deployed[\s\S]*web\/assets +S3 +deployed[\s\S]*serial 3/);
+    expect((await deployer(args('state', 'list'))).stdout).toMatch(
+      /web\/api +MicroService +deployed[\s\S]*web\/assets +S3 +deployed[\s\S]*serial 3/,
+    );
     expect((await deployerJson<{ deploymentId: string }>(args('state', 'show', 'web/assets'))).json.deploymentId).toBe('run-3');
     const h = await deployerJson<{ versions: Array<{ serial: number; current: boolean; components: number }> }>(args('state', 'history'));
     expect(h.json.versions.map((v) => [v.serial, v.current, v.components])).toEqual([
@@ -78,7 +83,10 @@ describe.each(backends)('state commands on %s', (_name, urls) => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/Restored the state of serial 1 as serial 4\. Nothing was deployed or destroyed\./);
     expect(r.stdout).toMatch(/\+ +create +web\/api/);
-    expect((await deployerJson<{ components: Record<string, ComponentState> }>(args('state', 'show'))).json.components['web/assets']!.deploymentId).toBe('run-1');
+    expect(
+      (await deployerJson<{ components: Record<string, ComponentState> }>(args('state', 'show'))).json.components['web/assets']!
+        .deploymentId,
+    ).toBe('run-1');
     const missing = await deployer(args('state', 'reset', '--to', '99'));
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/state serial 99 does not exist[\s\S]*stored versions: 1, 2, 3, 4/);
@@ -91,7 +99,9 @@ describe.each(backends)('state commands on %s', (_name, urls) => {
     expect(old.stderr).toMatch(/`deployer state rollback` is now `deployer state reset`/);
     const r = await deployer(args('state', 'rm', 'web/api'));
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/Removed web\/api from the state \(now serial 6\)\. Nothing was destroyed: its resources stay in the Pulumi stack quickstart.dev.web.2/);
+    expect(r.stdout).toMatch(
+      /Removed web\/api from the state \(now serial 6\)\. Nothing was destroyed: its resources stay in the Pulumi stack quickstart.dev.web.2/,
+    );
     expect(Object.keys((await deployerJson<{ components: object }>(args('state', 'show'))).json.components)).toEqual(['web/assets']);
     expect((await deployer(args('state', 'rm', 'web/nothing'))).code).toBe(2);
   });
@@ -138,7 +148,9 @@ describe.each(backends)('state commands on %s', (_name, urls) => {
       const r = await deployer(args(...command)).finally(() => delete process.env['PULUMI_CONFIG_PASSPHRASE']);
       expect(r.code, `${command.join(' ')}: ${r.stderr}`).toBe(1);
       expect(r.stderr).toMatch(/state .*state\.json does not match its digest/);
-      expect(r.stderr).toMatch(/Restore the newest intact version from its history with: deployer state recover .*--stack quickstart -e dev/);
+      expect(r.stderr).toMatch(
+        /Restore the newest intact version from its history with: deployer state recover .*--stack quickstart -e dev/,
+      );
     }
     const history = await deployer(args('state', 'history'));
     expect(history.code, history.stderr).toBe(0);
@@ -146,7 +158,9 @@ describe.each(backends)('state commands on %s', (_name, urls) => {
     expect(history.stdout).toMatch(new RegExp(`\\n +${before.serial - 1} +replaced`));
     expect(history.stdout).toMatch(/The current state is damaged\. Restore the newest intact version with: deployer state recover/);
 
-    const recovered = await deployerJson<{ restored: number; serial: number; wasDamaged: boolean; damagedKeptAt: string }>(args('state', 'recover'));
+    const recovered = await deployerJson<{ restored: number; serial: number; wasDamaged: boolean; damagedKeptAt: string }>(
+      args('state', 'recover'),
+    );
     expect(recovered.code, recovered.stderr).toBe(0);
     expect(recovered.json).toMatchObject({ restored: before.serial - 1, serial: before.serial + 1, wasDamaged: true });
     expect(recovered.json.damagedKeptAt).toMatch(/stacks\/quickstart\/dev\/damaged\//);
@@ -174,7 +188,12 @@ describe.each(backends)('state commands on %s', (_name, urls) => {
   it('refuses to change the state while a run holds a lock of the stack', async () => {
     const settings = resolveSettings({ dir, ...(flags.length ? { stateUrl: flags[1]!, lockUrl: flags[3]! } : {}) });
     const locks = flags.length ? openLockManager(settings.lockUrl, dir) : new FileLockManager(path.join(dir, '.deployer'));
-    const held = await locks.acquire({ lockKey: 'stack:quickstart:env:dev:service:web', ttlMs: 60_000, lockedBy: 'ci@runner', metadata: { operation: 'apply' } });
+    const held = await locks.acquire({
+      lockKey: 'stack:quickstart:env:dev:service:web',
+      ttlMs: 60_000,
+      lockedBy: 'ci@runner',
+      metadata: { operation: 'apply' },
+    });
     const r = await deployer(args('state', 'rm', 'web/assets'));
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/lock stack:quickstart:env:dev:service:web is held by ci@runner/);

@@ -24,7 +24,10 @@ export async function deployer(args: string[], env: Record<string, string> = {})
 }
 
 /** `deployer ... --json`, parsed. */
-export async function deployerJson<T = Record<string, unknown>>(args: string[], env: Record<string, string> = {}): Promise<{ code: number; json: T; stderr: string }> {
+export async function deployerJson<T = Record<string, unknown>>(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; json: T; stderr: string }> {
   const r = await deployer([...args, '--json'], env);
   let json: T;
   try {

@@ -17,7 +17,19 @@ const engine = await createEngine({
   env: target.engineEnv(),
   runId,
 });
-const component = { id: 'app/api', service: 'app', name: 'api', kind: 'MicroService', target: 'local', spec: {}, dependsOn: [], references: [], baseDir: dir, source: { file: path.join(dir, 'api.yaml'), display: 'api.yaml', docIndex: 0 }, specHash: '' };
+const component = {
+  id: 'app/api',
+  service: 'app',
+  name: 'api',
+  kind: 'MicroService',
+  target: 'local',
+  spec: {},
+  dependsOn: [],
+  references: [],
+  baseDir: dir,
+  source: { file: path.join(dir, 'api.yaml'), display: 'api.yaml', docIndex: 0 },
+  specHash: '',
+};
 const spec = { command: [process.execPath, server], port: Number(port), env: { VERSION: 'v1', START_DELAY: '4000' } };
 await engine.up({
   stackName: 'rec.test.app.api',

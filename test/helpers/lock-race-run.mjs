@@ -11,7 +11,10 @@ const racer = path.join(path.dirname(fileURLToPath(import.meta.url)), 'lock-race
 
 export async function lockRace(o) {
   const children = Array.from({ length: o.processes }, () =>
-    spawn(process.execPath, [racer, o.url, o.journal, String(o.each), String(o.ttlMs)], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...o.env } }),
+    spawn(process.execPath, [racer, o.url, o.journal, String(o.each), String(o.ttlMs)], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...process.env, ...o.env },
+    }),
   );
   const stderr = [];
   const exits = children.map(

@@ -10,8 +10,11 @@ export { lockRace, overlaps, type Hold } from './lock-race-run.mjs';
 
 /** The racers run dist/: refuse to race a copy older than the sources. */
 export function requireFreshBuild(): void {
-  for (const ts of walk(path.join(repoRoot, 'src', 'lock')).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts') && !f.endsWith('.contract.ts'))) {
+  for (const ts of walk(path.join(repoRoot, 'src', 'lock')).filter(
+    (f) => f.endsWith('.ts') && !f.endsWith('.test.ts') && !f.endsWith('.contract.ts'),
+  )) {
     const js = path.join(repoRoot, 'dist', path.relative(path.join(repoRoot, 'src'), ts)).replace(/\.ts$/, '.js');
-    if (!existsSync(js) || statSync(js).mtimeMs < statSync(ts).mtimeMs) throw new Error(`${js} is missing or older than its source: run \`npm run build\` first`);
+    if (!existsSync(js) || statSync(js).mtimeMs < statSync(ts).mtimeMs)
+      throw new Error(`${js} is missing or older than its source: run \`npm run build\` first`);
   }
 }

@@ -13,7 +13,10 @@ import { steadyTraffic, getJson, type TrafficResult } from './http.js';
 import { editFile, freePort, removeTestdirs, repoRoot, testdir } from './testdir.js';
 
 interface ApplyJson {
-  summary: { components: Array<{ id: string; result: string; reason?: string }>; rollback?: { ok: boolean; components: Array<{ id: string; result: string }> } };
+  summary: {
+    components: Array<{ id: string; result: string; reason?: string }>;
+    rollback?: { ok: boolean; components: Array<{ id: string; result: string }> };
+  };
 }
 interface Deployment {
   id: string;
@@ -50,7 +53,11 @@ export function strategyRollbackSuite(type: string, strategy: string): void {
 
   beforeAll(async () => {
     port = await freePort();
-    dir = testdir('strategies', { PORT_API: String(port), ECHO_SERVER: path.join(repoRoot, 'test/fixtures/apps/echo-server.mjs'), STRATEGY: strategy });
+    dir = testdir('strategies', {
+      PORT_API: String(port),
+      ECHO_SERVER: path.join(repoRoot, 'test/fixtures/apps/echo-server.mjs'),
+      STRATEGY: strategy,
+    });
     api = path.join(dir, 'services/web/api.yaml');
     const first = await deployer(args('apply', '--yes'), env());
     expect(first.code, first.stderr).toBe(0);
@@ -67,7 +74,11 @@ export function strategyRollbackSuite(type: string, strategy: string): void {
     const [attempt, ...older] = deployments;
     const good = older.find((d) => d.status === 'success')!;
     expect(attempt).toMatchObject({ status: 'rolled-back' });
-    expect(rollbacks[0]).toMatchObject({ fromVersion: attempt!.version, toVersion: good.version, reason: expect.stringMatching(/^automatic: web\/api failed/) });
+    expect(rollbacks[0]).toMatchObject({
+      fromVersion: attempt!.version,
+      toVersion: good.version,
+      reason: expect.stringMatching(/^automatic: web\/api failed/),
+    });
     expect(rollbacks[0]!.fromVersion).not.toBe(rollbacks[0]!.toVersion);
   }
 
@@ -94,7 +105,14 @@ export function strategyRollbackSuite(type: string, strategy: string): void {
     if (type !== 'big-bang') expect(seen.failed, seen.errors.join('\n')).toBe(0);
     expect(Object.keys(seen.versions)).toEqual(['v1']);
     const outageEnd = Math.max(0, ...seen.log.filter((e) => !e.ok && e.at < rollbackAt).map((e) => e.at));
-    const servingAtRollback = [...new Set(seen.log.filter((e) => e.ok && e.at > outageEnd && e.at < rollbackAt).slice(-15).map((e) => e.pid))].sort();
+    const servingAtRollback = [
+      ...new Set(
+        seen.log
+          .filter((e) => e.ok && e.at > outageEnd && e.at < rollbackAt)
+          .slice(-15)
+          .map((e) => e.pid),
+      ),
+    ].sort();
     expect(await servingPids(port)).toEqual(servingAtRollback);
   }
 

@@ -7,7 +7,9 @@ import { leftBehind, markTestRun, removeLeftovers } from './leftovers.js';
 export default async function setup(): Promise<() => Promise<void>> {
   const started = Date.now();
   const cli = await ensurePulumiCli({ onProgress: (m) => process.stderr.write(`[pulumi setup] ${m}\n`) });
-  process.stderr.write(`[pulumi setup] using ${cli.binary} (${cli.version}, from ${cli.source}, ${((Date.now() - started) / 1000).toFixed(1)}s)\n`);
+  process.stderr.write(
+    `[pulumi setup] using ${cli.binary} (${cli.version}, from ${cli.source}, ${((Date.now() - started) / 1000).toFixed(1)}s)\n`,
+  );
   const run = markTestRun();
   return async () => {
     const found = leftBehind(run);
@@ -15,6 +17,8 @@ export default async function setup(): Promise<() => Promise<void>> {
     if (found.length === 0) return;
     // vitest reports an error thrown here but still exits 0: the exit code says it too.
     process.exitCode = 1;
-    throw new Error(`the tests left ${found.length} thing(s) behind (now removed), each a test that does not clean up what it started:\n${found.map((f) => `  ${f.kind} ${f.what}`).join('\n')}`);
+    throw new Error(
+      `the tests left ${found.length} thing(s) behind (now removed), each a test that does not clean up what it started:\n${found.map((f) => `  ${f.kind} ${f.what}`).join('\n')}`,
+    );
   };
 }

@@ -32,9 +32,15 @@ export function registerApply(program: Command, ctx: CommandContext): void {
       )
       .option('-y, --yes', 'do not ask for confirmation (required when not run from a terminal)')
       .option('--concurrency <n>', 'components deployed at the same time (default 8; 1 deploys one after another)')
-      .option('--strategy <strategy>', 'graph (default): start each component as soon as what it needs is done; waves: barrier layers, as the plan shows them')
+      .option(
+        '--strategy <strategy>',
+        'graph (default): start each component as soon as what it needs is done; waves: barrier layers, as the plan shows them',
+      )
       .option('--fail-fast', 'start no new component after the first failure')
-      .option('--report <file>', 'write a JSON report of the run: per component when it started and ended, the result and its cause, Pulumi\'s summary, outputs (secrets redacted)')
+      .option(
+        '--report <file>',
+        "write a JSON report of the run: per component when it started and ended, the result and its cause, Pulumi's summary, outputs (secrets redacted)",
+      )
       .option('--lock-timeout <duration>', 'wait this long for a held lock, e.g. 5m (default: do not wait)')
       .option('--lock-ttl <duration>', 'lease length of the lock, renewed while running (default 1h)')
       .action(async (...args: unknown[]) => {
@@ -42,7 +48,13 @@ export function registerApply(program: Command, ctx: CommandContext): void {
         const planFile = operation === 'apply' && typeof args[0] === 'string' ? args[0] : undefined;
         const savedPlan = planFile ? { file: planFile, saved: readPlanFile(planFile) } : undefined;
         const run = operation === 'apply' ? applyStack : destroyStack;
-        await runCommand(ctx, allOptions<RunFlags>(cmd), operation, (rc) => run({ ...rc, ...(savedPlan ? { savedPlan } : {}) }), savedPlan !== undefined);
+        await runCommand(
+          ctx,
+          allOptions<RunFlags>(cmd),
+          operation,
+          (rc) => run({ ...rc, ...(savedPlan ? { savedPlan } : {}) }),
+          savedPlan !== undefined,
+        );
       });
   }
 
@@ -65,13 +77,20 @@ export function registerApply(program: Command, ctx: CommandContext): void {
       const o = allOptions<RunFlags & { to?: string; lastGood?: boolean }>(cmd);
       if (o.to !== undefined && o.lastGood) throw new InvalidInputError('use either --to <serial> or --last-good, not both');
       const to = o.to === undefined ? 'last-good' : Number(o.to);
-      if (to !== 'last-good' && (!Number.isInteger(to) || to < 1)) throw new InvalidInputError(`invalid --to ${o.to}: use a serial from \`deployer state history\``);
+      if (to !== 'last-good' && (!Number.isInteger(to) || to < 1))
+        throw new InvalidInputError(`invalid --to ${o.to}: use a serial from \`deployer state history\``);
       await runCommand(ctx, o, 'rollback', (rc) => rollbackToVersion(rc, to));
     });
 }
 
 /** The part of apply, destroy and rollback that talks to the user: confirmation, Ctrl-C, progress, report, exit code. */
-async function runCommand(ctx: CommandContext, o: RunFlags, operation: 'apply' | 'destroy' | 'rollback', run: (rc: RunContext) => Promise<RunOutcome>, reviewed = false): Promise<void> {
+async function runCommand(
+  ctx: CommandContext,
+  o: RunFlags,
+  operation: 'apply' | 'destroy' | 'rollback',
+  run: (rc: RunContext) => Promise<RunOutcome>,
+  reviewed = false,
+): Promise<void> {
   const io = ctx.io;
   if (!o.yes && !io.interactive && !reviewed) {
     throw new InvalidInputError(`${operation} needs --yes when it does not run in a terminal (nothing was changed)`);
@@ -91,7 +110,9 @@ async function runCommand(ctx: CommandContext, o: RunFlags, operation: 'apply' |
   // `timeout`) or a SIGHUP (the terminal closed) reaches deployer alone: it cancels the running
   // operations itself, as a second Ctrl-C does, rather than dying and leaving them to run on.
   const onTerminate = (signal: NodeJS.Signals): void => {
-    progress.note(`\n${signal === 'SIGHUP' ? 'The terminal closed' : 'Terminated'}: cancelling the running components, starting no more.\n`);
+    progress.note(
+      `\n${signal === 'SIGHUP' ? 'The terminal closed' : 'Terminated'}: cancelling the running components, starting no more.\n`,
+    );
     stop.abort();
     cancel.abort();
   };
@@ -103,7 +124,17 @@ async function runCommand(ctx: CommandContext, o: RunFlags, operation: 'apply' |
     outcome = await run({
       settings,
       listener: withLog(ctx.log, progress.render),
-      ...(o.yes ? {} : { confirm: async (plan) => (progress.pause(), confirmYes(io, `Do you want to ${operation === 'rollback' ? 'roll back' : operation} ${plan.actions.some((a) => a.action !== 'no-op') ? 'these changes' : ''}?`)) }),
+      ...(o.yes
+        ? {}
+        : {
+            confirm: async (plan) => (
+              progress.pause(),
+              confirmYes(
+                io,
+                `Do you want to ${operation === 'rollback' ? 'roll back' : operation} ${plan.actions.some((a) => a.action !== 'no-op') ? 'these changes' : ''}?`,
+              )
+            ),
+          }),
       stop: stop.signal,
       cancel: cancel.signal,
       metadata: ciMetadata(io.env),
@@ -146,7 +177,16 @@ function withLog(log: Logger, render: (e: RunEvent) => void): (e: RunEvent) => v
         log.debug({ event: e.type, id: e.id, ...e.progress }, 'engine event');
         break;
       case 'summary':
-        log.info({ event: e.type, runId: e.summary.runId, ok: e.summary.ok, counts: e.summary.counts, engineOperations: e.summary.engineOperations }, 'run finished');
+        log.info(
+          {
+            event: e.type,
+            runId: e.summary.runId,
+            ok: e.summary.ok,
+            counts: e.summary.counts,
+            engineOperations: e.summary.engineOperations,
+          },
+          'run finished',
+        );
         break;
       default:
         log.info({ event: e.type }, e.type);

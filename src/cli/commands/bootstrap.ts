@@ -7,11 +7,14 @@ import { allOptions, printJson, settingsFrom, type CommandContext } from '../con
 export function registerBootstrap(program: Command, ctx: CommandContext): void {
   program
     .command('bootstrap')
-    .description('Create the S3 bucket (versioned, encrypted, private) and the DynamoDB lock table (on demand, TTL) named by --state-url and --lock-url')
+    .description(
+      'Create the S3 bucket (versioned, encrypted, private) and the DynamoDB lock table (on demand, TTL) named by --state-url and --lock-url',
+    )
     .option('--engine <engine>', 'pulumi (AWS, with @pulumi/aws) or sdk (S3 clones and emulators); default: sdk when a URL has an endpoint')
     .action(async (_f, cmd: Command) => {
       const o = allOptions<{ engine?: string }>(cmd);
-      if (o.engine !== undefined && o.engine !== 'pulumi' && o.engine !== 'sdk') throw new InvalidInputError(`unknown --engine ${o.engine}: use pulumi or sdk`);
+      if (o.engine !== undefined && o.engine !== 'pulumi' && o.engine !== 'sdk')
+        throw new InvalidInputError(`unknown --engine ${o.engine}: use pulumi or sdk`);
       const settings = settingsFrom(o, ctx.io);
       const result = await bootstrap({
         stateUrl: settings.stateUrl,

@@ -13,12 +13,15 @@ type Format = (typeof FORMATS)[number];
 export function registerGraph(program: Command, ctx: CommandContext): void {
   program
     .command('graph')
-    .description('Print the dependency graph: nodes grouped by service, explicit (dependsOn, solid) and implicit (valueFrom, dashed) edges, and the waves')
+    .description(
+      'Print the dependency graph: nodes grouped by service, explicit (dependsOn, solid) and implicit (valueFrom, dashed) edges, and the waves',
+    )
     .option('--format <format>', `one of ${FORMATS.join(', ')}`, 'mermaid')
     .option('--output <file>', 'write to a file instead of stdout')
     .action(async (_f, cmd: Command) => {
       const o = allOptions<{ format: string; output?: string }>(cmd);
-      if (!(FORMATS as readonly string[]).includes(o.format)) throw new InvalidInputError(`unknown --format ${o.format}: use ${FORMATS.join(', ')}`);
+      if (!(FORMATS as readonly string[]).includes(o.format))
+        throw new InvalidInputError(`unknown --format ${o.format}: use ${FORMATS.join(', ')}`);
       const settings = settingsFrom(o, ctx.io);
       const { desired, graph } = await loadStack(settings);
       const text = renderGraph(desired, graph, o.format as Format);
@@ -35,7 +38,17 @@ export function renderGraph(desired: DesiredStack, graph: DependencyGraph, forma
   }
   const key = (id: string): string => id.replace(/[^A-Za-z0-9_]/g, '_');
   if (format === 'json') {
-    return JSON.stringify({ nodes: graph.order.map((id) => ({ id, service: desired.components.get(id)!.service, kind: desired.components.get(id)!.kind })), edges: graph.edges(), waves: graph.waves }, null, 2) + '\n';
+    return (
+      JSON.stringify(
+        {
+          nodes: graph.order.map((id) => ({ id, service: desired.components.get(id)!.service, kind: desired.components.get(id)!.kind })),
+          edges: graph.edges(),
+          waves: graph.waves,
+        },
+        null,
+        2,
+      ) + '\n'
+    );
   }
   if (format === 'dot') {
     const lines = ['digraph deployer {', '  rankdir=LR;'];

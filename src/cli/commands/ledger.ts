@@ -5,7 +5,9 @@ import { openLedger, type DeploymentEvent, type DeploymentStatus, type LedgerSto
 import { allOptions, printJson, settingsFrom, type CommandContext } from '../context.js';
 
 export function registerLedger(program: Command, ctx: CommandContext): void {
-  const ledger = program.command('ledger').description('The record of deployments and rollbacks (DEPLOY_LEDGER_DB, default .deployer/ledger.db)');
+  const ledger = program
+    .command('ledger')
+    .description('The record of deployments and rollbacks (DEPLOY_LEDGER_DB, default .deployer/ledger.db)');
   ledger
     .command('list-deployments')
     .description('List recorded deployments, newest first')
@@ -45,7 +47,12 @@ export function registerLedger(program: Command, ctx: CommandContext): void {
       );
       if (o.json) return printJson(ctx.io, { rollbacks: rows });
       if (rows.length === 0) return void ctx.io.stdout.write('No rollbacks recorded.\n');
-      ctx.io.stdout.write(table(['AT', 'STACK', 'ENV', 'SERVICE', 'FROM', 'TO', 'REASON'], rows.map((r) => [r.at, r.stack, r.environment, r.service, r.fromVersion, r.toVersion, r.reason])));
+      ctx.io.stdout.write(
+        table(
+          ['AT', 'STACK', 'ENV', 'SERVICE', 'FROM', 'TO', 'REASON'],
+          rows.map((r) => [r.at, r.stack, r.environment, r.service, r.fromVersion, r.toVersion, r.reason]),
+        ),
+      );
     });
 }
 
@@ -67,20 +74,32 @@ function readDeployments(location: string, filter: Parameters<LedgerStore['listD
 function renderDeployments(rows: DeploymentEvent[]): string {
   if (rows.length === 0) return 'No deployments recorded.\n';
   const header = ['STARTED', 'STACK', 'ENV', 'SERVICE', 'VERSION', 'TYPE', 'STATUS', 'DURATION', 'INITIATOR'];
-  return table(header, rows.map((r) => [
-    r.started,
-    r.stack,
-    r.environment,
-    r.service,
-    r.version,
-    r.type,
-    r.status,
-    r.completed ? `${((Date.parse(r.completed) - Date.parse(r.started)) / 1000).toFixed(1)}s` : '-',
-    r.initiator,
-  ]));
+  return table(
+    header,
+    rows.map((r) => [
+      r.started,
+      r.stack,
+      r.environment,
+      r.service,
+      r.version,
+      r.type,
+      r.status,
+      r.completed ? `${((Date.parse(r.completed) - Date.parse(r.started)) / 1000).toFixed(1)}s` : '-',
+      r.initiator,
+    ]),
+  );
 }
 
 function table(header: string[], body: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
-  return [header, ...body].map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n') + '\n';
+  return (
+    [header, ...body]
+      .map((r) =>
+        r
+          .map((c, i) => c.padEnd(widths[i]!))
+          .join('  ')
+          .trimEnd(),
+      )
+      .join('\n') + '\n'
+  );
 }

@@ -15,7 +15,9 @@ async function identity(o: GlobalOptions, ctx: CommandContext): Promise<{ stack:
 }
 
 function describe(l: LockInfo, now: Date): string {
-  const meta = Object.entries(l.metadata).map(([k, v]) => `${k}=${v}`).join(' ');
+  const meta = Object.entries(l.metadata)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ');
   return [
     `${l.lockKey}`,
     `  lock id:    ${l.lockId}`,
@@ -37,8 +39,12 @@ export function registerLock(program: Command, ctx: CommandContext): void {
       const id = await identity(o, ctx);
       const locks = await openLockManager(id.lockUrl, id.dir).list(stackLockKey(id.stack, id.env));
       const now = new Date();
-      if (o.json) printJson(ctx.io, { locks: locks.map((l) => ({ ...l, expired: isExpired(l, now), stale: staleReason(l, now) ?? null })) });
-      else ctx.io.stdout.write(locks.length ? locks.map((l) => describe(l, now)).join('\n\n') + '\n' : `No locks held on ${stackLockKey(id.stack, id.env)}.\n`);
+      if (o.json)
+        printJson(ctx.io, { locks: locks.map((l) => ({ ...l, expired: isExpired(l, now), stale: staleReason(l, now) ?? null })) });
+      else
+        ctx.io.stdout.write(
+          locks.length ? locks.map((l) => describe(l, now)).join('\n\n') + '\n' : `No locks held on ${stackLockKey(id.stack, id.env)}.\n`,
+        );
     });
   lock
     .command('unlock')
@@ -53,7 +59,10 @@ export function registerLock(program: Command, ctx: CommandContext): void {
       const target = locks.find((l) => l.lockId === o.force);
       if (!target) {
         const held = locks.map((l) => `${l.lockKey} is held with lock id ${l.lockId}`);
-        throw new InvalidInputError(`no lock with id ${o.force} on ${stackLockKey(id.stack, id.env)}: nothing was released`, held.length ? held : ['no lock is held']);
+        throw new InvalidInputError(
+          `no lock with id ${o.force} on ${stackLockKey(id.stack, id.env)}: nothing was released`,
+          held.length ? held : ['no lock is held'],
+        );
       }
       if (!o.yes) {
         if (!ctx.io.interactive) throw new InvalidInputError('lock unlock needs --yes when it does not run in a terminal');

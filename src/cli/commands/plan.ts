@@ -27,7 +27,10 @@ export function registerPlan(program: Command, ctx: CommandContext): void {
       }
       if (o.out) {
         writeFileSync(o.out, JSON.stringify(savePlan(plan, loaded.desired), null, 2) + '\n');
-        if (!o.json) ctx.io.stdout.write(`\nSaved the plan to ${o.out}. Apply exactly this plan with: deployer apply ${o.out}${o.environment ? ` -e ${o.environment}` : ''}\n`);
+        if (!o.json)
+          ctx.io.stdout.write(
+            `\nSaved the plan to ${o.out}. Apply exactly this plan with: deployer apply ${o.out}${o.environment ? ` -e ${o.environment}` : ''}\n`,
+          );
       }
       const changes = plan.actions.some((a) => a.action !== 'no-op');
       if (o.detailedExitcode && changes) ctx.exitCode = EXIT.changes;

@@ -13,6 +13,9 @@ export function registerSetup(program: Command, ctx: CommandContext): void {
       const cli = await ensurePulumiCli({ onProgress: (m) => ctx.io.stderr.write(`setup: ${m}\n`), env: ctx.io.env });
       const seconds = (Date.now() - started) / 1000;
       if (o.json) printJson(ctx.io, { ...cli, seconds });
-      else ctx.io.stdout.write(`Pulumi CLI ${cli.version} ready: ${cli.binary} (${cli.built ? 'built now' : `from ${cli.source}`}, ${seconds.toFixed(1)}s)\n`);
+      else
+        ctx.io.stdout.write(
+          `Pulumi CLI ${cli.version} ready: ${cli.binary} (${cli.built ? 'built now' : `from ${cli.source}`}, ${seconds.toFixed(1)}s)\n`,
+        );
     });
 }

@@ -4,7 +4,15 @@ import type { Command } from 'commander';
 import { InvalidInputError } from '../../errors.js';
 import { loadStack } from '../../workflows/load-stack.js';
 import { planStack } from '../../workflows/apply.js';
-import { statePull, statePush, stateHistory, stateRecover, stateRemove, resetStateTo, type StateTarget } from '../../workflows/state-commands.js';
+import {
+  statePull,
+  statePush,
+  stateHistory,
+  stateRecover,
+  stateRemove,
+  resetStateTo,
+  type StateTarget,
+} from '../../workflows/state-commands.js';
 import type { Plan } from '../../model/plan.js';
 import { renderPlanTable } from '../../plan/index.js';
 import { allOptions, printJson, settingsFrom, type CommandContext, type GlobalOptions } from '../context.js';
@@ -12,7 +20,8 @@ import { allOptions, printJson, settingsFrom, type CommandContext, type GlobalOp
 /** A serial named on the command line. */
 function serialOf(text: string): number {
   const serial = Number(text);
-  if (!Number.isInteger(serial) || serial < 1) throw new InvalidInputError(`invalid --to ${text}: use a serial from \`deployer state history\``);
+  if (!Number.isInteger(serial) || serial < 1)
+    throw new InvalidInputError(`invalid --to ${text}: use a serial from \`deployer state history\``);
   return serial;
 }
 
@@ -29,7 +38,7 @@ async function stateTarget(o: GlobalOptions, ctx: CommandContext): Promise<State
 
 /** What apply would do from the restored state, when the directory holds the stack acted on. */
 async function planAfter(t: StateTarget & { fromDirectory: boolean }): Promise<{ plan?: Plan; text: string }> {
-  if (!t.fromDirectory) return { text: 'Run `deployer plan` in the stack\'s directory to see what apply would now do.' };
+  if (!t.fromDirectory) return { text: "Run `deployer plan` in the stack's directory to see what apply would now do." };
   const { plan } = await planStack(t.settings);
   return { plan, text: `What apply would now do:\n\n${renderPlanTable(plan)}` };
 }
@@ -44,9 +53,18 @@ export function registerState(program: Command, ctx: CommandContext): void {
       const o = allOptions(cmd);
       const stored = await statePull(await stateTarget(o, ctx));
       const rows = Object.entries(stored?.components ?? {}).sort(([a], [b]) => a.localeCompare(b));
-      if (o.json) printJson(ctx.io, { serial: stored?.serial ?? 0, lineage: stored?.lineage ?? null, components: rows.map(([id, c]) => ({ id, kind: c.kind, status: c.status, updatedAt: c.updatedAt })) });
+      if (o.json)
+        printJson(ctx.io, {
+          serial: stored?.serial ?? 0,
+          lineage: stored?.lineage ?? null,
+          components: rows.map(([id, c]) => ({ id, kind: c.kind, status: c.status, updatedAt: c.updatedAt })),
+        });
       else if (rows.length === 0) ctx.io.stdout.write('No components recorded.\n');
-      else ctx.io.stdout.write(rows.map(([id, c]) => `${id.padEnd(32)} ${c.kind.padEnd(14)} ${c.status.padEnd(13)} ${c.updatedAt}`).join('\n') + `\n\nserial ${stored!.serial}, lineage ${stored!.lineage}\n`);
+      else
+        ctx.io.stdout.write(
+          rows.map(([id, c]) => `${id.padEnd(32)} ${c.kind.padEnd(14)} ${c.status.padEnd(13)} ${c.updatedAt}`).join('\n') +
+            `\n\nserial ${stored!.serial}, lineage ${stored!.lineage}\n`,
+        );
     });
 
   state
@@ -56,7 +74,10 @@ export function registerState(program: Command, ctx: CommandContext): void {
       const stored = await statePull(await stateTarget(allOptions(cmd), ctx));
       if (!component) return printJson(ctx.io, stored ?? null);
       const c = stored?.components[component];
-      if (!c) throw new InvalidInputError(`no component ${component} in the state`, [`recorded: ${Object.keys(stored?.components ?? {}).join(', ') || '(none)'}`]);
+      if (!c)
+        throw new InvalidInputError(`no component ${component} in the state`, [
+          `recorded: ${Object.keys(stored?.components ?? {}).join(', ') || '(none)'}`,
+        ]);
       printJson(ctx.io, { id: component, ...c });
     });
 
@@ -75,7 +96,10 @@ export function registerState(program: Command, ctx: CommandContext): void {
         return `${head}  ${String(v.components).padStart(4)} component(s)  runs ${v.deployments.map((d) => d.slice(0, 8)).join(', ') || '-'}`;
       });
       ctx.io.stdout.write(`SERIAL  VERSION                             COMPONENTS      WRITTEN BY\n${lines.join('\n')}\n`);
-      if (versions.some((v) => v.current && v.damaged)) ctx.io.stdout.write('\nThe current state is damaged. Restore the newest intact version with: deployer state recover (or --to <serial>)\n');
+      if (versions.some((v) => v.current && v.damaged))
+        ctx.io.stdout.write(
+          '\nThe current state is damaged. Restore the newest intact version with: deployer state recover (or --to <serial>)\n',
+        );
     });
 
   state
@@ -96,19 +120,29 @@ export function registerState(program: Command, ctx: CommandContext): void {
     });
 
   const reset = (deprecatedName?: string) => async (_f: unknown, cmd: Command) => {
-    if (deprecatedName) ctx.io.stderr.write(`warning: \`deployer state ${deprecatedName}\` is now \`deployer state reset\` (the old name goes in a later release; \`deployer rollback\` is what redeploys a version)\n`);
+    if (deprecatedName)
+      ctx.io.stderr.write(
+        `warning: \`deployer state ${deprecatedName}\` is now \`deployer state reset\` (the old name goes in a later release; \`deployer rollback\` is what redeploys a version)\n`,
+      );
     const o = allOptions<{ to: string; force?: boolean }>(cmd);
     const serial = serialOf(o.to);
     const t = await stateTarget(o, ctx);
     const stored = await resetStateTo(t, serial, o.force ?? false);
     const after = await planAfter(t);
     if (o.json) return printJson(ctx.io, { restored: serial, serial: stored.serial, plan: after.plan ?? null });
-    ctx.io.stdout.write(`Restored the state of serial ${serial} as serial ${stored.serial}. Nothing was deployed or destroyed. ${after.text}\n`);
+    ctx.io.stdout.write(
+      `Restored the state of serial ${serial} as serial ${stored.serial}. Nothing was deployed or destroyed. ${after.text}\n`,
+    );
   };
-  for (const [name, hidden] of [['reset', false], ['rollback', true]] as const) {
+  for (const [name, hidden] of [
+    ['reset', false],
+    ['rollback', true],
+  ] as const) {
     state
       .command(name, { hidden })
-      .description('Make an earlier recorded version of the state current again (as a new version), touching no resource, then show the plan from there (`deployer rollback` redeploys a version)')
+      .description(
+        'Make an earlier recorded version of the state current again (as a new version), touching no resource, then show the plan from there (`deployer rollback` redeploys a version)',
+      )
       .requiredOption('--to <serial>', 'the version to restore (see `state history`)')
       .option('--force', 'also when the current state is damaged (as `state recover --to` does)')
       .action(reset(hidden ? name : undefined));
@@ -121,7 +155,9 @@ export function registerState(program: Command, ctx: CommandContext): void {
       const o = allOptions(cmd);
       const { removed, state: stored } = await stateRemove(await stateTarget(o, ctx), id);
       if (o.json) return printJson(ctx.io, { removed: id, serial: stored.serial, pulumiStack: removed.pulumiStack });
-      ctx.io.stdout.write(`Removed ${id} from the state (now serial ${stored.serial}). Nothing was destroyed: its resources stay in the Pulumi stack ${removed.pulumiStack}.\n`);
+      ctx.io.stdout.write(
+        `Removed ${id} from the state (now serial ${stored.serial}). Nothing was destroyed: its resources stay in the Pulumi stack ${removed.pulumiStack}.\n`,
+      );
     });
 
   state

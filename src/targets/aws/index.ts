@@ -17,7 +17,11 @@ export class AwsTarget implements Target {
   check(c: DesiredComponent): TargetFinding[] {
     const problems: TargetFinding[] = [];
     if (CONTAINER_KINDS.has(c.kind) && typeof c.spec['image'] !== 'string') {
-      problems.push({ pointer: '/spec/image', message: `the aws target runs ${c.kind} from a container image: set spec.image`, rule: 'target:aws' });
+      problems.push({
+        pointer: '/spec/image',
+        message: `the aws target runs ${c.kind} from a container image: set spec.image`,
+        rule: 'target:aws',
+      });
     }
     return problems;
   }
@@ -27,6 +31,9 @@ export class AwsTarget implements Target {
   }
 
   program(c: DesiredComponent): never {
-    throw new DeployerError('INVALID_INPUT', `the aws target cannot deploy ${c.id} yet: translating components to AWS resources is not built in this version`);
+    throw new DeployerError(
+      'INVALID_INPUT',
+      `the aws target cannot deploy ${c.id} yet: translating components to AWS resources is not built in this version`,
+    );
   }
 }

@@ -42,7 +42,9 @@ export async function remove(id: string, props: BucketOutputs): Promise<void> {
   const entries = await fs.readdir(id).catch(() => undefined);
   if (entries === undefined) return;
   if (entries.length > 0 && !props.forceDestroy) {
-    throw new Error(`${props.component}: bucket ${props.bucketName} is not empty (${entries.length} objects in ${id}); empty it or set forceDestroy: true`);
+    throw new Error(
+      `${props.component}: bucket ${props.bucketName} is not empty (${entries.length} objects in ${id}); empty it or set forceDestroy: true`,
+    );
   }
   await fs.rm(id, { recursive: true, force: true });
 }

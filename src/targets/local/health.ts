@@ -62,7 +62,9 @@ export async function waitHealthy(o: WaitHealthyOptions): Promise<void> {
       }
     }
     if (Date.now() >= deadline) {
-      throw new Error(`health check GET ${o.path} did not pass ${o.healthyThreshold} time(s) in a row within ${Math.round(o.timeoutMs / 1000)} s`);
+      throw new Error(
+        `health check GET ${o.path} did not pass ${o.healthyThreshold} time(s) in a row within ${Math.round(o.timeoutMs / 1000)} s`,
+      );
     }
     const answered = result !== 'no-answer';
     await sleep(answered ? o.intervalMs : (o.pollMs ?? 100));

@@ -17,7 +17,14 @@ import { decideStrategy, rollbackStrategy } from './strategy.js';
  * Health check defaults (docs/local-target.md), chosen so that a failing new version is noticed
  * within seconds: 3 unhealthy answers 1 s apart fail it, so a rollback starts well within 30 s.
  */
-export const LOCAL_HEALTH_DEFAULTS = { path: '/healthz', interval: 1, timeout: 2, healthyThreshold: 2, unhealthyThreshold: 3, gracePeriod: 0 };
+export const LOCAL_HEALTH_DEFAULTS = {
+  path: '/healthz',
+  interval: 1,
+  timeout: 2,
+  healthyThreshold: 2,
+  unhealthyThreshold: 3,
+  gracePeriod: 0,
+};
 export const LOCAL_START_TIMEOUT_S = 30;
 
 /** What the local target can make on this machine. */
@@ -43,11 +50,21 @@ export class LocalTarget implements Target {
 
   check(c: DesiredComponent): TargetFinding[] {
     if (!LOCAL_KINDS.has(c.kind)) {
-      return [{ pointer: '/kind', message: `the local target cannot deploy ${c.kind}: it runs MicroService and S3 (use target: aws for the others)`, rule: 'target:local' }];
+      return [
+        {
+          pointer: '/kind',
+          message: `the local target cannot deploy ${c.kind}: it runs MicroService and S3 (use target: aws for the others)`,
+          rule: 'target:local',
+        },
+      ];
     }
     const problems = checkLocalSecrets(c);
     if (c.kind === 'MicroService' && !Array.isArray(c.spec['command'])) {
-      problems.push({ pointer: '/spec/command', message: 'the local target runs a MicroService as a process: set spec.command (e.g. ["node", "server.js"])', rule: 'target:local' });
+      problems.push({
+        pointer: '/spec/command',
+        message: 'the local target runs a MicroService as a process: set spec.command (e.g. ["node", "server.js"])',
+        rule: 'target:local',
+      });
     }
     return problems;
   }
@@ -57,7 +74,8 @@ export class LocalTarget implements Target {
   }
 
   async restart(c: { id: string; service: string; name: string; kind: string }, ctx: TargetContext): Promise<string> {
-    if (c.kind !== 'MicroService') throw new InvalidInputError(`${c.id} is ${c.kind === 'S3' ? 'an' : 'a'} ${c.kind}: only a MicroService runs processes to restart`);
+    if (c.kind !== 'MicroService')
+      throw new InvalidInputError(`${c.id} is ${c.kind === 'S3' ? 'an' : 'a'} ${c.kind}: only a MicroService runs processes to restart`);
     const { restart } = await import('./microservice.js');
     const outs = await restart(path.join(localRoot(ctx.stackDir), ctx.stack, ctx.environment, 'services', c.service, c.name), c.id);
     return `restarted: generation ${outs.generation} serves ${outs.url}`;
@@ -73,7 +91,9 @@ export class LocalTarget implements Target {
       // Loaded here, inside the program (@pulumi/pulumi takes most of a second to import), and
       // always from the compiled file: Pulumi serializes the provider's source text, which must be
       // plain Node code, not a test runner's transform of it.
-      const { LocalResource, secret } = (await import(pathToFileURL(distFile('targets/local/providers.js')).href)) as typeof import('./providers.js');
+      const { LocalResource, secret } = (await import(
+        pathToFileURL(distFile('targets/local/providers.js')).href
+      )) as typeof import('./providers.js');
       if (c.kind === 'MicroService') {
         const replicas = (spec['replicas'] as number | undefined) ?? 1;
         const health = { ...LOCAL_HEALTH_DEFAULTS, ...(spec['healthCheck'] as object | undefined) };
@@ -90,7 +110,9 @@ export class LocalTarget implements Target {
             healthCheck: health,
             startTimeout: LOCAL_START_TIMEOUT_S,
             replicas,
-            strategy: (ctx.rollback ? rollbackStrategy : (s: RolloutStrategy) => s)(decideStrategy(spec['strategy'] as Parameters<typeof decideStrategy>[0], replicas)),
+            strategy: (ctx.rollback ? rollbackStrategy : (s: RolloutStrategy) => s)(
+              decideStrategy(spec['strategy'] as Parameters<typeof decideStrategy>[0], replicas),
+            ),
           },
           ['url', 'pid', 'generation', 'running'],
         );

@@ -45,7 +45,9 @@ describe('local MicroService', () => {
     expect(await getJson(v1.port)).toMatchObject({ version: 'v2' });
 
     const bad = { ...v1, env: { VERSION: 'v3', HEALTHY: 'false' } };
-    await expect(ms.update(created.id, updated.outs, bad)).rejects.toThrow(/answered unhealthy 3 times in a row.* The previous version keeps serving/s);
+    await expect(ms.update(created.id, updated.outs, bad)).rejects.toThrow(
+      /answered unhealthy 3 times in a row.* The previous version keeps serving/s,
+    );
     const seen = await traffic.stop();
     expect(seen.failed, seen.errors.join('\n')).toBe(0);
     expect(await getJson(v1.port)).toMatchObject({ version: 'v2' });

@@ -55,7 +55,10 @@ export async function update(_id: string, _olds: MicroServiceOutputs, news: Micr
 export async function read(id: string, props: MicroServiceOutputs): Promise<{ id?: string; props?: MicroServiceOutputs }> {
   const pid = await liveSupervisor(id);
   if (pid === undefined) {
-    const dirExists = await fs.stat(id).then(() => true, () => false);
+    const dirExists = await fs.stat(id).then(
+      () => true,
+      () => false,
+    );
     if (!dirExists) return {}; // gone: Pulumi forgets it
     return { id, props: { ...props, running: false } };
   }
@@ -134,7 +137,8 @@ export async function restart(runtimeDir: string, component: string): Promise<Mi
   const pid = await liveSupervisor(runtimeDir);
   const desired = await readJson<Desired>(f.desired);
   const status = await readJson<Status>(f.status);
-  if (pid === undefined || !desired) throw new Error(`${component} is not running (no live supervisor in ${runtimeDir}); \`deployer apply\` starts it`);
+  if (pid === undefined || !desired)
+    throw new Error(`${component} is not running (no live supervisor in ${runtimeDir}); \`deployer apply\` starts it`);
   const own = desired.spec;
   const oneByOne = { ...decideStrategy(undefined, own.replicas ?? 1), ...(own.strategy ? { timeoutMs: own.strategy.timeoutMs } : {}) };
   const generation = Math.max(status?.generation ?? 0, desired.generation) + 1;
@@ -160,7 +164,9 @@ async function waitFor(inputs: MicroServiceInputs, generation: number, pid: numb
     }
     if (s && s.generation === generation && s.state === 'failed') {
       const serving = s.servingGeneration > 0 ? ' The previous version keeps serving.' : '';
-      throw new Error(`${inputs.component}: ${s.error ?? 'failed to start'}.${serving}\n--- last lines of ${f.appLog} ---\n${await tail(f.appLog)}`);
+      throw new Error(
+        `${inputs.component}: ${s.error ?? 'failed to start'}.${serving}\n--- last lines of ${f.appLog} ---\n${await tail(f.appLog)}`,
+      );
     }
     if (!isAlive(pid)) {
       throw new Error(`${inputs.component}: the supervisor exited.\n--- ${f.supervisorLog} ---\n${await tail(f.supervisorLog)}`);

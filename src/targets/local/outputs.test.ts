@@ -21,28 +21,58 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 beforeAll(async () => {
   // Resources are registered with these mocks instead of an engine: nothing is created.
-  await pulumi.runtime.setMocks({ newResource: (args) => ({ id: `${args.name}-id`, state: args.inputs }), call: (args) => args.inputs }, 'project', 'stack', false);
+  await pulumi.runtime.setMocks(
+    { newResource: (args) => ({ id: `${args.name}-id`, state: args.inputs }), call: (args) => args.inputs },
+    'project',
+    'stack',
+    false,
+  );
 });
 
 const schemas = loadSchemas();
-const SPECS: Record<keyof typeof LOCAL_OUTPUTS, Record<string, unknown>> = { MicroService: { port: 8080, command: ['node', 'server.mjs'] }, S3: {} };
+const SPECS: Record<keyof typeof LOCAL_OUTPUTS, Record<string, unknown>> = {
+  MicroService: { port: 8080, command: ['node', 'server.mjs'] },
+  S3: {},
+};
 
 describe('local target outputs', () => {
   it('covers every kind the local target makes', () => {
     expect(Object.keys(LOCAL_OUTPUTS).sort()).toEqual([...LOCAL_KINDS].sort());
   });
 
-  it.each(Object.keys(SPECS) as Array<keyof typeof LOCAL_OUTPUTS>)('%s: program() returns exactly the outputs its schema declares for local', async (kind) => {
-    const name = kind.toLowerCase();
-    const source = { file: path.join(root, `${name}.yaml`), display: `${name}.yaml`, docIndex: 0 };
-    const c: DesiredComponent = { id: `web/${name}`, service: 'web', name, kind, target: 'local', spec: SPECS[kind], dependsOn: [], references: [], baseDir: root, source, specHash: '' };
-    const outs = await new LocalTarget().program(c, SPECS[kind], { stack: 'tmp', environment: 'dev', stackDir: root })();
-    expect(Object.keys(outs as object)).toEqual([...LOCAL_OUTPUTS[kind]]);
-    expect(declaredOutputs(schemas, kind).byTarget['local']).toEqual([...LOCAL_OUTPUTS[kind]]);
-  });
+  it.each(Object.keys(SPECS) as Array<keyof typeof LOCAL_OUTPUTS>)(
+    '%s: program() returns exactly the outputs its schema declares for local',
+    async (kind) => {
+      const name = kind.toLowerCase();
+      const source = { file: path.join(root, `${name}.yaml`), display: `${name}.yaml`, docIndex: 0 };
+      const c: DesiredComponent = {
+        id: `web/${name}`,
+        service: 'web',
+        name,
+        kind,
+        target: 'local',
+        spec: SPECS[kind],
+        dependsOn: [],
+        references: [],
+        baseDir: root,
+        source,
+        specHash: '',
+      };
+      const outs = await new LocalTarget().program(c, SPECS[kind], { stack: 'tmp', environment: 'dev', stackDir: root })();
+      expect(Object.keys(outs as object)).toEqual([...LOCAL_OUTPUTS[kind]]);
+      expect(declaredOutputs(schemas, kind).byTarget['local']).toEqual([...LOCAL_OUTPUTS[kind]]);
+    },
+  );
 
   it('S3: the bucket provider produces every output program() returns', async () => {
-    const { outs } = await bucket.create({ kind: 'S3', component: 'web/files', bucketName: 'files', path: path.join(root, 'files'), versioning: false, forceDestroy: false });
+    const { outs } = await bucket.create({
+      kind: 'S3',
+      component: 'web/files',
+      bucketName: 'files',
+      path: path.join(root, 'files'),
+      versioning: false,
+      forceDestroy: false,
+    });
     for (const o of LOCAL_OUTPUTS.S3) expect(outs[o], o).toBeTypeOf('string');
   });
 });

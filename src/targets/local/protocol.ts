@@ -66,7 +66,11 @@ export function sameProcesses(serving: ProcessSpec, wanted: ProcessSpec): boolea
 function canonical(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(canonical);
   if (v === null || typeof v !== 'object') return v;
-  return Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical((v as Record<string, unknown>)[k])]));
+  return Object.fromEntries(
+    Object.keys(v)
+      .sort()
+      .map((k) => [k, canonical((v as Record<string, unknown>)[k])]),
+  );
 }
 
 export type SupervisorState = 'starting' | 'ready' | 'failed' | 'restarting' | 'stopped';

@@ -107,7 +107,10 @@ describe('SwitchingProxy', () => {
     const { proxy: p, port } = await proxy();
     p.switchTo((server.address() as AddressInfo).port);
     const answer = await new Promise<http.IncomingMessage>((resolve, reject) => {
-      const req = http.get({ host: '127.0.0.1', port, path: '/', headers: { connection: 'keep-alive, x-hop', 'x-hop': '1', 'x-end': '2', te: 'trailers' } }, resolve);
+      const req = http.get(
+        { host: '127.0.0.1', port, path: '/', headers: { connection: 'keep-alive, x-hop', 'x-hop': '1', 'x-end': '2', te: 'trailers' } },
+        resolve,
+      );
       req.on('error', reject);
     });
     answer.resume();

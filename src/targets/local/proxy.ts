@@ -15,11 +15,26 @@ import net, { type AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 
 /** Headers that concern one connection only, never forwarded (RFC 9110 §7.6.1). */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+]);
 
 /** `headers` without the hop-by-hop ones, nor those their Connection header names. */
 export function endToEnd(headers: http.IncomingHttpHeaders): http.OutgoingHttpHeaders {
-  const named = new Set(String(headers['connection'] ?? '').split(',').map((h) => h.trim().toLowerCase()).filter(Boolean));
+  const named = new Set(
+    String(headers['connection'] ?? '')
+      .split(',')
+      .map((h) => h.trim().toLowerCase())
+      .filter(Boolean),
+  );
   return Object.fromEntries(Object.entries(headers).filter(([k, v]) => v !== undefined && !HOP_BY_HOP.has(k) && !named.has(k)));
 }
 
@@ -162,12 +177,15 @@ export class SwitchingProxy {
       this.inflight.set(port, this.inFlight(port) - 1);
     };
     const headers = { ...endToEnd(req.headers), 'x-forwarded-for': forwardedFor(req) };
-    const upstream = http.request({ host: '127.0.0.1', port, method: req.method, path: req.url, headers, agent: this.agentFor(port) }, (answer) => {
-      const status = answer.statusCode ?? 502;
-      this.count(port, status >= 500);
-      res.writeHead(status, endToEnd(answer.headers));
-      answer.pipe(res);
-    });
+    const upstream = http.request(
+      { host: '127.0.0.1', port, method: req.method, path: req.url, headers, agent: this.agentFor(port) },
+      (answer) => {
+        const status = answer.statusCode ?? 502;
+        this.count(port, status >= 500);
+        res.writeHead(status, endToEnd(answer.headers));
+        answer.pipe(res);
+      },
+    );
     res.once('close', () => {
       done();
       // The client went away before the answer was complete: the backend stops working for nobody.

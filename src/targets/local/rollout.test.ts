@@ -159,13 +159,27 @@ describe('deployment strategies of the local supervisor', () => {
 
 describe('decideStrategy', () => {
   it('fills the documented defaults and reads percentages of the replica count', () => {
-    expect(decideStrategy(undefined, 1)).toEqual({ type: 'rolling', maxUnavailable: 0, maxSurge: 1, steps: [{ percentage: 10, bakeMs: 30_000 }], maxErrorRate: 5, terminationWaitMs: 0, timeoutMs: 300_000 });
+    expect(decideStrategy(undefined, 1)).toEqual({
+      type: 'rolling',
+      maxUnavailable: 0,
+      maxSurge: 1,
+      steps: [{ percentage: 10, bakeMs: 30_000 }],
+      maxErrorRate: 5,
+      terminationWaitMs: 0,
+      timeoutMs: 300_000,
+    });
     expect(decideStrategy({ type: 'rolling', maxUnavailable: '50%', maxSurge: '0%' }, 4)).toMatchObject({ maxUnavailable: 2, maxSurge: 0 });
     expect(decideStrategy({ type: 'rolling', maxUnavailable: 0, maxSurge: 0 }, 4)).toMatchObject({ maxSurge: 1 });
-    expect(decideStrategy({ type: 'canary', canary: { steps: [{ percentage: 10, bakeTime: '1m' }, { percentage: 50 }], bakeTime: '10s' } }, 2).steps).toEqual([
+    expect(
+      decideStrategy({ type: 'canary', canary: { steps: [{ percentage: 10, bakeTime: '1m' }, { percentage: 50 }], bakeTime: '10s' } }, 2)
+        .steps,
+    ).toEqual([
       { percentage: 10, bakeMs: 60_000 },
       { percentage: 50, bakeMs: 10_000 },
     ]);
-    expect(decideStrategy({ type: 'blue-green', blueGreen: { terminationWait: '2m' }, timeout: '90s' }, 1)).toMatchObject({ terminationWaitMs: 120_000, timeoutMs: 90_000 });
+    expect(decideStrategy({ type: 'blue-green', blueGreen: { terminationWait: '2m' }, timeout: '90s' }, 1)).toMatchObject({
+      terminationWaitMs: 120_000,
+      timeoutMs: 90_000,
+    });
   });
 });

@@ -139,9 +139,12 @@ async function judge(host: RolloutHost, canaries: Replica[], o: Rollout): Promis
   if (canaries.some((r) => r.exited)) return 'canary aborted: a new process exited';
   const hc = o.spec.healthCheck;
   for (const r of canaries) {
-    if ((await checkOnce(r.port, hc.path, hc.timeout * 1000)) !== 'healthy') return `canary aborted: health check GET ${hc.path} failed on the new version`;
+    if ((await checkOnce(r.port, hc.path, hc.timeout * 1000)) !== 'healthy')
+      return `canary aborted: health check GET ${hc.path} failed on the new version`;
   }
-  const total = canaries.map((r) => host.stats(r)).reduce((a, s) => ({ requests: a.requests + s.requests, errors: a.errors + s.errors }), { requests: 0, errors: 0 });
+  const total = canaries
+    .map((r) => host.stats(r))
+    .reduce((a, s) => ({ requests: a.requests + s.requests, errors: a.errors + s.errors }), { requests: 0, errors: 0 });
   // A handful of requests says nothing; from 10 on, the rate counts.
   if (total.requests >= 10 && (total.errors * 100) / total.requests > o.strategy.maxErrorRate) {
     const rate = Math.round((total.errors * 1000) / total.requests) / 10;

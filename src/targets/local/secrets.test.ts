@@ -17,7 +17,9 @@ describe('local secrets', () => {
     expect(() => resolveLocalSecret('web/api', 'TOKEN', { provider: 'env', key: 'NOPE' }, dir, {})).toThrow(
       'web/api: env TOKEN refers to the environment variable NOPE, which is not set',
     );
-    expect(() => resolveLocalSecret('web/api', 'DB', { provider: 'file', key: 'missing' }, dir)).toThrow(/secret file .*missing, which cannot be read \(ENOENT\)/);
+    expect(() => resolveLocalSecret('web/api', 'DB', { provider: 'file', key: 'missing' }, dir)).toThrow(
+      /secret file .*missing, which cannot be read \(ENOENT\)/,
+    );
   });
 
   it('the local target refuses AWS Secrets Manager references at validation', () => {
@@ -36,6 +38,12 @@ describe('local secrets', () => {
     } satisfies DesiredComponent;
     const problems = new LocalTarget().check(c);
     expect(problems).toMatchObject([{ pointer: '/spec/env/A/secretRef/provider', rule: 'target:local' }]);
-    expect(() => new LocalTarget().program({ ...c, spec: { ...c.spec, env: { A: { secretRef: { provider: 'env', key: 'UNSET_FOR_TEST' } } } } }, { env: { A: { secretRef: { provider: 'env', key: 'UNSET_FOR_TEST' } } } }, { stack: 's', environment: 'e', stackDir: dir })).toThrow(/UNSET_FOR_TEST, which is not set/);
+    expect(() =>
+      new LocalTarget().program(
+        { ...c, spec: { ...c.spec, env: { A: { secretRef: { provider: 'env', key: 'UNSET_FOR_TEST' } } } } },
+        { env: { A: { secretRef: { provider: 'env', key: 'UNSET_FOR_TEST' } } } },
+        { stack: 's', environment: 'e', stackDir: dir },
+      ),
+    ).toThrow(/UNSET_FOR_TEST, which is not set/);
   });
 });

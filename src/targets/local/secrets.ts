@@ -26,16 +26,24 @@ export function checkLocalSecrets(c: DesiredComponent): TargetFinding[] {
     .filter(([, v]) => isSecretRef(v) && v.secretRef.provider === 'aws-secretsmanager')
     .map(([k]) => ({
       pointer: `/spec/env/${k}/secretRef/provider`,
-      message: 'the local target cannot read AWS Secrets Manager: use provider env or file for local runs (an environment overlay can switch it)',
+      message:
+        'the local target cannot read AWS Secrets Manager: use provider env or file for local runs (an environment overlay can switch it)',
       rule: 'target:local',
     }));
 }
 
 /** The secret's value; a missing variable or file fails the component with the reference named, not the value. */
-export function resolveLocalSecret(component: string, name: string, ref: SecretRef, baseDir: string, env: NodeJS.ProcessEnv = process.env): string {
+export function resolveLocalSecret(
+  component: string,
+  name: string,
+  ref: SecretRef,
+  baseDir: string,
+  env: NodeJS.ProcessEnv = process.env,
+): string {
   if (ref.provider === 'env') {
     const value = env[ref.key];
-    if (value === undefined) throw new DeployerError('APPLY_FAILED', `${component}: env ${name} refers to the environment variable ${ref.key}, which is not set`);
+    if (value === undefined)
+      throw new DeployerError('APPLY_FAILED', `${component}: env ${name} refers to the environment variable ${ref.key}, which is not set`);
     return value;
   }
   if (ref.provider === 'file') {
@@ -43,7 +51,10 @@ export function resolveLocalSecret(component: string, name: string, ref: SecretR
     try {
       return readFileSync(file, 'utf8').replace(/\r?\n$/, '');
     } catch (err) {
-      throw new DeployerError('APPLY_FAILED', `${component}: env ${name} refers to the secret file ${file}, which cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+      throw new DeployerError(
+        'APPLY_FAILED',
+        `${component}: env ${name} refers to the secret file ${file}, which cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+      );
     }
   }
   throw new DeployerError('APPLY_FAILED', `${component}: the local target cannot read secrets from ${ref.provider}`);

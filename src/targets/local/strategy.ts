@@ -30,7 +30,12 @@ interface StrategySpec {
   type?: RolloutStrategy['type'];
   maxUnavailable?: number | string;
   maxSurge?: number | string;
-  canary?: { percentage?: number; steps?: Array<{ percentage: number; bakeTime?: string | number }>; bakeTime?: string | number; maxErrorRate?: number };
+  canary?: {
+    percentage?: number;
+    steps?: Array<{ percentage: number; bakeTime?: string | number }>;
+    bakeTime?: string | number;
+    maxErrorRate?: number;
+  };
   blueGreen?: { terminationWait?: string | number };
   timeout?: string | number;
 }
@@ -40,7 +45,10 @@ export function decideStrategy(spec: StrategySpec | undefined, replicas: number)
   const canary = s.canary ?? {};
   const bake = durationMs(canary.bakeTime, STRATEGY_DEFAULTS.bakeTime);
   const steps = canary.steps
-    ? canary.steps.map((step) => ({ percentage: step.percentage, bakeMs: step.bakeTime === undefined ? bake : durationMs(step.bakeTime, STRATEGY_DEFAULTS.bakeTime) }))
+    ? canary.steps.map((step) => ({
+        percentage: step.percentage,
+        bakeMs: step.bakeTime === undefined ? bake : durationMs(step.bakeTime, STRATEGY_DEFAULTS.bakeTime),
+      }))
     : [{ percentage: canary.percentage ?? STRATEGY_DEFAULTS.canaryPercentage, bakeMs: bake }];
   const maxUnavailable = countOf(s.maxUnavailable, replicas, STRATEGY_DEFAULTS.maxUnavailable);
   // Nothing may be both unavailable and not surging: one of them must let the rollout move.

@@ -90,7 +90,18 @@ describe('Supervisor', () => {
     await supervisor.reload();
     const serving = (await status(dir)).childPid;
     // The same processes asked for again, with another strategy (a rollback's): nothing restarts.
-    const rollback = { ...v1, strategy: { type: 'blue-green' as const, maxUnavailable: 0, maxSurge: 1, steps: [], maxErrorRate: 5, terminationWaitMs: 0, timeoutMs: 60_000 } };
+    const rollback = {
+      ...v1,
+      strategy: {
+        type: 'blue-green' as const,
+        maxUnavailable: 0,
+        maxSurge: 1,
+        steps: [],
+        maxErrorRate: 5,
+        terminationWaitMs: 0,
+        timeoutMs: 60_000,
+      },
+    };
     await writeJson(files(dir).desired, { generation: 2, spec: rollback } satisfies Desired);
     await supervisor.reload();
     expect(await status(dir)).toMatchObject({ generation: 2, servingGeneration: 2, state: 'ready', childPid: serving });

@@ -43,7 +43,14 @@ export class Supervisor implements RolloutHost {
   private readonly log: WriteStream;
 
   constructor(private readonly dir: string) {
-    this.status = { generation: 0, servingGeneration: 0, state: 'starting', supervisorPid: process.pid, restarts: 0, updatedAt: new Date().toISOString() };
+    this.status = {
+      generation: 0,
+      servingGeneration: 0,
+      state: 'starting',
+      supervisorPid: process.pid,
+      restarts: 0,
+      updatedAt: new Date().toISOString(),
+    };
     this.log = createWriteStream(files(dir).supervisorLog, { flags: 'a' });
   }
 
@@ -76,7 +83,13 @@ export class Supervisor implements RolloutHost {
    */
   private async adoptable(desired: Desired): Promise<boolean> {
     const serving = this.pool.map((p) => p.replica);
-    if (desired.reason === 'restart' || serving.length !== (desired.spec.replicas ?? 1) || !this.proxy || this.proxy.port !== desired.spec.port) return false;
+    if (
+      desired.reason === 'restart' ||
+      serving.length !== (desired.spec.replicas ?? 1) ||
+      !this.proxy ||
+      this.proxy.port !== desired.spec.port
+    )
+      return false;
     if (!serving.every((r) => !r.exited && sameProcesses(r.spec, desired.spec))) return false;
     // Kept only if they answer now: a hung process is replaced by a rollout, as any other.
     const hc = desired.spec.healthCheck;
@@ -89,19 +102,31 @@ export class Supervisor implements RolloutHost {
     if (await this.adoptable(desired)) {
       for (const { replica } of this.pool) replica.spec = spec;
       this.say(`generation ${generation} is what serves already (generation ${this.status.servingGeneration}): adopted, nothing restarted`);
-      await this.report({ generation, state: 'ready', servingGeneration: generation, proxyPort: spec.port, error: undefined, phase: undefined, ...this.servingInfo() });
+      await this.report({
+        generation,
+        state: 'ready',
+        servingGeneration: generation,
+        proxyPort: spec.port,
+        error: undefined,
+        phase: undefined,
+        ...this.servingInfo(),
+      });
       return;
     }
     const replicas = spec.replicas ?? 1;
     const strategy = spec.strategy ?? decideStrategy(undefined, replicas);
-    this.say(`rolling out generation ${generation} (${strategy.type}, ${replicas} replica(s)): ${spec.command.join(' ')} on port ${spec.port}`);
+    this.say(
+      `rolling out generation ${generation} (${strategy.type}, ${replicas} replica(s)): ${spec.command.join(' ')} on port ${spec.port}`,
+    );
     await this.report({ generation, state: 'starting', phase: `${strategy.type}: starting` });
     this.deadline = Date.now() + strategy.timeoutMs;
     try {
       if (!this.proxy || this.proxy.port !== spec.port) {
         const proxy = new SwitchingProxy();
         await proxy.listen(spec.port).catch((err: NodeJS.ErrnoException) => {
-          throw new Error(err.code === 'EADDRINUSE' ? `port ${spec.port} is already in use` : `cannot listen on port ${spec.port}: ${err.message}`);
+          throw new Error(
+            err.code === 'EADDRINUSE' ? `port ${spec.port} is already in use` : `cannot listen on port ${spec.port}: ${err.message}`,
+          );
         });
         this.leavingProxy = this.proxy;
         this.proxy = proxy;
@@ -110,7 +135,14 @@ export class Supervisor implements RolloutHost {
       await STRATEGIES[strategy.type](this, { spec, generation, replicas, strategy });
       await this.leavingProxy?.close();
       this.leavingProxy = undefined;
-      await this.report({ state: 'ready', servingGeneration: generation, proxyPort: spec.port, error: undefined, phase: undefined, ...this.servingInfo() });
+      await this.report({
+        state: 'ready',
+        servingGeneration: generation,
+        proxyPort: spec.port,
+        error: undefined,
+        phase: undefined,
+        ...this.servingInfo(),
+      });
       this.say(`generation ${generation} is serving on port ${spec.port}`);
     } catch (err) {
       const message = (err as Error).message;
@@ -129,7 +161,12 @@ export class Supervisor implements RolloutHost {
   }
 
   private servingInfo(): Pick<Status, 'replicas' | 'backendPort' | 'childPid'> {
-    const replicas = this.pool.map(({ replica, weight }) => ({ pid: replica.pid, port: replica.port, generation: replica.generation, weight }));
+    const replicas = this.pool.map(({ replica, weight }) => ({
+      pid: replica.pid,
+      port: replica.port,
+      generation: replica.generation,
+      weight,
+    }));
     return { replicas, backendPort: replicas[0]?.port, childPid: replicas[0]?.pid };
   }
 
@@ -205,10 +242,13 @@ export class Supervisor implements RolloutHost {
       intervalMs: hc.interval * 1000,
       timeoutMs: Math.max(0, Math.min(spec.startTimeout * 1000, left)),
       checkTimeoutMs: hc.timeout * 1000,
-      abandoned: () => spawnError ?? (running.exited ? `the process exited before it became healthy (see ${files(this.dir).appLog})` : undefined),
+      abandoned: () =>
+        spawnError ?? (running.exited ? `the process exited before it became healthy (see ${files(this.dir).appLog})` : undefined),
     }).catch(async (err: Error) => {
       await this.stop(running);
-      throw left < spec.startTimeout * 1000 && /did not pass/.test(err.message) ? new Error(`${err.message} (deployment timeout reached)`) : err;
+      throw left < spec.startTimeout * 1000 && /did not pass/.test(err.message)
+        ? new Error(`${err.message} (deployment timeout reached)`)
+        : err;
     });
     return running;
   }
@@ -290,14 +330,16 @@ function supervisorsOf(dir: string): number[] {
   } catch {
     return [];
   }
-  return pids.filter((p) => {
-    try {
-      const args = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
-      return args.some((a) => a.endsWith('supervisor.js')) && args.includes(dir) && isAlive(Number(p));
-    } catch {
-      return false;
-    }
-  }).map(Number);
+  return pids
+    .filter((p) => {
+      try {
+        const args = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
+        return args.some((a) => a.endsWith('supervisor.js')) && args.includes(dir) && isAlive(Number(p));
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
 }
 
 async function main(dir: string, token: string | undefined): Promise<void> {
