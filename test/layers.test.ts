@@ -49,3 +49,21 @@ describe('layers', () => {
     ).toEqual([]);
   });
 });
+
+describe('format', () => {
+  it('npm run lint checks the formatting of the code with the project settings, and refuses a line past 140 characters', async () => {
+    const { check, resolveConfig, getFileInfo } = await import('prettier');
+    const file = path.join(repoRoot, 'src/util/x.ts');
+    const options = { ...(await resolveConfig(file)), filepath: file };
+    const long = `export const greeting = [${Array.from({ length: 20 }, (_, i) => `'word${i}'`).join(', ')}];\n`;
+    expect(long.length).toBeGreaterThan(140);
+    expect(await check(long, options)).toBe(false);
+    expect(await check('export const greeting = "hello"\n', options)).toBe(false); // double quotes, no semicolon
+    expect(await check("export const greeting = 'hello';\n", options)).toBe(true);
+    // Fixtures and documents are written by hand and left alone.
+    expect(
+      (await getFileInfo(path.join(repoRoot, 'test/fixtures/apps/echo-server.mjs'), { ignorePath: path.join(repoRoot, '.prettierignore') }))
+        .ignored,
+    ).toBe(true);
+  });
+});
