@@ -59,7 +59,7 @@ const layerRules = Object.entries(LAYERS).map(([folder, allowed]) => {
 });
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'coverage/**', 'node_modules/**', 'examples/**/node_modules/**'] },
+  { ignores: ['dist/**', 'coverage/**', 'node_modules/**', 'examples/**/node_modules/**', '**/.deployer/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
