@@ -97,20 +97,25 @@ export class Supervisor implements RolloutHost {
     return answers.every((a) => a === 'healthy');
   }
 
+  /** Generation `generation` serves on `port`: ready, no error, no phase. */
+  private async reportServing(generation: number, port: number): Promise<void> {
+    await this.report({
+      generation,
+      state: 'ready',
+      servingGeneration: generation,
+      proxyPort: port,
+      error: undefined,
+      phase: undefined,
+      ...this.servingInfo(),
+    });
+  }
+
   private async rollout(desired: Desired): Promise<void> {
     const { spec, generation } = desired;
     if (await this.adoptable(desired)) {
       for (const { replica } of this.pool) replica.spec = spec;
       this.say(`generation ${generation} is what serves already (generation ${this.status.servingGeneration}): adopted, nothing restarted`);
-      await this.report({
-        generation,
-        state: 'ready',
-        servingGeneration: generation,
-        proxyPort: spec.port,
-        error: undefined,
-        phase: undefined,
-        ...this.servingInfo(),
-      });
+      await this.reportServing(generation, spec.port);
       return;
     }
     const replicas = spec.replicas ?? 1;
@@ -135,14 +140,7 @@ export class Supervisor implements RolloutHost {
       await STRATEGIES[strategy.type](this, { spec, generation, replicas, strategy });
       await this.leavingProxy?.close();
       this.leavingProxy = undefined;
-      await this.report({
-        state: 'ready',
-        servingGeneration: generation,
-        proxyPort: spec.port,
-        error: undefined,
-        phase: undefined,
-        ...this.servingInfo(),
-      });
+      await this.reportServing(generation, spec.port);
       this.say(`generation ${generation} is serving on port ${spec.port}`);
     } catch (err) {
       const message = (err as Error).message;
