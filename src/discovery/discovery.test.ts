@@ -365,4 +365,16 @@ describe('discover: invalid stacks written by the test', () => {
       'stack.yaml:7:3 Stack/tmp /spec/colour [additionalProperties] unknown field "colour"; expected one of description, environments, target, region, lock, rollback, circuitBreaker, variables, allowEnv',
     ]);
   });
+
+  it('reports a Stack policy that does not parse (a circuit breaker recovery timeout) with the other problems, where it is written', async () => {
+    const dir = stackDir({
+      'stack.yaml': STACK + '  circuitBreaker:\n    recoveryTimeout: 5 minutes\n',
+      [web('service.yaml')]: SERVICE,
+      [web('api.yaml')]: API + '  replicas: 0\n',
+    });
+    const problems = await problemsOf(dir, 'dev');
+    expect(problems).toHaveLength(2);
+    expect(problems[0]).toMatch(/api\.yaml:7:3 MicroService\/api \/spec\/replicas \[minimum\]/);
+    expect(problems[1]).toMatch(/^stack\.yaml:8:\d+ Stack\/tmp \/spec\/circuitBreaker\/recoveryTimeout /);
+  });
 });

@@ -22,7 +22,15 @@ import { overlayCandidates, pendingAt } from './provenance.js';
 import { scanStackDir, type ScannedFiles } from './scan.js';
 import { notSecretPointers } from './secret-schema.js';
 import { findLiteralSecrets } from './secrets.js';
-import { checkStackName, chooseEnvironment, findStackDocument, refuseExtraStacks, stackSettings, variableScope } from './stack-doc.js';
+import {
+  checkStackName,
+  chooseEnvironment,
+  findStackDocument,
+  refuseExtraStacks,
+  stackPolicies,
+  stackTarget,
+  variableScope,
+} from './stack-doc.js';
 import { labelOf, loadSchemas, validateData, type SchemaSet } from './validate.js';
 
 export interface DiscoverOptions {
@@ -88,13 +96,13 @@ export async function discoverStack(options: DiscoverOptions): Promise<Discovere
   substituteVariables(byKey, scope, problems);
   validateDocuments(byKey, schemas, problems);
 
-  const settings = stackSettings(stackSpec);
+  const target = stackTarget(stackSpec);
   const built = buildComponents({
     docs: [...byKey.values()],
     stack: stackDoc,
     schemas,
     environment,
-    target: settings.target,
+    target,
     stackRegion: stackSpec['region'] as string | undefined,
     dir: dir.abs,
   });
@@ -106,7 +114,8 @@ export async function discoverStack(options: DiscoverOptions): Promise<Discovere
     name: (stack.data as { metadata: { name: string } }).metadata.name,
     environment,
     environments,
-    ...settings,
+    target,
+    ...stackPolicies(stackSpec),
     dir: dir.abs,
     services: built.services,
     components: built.components,

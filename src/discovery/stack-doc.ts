@@ -105,10 +105,17 @@ export async function variableScope(
   };
 }
 
-/** The Stack's settings, as overlaid for this environment, with their defaults. */
-export function stackSettings(stackSpec: Spec): Pick<DesiredStack, 'target' | 'lockLevel' | 'rollback' | 'circuitBreaker'> {
+/** The Stack's target, as overlaid for this environment (`local` by default). */
+export function stackTarget(stackSpec: Spec): TargetName {
+  return (stackSpec['target'] as TargetName | undefined) ?? 'local';
+}
+
+/**
+ * The Stack's policies, with their defaults. Read only once the Stack has passed its schema
+ * (a duration that does not parse is a schema problem, reported with the others, not here).
+ */
+export function stackPolicies(stackSpec: Spec): Pick<DesiredStack, 'lockLevel' | 'rollback' | 'circuitBreaker'> {
   return {
-    target: (stackSpec['target'] as TargetName | undefined) ?? 'local',
     lockLevel: ((stackSpec['lock'] as { level?: LockLevel } | undefined)?.level ?? 'stack') as LockLevel,
     rollback: rollbackPolicy(stackSpec['rollback']),
     circuitBreaker: breakerPolicy(stackSpec['circuitBreaker']),

@@ -284,4 +284,16 @@ describe('schedule: barrier waves', () => {
     expect(waves.indexOf('start d')).toBeGreaterThan(waves.indexOf('end a'));
     expect(waves.indexOf('start b')).toBeGreaterThan(waves.indexOf('end a'));
   });
+
+  it('ends, cancelling what can never start, when recorded dependencies form a cycle (in either mode)', async () => {
+    // A state pushed by hand can record b <-> c; the walk must end rather than wait for them.
+    // In waves mode e and f (depths 2, 3) wait for wave 1, which holds c: they can never start, and are cancelled.
+    for (const mode of ['graph', 'waves'] as const) {
+      const h = harness({ a: [], b: ['c'], c: ['b'], d: ['a'], e: ['d'], f: ['e'] });
+      const outcomes = await schedule(h.options({ mode }));
+      const later = mode === 'graph' ? 'succeeded' : 'cancelled';
+      expect(statuses(outcomes)).toEqual({ a: 'succeeded', b: 'cancelled', c: 'cancelled', d: 'succeeded', e: later, f: later });
+      expect(h.started).not.toContain('b');
+    }
+  });
 });

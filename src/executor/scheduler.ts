@@ -178,7 +178,9 @@ class Walk {
       if (id === undefined) break;
       if (!this.outcomes.has(id)) this.start(id);
     }
-    if (this.running === 0 && (this.ready.size === 0 || this.stopped())) {
+    // Nothing running: nothing will ever finish to let more start (ready nodes the wave gate holds
+    // back behind a recorded cycle included), so what has not run is cancelled and the walk ends.
+    if (this.running === 0) {
       for (const id of this.o.nodes) if (!this.outcomes.has(id)) this.finish({ id, status: 'cancelled' });
       this.done();
     }

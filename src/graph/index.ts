@@ -31,8 +31,8 @@ export interface DependencyGraph {
  * Dependency depth, the one definition of it: the length of the longest chain of
  * `dependenciesOf` edges from each of `ids` (edges to nodes outside `ids` do not count). The
  * graph's waves, the scheduler's barrier mode and the plan's delete order all use it. A cycle
- * (never in a built graph; possible in a damaged recorded state) does not loop: the edge that
- * closes it counts as none.
+ * (never in a built graph; possible in a damaged recorded state) does not loop: the node that
+ * closes it counts as depth 0 there.
  */
 export function dependencyDepths(ids: Iterable<string>, dependenciesOf: (id: string) => Iterable<string>): Map<string, number> {
   const members = new Set(ids);
@@ -41,7 +41,7 @@ export function dependencyDepths(ids: Iterable<string>, dependenciesOf: (id: str
   const visit = (id: string): number => {
     const known = depth.get(id);
     if (known !== undefined) return known;
-    if (visiting.has(id)) return -1;
+    if (visiting.has(id)) return 0;
     visiting.add(id);
     let d = 0;
     for (const dep of dependenciesOf(id)) if (dep !== id && members.has(dep)) d = Math.max(d, visit(dep) + 1);

@@ -212,4 +212,18 @@ describe('a run without Pulumi', () => {
     expect(back!.fromVersion).not.toBe(back!.toVersion);
     await l.close();
   });
+
+  it('the lock is released whatever the clean-up meets: a ledger that cannot close, a listener that throws', async () => {
+    const dir = stack();
+    const w = world(dir);
+    const failingClose = (): MemoryLedger =>
+      Object.assign(new MemoryLedger(), { close: async () => Promise.reject(new Error('disk gone')) });
+    await expect(applyStack(w.ctx({ dependencies: { ...w.ctx().dependencies, openLedger: failingClose } }))).rejects.toThrow('disk gone');
+    expect(await w.locks.list('')).toEqual([]);
+    const throwing = (e: RunEvent): void => {
+      if (e.type === 'lock-acquired') throw new Error('listener broke');
+    };
+    await expect(applyStack({ ...w.ctx(), listener: throwing })).rejects.toThrow('listener broke');
+    expect(await w.locks.list('')).toEqual([]);
+  });
 });

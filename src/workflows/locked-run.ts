@@ -86,6 +86,7 @@ export async function runLocked(
   const locked = await lockRun(run, prepare);
   const ledger = lazyLedger(run);
   try {
+    if (locked.lease.locks.length > 0) ctx.listener({ type: 'lock-acquired', locks: [...locked.lease.locks] });
     await cleanUpDeadRuns({
       locks: locked.lease.locks,
       level: run.loaded.desired.lockLevel,
@@ -106,10 +107,17 @@ export async function runLocked(
     if (end.failure !== undefined) throw end.failure;
     return { status: 'done', plan: locked.prepared.plan, summary };
   } finally {
-    await ledger.close();
-    // Whatever the engine started and did not stop (an interrupted operation's plugins) goes with the run.
-    if (engine.current) await stopLeftovers(run.runId);
-    await locked.lease.release().catch(() => undefined);
+    // Each step of the clean-up happens whatever the one before it did (a ledger that cannot close).
+    try {
+      await ledger.close();
+    } finally {
+      try {
+        // Whatever the engine started and did not stop (an interrupted operation's plugins) goes with the run.
+        if (engine.current) await stopLeftovers(run.runId);
+      } finally {
+        await locked.lease.release().catch(() => undefined);
+      }
+    }
   }
 }
 
@@ -123,7 +131,9 @@ async function prepareRun(
   const loaded = await loadStack(settings);
   if (loaded.desired.warnings.length > 0) listener({ type: 'warnings', warnings: loaded.desired.warnings });
   const deps = ctx.dependencies ?? {};
+  // A bad --state-url or --lock-url is reported before anything else about the run.
   const store = deps.store ?? openStateStore(settings.stateUrl, settings.dir);
+  const locks = deps.locks ?? openLockManager(settings.lockUrl, settings.dir);
   const target = deps.target ?? targetFor(loaded.desired.target);
   if (!target.canApply) {
     throw new InvalidInputError(`the ${loaded.desired.target} target can validate and plan this stack, but not ${operation} it yet`, [
@@ -148,7 +158,7 @@ async function prepareRun(
     started,
     loaded,
     store,
-    locks: deps.locks ?? openLockManager(settings.lockUrl, settings.dir),
+    locks,
     target,
     why: purpose.why,
     ...(purpose.restored !== undefined ? { restored: purpose.restored } : {}),
@@ -183,8 +193,17 @@ async function provisionEngine(run: Run, prepare: Prepare): Promise<EngineSlot> 
         cli: await provision(),
       }));
   let engine: ComponentEngine | undefined;
+  // One engine per run, also when components ask for it at the same moment; a failed start is tried again.
+  let starting: Promise<ComponentEngine> | undefined;
   return {
-    get: async (desired) => (engine ??= await create({ runId, desired, store, target })),
+    get: (desired) =>
+      (starting ??= create({ runId, desired, store, target }).then(
+        (e) => (engine = e),
+        (err: unknown) => {
+          starting = undefined;
+          throw err;
+        },
+      )),
     get current() {
       return engine;
     },
@@ -209,7 +228,6 @@ async function lockRun(run: Run, prepare: Prepare): Promise<LockedPlan<Prepared>
       ...(ctx.stop ? { signal: ctx.stop } : {}),
     },
   });
-  if (locked.lease.locks.length > 0) ctx.listener({ type: 'lock-acquired', locks: [...locked.lease.locks] });
   return locked;
 }
 
