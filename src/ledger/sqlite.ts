@@ -1,5 +1,6 @@
 /**
- * The ledger in SQLite (better-sqlite3, WAL): one file, safe for several readers and a writer.
+ * The ledger in SQLite (better-sqlite3, WAL): one file, safe for several readers and a writer,
+ * its schema brought up to date on open (migrations.ts).
  * better-sqlite3 is synchronous: each method does its work at once and settles its promise with
  * the result, or rejects with the error (a machine fault, such as a full disk, said so).
  */
@@ -8,37 +9,8 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { MachineFaultError, machineFault } from '../errors.js';
 import { noSpaceLeft } from '../util/disk.js';
+import { migrateSqlite } from './migrations.js';
 import type { DeploymentEvent, DeploymentFilter, LedgerStore, RollbackEvent } from './store.js';
-
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS deployments (
-  id TEXT PRIMARY KEY,
-  stack TEXT NOT NULL,
-  service TEXT NOT NULL,
-  version TEXT NOT NULL,
-  environment TEXT NOT NULL,
-  type TEXT NOT NULL CHECK (type IN ('blue-green','canary','rolling','big-bang')),
-  started TEXT NOT NULL,
-  completed TEXT,
-  status TEXT NOT NULL CHECK (status IN ('in-progress','success','failed','rolled-back')),
-  initiator TEXT NOT NULL,
-  metadata TEXT NOT NULL DEFAULT '{}',
-  parent_id TEXT
-);
-CREATE INDEX IF NOT EXISTS deployments_by_service ON deployments (service, environment, started);
-CREATE INDEX IF NOT EXISTS deployments_by_started ON deployments (started);
-CREATE TABLE IF NOT EXISTS rollbacks (
-  id TEXT PRIMARY KEY,
-  stack TEXT NOT NULL,
-  service TEXT NOT NULL,
-  environment TEXT NOT NULL,
-  from_version TEXT NOT NULL,
-  to_version TEXT NOT NULL,
-  reason TEXT NOT NULL,
-  at TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS rollbacks_by_service ON rollbacks (service, environment, at);
-`;
 
 interface DeploymentRow {
   id: string;
@@ -66,7 +38,7 @@ export class SqliteLedger implements LedgerStore {
       try {
         db.pragma('journal_mode = WAL');
         db.pragma('busy_timeout = 5000');
-        db.exec(SCHEMA);
+        migrateSqlite(db, file);
       } catch (err) {
         db.close();
         throw err;

@@ -1,0 +1,111 @@
+/**
+ * The ledger's numbered migrations: a new file starts at the latest version, a ledger written
+ * before migrations were numbered adopts version 1 with its rows, a file from a newer deployer
+ * is refused untouched, and a migration that fails leaves the file at the version before it.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { InvalidInputError } from '../errors.js';
+import { openLedger } from './index.js';
+import { deployment } from './ledger.contract.js';
+import { MIGRATIONS, SCHEMA_VERSION, migrateSqlite, type Migration } from './migrations.js';
+
+const dirs: string[] = [];
+function ledgerFile(): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'deployer-migrations-'));
+  dirs.push(dir);
+  return path.join(dir, 'ledger.db');
+}
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+const versionOf = (file: string): number => {
+  const db = new Database(file, { readonly: true });
+  try {
+    return db.pragma('user_version', { simple: true }) as number;
+  } finally {
+    db.close();
+  }
+};
+const tablesOf = (file: string): string[] => {
+  const db = new Database(file, { readonly: true });
+  try {
+    return (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`).all() as Array<{ name: string }>).map(
+      (r) => r.name,
+    );
+  } finally {
+    db.close();
+  }
+};
+
+describe('ledger migrations', () => {
+  it('numbers the migrations 1, 2, 3 ... with no gap', () => {
+    expect(MIGRATIONS.map((m) => m.version)).toEqual(MIGRATIONS.map((_, i) => i + 1));
+    expect(SCHEMA_VERSION).toBe(MIGRATIONS.length);
+  });
+
+  it('a new ledger file starts at the latest schema version', async () => {
+    const file = ledgerFile();
+    const ledger = openLedger(file);
+    await ledger.recordDeployment(deployment('d1'));
+    await ledger.close();
+    expect(versionOf(file)).toBe(SCHEMA_VERSION);
+    expect(tablesOf(file)).toEqual(expect.arrayContaining(['deployments', 'rollbacks']));
+  });
+
+  it('a ledger written before migrations were numbered adopts version 1, keeping its rows', async () => {
+    const file = ledgerFile();
+    const old = new Database(file);
+    old.exec(MIGRATIONS[0]!.sqlite);
+    old
+      .prepare(
+        `INSERT INTO deployments (id, stack, service, version, environment, type, started, completed, status, initiator, metadata, parent_id)
+         VALUES ('d0', 'shop', 'web', '1.0.0', 'prod', 'rolling', '2026-01-01T00:00:00.000Z', NULL, 'success', 'alice@laptop', '{}', NULL)`,
+      )
+      .run();
+    old.close();
+    expect(versionOf(file)).toBe(0);
+    const ledger = openLedger(file);
+    expect((await ledger.listDeployments()).map((d) => [d.id, d.version, d.status])).toEqual([['d0', '1.0.0', 'success']]);
+    await ledger.close();
+    expect(versionOf(file)).toBe(SCHEMA_VERSION);
+  });
+
+  it('refuses a ledger from a newer deployer, naming both versions, and leaves it untouched', () => {
+    const file = ledgerFile();
+    const newer = new Database(file);
+    newer.pragma(`user_version = ${SCHEMA_VERSION + 5}`);
+    newer.close();
+    let error: unknown;
+    try {
+      openLedger(file);
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(InvalidInputError);
+    expect((error as Error).message).toContain(
+      `is at schema version ${SCHEMA_VERSION + 5}, newer than this deployer knows (${SCHEMA_VERSION})`,
+    );
+    expect(versionOf(file)).toBe(SCHEMA_VERSION + 5);
+    expect(tablesOf(file)).toEqual([]);
+  });
+
+  it('a migration that fails leaves the file at the version before it, with nothing of it applied', () => {
+    const file = ledgerFile();
+    const broken: Migration = { version: 2, name: 'broken', sqlite: 'CREATE TABLE half (x INTEGER); CREATE TABLE oops (' };
+    const db = new Database(file);
+    try {
+      expect(() => migrateSqlite(db, file, [MIGRATIONS[0]!, broken])).toThrow();
+      expect(db.pragma('user_version', { simple: true })).toBe(1);
+      expect(tablesOf(file)).not.toContain('half');
+      // Applied again, what is done is not done twice.
+      expect(migrateSqlite(db, file, [MIGRATIONS[0]!])).toEqual([]);
+    } finally {
+      db.close();
+    }
+  });
+});

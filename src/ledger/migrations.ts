@@ -1,0 +1,90 @@
+/**
+ * The ledger's schema as numbered migrations (issue 13: "numbered migrations with a schema
+ * version"). A ledger file records the version it is at (SQLite's `user_version`); opening it
+ * applies the migrations above that version, each in one transaction with its version bump, so
+ * a file is at one version or the next, never between. A file at a version this deployer does
+ * not know (written by a newer one) is refused, untouched: a migration is never undone.
+ */
+import type Database from 'better-sqlite3';
+import { InvalidInputError } from '../errors.js';
+
+export interface Migration {
+  /** 1, 2, 3 ...: applied in order, each once. */
+  version: number;
+  /** What it changes, for the log and the error of a failed migration. */
+  name: string;
+  sqlite: string;
+}
+
+/**
+ * Every migration, oldest first. Migration 1 is the schema of the ledgers written before
+ * migrations were numbered (`CREATE ... IF NOT EXISTS`), so such a file adopts version 1 as it is.
+ */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'deployments and rollbacks, indexed by service and time',
+    sqlite: `
+CREATE TABLE IF NOT EXISTS deployments (
+  id TEXT PRIMARY KEY,
+  stack TEXT NOT NULL,
+  service TEXT NOT NULL,
+  version TEXT NOT NULL,
+  environment TEXT NOT NULL,
+  type TEXT NOT NULL CHECK (type IN ('blue-green','canary','rolling','big-bang')),
+  started TEXT NOT NULL,
+  completed TEXT,
+  status TEXT NOT NULL CHECK (status IN ('in-progress','success','failed','rolled-back')),
+  initiator TEXT NOT NULL,
+  metadata TEXT NOT NULL DEFAULT '{}',
+  parent_id TEXT
+);
+CREATE INDEX IF NOT EXISTS deployments_by_service ON deployments (service, environment, started);
+CREATE INDEX IF NOT EXISTS deployments_by_started ON deployments (started);
+CREATE TABLE IF NOT EXISTS rollbacks (
+  id TEXT PRIMARY KEY,
+  stack TEXT NOT NULL,
+  service TEXT NOT NULL,
+  environment TEXT NOT NULL,
+  from_version TEXT NOT NULL,
+  to_version TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS rollbacks_by_service ON rollbacks (service, environment, at);
+`,
+  },
+];
+
+/** The version a ledger is at once every migration of this deployer is applied. */
+export const SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;
+
+/**
+ * Brings the SQLite ledger `db` (the file `file`) to SCHEMA_VERSION; returns the versions it
+ * applied. Several processes opening one new file at once apply each migration once: the
+ * version is read again inside the write transaction that applies it.
+ */
+export function migrateSqlite(db: Database.Database, file: string, migrations: readonly Migration[] = MIGRATIONS): number[] {
+  const latest = migrations.at(-1)?.version ?? 0;
+  const current = (): number => db.pragma('user_version', { simple: true }) as number;
+  refuseNewer(current(), latest, file);
+  const applied: number[] = [];
+  for (const m of migrations) {
+    db.transaction(() => {
+      if (current() >= m.version) return;
+      db.exec(m.sqlite);
+      // A pragma takes no bound parameter; the version is a number from the list above.
+      db.pragma(`user_version = ${Number(m.version)}`);
+      applied.push(m.version);
+    }).immediate();
+  }
+  return applied;
+}
+
+function refuseNewer(version: number, latest: number, file: string): void {
+  if (version > latest) {
+    throw new InvalidInputError(`the ledger ${file} is at schema version ${version}, newer than this deployer knows (${latest})`, [
+      'It was written by a newer deployer: use that version (or newer) with this ledger. Nothing was changed.',
+    ]);
+  }
+}
