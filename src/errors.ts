@@ -19,6 +19,7 @@ export type ErrorCode =
   | 'LOCK_NOT_FOUND'
   | 'STATE_CORRUPT'
   | 'STATE_CONFLICT'
+  | 'LEDGER_TAMPERED'
   | 'STALE_PLAN'
   | 'PULUMI_UNAVAILABLE'
   | 'ENGINE_FAILED'
@@ -131,6 +132,13 @@ export class LockLostError extends DeployerError {
 export class StateCorruptError extends DeployerError {
   constructor(message: string, details: string[] = []) {
     super('STATE_CORRUPT', message, { details });
+  }
+}
+
+/** `ledger verify` found rows or records changed, removed or added behind the ledger's back. */
+export class LedgerTamperedError extends DeployerError {
+  constructor(message: string, details: string[] = []) {
+    super('LEDGER_TAMPERED', message, { details });
   }
 }
 

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deployer, deployerJson } from '../../test/helpers/cli.js';
 import { removeTestdirs, snapshotTree, testdir } from '../../test/helpers/testdir.js';
+import Database from 'better-sqlite3';
 import { SqliteLedger } from '../ledger/sqlite.js';
 import { FileLockManager } from '../lock/file.js';
 import { pulumiSdkVersion } from '../package-info.js';
@@ -213,6 +214,23 @@ describe('state and ledger', () => {
       env,
     );
     expect(json.deployments.map((d) => d.id)).toEqual(['b']);
+
+    // verify: intact (exit 0), then a row edited behind the ledger's back is named (exit 1).
+    const intact = await deployer(['ledger', 'verify', '-C', dir], env);
+    expect(intact.code, intact.stderr).toBe(0);
+    expect(intact.stdout).toMatch(/The ledger is intact: 2 row\(s\) of history/);
+    const raw = new Database(db);
+    raw.prepare(`UPDATE deployments SET status = 'success' WHERE id = 'b'`).run();
+    raw.close();
+    const broken = await deployer(['ledger', 'verify', '-C', dir], env);
+    expect(broken.code).toBe(1);
+    expect(broken.stderr).toMatch(/was changed behind its back: 1 problem/);
+    expect(broken.stderr).toMatch(/deployment b no longer says what its last write \(row 2\) recorded: it was changed/);
+    const asJson = await deployerJson<{ ok: boolean; error: { code: string; details: string[] } }>(['ledger', 'verify', '-C', dir], env);
+    expect(asJson.json).toMatchObject({
+      ok: false,
+      error: { code: 'LEDGER_TAMPERED', details: [expect.stringMatching(/^deployment b /)] },
+    });
   });
 });
 

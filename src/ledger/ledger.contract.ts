@@ -179,6 +179,22 @@ export function ledgerStoreContract(name: string, make: () => Promise<LedgerUnde
       expect(await ledger.listRollbacks()).toEqual([rollback('r1')]);
     });
 
+    it('keeps every write in its audit history, a status change as a new revision, and verifies it', async () => {
+      expect(await ledger.verify()).toEqual({ ok: true, rows: 0, problems: [] });
+      await ledger.recordDeployment(deployment('d1', { status: 'in-progress', completed: null }));
+      await ledger.recordRollback(rollback('r1'));
+      await ledger.recordDeployment(deployment('d1', { status: 'success' }));
+      await ledger.recordDeployment(deployment('d2'));
+      // Three deployments written (one of them twice) and a rollback: four rows, all intact.
+      expect(await ledger.verify()).toEqual({ ok: true, rows: 4, problems: [] });
+      expect((await ledger.listDeployments()).map((d) => [d.id, d.status])).toEqual(
+        expect.arrayContaining([
+          ['d1', 'success'],
+          ['d2', 'success'],
+        ]),
+      );
+    });
+
     it('once closed, refuses to be used', async () => {
       await ledger.recordDeployment(deployment('d1'));
       await ledger.close();

@@ -3,12 +3,17 @@
  * SQLite store (ledger.contract.ts), the same refusals of what its schema refuses, and handles
  * that can share their records, so a run may close its handle while the test reads on.
  */
+import { canonicalJson } from '../model/hash.js';
+import { appendRow, GENESIS, verifyChain, type ChainHead, type ChainRow, type ChainVerification, type RecordKind } from './chain.js';
 import type { DeploymentEvent, DeploymentFilter, DeploymentStatus, DeploymentType, LedgerStore, RollbackEvent } from './store.js';
 
 /** What a memory ledger holds; share it between handles to see the same ledger through both. */
 export interface MemoryLedgerRecords {
   deployments: Map<string, DeploymentEvent>;
   rollbacks: Map<string, RollbackEvent>;
+  /** The audit history, and its head. */
+  history: ChainRow[];
+  head: ChainHead;
 }
 
 const TYPES: ReadonlySet<DeploymentType> = new Set(['blue-green', 'canary', 'rolling', 'big-bang']);
@@ -20,7 +25,7 @@ export class MemoryLedger implements LedgerStore {
   private closed = false;
 
   constructor(records?: MemoryLedgerRecords) {
-    this.records = records ?? { deployments: new Map(), rollbacks: new Map() };
+    this.records = records ?? { deployments: new Map(), rollbacks: new Map(), history: [], head: { rows: 0, hash: GENESIS } };
   }
 
   async recordDeployment(e: DeploymentEvent): Promise<void> {
@@ -31,11 +36,29 @@ export class MemoryLedger implements LedgerStore {
     // As SQLite's upsert: a deployment recorded again keeps what it was, and takes its new outcome.
     const next = stored ? { ...stored, version: e.version, completed: e.completed, status: e.status, metadata: e.metadata } : e;
     this.records.deployments.set(e.id, copyDeployment(next));
+    this.append('deployment', e.id, next, next.completed ?? next.started);
   }
 
   async recordRollback(e: RollbackEvent): Promise<void> {
     this.open();
     this.records.rollbacks.set(e.id, { ...e });
+    this.append('rollback', e.id, e, e.at);
+  }
+
+  async verify(): Promise<ChainVerification> {
+    this.open();
+    const current = new Map<string, string>();
+    for (const d of this.records.deployments.values()) current.set(`deployment ${d.id}`, canonicalJson(d));
+    for (const r of this.records.rollbacks.values()) current.set(`rollback ${r.id}`, canonicalJson(r));
+    return verifyChain(this.records.history, this.records.head, current);
+  }
+
+  private append(kind: RecordKind, recordId: string, record: unknown, recordedAt: string): void {
+    const { history } = this.records;
+    const revision = history.filter((r) => r.kind === kind && r.recordId === recordId).length + 1;
+    const row = appendRow(this.records.head, { kind, recordId, revision, record: JSON.parse(JSON.stringify(record)), recordedAt });
+    history.push(row);
+    this.records.head = { rows: row.seq, hash: row.hash };
   }
 
   async listDeployments(f: DeploymentFilter = {}): Promise<DeploymentEvent[]> {

@@ -57,7 +57,7 @@ describe('ledger migrations', () => {
     expect(tablesOf(file)).toEqual(expect.arrayContaining(['deployments', 'rollbacks']));
   });
 
-  it('a ledger written before migrations were numbered adopts version 1, keeping its rows', async () => {
+  it('a ledger written before migrations were numbered is migrated, keeping its rows, which start its history', async () => {
     const file = ledgerFile();
     const old = new Database(file);
     old.exec(MIGRATIONS[0]!.sqlite);
@@ -71,6 +71,8 @@ describe('ledger migrations', () => {
     expect(versionOf(file)).toBe(0);
     const ledger = openLedger(file);
     expect((await ledger.listDeployments()).map((d) => [d.id, d.version, d.status])).toEqual([['d0', '1.0.0', 'success']]);
+    // What it held before the audit history existed is the history's first row.
+    expect(await ledger.verify()).toEqual({ ok: true, rows: 1, problems: [] });
     await ledger.close();
     expect(versionOf(file)).toBe(SCHEMA_VERSION);
   });

@@ -7,6 +7,7 @@
  */
 import type Database from 'better-sqlite3';
 import { InvalidInputError } from '../errors.js';
+import { backfillHistory, HISTORY_SQL } from './sqlite-history.js';
 
 export interface Migration {
   /** 1, 2, 3 ...: applied in order, each once. */
@@ -14,6 +15,8 @@ export interface Migration {
   /** What it changes, for the log and the error of a failed migration. */
   name: string;
   sqlite: string;
+  /** Work SQL alone cannot do (computing hashes), in the same transaction, after `sqlite`. */
+  after?: (db: Database.Database) => void;
 }
 
 /**
@@ -54,6 +57,12 @@ CREATE TABLE IF NOT EXISTS rollbacks (
 CREATE INDEX IF NOT EXISTS rollbacks_by_service ON rollbacks (service, environment, at);
 `,
   },
+  {
+    version: 2,
+    name: 'the audit history: every write a row, chained by hashes (ledger verify)',
+    sqlite: HISTORY_SQL,
+    after: backfillHistory,
+  },
 ];
 
 /** The version a ledger is at once every migration of this deployer is applied. */
@@ -73,6 +82,7 @@ export function migrateSqlite(db: Database.Database, file: string, migrations: r
     db.transaction(() => {
       if (current() >= m.version) return;
       db.exec(m.sqlite);
+      m.after?.(db);
       // A pragma takes no bound parameter; the version is a number from the list above.
       db.pragma(`user_version = ${Number(m.version)}`);
       applied.push(m.version);

@@ -9,23 +9,11 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { MachineFaultError, machineFault } from '../errors.js';
 import { noSpaceLeft } from '../util/disk.js';
+import { verifyChain, type ChainVerification } from './chain.js';
+import { canonicalJson } from '../model/hash.js';
 import { migrateSqlite } from './migrations.js';
+import { appendHistory, deploymentOf, readHistory, ROLLBACK_COLUMNS, type DeploymentRow } from './sqlite-history.js';
 import type { DeploymentEvent, DeploymentFilter, LedgerStore, RollbackEvent } from './store.js';
-
-interface DeploymentRow {
-  id: string;
-  stack: string;
-  service: string;
-  version: string;
-  environment: string;
-  type: DeploymentEvent['type'];
-  started: string;
-  completed: string | null;
-  status: DeploymentEvent['status'];
-  initiator: string;
-  metadata: string;
-  parent_id: string | null;
-}
 
 /** LedgerStore over one SQLite file, created (with the directories above it) when missing. */
 export class SqliteLedger implements LedgerStore {
@@ -80,23 +68,50 @@ export class SqliteLedger implements LedgerStore {
     this.db.close();
   }
 
+  async verify(): Promise<ChainVerification> {
+    return this.guard('read the ledger', () =>
+      this.db
+        .transaction(() => {
+          const { rows, head } = readHistory(this.db);
+          const current = new Map<string, string>();
+          for (const d of this.readDeployments({})) current.set(`deployment ${d.id}`, canonicalJson(d));
+          for (const r of this.readRollbacks({})) current.set(`rollback ${r.id}`, canonicalJson(r));
+          return verifyChain(rows, head, current);
+        })
+        .deferred(),
+    );
+  }
+
+  /** The current row and the history's new row in one transaction, taken for writing at once (a second writer waits). */
   private writeDeployment(e: DeploymentEvent): void {
     this.db
-      .prepare(
-        `INSERT INTO deployments (id, stack, service, version, environment, type, started, completed, status, initiator, metadata, parent_id)
-         VALUES (@id, @stack, @service, @version, @environment, @type, @started, @completed, @status, @initiator, @metadata, @parentId)
-         ON CONFLICT(id) DO UPDATE SET version=excluded.version, completed=excluded.completed, status=excluded.status, metadata=excluded.metadata`,
-      )
-      .run({ ...e, metadata: JSON.stringify(e.metadata) });
+      .transaction(() => {
+        this.db
+          .prepare(
+            `INSERT INTO deployments (id, stack, service, version, environment, type, started, completed, status, initiator, metadata, parent_id)
+             VALUES (@id, @stack, @service, @version, @environment, @type, @started, @completed, @status, @initiator, @metadata, @parentId)
+             ON CONFLICT(id) DO UPDATE SET version=excluded.version, completed=excluded.completed, status=excluded.status, metadata=excluded.metadata`,
+          )
+          .run({ ...e, metadata: JSON.stringify(e.metadata) });
+        const now = deploymentOf(this.db.prepare('SELECT * FROM deployments WHERE id = ?').get(e.id) as DeploymentRow);
+        appendHistory(this.db, 'deployment', now.id, now, now.completed ?? now.started);
+      })
+      .immediate();
   }
 
   private writeRollback(e: RollbackEvent): void {
     this.db
-      .prepare(
-        `INSERT OR REPLACE INTO rollbacks (id, stack, service, environment, from_version, to_version, reason, at)
-         VALUES (@id, @stack, @service, @environment, @fromVersion, @toVersion, @reason, @at)`,
-      )
-      .run(e);
+      .transaction(() => {
+        this.db
+          .prepare(
+            `INSERT OR REPLACE INTO rollbacks (id, stack, service, environment, from_version, to_version, reason, at)
+             VALUES (@id, @stack, @service, @environment, @fromVersion, @toVersion, @reason, @at)`,
+          )
+          .run(e);
+        const now = this.db.prepare(`SELECT ${ROLLBACK_COLUMNS} FROM rollbacks WHERE id = ?`).get(e.id) as RollbackEvent;
+        appendHistory(this.db, 'rollback', now.id, now, now.at);
+      })
+      .immediate();
   }
 
   private readDeployments(f: DeploymentFilter): DeploymentEvent[] {
@@ -108,27 +123,14 @@ export class SqliteLedger implements LedgerStore {
     const rows = this.db
       .prepare(`SELECT * FROM deployments ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY started DESC, id LIMIT @limit`)
       .all({ ...params, limit: f.limit ?? -1 }) as DeploymentRow[];
-    return rows.map((r) => ({
-      id: r.id,
-      stack: r.stack,
-      service: r.service,
-      version: r.version,
-      environment: r.environment,
-      type: r.type,
-      started: r.started,
-      completed: r.completed,
-      status: r.status,
-      initiator: r.initiator,
-      metadata: JSON.parse(r.metadata) as Record<string, unknown>,
-      parentId: r.parent_id,
-    }));
+    return rows.map(deploymentOf);
   }
 
   private readRollbacks(f: Omit<DeploymentFilter, 'status'>): RollbackEvent[] {
     const { where, params } = conditions(f, 'at');
     const rows = this.db
       .prepare(
-        `SELECT id, stack, service, environment, from_version AS fromVersion, to_version AS toVersion, reason, at FROM rollbacks
+        `SELECT ${ROLLBACK_COLUMNS} FROM rollbacks
          ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY at DESC, id LIMIT @limit`,
       )
       .all({ ...params, limit: f.limit ?? -1 }) as RollbackEvent[];

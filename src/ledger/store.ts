@@ -3,6 +3,7 @@
  * it is written and read. Asynchronous, so that the SQLite store (sqlite.ts), the memory store
  * (memory.ts) and a PostgreSQL one implement it alike; ledger.contract.ts says what each must do.
  */
+import type { ChainVerification } from './chain.js';
 
 /** Deployment strategies as the ledger records them. */
 export type DeploymentType = 'blue-green' | 'canary' | 'rolling' | 'big-bang';
@@ -50,7 +51,8 @@ export interface DeploymentFilter {
 }
 
 /**
- * The ledger of deployments and rollbacks. Writes are idempotent by `id` (recording the same
+ * The ledger of deployments and rollbacks. Every write also appends a row to the audit history
+ * (the record as the write left it, a new revision of it), which no write ever changes. Writes are idempotent by `id` (recording the same
  * deployment twice, e.g. once in-progress and once completed, keeps one row: its first stack,
  * service, environment, type, start, initiator and run, and the last version, completion,
  * status and metadata; recording a rollback again replaces it). Lists are newest first
@@ -67,6 +69,11 @@ export interface LedgerStore {
   listDeployments(filter?: DeploymentFilter): Promise<DeploymentEvent[]>;
   /** The rollbacks `filter` selects, newest first. */
   listRollbacks(filter?: Omit<DeploymentFilter, 'status'>): Promise<RollbackEvent[]>;
+  /**
+   * Checks the audit history (chain.ts): every write is a row that is never changed, chained by
+   * hashes; says which rows or records were changed, removed or added behind the ledger's back.
+   */
+  verify(): Promise<ChainVerification>;
   /** Releases the store (its file or connections); it is not used afterwards. */
   close(): Promise<void>;
 }

@@ -1,6 +1,7 @@
-/** `deployer ledger list-deployments | list-rollbacks`. */
+/** `deployer ledger list-deployments | list-rollbacks | verify`. */
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
+import { LedgerTamperedError } from '../../errors.js';
 import { openLedger, type DeploymentEvent, type DeploymentStatus, type LedgerStore } from '../../ledger/index.js';
 import { allOptions, printJson, settingsFrom, type CommandContext } from '../context.js';
 
@@ -52,6 +53,24 @@ export function registerLedger(program: Command, ctx: CommandContext): void {
           ['AT', 'STACK', 'ENV', 'SERVICE', 'FROM', 'TO', 'REASON'],
           rows.map((r) => [r.at, r.stack, r.environment, r.service, r.fromVersion, r.toVersion, r.reason]),
         ),
+      );
+    });
+  ledger
+    .command('verify')
+    .description(
+      "Check the ledger's audit history (every write is a row chained to the one before by its hash): name each row or record changed, removed or added behind the ledger's back; exit 1 if any",
+    )
+    .action(async (_f, cmd: Command) => {
+      const o = allOptions(cmd);
+      const settings = settingsFrom(o, ctx.io);
+      const verified = await withLedger(settings.ledger, { ok: true, rows: 0, problems: [] }, (store) => store.verify());
+      // One document with --json: the verification when intact, else the error naming each problem.
+      if (verified.ok && o.json) return printJson(ctx.io, verified);
+      if (verified.ok)
+        return void ctx.io.stdout.write(`The ledger is intact: ${verified.rows} row(s) of history, each as it was written.\n`);
+      throw new LedgerTamperedError(
+        `the ledger ${settings.ledger} was changed behind its back: ${verified.problems.length} problem(s)`,
+        verified.problems.map((p) => p.message),
       );
     });
 }

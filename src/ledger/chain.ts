@@ -1,0 +1,133 @@
+/**
+ * The ledger's audit history as a hash chain (issue 13: "an append-only audit history ... `ledger
+ * verify` checks a hash chain over the rows"). Every write appends a row holding the record as
+ * it now is (a status change is a new revision of the record, never an edit of the old row);
+ * each row's hash covers its content and the hash of the row before it, and the head (the row
+ * count and the last hash) is kept apart. So a row edited, removed or reordered behind the
+ * ledger's back, or a current record that no longer says what its last row says, is found and
+ * named. Pure functions: the stores keep the rows and call these.
+ */
+import { createHash } from 'node:crypto';
+import { canonicalJson } from '../model/hash.js';
+
+/** The hash before the first row. */
+export const GENESIS = '0'.repeat(64);
+
+export type RecordKind = 'deployment' | 'rollback';
+
+/** One row of the audit history, as stored. */
+export interface ChainRow {
+  /** 1, 2, 3 ...: the order rows were appended in. */
+  seq: number;
+  kind: RecordKind;
+  recordId: string;
+  /** 1 for a record's first row, then one more for each later write of it. */
+  revision: number;
+  /** The record as this write left it (canonical JSON). */
+  body: string;
+  recordedAt: string;
+  prevHash: string;
+  hash: string;
+}
+
+/** The end of the chain: how many rows there are and the last one's hash. */
+export interface ChainHead {
+  rows: number;
+  hash: string;
+}
+
+/** A row to append: what `appendRow` needs besides the head. */
+export interface NewRow {
+  kind: RecordKind;
+  recordId: string;
+  revision: number;
+  record: unknown;
+  recordedAt: string;
+}
+
+export function rowHash(row: Omit<ChainRow, 'hash'>): string {
+  const content = [row.prevHash, row.seq, row.kind, row.recordId, row.revision, row.recordedAt, row.body].join('\n');
+  return createHash('sha256').update(content).digest('hex');
+}
+
+/** The row that follows `head`, with its hash. */
+export function appendRow(head: ChainHead, r: NewRow): ChainRow {
+  const row = {
+    seq: head.rows + 1,
+    kind: r.kind,
+    recordId: r.recordId,
+    revision: r.revision,
+    body: canonicalJson(r.record),
+    recordedAt: r.recordedAt,
+    prevHash: head.hash,
+  };
+  return { ...row, hash: rowHash(row) };
+}
+
+/** One thing `ledger verify` found wrong, naming the row or record. */
+export interface ChainProblem {
+  seq?: number;
+  kind?: RecordKind;
+  recordId?: string;
+  message: string;
+}
+
+export interface ChainVerification {
+  ok: boolean;
+  rows: number;
+  problems: ChainProblem[];
+}
+
+/**
+ * Checks `rows` (in seq order) against each other and `head`, and the current records (by kind
+ * and id, as canonical JSON) against the last row of each. At most `most` problems are listed.
+ */
+export function verifyChain(rows: ChainRow[], head: ChainHead | undefined, current: Map<string, string>, most = 50): ChainVerification {
+  const problems: ChainProblem[] = [];
+  const say = (p: ChainProblem): void => void (problems.length < most && problems.push(p));
+  let prev = GENESIS;
+  const last = new Map<string, ChainRow>();
+  rows.forEach((row, i) => {
+    const named = { seq: row.seq, kind: row.kind, recordId: row.recordId };
+    if (row.seq !== i + 1)
+      say({ ...named, message: `row ${i + 1} is missing: the row after row ${i} is numbered ${row.seq} (${row.kind} ${row.recordId})` });
+    if (row.prevHash !== prev)
+      say({
+        ...named,
+        message: `row ${row.seq} (${row.kind} ${row.recordId}) does not follow the row before it: a row before it was changed or removed`,
+      });
+    if (rowHash(row) !== row.hash)
+      say({ ...named, message: `row ${row.seq} (${row.kind} ${row.recordId}, revision ${row.revision}) was changed after it was written` });
+    prev = row.hash;
+    last.set(`${row.kind} ${row.recordId}`, row);
+  });
+  if (head && (head.rows !== rows.length || head.hash !== prev)) {
+    say({
+      message: `the history ends at row ${rows.length}, but ${head.rows} rows were written: the last ${Math.max(1, head.rows - rows.length)} row(s) were removed or changed`,
+    });
+  }
+  for (const [key, row] of last) {
+    const body = current.get(key);
+    if (body === undefined)
+      say({
+        kind: row.kind,
+        recordId: row.recordId,
+        message: `${key} is in the history (row ${row.seq}) but no longer in the ledger: it was removed`,
+      });
+    else if (body !== row.body)
+      say({
+        kind: row.kind,
+        recordId: row.recordId,
+        message: `${key} no longer says what its last write (row ${row.seq}) recorded: it was changed`,
+      });
+  }
+  for (const key of current.keys()) {
+    if (!last.has(key)) {
+      const space = key.indexOf(' ');
+      const kind = key.slice(0, space) as RecordKind;
+      const recordId = key.slice(space + 1);
+      say({ kind, recordId, message: `${key} is in the ledger but in no row of its history: it was added behind the ledger's back` });
+    }
+  }
+  return { ok: problems.length === 0, rows: rows.length, problems };
+}
