@@ -234,6 +234,75 @@ describe('state and ledger', () => {
   });
 });
 
+describe('ledger record-deployment and record-rollback', () => {
+  it('record what other tools deployed; bad input exits 2 naming the flag and writes nothing, not even a file', async () => {
+    const db = path.join(dir, 'external.db');
+    const env = { DEPLOY_LEDGER_DB: db };
+    const flags = ['--service', 'web', '--version', '2.0.0', '-e', 'prod', '--type', 'blue-green', '--started', '2026-12-01T10:00:00Z'];
+    const bad = await deployer(
+      ['ledger', 'record-deployment', ...flags, '--completed', '2026-12-01T09:00:00Z', '--status', 'success'],
+      env,
+    );
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--completed 2026-12-01T09:00:00Z is before --started 2026-12-01T10:00:00Z/);
+    expect((await deployer(['ledger', 'record-deployment', ...flags, '--status', 'done'], env)).stderr).toMatch(
+      /--status "done" is not one of/,
+    );
+    expect(existsSync(db)).toBe(false);
+
+    const ok = await deployer(
+      [
+        'ledger',
+        'record-deployment',
+        ...flags,
+        '--completed',
+        '2026-12-01T10:02:00Z',
+        '--status',
+        'success',
+        '--metadata',
+        'git_commit=abc',
+      ],
+      env,
+    );
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(/^Recorded deployment [0-9a-f-]{36}: web 2\.0\.0 to prod \(blue-green, success\)\.$/m);
+    const back = await deployer(
+      [
+        'ledger',
+        'record-rollback',
+        '--service',
+        'web',
+        '-e',
+        'prod',
+        '--from-version',
+        '2.0.0',
+        '--to-version',
+        '1.9.0',
+        '--reason',
+        'errors',
+        '--timestamp',
+        '2026-12-01T10:30:00Z',
+      ],
+      env,
+    );
+    expect(back.code, back.stderr).toBe(0);
+    const { json } = await deployerJson<{ deployments: Array<Record<string, unknown>> }>(['ledger', 'list-deployments', '-e', 'prod'], env);
+    expect(json.deployments).toEqual([
+      expect.objectContaining({
+        service: 'web',
+        version: '2.0.0',
+        type: 'blue-green',
+        status: 'success',
+        metadata: { git_commit: 'abc', source: 'external' },
+      }),
+    ]);
+    expect((await deployer(['ledger', 'list-rollbacks'], env)).stdout).toMatch(/web +2\.0\.0 +1\.9\.0 +errors/);
+    expect((await deployer(['ledger', 'verify'], env)).stdout).toMatch(/intact: 2 row/);
+    // The version of deployer itself is still `deployer --version`.
+    expect((await deployer(['--version'])).stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+  });
+});
+
 describe('setup and logs', () => {
   it('setup reports the Pulumi CLI it will use', async () => {
     const fake = path.join(dir, 'fake-bin', 'bin', 'pulumi');

@@ -32,7 +32,6 @@ const LAYOUT_HELP = `Stack directory layout:
 function buildProgram(ctx: CommandContext): Command {
   const program = new Command('deployer')
     .description(DESCRIPTION)
-    .version(deployerVersion, '--version', 'print the version')
     .option('-C, --dir <dir>', 'the stack directory (default: the current directory)')
     .option('-e, --environment <env>', "the environment to act on (one of the Stack's spec.environments)")
     .option('--stack <name>', 'the stack name; refuses to act when the directory holds another stack')
@@ -59,7 +58,10 @@ function buildProgram(ctx: CommandContext): Command {
         .default('silent'),
     )
     .option('--log-file <file>', 'write the structured logs to this file instead of stderr')
-    .addHelpText('after', `\n${LAYOUT_HELP}\n\n${EXIT_CODES_HELP}\n\nQuick start:\n  deployer apply -C examples/quickstart -e dev --yes\n`)
+    .addHelpText(
+      'after',
+      `\n  deployer --version              print the version\n\n${LAYOUT_HELP}\n\n${EXIT_CODES_HELP}\n\nQuick start:\n  deployer apply -C examples/quickstart -e dev --yes\n`,
+    )
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ writeOut: (s) => ctx.io.stdout.write(s), writeErr: (s) => ctx.io.stderr.write(s) });
@@ -94,6 +96,12 @@ export async function runCli(argv: string[], io: CliIO = processIO()): Promise<n
     if (argv.length === 0) {
       program.outputHelp();
       return EXIT.invalid;
+    }
+    // `deployer --version` alone prints the version. Not a commander version option: that would be
+    // taken from every command, and `ledger record-deployment --version` is the version deployed.
+    if (argv.length === 1 && argv[0] === '--version') {
+      io.stdout.write(`${deployerVersion}\n`);
+      return EXIT.ok;
     }
     await program.parseAsync(argv, { from: 'user' });
     return ctx.exitCode;

@@ -5,7 +5,16 @@
  */
 import { canonicalJson } from '../model/hash.js';
 import { appendRow, GENESIS, verifyChain, type ChainHead, type ChainRow, type ChainVerification, type RecordKind } from './chain.js';
-import type { DeploymentEvent, DeploymentFilter, DeploymentStatus, DeploymentType, LedgerStore, RollbackEvent } from './store.js';
+import {
+  DEPLOYMENT_STATUSES,
+  DEPLOYMENT_TYPES,
+  type DeploymentEvent,
+  type DeploymentFilter,
+  type DeploymentStatus,
+  type DeploymentType,
+  type LedgerStore,
+  type RollbackEvent,
+} from './store.js';
 
 /** What a memory ledger holds; share it between handles to see the same ledger through both. */
 export interface MemoryLedgerRecords {
@@ -16,8 +25,8 @@ export interface MemoryLedgerRecords {
   head: ChainHead;
 }
 
-const TYPES: ReadonlySet<DeploymentType> = new Set(['blue-green', 'canary', 'rolling', 'big-bang']);
-const STATUSES: ReadonlySet<DeploymentStatus> = new Set(['in-progress', 'success', 'failed', 'rolled-back']);
+const TYPES: ReadonlySet<DeploymentType> = new Set(DEPLOYMENT_TYPES);
+const STATUSES: ReadonlySet<DeploymentStatus> = new Set(DEPLOYMENT_STATUSES);
 
 /** LedgerStore in memory: a handle on `records` (new ones by default), unusable once closed. */
 export class MemoryLedger implements LedgerStore {

@@ -10,6 +10,9 @@ export type DeploymentType = 'blue-green' | 'canary' | 'rolling' | 'big-bang';
 /** What became of a deployment: in progress until its run ends it. */
 export type DeploymentStatus = 'in-progress' | 'success' | 'failed' | 'rolled-back';
 
+export const DEPLOYMENT_TYPES: readonly DeploymentType[] = ['blue-green', 'canary', 'rolling', 'big-bang'];
+export const DEPLOYMENT_STATUSES: readonly DeploymentStatus[] = ['in-progress', 'success', 'failed', 'rolled-back'];
+
 /** One service deployed in one run (the run's id is `parentId`). */
 export interface DeploymentEvent {
   id: string;

@@ -1,14 +1,75 @@
-/** `deployer ledger list-deployments | list-rollbacks | verify`. */
+/** `deployer ledger record-deployment | record-rollback | list-deployments | list-rollbacks | verify`. */
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { LedgerTamperedError } from '../../errors.js';
-import { openLedger, type DeploymentEvent, type DeploymentStatus, type LedgerStore } from '../../ledger/index.js';
+import {
+  DEPLOYMENT_STATUSES,
+  DEPLOYMENT_TYPES,
+  externalDeployment,
+  externalRollback,
+  openLedger,
+  type DeploymentEvent,
+  type DeploymentFlags,
+  type DeploymentStatus,
+  type LedgerStore,
+  type RollbackFlags,
+} from '../../ledger/index.js';
+import { whoAmI } from '../../lock/index.js';
 import { allOptions, printJson, settingsFrom, type CommandContext } from '../context.js';
 
 export function registerLedger(program: Command, ctx: CommandContext): void {
   const ledger = program
     .command('ledger')
     .description('The record of deployments and rollbacks (DEPLOY_LEDGER_DB, default .deployer/ledger.db)');
+  ledger
+    .command('record-deployment')
+    .description('Record a deployment made by another tool (or by hand); it counts in every list and metric like the ones deployer records')
+    .option('--service <name>', 'the service deployed (required)')
+    .option('--version <version>', 'the version deployed (required)')
+    .option('--type <type>', `how: ${DEPLOYMENT_TYPES.join(', ')} (required)`)
+    .option('--started <time>', 'when it started, ISO 8601 with a zone (required)')
+    .option('--completed <time>', 'when it ended, ISO 8601 with a zone (required unless --status in-progress)')
+    .option('--status <status>', `${DEPLOYMENT_STATUSES.join(', ')} (required)`)
+    .option('--canary-percentage <n>', 'the share of traffic a canary took, 0 to 100')
+    .option('--initiator <who>', 'who deployed (default: user@host)')
+    .option(
+      '--metadata <key=value>',
+      'anything else to keep with it (git_commit=..., ci_run_id=...); repeatable',
+      (v: string, all: string[] = []) => [...all, v],
+    )
+    .option('--id <id>', 'its id (default: a new one); recording an id again records its new outcome')
+    .action(async (_f, cmd: Command) => {
+      const o = allOptions<DeploymentFlags>(cmd);
+      // Checked before the ledger is opened: refused input writes nothing, not even a new file.
+      const event = externalDeployment(o, { initiator: whoAmI() });
+      const settings = settingsFrom(o, ctx.io);
+      await write(settings.ledger, (store) => store.recordDeployment(event));
+      if (o.json) printJson(ctx.io, { deployment: event });
+      else
+        ctx.io.stdout.write(
+          `Recorded deployment ${event.id}: ${event.service} ${event.version} to ${event.environment} (${event.type}, ${event.status}).\n`,
+        );
+    });
+  ledger
+    .command('record-rollback')
+    .description('Record a rollback made by another tool (or by hand)')
+    .option('--service <name>', 'the service rolled back (required)')
+    .option('--from-version <version>', 'the version it was at (required)')
+    .option('--to-version <version>', 'the version it went back to (required)')
+    .option('--reason <text>', 'why (required)')
+    .option('--timestamp <time>', 'when, ISO 8601 with a zone (required)')
+    .option('--id <id>', 'its id (default: a new one)')
+    .action(async (_f, cmd: Command) => {
+      const o = allOptions<RollbackFlags>(cmd);
+      const event = externalRollback(o);
+      const settings = settingsFrom(o, ctx.io);
+      await write(settings.ledger, (store) => store.recordRollback(event));
+      if (o.json) printJson(ctx.io, { rollback: event });
+      else
+        ctx.io.stdout.write(
+          `Recorded rollback ${event.id}: ${event.service} ${event.fromVersion} -> ${event.toVersion} in ${event.environment}.\n`,
+        );
+    });
   ledger
     .command('list-deployments')
     .description('List recorded deployments, newest first')
@@ -73,6 +134,16 @@ export function registerLedger(program: Command, ctx: CommandContext): void {
         verified.problems.map((p) => p.message),
       );
     });
+}
+
+/** Writes through the ledger at `location` (created when missing), closed afterwards. */
+async function write(location: string, work: (store: LedgerStore) => Promise<void>): Promise<void> {
+  const store = openLedger(location);
+  try {
+    await work(store);
+  } finally {
+    await store.close();
+  }
 }
 
 /** What `read` reads from the ledger at `location`, closed afterwards; `empty` when there is no ledger file. */
