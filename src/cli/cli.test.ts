@@ -298,6 +298,31 @@ describe('ledger record-deployment and record-rollback', () => {
     ]);
     expect((await deployer(['ledger', 'list-rollbacks'], env)).stdout).toMatch(/web +2\.0\.0 +1\.9\.0 +errors/);
     expect((await deployer(['ledger', 'verify'], env)).stdout).toMatch(/intact: 2 row/);
+
+    // Filters and formats: by type and time (both bounds inclusive), as CSV (RFC 4180, JSON metadata quoted).
+    const list = (...more: string[]) => deployer(['ledger', 'list-deployments', ...more], env);
+    expect((await list('--type', 'canary')).stdout).toMatch(/No deployments recorded/);
+    expect((await list('--from', '2026-12-01T10:00:00Z', '--to', '2026-12-01T10:00:00Z')).stdout).toMatch(/web +2\.0\.0 +blue-green/);
+    expect((await list('--to', '2026-12-01T09:59:59Z')).stdout).toMatch(/No deployments recorded/);
+    const asCsv = (await list('--format', 'csv')).stdout.split('\r\n');
+    expect(asCsv[0]).toBe('id,started,completed,stack,environment,service,version,type,status,initiator,parent_id,metadata');
+    expect(asCsv[1]).toMatch(
+      /^[0-9a-f-]{36},2026-12-01T10:00:00\.000Z,2026-12-01T10:02:00\.000Z,,prod,web,2\.0\.0,blue-green,success,.*,,"\{""git_commit"":""abc"",""source"":""external""\}"$/,
+    );
+    expect((await deployer(['ledger', 'list-rollbacks', '--format', 'csv'], env)).stdout).toBe(
+      'at,stack,environment,service,from_version,to_version,reason\r\n2026-12-01T10:30:00.000Z,,prod,web,2.0.0,1.9.0,errors\r\n',
+    );
+    for (const bad of [
+      ['--from', 'last week'],
+      ['--type', 'blue'],
+      ['--status', 'ok'],
+      ['--limit', '-1'],
+      ['--format', 'xml'],
+    ]) {
+      const r = await list(...bad);
+      expect(r.code, bad.join(' ')).toBe(2);
+      expect(r.stderr).toContain(bad[0]);
+    }
     // The version of deployer itself is still `deployer --version`.
     expect((await deployer(['--version'])).stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
   });

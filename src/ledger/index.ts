@@ -7,9 +7,17 @@ import { InvalidInputError } from '../errors.js';
 import { SqliteLedger } from './sqlite.js';
 import type { LedgerStore } from './store.js';
 
-export type { LedgerStore, DeploymentEvent, RollbackEvent, DeploymentFilter, DeploymentType, DeploymentStatus } from './store.js';
+export type {
+  LedgerStore,
+  DeploymentEvent,
+  RollbackEvent,
+  DeploymentFilter,
+  RollbackFilter,
+  DeploymentType,
+  DeploymentStatus,
+} from './store.js';
 export { DEPLOYMENT_STATUSES, DEPLOYMENT_TYPES } from './store.js';
-export { externalDeployment, externalRollback, type DeploymentFlags, type RollbackFlags } from './external.js';
+export { externalDeployment, externalRollback, isoTime, type DeploymentFlags, type RollbackFlags } from './external.js';
 
 /**
  * The ledger at `location` (a file path, relative to the current directory), opened at once:

@@ -75,13 +75,13 @@ export function ledgerStoreContract(name: string, make: () => Promise<LedgerUnde
       expect(await ids({})).toEqual(['d1', 'd2', 'd3', 'd0']);
     });
 
-    it('filters deployments by stack, service, environment, status, since and limit', async () => {
+    it('filters deployments by stack, service, environment, status, type, since, until and limit', async () => {
       const all = [
         deployment('d1', { started: '2025-03-01T00:00:00.000Z' }),
         deployment('d2', { started: '2025-03-02T00:00:00.000Z', service: 'worker' }),
         deployment('d3', { started: '2025-03-03T00:00:00.000Z', environment: 'staging' }),
         deployment('d4', { started: '2025-03-04T00:00:00.000Z', status: 'failed' }),
-        deployment('d5', { started: '2025-03-05T00:00:00.000Z', stack: 'billing' }),
+        deployment('d5', { started: '2025-03-05T00:00:00.000Z', stack: 'billing', type: 'canary' }),
         deployment('d6', { started: '2025-03-06T00:00:00.000Z', status: 'rolled-back', service: 'worker' }),
       ];
       for (const d of all) await ledger.recordDeployment(d);
@@ -95,6 +95,10 @@ export function ledgerStoreContract(name: string, make: () => Promise<LedgerUnde
       expect(await ids({ status: 'in-progress' })).toEqual([]);
       expect(await ids({ since: '2025-03-04T00:00:00.000Z' })).toEqual(['d6', 'd5', 'd4']);
       expect(await ids({ limit: 2 })).toEqual(['d6', 'd5']);
+      expect(await ids({ type: 'canary' })).toEqual(['d5']);
+      // Both bounds are inclusive.
+      expect(await ids({ since: '2025-03-02T00:00:00.000Z', until: '2025-03-04T00:00:00.000Z' })).toEqual(['d4', 'd3', 'd2']);
+      expect(await ids({ until: '2025-03-01T00:00:00.000Z' })).toEqual(['d1']);
       expect(await ids({ stack: 'web', environment: 'prod', service: 'api', since: '2025-03-02T00:00:00.000Z' })).toEqual(['d4']);
       expect(await ids({ service: 'worker', status: 'success' })).toEqual(['d2']);
       expect(await ids({ stack: 'web', limit: 1 })).toEqual(['d6']);
@@ -145,6 +149,7 @@ export function ledgerStoreContract(name: string, make: () => Promise<LedgerUnde
       expect(await ledger.listRollbacks({ environment: 'prod' })).toEqual([r2, r1]);
       expect(await ledger.listRollbacks({ stack: 'billing' })).toEqual([]);
       expect(await ledger.listRollbacks({ since: '2025-03-02T00:00:00.000Z' })).toEqual([r3, r2]);
+      expect(await ledger.listRollbacks({ until: '2025-03-02T11:00:00.000Z' })).toEqual([r2, r1]);
       expect(await ledger.listRollbacks({ limit: 1 })).toEqual([r3]);
       // Rollbacks are not deployments.
       expect(await ledger.listDeployments()).toEqual([]);

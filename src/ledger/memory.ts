@@ -14,6 +14,7 @@ import {
   type DeploymentType,
   type LedgerStore,
   type RollbackEvent,
+  type RollbackFilter,
 } from './store.js';
 
 /** What a memory ledger holds; share it between handles to see the same ledger through both. */
@@ -72,14 +73,16 @@ export class MemoryLedger implements LedgerStore {
 
   async listDeployments(f: DeploymentFilter = {}): Promise<DeploymentEvent[]> {
     this.open();
-    const rows = [...this.records.deployments.values()].filter((d) => matches(d, f, d.started) && (!f.status || d.status === f.status));
+    const rows = [...this.records.deployments.values()].filter(
+      (d) => matches(d, f, d.started) && (!f.status || d.status === f.status) && (!f.type || d.type === f.type),
+    );
     return limited(
       rows.sort((a, b) => newestFirst(a.started, b.started, a.id, b.id)),
       f.limit,
     ).map(copyDeployment);
   }
 
-  async listRollbacks(f: Omit<DeploymentFilter, 'status'> = {}): Promise<RollbackEvent[]> {
+  async listRollbacks(f: RollbackFilter = {}): Promise<RollbackEvent[]> {
     this.open();
     const rows = [...this.records.rollbacks.values()].filter((r) => matches(r, f, r.at));
     return limited(
@@ -97,11 +100,11 @@ export class MemoryLedger implements LedgerStore {
   }
 }
 
-function matches(e: { stack: string; service: string; environment: string }, f: Omit<DeploymentFilter, 'status'>, time: string): boolean {
+function matches(e: { stack: string; service: string; environment: string }, f: RollbackFilter, time: string): boolean {
   for (const key of ['stack', 'service', 'environment'] as const) {
     if (f[key] && e[key] !== f[key]) return false;
   }
-  return !f.since || time >= f.since;
+  return (!f.since || time >= f.since) && (!f.until || time <= f.until);
 }
 
 /** Newest first; at the same time, by id (as the SQLite store orders them). */

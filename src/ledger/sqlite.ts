@@ -13,7 +13,7 @@ import { verifyChain, type ChainVerification } from './chain.js';
 import { canonicalJson } from '../model/hash.js';
 import { migrateSqlite } from './migrations.js';
 import { appendHistory, deploymentOf, readHistory, ROLLBACK_COLUMNS, type DeploymentRow } from './sqlite-history.js';
-import type { DeploymentEvent, DeploymentFilter, LedgerStore, RollbackEvent } from './store.js';
+import type { DeploymentEvent, DeploymentFilter, LedgerStore, RollbackEvent, RollbackFilter } from './store.js';
 
 /** LedgerStore over one SQLite file, created (with the directories above it) when missing. */
 export class SqliteLedger implements LedgerStore {
@@ -60,7 +60,7 @@ export class SqliteLedger implements LedgerStore {
     return this.guard('read the ledger', () => this.readDeployments(f));
   }
 
-  async listRollbacks(f: Omit<DeploymentFilter, 'status'> = {}): Promise<RollbackEvent[]> {
+  async listRollbacks(f: RollbackFilter = {}): Promise<RollbackEvent[]> {
     return this.guard('read the ledger', () => this.readRollbacks(f));
   }
 
@@ -116,9 +116,11 @@ export class SqliteLedger implements LedgerStore {
 
   private readDeployments(f: DeploymentFilter): DeploymentEvent[] {
     const { where, params } = conditions(f, 'started');
-    if (f.status) {
-      where.push('status = @status');
-      params['status'] = f.status;
+    for (const key of ['status', 'type'] as const) {
+      if (f[key]) {
+        where.push(`${key} = @${key}`);
+        params[key] = f[key];
+      }
     }
     const rows = this.db
       .prepare(`SELECT * FROM deployments ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY started DESC, id LIMIT @limit`)
@@ -126,7 +128,7 @@ export class SqliteLedger implements LedgerStore {
     return rows.map(deploymentOf);
   }
 
-  private readRollbacks(f: Omit<DeploymentFilter, 'status'>): RollbackEvent[] {
+  private readRollbacks(f: RollbackFilter): RollbackEvent[] {
     const { where, params } = conditions(f, 'at');
     const rows = this.db
       .prepare(
@@ -138,7 +140,7 @@ export class SqliteLedger implements LedgerStore {
   }
 }
 
-function conditions(f: Omit<DeploymentFilter, 'status'>, timeColumn: string): { where: string[]; params: Record<string, unknown> } {
+function conditions(f: RollbackFilter, timeColumn: string): { where: string[]; params: Record<string, unknown> } {
   const where: string[] = [];
   const params: Record<string, unknown> = {};
   for (const key of ['stack', 'service', 'environment'] as const) {
@@ -150,6 +152,10 @@ function conditions(f: Omit<DeploymentFilter, 'status'>, timeColumn: string): { 
   if (f.since) {
     where.push(`${timeColumn} >= @since`);
     params['since'] = f.since;
+  }
+  if (f.until) {
+    where.push(`${timeColumn} <= @until`);
+    params['until'] = f.until;
   }
   return { where, params };
 }

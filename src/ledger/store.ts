@@ -42,16 +42,22 @@ export interface RollbackEvent {
   at: string;
 }
 
-/** Which events to list: every field given must match (`since` and `limit` bound the list). */
+/** Which events to list: every field given must match (`since`, `until` and `limit` bound the list). */
 export interface DeploymentFilter {
   stack?: string;
   service?: string;
   environment?: string;
   status?: DeploymentStatus;
-  /** ISO time: only deployments started at or after it. */
+  type?: DeploymentType;
+  /** ISO time: only events (deployments by their start) at or after it. */
   since?: string;
+  /** ISO time: only events at or before it. */
+  until?: string;
   limit?: number;
 }
+
+/** The filter of rollbacks: a rollback has no status or type. */
+export type RollbackFilter = Omit<DeploymentFilter, 'status' | 'type'>;
 
 /**
  * The ledger of deployments and rollbacks. Every write also appends a row to the audit history
@@ -71,7 +77,7 @@ export interface LedgerStore {
   /** The deployments `filter` selects, newest first. */
   listDeployments(filter?: DeploymentFilter): Promise<DeploymentEvent[]>;
   /** The rollbacks `filter` selects, newest first. */
-  listRollbacks(filter?: Omit<DeploymentFilter, 'status'>): Promise<RollbackEvent[]>;
+  listRollbacks(filter?: RollbackFilter): Promise<RollbackEvent[]>;
   /**
    * Checks the audit history (chain.ts): every write is a row that is never changed, chained by
    * hashes; says which rows or records were changed, removed or added behind the ledger's back.

@@ -1,7 +1,7 @@
 /** `deployer ledger record-deployment | record-rollback | list-deployments | list-rollbacks | verify`. */
 import { existsSync } from 'node:fs';
-import type { Command } from 'commander';
-import { LedgerTamperedError } from '../../errors.js';
+import { Option, type Command } from 'commander';
+import { InvalidInputError, LedgerTamperedError } from '../../errors.js';
 import {
   DEPLOYMENT_STATUSES,
   DEPLOYMENT_TYPES,
@@ -10,9 +10,11 @@ import {
   openLedger,
   type DeploymentEvent,
   type DeploymentFlags,
-  type DeploymentStatus,
+  type DeploymentFilter,
+  isoTime,
   type LedgerStore,
   type RollbackFlags,
+  type RollbackFilter,
 } from '../../ledger/index.js';
 import { whoAmI } from '../../lock/index.js';
 import { allOptions, printJson, settingsFrom, type CommandContext } from '../context.js';
@@ -72,49 +74,48 @@ export function registerLedger(program: Command, ctx: CommandContext): void {
     });
   ledger
     .command('list-deployments')
-    .description('List recorded deployments, newest first')
+    .description('List recorded deployments, newest first (-e for one environment)')
     .option('--service <name>', 'only this service')
-    .option('--status <status>', 'in-progress, success, failed or rolled-back')
-    .option('--since <time>', 'only deployments started at or after this ISO time')
-    .option('--limit <n>', 'at most this many', '50')
+    .option('--type <type>', `only this type: ${DEPLOYMENT_TYPES.join(', ')}`)
+    .option('--status <status>', `only this status: ${DEPLOYMENT_STATUSES.join(', ')}`)
+    .option('--from <time>', 'only deployments started at or after this ISO 8601 time')
+    .option('--to <time>', 'only deployments started at or before this ISO 8601 time')
+    .addOption(new Option('--since <time>', 'the old name of --from').hideHelp())
+    .addOption(new Option('--format <format>', 'table or csv (--json for JSON)').choices(['table', 'csv']).default('table'))
+    .option('--limit <n>', 'at most this many (0: all)', '50')
     .action(async (_f, cmd: Command) => {
-      const o = allOptions<{ service?: string; status?: DeploymentStatus; since?: string; limit: string }>(cmd);
+      const o = allOptions<ListFlags & { type?: string; status?: string }>(cmd);
+      const filter: DeploymentFilter = {
+        ...listFilter(o),
+        ...(o.type ? { type: oneOfFlag('--type', o.type, DEPLOYMENT_TYPES) } : {}),
+        ...(o.status ? { status: oneOfFlag('--status', o.status, DEPLOYMENT_STATUSES) } : {}),
+      };
       const settings = settingsFrom(o, ctx.io);
-      const rows = await readDeployments(settings.ledger, {
-        ...(o.service ? { service: o.service } : {}),
-        ...(o.environment ? { environment: o.environment } : {}),
-        ...(o.status ? { status: o.status } : {}),
-        ...(o.since ? { since: o.since } : {}),
-        limit: Number(o.limit),
-      });
-      if (o.json) printJson(ctx.io, { deployments: rows });
-      else ctx.io.stdout.write(renderDeployments(rows));
+      const rows = await withLedger(settings.ledger, [], (store) => store.listDeployments(filter));
+      if (o.json) return printJson(ctx.io, { deployments: rows });
+      if (o.format === 'csv') return void ctx.io.stdout.write(csv(DEPLOYMENT_CSV, rows.map(deploymentCells)));
+      ctx.io.stdout.write(renderDeployments(rows));
     });
   ledger
     .command('list-rollbacks')
-    .description('List recorded rollbacks (automatic and `deployer rollback`), newest first')
+    .description('List recorded rollbacks (automatic, `deployer rollback`, or recorded), newest first (-e for one environment)')
     .option('--service <name>', 'only this service')
-    .option('--since <time>', 'only rollbacks at or after this ISO time')
-    .option('--limit <n>', 'at most this many', '50')
+    .option('--from <time>', 'only rollbacks at or after this ISO 8601 time')
+    .option('--to <time>', 'only rollbacks at or before this ISO 8601 time')
+    .addOption(new Option('--since <time>', 'the old name of --from').hideHelp())
+    .addOption(new Option('--format <format>', 'table or csv (--json for JSON)').choices(['table', 'csv']).default('table'))
+    .option('--limit <n>', 'at most this many (0: all)', '50')
     .action(async (_f, cmd: Command) => {
-      const o = allOptions<{ service?: string; since?: string; limit: string }>(cmd);
+      const o = allOptions<ListFlags>(cmd);
+      const filter = listFilter(o);
       const settings = settingsFrom(o, ctx.io);
-      const rows = await withLedger(settings.ledger, [], (store) =>
-        store.listRollbacks({
-          ...(o.service ? { service: o.service } : {}),
-          ...(o.environment ? { environment: o.environment } : {}),
-          ...(o.since ? { since: o.since } : {}),
-          limit: Number(o.limit),
-        }),
-      );
+      const rows = await withLedger(settings.ledger, [], (store) => store.listRollbacks(filter));
       if (o.json) return printJson(ctx.io, { rollbacks: rows });
+      const cells = rows.map((r) => [r.at, r.stack, r.environment, r.service, r.fromVersion, r.toVersion, r.reason]);
+      if (o.format === 'csv')
+        return void ctx.io.stdout.write(csv(['at', 'stack', 'environment', 'service', 'from_version', 'to_version', 'reason'], cells));
       if (rows.length === 0) return void ctx.io.stdout.write('No rollbacks recorded.\n');
-      ctx.io.stdout.write(
-        table(
-          ['AT', 'STACK', 'ENV', 'SERVICE', 'FROM', 'TO', 'REASON'],
-          rows.map((r) => [r.at, r.stack, r.environment, r.service, r.fromVersion, r.toVersion, r.reason]),
-        ),
-      );
+      ctx.io.stdout.write(table(['AT', 'STACK', 'ENV', 'SERVICE', 'FROM', 'TO', 'REASON'], cells));
     });
   ledger
     .command('verify')
@@ -136,6 +137,74 @@ export function registerLedger(program: Command, ctx: CommandContext): void {
     });
 }
 
+/** The flags every list shares. */
+interface ListFlags {
+  service?: string;
+  from?: string;
+  to?: string;
+  since?: string;
+  format: 'table' | 'csv';
+  limit: string;
+}
+
+/** The filter the shared flags say, each checked (a bad time or limit names its flag, exit 2). */
+function listFilter(o: ListFlags & { environment?: string }): RollbackFilter {
+  const from = o.from ?? o.since;
+  const limit = Number(o.limit);
+  if (!Number.isInteger(limit) || limit < 0) throw new InvalidInputError(`--limit ${o.limit} is not a whole number of 0 or more`);
+  return {
+    ...(o.service ? { service: o.service } : {}),
+    ...(o.environment ? { environment: o.environment } : {}),
+    ...(from ? { since: isoTime(o.from ? '--from' : '--since', from) } : {}),
+    ...(o.to ? { until: isoTime('--to', o.to) } : {}),
+    ...(limit > 0 ? { limit } : {}),
+  };
+}
+
+function oneOfFlag<T extends string>(flag: string, value: string, allowed: readonly T[]): T {
+  if (!(allowed as readonly string[]).includes(value))
+    throw new InvalidInputError(`${flag} ${JSON.stringify(value)} is not one of ${allowed.join(', ')}`);
+  return value as T;
+}
+
+const DEPLOYMENT_CSV = [
+  'id',
+  'started',
+  'completed',
+  'stack',
+  'environment',
+  'service',
+  'version',
+  'type',
+  'status',
+  'initiator',
+  'parent_id',
+  'metadata',
+];
+
+function deploymentCells(d: DeploymentEvent): string[] {
+  return [
+    d.id,
+    d.started,
+    d.completed ?? '',
+    d.stack,
+    d.environment,
+    d.service,
+    d.version,
+    d.type,
+    d.status,
+    d.initiator,
+    d.parentId ?? '',
+    JSON.stringify(d.metadata),
+  ];
+}
+
+/** RFC 4180: a field with a comma, a quote or a line break is quoted, its quotes doubled; lines end in CRLF. */
+function csv(header: string[], rows: string[][]): string {
+  const field = (v: string): string => (/[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
+  return [header, ...rows].map((r) => r.map(field).join(',') + '\r\n').join('');
+}
+
 /** Writes through the ledger at `location` (created when missing), closed afterwards. */
 async function write(location: string, work: (store: LedgerStore) => Promise<void>): Promise<void> {
   const store = openLedger(location);
@@ -155,10 +224,6 @@ async function withLedger<T>(location: string, empty: T, read: (store: LedgerSto
   } finally {
     await store.close();
   }
-}
-
-function readDeployments(location: string, filter: Parameters<LedgerStore['listDeployments']>[0]): Promise<DeploymentEvent[]> {
-  return withLedger(location, [], (store) => store.listDeployments(filter));
 }
 
 function renderDeployments(rows: DeploymentEvent[]): string {
