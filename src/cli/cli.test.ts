@@ -323,6 +323,15 @@ describe('ledger record-deployment and record-rollback', () => {
       expect(r.code, bad.join(' ')).toBe(2);
       expect(r.stderr).toContain(bad[0]);
     }
+    // A metric over what was recorded: one finished deployment, production by default.
+    const metric = await deployerJson<{ results: Array<{ value: number | null; band: string | null; counted: number }> }>(
+      ['ledger', 'show-metrics', '--metric', 'change-failure-rate', '--from', '2026-11-25T00:00:00Z', '--to', '2026-12-02T00:00:00Z'],
+      env,
+    );
+    expect(metric.json.results).toEqual([expect.objectContaining({ value: 0, band: 'elite', counted: 1 })]);
+    const none = await deployer(['ledger', 'show-metrics', '--metric', 'mttr', '-e', 'staging'], env);
+    expect(none.stdout).toMatch(/^ {2}n\/a from 0 measurement/m);
+    expect((await deployer(['ledger', 'show-metrics', '--metric', 'mttr', '--time-zone', 'Mars/Base'], env)).code).toBe(2);
     // The version of deployer itself is still `deployer --version`.
     expect((await deployer(['--version'])).stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
   });

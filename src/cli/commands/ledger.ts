@@ -1,4 +1,4 @@
-/** `deployer ledger record-deployment | record-rollback | list-deployments | list-rollbacks | verify`. */
+/** `deployer ledger record-deployment | record-rollback | list-deployments | list-rollbacks | show-metrics | verify`. */
 import { existsSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { InvalidInputError, LedgerTamperedError } from '../../errors.js';
@@ -16,6 +16,15 @@ import {
   type RollbackFlags,
   type RollbackFilter,
 } from '../../ledger/index.js';
+import {
+  BAND_YEAR,
+  METRIC_NAMES,
+  computeMetric,
+  metricByGroup,
+  type GroupBy,
+  type MetricName,
+  type MetricResult,
+} from '../../ledger/metrics.js';
 import { whoAmI } from '../../lock/index.js';
 import { allOptions, printJson, settingsFrom, type CommandContext } from '../context.js';
 
@@ -118,6 +127,47 @@ export function registerLedger(program: Command, ctx: CommandContext): void {
       ctx.io.stdout.write(table(['AT', 'STACK', 'ENV', 'SERVICE', 'FROM', 'TO', 'REASON'], cells));
     });
   ledger
+    .command('show-metrics')
+    .description(
+      'Delivery metrics (DORA 2023 bands; definitions in docs/ledger.md) over production deployments, the last 30 days by default',
+    )
+    .addOption(new Option('--metric <metric>', 'which metric').choices([...METRIC_NAMES]).makeOptionMandatory())
+    .option('--service <name>', 'only this service')
+    .option('--from <time>', 'the window starts at this ISO 8601 time (default: 30 days before --to)')
+    .option('--to <time>', 'the window ends at this ISO 8601 time (default: now)')
+    .option('--all-environments', 'every environment (default: only prod and production, or the one -e names)')
+    .addOption(new Option('--group-by <what>', 'one figure per group').choices(['type', 'service', 'environment', 'week']))
+    .option('--time-zone <zone>', 'days are counted in this IANA time zone', 'UTC')
+    .action(async (_f, cmd: Command) => {
+      const o = allOptions<{
+        metric: MetricName;
+        service?: string;
+        from?: string;
+        to?: string;
+        allEnvironments?: boolean;
+        groupBy?: GroupBy;
+        timeZone: string;
+      }>(cmd);
+      const to = o.to ? isoTime('--to', o.to) : new Date().toISOString();
+      const from = o.from ? isoTime('--from', o.from) : new Date(Date.parse(to) - 30 * 86_400_000).toISOString();
+      if (from > to) throw new InvalidInputError(`--from ${o.from ?? from} is after --to ${o.to ?? to}`);
+      if (!validTimeZone(o.timeZone))
+        throw new InvalidInputError(`--time-zone ${JSON.stringify(o.timeZone)} is not an IANA time zone (for example UTC, Europe/Berlin)`);
+      const settings = settingsFrom(o, ctx.io);
+      const wanted = (env: string): boolean => (o.environment ? env === o.environment : o.allEnvironments || PRODUCTION.has(env));
+      const { deployments, rollbacks } = await withLedger(settings.ledger, { deployments: [], rollbacks: [] }, async (store) => ({
+        deployments: (await store.listDeployments(o.service ? { service: o.service } : {})).filter((d) => wanted(d.environment)),
+        rollbacks: (await store.listRollbacks(o.service ? { service: o.service } : {})).filter((r) => wanted(r.environment)),
+      }));
+      const options = { window: { from, to }, timeZone: o.timeZone };
+      const results = o.groupBy
+        ? metricByGroup(o.metric, deployments, rollbacks, options, o.groupBy)
+        : [{ group: 'all', ...computeMetric(o.metric, deployments, rollbacks, options) }];
+      if (o.json) return printJson(ctx.io, { metric: o.metric, from, to, timeZone: o.timeZone, bands: `DORA ${BAND_YEAR}`, results });
+      ctx.io.stdout.write(`${o.metric} from ${from} to ${to} (bands: DORA ${BAND_YEAR})\n`);
+      for (const r of results) ctx.io.stdout.write(`  ${o.groupBy ? `${r.group}: ` : ''}${metricLine(r)}\n`);
+    });
+  ledger
     .command('verify')
     .description(
       "Check the ledger's audit history (every write is a row chained to the one before by its hash): name each row or record changed, removed or added behind the ledger's back; exit 1 if any",
@@ -135,6 +185,45 @@ export function registerLedger(program: Command, ctx: CommandContext): void {
         verified.problems.map((p) => p.message),
       );
     });
+}
+
+const PRODUCTION = new Set(['prod', 'production']);
+
+function validTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** `40.0 % (low) over 5 deployments`; n/a for nothing to compute from. */
+function metricLine(r: MetricResult): string {
+  const value =
+    r.value === null
+      ? 'n/a'
+      : r.unit === 'percent'
+        ? `${r.value.toFixed(1)} %`
+        : r.unit === 'per-day'
+          ? `${r.value.toFixed(2)} per day`
+          : duration(r.value);
+  const band = r.band ? ` (${r.band})` : '';
+  const notes = r.notes.length > 0 ? `; ${r.notes.join('; ')}` : '';
+  return `${value}${band} from ${r.counted} ${r.unit === 'seconds' ? 'measurement(s)' : 'deployment(s)'}${notes}`;
+}
+
+/** Seconds as the largest units that say them: 12h 30m, 45s. */
+function duration(totalS: number): string {
+  const s = Math.round(totalS);
+  const parts = [
+    [Math.floor(s / 86_400), 'd'],
+    [Math.floor((s % 86_400) / 3_600), 'h'],
+    [Math.floor((s % 3_600) / 60), 'm'],
+    [s % 60, 's'],
+  ] as const;
+  const shown = parts.filter(([n]) => n > 0).slice(0, 2);
+  return shown.length === 0 ? '0s' : shown.map(([n, u]) => `${n}${u}`).join(' ') + ` (${s} s)`;
 }
 
 /** The flags every list shares. */
