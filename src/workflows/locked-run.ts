@@ -4,7 +4,7 @@
  *
  *   prepareRun       load and check everything, open the stores, say what the run is for
  *   provisionEngine  the Pulumi CLI (a build on a new machine), before the lock, only when the
- *                    plan as it stands has changes
+ *                    plan as it stands has changes (run-engine.ts)
  *   lockRun          the locks, the state read under them, the plan made from it
  *   reviewRun        a saved plan's staleness, the plan shown, the confirmation, a no-op's summary
  *   executeRun       in-progress ledger rows, the plan through the executor, the automatic undo
@@ -15,9 +15,7 @@
  * Everything that can reject the input happens in prepareRun, before anything is locked or written.
  */
 import { randomUUID } from 'node:crypto';
-import path from 'node:path';
-import type { Settings } from '../config/index.js';
-import { createEngine, ensurePulumiCli, resolvePassphrase, stopLeftovers, type ComponentEngine, type PulumiCli } from '../engine/index.js';
+import { stopLeftovers } from '../engine/index.js';
 import { DeployerError, InvalidInputError, StalePlanError } from '../errors.js';
 import { NOT_DONE, type ComponentReport, type ComponentResult, type RollbackSummary, type RunSummary } from '../executor/events.js';
 import { execute, type ExecuteResult } from '../executor/execute.js';
@@ -31,13 +29,14 @@ import type { RunMark, StackState } from '../model/state.js';
 import { stalePlanReasons } from '../plan/index.js';
 import { emptyState, openStateStore, type StateStore } from '../state/index.js';
 import { targetFor, type Target } from '../targets/index.js';
-import type { EngineRequest, Operation, RunContext, RunOutcome } from './context.js';
+import type { Operation, RunContext, RunOutcome } from './context.js';
 import { cleanUpDeadRuns, closeAbandoned } from './dead-runs.js';
 import { desiredVersion, finishDeployments, recordRollbacks, startDeployments, versionInLedger } from './ledger-records.js';
 import { loadStack, type LoadedStack } from './load-stack.js';
 import { lockAndPlan, type LockedPlan } from './locking.js';
 import { serviceVersion, whatToUndo } from './restore.js';
 import { undoFailedRun } from './undo.js';
+import { provisionEngine, type EngineSlot } from './run-engine.js';
 
 /** A plan and what it was made from: the configuration, or (rollback) recorded states. */
 export interface Prepared {
@@ -68,12 +67,6 @@ interface Run {
   leaseMetadata: Record<string, string>;
 }
 
-/** The engine of a run: created on first need, remembered for the summary and the clean-up. */
-interface EngineSlot {
-  get(desired: DesiredStack): Promise<ComponentEngine>;
-  readonly current: ComponentEngine | undefined;
-}
-
 export async function runLocked(
   ctx: RunContext,
   operation: Operation,
@@ -82,7 +75,12 @@ export async function runLocked(
 ): Promise<RunOutcome> {
   const run = await prepareRun(ctx, operation, purposeOf);
   if ('nothing' in run) return { status: 'nothing', reason: run.nothing };
-  const engine = await provisionEngine(run, prepare);
+  const engine = await provisionEngine({
+    ...run,
+    // The plan as it stands says whether Pulumi is needed at all.
+    needsEngine: async () =>
+      hasChanges(prepare(run.loaded, await run.store.read(run.loaded.desired.name, run.loaded.desired.environment)).plan),
+  });
   const locked = await lockRun(run, prepare);
   const ledger = lazyLedger(run);
   try {
@@ -163,50 +161,6 @@ async function prepareRun(
     why: purpose.why,
     ...(purpose.restored !== undefined ? { restored: purpose.restored } : {}),
     leaseMetadata: { deployment_id: runId, operation, pid: String(process.pid), ...(ctx.metadata ?? {}) },
-  };
-}
-
-/**
- * Provisioning the Pulumi CLI can take minutes (a build from source on a new machine): it
- * happens before the lock is taken and before anything is recorded, and only when the plan as
- * it stands has changes (a no-op run never needs Pulumi).
- */
-async function provisionEngine(run: Run, prepare: Prepare): Promise<EngineSlot> {
-  const { ctx, store, target, runId } = run;
-  let cli: PulumiCli | undefined;
-  const provision = async (): Promise<PulumiCli> =>
-    (cli ??= await ensurePulumiCli({ onProgress: (message) => ctx.listener({ type: 'setup', message }) }));
-  const custom = ctx.dependencies?.engine;
-  if (!custom) {
-    const current = await store.read(run.loaded.desired.name, run.loaded.desired.environment);
-    if (hasChanges(prepare(run.loaded, current).plan)) await provision();
-  }
-  const create =
-    custom ??
-    (async (r: EngineRequest) =>
-      startEngine({
-        settings: ctx.settings,
-        store: r.store,
-        desired: r.desired,
-        runId: r.runId,
-        targetEnv: r.target.engineEnv(),
-        cli: await provision(),
-      }));
-  let engine: ComponentEngine | undefined;
-  // One engine per run, also when components ask for it at the same moment; a failed start is tried again.
-  let starting: Promise<ComponentEngine> | undefined;
-  return {
-    get: (desired) =>
-      (starting ??= create({ runId, desired, store, target }).then(
-        (e) => (engine = e),
-        (err: unknown) => {
-          starting = undefined;
-          throw err;
-        },
-      )),
-    get current() {
-      return engine;
-    },
   };
 }
 
@@ -413,24 +367,4 @@ function summarize(run: Run, desired: DesiredStack, reports: ComponentReport[], 
 
 export function hasChanges(plan: Plan): boolean {
   return plan.actions.some((a) => a.action !== 'no-op');
-}
-
-interface EngineStart {
-  settings: Settings;
-  store: StateStore;
-  desired: DesiredStack;
-  runId: string;
-  targetEnv: Record<string, string>;
-  cli: PulumiCli;
-}
-
-async function startEngine(o: EngineStart): Promise<ComponentEngine> {
-  return createEngine({
-    cli: o.cli,
-    backendUrl: o.store.pulumiBackend(o.desired.name, o.desired.environment),
-    workRoot: path.join(o.settings.dir, '.deployer', 'workspaces', o.desired.name, o.desired.environment),
-    passphrase: await resolvePassphrase(o.store.localRoot ?? path.join(o.settings.dir, '.deployer')),
-    env: o.targetEnv,
-    runId: o.runId,
-  });
 }

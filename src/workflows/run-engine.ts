@@ -1,0 +1,89 @@
+/**
+ * The engine of one run: the Pulumi CLI provisioned before the lock is taken (only when the run
+ * will need it), and one engine created on first need, remembered for the run's summary and its
+ * clean-up. The executor's unit tests give their own engine (RunDependencies.engine) instead.
+ */
+import path from 'node:path';
+import type { Settings } from '../config/index.js';
+import { createEngine, ensurePulumiCli, resolvePassphrase, type ComponentEngine, type PulumiCli } from '../engine/index.js';
+import type { DesiredStack } from '../model/desired.js';
+import type { StateStore } from '../state/index.js';
+import type { Target } from '../targets/index.js';
+import type { EngineRequest, RunContext } from './context.js';
+
+/** The engine of a run: created on first need, remembered for the summary and the clean-up. */
+export interface EngineSlot {
+  get(desired: DesiredStack): Promise<ComponentEngine>;
+  readonly current: ComponentEngine | undefined;
+}
+
+/** What provisioning needs to know of the run. */
+export interface EngineNeed {
+  ctx: RunContext;
+  store: StateStore;
+  target: Target;
+  runId: string;
+  /** Whether the run will reach Pulumi at all (a no-op run never does). */
+  needsEngine: () => Promise<boolean>;
+}
+
+/**
+ * Provisioning the Pulumi CLI can take minutes (a build from source on a new machine): it
+ * happens before the lock is taken and before anything is recorded, and only when the plan as
+ * it stands has changes (a no-op run never needs Pulumi).
+ */
+export async function provisionEngine(run: EngineNeed): Promise<EngineSlot> {
+  const { ctx, store, target, runId } = run;
+  let cli: PulumiCli | undefined;
+  const provision = async (): Promise<PulumiCli> =>
+    (cli ??= await ensurePulumiCli({ onProgress: (message) => ctx.listener({ type: 'setup', message }) }));
+  const custom = ctx.dependencies?.engine;
+  if (!custom && (await run.needsEngine())) await provision();
+  const create =
+    custom ??
+    (async (r: EngineRequest) =>
+      startEngine({
+        settings: ctx.settings,
+        store: r.store,
+        desired: r.desired,
+        runId: r.runId,
+        targetEnv: r.target.engineEnv(),
+        cli: await provision(),
+      }));
+  let engine: ComponentEngine | undefined;
+  // One engine per run, also when components ask for it at the same moment; a failed start is tried again.
+  let starting: Promise<ComponentEngine> | undefined;
+  return {
+    get: (desired) =>
+      (starting ??= create({ runId, desired, store, target }).then(
+        (e) => (engine = e),
+        (err: unknown) => {
+          starting = undefined;
+          throw err;
+        },
+      )),
+    get current() {
+      return engine;
+    },
+  };
+}
+
+interface EngineStart {
+  settings: Settings;
+  store: StateStore;
+  desired: DesiredStack;
+  runId: string;
+  targetEnv: Record<string, string>;
+  cli: PulumiCli;
+}
+
+async function startEngine(o: EngineStart): Promise<ComponentEngine> {
+  return createEngine({
+    cli: o.cli,
+    backendUrl: o.store.pulumiBackend(o.desired.name, o.desired.environment),
+    workRoot: path.join(o.settings.dir, '.deployer', 'workspaces', o.desired.name, o.desired.environment),
+    passphrase: await resolvePassphrase(o.store.localRoot ?? path.join(o.settings.dir, '.deployer')),
+    env: o.targetEnv,
+    runId: o.runId,
+  });
+}
