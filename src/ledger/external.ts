@@ -21,9 +21,10 @@ export function isoTime(flag: string, value: string): string {
   return new Date(ms).toISOString();
 }
 
-function oneOf<T extends string>(flag: string, value: string, allowed: readonly T[]): T {
+/** `flag`'s value if it is one of `allowed`, else a refusal naming the flag (with `details` under it). */
+export function oneOf<T extends string>(flag: string, value: string, allowed: readonly T[], details = ['Nothing was recorded.']): T {
   if (!(allowed as readonly string[]).includes(value)) {
-    throw new InvalidInputError(`${flag} ${JSON.stringify(value)} is not one of ${allowed.join(', ')}`, ['Nothing was recorded.']);
+    throw new InvalidInputError(`${flag} ${JSON.stringify(value)} is not one of ${allowed.join(', ')}`, details);
   }
   return value as T;
 }

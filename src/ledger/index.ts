@@ -17,7 +17,7 @@ export type {
   DeploymentStatus,
 } from './store.js';
 export { DEPLOYMENT_STATUSES, DEPLOYMENT_TYPES } from './store.js';
-export { externalDeployment, externalRollback, isoTime, type DeploymentFlags, type RollbackFlags } from './external.js';
+export { externalDeployment, externalRollback, isoTime, oneOf, type DeploymentFlags, type RollbackFlags } from './external.js';
 
 /**
  * The ledger at `location` (a file path, relative to the current directory), opened at once:

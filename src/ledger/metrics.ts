@@ -76,11 +76,14 @@ function bandAtLeast(value: number, bounds: readonly number[]): Band {
   return 'low';
 }
 
-/** Distinct deployments (the last record of an id wins) started in the window. */
+/** Distinct deployments: the last record of an id wins. */
+function distinct(deployments: DeploymentEvent[]): DeploymentEvent[] {
+  return [...new Map(deployments.map((d) => [d.id, d] as const)).values()];
+}
+
+/** Distinct deployments started in the window. */
 function deploymentsIn(deployments: DeploymentEvent[], w: MetricWindow): DeploymentEvent[] {
-  const byId = new Map<string, DeploymentEvent>();
-  for (const d of deployments) if (inWindow(d.started, w)) byId.set(d.id, d);
-  return [...byId.values()];
+  return distinct(deployments).filter((d) => inWindow(d.started, w));
 }
 
 /** The calendar days of the window in `timeZone` (both ends included), as YYYY-MM-DD. */
@@ -173,7 +176,8 @@ export function changeFailureRate(deployments: DeploymentEvent[], w: MetricWindo
  * rollback); the median. Failures not yet recovered are counted in the notes, not as zero.
  */
 export function recoveryTime(deployments: DeploymentEvent[], rollbacks: RollbackEvent[], w: MetricWindow): MetricResult {
-  const all = deploymentsIn(deployments, { from: '', to: '\uffff' });
+  // A failure in the window may be recovered after it: restores are looked for in the whole ledger.
+  const all = distinct(deployments);
   const restores = [
     ...all
       .filter((d) => d.status === 'success' && d.completed)

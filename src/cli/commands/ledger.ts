@@ -12,6 +12,7 @@ import {
   type DeploymentFlags,
   type DeploymentFilter,
   isoTime,
+  oneOf,
   type LedgerStore,
   type RollbackFlags,
   type RollbackFilter,
@@ -96,8 +97,8 @@ export function registerLedger(program: Command, ctx: CommandContext): void {
       const o = allOptions<ListFlags & { type?: string; status?: string }>(cmd);
       const filter: DeploymentFilter = {
         ...listFilter(o),
-        ...(o.type ? { type: oneOfFlag('--type', o.type, DEPLOYMENT_TYPES) } : {}),
-        ...(o.status ? { status: oneOfFlag('--status', o.status, DEPLOYMENT_STATUSES) } : {}),
+        ...(o.type ? { type: oneOf('--type', o.type, DEPLOYMENT_TYPES, []) } : {}),
+        ...(o.status ? { status: oneOf('--status', o.status, DEPLOYMENT_STATUSES, []) } : {}),
       };
       const settings = settingsFrom(o, ctx.io);
       const rows = await withLedger(settings.ledger, [], (store) => store.listDeployments(filter));
@@ -248,12 +249,6 @@ function listFilter(o: ListFlags & { environment?: string }): RollbackFilter {
     ...(o.to ? { until: isoTime('--to', o.to) } : {}),
     ...(limit > 0 ? { limit } : {}),
   };
-}
-
-function oneOfFlag<T extends string>(flag: string, value: string, allowed: readonly T[]): T {
-  if (!(allowed as readonly string[]).includes(value))
-    throw new InvalidInputError(`${flag} ${JSON.stringify(value)} is not one of ${allowed.join(', ')}`);
-  return value as T;
 }
 
 const DEPLOYMENT_CSV = [
