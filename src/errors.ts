@@ -20,6 +20,7 @@ export type ErrorCode =
   | 'STATE_CORRUPT'
   | 'STATE_CONFLICT'
   | 'LEDGER_TAMPERED'
+  | 'LEDGER_UNAVAILABLE'
   | 'STALE_PLAN'
   | 'PULUMI_UNAVAILABLE'
   | 'ENGINE_FAILED'
@@ -139,6 +140,23 @@ export class StateCorruptError extends DeployerError {
 export class LedgerTamperedError extends DeployerError {
   constructor(message: string, details: string[] = []) {
     super('LEDGER_TAMPERED', message, { details });
+  }
+}
+
+/**
+ * The ledger's database server cannot be reached or refuses deployer (connection refused, no
+ * such host, wrong password, no such database): the environment to fix, not a bug. `where`
+ * names it without its password.
+ */
+export class LedgerUnavailableError extends DeployerError {
+  constructor(where: string, reason: string, cause?: unknown) {
+    super('LEDGER_UNAVAILABLE', `cannot use the ledger at ${where}: ${reason}`, {
+      cause,
+      details: [
+        'Check that the server is running and reachable, and the user, password and database in DEPLOY_LEDGER_DB (or --ledger).',
+        'Nothing was recorded; the command can be run again once the ledger is reachable.',
+      ],
+    });
   }
 }
 

@@ -15,6 +15,7 @@ const BY_CODE: Record<ErrorCode, number> = {
   STATE_CORRUPT: EXIT.failed,
   STATE_CONFLICT: EXIT.failed,
   LEDGER_TAMPERED: EXIT.failed,
+  LEDGER_UNAVAILABLE: EXIT.failed,
   STALE_PLAN: EXIT.invalid,
   PULUMI_UNAVAILABLE: EXIT.failed,
   ENGINE_FAILED: EXIT.failed,
@@ -31,7 +32,7 @@ export function exitCodeFor(code: ErrorCode): number {
 export const EXIT_CODES_HELP = `Exit codes:
   0  success
   1  the operation failed (a component failed, the engine failed, the machine refused: a full
-     disk, no permission; \`ledger verify\` found the ledger changed behind its back; or a bug)
+     disk, no permission; the ledger's server unreachable; \`ledger verify\` found the ledger changed behind its back; or a bug)
   2  invalid input (flags, configuration, a stale saved plan; nothing was written)
   3  the lock is held by another run (its holder is printed)
   4  changes present (plan --detailed-exitcode)`;

@@ -1,9 +1,10 @@
 /**
  * ledger/: the record of every deployment and rollback (SQLite by default, at
- * DEPLOY_LEDGER_DB or `.deployer/ledger.db`), from which delivery metrics are computed.
+ * DEPLOY_LEDGER_DB or `.deployer/ledger.db`; PostgreSQL when that is a postgres:// URL), from
+ * which delivery metrics are computed.
  */
 import path from 'node:path';
-import { InvalidInputError } from '../errors.js';
+import { PostgresLedger } from './postgres.js';
 import { SqliteLedger } from './sqlite.js';
 import type { LedgerStore } from './store.js';
 
@@ -19,15 +20,16 @@ export type {
 export { DEPLOYMENT_STATUSES, DEPLOYMENT_TYPES } from './store.js';
 export { externalDeployment, externalRollback, isoTime, oneOf, type DeploymentFlags, type RollbackFlags } from './external.js';
 
+/** Whether `location` names a PostgreSQL ledger rather than an SQLite file. */
+export function isPostgresUrl(location: string): boolean {
+  return /^postgres(ql)?:\/\//.test(location);
+}
+
 /**
- * The ledger at `location` (a file path, relative to the current directory), opened at once:
- * an unopenable file throws here. Its methods are asynchronous; close it when done.
+ * The ledger at `location`: a `postgres://` (or `postgresql://`) URL, connected and migrated on
+ * first use (an unreachable server rejects that use), or a file path, relative to the current
+ * directory, opened at once (an unopenable file throws here). Close it when done.
  */
 export function openLedger(location: string): LedgerStore {
-  if (/^postgres(ql)?:\/\//.test(location)) {
-    throw new InvalidInputError('a PostgreSQL ledger is not available yet in this version of deployer', [
-      'unset DEPLOY_LEDGER_DB to use the SQLite ledger',
-    ]);
-  }
-  return new SqliteLedger(path.resolve(location));
+  return isPostgresUrl(location) ? new PostgresLedger(location) : new SqliteLedger(path.resolve(location));
 }

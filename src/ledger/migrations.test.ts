@@ -98,7 +98,7 @@ describe('ledger migrations', () => {
 
   it('a migration that fails leaves the file at the version before it, with nothing of it applied', () => {
     const file = ledgerFile();
-    const broken: Migration = { version: 2, name: 'broken', sqlite: 'CREATE TABLE half (x INTEGER); CREATE TABLE oops (' };
+    const broken: Migration = { version: 2, name: 'broken', sqlite: 'CREATE TABLE half (x INTEGER); CREATE TABLE oops (', postgres: '' };
     const db = new Database(file);
     try {
       expect(() => migrateSqlite(db, file, [MIGRATIONS[0]!, broken])).toThrow();

@@ -1,12 +1,14 @@
 /**
  * The ledger's schema as numbered migrations (issue 13: "numbered migrations with a schema
- * version"). A ledger file records the version it is at (SQLite's `user_version`); opening it
+ * version"). A ledger file records the version it is at (SQLite's `user_version`, PostgreSQL's `ledger_schema` table); opening it
  * applies the migrations above that version, each in one transaction with its version bump, so
  * a file is at one version or the next, never between. A file at a version this deployer does
  * not know (written by a newer one) is refused, untouched: a migration is never undone.
  */
 import type Database from 'better-sqlite3';
+import type pg from 'pg';
 import { InvalidInputError } from '../errors.js';
+import { backfillPostgresHistory } from './postgres-history.js';
 import { backfillHistory, HISTORY_SQL } from './sqlite-history.js';
 
 export interface Migration {
@@ -14,9 +16,47 @@ export interface Migration {
   version: number;
   /** What it changes, for the log and the error of a failed migration. */
   name: string;
+  /** The change in SQLite's dialect. */
   sqlite: string;
+  /** The same change in PostgreSQL's. */
+  postgres: string;
   /** Work SQL alone cannot do (computing hashes), in the same transaction, after `sqlite`. */
   after?: (db: Database.Database) => void;
+  /** The same work in PostgreSQL, after `postgres`. */
+  afterPostgres?: (client: pg.ClientBase) => Promise<void>;
+}
+
+/** Migration 1: the tables of the ledgers written before migrations were numbered; `collate` follows each sorted text column. */
+function baseSchema(collate: string): string {
+  return `
+CREATE TABLE IF NOT EXISTS deployments (
+  id TEXT${collate} PRIMARY KEY,
+  stack TEXT${collate} NOT NULL,
+  service TEXT${collate} NOT NULL,
+  version TEXT NOT NULL,
+  environment TEXT${collate} NOT NULL,
+  type TEXT NOT NULL CHECK (type IN ('blue-green','canary','rolling','big-bang')),
+  started TEXT${collate} NOT NULL,
+  completed TEXT,
+  status TEXT NOT NULL CHECK (status IN ('in-progress','success','failed','rolled-back')),
+  initiator TEXT NOT NULL,
+  metadata TEXT NOT NULL DEFAULT '{}',
+  parent_id TEXT
+);
+CREATE INDEX IF NOT EXISTS deployments_by_service ON deployments (service, environment, started);
+CREATE INDEX IF NOT EXISTS deployments_by_started ON deployments (started);
+CREATE TABLE IF NOT EXISTS rollbacks (
+  id TEXT${collate} PRIMARY KEY,
+  stack TEXT${collate} NOT NULL,
+  service TEXT${collate} NOT NULL,
+  environment TEXT${collate} NOT NULL,
+  from_version TEXT NOT NULL,
+  to_version TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  at TEXT${collate} NOT NULL
+);
+CREATE INDEX IF NOT EXISTS rollbacks_by_service ON rollbacks (service, environment, at);
+`;
 }
 
 /**
@@ -27,41 +67,17 @@ export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
     name: 'deployments and rollbacks, indexed by service and time',
-    sqlite: `
-CREATE TABLE IF NOT EXISTS deployments (
-  id TEXT PRIMARY KEY,
-  stack TEXT NOT NULL,
-  service TEXT NOT NULL,
-  version TEXT NOT NULL,
-  environment TEXT NOT NULL,
-  type TEXT NOT NULL CHECK (type IN ('blue-green','canary','rolling','big-bang')),
-  started TEXT NOT NULL,
-  completed TEXT,
-  status TEXT NOT NULL CHECK (status IN ('in-progress','success','failed','rolled-back')),
-  initiator TEXT NOT NULL,
-  metadata TEXT NOT NULL DEFAULT '{}',
-  parent_id TEXT
-);
-CREATE INDEX IF NOT EXISTS deployments_by_service ON deployments (service, environment, started);
-CREATE INDEX IF NOT EXISTS deployments_by_started ON deployments (started);
-CREATE TABLE IF NOT EXISTS rollbacks (
-  id TEXT PRIMARY KEY,
-  stack TEXT NOT NULL,
-  service TEXT NOT NULL,
-  environment TEXT NOT NULL,
-  from_version TEXT NOT NULL,
-  to_version TEXT NOT NULL,
-  reason TEXT NOT NULL,
-  at TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS rollbacks_by_service ON rollbacks (service, environment, at);
-`,
+    sqlite: baseSchema(''),
+    // Byte order for what is sorted and compared, as SQLite does, whatever the database's locale.
+    postgres: baseSchema(' COLLATE "C"'),
   },
   {
     version: 2,
     name: 'the audit history: every write a row, chained by hashes (ledger verify)',
     sqlite: HISTORY_SQL,
+    postgres: HISTORY_SQL,
     after: backfillHistory,
+    afterPostgres: backfillPostgresHistory,
   },
 ];
 
@@ -91,7 +107,7 @@ export function migrateSqlite(db: Database.Database, file: string, migrations: r
   return applied;
 }
 
-function refuseNewer(version: number, latest: number, file: string): void {
+export function refuseNewer(version: number, latest: number, file: string): void {
   if (version > latest) {
     throw new InvalidInputError(`the ledger ${file} is at schema version ${version}, newer than this deployer knows (${latest})`, [
       'It was written by a newer deployer: use that version (or newer) with this ledger. Nothing was changed.',

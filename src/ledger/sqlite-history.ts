@@ -1,11 +1,11 @@
 /**
  * The SQLite ledger's audit history (chain.ts): the `ledger_rows` table, appended to in the
- * transaction of every write and never changed, and `ledger_head`, the chain's end. Also the
- * mapping of a stored deployment row to its event, which the history and the queries share.
+ * transaction of every write and never changed, and `ledger_head`, the chain's end.
  */
 import type Database from 'better-sqlite3';
 import { appendRow, GENESIS, type ChainHead, type ChainRow, type RecordKind } from './chain.js';
-import type { DeploymentEvent, RollbackEvent } from './store.js';
+import { deploymentOf, ROLLBACK_COLUMNS, type DeploymentRow } from './rows.js';
+import type { RollbackEvent } from './store.js';
 
 /** Migration 2: the history and its head (the backfill of what was recorded before is `backfillHistory`). */
 export const HISTORY_SQL = `
@@ -27,40 +27,6 @@ CREATE TABLE ledger_head (
 );
 INSERT INTO ledger_head (id, rows, hash) VALUES (1, 0, '${GENESIS}');
 `;
-
-export interface DeploymentRow {
-  id: string;
-  stack: string;
-  service: string;
-  version: string;
-  environment: string;
-  type: DeploymentEvent['type'];
-  started: string;
-  completed: string | null;
-  status: DeploymentEvent['status'];
-  initiator: string;
-  metadata: string;
-  parent_id: string | null;
-}
-
-export function deploymentOf(r: DeploymentRow): DeploymentEvent {
-  return {
-    id: r.id,
-    stack: r.stack,
-    service: r.service,
-    version: r.version,
-    environment: r.environment,
-    type: r.type,
-    started: r.started,
-    completed: r.completed,
-    status: r.status,
-    initiator: r.initiator,
-    metadata: JSON.parse(r.metadata) as Record<string, unknown>,
-    parentId: r.parent_id,
-  };
-}
-
-export const ROLLBACK_COLUMNS = 'id, stack, service, environment, from_version AS fromVersion, to_version AS toVersion, reason, at';
 
 /** Appends the row of one write (`record` as the write left it); call inside the write's transaction. */
 export function appendHistory(db: Database.Database, kind: RecordKind, recordId: string, record: unknown, recordedAt: string): void {

@@ -8,9 +8,10 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { InvalidInputError, MachineFaultError } from '../errors.js';
+import { MachineFaultError } from '../errors.js';
 import { openLedger, type LedgerStore } from './index.js';
 import { deployment, ledgerStoreContract, rollback } from './ledger.contract.js';
+import { sqlLedgerContract } from './sql.contract.js';
 import { SqliteLedger } from './sqlite.js';
 
 const dirs: string[] = [];
@@ -33,6 +34,21 @@ afterEach(async () => {
 
 // Its file's directory goes after each test, with the others.
 ledgerStoreContract('sqlite', async () => ({ ledger: new SqliteLedger(ledgerFile()) }));
+sqlLedgerContract('sqlite', async () => {
+  const file = ledgerFile();
+  return {
+    open: () => new SqliteLedger(file),
+    exec: async (sql) => {
+      const db = new Database(file);
+      try {
+        db.exec(sql);
+      } finally {
+        db.close();
+      }
+    },
+    cleanup: async () => undefined,
+  };
+});
 
 /** The error `work` rejects (or throws) with. */
 async function failure(work: () => unknown): Promise<unknown> {
@@ -119,68 +135,5 @@ describe('openLedger', () => {
     const ledger = newLedger(path.relative(process.cwd(), file));
     await ledger.recordDeployment(deployment('d1'));
     expect(existsSync(file)).toBe(true);
-  });
-
-  it.each(['postgres://user@db/ledger', 'postgresql://db:5432/ledger'])('refuses %s: PostgreSQL is not available yet', async (url) => {
-    const err = await failure(() => openLedger(url));
-    expect(err).toBeInstanceOf(InvalidInputError);
-    expect((err as InvalidInputError).message).toContain('PostgreSQL');
-    expect((err as InvalidInputError).details.join('\n')).toContain('DEPLOY_LEDGER_DB');
-  });
-
-  describe("verify: what was done to the file behind the ledger's back is found and named", () => {
-    /** A ledger with four rows (d1 twice, r1, d2); `tamper` then works on the file with plain SQL. */
-    async function tampered(tamper: (db: Database.Database) => void) {
-      const file = ledgerFile();
-      const l = new SqliteLedger(file);
-      await l.recordDeployment(deployment('d1', { status: 'in-progress', completed: null }));
-      await l.recordRollback(rollback('r1'));
-      await l.recordDeployment(deployment('d1'));
-      await l.recordDeployment(deployment('d2'));
-      await l.close();
-      const db = new Database(file);
-      tamper(db);
-      db.close();
-      return newLedger(file).verify();
-    }
-    const messages = (v: { problems: Array<{ message: string }> }): string[] => v.problems.map((p) => p.message);
-
-    it('an intact ledger verifies', async () => {
-      expect(await tampered(() => undefined)).toEqual({ ok: true, rows: 4, problems: [] });
-    });
-
-    it('a row of the history edited', async () => {
-      const v = await tampered((db) =>
-        db.prepare(`UPDATE ledger_rows SET body = replace(body, '"api"', '"payments"') WHERE seq = 2`).run(),
-      );
-      expect(v.ok).toBe(false);
-      expect(messages(v)).toContainEqual('row 2 (rollback r1, revision 1) was changed after it was written');
-    });
-
-    it('a row of the history removed, in the middle or at the end', async () => {
-      const middle = await tampered((db) => db.prepare('DELETE FROM ledger_rows WHERE seq = 2').run());
-      expect(messages(middle)).toEqual(
-        expect.arrayContaining([expect.stringMatching(/^row 2 is missing: the row after row 1 is numbered 3 \(deployment d1\)/)]),
-      );
-      const end = await tampered((db) => db.prepare('DELETE FROM ledger_rows WHERE seq = 4').run());
-      expect(messages(end)).toEqual(expect.arrayContaining([expect.stringMatching(/the history ends at row 3, but 4 rows were written/)]));
-    });
-
-    it('a current record edited, removed or added without its history', async () => {
-      const edited = await tampered((db) => db.prepare(`UPDATE deployments SET status = 'failed' WHERE id = 'd1'`).run());
-      expect(messages(edited)).toEqual(['deployment d1 no longer says what its last write (row 3) recorded: it was changed']);
-      const removed = await tampered((db) => db.prepare(`DELETE FROM rollbacks WHERE id = 'r1'`).run());
-      expect(messages(removed)).toEqual(['rollback r1 is in the history (row 2) but no longer in the ledger: it was removed']);
-      const added = await tampered((db) =>
-        db
-          .prepare(
-            `INSERT INTO rollbacks (id, stack, service, environment, from_version, to_version, reason, at) VALUES ('r 9', 's', 'x', 'e', 'a', 'b', 'c', 'd')`,
-          )
-          .run(),
-      );
-      expect(messages(added)).toEqual([
-        "rollback r 9 is in the ledger but in no row of its history: it was added behind the ledger's back",
-      ]);
-    });
   });
 });

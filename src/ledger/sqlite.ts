@@ -12,7 +12,8 @@ import { noSpaceLeft } from '../util/disk.js';
 import { verifyChain, type ChainVerification } from './chain.js';
 import { canonicalJson } from '../model/hash.js';
 import { migrateSqlite } from './migrations.js';
-import { appendHistory, deploymentOf, readHistory, ROLLBACK_COLUMNS, type DeploymentRow } from './sqlite-history.js';
+import { deploymentOf, ROLLBACK_COLUMNS, type DeploymentRow } from './rows.js';
+import { appendHistory, readHistory } from './sqlite-history.js';
 import type { DeploymentEvent, DeploymentFilter, LedgerStore, RollbackEvent, RollbackFilter } from './store.js';
 
 /** LedgerStore over one SQLite file, created (with the directories above it) when missing. */

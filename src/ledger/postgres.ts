@@ -1,0 +1,210 @@
+/**
+ * The ledger in PostgreSQL (issue 13: "a team shares one PostgreSQL ledger across every CI
+ * runner"), when DEPLOY_LEDGER_DB is a `postgres://` URL: the tables and migrations of the SQLite
+ * ledger, a pool of a few connections, each write one transaction that appends to the audit
+ * history under the chain head's row lock. The schema is brought up to date on first use; a
+ * server that cannot be reached is a LedgerUnavailableError naming it, never its password.
+ */
+import pg from 'pg';
+import { LedgerUnavailableError, MachineFaultError } from '../errors.js';
+import { canonicalJson } from '../model/hash.js';
+import { verifyChain, type ChainVerification } from './chain.js';
+import { MIGRATIONS, refuseNewer } from './migrations.js';
+import { appendPostgresHistory, lockHead, migratePostgres, readPostgresHistory } from './postgres-history.js';
+import { deploymentOf, ROLLBACK_COLUMNS, type DeploymentRow } from './rows.js';
+import type { DeploymentEvent, DeploymentFilter, LedgerStore, RollbackEvent, RollbackFilter } from './store.js';
+
+/** `url` without its password, to name the ledger in messages and logs. */
+export function redactedUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return 'postgres://(an unreadable URL)';
+  }
+}
+
+/** Connection failures and refusals that are the environment's, by Node's or PostgreSQL's code. */
+const UNAVAILABLE: Record<string, string> = {
+  ECONNREFUSED: 'the connection was refused (is the server running?)',
+  ENOTFOUND: 'no such host',
+  EAI_AGAIN: 'the host name could not be resolved',
+  ETIMEDOUT: 'the connection timed out',
+  ECONNRESET: 'the server closed the connection',
+  EHOSTUNREACH: 'the host is unreachable',
+  '28P01': 'the password was refused',
+  '28000': 'the server refused the user',
+  '3D000': 'the database does not exist',
+  '57P03': 'the server is starting up or shutting down',
+  '53300': 'the server has too many connections',
+};
+
+/** LedgerStore over a PostgreSQL database, migrated on first use. */
+export class PostgresLedger implements LedgerStore {
+  private readonly pool: pg.Pool;
+  private readonly where: string;
+  private readonly ready: Promise<void>;
+  private closed = false;
+
+  constructor(url: string, poolSize = 4) {
+    this.where = redactedUrl(url);
+    this.pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: 10_000 });
+    // An idle connection the server dropped: the next query reports it; this one must not crash the process.
+    this.pool.on('error', () => undefined);
+    this.ready = this.transaction((c) =>
+      migratePostgres(c, MIGRATIONS, (version, latest) => refuseNewer(version, latest, this.where)).then(() => undefined),
+    );
+    this.ready.catch(() => undefined); // each method awaits it and reports its failure
+  }
+
+  async recordDeployment(e: DeploymentEvent): Promise<void> {
+    await this.write(async (c) => {
+      const head = await lockHead(c);
+      const { rows } = await c.query<DeploymentRow>(
+        `INSERT INTO deployments (id, stack, service, version, environment, type, started, completed, status, initiator, metadata, parent_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+         ON CONFLICT (id) DO UPDATE SET version = excluded.version, completed = excluded.completed, status = excluded.status, metadata = excluded.metadata
+         RETURNING *`,
+        [
+          e.id,
+          e.stack,
+          e.service,
+          e.version,
+          e.environment,
+          e.type,
+          e.started,
+          e.completed,
+          e.status,
+          e.initiator,
+          JSON.stringify(e.metadata),
+          e.parentId,
+        ],
+      );
+      const now = deploymentOf(rows[0]!);
+      await appendPostgresHistory(c, head, 'deployment', now.id, now, now.completed ?? now.started);
+    });
+  }
+
+  async recordRollback(e: RollbackEvent): Promise<void> {
+    await this.write(async (c) => {
+      const head = await lockHead(c);
+      const { rows } = await c.query<RollbackEvent>(
+        `INSERT INTO rollbacks (id, stack, service, environment, from_version, to_version, reason, at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+         ON CONFLICT (id) DO UPDATE SET stack = excluded.stack, service = excluded.service, environment = excluded.environment,
+           from_version = excluded.from_version, to_version = excluded.to_version, reason = excluded.reason, at = excluded.at
+         RETURNING ${ROLLBACK_COLUMNS}`,
+        [e.id, e.stack, e.service, e.environment, e.fromVersion, e.toVersion, e.reason, e.at],
+      );
+      const now = rows[0]!;
+      await appendPostgresHistory(c, head, 'rollback', now.id, now, now.at);
+    });
+  }
+
+  async listDeployments(f: DeploymentFilter = {}): Promise<DeploymentEvent[]> {
+    const q = conditions(f, 'started', ['status', 'type']);
+    const rows = await this.query<DeploymentRow>(`SELECT * FROM deployments ${q.where} ORDER BY started DESC, id LIMIT ${q.next()}`, [
+      ...q.params,
+      f.limit ?? null,
+    ]);
+    return rows.map(deploymentOf);
+  }
+
+  async listRollbacks(f: RollbackFilter = {}): Promise<RollbackEvent[]> {
+    const q = conditions(f, 'at', []);
+    return this.query<RollbackEvent>(`SELECT ${ROLLBACK_COLUMNS} FROM rollbacks ${q.where} ORDER BY at DESC, id LIMIT ${q.next()}`, [
+      ...q.params,
+      f.limit ?? null,
+    ]);
+  }
+
+  async verify(): Promise<ChainVerification> {
+    // One snapshot: rows appended while it reads are not half seen.
+    return this.use(() =>
+      this.transaction(async (c) => {
+        await c.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY');
+        const { rows, head } = await readPostgresHistory(c);
+        const current = new Map<string, string>();
+        const deployments = await c.query<DeploymentRow>('SELECT * FROM deployments');
+        for (const d of deployments.rows.map(deploymentOf)) current.set(`deployment ${d.id}`, canonicalJson(d));
+        const rollbacks = await c.query<RollbackEvent>(`SELECT ${ROLLBACK_COLUMNS} FROM rollbacks`);
+        for (const r of rollbacks.rows) current.set(`rollback ${r.id}`, canonicalJson(r));
+        return verifyChain(rows, head, current);
+      }),
+    );
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.ready.catch(() => undefined);
+    await this.pool.end();
+  }
+
+  private async query<R extends pg.QueryResultRow>(sql: string, params: unknown[]): Promise<R[]> {
+    return this.use(async () => (await this.pool.query<R>(sql, params)).rows);
+  }
+
+  private async write(work: (c: pg.PoolClient) => Promise<void>): Promise<void> {
+    await this.use(() => this.transaction(work));
+  }
+
+  private async use<T>(work: () => Promise<T>): Promise<T> {
+    if (this.closed) throw new Error(`the ledger at ${this.where} is closed`);
+    await this.ready.catch((err: unknown) => {
+      throw this.failure(err);
+    });
+    return work().catch((err: unknown) => {
+      throw this.failure(err);
+    });
+  }
+
+  private async transaction<T>(work: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect().catch((err: unknown) => {
+      throw this.failure(err);
+    });
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  /** The environment's failures said as such; anything else as it came. */
+  private failure(err: unknown): unknown {
+    const code = (err as { code?: unknown } | null)?.code;
+    if (typeof code !== 'string') return err;
+    if (code === '53100') return new MachineFaultError('ENOSPC', 'the ledger server cannot write', this.where, err);
+    const reason = UNAVAILABLE[code];
+    return reason ? new LedgerUnavailableError(this.where, reason, err) : err;
+  }
+}
+
+/** The WHERE clause of a list and its parameters ($1, $2 ...); `next()` numbers one more parameter. */
+function conditions(
+  f: DeploymentFilter,
+  timeColumn: string,
+  exact: readonly ('status' | 'type')[],
+): { where: string; params: unknown[]; next: () => string } {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  const next = (): string => `$${params.length + 1}`;
+  const add = (clause: (p: string) => string, value: unknown): void => {
+    where.push(clause(next()));
+    params.push(value);
+  };
+  for (const key of ['stack', 'service', 'environment', ...exact] as const) {
+    const value = f[key];
+    if (value) add((p) => `${key} = ${p}`, value);
+  }
+  if (f.since) add((p) => `${timeColumn} >= ${p}`, f.since);
+  if (f.until) add((p) => `${timeColumn} <= ${p}`, f.until);
+  return { where: where.length ? `WHERE ${where.join(' AND ')}` : '', params, next };
+}

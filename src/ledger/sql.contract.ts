@@ -1,0 +1,102 @@
+/**
+ * What both SQL ledgers (SQLite, PostgreSQL) must do beyond the LedgerStore contract: keep what
+ * was recorded for the next process that opens the database, and find and name, in `verify`,
+ * what was done to the tables behind the ledger's back with plain SQL (the same statements in
+ * both dialects).
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { deployment, rollback } from './ledger.contract.js';
+import type { LedgerStore } from './store.js';
+
+/** A new, empty database of one kind: a store on it, raw SQL on it, and what removes it. */
+export interface SqlLedgerUnderTest {
+  /** A new store on the database (as another process would open it). */
+  open(): LedgerStore;
+  /** Runs `sql` on the database directly, as someone with its file or password could. */
+  exec(sql: string): Promise<void>;
+  cleanup(): Promise<void>;
+}
+
+export function sqlLedgerContract(name: string, make: () => Promise<SqlLedgerUnderTest>): void {
+  describe(`SQL ledger contract: ${name}`, () => {
+    let db: SqlLedgerUnderTest;
+    const opened: LedgerStore[] = [];
+    const open = (): LedgerStore => {
+      const l = db.open();
+      opened.push(l);
+      return l;
+    };
+    beforeEach(async () => {
+      db = await make();
+    });
+    afterEach(async () => {
+      for (const l of opened.splice(0)) await l.close();
+      await db.cleanup();
+    });
+
+    it('what one store recorded, the next one opened on the database lists', async () => {
+      const first = open();
+      await first.recordDeployment(deployment('d1'));
+      await first.recordRollback(rollback('r1'));
+      await first.close();
+      const again = open();
+      expect(await again.listDeployments()).toEqual([deployment('d1')]);
+      expect(await again.listRollbacks()).toEqual([rollback('r1')]);
+      expect(await again.verify()).toEqual({ ok: true, rows: 2, problems: [] });
+    });
+
+    /** Four rows (d1 twice, r1, d2); then `sql` behind the ledger's back; then a new store verifies. */
+    async function tampered(...sql: string[]) {
+      const l = open();
+      await l.recordDeployment(deployment('d1', { status: 'in-progress', completed: null }));
+      await l.recordRollback(rollback('r1'));
+      await l.recordDeployment(deployment('d1'));
+      await l.recordDeployment(deployment('d2'));
+      await l.close();
+      for (const s of sql) await db.exec(s);
+      return open().verify();
+    }
+    const messages = (v: { problems: Array<{ message: string }> }): string[] => v.problems.map((p) => p.message);
+
+    it('an intact ledger verifies', async () => {
+      expect(await tampered()).toEqual({ ok: true, rows: 4, problems: [] });
+    });
+
+    it('a row of the history edited is named', async () => {
+      const v = await tampered(`UPDATE ledger_rows SET body = replace(body, '"api"', '"payments"') WHERE seq = 2`);
+      expect(v.ok).toBe(false);
+      expect(messages(v)).toContainEqual('row 2 (rollback r1, revision 1) was changed after it was written');
+    });
+
+    it('a row of the history removed, in the middle or at the end, is named', async () => {
+      const middle = await tampered('DELETE FROM ledger_rows WHERE seq = 2');
+      expect(messages(middle)).toEqual(
+        expect.arrayContaining([expect.stringMatching(/^row 2 is missing: the row after row 1 is numbered 3 \(deployment d1\)/)]),
+      );
+    });
+
+    it('the last row of the history removed is found by the head', async () => {
+      const end = await tampered('DELETE FROM ledger_rows WHERE seq = 4');
+      expect(messages(end)).toEqual(expect.arrayContaining([expect.stringMatching(/the history ends at row 3, but 4 rows were written/)]));
+    });
+
+    it('a current record edited without its history is named', async () => {
+      const edited = await tampered(`UPDATE deployments SET status = 'failed' WHERE id = 'd1'`);
+      expect(messages(edited)).toEqual(['deployment d1 no longer says what its last write (row 3) recorded: it was changed']);
+    });
+
+    it('a current record removed without its history is named', async () => {
+      const removed = await tampered(`DELETE FROM rollbacks WHERE id = 'r1'`);
+      expect(messages(removed)).toEqual(['rollback r1 is in the history (row 2) but no longer in the ledger: it was removed']);
+    });
+
+    it('a record added without its history is named', async () => {
+      const added = await tampered(
+        `INSERT INTO rollbacks (id, stack, service, environment, from_version, to_version, reason, at) VALUES ('r 9', 's', 'x', 'e', 'a', 'b', 'c', 'd')`,
+      );
+      expect(messages(added)).toEqual([
+        "rollback r 9 is in the ledger but in no row of its history: it was added behind the ledger's back",
+      ]);
+    });
+  });
+}
