@@ -8,9 +8,9 @@ import { repoRoot, walk } from './testdir.js';
 
 export { lockRace, overlaps, type Hold } from './lock-race-run.mjs';
 
-/** The racers run dist/: refuse to race a copy older than the sources. */
-export function requireFreshBuild(): void {
-  for (const ts of walk(path.join(repoRoot, 'src', 'lock')).filter(
+/** The racers run dist/: refuse to race a copy of `layer` (src/<layer>) older than its sources. */
+export function requireFreshBuild(layer = 'lock'): void {
+  for (const ts of walk(path.join(repoRoot, 'src', layer)).filter(
     (f) => f.endsWith('.ts') && !f.endsWith('.test.ts') && !f.endsWith('.contract.ts'),
   )) {
     const js = path.join(repoRoot, 'dist', path.relative(path.join(repoRoot, 'src'), ts)).replace(/\.ts$/, '.js');
