@@ -2,6 +2,7 @@
 // together once each has opened it. Plain JS, so that the tests and the benchmark both run it.
 import { spawn } from 'node:child_process';
 import path from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 
 const appender = path.join(path.dirname(fileURLToPath(import.meta.url)), 'ledger-appender.mjs');
