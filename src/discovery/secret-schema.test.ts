@@ -11,7 +11,7 @@ import { problemsRaised } from '../../test/helpers/problems.js';
 import { removeTestdirs, writeStackDir } from '../../test/helpers/testdir.js';
 import { schemasDir } from '../package-info.js';
 import { discover } from './index.js';
-import { isSecretName } from './secret-names.js';
+import { isSecretName } from '../model/secret-names.js';
 import { NOT_SECRET_MARKER, NotSecretFields } from './secret-schema.js';
 
 afterAll(removeTestdirs);

@@ -9,7 +9,7 @@
  * names nothing is itself an error, since it would hide a secret written there later.
  */
 import { escapePointer } from '../model/pointer.js';
-import { secretWord } from './secret-names.js';
+import { secretWord } from '../model/secret-names.js';
 
 export interface SecretFinding {
   pointer: string;

@@ -5,6 +5,8 @@
  */
 import path from 'node:path';
 import { PostgresLedger } from './postgres.js';
+
+export { redactedUrl } from './postgres.js';
 import { SqliteLedger } from './sqlite.js';
 import type { LedgerStore } from './store.js';
 
@@ -17,7 +19,7 @@ export type {
   DeploymentType,
   DeploymentStatus,
 } from './store.js';
-export { DEPLOYMENT_STATUSES, DEPLOYMENT_TYPES } from './store.js';
+export { DEPLOYMENT_STATUSES, DEPLOYMENT_TYPES, type LedgerBatch } from './store.js';
 export { externalDeployment, externalRollback, isoTime, oneOf, type DeploymentFlags, type RollbackFlags } from './external.js';
 
 /** Whether `location` names a PostgreSQL ledger rather than an SQLite file. */

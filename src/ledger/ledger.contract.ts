@@ -200,6 +200,37 @@ export function ledgerStoreContract(name: string, make: () => Promise<LedgerUnde
       );
     });
 
+    it('records a batch as the writes one by one would, a record written twice in it included', async () => {
+      const batch = {
+        deployments: [
+          deployment('d1', { status: 'in-progress', completed: null }),
+          deployment('d2', { started: '2025-03-02T10:00:00.000Z' }),
+          deployment('d1', { status: 'failed', metadata: { why: 'health' } }),
+        ],
+        rollbacks: [rollback('r1'), rollback('r1', { reason: 'again' })],
+      };
+      await ledger.recordMany(batch);
+      expect(await ledger.listDeployments()).toEqual([
+        deployment('d2', { started: '2025-03-02T10:00:00.000Z' }),
+        deployment('d1', { status: 'failed', metadata: { why: 'health' } }),
+      ]);
+      expect(await ledger.listRollbacks()).toEqual([rollback('r1', { reason: 'again' })]);
+      expect(await ledger.verify()).toEqual({ ok: true, rows: 5, problems: [] });
+      await ledger.recordMany({});
+      expect(await ledger.verify()).toEqual({ ok: true, rows: 5, problems: [] });
+    });
+
+    it('a batch with one record refused writes nothing of it', async () => {
+      await ledger.recordDeployment(deployment('d0'));
+      const bad = deployment('d3', { status: 'exploded' as DeploymentEvent['status'] });
+      await expect(
+        ledger.recordMany({ deployments: [deployment('d1'), deployment('d2'), bad], rollbacks: [rollback('r1')] }),
+      ).rejects.toThrow();
+      expect(await ids({})).toEqual(['d0']);
+      expect(await ledger.listRollbacks()).toEqual([]);
+      expect(await ledger.verify()).toEqual({ ok: true, rows: 1, problems: [] });
+    });
+
     it('once closed, refuses to be used', async () => {
       await ledger.recordDeployment(deployment('d1'));
       await ledger.close();
@@ -207,6 +238,7 @@ export function ledgerStoreContract(name: string, make: () => Promise<LedgerUnde
       await expect(ledger.recordRollback(rollback('r1'))).rejects.toThrow();
       await expect(ledger.listDeployments()).rejects.toThrow();
       await expect(ledger.listRollbacks()).rejects.toThrow();
+      await expect(ledger.recordMany({ deployments: [deployment('d3')] })).rejects.toThrow();
     });
   });
 }

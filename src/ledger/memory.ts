@@ -12,6 +12,7 @@ import {
   type DeploymentFilter,
   type DeploymentStatus,
   type DeploymentType,
+  type LedgerBatch,
   type LedgerStore,
   type RollbackEvent,
   type RollbackFilter,
@@ -40,13 +41,19 @@ export class MemoryLedger implements LedgerStore {
 
   async recordDeployment(e: DeploymentEvent): Promise<void> {
     this.open();
-    if (!TYPES.has(e.type)) throw new Error(`the ledger refuses deployment ${e.id}: no deployment type ${String(e.type)}`);
-    if (!STATUSES.has(e.status)) throw new Error(`the ledger refuses deployment ${e.id}: no deployment status ${String(e.status)}`);
+    refuseUnknown(e);
     const stored = this.records.deployments.get(e.id);
     // As SQLite's upsert: a deployment recorded again keeps what it was, and takes its new outcome.
     const next = stored ? { ...stored, version: e.version, completed: e.completed, status: e.status, metadata: e.metadata } : e;
     this.records.deployments.set(e.id, copyDeployment(next));
     this.append('deployment', e.id, next, next.completed ?? next.started);
+  }
+
+  async recordMany(batch: LedgerBatch): Promise<void> {
+    this.open();
+    for (const e of batch.deployments ?? []) refuseUnknown(e);
+    for (const e of batch.deployments ?? []) await this.recordDeployment(e);
+    for (const e of batch.rollbacks ?? []) await this.recordRollback(e);
   }
 
   async recordRollback(e: RollbackEvent): Promise<void> {
@@ -98,6 +105,12 @@ export class MemoryLedger implements LedgerStore {
   private open(): void {
     if (this.closed) throw new Error('the ledger is closed');
   }
+}
+
+/** What the SQL stores' CHECK constraints refuse. */
+function refuseUnknown(e: DeploymentEvent): void {
+  if (!TYPES.has(e.type)) throw new Error(`the ledger refuses deployment ${e.id}: no deployment type ${String(e.type)}`);
+  if (!STATUSES.has(e.status)) throw new Error(`the ledger refuses deployment ${e.id}: no deployment status ${String(e.status)}`);
 }
 
 function matches(e: { stack: string; service: string; environment: string }, f: RollbackFilter, time: string): boolean {

@@ -8,7 +8,7 @@ import type pg from 'pg';
 import { appendRow, type ChainHead, type ChainRow, type RecordKind } from './chain.js';
 import type { Migration } from './migrations.js';
 import { deploymentOf, ROLLBACK_COLUMNS, type DeploymentRow } from './rows.js';
-import type { RollbackEvent } from './store.js';
+import type { LedgerBatch, RollbackEvent } from './store.js';
 
 /** Any key, the same in every deployer: the lock of schema changes ("dlgr" in ASCII). */
 const MIGRATION_LOCK = 0x646c6772;
@@ -52,32 +52,135 @@ export async function migratePostgres(
 }
 
 /** Locks the chain's head for this transaction (the next writer waits for its commit) and returns it. */
-export async function lockHead(client: pg.ClientBase): Promise<ChainHead> {
+async function lockHead(client: pg.ClientBase): Promise<ChainHead> {
   const { rows } = await client.query<ChainHead>('SELECT rows, hash FROM ledger_head WHERE id = 1 FOR UPDATE');
   return rows[0]!;
 }
 
-/** Appends the row of one write after `head` (locked by `lockHead` in this transaction); returns the new head. */
-export async function appendPostgresHistory(
+/** Rows per statement of a batch: PostgreSQL takes arrays of any length; this bounds one statement's memory. */
+const CHUNK = 1000;
+
+/**
+ * Writes `batch` in the caller's transaction: the chain's head locked first (the next writer
+ * waits for this commit), then a chunk at a time, each chunk's records upserted by one
+ * statement and their history rows inserted by another, then the head stored once.
+ */
+export async function writePostgresBatch(client: pg.ClientBase, batch: LedgerBatch): Promise<void> {
+  let head = await lockHead(client);
+  for (const chunk of distinctChunks(batch.deployments ?? [])) {
+    const { rows } = await client.query<DeploymentRow>(
+      `INSERT INTO deployments (id, stack, service, version, environment, type, started, completed, status, initiator, metadata, parent_id)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[])
+       ON CONFLICT (id) DO UPDATE SET version = excluded.version, completed = excluded.completed, status = excluded.status, metadata = excluded.metadata
+       RETURNING *`,
+      columns(chunk, [
+        (e) => e.id,
+        (e) => e.stack,
+        (e) => e.service,
+        (e) => e.version,
+        (e) => e.environment,
+        (e) => e.type,
+        (e) => e.started,
+        (e) => e.completed,
+        (e) => e.status,
+        (e) => e.initiator,
+        (e) => JSON.stringify(e.metadata),
+        (e) => e.parentId,
+      ]),
+    );
+    const now = new Map(rows.map((r) => [r.id, deploymentOf(r)]));
+    head = await appendRows(
+      client,
+      head,
+      'deployment',
+      chunk.map((e) => now.get(e.id)!).map((d) => ({ id: d.id, record: d, at: d.completed ?? d.started })),
+    );
+  }
+  for (const chunk of distinctChunks(batch.rollbacks ?? [])) {
+    const { rows } = await client.query<RollbackEvent>(
+      `INSERT INTO rollbacks (id, stack, service, environment, from_version, to_version, reason, at)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
+       ON CONFLICT (id) DO UPDATE SET stack = excluded.stack, service = excluded.service, environment = excluded.environment,
+         from_version = excluded.from_version, to_version = excluded.to_version, reason = excluded.reason, at = excluded.at
+       RETURNING ${ROLLBACK_COLUMNS}`,
+      columns(chunk, [
+        (e) => e.id,
+        (e) => e.stack,
+        (e) => e.service,
+        (e) => e.environment,
+        (e) => e.fromVersion,
+        (e) => e.toVersion,
+        (e) => e.reason,
+        (e) => e.at,
+      ]),
+    );
+    const now = new Map(rows.map((r) => [r.id, r]));
+    head = await appendRows(
+      client,
+      head,
+      'rollback',
+      chunk.map((e) => now.get(e.id)!).map((r) => ({ id: r.id, record: r, at: r.at })),
+    );
+  }
+  await client.query('UPDATE ledger_head SET rows = $1, hash = $2 WHERE id = 1', [head.rows, head.hash]);
+}
+
+/** Consecutive chunks of at most CHUNK records, none holding one id twice (one upsert cannot change a row twice). */
+function distinctChunks<T extends { id: string }>(records: readonly T[]): T[][] {
+  const chunks: T[][] = [];
+  let chunk: T[] = [];
+  let ids = new Set<string>();
+  for (const r of records) {
+    if (chunk.length === CHUNK || ids.has(r.id)) {
+      chunks.push(chunk);
+      chunk = [];
+      ids = new Set();
+    }
+    chunk.push(r);
+    ids.add(r.id);
+  }
+  if (chunk.length > 0) chunks.push(chunk);
+  return chunks;
+}
+
+/** The arrays of one multi-row statement: a column per getter. */
+function columns<T>(records: readonly T[], getters: ReadonlyArray<(r: T) => unknown>): unknown[][] {
+  return getters.map((get) => records.map(get));
+}
+
+/** Appends the history rows of a chunk of distinct records after `head`; returns the new head (not yet stored). */
+async function appendRows(
   client: pg.ClientBase,
   head: ChainHead,
   kind: RecordKind,
-  recordId: string,
-  record: unknown,
-  recordedAt: string,
+  written: ReadonlyArray<{ id: string; record: unknown; at: string }>,
 ): Promise<ChainHead> {
-  const { rows } = await client.query<{ revision: number | null }>(
-    'SELECT MAX(revision) AS revision FROM ledger_rows WHERE kind = $1 AND record_id = $2',
-    [kind, recordId],
+  const { rows } = await client.query<{ recordId: string; revision: number }>(
+    `SELECT record_id AS "recordId", MAX(revision) AS revision FROM ledger_rows WHERE kind = $1 AND record_id = ANY($2::text[]) GROUP BY record_id`,
+    [kind, written.map((w) => w.id)],
   );
-  const row = appendRow(head, { kind, recordId, revision: (rows[0]?.revision ?? 0) + 1, record, recordedAt });
+  const last = new Map(rows.map((r) => [r.recordId, r.revision]));
+  const appended: ChainRow[] = [];
+  for (const w of written) {
+    const row = appendRow(head, { kind, recordId: w.id, revision: (last.get(w.id) ?? 0) + 1, record: w.record, recordedAt: w.at });
+    appended.push(row);
+    head = { rows: row.seq, hash: row.hash };
+  }
   await client.query(
     `INSERT INTO ledger_rows (seq, kind, record_id, revision, body, recorded_at, prev_hash, hash)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-    [row.seq, row.kind, row.recordId, row.revision, row.body, row.recordedAt, row.prevHash, row.hash],
+     SELECT * FROM unnest($1::int[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[], $8::text[])`,
+    columns(appended, [
+      (r) => r.seq,
+      (r) => r.kind,
+      (r) => r.recordId,
+      (r) => r.revision,
+      (r) => r.body,
+      (r) => r.recordedAt,
+      (r) => r.prevHash,
+      (r) => r.hash,
+    ]),
   );
-  await client.query('UPDATE ledger_head SET rows = $1, hash = $2 WHERE id = 1', [row.seq, row.hash]);
-  return { rows: row.seq, hash: row.hash };
+  return head;
 }
 
 /** The whole history in the order it was written, and its head (undefined if the head row is gone). */
@@ -92,10 +195,8 @@ export async function readPostgresHistory(client: pg.ClientBase): Promise<{ rows
 
 /** Migration 2 in PostgreSQL: what was recorded before the history existed becomes its first rows. */
 export async function backfillPostgresHistory(client: pg.ClientBase): Promise<void> {
-  let head = await lockHead(client);
   const deployments = await client.query<DeploymentRow>('SELECT * FROM deployments ORDER BY started, id');
-  for (const d of deployments.rows.map(deploymentOf))
-    head = await appendPostgresHistory(client, head, 'deployment', d.id, d, d.completed ?? d.started);
   const rollbacks = await client.query<RollbackEvent>(`SELECT ${ROLLBACK_COLUMNS} FROM rollbacks ORDER BY at, id`);
-  for (const r of rollbacks.rows) head = await appendPostgresHistory(client, head, 'rollback', r.id, r, r.at);
+  // Written again as they are: each upsert changes nothing and appends the record's first row.
+  await writePostgresBatch(client, { deployments: deployments.rows.map(deploymentOf), rollbacks: rollbacks.rows });
 }

@@ -10,9 +10,9 @@ import { LedgerUnavailableError, MachineFaultError } from '../errors.js';
 import { canonicalJson } from '../model/hash.js';
 import { verifyChain, type ChainVerification } from './chain.js';
 import { MIGRATIONS, refuseNewer } from './migrations.js';
-import { appendPostgresHistory, lockHead, migratePostgres, readPostgresHistory } from './postgres-history.js';
+import { migratePostgres, readPostgresHistory, writePostgresBatch } from './postgres-history.js';
 import { deploymentOf, ROLLBACK_COLUMNS, type DeploymentRow } from './rows.js';
-import type { DeploymentEvent, DeploymentFilter, LedgerStore, RollbackEvent, RollbackFilter } from './store.js';
+import type { DeploymentEvent, DeploymentFilter, LedgerBatch, LedgerStore, RollbackEvent, RollbackFilter } from './store.js';
 
 /** `url` without its password, to name the ledger in messages and logs. */
 export function redactedUrl(url: string): string {
@@ -59,47 +59,15 @@ export class PostgresLedger implements LedgerStore {
   }
 
   async recordDeployment(e: DeploymentEvent): Promise<void> {
-    await this.write(async (c) => {
-      const head = await lockHead(c);
-      const { rows } = await c.query<DeploymentRow>(
-        `INSERT INTO deployments (id, stack, service, version, environment, type, started, completed, status, initiator, metadata, parent_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-         ON CONFLICT (id) DO UPDATE SET version = excluded.version, completed = excluded.completed, status = excluded.status, metadata = excluded.metadata
-         RETURNING *`,
-        [
-          e.id,
-          e.stack,
-          e.service,
-          e.version,
-          e.environment,
-          e.type,
-          e.started,
-          e.completed,
-          e.status,
-          e.initiator,
-          JSON.stringify(e.metadata),
-          e.parentId,
-        ],
-      );
-      const now = deploymentOf(rows[0]!);
-      await appendPostgresHistory(c, head, 'deployment', now.id, now, now.completed ?? now.started);
-    });
+    await this.recordMany({ deployments: [e] });
   }
 
   async recordRollback(e: RollbackEvent): Promise<void> {
-    await this.write(async (c) => {
-      const head = await lockHead(c);
-      const { rows } = await c.query<RollbackEvent>(
-        `INSERT INTO rollbacks (id, stack, service, environment, from_version, to_version, reason, at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-         ON CONFLICT (id) DO UPDATE SET stack = excluded.stack, service = excluded.service, environment = excluded.environment,
-           from_version = excluded.from_version, to_version = excluded.to_version, reason = excluded.reason, at = excluded.at
-         RETURNING ${ROLLBACK_COLUMNS}`,
-        [e.id, e.stack, e.service, e.environment, e.fromVersion, e.toVersion, e.reason, e.at],
-      );
-      const now = rows[0]!;
-      await appendPostgresHistory(c, head, 'rollback', now.id, now, now.at);
-    });
+    await this.recordMany({ rollbacks: [e] });
+  }
+
+  async recordMany(batch: LedgerBatch): Promise<void> {
+    await this.use(() => this.transaction((c) => writePostgresBatch(c, batch)));
   }
 
   async listDeployments(f: DeploymentFilter = {}): Promise<DeploymentEvent[]> {
@@ -144,10 +112,6 @@ export class PostgresLedger implements LedgerStore {
 
   private async query<R extends pg.QueryResultRow>(sql: string, params: unknown[]): Promise<R[]> {
     return this.use(async () => (await this.pool.query<R>(sql, params)).rows);
-  }
-
-  private async write(work: (c: pg.PoolClient) => Promise<void>): Promise<void> {
-    await this.use(() => this.transaction(work));
   }
 
   private async use<T>(work: () => Promise<T>): Promise<T> {

@@ -5,7 +5,7 @@
 import type Database from 'better-sqlite3';
 import { appendRow, GENESIS, type ChainHead, type ChainRow, type RecordKind } from './chain.js';
 import { deploymentOf, ROLLBACK_COLUMNS, type DeploymentRow } from './rows.js';
-import type { RollbackEvent } from './store.js';
+import type { LedgerBatch, RollbackEvent } from './store.js';
 
 /** Migration 2: the history and its head (the backfill of what was recorded before is `backfillHistory`). */
 export const HISTORY_SQL = `
@@ -28,18 +28,72 @@ CREATE TABLE ledger_head (
 INSERT INTO ledger_head (id, rows, hash) VALUES (1, 0, '${GENESIS}');
 `;
 
-/** Appends the row of one write (`record` as the write left it); call inside the write's transaction. */
-export function appendHistory(db: Database.Database, kind: RecordKind, recordId: string, record: unknown, recordedAt: string): void {
-  const head = db.prepare('SELECT rows, hash FROM ledger_head WHERE id = 1').get() as ChainHead;
-  const last = db.prepare('SELECT MAX(revision) AS revision FROM ledger_rows WHERE kind = ? AND record_id = ?').get(kind, recordId) as {
-    revision: number | null;
-  };
-  const row = appendRow(head, { kind, recordId, revision: (last.revision ?? 0) + 1, record, recordedAt });
-  db.prepare(
-    `INSERT INTO ledger_rows (seq, kind, record_id, revision, body, recorded_at, prev_hash, hash)
-     VALUES (@seq, @kind, @recordId, @revision, @body, @recordedAt, @prevHash, @hash)`,
-  ).run(row);
-  db.prepare('UPDATE ledger_head SET rows = ?, hash = ? WHERE id = 1').run(row.seq, row.hash);
+/**
+ * The writes of the SQLite ledger, its statements prepared once (after the migrations): each
+ * record upserted into its table and appended to the history, the chain's head read once and
+ * written once per call. Call it inside the write's transaction.
+ */
+export class SqliteWriter {
+  private readonly upsertDeployment: Database.Statement;
+  private readonly upsertRollback: Database.Statement;
+  private readonly readHead: Database.Statement;
+  private readonly writeHead: Database.Statement;
+  private readonly lastRevision: Database.Statement;
+  private readonly insertRow: Database.Statement;
+
+  constructor(db: Database.Database) {
+    this.upsertDeployment = db.prepare(
+      `INSERT INTO deployments (id, stack, service, version, environment, type, started, completed, status, initiator, metadata, parent_id)
+       VALUES (@id, @stack, @service, @version, @environment, @type, @started, @completed, @status, @initiator, @metadata, @parentId)
+       ON CONFLICT(id) DO UPDATE SET version=excluded.version, completed=excluded.completed, status=excluded.status, metadata=excluded.metadata
+       RETURNING *`,
+    );
+    this.upsertRollback = db.prepare(
+      `INSERT INTO rollbacks (id, stack, service, environment, from_version, to_version, reason, at)
+       VALUES (@id, @stack, @service, @environment, @fromVersion, @toVersion, @reason, @at)
+       ON CONFLICT(id) DO UPDATE SET stack=excluded.stack, service=excluded.service, environment=excluded.environment,
+         from_version=excluded.from_version, to_version=excluded.to_version, reason=excluded.reason, at=excluded.at
+       RETURNING ${ROLLBACK_COLUMNS}`,
+    );
+    this.readHead = db.prepare('SELECT rows, hash FROM ledger_head WHERE id = 1');
+    this.writeHead = db.prepare('UPDATE ledger_head SET rows = @rows, hash = @hash WHERE id = 1');
+    this.lastRevision = db.prepare('SELECT MAX(revision) AS revision FROM ledger_rows WHERE kind = ? AND record_id = ?');
+    this.insertRow = db.prepare(
+      `INSERT INTO ledger_rows (seq, kind, record_id, revision, body, recorded_at, prev_hash, hash)
+       VALUES (@seq, @kind, @recordId, @revision, @body, @recordedAt, @prevHash, @hash)`,
+    );
+  }
+
+  /** Upserts each record and appends what it now is to the history. */
+  write(batch: LedgerBatch): void {
+    let head = this.head();
+    for (const e of batch.deployments ?? []) {
+      const now = deploymentOf(this.upsertDeployment.get({ ...e, metadata: JSON.stringify(e.metadata) }) as DeploymentRow);
+      head = this.append(head, 'deployment', now.id, now, now.completed ?? now.started);
+    }
+    for (const e of batch.rollbacks ?? []) {
+      const now = this.upsertRollback.get(e) as RollbackEvent;
+      head = this.append(head, 'rollback', now.id, now, now.at);
+    }
+    this.writeHead.run(head);
+  }
+
+  head(): ChainHead {
+    return this.readHead.get() as ChainHead;
+  }
+
+  /** Appends the row of one write (`record` as the write left it) after `head`; returns the new head (not yet stored). */
+  append(head: ChainHead, kind: RecordKind, recordId: string, record: unknown, recordedAt: string): ChainHead {
+    const last = this.lastRevision.get(kind, recordId) as { revision: number | null };
+    const row = appendRow(head, { kind, recordId, revision: (last.revision ?? 0) + 1, record, recordedAt });
+    this.insertRow.run(row);
+    return { rows: row.seq, hash: row.hash };
+  }
+
+  /** Stores the head `append` returned last. */
+  storeHead(head: ChainHead): void {
+    this.writeHead.run(head);
+  }
 }
 
 /** The whole history in the order it was written, and its head (undefined if the head row is gone). */
@@ -56,8 +110,11 @@ export function readHistory(db: Database.Database): { rows: ChainRow[]; head: Ch
 
 /** What was recorded before the history existed becomes its first rows (revision 1 each, oldest first). */
 export function backfillHistory(db: Database.Database): void {
+  const writer = new SqliteWriter(db);
+  let head = writer.head();
   const deployments = (db.prepare('SELECT * FROM deployments ORDER BY started, id').all() as DeploymentRow[]).map(deploymentOf);
-  for (const d of deployments) appendHistory(db, 'deployment', d.id, d, d.completed ?? d.started);
+  for (const d of deployments) head = writer.append(head, 'deployment', d.id, d, d.completed ?? d.started);
   const rollbacks = db.prepare(`SELECT ${ROLLBACK_COLUMNS} FROM rollbacks ORDER BY at, id`).all() as RollbackEvent[];
-  for (const r of rollbacks) appendHistory(db, 'rollback', r.id, r, r.at);
+  for (const r of rollbacks) head = writer.append(head, 'rollback', r.id, r, r.at);
+  writer.storeHead(head);
 }

@@ -104,7 +104,7 @@ describe('SqliteLedger', () => {
   it('a full disk under the ledger rejects the write as the machine, naming the file, and records nothing', async () => {
     const file = ledgerFile();
     const ledger = newLedger(file);
-    vi.spyOn(SqliteLedger.prototype as unknown as { writeDeployment: () => void }, 'writeDeployment').mockImplementation(() => {
+    vi.spyOn(SqliteLedger.prototype as unknown as { write: () => void }, 'write').mockImplementation(() => {
       throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
     });
     const err = await failure(() => ledger.recordDeployment(deployment('d1')));
@@ -119,7 +119,7 @@ describe('SqliteLedger', () => {
 
   it('a read-only file system under the ledger rejects the rollback as the machine', async () => {
     const ledger = newLedger();
-    vi.spyOn(SqliteLedger.prototype as unknown as { writeRollback: () => void }, 'writeRollback').mockImplementation(() => {
+    vi.spyOn(SqliteLedger.prototype as unknown as { write: () => void }, 'write').mockImplementation(() => {
       throw Object.assign(new Error('attempt to write a readonly database'), { code: 'SQLITE_READONLY_DBMOVED' });
     });
     const err = await failure(() => ledger.recordRollback(rollback('r1')));

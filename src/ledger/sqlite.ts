@@ -13,12 +13,13 @@ import { verifyChain, type ChainVerification } from './chain.js';
 import { canonicalJson } from '../model/hash.js';
 import { migrateSqlite } from './migrations.js';
 import { deploymentOf, ROLLBACK_COLUMNS, type DeploymentRow } from './rows.js';
-import { appendHistory, readHistory } from './sqlite-history.js';
-import type { DeploymentEvent, DeploymentFilter, LedgerStore, RollbackEvent, RollbackFilter } from './store.js';
+import { readHistory, SqliteWriter } from './sqlite-history.js';
+import type { DeploymentEvent, DeploymentFilter, LedgerBatch, LedgerStore, RollbackEvent, RollbackFilter } from './store.js';
 
 /** LedgerStore over one SQLite file, created (with the directories above it) when missing. */
 export class SqliteLedger implements LedgerStore {
   private readonly db: Database.Database;
+  private writer: SqliteWriter | undefined;
 
   constructor(private readonly file: string) {
     this.db = this.guard('open the ledger', () => {
@@ -50,11 +51,15 @@ export class SqliteLedger implements LedgerStore {
   }
 
   async recordDeployment(e: DeploymentEvent): Promise<void> {
-    this.guard('record a deployment in the ledger', () => this.writeDeployment(e));
+    this.guard('record a deployment in the ledger', () => this.write({ deployments: [e] }));
   }
 
   async recordRollback(e: RollbackEvent): Promise<void> {
-    this.guard('record a rollback in the ledger', () => this.writeRollback(e));
+    this.guard('record a rollback in the ledger', () => this.write({ rollbacks: [e] }));
+  }
+
+  async recordMany(batch: LedgerBatch): Promise<void> {
+    this.guard('record in the ledger', () => this.write(batch));
   }
 
   async listDeployments(f: DeploymentFilter = {}): Promise<DeploymentEvent[]> {
@@ -83,36 +88,11 @@ export class SqliteLedger implements LedgerStore {
     );
   }
 
-  /** The current row and the history's new row in one transaction, taken for writing at once (a second writer waits). */
-  private writeDeployment(e: DeploymentEvent): void {
-    this.db
-      .transaction(() => {
-        this.db
-          .prepare(
-            `INSERT INTO deployments (id, stack, service, version, environment, type, started, completed, status, initiator, metadata, parent_id)
-             VALUES (@id, @stack, @service, @version, @environment, @type, @started, @completed, @status, @initiator, @metadata, @parentId)
-             ON CONFLICT(id) DO UPDATE SET version=excluded.version, completed=excluded.completed, status=excluded.status, metadata=excluded.metadata`,
-          )
-          .run({ ...e, metadata: JSON.stringify(e.metadata) });
-        const now = deploymentOf(this.db.prepare('SELECT * FROM deployments WHERE id = ?').get(e.id) as DeploymentRow);
-        appendHistory(this.db, 'deployment', now.id, now, now.completed ?? now.started);
-      })
-      .immediate();
-  }
-
-  private writeRollback(e: RollbackEvent): void {
-    this.db
-      .transaction(() => {
-        this.db
-          .prepare(
-            `INSERT OR REPLACE INTO rollbacks (id, stack, service, environment, from_version, to_version, reason, at)
-             VALUES (@id, @stack, @service, @environment, @fromVersion, @toVersion, @reason, @at)`,
-          )
-          .run(e);
-        const now = this.db.prepare(`SELECT ${ROLLBACK_COLUMNS} FROM rollbacks WHERE id = ?`).get(e.id) as RollbackEvent;
-        appendHistory(this.db, 'rollback', now.id, now, now.at);
-      })
-      .immediate();
+  /** The records and their history rows in one transaction, taken for writing at once (a second writer waits). */
+  private write(batch: LedgerBatch): void {
+    this.writer ??= new SqliteWriter(this.db);
+    const writer = this.writer;
+    this.db.transaction(() => writer.write(batch)).immediate();
   }
 
   private readDeployments(f: DeploymentFilter): DeploymentEvent[] {

@@ -56,6 +56,12 @@ export interface DeploymentFilter {
   limit?: number;
 }
 
+/** Many records to write at once (an import, an ingest): deployments first, then rollbacks, each in order. */
+export interface LedgerBatch {
+  deployments?: readonly DeploymentEvent[];
+  rollbacks?: readonly RollbackEvent[];
+}
+
 /** The filter of rollbacks: a rollback has no status or type. */
 export type RollbackFilter = Omit<DeploymentFilter, 'status' | 'type'>;
 
@@ -74,6 +80,11 @@ export interface LedgerStore {
   recordDeployment(event: DeploymentEvent): Promise<void>;
   /** Records a rollback, or replaces the one with its id. */
   recordRollback(event: RollbackEvent): Promise<void>;
+  /**
+   * Records every event of `batch` as the two methods above would, one after the other, but
+   * all or nothing: one refused (or a failure midway) leaves the ledger as it was.
+   */
+  recordMany(batch: LedgerBatch): Promise<void>;
   /** The deployments `filter` selects, newest first. */
   listDeployments(filter?: DeploymentFilter): Promise<DeploymentEvent[]>;
   /** The rollbacks `filter` selects, newest first. */

@@ -1,5 +1,4 @@
-/** `deployer ledger record-deployment | record-rollback | list-deployments | list-rollbacks | show-metrics | verify`. */
-import { existsSync } from 'node:fs';
+/** `deployer ledger record-deployment | record-rollback | list-deployments | list-rollbacks | show-metrics | verify` (export and import: ledger-transfer.ts). */
 import { Option, type Command } from 'commander';
 import { InvalidInputError, LedgerTamperedError } from '../../errors.js';
 import {
@@ -7,15 +6,12 @@ import {
   DEPLOYMENT_TYPES,
   externalDeployment,
   externalRollback,
-  openLedger,
   type DeploymentEvent,
   type DeploymentFlags,
   type DeploymentFilter,
   isoTime,
   oneOf,
-  type LedgerStore,
   type RollbackFlags,
-  type RollbackFilter,
 } from '../../ledger/index.js';
 import {
   BAND_YEAR,
@@ -26,7 +22,10 @@ import {
   type MetricName,
   type MetricResult,
 } from '../../ledger/metrics.js';
+import { csv } from '../../ledger/export.js';
 import { whoAmI } from '../../lock/index.js';
+import { registerLedgerTransfer } from './ledger-transfer.js';
+import { listFilter, withLedger, write, type ListFlags } from './ledger-store.js';
 import { allOptions, printJson, settingsFrom, type CommandContext } from '../context.js';
 
 export function registerLedger(program: Command, ctx: CommandContext): void {
@@ -186,6 +185,7 @@ export function registerLedger(program: Command, ctx: CommandContext): void {
         verified.problems.map((p) => p.message),
       );
     });
+  registerLedgerTransfer(ledger, ctx);
 }
 
 const PRODUCTION = new Set(['prod', 'production']);
@@ -228,29 +228,6 @@ function duration(totalS: number): string {
 }
 
 /** The flags every list shares. */
-interface ListFlags {
-  service?: string;
-  from?: string;
-  to?: string;
-  since?: string;
-  format: 'table' | 'csv';
-  limit: string;
-}
-
-/** The filter the shared flags say, each checked (a bad time or limit names its flag, exit 2). */
-function listFilter(o: ListFlags & { environment?: string }): RollbackFilter {
-  const from = o.from ?? o.since;
-  const limit = Number(o.limit);
-  if (!Number.isInteger(limit) || limit < 0) throw new InvalidInputError(`--limit ${o.limit} is not a whole number of 0 or more`);
-  return {
-    ...(o.service ? { service: o.service } : {}),
-    ...(o.environment ? { environment: o.environment } : {}),
-    ...(from ? { since: isoTime(o.from ? '--from' : '--since', from) } : {}),
-    ...(o.to ? { until: isoTime('--to', o.to) } : {}),
-    ...(limit > 0 ? { limit } : {}),
-  };
-}
-
 const DEPLOYMENT_CSV = [
   'id',
   'started',
@@ -281,33 +258,6 @@ function deploymentCells(d: DeploymentEvent): string[] {
     d.parentId ?? '',
     JSON.stringify(d.metadata),
   ];
-}
-
-/** RFC 4180: a field with a comma, a quote or a line break is quoted, its quotes doubled; lines end in CRLF. */
-function csv(header: string[], rows: string[][]): string {
-  const field = (v: string): string => (/[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
-  return [header, ...rows].map((r) => r.map(field).join(',') + '\r\n').join('');
-}
-
-/** Writes through the ledger at `location` (created when missing), closed afterwards. */
-async function write(location: string, work: (store: LedgerStore) => Promise<void>): Promise<void> {
-  const store = openLedger(location);
-  try {
-    await work(store);
-  } finally {
-    await store.close();
-  }
-}
-
-/** What `read` reads from the ledger at `location`, closed afterwards; `empty` when there is no ledger file. */
-async function withLedger<T>(location: string, empty: T, read: (store: LedgerStore) => Promise<T>): Promise<T> {
-  if (!/^postgres/.test(location) && !existsSync(location)) return empty;
-  const store = openLedger(location);
-  try {
-    return await read(store);
-  } finally {
-    await store.close();
-  }
 }
 
 function renderDeployments(rows: DeploymentEvent[]): string {
