@@ -9,6 +9,7 @@
 //   discovery:      discovery + validation + plan of 100/1000/5000 services x 10 components, and ~100 MB of YAML
 //   scheduling:     200-component random DAGs of sleep resources through the executor: makespan / lower bound, graph vs waves
 //   rollback:       automatic rollback after a failed health check, through the real engine: time after the failure
+//   ledger:         1M events ingested into SQLite and PostgreSQL, then each metric over them, cold and cached
 // BENCH_ONLY=sharedState (or quickstart, engine) runs one group.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,6 +19,7 @@ import { performance } from 'node:perf_hooks';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { benchDiscovery } from './discovery.js';
+import { benchLedger } from './ledger.js';
 import { benchRollback } from './rollback.js';
 import { benchScheduling } from './scheduling.js';
 import { benchSharedState } from './shared-state.js';
@@ -148,6 +150,7 @@ const result = {
   ...(want('discovery') ? { discovery: benchDiscovery() } : {}),
   ...(want('scheduling') ? { scheduling: await benchScheduling() } : {}),
   ...(want('rollback') ? { rollback: await benchRollback(Math.min(RUNS, 3), freePort, stats) } : {}),
+  ...(want('ledger') ? { ledger: await benchLedger() } : {}),
   ...(want('cliBuild') ? { cliBuild: benchCliBuild() } : {}),
 };
 process.stdout.write(JSON.stringify(result, null, 2) + '\n');

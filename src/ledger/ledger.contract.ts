@@ -231,6 +231,23 @@ export function ledgerStoreContract(name: string, make: () => Promise<LedgerUnde
       expect(await ledger.verify()).toEqual({ ok: true, rows: 1, problems: [] });
     });
 
+    it('its revision changes with every write, and only then', async () => {
+      const empty = await ledger.revision();
+      expect(await ledger.revision()).toBe(empty);
+      await ledger.recordDeployment(deployment('d1'));
+      const one = await ledger.revision();
+      expect(one).not.toBe(empty);
+      await ledger.listDeployments();
+      await ledger.verify();
+      expect(await ledger.revision()).toBe(one);
+      // The same record written again is a new revision of it: the ledger changed.
+      await ledger.recordDeployment(deployment('d1'));
+      expect(await ledger.revision()).not.toBe(one);
+      const before = await ledger.revision();
+      await ledger.recordRollback(rollback('r1'));
+      expect(await ledger.revision()).not.toBe(before);
+    });
+
     it('once closed, refuses to be used', async () => {
       await ledger.recordDeployment(deployment('d1'));
       await ledger.close();

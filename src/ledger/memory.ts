@@ -98,6 +98,11 @@ export class MemoryLedger implements LedgerStore {
     ).map((r) => ({ ...r }));
   }
 
+  async revision(): Promise<string> {
+    this.open();
+    return `${this.records.head.rows}:${this.records.head.hash}`;
+  }
+
   async close(): Promise<void> {
     this.closed = true;
   }

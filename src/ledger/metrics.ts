@@ -177,24 +177,40 @@ export function changeFailureRate(deployments: DeploymentEvent[], w: MetricWindo
  */
 export function recoveryTime(deployments: DeploymentEvent[], rollbacks: RollbackEvent[], w: MetricWindow): MetricResult {
   // A failure in the window may be recovered after it: restores are looked for in the whole ledger.
-  const all = distinct(deployments);
-  const restores = [
-    ...all
-      .filter((d) => d.status === 'success' && d.completed)
-      .map((d) => ({ service: d.service, environment: d.environment, at: d.completed! })),
-    ...rollbacks.map((r) => ({ service: r.service, environment: r.environment, at: r.at })),
-  ].sort((a, b) => a.at.localeCompare(b.at));
+  // Each service's restores (successful completions, rollbacks) in time order, searched by halving.
+  const restores = new Map<string, string[]>();
+  const add = (service: string, environment: string, at: string): void => {
+    const key = `${service}\u0000${environment}`;
+    const list = restores.get(key);
+    if (list) list.push(at);
+    else restores.set(key, [at]);
+  };
+  for (const d of distinct(deployments)) if (d.status === 'success' && d.completed) add(d.service, d.environment, d.completed);
+  for (const r of rollbacks) add(r.service, r.environment, r.at);
+  for (const list of restores.values()) list.sort();
   const times: number[] = [];
   let open = 0;
   for (const f of deploymentsIn(deployments, w).filter((d) => FAILED.has(d.status))) {
     const failedAt = f.completed ?? f.started;
-    const restore = restores.find((r) => r.service === f.service && r.environment === f.environment && r.at >= failedAt);
-    if (restore) times.push(seconds(failedAt, restore.at));
+    const restore = firstAtOrAfter(restores.get(`${f.service}\u0000${f.environment}`) ?? [], failedAt);
+    if (restore !== undefined) times.push(seconds(failedAt, restore));
     else open++;
   }
   const value = median(times);
   const notes = open > 0 ? [`${open} failed deployment(s) not recovered yet`] : [];
   return { metric: 'mttr', value, unit: 'seconds', band: bandBelow(value, DORA_BANDS[BAND_YEAR].recoveryS), counted: times.length, notes };
+}
+
+/** The first of the sorted `times` at or after `t`. */
+function firstAtOrAfter(times: readonly string[], t: string): string | undefined {
+  let lo = 0;
+  let hi = times.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (times[mid]! < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return times[lo];
 }
 
 /** Successful over finished distinct deployments, in percent (no band: DORA has none). */

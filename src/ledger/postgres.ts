@@ -103,6 +103,11 @@ export class PostgresLedger implements LedgerStore {
     );
   }
 
+  async revision(): Promise<string> {
+    const [head] = await this.query<{ rows: number; hash: string }>('SELECT rows, hash FROM ledger_head WHERE id = 1', []);
+    return head ? `${head.rows}:${head.hash}` : 'no head';
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

@@ -70,6 +70,13 @@ export class SqliteLedger implements LedgerStore {
     return this.guard('read the ledger', () => this.readRollbacks(f));
   }
 
+  async revision(): Promise<string> {
+    return this.guard('read the ledger', () => {
+      const head = this.db.prepare('SELECT rows, hash FROM ledger_head WHERE id = 1').get() as { rows: number; hash: string } | undefined;
+      return head ? `${head.rows}:${head.hash}` : 'no head';
+    });
+  }
+
   async close(): Promise<void> {
     this.db.close();
   }

@@ -94,6 +94,11 @@ export interface LedgerStore {
    * hashes; says which rows or records were changed, removed or added behind the ledger's back.
    */
   verify(): Promise<ChainVerification>;
+  /**
+   * What the ledger is at: a token that every write changes (the audit history's head), so that
+   * what was computed from the ledger can be kept until it changes.
+   */
+  revision(): Promise<string>;
   /** Releases the store (its file or connections); it is not used afterwards. */
   close(): Promise<void>;
 }

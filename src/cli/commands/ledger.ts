@@ -13,16 +13,9 @@ import {
   oneOf,
   type RollbackFlags,
 } from '../../ledger/index.js';
-import {
-  BAND_YEAR,
-  METRIC_NAMES,
-  computeMetric,
-  metricByGroup,
-  type GroupBy,
-  type MetricName,
-  type MetricResult,
-} from '../../ledger/metrics.js';
+import { BAND_YEAR, METRIC_NAMES, computeMetric, type GroupBy, type MetricName, type MetricResult } from '../../ledger/metrics.js';
 import { csv } from '../../ledger/export.js';
+import { queryMetric, type MetricQuery } from '../../ledger/metric-query.js';
 import { whoAmI } from '../../lock/index.js';
 import { registerLedgerTransfer } from './ledger-transfer.js';
 import { listFilter, withLedger, write, type ListFlags } from './ledger-store.js';
@@ -154,15 +147,16 @@ export function registerLedger(program: Command, ctx: CommandContext): void {
       if (!validTimeZone(o.timeZone))
         throw new InvalidInputError(`--time-zone ${JSON.stringify(o.timeZone)} is not an IANA time zone (for example UTC, Europe/Berlin)`);
       const settings = settingsFrom(o, ctx.io);
-      const wanted = (env: string): boolean => (o.environment ? env === o.environment : o.allEnvironments || PRODUCTION.has(env));
-      const { deployments, rollbacks } = await withLedger(settings.ledger, { deployments: [], rollbacks: [] }, async (store) => ({
-        deployments: (await store.listDeployments(o.service ? { service: o.service } : {})).filter((d) => wanted(d.environment)),
-        rollbacks: (await store.listRollbacks(o.service ? { service: o.service } : {})).filter((r) => wanted(r.environment)),
-      }));
-      const options = { window: { from, to }, timeZone: o.timeZone };
-      const results = o.groupBy
-        ? metricByGroup(o.metric, deployments, rollbacks, options, o.groupBy)
-        : [{ group: 'all', ...computeMetric(o.metric, deployments, rollbacks, options) }];
+      const query: MetricQuery = {
+        metric: o.metric,
+        window: { from, to },
+        timeZone: o.timeZone,
+        environments: o.environment ? { only: o.environment } : o.allEnvironments ? 'all' : 'production',
+        ...(o.service ? { service: o.service } : {}),
+        ...(o.groupBy ? { groupBy: o.groupBy } : {}),
+      };
+      const empty = o.groupBy ? [] : [{ group: 'all', ...computeMetric(o.metric, [], [], { window: { from, to }, timeZone: o.timeZone }) }];
+      const results = await withLedger(settings.ledger, empty, (store) => queryMetric(store, query));
       if (o.json) return printJson(ctx.io, { metric: o.metric, from, to, timeZone: o.timeZone, bands: `DORA ${BAND_YEAR}`, results });
       ctx.io.stdout.write(`${o.metric} from ${from} to ${to} (bands: DORA ${BAND_YEAR})\n`);
       for (const r of results) ctx.io.stdout.write(`  ${o.groupBy ? `${r.group}: ` : ''}${metricLine(r)}\n`);
@@ -187,8 +181,6 @@ export function registerLedger(program: Command, ctx: CommandContext): void {
     });
   registerLedgerTransfer(ledger, ctx);
 }
-
-const PRODUCTION = new Set(['prod', 'production']);
 
 function validTimeZone(zone: string): boolean {
   try {
