@@ -31,7 +31,16 @@ function* batches(count) {
     const service = `svc-${Math.floor(random() * 50)}`;
     const environment = random() < 0.6 ? 'prod' : 'staging';
     if (random() < 0.03) {
-      rollbacks.push({ id: `r${i}`, stack: 'bench', service, environment, fromVersion: `v${i}`, toVersion: `v${i - 1}`, reason: 'bench', at: started });
+      rollbacks.push({
+        id: `r${i}`,
+        stack: 'bench',
+        service,
+        environment,
+        fromVersion: `v${i}`,
+        toVersion: `v${i - 1}`,
+        reason: 'bench',
+        at: started,
+      });
     } else {
       const r = random();
       const status = r < 0.9 ? 'success' : r < 0.96 ? 'failed' : r < 0.99 ? 'rolled-back' : 'in-progress';
@@ -77,7 +86,12 @@ async function measure(openLedger, location, queryMetric, METRIC_NAMES) {
       const w0 = performance.now();
       await queryMetric(store, query);
       const warmMs = performance.now() - w0;
-      metrics[metric] = { cold_ms: Math.round(coldMs), warm_ms: Math.round(warmMs * 100) / 100, value: cold[0].value, counted: cold[0].counted };
+      metrics[metric] = {
+        cold_ms: Math.round(coldMs),
+        warm_ms: Math.round(warmMs * 100) / 100,
+        value: cold[0].value,
+        counted: cold[0].counted,
+      };
     }
     return { events: EVENTS, ingest_s: ingestS, events_per_s: Math.round(EVENTS / ingestS), metrics };
   } finally {
