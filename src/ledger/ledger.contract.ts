@@ -4,7 +4,18 @@
  * are idempotent by id; what a store refuses leaves nothing behind; a closed store is not used.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { DeploymentEvent, DeploymentFilter, LedgerStore, RollbackEvent } from './store.js';
+import { seeded } from '../../test/helpers/seeded.mjs';
+import { queryMetric } from './metric-query.js';
+import { computeMetric, metricByGroup } from './metrics.js';
+import {
+  DEPLOYMENT_STATUSES,
+  DEPLOYMENT_TYPES,
+  type DeploymentEvent,
+  type DeploymentFilter,
+  type LedgerStore,
+  type RollbackEvent,
+  type StatusCount,
+} from './store.js';
 
 /** A store under test, and what removes it afterwards (the store is closed before). */
 export interface LedgerUnderTest {
@@ -246,6 +257,73 @@ export function ledgerStoreContract(name: string, make: () => Promise<LedgerUnde
       const before = await ledger.revision();
       await ledger.recordRollback(rollback('r1'));
       expect(await ledger.revision()).not.toBe(before);
+    });
+
+    it('counts deployments by status and group as its listed records say; counted metrics agree with listed ones', async () => {
+      const random = seeded(7);
+      const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
+      const all = Array.from({ length: 300 }, (_, i) =>
+        deployment(`d${i}`, {
+          service: pick(['api', 'worker', 'web']),
+          environment: pick(['prod', 'production', 'staging']),
+          type: pick(DEPLOYMENT_TYPES),
+          status: pick(DEPLOYMENT_STATUSES),
+          started: new Date(Date.UTC(2025, 2, 1) + Math.floor(random() * 40 * 86_400_000)).toISOString(),
+        }),
+      );
+      await ledger.recordMany({ deployments: all });
+      const window = { from: '2025-03-05T00:00:00.000Z', to: '2025-03-31T23:59:59.999Z' };
+      const listed = await ledger.listDeployments();
+      const inWindow = listed.filter((d) => d.started >= window.from && d.started <= window.to);
+      const byHand = (keep: (d: DeploymentEvent) => boolean, key: (d: DeploymentEvent) => string) => {
+        const out: Record<string, number> = {};
+        for (const d of inWindow.filter(keep)) out[`${key(d)} ${d.status}`] = (out[`${key(d)} ${d.status}`] ?? 0) + 1;
+        return out;
+      };
+      const asMap = (counts: StatusCount[]) => Object.fromEntries(counts.map((c) => [`${c.group} ${c.status}`, c.count]));
+      const span = { since: window.from, until: window.to };
+      expect(asMap(await ledger.countDeployments(span))).toEqual(
+        byHand(
+          () => true,
+          () => 'all',
+        ),
+      );
+      expect(asMap(await ledger.countDeployments({ ...span, groupBy: 'type' }))).toEqual(
+        byHand(
+          () => true,
+          (d) => d.type,
+        ),
+      );
+      expect(asMap(await ledger.countDeployments({ ...span, environments: ['prod', 'production'], groupBy: 'service' }))).toEqual(
+        byHand(
+          (d) => d.environment !== 'staging',
+          (d) => d.service,
+        ),
+      );
+      expect(asMap(await ledger.countDeployments({ ...span, service: 'api', groupBy: 'environment' }))).toEqual(
+        byHand(
+          (d) => d.service === 'api',
+          (d) => d.environment,
+        ),
+      );
+      expect(await ledger.countDeployments({ ...span, environments: [] })).toEqual([]);
+
+      for (const metric of ['frequency', 'change-failure-rate', 'success-rate'] as const) {
+        for (const groupBy of [undefined, 'type', 'service', 'environment'] as const) {
+          const counted = await queryMetric(ledger, {
+            metric,
+            window,
+            timeZone: 'Europe/Berlin',
+            environments: 'all',
+            ...(groupBy ? { groupBy } : {}),
+          });
+          const options = { window, timeZone: 'Europe/Berlin' };
+          const fromList = groupBy
+            ? metricByGroup(metric, listed, [], options, groupBy)
+            : [{ group: 'all', ...computeMetric(metric, listed, [], options) }];
+          expect(counted, `${metric} by ${groupBy ?? 'nothing'}`).toEqual(fromList);
+        }
+      }
     });
 
     it('once closed, refuses to be used', async () => {

@@ -12,6 +12,8 @@ import {
   type DeploymentFilter,
   type DeploymentStatus,
   type DeploymentType,
+  type CountFilter,
+  type StatusCount,
   type LedgerBatch,
   type LedgerStore,
   type RollbackEvent,
@@ -96,6 +98,21 @@ export class MemoryLedger implements LedgerStore {
       rows.sort((a, b) => newestFirst(a.at, b.at, a.id, b.id)),
       f.limit,
     ).map((r) => ({ ...r }));
+  }
+
+  async countDeployments(f: CountFilter): Promise<StatusCount[]> {
+    this.open();
+    const counts = new Map<string, StatusCount>();
+    for (const d of this.records.deployments.values()) {
+      if (d.started < f.since || d.started > f.until || (f.service && d.service !== f.service)) continue;
+      if (f.environments && !f.environments.includes(d.environment)) continue;
+      const group = f.groupBy ? d[f.groupBy] : 'all';
+      const key = `${group}\u0000${d.status}`;
+      const c = counts.get(key) ?? { group, status: d.status, count: 0 };
+      c.count++;
+      counts.set(key, c);
+    }
+    return [...counts.values()];
   }
 
   async revision(): Promise<string> {

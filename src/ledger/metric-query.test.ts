@@ -1,7 +1,8 @@
 /**
  * A metric asked of a store: the records chosen as show-metrics chooses them (production by
- * default, one environment, every one, a service), and the cache: the same question answered
- * without reading the store until a write changes the ledger.
+ * default, one environment, every one, a service); counted metrics from the store's counts
+ * agree with the same metrics computed from the listed deployments; and the cache: the same
+ * question answered without reading the store until a write changes the ledger.
  */
 import { describe, expect, it, vi } from 'vitest';
 import { deployment, rollback } from './ledger.contract.js';
@@ -63,7 +64,7 @@ describe('queryMetric', () => {
 
   it('answers the same question from its cache until a write changes the ledger', async () => {
     const l = await ledgerWith();
-    const reads = vi.spyOn(l, 'listDeployments');
+    const reads = vi.spyOn(l, 'countDeployments');
     const first = await queryMetric(l, q());
     first[0]!.value = -1; // what it hands out is a copy
     const again = await queryMetric(l, q());
@@ -71,6 +72,11 @@ describe('queryMetric', () => {
     expect(again[0]!.value).toBe(200 / 3);
     await queryMetric(l, q({ metric: 'change-failure-rate' }));
     expect(reads).toHaveBeenCalledTimes(2);
+    // Lead time lists the deployments it needs; asked again, it does not.
+    const lists = vi.spyOn(l, 'listDeployments');
+    await queryMetric(l, q({ metric: 'lead-time' }));
+    await queryMetric(l, q({ metric: 'lead-time' }));
+    expect(lists).toHaveBeenCalledTimes(1);
 
     await l.recordDeployment(deployment('p3', { environment: 'prod', started: '2025-03-04T10:00:00.000Z' }));
     const after = await queryMetric(l, q());
@@ -80,7 +86,7 @@ describe('queryMetric', () => {
 
   it('keeps at most 64 answers, dropping the least recently asked', async () => {
     const l = await ledgerWith();
-    const reads = vi.spyOn(l, 'listDeployments');
+    const reads = vi.spyOn(l, 'countDeployments');
     const zones = Array.from({ length: 65 }, (_, i) => `Etc/GMT${i % 2 ? '+' : '-'}${(i % 12) + 1}-${i}`);
     for (const timeZone of zones) await queryMetric(l, q({ timeZone }));
     expect(reads).toHaveBeenCalledTimes(65);

@@ -1,13 +1,26 @@
 /**
- * A metric asked of a ledger (`ledger show-metrics`, later the server): the records it needs
- * read from the store (from the window's start on, so a recovery after the window's end is
- * seen; one environment pushed down to the store's index), then computed by metrics.ts. Answers
+ * A metric asked of a ledger (`ledger show-metrics`, later the server). Frequency, change
+ * failure rate and success rate are functions of status counts, which the store counts over an
+ * index without listing a deployment; lead time and recovery time read the records they need
+ * (from the window's start on, so a recovery after the window's end is seen; one environment
+ * pushed down to the store's index) and are computed by metrics.ts. Answers
  * are cached per store (seed 000 "Caching strategy": event-based invalidation, LRU eviction): an
  * answer is reused while the ledger's revision, which every write changes, is the one it was
  * computed at.
  */
 import { canonicalJson } from '../model/hash.js';
-import { computeMetric, metricByGroup, type GroupBy, type MetricName, type MetricResult, type MetricWindow } from './metrics.js';
+import {
+  COUNTED_METRICS,
+  computeMetric,
+  metricByGroup,
+  metricFromCounts,
+  type CountedMetric,
+  type GroupBy,
+  type MetricName,
+  type MetricResult,
+  type MetricWindow,
+  type StatusCounts,
+} from './metrics.js';
 import type { DeploymentFilter, LedgerStore } from './store.js';
 
 /** The environments DORA's figures are about when none is named. */
@@ -24,6 +37,30 @@ export interface MetricQuery {
 }
 
 export type GroupResult = { group: string } & MetricResult;
+
+type CountedQuery = MetricQuery & { metric: CountedMetric; groupBy?: Exclude<GroupBy, 'week'> };
+
+/** A counted metric from the store's status counts: no deployment is listed. */
+async function countedFromStore(
+  store: LedgerStore,
+  q: MetricQuery & { metric: CountedMetric; groupBy?: Exclude<GroupBy, 'week'> },
+): Promise<GroupResult[]> {
+  const envs = q.environments ?? 'production';
+  const counts = await store.countDeployments({
+    since: q.window.from,
+    until: q.window.to,
+    ...(q.service ? { service: q.service } : {}),
+    ...(envs === 'all' ? {} : { environments: envs === 'production' ? PRODUCTION_ENVIRONMENTS : [envs.only] }),
+    ...(q.groupBy ? { groupBy: q.groupBy } : {}),
+  });
+  const groups = new Map<string, StatusCounts>(q.groupBy ? [] : [['all', {}]]);
+  for (const c of counts) {
+    const g = groups.get(c.group) ?? {};
+    g[c.status] = (g[c.status] ?? 0) + c.count;
+    groups.set(c.group, g);
+  }
+  return [...groups.keys()].sort().map((group) => ({ group, ...metricFromCounts(q.metric, groups.get(group)!, q.window, q.timeZone) }));
+}
 
 /** Answers kept per store: at most this many, the least recently asked dropped first. */
 const CACHE_SIZE = 64;
@@ -51,6 +88,7 @@ export async function queryMetric(store: LedgerStore, q: MetricQuery): Promise<G
 
 async function computeFromStore(store: LedgerStore, q: MetricQuery): Promise<GroupResult[]> {
   const envs = q.environments ?? 'production';
+  if (COUNTED_METRICS.has(q.metric) && q.groupBy !== 'week') return countedFromStore(store, q as CountedQuery);
   const filter: DeploymentFilter = {
     since: q.window.from,
     ...(q.service ? { service: q.service } : {}),

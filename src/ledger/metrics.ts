@@ -7,7 +7,7 @@
  * nothing is n/a, never 0; durations are in seconds; empty days count as days; lead times below
  * zero (clock skew) are reported, not dropped silently.
  */
-import type { DeploymentEvent, RollbackEvent } from './store.js';
+import type { DeploymentEvent, DeploymentStatus, RollbackEvent } from './store.js';
 
 export type MetricName = 'frequency' | 'lead-time' | 'mttr' | 'change-failure-rate' | 'success-rate';
 export const METRIC_NAMES: readonly MetricName[] = ['frequency', 'lead-time', 'mttr', 'change-failure-rate', 'success-rate'];
@@ -50,7 +50,6 @@ export interface MetricResult {
   notes: string[];
 }
 
-const FINISHED = new Set(['success', 'failed', 'rolled-back']);
 const FAILED = new Set(['failed', 'rolled-back']);
 
 const inWindow = (t: string, w: MetricWindow): boolean => t >= w.from && t <= w.to;
@@ -103,19 +102,42 @@ export function daysOf(w: MetricWindow, timeZone: string): string[] {
   return days;
 }
 
+/** How many distinct deployments started in a window ended (or are) in each status. */
+export type StatusCounts = Partial<Record<DeploymentStatus, number>>;
+
+/** The metrics that are a function of status counts alone (a store can count them without listing). */
+export type CountedMetric = 'frequency' | 'change-failure-rate' | 'success-rate';
+export const COUNTED_METRICS: ReadonlySet<MetricName> = new Set<CountedMetric>(['frequency', 'change-failure-rate', 'success-rate']);
+
+/** The status counts of the distinct deployments started in the window. */
+export function statusCounts(deployments: DeploymentEvent[], w: MetricWindow): StatusCounts {
+  const counts: StatusCounts = {};
+  for (const d of deploymentsIn(deployments, w)) counts[d.status] = (counts[d.status] ?? 0) + 1;
+  return counts;
+}
+
+/** A counted metric from the status counts of its window (what a store's countDeployments gives). */
+export function metricFromCounts(metric: CountedMetric, counts: StatusCounts, w: MetricWindow, timeZone = 'UTC'): MetricResult {
+  const ok = counts.success ?? 0;
+  const failed = (counts.failed ?? 0) + (counts['rolled-back'] ?? 0);
+  const finished = ok + failed;
+  if (metric === 'frequency') {
+    const days = daysOf(w, timeZone).length;
+    const value = ok / days;
+    const band = bandAtLeast(value, DORA_BANDS[BAND_YEAR].frequencyPerDay);
+    return { metric, value, unit: 'per-day', band, counted: ok, notes: [`${days} day(s) in ${timeZone}`] };
+  }
+  if (metric === 'change-failure-rate') {
+    const value = finished === 0 ? null : (100 * failed) / finished;
+    const band = bandBelow(value, DORA_BANDS[BAND_YEAR].changeFailurePct, true);
+    return { metric, value, unit: 'percent', band, counted: finished, notes: [] };
+  }
+  return { metric, value: finished === 0 ? null : (100 * ok) / finished, unit: 'percent', band: null, counted: finished, notes: [] };
+}
+
 /** Successful deployments per day of the window (empty days count); the band by that average. */
 export function deploymentFrequency(deployments: DeploymentEvent[], w: MetricWindow, timeZone = 'UTC'): MetricResult {
-  const ok = deploymentsIn(deployments, w).filter((d) => d.status === 'success');
-  const days = daysOf(w, timeZone).length;
-  const value = ok.length / days;
-  return {
-    metric: 'frequency',
-    value,
-    unit: 'per-day',
-    band: bandAtLeast(value, DORA_BANDS[BAND_YEAR].frequencyPerDay),
-    counted: ok.length,
-    notes: [`${days} day(s) in ${timeZone}`],
-  };
+  return metricFromCounts('frequency', statusCounts(deployments, w), w, timeZone);
 }
 
 /** The commit times a deployment shipped (metadata `changes: [{committedAt}]`, or `commit_time`). */
@@ -157,17 +179,7 @@ export function leadTime(deployments: DeploymentEvent[], w: MetricWindow): Metri
 
 /** Failed over finished distinct deployments, in percent (a rollback is no deployment; in-progress counts nowhere). */
 export function changeFailureRate(deployments: DeploymentEvent[], w: MetricWindow): MetricResult {
-  const finished = deploymentsIn(deployments, w).filter((d) => FINISHED.has(d.status));
-  const failed = finished.filter((d) => FAILED.has(d.status)).length;
-  const value = finished.length === 0 ? null : (100 * failed) / finished.length;
-  return {
-    metric: 'change-failure-rate',
-    value,
-    unit: 'percent',
-    band: bandBelow(value, DORA_BANDS[BAND_YEAR].changeFailurePct, true),
-    counted: finished.length,
-    notes: [],
-  };
+  return metricFromCounts('change-failure-rate', statusCounts(deployments, w), w);
 }
 
 /**
@@ -215,16 +227,7 @@ function firstAtOrAfter(times: readonly string[], t: string): string | undefined
 
 /** Successful over finished distinct deployments, in percent (no band: DORA has none). */
 export function successRate(deployments: DeploymentEvent[], w: MetricWindow): MetricResult {
-  const finished = deploymentsIn(deployments, w).filter((d) => FINISHED.has(d.status));
-  const ok = finished.filter((d) => d.status === 'success').length;
-  return {
-    metric: 'success-rate',
-    value: finished.length === 0 ? null : (100 * ok) / finished.length,
-    unit: 'percent',
-    band: null,
-    counted: finished.length,
-    notes: [],
-  };
+  return metricFromCounts('success-rate', statusCounts(deployments, w), w);
 }
 
 export interface MetricOptions {

@@ -11,8 +11,17 @@ import { canonicalJson } from '../model/hash.js';
 import { verifyChain, type ChainVerification } from './chain.js';
 import { MIGRATIONS, refuseNewer } from './migrations.js';
 import { migratePostgres, readPostgresHistory, writePostgresBatch } from './postgres-history.js';
-import { deploymentOf, ROLLBACK_COLUMNS, type DeploymentRow } from './rows.js';
-import type { DeploymentEvent, DeploymentFilter, LedgerBatch, LedgerStore, RollbackEvent, RollbackFilter } from './store.js';
+import { countQuery, deploymentOf, ROLLBACK_COLUMNS, type DeploymentRow } from './rows.js';
+import type {
+  CountFilter,
+  DeploymentEvent,
+  DeploymentFilter,
+  LedgerBatch,
+  LedgerStore,
+  StatusCount,
+  RollbackEvent,
+  RollbackFilter,
+} from './store.js';
 
 /** `url` without its password, to name the ledger in messages and logs. */
 export function redactedUrl(url: string): string {
@@ -101,6 +110,11 @@ export class PostgresLedger implements LedgerStore {
         return verifyChain(rows, head, current);
       }),
     );
+  }
+
+  async countDeployments(f: CountFilter): Promise<StatusCount[]> {
+    const { sql, params } = countQuery(f, (i) => `$${i + 1}`);
+    return this.query<StatusCount>(sql, params);
   }
 
   async revision(): Promise<string> {

@@ -2,7 +2,7 @@
  * A ledger record as both SQL stores keep it (rows of `deployments` and `rollbacks`, the same
  * columns in SQLite and PostgreSQL) and the events they hand out.
  */
-import type { DeploymentEvent } from './store.js';
+import type { CountFilter, DeploymentEvent } from './store.js';
 
 /** A row of `deployments`: metadata as JSON text. */
 export interface DeploymentRow {
@@ -40,3 +40,23 @@ export function deploymentOf(r: DeploymentRow): DeploymentEvent {
 
 /** The columns of `rollbacks`, named as RollbackEvent's fields (quoted: PostgreSQL folds unquoted names to lower case). */
 export const ROLLBACK_COLUMNS = 'id, stack, service, environment, from_version AS "fromVersion", to_version AS "toVersion", reason, at';
+
+const GROUP_COLUMNS = { type: 'type', service: 'service', environment: 'environment' } as const;
+
+/**
+ * The query of `countDeployments`, the same in both dialects but for how a parameter is named
+ * (`param(i)`: `@p0` in SQLite, `$1` in PostgreSQL). Deployment ids are keys: a row is a distinct deployment.
+ */
+export function countQuery(f: CountFilter, param: (i: number) => string): { sql: string; params: unknown[] } {
+  const params: unknown[] = [];
+  const p = (value: unknown): string => param(params.push(value) - 1);
+  const where = [`started >= ${p(f.since)}`, `started <= ${p(f.until)}`];
+  if (f.service) where.push(`service = ${p(f.service)}`);
+  if (f.environments) where.push(f.environments.length ? `environment IN (${f.environments.map(p).join(', ')})` : '1 = 0');
+  // A column name from a closed list, never from the caller's text.
+  const group = f.groupBy ? GROUP_COLUMNS[f.groupBy] : `'all'`;
+  return {
+    sql: `SELECT ${group} AS "group", status, CAST(COUNT(*) AS INTEGER) AS count FROM deployments WHERE ${where.join(' AND ')} GROUP BY 1, 2`,
+    params,
+  };
+}

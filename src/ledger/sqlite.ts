@@ -14,7 +14,17 @@ import { canonicalJson } from '../model/hash.js';
 import { migrateSqlite } from './migrations.js';
 import { deploymentOf, ROLLBACK_COLUMNS, type DeploymentRow } from './rows.js';
 import { readHistory, SqliteWriter } from './sqlite-history.js';
-import type { DeploymentEvent, DeploymentFilter, LedgerBatch, LedgerStore, RollbackEvent, RollbackFilter } from './store.js';
+import { countQuery } from './rows.js';
+import type {
+  CountFilter,
+  DeploymentEvent,
+  DeploymentFilter,
+  LedgerBatch,
+  LedgerStore,
+  StatusCount,
+  RollbackEvent,
+  RollbackFilter,
+} from './store.js';
 
 /** LedgerStore over one SQLite file, created (with the directories above it) when missing. */
 export class SqliteLedger implements LedgerStore {
@@ -68,6 +78,12 @@ export class SqliteLedger implements LedgerStore {
 
   async listRollbacks(f: RollbackFilter = {}): Promise<RollbackEvent[]> {
     return this.guard('read the ledger', () => this.readRollbacks(f));
+  }
+
+  async countDeployments(f: CountFilter): Promise<StatusCount[]> {
+    const { sql, params } = countQuery(f, (i) => `@p${i}`);
+    const named = Object.fromEntries(params.map((v, i) => [`p${i}`, v]));
+    return this.guard('read the ledger', () => this.db.prepare(sql).all(named) as StatusCount[]);
   }
 
   async revision(): Promise<string> {

@@ -62,6 +62,24 @@ export interface LedgerBatch {
   rollbacks?: readonly RollbackEvent[];
 }
 
+/** Which deployments `countDeployments` counts: those started in [since, until], of the service and environments given. */
+export interface CountFilter {
+  since: string;
+  until: string;
+  service?: string;
+  /** Only these environments (none given: every one). */
+  environments?: readonly string[];
+  /** A count per type, service or environment (else one group, `all`). */
+  groupBy?: 'type' | 'service' | 'environment';
+}
+
+/** How many deployments of a group are in a status. */
+export interface StatusCount {
+  group: string;
+  status: DeploymentStatus;
+  count: number;
+}
+
 /** The filter of rollbacks: a rollback has no status or type. */
 export type RollbackFilter = Omit<DeploymentFilter, 'status' | 'type'>;
 
@@ -89,6 +107,8 @@ export interface LedgerStore {
   listDeployments(filter?: DeploymentFilter): Promise<DeploymentEvent[]>;
   /** The rollbacks `filter` selects, newest first. */
   listRollbacks(filter?: RollbackFilter): Promise<RollbackEvent[]>;
+  /** The deployments `filter` selects, counted by status (and group), without listing them: what the counted metrics need. */
+  countDeployments(filter: CountFilter): Promise<StatusCount[]>;
   /**
    * Checks the audit history (chain.ts): every write is a row that is never changed, chained by
    * hashes; says which rows or records were changed, removed or added behind the ledger's back.
