@@ -204,3 +204,23 @@ class MinHeap {
     return top;
   }
 }
+
+/**
+ * Which other services each service depends on: a component's explicit (`dependsOn`) and
+ * implicit (`valueFrom`) dependencies on components of other services (a component id is
+ * `<service>/<name>`), by service name, sorted. Every service of `components` has an entry.
+ */
+export function serviceDependencies(
+  components: Iterable<Pick<DesiredComponent, 'service' | 'dependsOn' | 'references'>>,
+): Map<string, string[]> {
+  const deps = new Map<string, Set<string>>();
+  for (const c of components) {
+    const mine = deps.get(c.service) ?? new Set<string>();
+    deps.set(c.service, mine);
+    for (const id of [...c.dependsOn, ...c.references.map((r) => r.component)]) {
+      const other = id.slice(0, id.indexOf('/'));
+      if (other !== c.service) mine.add(other);
+    }
+  }
+  return new Map([...deps].map(([s, set]) => [s, [...set].sort()]));
+}

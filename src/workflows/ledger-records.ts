@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { DeploymentEvent, DeploymentType, LedgerStore } from '../ledger/index.js';
+import { serviceDependencies } from '../graph/index.js';
 import { hashOf } from '../model/hash.js';
 import type { DesiredStack } from '../model/desired.js';
 import type { Plan } from '../model/plan.js';
@@ -42,6 +43,7 @@ export function startDeployments(
 ): DeploymentEvent[] {
   const services = [...new Set(plan.actions.filter((a) => a.action !== 'no-op').map((a) => serviceOf(a.id)))].sort();
   const now = new Date().toISOString();
+  const dependsOn = serviceDependencies(desired.components.values());
   return services.map((service) => {
     const components = [...desired.components.values()].filter((c) => c.service === service);
     const strategy = components.find((c) => c.kind === 'MicroService')?.spec['strategy'] as { type?: DeploymentType } | undefined;
@@ -61,6 +63,8 @@ export function startDeployments(
       metadata: {
         operation,
         ...metadata,
+        // The services it depends on, as the stack says now: `ledger visualize` draws them without the stack.
+        depends_on: dependsOn.get(service) ?? [],
         actions: Object.fromEntries(
           plan.actions.filter((a) => serviceOf(a.id) === service && a.action !== 'no-op').map((a) => [a.id, a.action]),
         ),

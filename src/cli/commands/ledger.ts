@@ -18,6 +18,7 @@ import { csv } from '../../ledger/export.js';
 import { queryMetric, type MetricQuery } from '../../ledger/metric-query.js';
 import { whoAmI } from '../../lock/index.js';
 import { registerLedgerTransfer } from './ledger-transfer.js';
+import { registerLedgerVisualize } from './ledger-visualize.js';
 import { listFilter, withLedger, write, type ListFlags } from './ledger-store.js';
 import { allOptions, printJson, settingsFrom, type CommandContext } from '../context.js';
 
@@ -180,6 +181,7 @@ export function registerLedger(program: Command, ctx: CommandContext): void {
       );
     });
   registerLedgerTransfer(ledger, ctx);
+  registerLedgerVisualize(ledger, ctx);
 }
 
 function validTimeZone(zone: string): boolean {
