@@ -12,6 +12,9 @@ import type { LedgerStore } from './store.js';
 
 export type {
   LedgerStore,
+  ChangeEvent,
+  CountFilter,
+  StatusCount,
   DeploymentEvent,
   RollbackEvent,
   DeploymentFilter,

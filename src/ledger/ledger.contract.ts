@@ -10,6 +10,7 @@ import { computeMetric, metricByGroup } from './metrics.js';
 import {
   DEPLOYMENT_STATUSES,
   DEPLOYMENT_TYPES,
+  type ChangeEvent,
   type DeploymentEvent,
   type DeploymentFilter,
   type LedgerStore,
@@ -324,6 +325,38 @@ export function ledgerStoreContract(name: string, make: () => Promise<LedgerUnde
           expect(counted, `${metric} by ${groupBy ?? 'nothing'}`).toEqual(fromList);
         }
       }
+    });
+
+    it('keeps changes by repository and commit, pending until a run ships them', async () => {
+      const change = (commit: string, committedAt: string, repo = 'git@example.com:shop.git'): ChangeEvent => ({
+        repo,
+        commit,
+        committedAt,
+        recordedAt: '2025-03-01T12:00:00.000Z',
+        shippedBy: null,
+      });
+      expect(await ledger.recordChanges([])).toBe(0);
+      expect(
+        await ledger.recordChanges([
+          change('bbb', '2025-03-01T10:00:00.000Z'),
+          change('aaa', '2025-03-01T09:00:00.000Z'),
+          change('ccc', '2025-03-01T09:00:00.000Z'),
+          change('zzz', '2025-03-01T08:00:00.000Z', '/home/dev/other'),
+        ]),
+      ).toBe(4);
+      // Recorded again (a post-merge hook after the post-commit one): kept as it was, not counted.
+      expect(await ledger.recordChanges([{ ...change('aaa', '2025-03-05T00:00:00.000Z'), recordedAt: 'later' }])).toBe(0);
+      const pending = async (repo = 'git@example.com:shop.git'): Promise<string[]> =>
+        (await ledger.pendingChanges(repo)).map((c) => `${c.commit}@${c.committedAt.slice(11, 16)}`);
+      expect(await pending()).toEqual(['aaa@09:00', 'ccc@09:00', 'bbb@10:00']);
+      expect(await ledger.pendingChanges('/home/dev/other')).toEqual([change('zzz', '2025-03-01T08:00:00.000Z', '/home/dev/other')]);
+
+      await ledger.shipChanges('git@example.com:shop.git', ['aaa', 'bbb', 'unknown'], 'run-1');
+      expect(await pending()).toEqual(['ccc@09:00']);
+      // Shipped already: a later run does not take it over.
+      await ledger.shipChanges('git@example.com:shop.git', ['aaa', 'ccc'], 'run-2');
+      expect(await pending()).toEqual([]);
+      expect(await pending('/home/dev/other')).toEqual(['zzz@08:00']);
     });
 
     it('once closed, refuses to be used', async () => {

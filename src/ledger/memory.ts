@@ -12,6 +12,7 @@ import {
   type DeploymentFilter,
   type DeploymentStatus,
   type DeploymentType,
+  type ChangeEvent,
   type CountFilter,
   type StatusCount,
   type LedgerBatch,
@@ -24,6 +25,8 @@ import {
 export interface MemoryLedgerRecords {
   deployments: Map<string, DeploymentEvent>;
   rollbacks: Map<string, RollbackEvent>;
+  /** Changes by repo and commit. */
+  changes: Map<string, ChangeEvent>;
   /** The audit history, and its head. */
   history: ChainRow[];
   head: ChainHead;
@@ -38,7 +41,13 @@ export class MemoryLedger implements LedgerStore {
   private closed = false;
 
   constructor(records?: MemoryLedgerRecords) {
-    this.records = records ?? { deployments: new Map(), rollbacks: new Map(), history: [], head: { rows: 0, hash: GENESIS } };
+    this.records = records ?? {
+      deployments: new Map(),
+      rollbacks: new Map(),
+      changes: new Map(),
+      history: [],
+      head: { rows: 0, hash: GENESIS },
+    };
   }
 
   async recordDeployment(e: DeploymentEvent): Promise<void> {
@@ -98,6 +107,34 @@ export class MemoryLedger implements LedgerStore {
       rows.sort((a, b) => newestFirst(a.at, b.at, a.id, b.id)),
       f.limit,
     ).map((r) => ({ ...r }));
+  }
+
+  async recordChanges(changes: readonly ChangeEvent[]): Promise<number> {
+    this.open();
+    let added = 0;
+    for (const c of changes) {
+      const key = `${c.repo}\u0000${c.commit}`;
+      if (this.records.changes.has(key)) continue;
+      this.records.changes.set(key, { ...c });
+      added++;
+    }
+    return added;
+  }
+
+  async pendingChanges(repo: string): Promise<ChangeEvent[]> {
+    this.open();
+    return [...this.records.changes.values()]
+      .filter((c) => c.repo === repo && c.shippedBy === null)
+      .sort((a, b) => (a.committedAt < b.committedAt ? -1 : a.committedAt > b.committedAt ? 1 : a.commit < b.commit ? -1 : 1))
+      .map((c) => ({ ...c }));
+  }
+
+  async shipChanges(repo: string, commits: readonly string[], runId: string): Promise<void> {
+    this.open();
+    for (const commit of commits) {
+      const c = this.records.changes.get(`${repo}\u0000${commit}`);
+      if (c && c.shippedBy === null) c.shippedBy = runId;
+    }
   }
 
   async countDeployments(f: CountFilter): Promise<StatusCount[]> {

@@ -28,6 +28,21 @@ export interface Migration {
 
 const COUNT_INDEX = 'CREATE INDEX deployments_by_environment ON deployments (environment, started, status, service, type);';
 
+/** Migration 4: the changes the git hooks record. */
+function changesSchema(collate: string): string {
+  return `
+CREATE TABLE changes (
+  repo TEXT${collate} NOT NULL,
+  commit_sha TEXT${collate} NOT NULL,
+  committed_at TEXT${collate} NOT NULL,
+  recorded_at TEXT NOT NULL,
+  shipped_by TEXT,
+  PRIMARY KEY (repo, commit_sha)
+);
+CREATE INDEX changes_pending ON changes (repo, shipped_by, committed_at);
+`;
+}
+
 /** Migration 1: the tables of the ledgers written before migrations were numbered; `collate` follows each sorted text column. */
 function baseSchema(collate: string): string {
   return `
@@ -86,6 +101,12 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'an index that counts deployments by environment, time and status without reading the table (show-metrics)',
     sqlite: COUNT_INDEX,
     postgres: COUNT_INDEX,
+  },
+  {
+    version: 4,
+    name: 'changes (commits) recorded by git hooks, pending until a deployment ships them (lead time)',
+    sqlite: changesSchema(''),
+    postgres: changesSchema(' COLLATE "C"'),
   },
 ];
 

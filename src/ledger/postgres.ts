@@ -11,8 +11,9 @@ import { canonicalJson } from '../model/hash.js';
 import { verifyChain, type ChainVerification } from './chain.js';
 import { MIGRATIONS, refuseNewer } from './migrations.js';
 import { migratePostgres, readPostgresHistory, writePostgresBatch } from './postgres-history.js';
-import { countQuery, deploymentOf, ROLLBACK_COLUMNS, type DeploymentRow } from './rows.js';
+import { CHANGE_COLUMNS, countQuery, deploymentOf, ROLLBACK_COLUMNS, type DeploymentRow } from './rows.js';
 import type {
+  ChangeEvent,
   CountFilter,
   DeploymentEvent,
   DeploymentFilter,
@@ -110,6 +111,40 @@ export class PostgresLedger implements LedgerStore {
         return verifyChain(rows, head, current);
       }),
     );
+  }
+
+  async recordChanges(changes: readonly ChangeEvent[]): Promise<number> {
+    if (changes.length === 0) return 0;
+    const [row] = await this.query<{ added: number }>(
+      `WITH added AS (
+         INSERT INTO changes (repo, commit_sha, committed_at, recorded_at, shipped_by)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])
+         ON CONFLICT (repo, commit_sha) DO NOTHING RETURNING 1)
+       SELECT CAST(COUNT(*) AS INTEGER) AS added FROM added`,
+      [
+        changes.map((c) => c.repo),
+        changes.map((c) => c.commit),
+        changes.map((c) => c.committedAt),
+        changes.map((c) => c.recordedAt),
+        changes.map((c) => c.shippedBy),
+      ],
+    );
+    return row!.added;
+  }
+
+  async pendingChanges(repo: string): Promise<ChangeEvent[]> {
+    return this.query<ChangeEvent>(
+      `SELECT ${CHANGE_COLUMNS} FROM changes WHERE repo = $1 AND shipped_by IS NULL ORDER BY committed_at, commit_sha`,
+      [repo],
+    );
+  }
+
+  async shipChanges(repo: string, commits: readonly string[], runId: string): Promise<void> {
+    await this.query('UPDATE changes SET shipped_by = $1 WHERE repo = $2 AND commit_sha = ANY($3::text[]) AND shipped_by IS NULL', [
+      runId,
+      repo,
+      [...commits],
+    ]);
   }
 
   async countDeployments(f: CountFilter): Promise<StatusCount[]> {

@@ -60,3 +60,7 @@ export function countQuery(f: CountFilter, param: (i: number) => string): { sql:
     params,
   };
 }
+
+/** The columns of `changes`, named as ChangeEvent's fields. */
+export const CHANGE_COLUMNS =
+  'repo, commit_sha AS "commit", committed_at AS "committedAt", recorded_at AS "recordedAt", shipped_by AS "shippedBy"';

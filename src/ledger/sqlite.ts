@@ -14,8 +14,9 @@ import { canonicalJson } from '../model/hash.js';
 import { migrateSqlite } from './migrations.js';
 import { deploymentOf, ROLLBACK_COLUMNS, type DeploymentRow } from './rows.js';
 import { readHistory, SqliteWriter } from './sqlite-history.js';
-import { countQuery } from './rows.js';
+import { CHANGE_COLUMNS, countQuery } from './rows.js';
 import type {
+  ChangeEvent,
   CountFilter,
   DeploymentEvent,
   DeploymentFilter,
@@ -78,6 +79,33 @@ export class SqliteLedger implements LedgerStore {
 
   async listRollbacks(f: RollbackFilter = {}): Promise<RollbackEvent[]> {
     return this.guard('read the ledger', () => this.readRollbacks(f));
+  }
+
+  async recordChanges(changes: readonly ChangeEvent[]): Promise<number> {
+    return this.guard('record changes in the ledger', () => {
+      const insert = this.db.prepare(
+        `INSERT INTO changes (repo, commit_sha, committed_at, recorded_at, shipped_by) VALUES (@repo, @commit, @committedAt, @recordedAt, @shippedBy)
+         ON CONFLICT (repo, commit_sha) DO NOTHING`,
+      );
+      return this.db.transaction(() => changes.reduce((n, c) => n + insert.run(c).changes, 0)).immediate();
+    });
+  }
+
+  async pendingChanges(repo: string): Promise<ChangeEvent[]> {
+    return this.guard(
+      'read the ledger',
+      () =>
+        this.db
+          .prepare(`SELECT ${CHANGE_COLUMNS} FROM changes WHERE repo = ? AND shipped_by IS NULL ORDER BY committed_at, commit_sha`)
+          .all(repo) as ChangeEvent[],
+    );
+  }
+
+  async shipChanges(repo: string, commits: readonly string[], runId: string): Promise<void> {
+    this.guard('record changes in the ledger', () => {
+      const ship = this.db.prepare('UPDATE changes SET shipped_by = ? WHERE repo = ? AND commit_sha = ? AND shipped_by IS NULL');
+      this.db.transaction(() => commits.forEach((c) => ship.run(runId, repo, c))).immediate();
+    });
   }
 
   async countDeployments(f: CountFilter): Promise<StatusCount[]> {

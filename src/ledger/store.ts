@@ -56,6 +56,22 @@ export interface DeploymentFilter {
   limit?: number;
 }
 
+/**
+ * A change (a commit) recorded when it was made (`deployer ledger hook install`'s git hooks),
+ * pending until a successful deployment ships it: lead time runs from `committedAt` to that
+ * deployment's end. Kept by repository and commit; not part of the audit history's chain.
+ */
+export interface ChangeEvent {
+  /** The repository: its origin URL without credentials, or its top-level directory. */
+  repo: string;
+  commit: string;
+  /** The commit's committer time, UTC. */
+  committedAt: string;
+  recordedAt: string;
+  /** The run whose successful deployment shipped it; null while pending. */
+  shippedBy: string | null;
+}
+
 /** Many records to write at once (an import, an ingest): deployments first, then rollbacks, each in order. */
 export interface LedgerBatch {
   deployments?: readonly DeploymentEvent[];
@@ -107,6 +123,12 @@ export interface LedgerStore {
   listDeployments(filter?: DeploymentFilter): Promise<DeploymentEvent[]>;
   /** The rollbacks `filter` selects, newest first. */
   listRollbacks(filter?: RollbackFilter): Promise<RollbackEvent[]>;
+  /** Records changes not recorded yet (by repo and commit); one already recorded is kept as it is. Returns how many were new. */
+  recordChanges(changes: readonly ChangeEvent[]): Promise<number>;
+  /** The changes of `repo` no successful deployment has shipped yet, oldest commit first. */
+  pendingChanges(repo: string): Promise<ChangeEvent[]>;
+  /** Marks `commits` of `repo` shipped by the run `runId` (those already shipped keep their run). */
+  shipChanges(repo: string, commits: readonly string[], runId: string): Promise<void>;
   /** The deployments `filter` selects, counted by status (and group), without listing them: what the counted metrics need. */
   countDeployments(filter: CountFilter): Promise<StatusCount[]>;
   /**

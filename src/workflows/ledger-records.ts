@@ -39,7 +39,7 @@ export function startDeployments(
   runId: string,
   initiator: string,
   operation: string,
-  metadata: Record<string, string>,
+  metadata: Record<string, unknown>,
 ): DeploymentEvent[] {
   const services = [...new Set(plan.actions.filter((a) => a.action !== 'no-op').map((a) => serviceOf(a.id)))].sort();
   const now = new Date().toISOString();
@@ -74,26 +74,30 @@ export function startDeployments(
   });
 }
 
-/** Completes the deployment events: success, failed, or rolled-back when a rollback undid the service. */
+/** Completes the deployment events: success, failed, or rolled-back when a rollback undid the service; returns them finished. */
 export async function finishDeployments(
   ledger: LedgerStore,
   events: DeploymentEvent[],
   reports: ComponentReport[],
   rolledBack: Set<string>,
-): Promise<void> {
+): Promise<DeploymentEvent[]> {
   const completed = new Date().toISOString();
+  const finished: DeploymentEvent[] = [];
   for (const d of events) {
     const mine = reports.filter((r) => serviceOf(r.id) === d.service);
     const ok = mine.every((r) => !NOT_DONE.has(r.result));
     // A service the run's rollback undid was rolled back, even when its own components had succeeded.
     const status = rolledBack.has(d.service) ? 'rolled-back' : ok ? 'success' : 'failed';
-    await ledger.recordDeployment({
+    const done: DeploymentEvent = {
       ...d,
       completed,
       status,
       metadata: { ...d.metadata, results: Object.fromEntries(mine.map((r) => [r.id, r.result])) },
-    });
+    };
+    await ledger.recordDeployment(done);
+    finished.push(done);
   }
+  return finished;
 }
 
 /** One rollback event per service whose components a rollback changed, recorded one after another. */

@@ -31,6 +31,7 @@ import { emptyState, openStateStore, type StateStore } from '../state/index.js';
 import { targetFor, type Target } from '../targets/index.js';
 import type { Operation, RunContext, RunOutcome } from './context.js';
 import { cleanUpDeadRuns, closeAbandoned } from './dead-runs.js';
+import { changesMetadata, pendingChangesOf, shipChanges, type PendingChanges } from './changes.js';
 import { desiredVersion, finishDeployments, recordRollbacks, startDeployments, versionInLedger } from './ledger-records.js';
 import { loadStack, type LoadedStack } from './load-stack.js';
 import { lockAndPlan, type LockedPlan } from './locking.js';
@@ -219,6 +220,8 @@ interface Executed {
   result: ExecuteResult;
   failed: boolean;
   undo?: { rollback: RollbackSummary; state: StackState };
+  /** The changes the run's deployments ship. */
+  pending?: PendingChanges;
   writer: StateWriter;
 }
 
@@ -231,7 +234,10 @@ async function executeRun(run: Run, locked: LockedPlan<Prepared>, ledger: Ledger
     { locks: lease.locks, level: desired.lockLevel, stack: desired.name, environment: desired.environment },
     ctx.listener,
   );
-  const deployments = operation === 'rollback' ? [] : startDeployments(desired, plan, runId, run.initiator, operation, ctx.metadata ?? {});
+  // The commits the git hooks recorded that this apply ships (lead time for changes).
+  const pending = operation === 'apply' ? await pendingChangesOf(ledger, desired.dir) : undefined;
+  const metadata = { ...ctx.metadata, ...changesMetadata(pending) };
+  const deployments = operation === 'rollback' ? [] : startDeployments(desired, plan, runId, run.initiator, operation, metadata);
   for (const d of deployments) await ledger.recordDeployment(d);
 
   lease.lost.addEventListener('abort', () => ctx.listener({ type: 'lock-lost', reason: (lease.lost.reason as Error).message }), {
@@ -279,7 +285,7 @@ async function executeRun(run: Run, locked: LockedPlan<Prepared>, ledger: Ledger
   const undo = due
     ? await undoFailedRun({ ...machinery, due, desired, after: result.state, reports: result.reports, lost: lease.lost })
     : undefined;
-  return { deployments, base, result, failed, ...(undo ? { undo } : {}), writer };
+  return { deployments, base, result, failed, ...(undo ? { undo } : {}), ...(pending ? { pending } : {}), writer };
 }
 
 /** Rollback events (of the automatic undo, or of `deployer rollback` itself), then the deployments finished. */
@@ -307,7 +313,8 @@ async function recordRun(run: Run, desired: DesiredStack, ledger: LedgerStore, e
       toVersion: (service) => desiredVersion(desired, service),
     });
   }
-  await finishDeployments(ledger, executed.deployments, result.reports, rolledBack);
+  const finished = await finishDeployments(ledger, executed.deployments, result.reports, rolledBack);
+  await shipChanges(ledger, executed.pending, finished, run.runId);
 }
 
 /** Writes the mark of the run's end; a failure to write it (a full disk) is returned, to be thrown after the summary. */

@@ -3,4 +3,4 @@ export function postgresBinaries(): string;
 /** A throwaway PostgreSQL cluster on loopback: its `postgres` database's URL, and what stops and removes it. */
 export function startPostgres(options?: { durable?: boolean }): Promise<{ url: string; owner: number | undefined; stop(): Promise<void> }>;
 /** The variable naming the server the tests create their databases on. */
-export const TEST_POSTGRES_ENV: 'DEPLOYER_TEST_POSTGRES_URL';
+export const TEST_POSTGRES_ENV: 'TESTS_OF_DEPLOYER_POSTGRES_URL';

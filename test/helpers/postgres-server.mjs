@@ -20,7 +20,7 @@ export function postgresBinaries() {
     throw new Error(
       "PostgreSQL's server is not installed (no /usr/lib/postgresql/<version>/bin/initdb): the ledger's PostgreSQL tests need it.\n" +
         'Install it with `apt-get install -y postgresql` (.ci/run does), set PG_BIN to its bin directory,\n' +
-        'or point DEPLOYER_TEST_POSTGRES_URL at a server the tests may create databases on.',
+        'or point TESTS_OF_DEPLOYER_POSTGRES_URL at a server the tests may create databases on.',
     );
   }
   return path.join(root, versions[0], 'bin');
@@ -87,4 +87,4 @@ export async function startPostgres({ durable = false } = {}) {
   };
 }
 
-export const TEST_POSTGRES_ENV = 'DEPLOYER_TEST_POSTGRES_URL';
+export const TEST_POSTGRES_ENV = 'TESTS_OF_DEPLOYER_POSTGRES_URL';

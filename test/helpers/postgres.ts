@@ -1,6 +1,6 @@
 /**
  * A database of its own for each PostgreSQL test, on the server the test setup started (or the
- * one DEPLOYER_TEST_POSTGRES_URL names), dropped afterwards.
+ * one TESTS_OF_DEPLOYER_POSTGRES_URL names), dropped afterwards.
  */
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';

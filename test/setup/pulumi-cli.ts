@@ -1,7 +1,7 @@
 // Global test setup: the same provisioning a user's `deployer setup` runs. When no Pulumi CLI
 // is installed or cached, this builds it from Go modules (minutes, once); it never skips.
 // It starts the PostgreSQL server the ledger's tests create their databases on (unless
-// DEPLOYER_TEST_POSTGRES_URL names one), and stops it afterwards.
+// TESTS_OF_DEPLOYER_POSTGRES_URL names one), and stops it afterwards.
 // Its teardown fails the run when a test left a process, a mount or a temporary directory behind.
 import { ensurePulumiCli } from '../../src/engine/index.js';
 import { startPostgres, TEST_POSTGRES_ENV } from '../helpers/postgres-server.mjs';

@@ -17,6 +17,7 @@ import { BAND_YEAR, METRIC_NAMES, computeMetric, type GroupBy, type MetricName, 
 import { csv } from '../../ledger/export.js';
 import { queryMetric, type MetricQuery } from '../../ledger/metric-query.js';
 import { whoAmI } from '../../lock/index.js';
+import { registerLedgerHooks } from './ledger-hooks.js';
 import { registerLedgerTransfer } from './ledger-transfer.js';
 import { registerLedgerVisualize } from './ledger-visualize.js';
 import { listFilter, withLedger, write, type ListFlags } from './ledger-store.js';
@@ -182,6 +183,7 @@ export function registerLedger(program: Command, ctx: CommandContext): void {
     });
   registerLedgerTransfer(ledger, ctx);
   registerLedgerVisualize(ledger, ctx);
+  registerLedgerHooks(ledger, ctx);
 }
 
 function validTimeZone(zone: string): boolean {
