@@ -60,7 +60,7 @@ describe('externalDeployment', () => {
   it('refuses each bad flag by its name', () => {
     const d = (over: Partial<DeploymentFlags>) => () => externalDeployment({ ...good, ...over }, { initiator: 'x' });
     expect(refusal(d({ type: 'blue' }))).toBe('--type "blue" is not one of blue-green, canary, rolling, big-bang');
-    expect(refusal(d({ status: 'ok' }))).toBe('--status "ok" is not one of in-progress, success, failed, rolled-back');
+    expect(refusal(d({ status: 'ok' }))).toBe('--status "ok" is not one of pending, in-progress, success, failed, rolled-back');
     expect(refusal(d({ started: '2026-12-01' }))).toMatch(/^--started "2026-12-01" is not an ISO 8601 time with a zone/);
     expect(refusal(d({ started: '2026-12-01T10:00:00' }))).toMatch(/^--started .* is not an ISO 8601 time with a zone/);
     expect(refusal(d({ completed: '2026-13-01T10:00:00Z' }))).toMatch(/^--completed /);

@@ -359,6 +359,36 @@ export function ledgerStoreContract(name: string, make: () => Promise<LedgerUnde
       expect(await pending('/home/dev/other')).toEqual(['zzz@08:00']);
     });
 
+    it('takes deployments of a registered type, refuses an unregistered one, and never re-registers a built-in one', async () => {
+      expect((await ledger.deploymentTypes()).map((t) => [t.name, t.builtin])).toEqual(DEPLOYMENT_TYPES.map((n) => [n, true]));
+      await expect(ledger.recordDeployment(deployment('d1', { type: 'shadow' }))).rejects.toThrow();
+      await ledger.registerType('shadow', 'mirrored traffic, responses dropped');
+      await ledger.registerType('feature-flag', 'switched on by a flag');
+      await ledger.registerType('shadow', 'mirrored traffic');
+      expect((await ledger.deploymentTypes()).slice(4)).toEqual([
+        { name: 'feature-flag', description: 'switched on by a flag', builtin: false },
+        { name: 'shadow', description: 'mirrored traffic', builtin: false },
+      ]);
+      await ledger.recordDeployment(deployment('d1', { type: 'shadow' }));
+      expect(await ids({ type: 'shadow' })).toEqual(['d1']);
+      await expect(ledger.registerType('canary', 'mine now')).rejects.toThrow(/built-in deployment type/);
+      await expect(ledger.registerType('Not A Name', 'x')).rejects.toThrow(/is not a deployment type name/);
+      expect((await ledger.deploymentTypes()).find((t) => t.name === 'canary')?.builtin).toBe(true);
+    });
+
+    it('keeps the pending status, and the deployment a rollback undid (absent when not known)', async () => {
+      await ledger.recordDeployment(deployment('d1', { status: 'pending', completed: null }));
+      expect(await ids({ status: 'pending' })).toEqual(['d1']);
+      await ledger.recordRollback(rollback('r1', { deploymentId: 'd1' }));
+      await ledger.recordRollback(rollback('r2', { at: '2025-03-01T12:00:00.000Z' }));
+      expect(await ledger.listRollbacks()).toEqual([
+        rollback('r2', { at: '2025-03-01T12:00:00.000Z' }),
+        rollback('r1', { deploymentId: 'd1' }),
+      ]);
+      expect('deploymentId' in (await ledger.listRollbacks({ limit: 1 }))[0]!).toBe(false);
+      expect(await ledger.verify()).toEqual({ ok: true, rows: 3, problems: [] });
+    });
+
     it('once closed, refuses to be used', async () => {
       await ledger.recordDeployment(deployment('d1'));
       await ledger.close();

@@ -4,6 +4,7 @@
  * that can share their records, so a run may close its handle while the test reads on.
  */
 import { canonicalJson } from '../model/hash.js';
+import { BUILTIN_DESCRIPTIONS, refuseTypeName } from './types.js';
 import { appendRow, GENESIS, verifyChain, type ChainHead, type ChainRow, type ChainVerification, type RecordKind } from './chain.js';
 import {
   DEPLOYMENT_STATUSES,
@@ -13,6 +14,7 @@ import {
   type DeploymentStatus,
   type DeploymentType,
   type ChangeEvent,
+  type DeploymentTypeInfo,
   type CountFilter,
   type StatusCount,
   type LedgerBatch,
@@ -27,12 +29,20 @@ export interface MemoryLedgerRecords {
   rollbacks: Map<string, RollbackEvent>;
   /** Changes by repo and commit. */
   changes: Map<string, ChangeEvent>;
+  /** Registered deployment types (the built-in ones are not in it). */
+  types: Map<string, DeploymentTypeInfo>;
   /** The audit history, and its head. */
   history: ChainRow[];
   head: ChainHead;
 }
 
 const TYPES: ReadonlySet<DeploymentType> = new Set(DEPLOYMENT_TYPES);
+/** The built-in types as migration 5 registers them in the SQL stores. */
+const BUILTIN_TYPE_INFO: readonly DeploymentTypeInfo[] = DEPLOYMENT_TYPES.map((name) => ({
+  name,
+  description: BUILTIN_DESCRIPTIONS[name],
+  builtin: true,
+}));
 const STATUSES: ReadonlySet<DeploymentStatus> = new Set(DEPLOYMENT_STATUSES);
 
 /** LedgerStore in memory: a handle on `records` (new ones by default), unusable once closed. */
@@ -45,6 +55,7 @@ export class MemoryLedger implements LedgerStore {
       deployments: new Map(),
       rollbacks: new Map(),
       changes: new Map(),
+      types: new Map(),
       history: [],
       head: { rows: 0, hash: GENESIS },
     };
@@ -52,7 +63,7 @@ export class MemoryLedger implements LedgerStore {
 
   async recordDeployment(e: DeploymentEvent): Promise<void> {
     this.open();
-    refuseUnknown(e);
+    this.refuseUnknown(e);
     const stored = this.records.deployments.get(e.id);
     // As SQLite's upsert: a deployment recorded again keeps what it was, and takes its new outcome.
     const next = stored ? { ...stored, version: e.version, completed: e.completed, status: e.status, metadata: e.metadata } : e;
@@ -62,9 +73,28 @@ export class MemoryLedger implements LedgerStore {
 
   async recordMany(batch: LedgerBatch): Promise<void> {
     this.open();
-    for (const e of batch.deployments ?? []) refuseUnknown(e);
+    for (const e of batch.deployments ?? []) this.refuseUnknown(e);
     for (const e of batch.deployments ?? []) await this.recordDeployment(e);
     for (const e of batch.rollbacks ?? []) await this.recordRollback(e);
+  }
+
+  /** What the SQL stores' constraints refuse: a type neither built in nor registered, a status of none. */
+  private refuseUnknown(e: DeploymentEvent): void {
+    if (!TYPES.has(e.type) && !this.records.types.has(e.type))
+      throw new Error(`the ledger refuses deployment ${e.id}: no deployment type ${String(e.type)}`);
+    if (!STATUSES.has(e.status)) throw new Error(`the ledger refuses deployment ${e.id}: no deployment status ${String(e.status)}`);
+  }
+
+  async registerType(name: string, description: string): Promise<void> {
+    this.open();
+    refuseTypeName(name);
+    this.records.types.set(name, { name, description, builtin: false });
+  }
+
+  async deploymentTypes(): Promise<DeploymentTypeInfo[]> {
+    this.open();
+    const registered = [...this.records.types.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
+    return [...BUILTIN_TYPE_INFO, ...registered].map((t) => ({ ...t }));
   }
 
   async recordRollback(e: RollbackEvent): Promise<void> {
@@ -164,12 +194,6 @@ export class MemoryLedger implements LedgerStore {
   private open(): void {
     if (this.closed) throw new Error('the ledger is closed');
   }
-}
-
-/** What the SQL stores' CHECK constraints refuse. */
-function refuseUnknown(e: DeploymentEvent): void {
-  if (!TYPES.has(e.type)) throw new Error(`the ledger refuses deployment ${e.id}: no deployment type ${String(e.type)}`);
-  if (!STATUSES.has(e.status)) throw new Error(`the ledger refuses deployment ${e.id}: no deployment status ${String(e.status)}`);
 }
 
 function matches(e: { stack: string; service: string; environment: string }, f: RollbackFilter, time: string): boolean {

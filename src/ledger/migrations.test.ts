@@ -10,7 +10,7 @@ import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../errors.js';
 import { openLedger } from './index.js';
-import { deployment } from './ledger.contract.js';
+import { deployment, rollback } from './ledger.contract.js';
 import { MIGRATIONS, SCHEMA_VERSION, migrateSqlite, type Migration } from './migrations.js';
 
 const dirs: string[] = [];
@@ -74,6 +74,30 @@ describe('ledger migrations', () => {
     // What it held before the audit history existed is the history's first row.
     expect(await ledger.verify()).toEqual({ ok: true, rows: 1, problems: [] });
     await ledger.close();
+    expect(versionOf(file)).toBe(SCHEMA_VERSION);
+  });
+
+  it('a ledger at version 4 moves to 5 (its deployments table rebuilt) with every record and its whole history intact', async () => {
+    const file = ledgerFile();
+    const db = new Database(file);
+    db.exec(MIGRATIONS[0]!.sqlite);
+    db.exec(`INSERT INTO deployments (id, stack, service, version, environment, type, started, completed, status, initiator, metadata, parent_id)
+             VALUES ('d1', 'web', 'api', 'v1', 'prod', 'big-bang', '2025-03-01T10:00:00.000Z', '2025-03-01T10:05:00.000Z', 'success', 'alice@laptop', '{"gitCommit":"abc123"}', 'run-1');
+             INSERT INTO rollbacks (id, stack, service, environment, from_version, to_version, reason, at)
+             VALUES ('r1', 'web', 'api', 'prod', 'v2', 'v1', 'error rate above 5%', '2025-03-01T11:00:00.000Z');`);
+    // Up to 4: the history backfilled by migration 2, the index of 3, the changes of 4.
+    migrateSqlite(db, file, MIGRATIONS.slice(0, 4));
+    db.close();
+    expect(versionOf(file)).toBe(4);
+
+    const after = openLedger(file);
+    expect(await after.listDeployments()).toEqual([deployment('d1')]);
+    // A rollback recorded before the ledger kept the deployment it undid reads as it was written.
+    expect(await after.listRollbacks()).toEqual([rollback('r1')]);
+    expect(await after.verify()).toEqual({ ok: true, rows: 2, problems: [] });
+    await after.recordDeployment(deployment('d2', { status: 'pending', completed: null }));
+    expect((await after.listDeployments({ status: 'pending' })).map((d) => d.id)).toEqual(['d2']);
+    await after.close();
     expect(versionOf(file)).toBe(SCHEMA_VERSION);
   });
 

@@ -10,6 +10,7 @@ import type pg from 'pg';
 import { InvalidInputError } from '../errors.js';
 import { backfillPostgresHistory } from './postgres-history.js';
 import { backfillHistory, HISTORY_SQL } from './sqlite-history.js';
+import { BUILTIN_DESCRIPTIONS } from './types.js';
 
 export interface Migration {
   /** 1, 2, 3 ...: applied in order, each once. */
@@ -27,6 +28,20 @@ export interface Migration {
 }
 
 const COUNT_INDEX = 'CREATE INDEX deployments_by_environment ON deployments (environment, started, status, service, type);';
+
+const STATUSES_V5 = `'pending','in-progress','success','failed','rolled-back'`;
+
+/** Migration 5: the types deployments may have, the built-in ones in it from the start. */
+function typesSchema(collate: string): string {
+  const builtins = Object.entries(BUILTIN_DESCRIPTIONS);
+  return `
+CREATE TABLE deployment_types (
+  name TEXT${collate} PRIMARY KEY,
+  description TEXT NOT NULL,
+  builtin INTEGER NOT NULL DEFAULT 0
+);
+INSERT INTO deployment_types (name, description, builtin) VALUES ${builtins.map(([n, d]) => `('${n}', '${d}', 1)`).join(', ')};`;
+}
 
 /** Migration 4: the changes the git hooks record. */
 function changesSchema(collate: string): string {
@@ -107,6 +122,41 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'changes (commits) recorded by git hooks, pending until a deployment ships them (lead time)',
     sqlite: changesSchema(''),
     postgres: changesSchema(' COLLATE "C"'),
+  },
+  {
+    version: 5,
+    name: 'registered deployment types, the pending status, and the deployment a rollback undid',
+    sqlite: `${typesSchema('')}
+CREATE TABLE deployments_v5 (
+  id TEXT PRIMARY KEY,
+  stack TEXT NOT NULL,
+  service TEXT NOT NULL,
+  version TEXT NOT NULL,
+  environment TEXT NOT NULL,
+  type TEXT NOT NULL REFERENCES deployment_types (name),
+  started TEXT NOT NULL,
+  completed TEXT,
+  status TEXT NOT NULL CHECK (status IN (${STATUSES_V5})),
+  initiator TEXT NOT NULL,
+  metadata TEXT NOT NULL DEFAULT '{}',
+  parent_id TEXT
+);
+INSERT INTO deployments_v5 SELECT id, stack, service, version, environment, type, started, completed, status, initiator, metadata, parent_id FROM deployments;
+DROP TABLE deployments;
+ALTER TABLE deployments_v5 RENAME TO deployments;
+CREATE INDEX deployments_by_service ON deployments (service, environment, started);
+CREATE INDEX deployments_by_started ON deployments (started);
+${COUNT_INDEX}
+ALTER TABLE rollbacks ADD COLUMN deployment_id TEXT;
+`,
+    // PostgreSQL names a column's CHECK <table>_<column>_check.
+    postgres: `${typesSchema(' COLLATE "C"')}
+ALTER TABLE deployments DROP CONSTRAINT deployments_type_check;
+ALTER TABLE deployments ADD CONSTRAINT deployments_type_fkey FOREIGN KEY (type) REFERENCES deployment_types (name);
+ALTER TABLE deployments DROP CONSTRAINT deployments_status_check;
+ALTER TABLE deployments ADD CONSTRAINT deployments_status_check CHECK (status IN (${STATUSES_V5}));
+ALTER TABLE rollbacks ADD COLUMN deployment_id TEXT;
+`,
   },
 ];
 

@@ -7,7 +7,7 @@
 import type pg from 'pg';
 import { appendRow, type ChainHead, type ChainRow, type RecordKind } from './chain.js';
 import type { Migration } from './migrations.js';
-import { deploymentOf, ROLLBACK_COLUMNS, type DeploymentRow } from './rows.js';
+import { deploymentOf, rollbackOf, ROLLBACK_COLUMNS, ROLLBACK_COLUMNS_V1, type DeploymentRow } from './rows.js';
 import type { LedgerBatch, RollbackEvent } from './store.js';
 
 /** Any key, the same in every deployer: the lock of schema changes ("dlgr" in ASCII). */
@@ -98,10 +98,11 @@ export async function writePostgresBatch(client: pg.ClientBase, batch: LedgerBat
   }
   for (const chunk of distinctChunks(batch.rollbacks ?? [])) {
     const { rows } = await client.query<RollbackEvent>(
-      `INSERT INTO rollbacks (id, stack, service, environment, from_version, to_version, reason, at)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
+      `INSERT INTO rollbacks (id, stack, service, environment, from_version, to_version, reason, at, deployment_id)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
        ON CONFLICT (id) DO UPDATE SET stack = excluded.stack, service = excluded.service, environment = excluded.environment,
-         from_version = excluded.from_version, to_version = excluded.to_version, reason = excluded.reason, at = excluded.at
+         from_version = excluded.from_version, to_version = excluded.to_version, reason = excluded.reason, at = excluded.at,
+         deployment_id = excluded.deployment_id
        RETURNING ${ROLLBACK_COLUMNS}`,
       columns(chunk, [
         (e) => e.id,
@@ -112,9 +113,10 @@ export async function writePostgresBatch(client: pg.ClientBase, batch: LedgerBat
         (e) => e.toVersion,
         (e) => e.reason,
         (e) => e.at,
+        (e) => e.deploymentId ?? null,
       ]),
     );
-    const now = new Map(rows.map((r) => [r.id, r]));
+    const now = new Map(rows.map((r) => [r.id, rollbackOf(r)]));
     head = await appendRows(
       client,
       head,
@@ -196,7 +198,8 @@ export async function readPostgresHistory(client: pg.ClientBase): Promise<{ rows
 /** Migration 2 in PostgreSQL: what was recorded before the history existed becomes its first rows. */
 export async function backfillPostgresHistory(client: pg.ClientBase): Promise<void> {
   const deployments = await client.query<DeploymentRow>('SELECT * FROM deployments ORDER BY started, id');
-  const rollbacks = await client.query<RollbackEvent>(`SELECT ${ROLLBACK_COLUMNS} FROM rollbacks ORDER BY at, id`);
+  // Columns as they are at migration 2. (Every PostgreSQL ledger began empty at a later version: nothing is there to backfill.)
+  const rollbacks = await client.query<RollbackEvent>(`SELECT ${ROLLBACK_COLUMNS_V1} FROM rollbacks ORDER BY at, id`);
   // Written again as they are: each upsert changes nothing and appends the record's first row.
   await writePostgresBatch(client, { deployments: deployments.rows.map(deploymentOf), rollbacks: rollbacks.rows });
 }

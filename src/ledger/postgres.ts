@@ -11,9 +11,11 @@ import { canonicalJson } from '../model/hash.js';
 import { verifyChain, type ChainVerification } from './chain.js';
 import { MIGRATIONS, refuseNewer } from './migrations.js';
 import { migratePostgres, readPostgresHistory, writePostgresBatch } from './postgres-history.js';
-import { CHANGE_COLUMNS, countQuery, deploymentOf, ROLLBACK_COLUMNS, type DeploymentRow } from './rows.js';
+import { CHANGE_COLUMNS, countQuery, deploymentOf, rollbackOf, ROLLBACK_COLUMNS, typeInfo, type DeploymentRow } from './rows.js';
+import { builtinType, orderedTypes, refuseTypeName } from './types.js';
 import type {
   ChangeEvent,
+  DeploymentTypeInfo,
   CountFilter,
   DeploymentEvent,
   DeploymentFilter,
@@ -91,10 +93,11 @@ export class PostgresLedger implements LedgerStore {
 
   async listRollbacks(f: RollbackFilter = {}): Promise<RollbackEvent[]> {
     const q = conditions(f, 'at', []);
-    return this.query<RollbackEvent>(`SELECT ${ROLLBACK_COLUMNS} FROM rollbacks ${q.where} ORDER BY at DESC, id LIMIT ${q.next()}`, [
-      ...q.params,
-      f.limit ?? null,
-    ]);
+    const rows = await this.query<RollbackEvent>(
+      `SELECT ${ROLLBACK_COLUMNS} FROM rollbacks ${q.where} ORDER BY at DESC, id LIMIT ${q.next()}`,
+      [...q.params, f.limit ?? null],
+    );
+    return rows.map(rollbackOf);
   }
 
   async verify(): Promise<ChainVerification> {
@@ -107,10 +110,32 @@ export class PostgresLedger implements LedgerStore {
         const deployments = await c.query<DeploymentRow>('SELECT * FROM deployments');
         for (const d of deployments.rows.map(deploymentOf)) current.set(`deployment ${d.id}`, canonicalJson(d));
         const rollbacks = await c.query<RollbackEvent>(`SELECT ${ROLLBACK_COLUMNS} FROM rollbacks`);
-        for (const r of rollbacks.rows) current.set(`rollback ${r.id}`, canonicalJson(r));
+        for (const r of rollbacks.rows.map(rollbackOf)) current.set(`rollback ${r.id}`, canonicalJson(r));
         return verifyChain(rows, head, current);
       }),
     );
+  }
+
+  async registerType(name: string, description: string): Promise<void> {
+    refuseTypeName(name);
+    await this.use(() =>
+      this.transaction(async (c) => {
+        const known = await c.query<{ builtin: number }>('SELECT builtin FROM deployment_types WHERE name = $1 FOR UPDATE', [name]);
+        if (known.rows[0]?.builtin) throw builtinType(name);
+        await c.query(
+          'INSERT INTO deployment_types (name, description, builtin) VALUES ($1, $2, 0) ON CONFLICT (name) DO UPDATE SET description = excluded.description',
+          [name, description],
+        );
+      }),
+    );
+  }
+
+  async deploymentTypes(): Promise<DeploymentTypeInfo[]> {
+    const rows = await this.query<{ name: string; description: string; builtin: number }>(
+      'SELECT name, description, builtin FROM deployment_types',
+      [],
+    );
+    return orderedTypes(rows.map(typeInfo));
   }
 
   async recordChanges(changes: readonly ChangeEvent[]): Promise<number> {

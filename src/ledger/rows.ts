@@ -2,7 +2,7 @@
  * A ledger record as both SQL stores keep it (rows of `deployments` and `rollbacks`, the same
  * columns in SQLite and PostgreSQL) and the events they hand out.
  */
-import type { CountFilter, DeploymentEvent } from './store.js';
+import type { CountFilter, DeploymentEvent, DeploymentTypeInfo, RollbackEvent } from './store.js';
 
 /** A row of `deployments`: metadata as JSON text. */
 export interface DeploymentRow {
@@ -38,8 +38,16 @@ export function deploymentOf(r: DeploymentRow): DeploymentEvent {
   };
 }
 
-/** The columns of `rollbacks`, named as RollbackEvent's fields (quoted: PostgreSQL folds unquoted names to lower case). */
-export const ROLLBACK_COLUMNS = 'id, stack, service, environment, from_version AS "fromVersion", to_version AS "toVersion", reason, at';
+/** The columns of `rollbacks` before migration 5, named as RollbackEvent's fields (quoted: PostgreSQL folds unquoted names to lower case). */
+export const ROLLBACK_COLUMNS_V1 = 'id, stack, service, environment, from_version AS "fromVersion", to_version AS "toVersion", reason, at';
+/** Every column of `rollbacks`; read rows through `rollbackOf`. */
+export const ROLLBACK_COLUMNS = `${ROLLBACK_COLUMNS_V1}, deployment_id AS "deploymentId"`;
+
+/** A `rollbacks` row as its event: a deployment it undid that is not known is left out, not null (so records written before it was kept read as they were written). */
+export function rollbackOf(row: RollbackEvent | (Omit<RollbackEvent, 'deploymentId'> & { deploymentId?: string | null })): RollbackEvent {
+  const { deploymentId, ...rest } = row;
+  return deploymentId ? { ...rest, deploymentId } : rest;
+}
 
 const GROUP_COLUMNS = { type: 'type', service: 'service', environment: 'environment' } as const;
 
@@ -64,3 +72,8 @@ export function countQuery(f: CountFilter, param: (i: number) => string): { sql:
 /** The columns of `changes`, named as ChangeEvent's fields. */
 export const CHANGE_COLUMNS =
   'repo, commit_sha AS "commit", committed_at AS "committedAt", recorded_at AS "recordedAt", shipped_by AS "shippedBy"';
+
+/** A `deployment_types` row as its info; the order of the built-in ones is theirs, not the alphabet's. */
+export function typeInfo(row: { name: string; description: string; builtin: number | boolean }): DeploymentTypeInfo {
+  return { name: row.name, description: row.description, builtin: Boolean(row.builtin) };
+}

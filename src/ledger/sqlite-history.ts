@@ -4,7 +4,7 @@
  */
 import type Database from 'better-sqlite3';
 import { appendRow, GENESIS, type ChainHead, type ChainRow, type RecordKind } from './chain.js';
-import { deploymentOf, ROLLBACK_COLUMNS, type DeploymentRow } from './rows.js';
+import { deploymentOf, rollbackOf, ROLLBACK_COLUMNS, ROLLBACK_COLUMNS_V1, type DeploymentRow } from './rows.js';
 import type { LedgerBatch, RollbackEvent } from './store.js';
 
 /** Migration 2: the history and its head (the backfill of what was recorded before is `backfillHistory`). */
@@ -34,27 +34,14 @@ INSERT INTO ledger_head (id, rows, hash) VALUES (1, 0, '${GENESIS}');
  * written once per call. Call it inside the write's transaction.
  */
 export class SqliteWriter {
-  private readonly upsertDeployment: Database.Statement;
-  private readonly upsertRollback: Database.Statement;
+  // Prepared on first write: the backfill of migration 2 appends rows before later migrations add the columns these name.
+  private upserts: { deployment: Database.Statement; rollback: Database.Statement } | undefined;
   private readonly readHead: Database.Statement;
   private readonly writeHead: Database.Statement;
   private readonly lastRevision: Database.Statement;
   private readonly insertRow: Database.Statement;
 
-  constructor(db: Database.Database) {
-    this.upsertDeployment = db.prepare(
-      `INSERT INTO deployments (id, stack, service, version, environment, type, started, completed, status, initiator, metadata, parent_id)
-       VALUES (@id, @stack, @service, @version, @environment, @type, @started, @completed, @status, @initiator, @metadata, @parentId)
-       ON CONFLICT(id) DO UPDATE SET version=excluded.version, completed=excluded.completed, status=excluded.status, metadata=excluded.metadata
-       RETURNING *`,
-    );
-    this.upsertRollback = db.prepare(
-      `INSERT INTO rollbacks (id, stack, service, environment, from_version, to_version, reason, at)
-       VALUES (@id, @stack, @service, @environment, @fromVersion, @toVersion, @reason, @at)
-       ON CONFLICT(id) DO UPDATE SET stack=excluded.stack, service=excluded.service, environment=excluded.environment,
-         from_version=excluded.from_version, to_version=excluded.to_version, reason=excluded.reason, at=excluded.at
-       RETURNING ${ROLLBACK_COLUMNS}`,
-    );
+  constructor(private readonly db: Database.Database) {
     this.readHead = db.prepare('SELECT rows, hash FROM ledger_head WHERE id = 1');
     this.writeHead = db.prepare('UPDATE ledger_head SET rows = @rows, hash = @hash WHERE id = 1');
     this.lastRevision = db.prepare('SELECT MAX(revision) AS revision FROM ledger_rows WHERE kind = ? AND record_id = ?');
@@ -64,15 +51,35 @@ export class SqliteWriter {
     );
   }
 
+  private prepareUpserts(): { deployment: Database.Statement; rollback: Database.Statement } {
+    const deployment = this.db.prepare(
+      `INSERT INTO deployments (id, stack, service, version, environment, type, started, completed, status, initiator, metadata, parent_id)
+       VALUES (@id, @stack, @service, @version, @environment, @type, @started, @completed, @status, @initiator, @metadata, @parentId)
+       ON CONFLICT(id) DO UPDATE SET version=excluded.version, completed=excluded.completed, status=excluded.status, metadata=excluded.metadata
+       RETURNING *`,
+    );
+    const rollback = this.db.prepare(
+      `INSERT INTO rollbacks (id, stack, service, environment, from_version, to_version, reason, at, deployment_id)
+       VALUES (@id, @stack, @service, @environment, @fromVersion, @toVersion, @reason, @at, @deploymentId)
+       ON CONFLICT(id) DO UPDATE SET stack=excluded.stack, service=excluded.service, environment=excluded.environment,
+         from_version=excluded.from_version, to_version=excluded.to_version, reason=excluded.reason, at=excluded.at,
+         deployment_id=excluded.deployment_id
+       RETURNING ${ROLLBACK_COLUMNS}`,
+    );
+    return { deployment, rollback };
+  }
+
   /** Upserts each record and appends what it now is to the history. */
   write(batch: LedgerBatch): void {
+    this.upserts ??= this.prepareUpserts();
+    const upserts = this.upserts;
     let head = this.head();
     for (const e of batch.deployments ?? []) {
-      const now = deploymentOf(this.upsertDeployment.get({ ...e, metadata: JSON.stringify(e.metadata) }) as DeploymentRow);
+      const now = deploymentOf(upserts.deployment.get({ ...e, metadata: JSON.stringify(e.metadata) }) as DeploymentRow);
       head = this.append(head, 'deployment', now.id, now, now.completed ?? now.started);
     }
     for (const e of batch.rollbacks ?? []) {
-      const now = this.upsertRollback.get(e) as RollbackEvent;
+      const now = rollbackOf(upserts.rollback.get({ ...e, deploymentId: e.deploymentId ?? null }) as RollbackEvent);
       head = this.append(head, 'rollback', now.id, now, now.at);
     }
     this.writeHead.run(head);
@@ -114,7 +121,7 @@ export function backfillHistory(db: Database.Database): void {
   let head = writer.head();
   const deployments = (db.prepare('SELECT * FROM deployments ORDER BY started, id').all() as DeploymentRow[]).map(deploymentOf);
   for (const d of deployments) head = writer.append(head, 'deployment', d.id, d, d.completed ?? d.started);
-  const rollbacks = db.prepare(`SELECT ${ROLLBACK_COLUMNS} FROM rollbacks ORDER BY at, id`).all() as RollbackEvent[];
+  const rollbacks = db.prepare(`SELECT ${ROLLBACK_COLUMNS_V1} FROM rollbacks ORDER BY at, id`).all() as RollbackEvent[];
   for (const r of rollbacks) head = writer.append(head, 'rollback', r.id, r, r.at);
   writer.storeHead(head);
 }

@@ -12,11 +12,12 @@ import { noSpaceLeft } from '../util/disk.js';
 import { verifyChain, type ChainVerification } from './chain.js';
 import { canonicalJson } from '../model/hash.js';
 import { migrateSqlite } from './migrations.js';
-import { deploymentOf, ROLLBACK_COLUMNS, type DeploymentRow } from './rows.js';
+import { CHANGE_COLUMNS, countQuery, deploymentOf, rollbackOf, ROLLBACK_COLUMNS, typeInfo, type DeploymentRow } from './rows.js';
 import { readHistory, SqliteWriter } from './sqlite-history.js';
-import { CHANGE_COLUMNS, countQuery } from './rows.js';
+import { builtinType, orderedTypes, refuseTypeName } from './types.js';
 import type {
   ChangeEvent,
+  DeploymentTypeInfo,
   CountFilter,
   DeploymentEvent,
   DeploymentFilter,
@@ -39,6 +40,8 @@ export class SqliteLedger implements LedgerStore {
       try {
         db.pragma('journal_mode = WAL');
         db.pragma('busy_timeout = 5000');
+        // A deployment's type must be one the ledger knows (deployment_types, migration 5).
+        db.pragma('foreign_keys = ON');
         migrateSqlite(db, file);
       } catch (err) {
         db.close();
@@ -79,6 +82,30 @@ export class SqliteLedger implements LedgerStore {
 
   async listRollbacks(f: RollbackFilter = {}): Promise<RollbackEvent[]> {
     return this.guard('read the ledger', () => this.readRollbacks(f));
+  }
+
+  async registerType(name: string, description: string): Promise<void> {
+    refuseTypeName(name);
+    this.guard('register a deployment type', () => {
+      this.db.transaction(() => {
+        const known = this.db.prepare('SELECT builtin FROM deployment_types WHERE name = ?').get(name) as { builtin: number } | undefined;
+        if (known?.builtin) throw builtinType(name);
+        this.db
+          .prepare(
+            'INSERT INTO deployment_types (name, description, builtin) VALUES (?, ?, 0) ON CONFLICT (name) DO UPDATE SET description = excluded.description',
+          )
+          .run(name, description);
+      })();
+    });
+  }
+
+  async deploymentTypes(): Promise<DeploymentTypeInfo[]> {
+    type Row = { name: string; description: string; builtin: number };
+    const rows = this.guard(
+      'read the ledger',
+      () => this.db.prepare('SELECT name, description, builtin FROM deployment_types').all() as Row[],
+    );
+    return orderedTypes(rows.map(typeInfo));
   }
 
   async recordChanges(changes: readonly ChangeEvent[]): Promise<number> {
@@ -168,7 +195,7 @@ export class SqliteLedger implements LedgerStore {
          ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY at DESC, id LIMIT @limit`,
       )
       .all({ ...params, limit: f.limit ?? -1 }) as RollbackEvent[];
-    return rows;
+    return rows.map(rollbackOf);
   }
 }
 

@@ -5,13 +5,22 @@
  */
 import type { ChainVerification } from './chain.js';
 
-/** Deployment strategies as the ledger records them. */
-export type DeploymentType = 'blue-green' | 'canary' | 'rolling' | 'big-bang';
-/** What became of a deployment: in progress until its run ends it. */
-export type DeploymentStatus = 'in-progress' | 'success' | 'failed' | 'rolled-back';
+/** The deployment strategies every ledger knows. */
+export type BuiltinDeploymentType = 'blue-green' | 'canary' | 'rolling' | 'big-bang';
+/** How a service was deployed: a built-in strategy, or a type registered in the ledger (`ledger register-type`). */
+export type DeploymentType = BuiltinDeploymentType | (string & {});
+/** What became of a deployment: pending (queued, not started), in progress until its run ends it, then one of the last three. */
+export type DeploymentStatus = 'pending' | 'in-progress' | 'success' | 'failed' | 'rolled-back';
 
-export const DEPLOYMENT_TYPES: readonly DeploymentType[] = ['blue-green', 'canary', 'rolling', 'big-bang'];
-export const DEPLOYMENT_STATUSES: readonly DeploymentStatus[] = ['in-progress', 'success', 'failed', 'rolled-back'];
+export const DEPLOYMENT_TYPES: readonly BuiltinDeploymentType[] = ['blue-green', 'canary', 'rolling', 'big-bang'];
+export const DEPLOYMENT_STATUSES: readonly DeploymentStatus[] = ['pending', 'in-progress', 'success', 'failed', 'rolled-back'];
+
+/** A deployment type the ledger knows: a built-in one, or one a team registered. */
+export interface DeploymentTypeInfo {
+  name: string;
+  description: string;
+  builtin: boolean;
+}
 
 /** One service deployed in one run (the run's id is `parentId`). */
 export interface DeploymentEvent {
@@ -40,6 +49,8 @@ export interface RollbackEvent {
   toVersion: string;
   reason: string;
   at: string;
+  /** The deployment it undid, when known (absent in rollbacks recorded before the ledger kept it). */
+  deploymentId?: string;
 }
 
 /** Which events to list: every field given must match (`since`, `until` and `limit` bound the list). */
@@ -123,6 +134,10 @@ export interface LedgerStore {
   listDeployments(filter?: DeploymentFilter): Promise<DeploymentEvent[]>;
   /** The rollbacks `filter` selects, newest first. */
   listRollbacks(filter?: RollbackFilter): Promise<RollbackEvent[]>;
+  /** Registers a deployment type (a name, lower-case words joined by hyphens), or changes its description; a built-in one is refused. */
+  registerType(name: string, description: string): Promise<void>;
+  /** Every type deployments may be recorded with: the built-in ones first, then the registered ones by name. */
+  deploymentTypes(): Promise<DeploymentTypeInfo[]>;
   /** Records changes not recorded yet (by repo and commit); one already recorded is kept as it is. Returns how many were new. */
   recordChanges(changes: readonly ChangeEvent[]): Promise<number>;
   /** The changes of `repo` no successful deployment has shipped yet, oldest commit first. */

@@ -20,7 +20,13 @@ export interface ServiceNode {
 const taskName = (s: string): string => s.replace(/[:;#,\r\n]+/g, ' ').trim();
 
 /** The tags of a deployment's bar: done, failed (crit), active (in progress). */
-const TAGS: Record<DeploymentStatus, string> = { success: 'done', failed: 'crit', 'rolled-back': 'crit', 'in-progress': 'active' };
+const TAGS: Record<DeploymentStatus, string> = {
+  pending: 'active',
+  success: 'done',
+  failed: 'crit',
+  'rolled-back': 'crit',
+  'in-progress': 'active',
+};
 
 /**
  * The timeline as a Mermaid gantt chart. Times are epoch milliseconds (`dateFormat x`), so no
@@ -84,6 +90,7 @@ export function annotate(services: readonly ServiceNode[], fromLedger: readonly 
 }
 
 const COLORS: Record<DeploymentStatus, string> = {
+  pending: 'lightyellow',
   success: 'palegreen',
   failed: 'lightpink',
   'rolled-back': 'orange',
