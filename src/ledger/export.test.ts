@@ -138,7 +138,7 @@ describe('ledger export: every format reads back to what was exported', () => {
     ]);
     expect(rows[3]![1]).toBe(''); // in progress: not completed
     const r1 = records.rollbacks[0]!;
-    expect(rows[5]).toEqual([r1.at, r1.stack, r1.environment, r1.service, r1.fromVersion, r1.toVersion, r1.reason, r1.id]);
+    expect(rows[5]).toEqual([r1.at, r1.stack, r1.environment, r1.service, r1.fromVersion, r1.toVersion, r1.reason, 'd2', r1.id]);
   });
 });
 

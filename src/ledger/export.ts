@@ -71,6 +71,7 @@ function inOrder(records: LedgerRecords, redact: boolean): LedgerRecords {
     toVersion: r.toVersion,
     reason: text(r.reason),
     at: r.at,
+    ...(r.deploymentId ? { deploymentId: r.deploymentId } : {}),
   }));
   return { deployments, rollbacks };
 }
@@ -94,6 +95,7 @@ export const CSV_COLUMNS = [
   'to_version',
   'reason',
   'at',
+  'deployment_id',
 ] as const;
 
 /** RFC 4180: a field with a comma, a quote or a line break is quoted, its quotes doubled; lines end in CRLF. */
@@ -114,7 +116,9 @@ function toCsv({ deployments, rollbacks }: LedgerRecords): string {
         metadata: JSON.stringify(d.metadata),
       }),
     ),
-    ...rollbacks.map((r) => row({ kind: 'rollback', ...r, from_version: r.fromVersion, to_version: r.toVersion })),
+    ...rollbacks.map((r) =>
+      row({ kind: 'rollback', ...r, from_version: r.fromVersion, to_version: r.toVersion, deployment_id: r.deploymentId ?? '' }),
+    ),
   ]);
 }
 
@@ -151,8 +155,8 @@ function toOrg({ deployments, rollbacks }: LedgerRecords): string {
     '',
     `* Rollbacks (${rollbacks.length})`,
     orgTable(
-      ['at', 'stack', 'environment', 'service', 'from', 'to', 'reason', 'id'],
-      rollbacks.map((r) => [r.at, r.stack, r.environment, r.service, r.fromVersion, r.toVersion, r.reason, r.id]),
+      ['at', 'stack', 'environment', 'service', 'from', 'to', 'reason', 'undid', 'id'],
+      rollbacks.map((r) => [r.at, r.stack, r.environment, r.service, r.fromVersion, r.toVersion, r.reason, r.deploymentId ?? '', r.id]),
     ).trimEnd(),
     '',
   ].join('\n');

@@ -7,6 +7,9 @@ import { randomUUID } from 'node:crypto';
 import { InvalidInputError } from '../errors.js';
 import { DEPLOYMENT_STATUSES, DEPLOYMENT_TYPES, type DeploymentEvent, type RollbackEvent } from './store.js';
 
+/** The statuses of a deployment that has not ended: it has no completion time. */
+export const UNFINISHED: ReadonlySet<string> = new Set(['pending', 'in-progress']);
+
 /** ISO 8601 with a date and a time; a zone (Z or ±hh:mm) is required, so that what is stored is UTC for certain. */
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/;
 
@@ -61,14 +64,18 @@ export interface DeploymentFlags {
   stack?: string;
 }
 
-export function externalDeployment(f: DeploymentFlags, defaults: { initiator: string }): DeploymentEvent {
+/**
+ * The deployment `record-deployment`'s flags say. `types` are the types the ledger knows (the
+ * built-in ones unless told: the caller reads the registered ones from the ledger).
+ */
+export function externalDeployment(f: DeploymentFlags, defaults: { initiator: string; types?: readonly string[] }): DeploymentEvent {
   const started = isoTime('--started', required('--started', f.started));
   const completed = f.completed === undefined ? null : isoTime('--completed', f.completed);
   if (completed !== null && completed < started) {
     throw new InvalidInputError(`--completed ${f.completed} is before --started ${f.started}`, ['Nothing was recorded.']);
   }
   const status = oneOf('--status', required('--status', f.status), DEPLOYMENT_STATUSES);
-  if (status !== 'in-progress' && completed === null) {
+  if (!UNFINISHED.has(status) && completed === null) {
     throw new InvalidInputError(`--completed is required for a deployment whose status is ${status}`, ['Nothing was recorded.']);
   }
   const metadata: Record<string, unknown> = { ...metadataPairs(f.metadata ?? []), source: 'external' };
@@ -84,7 +91,9 @@ export function externalDeployment(f: DeploymentFlags, defaults: { initiator: st
     service: required('--service', f.service),
     version: required('--version', f.version),
     environment: required('--environment', f.environment),
-    type: oneOf('--type', required('--type', f.type), DEPLOYMENT_TYPES),
+    type: oneOf('--type', required('--type', f.type), defaults.types ?? DEPLOYMENT_TYPES, [
+      'A type of your own is registered first: deployer ledger register-type <name> --description <text>. Nothing was recorded.',
+    ]),
     started,
     completed,
     status,
@@ -102,6 +111,8 @@ export interface RollbackFlags {
   toVersion?: string;
   reason?: string;
   timestamp?: string;
+  /** The deployment it undid. */
+  deployment?: string;
   id?: string;
   stack?: string;
 }
@@ -116,5 +127,6 @@ export function externalRollback(f: RollbackFlags): RollbackEvent {
     toVersion: required('--to-version', f.toVersion),
     reason: required('--reason', f.reason),
     at: isoTime('--timestamp', required('--timestamp', f.timestamp)),
+    ...(f.deployment ? { deploymentId: f.deployment } : {}),
   };
 }

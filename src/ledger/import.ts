@@ -6,6 +6,7 @@
  * file with any problem imports nothing. Pure: the caller reads the file and writes the batch.
  */
 import { InvalidInputError } from '../errors.js';
+import { UNFINISHED } from './external.js';
 import { CSV_COLUMNS, EXPORT_KIND, EXPORT_VERSION } from './export.js';
 import { DEPLOYMENT_STATUSES, DEPLOYMENT_TYPES, type DeploymentEvent, type LedgerBatch, type RollbackEvent } from './store.js';
 
@@ -18,6 +19,7 @@ class RecordReader {
     private readonly raw: Record<string, unknown>,
     private readonly where: string,
     private readonly problems: string[],
+    private readonly types: readonly string[] = DEPLOYMENT_TYPES,
   ) {}
 
   private say(field: string, message: string): void {
@@ -61,11 +63,12 @@ class RecordReader {
   deployment(): DeploymentEvent {
     const d: DeploymentEvent = {
       id: this.text('id'),
-      stack: this.text('stack'),
+      // Deployments and rollbacks recorded by other tools have no stack.
+      stack: this.text('stack', true),
       service: this.text('service'),
       version: this.text('version'),
       environment: this.text('environment'),
-      type: this.oneOf('type', DEPLOYMENT_TYPES),
+      type: this.oneOf('type', this.types),
       started: this.time('started') ?? '',
       completed: this.time('completed', true),
       status: this.oneOf('status', DEPLOYMENT_STATUSES),
@@ -74,20 +77,22 @@ class RecordReader {
       parentId: this.text('parentId', true) || null,
     };
     if (d.completed && d.started && d.completed < d.started) this.say('completed', `${d.completed} is before started ${d.started}`);
-    if (d.status !== 'in-progress' && d.completed === null) this.say('completed', `is missing, and status is ${d.status}`);
+    if (!UNFINISHED.has(d.status) && d.completed === null) this.say('completed', `is missing, and status is ${d.status}`);
     return d;
   }
 
   rollback(): RollbackEvent {
     return {
       id: this.text('id'),
-      stack: this.text('stack'),
+      // Deployments and rollbacks recorded by other tools have no stack.
+      stack: this.text('stack', true),
       service: this.text('service'),
       environment: this.text('environment'),
       fromVersion: this.text('fromVersion'),
       toVersion: this.text('toVersion'),
       reason: this.text('reason'),
       at: this.time('at') ?? '',
+      ...(this.text('deploymentId', true) ? { deploymentId: this.text('deploymentId', true) } : {}),
     };
   }
 }
@@ -102,7 +107,7 @@ const asRecord = (v: unknown): Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
 
 /** The records of a JSON export, checked; `file` names it in every problem. */
-export function parseJsonExport(text: string, file: string): LedgerBatch {
+export function parseJsonExport(text: string, file: string, types: readonly string[] = DEPLOYMENT_TYPES): LedgerBatch {
   let doc: unknown;
   try {
     doc = JSON.parse(text);
@@ -122,7 +127,9 @@ export function parseJsonExport(text: string, file: string): LedgerBatch {
     problems.push(`${key}: is not a list`);
     return [];
   };
-  const deployments = list('deployments').map((raw, i) => new RecordReader(asRecord(raw), `deployments[${i}]`, problems).deployment());
+  const deployments = list('deployments').map((raw, i) =>
+    new RecordReader(asRecord(raw), `deployments[${i}]`, problems, types).deployment(),
+  );
   const rollbacks = list('rollbacks').map((raw, i) => new RecordReader(asRecord(raw), `rollbacks[${i}]`, problems).rollback());
   if (problems.length > 0) refuse(file, problems);
   return { deployments, rollbacks };
@@ -166,10 +173,11 @@ export function parseCsv(text: string): Array<{ line: number; fields: string[] }
 }
 
 /** The records of a CSV export (export.ts's columns, in any order), checked; problems name the line. */
-export function parseCsvExport(text: string, file: string): LedgerBatch {
+export function parseCsvExport(text: string, file: string, types: readonly string[] = DEPLOYMENT_TYPES): LedgerBatch {
   const [header, ...rows] = parseCsv(text);
   const names = header?.fields ?? [];
-  const missing = CSV_COLUMNS.filter((c) => !names.includes(c));
+  // deployment_id came with format 1's rollbacks later: an export without the column reads as before.
+  const missing = CSV_COLUMNS.filter((c) => c !== 'deployment_id' && !names.includes(c));
   if (missing.length > 0) refuse(file, [`line 1: is not a deployer ledger CSV export: no column ${missing.join(', ')}`]);
   const problems: string[] = [];
   const batch: { deployments: DeploymentEvent[]; rollbacks: RollbackEvent[] } = { deployments: [], rollbacks: [] };
@@ -184,12 +192,13 @@ export function parseCsvExport(text: string, file: string): LedgerBatch {
         problems.push(`${where}.metadata: is not JSON`);
       }
       const raw = { ...Object.fromEntries(names.map((n, i) => [n, fields[i]])), parentId: cell('parent_id'), metadata };
-      batch.deployments.push(new RecordReader(raw, where, problems).deployment());
+      batch.deployments.push(new RecordReader(raw, where, problems, types).deployment());
     } else if (cell('kind') === 'rollback') {
       const raw = {
         ...Object.fromEntries(names.map((n, i) => [n, fields[i]])),
         fromVersion: cell('from_version'),
         toVersion: cell('to_version'),
+        deploymentId: cell('deployment_id'),
       };
       batch.rollbacks.push(new RecordReader(raw, where, problems).rollback());
     } else problems.push(`${where}.kind: ${JSON.stringify(cell('kind'))} is not deployment or rollback`);
@@ -199,6 +208,6 @@ export function parseCsvExport(text: string, file: string): LedgerBatch {
 }
 
 /** A file's records by its content: CSV when its first line is export.ts's header's start, else JSON. */
-export function parseExport(text: string, file: string): LedgerBatch {
-  return text.startsWith('kind,') ? parseCsvExport(text, file) : parseJsonExport(text, file);
+export function parseExport(text: string, file: string, types: readonly string[] = DEPLOYMENT_TYPES): LedgerBatch {
+  return text.startsWith('kind,') ? parseCsvExport(text, file, types) : parseJsonExport(text, file, types);
 }

@@ -110,6 +110,8 @@ export async function recordRollbacks(
     reason: string;
     fromVersion: (service: string) => string | Promise<string>;
     toVersion: (service: string) => string | Promise<string>;
+    /** The deployment the rollback undid, when there is one. */
+    undid: (service: string) => string | undefined | Promise<string | undefined>;
   },
 ): Promise<Set<string>> {
   const services = [
@@ -119,6 +121,7 @@ export async function recordRollbacks(
   for (const service of services) {
     const fromVersion = await o.fromVersion(service);
     const toVersion = await o.toVersion(service);
+    const deploymentId = await o.undid(service);
     await ledger.recordRollback({
       id: randomUUID(),
       stack: o.stack,
@@ -128,9 +131,21 @@ export async function recordRollbacks(
       toVersion,
       reason: o.reason,
       at,
+      ...(deploymentId ? { deploymentId } : {}),
     });
   }
   return new Set(services);
+}
+
+/** The newest deployment the ledger records of a service (the one a `deployer rollback` undoes). */
+export async function lastDeployment(
+  ledger: LedgerStore,
+  stack: string,
+  environment: string,
+  service: string,
+): Promise<string | undefined> {
+  const [deployed] = await ledger.listDeployments({ stack, environment, service, limit: 1 });
+  return deployed?.id;
 }
 
 /**

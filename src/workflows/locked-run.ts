@@ -32,7 +32,7 @@ import { targetFor, type Target } from '../targets/index.js';
 import type { Operation, RunContext, RunOutcome } from './context.js';
 import { cleanUpDeadRuns, closeAbandoned } from './dead-runs.js';
 import { changesMetadata, pendingChangesOf, shipChanges, type PendingChanges } from './changes.js';
-import { desiredVersion, finishDeployments, recordRollbacks, startDeployments, versionInLedger } from './ledger-records.js';
+import { desiredVersion, finishDeployments, lastDeployment, recordRollbacks, startDeployments, versionInLedger } from './ledger-records.js';
 import { loadStack, type LoadedStack } from './load-stack.js';
 import { lockAndPlan, type LockedPlan } from './locking.js';
 import { serviceVersion, whatToUndo } from './restore.js';
@@ -300,6 +300,7 @@ async function recordRun(run: Run, desired: DesiredStack, ledger: LedgerStore, e
       reason: `automatic: ${undo.rollback.reason}`,
       fromVersion: (service) => desiredVersion(desired, service),
       toVersion: (service) => serviceVersion(base.components, service),
+      undid: (service) => executed.deployments.find((d) => d.service === service)?.id,
     });
   }
   if (run.operation === 'rollback') {
@@ -311,6 +312,7 @@ async function recordRun(run: Run, desired: DesiredStack, ledger: LedgerStore, e
       fromVersion: async (service) =>
         (await versionInLedger(ledger, desired.name, desired.environment, service)) ?? serviceVersion(base.components, service),
       toVersion: (service) => desiredVersion(desired, service),
+      undid: (service) => lastDeployment(ledger, desired.name, desired.environment, service),
     });
   }
   const finished = await finishDeployments(ledger, executed.deployments, result.reports, rolledBack);

@@ -12,6 +12,7 @@ import { getJson, steadyTraffic } from '../helpers/http.js';
 import { editFile, freePort, removeTestdirs, repoRoot, testdir } from '../helpers/testdir.js';
 
 interface Deployment {
+  id: string;
   version: string;
   status: string;
 }
@@ -87,6 +88,8 @@ describe('rollback --last-good', () => {
       fromVersion: v2!.version,
       toVersion: v1!.version,
       reason: expect.stringMatching(/\(last known good\)$/),
+      // `deployer rollback` undid the service's newest deployment.
+      deploymentId: v2!.id,
     });
     expect(v2!.version).not.toBe(v1!.version);
   });

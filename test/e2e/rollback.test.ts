@@ -111,6 +111,8 @@ describe('rollback', () => {
     const deployments = (await deployerJson<{ deployments: Array<Record<string, string>> }>(args('ledger', 'list-deployments'), env())).json
       .deployments;
     expect(deployments[0]).toMatchObject({ service: 'web', version: '2.0.0', status: 'rolled-back' });
+    // The rollback names the deployment it undid.
+    expect(rollbacks[0]!['deploymentId']).toBe(deployments[0]!['id']);
   });
 
   it('the circuit breaker opens after repeated failures: the component is not deployed at all', async () => {

@@ -1,7 +1,7 @@
 /** The ledger a `deployer ledger` command works on (opened for the command, closed after it), and the records its flags select. */
 import { existsSync } from 'node:fs';
 import { InvalidInputError } from '../../errors.js';
-import { isoTime, isPostgresUrl, openLedger, type LedgerStore, type RollbackFilter } from '../../ledger/index.js';
+import { DEPLOYMENT_TYPES, isoTime, isPostgresUrl, openLedger, type LedgerStore, type RollbackFilter } from '../../ledger/index.js';
 
 /** Writes through the ledger at `location` (created when missing), closed afterwards. */
 export async function write(location: string, work: (store: LedgerStore) => Promise<void>): Promise<void> {
@@ -46,4 +46,14 @@ export function listFilter(o: ListFlags & { environment?: string }): RollbackFil
     ...(o.to ? { until: isoTime('--to', o.to) } : {}),
     ...(limit > 0 ? { limit } : {}),
   };
+}
+
+/**
+ * The deployment types the ledger at `location` knows: the built-in ones, and, when `wanted` is
+ * not one of them, the registered ones (read only then, so that a built-in type opens nothing).
+ */
+export async function knownTypes(location: string, wanted?: string): Promise<string[]> {
+  const builtin: string[] = [...DEPLOYMENT_TYPES];
+  if (wanted === undefined || builtin.includes(wanted)) return builtin;
+  return withLedger(location, builtin, async (store) => (await store.deploymentTypes()).map((t) => t.name));
 }

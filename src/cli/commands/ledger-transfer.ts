@@ -12,7 +12,7 @@ import { parseExport } from '../../ledger/import.js';
 import { isPostgresUrl, redactedUrl } from '../../ledger/index.js';
 import { writeFileAtomic } from '../../util/atomic-write.js';
 import { allOptions, printJson, settingsFrom, type CommandContext } from '../context.js';
-import { listFilter, withLedger, write, type ListFlags } from './ledger-store.js';
+import { knownTypes, listFilter, withLedger, write, type ListFlags } from './ledger-store.js';
 
 export function registerLedgerTransfer(ledger: Command, ctx: CommandContext): void {
   ledger
@@ -68,8 +68,9 @@ export function registerLedgerTransfer(ledger: Command, ctx: CommandContext): vo
         throw machineFault(err, 'cannot read the file to import', file) ?? err;
       });
       // Checked whole before the ledger is opened: a refused file writes nothing, not even a new ledger.
-      const batch = parseExport(text, fileArg);
       const settings = settingsFrom(o, ctx.io);
+      const registered = await knownTypes(settings.ledger, '');
+      const batch = parseExport(text, fileArg, registered);
       await write(settings.ledger, (store) => store.recordMany(batch));
       const summary = {
         file,

@@ -20,7 +20,8 @@ import { whoAmI } from '../../lock/index.js';
 import { registerLedgerHooks } from './ledger-hooks.js';
 import { registerLedgerTransfer } from './ledger-transfer.js';
 import { registerLedgerVisualize } from './ledger-visualize.js';
-import { listFilter, withLedger, write, type ListFlags } from './ledger-store.js';
+import { knownTypes, listFilter, withLedger, write, type ListFlags } from './ledger-store.js';
+import { registerLedgerTypes } from './ledger-types.js';
 import { allOptions, printJson, settingsFrom, type CommandContext } from '../context.js';
 
 export function registerLedger(program: Command, ctx: CommandContext): void {
@@ -32,9 +33,9 @@ export function registerLedger(program: Command, ctx: CommandContext): void {
     .description('Record a deployment made by another tool (or by hand); it counts in every list and metric like the ones deployer records')
     .option('--service <name>', 'the service deployed (required)')
     .option('--version <version>', 'the version deployed (required)')
-    .option('--type <type>', `how: ${DEPLOYMENT_TYPES.join(', ')} (required)`)
+    .option('--type <type>', `how: ${DEPLOYMENT_TYPES.join(', ')}, or a type registered with register-type (required)`)
     .option('--started <time>', 'when it started, ISO 8601 with a zone (required)')
-    .option('--completed <time>', 'when it ended, ISO 8601 with a zone (required unless --status in-progress)')
+    .option('--completed <time>', 'when it ended, ISO 8601 with a zone (required unless --status is pending or in-progress)')
     .option('--status <status>', `${DEPLOYMENT_STATUSES.join(', ')} (required)`)
     .option('--canary-percentage <n>', 'the share of traffic a canary took, 0 to 100')
     .option('--initiator <who>', 'who deployed (default: user@host)')
@@ -46,9 +47,9 @@ export function registerLedger(program: Command, ctx: CommandContext): void {
     .option('--id <id>', 'its id (default: a new one); recording an id again records its new outcome')
     .action(async (_f, cmd: Command) => {
       const o = allOptions<DeploymentFlags>(cmd);
-      // Checked before the ledger is opened: refused input writes nothing, not even a new file.
-      const event = externalDeployment(o, { initiator: whoAmI() });
       const settings = settingsFrom(o, ctx.io);
+      // Checked before the ledger is written: refused input writes nothing, not even a new file.
+      const event = externalDeployment(o, { initiator: whoAmI(), types: await knownTypes(settings.ledger, o.type) });
       await write(settings.ledger, (store) => store.recordDeployment(event));
       if (o.json) printJson(ctx.io, { deployment: event });
       else
@@ -64,6 +65,7 @@ export function registerLedger(program: Command, ctx: CommandContext): void {
     .option('--to-version <version>', 'the version it went back to (required)')
     .option('--reason <text>', 'why (required)')
     .option('--timestamp <time>', 'when, ISO 8601 with a zone (required)')
+    .option('--deployment <id>', 'the id of the deployment it undid')
     .option('--id <id>', 'its id (default: a new one)')
     .action(async (_f, cmd: Command) => {
       const o = allOptions<RollbackFlags>(cmd);
@@ -80,7 +82,7 @@ export function registerLedger(program: Command, ctx: CommandContext): void {
     .command('list-deployments')
     .description('List recorded deployments, newest first (-e for one environment)')
     .option('--service <name>', 'only this service')
-    .option('--type <type>', `only this type: ${DEPLOYMENT_TYPES.join(', ')}`)
+    .option('--type <type>', `only this type: ${DEPLOYMENT_TYPES.join(', ')}, or a registered one`)
     .option('--status <status>', `only this status: ${DEPLOYMENT_STATUSES.join(', ')}`)
     .option('--from <time>', 'only deployments started at or after this ISO 8601 time')
     .option('--to <time>', 'only deployments started at or before this ISO 8601 time')
@@ -89,9 +91,10 @@ export function registerLedger(program: Command, ctx: CommandContext): void {
     .option('--limit <n>', 'at most this many (0: all)', '50')
     .action(async (_f, cmd: Command) => {
       const o = allOptions<ListFlags & { type?: string; status?: string }>(cmd);
+      const types = o.type ? await knownTypes(settingsFrom(o, ctx.io).ledger, o.type) : [];
       const filter: DeploymentFilter = {
         ...listFilter(o),
-        ...(o.type ? { type: oneOf('--type', o.type, DEPLOYMENT_TYPES, []) } : {}),
+        ...(o.type ? { type: oneOf('--type', o.type, types, []) } : {}),
         ...(o.status ? { status: oneOf('--status', o.status, DEPLOYMENT_STATUSES, []) } : {}),
       };
       const settings = settingsFrom(o, ctx.io);
@@ -184,6 +187,7 @@ export function registerLedger(program: Command, ctx: CommandContext): void {
   registerLedgerTransfer(ledger, ctx);
   registerLedgerVisualize(ledger, ctx);
   registerLedgerHooks(ledger, ctx);
+  registerLedgerTypes(ledger, ctx);
 }
 
 function validTimeZone(zone: string): boolean {
