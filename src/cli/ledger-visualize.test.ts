@@ -79,6 +79,8 @@ describe('ledger visualize', () => {
     expect(svg).toContain('3.1.0 (success)');
     expect(svg).toContain('15.4 (failed)');
     expect(svg).toContain('never deployed'); // edge and jobs
+    // The owner the stack's service.yaml names (spec.owner).
+    expect(svg).toContain('3.1.0 (success), owner checkout&#45;team');
   });
 
   it('without -C, draws what the ledger recorded', async () => {

@@ -63,8 +63,13 @@ export function buildComponents(input: BuildInput): Built {
       defaults.add(kind, d.data, sourceDocs.length);
       sourceDocs.push(d);
     } else if (kind === 'Service') {
-      const version = specOf(d)['version'];
-      services.set(nameOf(d), { name: nameOf(d), source: ref(d.sources[0]!), ...(typeof version === 'string' ? { version } : {}) });
+      const { version, owner } = specOf(d);
+      services.set(nameOf(d), {
+        name: nameOf(d),
+        source: ref(d.sources[0]!),
+        ...(typeof version === 'string' ? { version } : {}),
+        ...(typeof owner === 'string' ? { owner } : {}),
+      });
     } else if (kind === 'Compliance' || kind === 'Security') {
       for (const rule of (specOf(d)['rules'] ?? []) as PolicyRule[]) rules.push({ rule, doc: d });
     } else if (isComponentKind(kind)) componentDocs.push(d);

@@ -47,14 +47,14 @@ describe('the dependency graph, as Graphviz and Mermaid read it', () => {
       started: '2026-01-02T00:00:00.000Z',
       metadata: { depends_on: ['db', 'cache'] },
     }),
-    deployment('d1', { service: 'db', version: '15.4', started: '2026-01-01T00:00:00.000Z', metadata: {} }),
+    deployment('d1', { service: 'db', version: '15.4', started: '2026-01-01T00:00:00.000Z', metadata: { owner: 'data-team' } }),
   ];
 
   it('from the ledger: each service with its last version and status, and the dependencies its last deployment recorded', async () => {
     const services = servicesFromLedger(ledger);
     expect(services).toEqual([
       { name: 'api', dependsOn: ['db', 'cache'], lastVersion: 'v2', lastStatus: 'failed' },
-      { name: 'db', dependsOn: [], lastVersion: '15.4', lastStatus: 'success' },
+      { name: 'db', dependsOn: [], owner: 'data-team', lastVersion: '15.4', lastStatus: 'success' },
     ]);
     const svg = await renderDot(dependenciesDot(services));
     for (const title of ['api', 'db', 'cache', 'api&#45;&gt;db', 'api&#45;&gt;cache']) expect(svg).toContain(`<title>${title}</title>`);

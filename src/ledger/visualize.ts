@@ -12,6 +12,8 @@ import type { LedgerRecords } from './export.js';
 export interface ServiceNode {
   name: string;
   dependsOn: string[];
+  /** Who is responsible for it, when the stack or its last deployment says. */
+  owner?: string;
   lastVersion?: string;
   lastStatus?: DeploymentStatus;
 }
@@ -70,7 +72,13 @@ export function servicesFromLedger(deployments: readonly DeploymentEvent[]): Ser
     if (!seen || d.started > seen.started || (d.started === seen.started && d.id > seen.id)) last.set(d.service, d);
   }
   return [...last.values()]
-    .map((d) => ({ name: d.service, dependsOn: recordedDependencies(d), lastVersion: d.version, lastStatus: d.status }))
+    .map((d) => ({
+      name: d.service,
+      dependsOn: recordedDependencies(d),
+      ...(typeof d.metadata['owner'] === 'string' ? { owner: d.metadata['owner'] } : {}),
+      lastVersion: d.version,
+      lastStatus: d.status,
+    }))
     .sort((a, b) => (a.name < b.name ? -1 : 1));
 }
 
@@ -85,7 +93,12 @@ export function annotate(services: readonly ServiceNode[], fromLedger: readonly 
   const recorded = new Map(fromLedger.map((s) => [s.name, s]));
   return services.map((s) => {
     const r = recorded.get(s.name);
-    return { ...s, ...(r?.lastVersion ? { lastVersion: r.lastVersion } : {}), ...(r?.lastStatus ? { lastStatus: r.lastStatus } : {}) };
+    return {
+      ...s,
+      ...(!s.owner && r?.owner ? { owner: r.owner } : {}),
+      ...(r?.lastVersion ? { lastVersion: r.lastVersion } : {}),
+      ...(r?.lastStatus ? { lastStatus: r.lastStatus } : {}),
+    };
   });
 }
 
@@ -100,7 +113,8 @@ const COLORS: Record<DeploymentStatus, string> = {
 const dotId = (s: string): string => `"${s.replace(/\\+$/, '').replace(/"/g, '\\"')}"`;
 /** A dot label (an escString: a backslash starts an escape such as \n, so one of the name's own is doubled). */
 const dotLabel = (s: string): string => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;
-const annotation = (s: ServiceNode): string => (s.lastVersion ? `${s.lastVersion} (${s.lastStatus})` : 'never deployed');
+const annotation = (s: ServiceNode): string =>
+  (s.lastVersion ? `${s.lastVersion} (${s.lastStatus})` : 'never deployed') + (s.owner ? `, owner ${s.owner}` : '');
 
 /** `services` and, after them, each service one of them depends on that is not among them (never deployed, as far as this is told). */
 function withDependencies(services: readonly ServiceNode[]): ServiceNode[] {

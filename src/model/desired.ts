@@ -42,6 +42,8 @@ export interface DesiredComponent {
 export interface DesiredService {
   name: string;
   version?: string;
+  /** The team or person responsible for it (`spec.owner`), recorded with its deployments. */
+  owner?: string;
   source: SourceRef;
 }
 

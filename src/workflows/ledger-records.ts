@@ -65,6 +65,7 @@ export function startDeployments(
         ...metadata,
         // The services it depends on, as the stack says now: `ledger visualize` draws them without the stack.
         depends_on: dependsOn.get(service) ?? [],
+        ...(desired.services.get(service)?.owner ? { owner: desired.services.get(service)!.owner } : {}),
         actions: Object.fromEntries(
           plan.actions.filter((a) => serviceOf(a.id) === service && a.action !== 'no-op').map((a) => [a.id, a.action]),
         ),

@@ -65,5 +65,7 @@ export function registerLedgerVisualize(ledger: Command, ctx: CommandContext): v
 async function stackServices(settings: Parameters<typeof loadStack>[0]): Promise<ServiceNode[]> {
   const { desired } = await loadStack(settings);
   const deps = serviceDependencies(desired.components.values());
-  return [...desired.services.keys()].sort().map((name) => ({ name, dependsOn: deps.get(name) ?? [] }));
+  return [...desired.services.values()]
+    .sort((a, b) => (a.name < b.name ? -1 : 1))
+    .map((s) => ({ name: s.name, dependsOn: deps.get(s.name) ?? [], ...(s.owner ? { owner: s.owner } : {}) }));
 }
