@@ -113,6 +113,25 @@ describe('ledger export: every format reads back to what was exported', () => {
     expect(entries(rollbacks)).toEqual(oldestFirst.rollbacks);
   });
 
+  it('a destroy or a restart keeps what it was through json and csv', () => {
+    const withOperations: LedgerRecords = {
+      deployments: [
+        { ...oldestFirst.deployments[0]!, id: 'x1', operation: 'destroy' },
+        { ...oldestFirst.deployments[0]!, id: 'x2', operation: 'restart' },
+      ],
+      rollbacks: [],
+    };
+    for (const format of ['json', 'csv'] as const) {
+      const back = parseExport(exportLedger(withOperations, format, { redact: false }), `l.${format}`);
+      expect(
+        back.deployments!.map((d) => d.operation),
+        format,
+      ).toEqual(['destroy', 'restart']);
+    }
+    const bad = exportLedger(withOperations, 'json', { redact: false }).replace('"restart"', '"reboot"');
+    expect(() => parseJsonExport(bad, 'l.json')).toThrow(InvalidInputError);
+  });
+
   it('org: each table row holds the fields it shows, in order', () => {
     const org = exportLedger(records, 'org', { redact: false });
     const rows = org

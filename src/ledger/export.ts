@@ -61,6 +61,7 @@ function inOrder(records: LedgerRecords, redact: boolean): LedgerRecords {
     initiator: text(d.initiator),
     metadata: (redact ? redactValue(d.metadata) : d.metadata) as Record<string, unknown>,
     parentId: d.parentId,
+    ...(d.operation ? { operation: d.operation } : {}),
   }));
   const rollbacks = [...records.rollbacks].sort(byTime((r) => r.at)).map((r): RollbackEvent => ({
     id: r.id,
@@ -96,6 +97,7 @@ export const CSV_COLUMNS = [
   'reason',
   'at',
   'deployment_id',
+  'operation',
 ] as const;
 
 /** RFC 4180: a field with a comma, a quote or a line break is quoted, its quotes doubled; lines end in CRLF. */
@@ -114,6 +116,7 @@ function toCsv({ deployments, rollbacks }: LedgerRecords): string {
         completed: d.completed ?? '',
         parent_id: d.parentId ?? '',
         metadata: JSON.stringify(d.metadata),
+        operation: d.operation ?? '',
       }),
     ),
     ...rollbacks.map((r) =>

@@ -75,10 +75,20 @@ class RecordReader {
       initiator: this.text('initiator'),
       metadata: this.object('metadata'),
       parentId: this.text('parentId', true) || null,
+      ...this.operation(),
     };
     if (d.completed && d.started && d.completed < d.started) this.say('completed', `${d.completed} is before started ${d.started}`);
     if (!UNFINISHED.has(d.status) && d.completed === null) this.say('completed', `is missing, and status is ${d.status}`);
     return d;
+  }
+
+  /** A record's `operation`: absent (a deployment), destroy or restart. */
+  operation(): Pick<DeploymentEvent, 'operation'> {
+    const v = this.raw['operation'];
+    if (v === undefined || v === null || v === '' || v === 'deploy') return {};
+    if (v === 'destroy' || v === 'restart') return { operation: v };
+    this.say('operation', `${JSON.stringify(v)} is not one of deploy, destroy, restart`);
+    return {};
   }
 
   rollback(): RollbackEvent {
@@ -176,8 +186,8 @@ export function parseCsv(text: string): Array<{ line: number; fields: string[] }
 export function parseCsvExport(text: string, file: string, types: readonly string[] = DEPLOYMENT_TYPES): LedgerBatch {
   const [header, ...rows] = parseCsv(text);
   const names = header?.fields ?? [];
-  // deployment_id came with format 1's rollbacks later: an export without the column reads as before.
-  const missing = CSV_COLUMNS.filter((c) => c !== 'deployment_id' && !names.includes(c));
+  // deployment_id and operation came to format 1 later: an export without those columns reads as before.
+  const missing = CSV_COLUMNS.filter((c) => c !== 'deployment_id' && c !== 'operation' && !names.includes(c));
   if (missing.length > 0) refuse(file, [`line 1: is not a deployer ledger CSV export: no column ${missing.join(', ')}`]);
   const problems: string[] = [];
   const batch: { deployments: DeploymentEvent[]; rollbacks: RollbackEvent[] } = { deployments: [], rollbacks: [] };

@@ -178,5 +178,32 @@ export function ledgerModelContract(name: string, make: () => Promise<LedgerUnde
       expect('deploymentId' in (await ledger.listRollbacks({ limit: 1 }))[0]!).toBe(false);
       expect(await ledger.verify()).toEqual({ ok: true, rows: 3, problems: [] });
     });
+
+    it('keeps a destroy and a restart, lists them, and counts them in no metric', async () => {
+      await ledger.recordMany({
+        deployments: [
+          deployment('d1'),
+          deployment('x1', { operation: 'destroy', started: '2025-03-01T11:00:00.000Z', version: 'v1 (destroyed)' }),
+          deployment('x2', { operation: 'restart', started: '2025-03-01T12:00:00.000Z', status: 'failed' }),
+        ],
+      });
+      expect((await ledger.listDeployments()).map((d) => [d.id, d.operation ?? 'deploy'])).toEqual([
+        ['x2', 'restart'],
+        ['x1', 'destroy'],
+        ['d1', 'deploy'],
+      ]);
+      // Recorded again, a destroy stays a destroy (what a run did is kept from its first record).
+      await ledger.recordDeployment(deployment('x1', { version: 'v1 (destroyed)', started: '2025-03-01T11:00:00.000Z' }));
+      expect((await ledger.listDeployments()).find((d) => d.id === 'x1')?.operation).toBe('destroy');
+      expect(await ledger.countDeployments({ since: '2025-01-01T00:00:00.000Z', until: '2025-12-31T00:00:00.000Z' })).toEqual([
+        { group: 'all', status: 'success', count: 1 },
+      ]);
+      const window = { from: '2025-03-01T00:00:00.000Z', to: '2025-03-31T00:00:00.000Z' };
+      const [cfr] = await queryMetric(ledger, { metric: 'change-failure-rate', window, timeZone: 'UTC' });
+      expect(cfr).toMatchObject({ value: 0, counted: 1 });
+      const [mttr] = await queryMetric(ledger, { metric: 'mttr', window, timeZone: 'UTC' });
+      expect(mttr).toMatchObject({ value: null, counted: 0, notes: [] });
+      expect(await ledger.verify()).toEqual({ ok: true, rows: 4, problems: [] });
+    });
   });
 }

@@ -171,7 +171,7 @@ export class MemoryLedger implements LedgerStore {
     this.open();
     const counts = new Map<string, StatusCount>();
     for (const d of this.records.deployments.values()) {
-      if (d.started < f.since || d.started > f.until || (f.service && d.service !== f.service)) continue;
+      if (d.operation || d.started < f.since || d.started > f.until || (f.service && d.service !== f.service)) continue;
       if (f.environments && !f.environments.includes(d.environment)) continue;
       const group = f.groupBy ? d[f.groupBy] : 'all';
       const key = `${group}\u0000${d.status}`;

@@ -95,7 +95,8 @@ async function computeFromStore(store: LedgerStore, q: MetricQuery): Promise<Gro
     ...(typeof envs === 'object' ? { environment: envs.only } : {}),
   };
   const wanted = (env: string): boolean => envs !== 'production' || PRODUCTION_ENVIRONMENTS.includes(env);
-  const deployments = (await store.listDeployments(filter)).filter((d) => wanted(d.environment));
+  // A destroy or a restart is kept in the ledger, and is no deployment of any metric.
+  const deployments = (await store.listDeployments(filter)).filter((d) => !d.operation && wanted(d.environment));
   const rollbacks = (await store.listRollbacks(filter)).filter((r) => wanted(r.environment));
   const options = { window: q.window, timeZone: q.timeZone };
   return q.groupBy

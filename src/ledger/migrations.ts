@@ -29,6 +29,13 @@ export interface Migration {
 
 const COUNT_INDEX = 'CREATE INDEX deployments_by_environment ON deployments (environment, started, status, service, type);';
 
+/** Migration 6. Records written before it are deployments: what they did is in their metadata only, and their history stays as written. */
+const OPERATION_SQL = `
+ALTER TABLE deployments ADD COLUMN operation TEXT NOT NULL DEFAULT 'deploy' CHECK (operation IN ('deploy','destroy','restart'));
+DROP INDEX deployments_by_environment;
+CREATE INDEX deployments_by_environment ON deployments (environment, started, operation, status, service, type);
+`;
+
 const STATUSES_V5 = `'pending','in-progress','success','failed','rolled-back'`;
 
 /** Migration 5: the types deployments may have, the built-in ones in it from the start. */
@@ -157,6 +164,12 @@ ALTER TABLE deployments DROP CONSTRAINT deployments_status_check;
 ALTER TABLE deployments ADD CONSTRAINT deployments_status_check CHECK (status IN (${STATUSES_V5}));
 ALTER TABLE rollbacks ADD COLUMN deployment_id TEXT;
 `,
+  },
+  {
+    version: 6,
+    name: 'what a run did to a service (deploy, destroy, restart): only deployments count in metrics',
+    sqlite: OPERATION_SQL,
+    postgres: OPERATION_SQL,
   },
 ];
 

@@ -69,8 +69,8 @@ export async function writePostgresBatch(client: pg.ClientBase, batch: LedgerBat
   let head = await lockHead(client);
   for (const chunk of distinctChunks(batch.deployments ?? [])) {
     const { rows } = await client.query<DeploymentRow>(
-      `INSERT INTO deployments (id, stack, service, version, environment, type, started, completed, status, initiator, metadata, parent_id)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[])
+      `INSERT INTO deployments (id, stack, service, version, environment, type, started, completed, status, initiator, metadata, parent_id, operation)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[])
        ON CONFLICT (id) DO UPDATE SET version = excluded.version, completed = excluded.completed, status = excluded.status, metadata = excluded.metadata
        RETURNING *`,
       columns(chunk, [
@@ -86,6 +86,7 @@ export async function writePostgresBatch(client: pg.ClientBase, batch: LedgerBat
         (e) => e.initiator,
         (e) => JSON.stringify(e.metadata),
         (e) => e.parentId,
+        (e) => e.operation ?? 'deploy',
       ]),
     );
     const now = new Map(rows.map((r) => [r.id, deploymentOf(r)]));

@@ -18,6 +18,8 @@ export interface DeploymentRow {
   initiator: string;
   metadata: string;
   parent_id: string | null;
+  /** From migration 6 on. */
+  operation?: string;
 }
 
 /** The event a `deployments` row holds. */
@@ -35,6 +37,8 @@ export function deploymentOf(r: DeploymentRow): DeploymentEvent {
     initiator: r.initiator,
     metadata: JSON.parse(r.metadata) as Record<string, unknown>,
     parentId: r.parent_id,
+    // A deployment says nothing of it: so records written before the ledger kept it read as they were written.
+    ...(r.operation && r.operation !== 'deploy' ? { operation: r.operation as NonNullable<DeploymentEvent['operation']> } : {}),
   };
 }
 
@@ -58,7 +62,7 @@ const GROUP_COLUMNS = { type: 'type', service: 'service', environment: 'environm
 export function countQuery(f: CountFilter, param: (i: number) => string): { sql: string; params: unknown[] } {
   const params: unknown[] = [];
   const p = (value: unknown): string => param(params.push(value) - 1);
-  const where = [`started >= ${p(f.since)}`, `started <= ${p(f.until)}`];
+  const where = [`started >= ${p(f.since)}`, `started <= ${p(f.until)}`, `operation = 'deploy'`];
   if (f.service) where.push(`service = ${p(f.service)}`);
   if (f.environments) where.push(f.environments.length ? `environment IN (${f.environments.map(p).join(', ')})` : '1 = 0');
   // A column name from a closed list, never from the caller's text.

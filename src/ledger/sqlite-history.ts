@@ -53,8 +53,8 @@ export class SqliteWriter {
 
   private prepareUpserts(): { deployment: Database.Statement; rollback: Database.Statement } {
     const deployment = this.db.prepare(
-      `INSERT INTO deployments (id, stack, service, version, environment, type, started, completed, status, initiator, metadata, parent_id)
-       VALUES (@id, @stack, @service, @version, @environment, @type, @started, @completed, @status, @initiator, @metadata, @parentId)
+      `INSERT INTO deployments (id, stack, service, version, environment, type, started, completed, status, initiator, metadata, parent_id, operation)
+       VALUES (@id, @stack, @service, @version, @environment, @type, @started, @completed, @status, @initiator, @metadata, @parentId, @operation)
        ON CONFLICT(id) DO UPDATE SET version=excluded.version, completed=excluded.completed, status=excluded.status, metadata=excluded.metadata
        RETURNING *`,
     );
@@ -75,7 +75,9 @@ export class SqliteWriter {
     const upserts = this.upserts;
     let head = this.head();
     for (const e of batch.deployments ?? []) {
-      const now = deploymentOf(upserts.deployment.get({ ...e, metadata: JSON.stringify(e.metadata) }) as DeploymentRow);
+      const now = deploymentOf(
+        upserts.deployment.get({ ...e, metadata: JSON.stringify(e.metadata), operation: e.operation ?? 'deploy' }) as DeploymentRow,
+      );
       head = this.append(head, 'deployment', now.id, now, now.completed ?? now.started);
     }
     for (const e of batch.rollbacks ?? []) {

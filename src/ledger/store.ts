@@ -37,7 +37,16 @@ export interface DeploymentEvent {
   initiator: string;
   metadata: Record<string, unknown>;
   parentId: string | null;
+  /**
+   * What the run did to the service, when it was not a deployment: `destroy` (it was removed) or
+   * `restart` (restarted as it was). Such records are kept and listed, and counted in no metric.
+   * Absent: a deployment (and every record written before the ledger kept it).
+   */
+  operation?: 'destroy' | 'restart';
 }
+
+/** What a run did to a service: a deployment unless said otherwise. */
+export type DeploymentOperation = 'deploy' | NonNullable<DeploymentEvent['operation']>;
 
 /** One service rolled back (automatically after a failure, or by `deployer rollback`). */
 export interface RollbackEvent {

@@ -71,6 +71,7 @@ export function startDeployments(
         ),
       },
       parentId: runId,
+      ...(operation === 'destroy' ? { operation: 'destroy' as const } : {}),
     };
   });
 }

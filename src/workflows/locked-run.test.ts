@@ -114,6 +114,12 @@ describe('a run without Pulumi', () => {
     await destroyStack(w.ctx());
     expect(w.engine.calls.sort()).toEqual(['destroy data/files', 'destroy other/logs']);
     expect((await w.store.read('shop', 'dev'))!.components).toEqual({});
+    // The ledger keeps the destroy of each service as a destroy: no deployment of any metric.
+    const destroys = (await w.ledger().listDeployments()).filter((d) => d.operation === 'destroy');
+    expect(destroys.map((d) => [d.service, d.status]).sort()).toEqual([
+      ['data', 'success'],
+      ['other', 'success'],
+    ]);
   });
 
   it('the circuit breaker opens after repeated failures: the component is then not sent to the engine', async () => {

@@ -166,7 +166,7 @@ describe('rollback', () => {
     expect((await state()).serial).toBe(serial);
   });
 
-  it('restart: a rolling restart replaces every process with no failed request and no new deployment', async () => {
+  it('restart: a rolling restart replaces every process with no failed request, recorded as a restart, not a deployment', async () => {
     const serial = (await state()).serial;
     const pidsBefore = new Set<number>();
     for (let i = 0; i < 6; i++) pidsBefore.add((await getJson<{ pid: number }>(port)).pid);
@@ -181,6 +181,11 @@ describe('rollback', () => {
     expect(pidsAfter.size).toBe(2);
     expect([...pidsAfter].some((p) => pidsBefore.has(p))).toBe(false);
     expect((await state()).serial).toBe(serial);
+    // The ledger keeps the restart, of the version that runs, as no deployment of any metric.
+    const [restart] = (
+      await deployerJson<{ deployments: Array<Record<string, unknown>> }>(args('ledger', 'list-deployments', '--limit', '1'), env())
+    ).json.deployments;
+    expect(restart).toMatchObject({ service: 'web', operation: 'restart', status: 'success', version: '1.0.0' });
     const bucket = await deployer(args('restart', 'web/files'), env());
     expect(bucket.code).toBe(2);
     expect(bucket.stderr).toMatch(/web\/files is an S3: only a MicroService runs processes to restart/);
