@@ -205,5 +205,49 @@ export function ledgerModelContract(name: string, make: () => Promise<LedgerUnde
       expect(mttr).toMatchObject({ value: null, counted: 0, notes: [] });
       expect(await ledger.verify()).toEqual({ ok: true, rows: 4, problems: [] });
     });
+
+    it('lead time and recovery time from what listForMetrics reads agree with the same metrics over every record whole', async () => {
+      const random = seeded(11);
+      const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
+      const base = Date.UTC(2025, 2, 1);
+      const at = (hours: number): string => new Date(base + Math.floor(hours * 3_600_000)).toISOString();
+      const all = Array.from({ length: 200 }, (_, i) => {
+        const started = random() * 40 * 24;
+        const commits = Array.from({ length: Math.floor(random() * 3) }, () => ({
+          commit: `c${i}`,
+          committedAt: at(started - random() * 48 + 1),
+        }));
+        return deployment(`d${i}`, {
+          service: pick(['api', 'worker']),
+          environment: pick(['prod', 'production', 'staging']),
+          status: pick(DEPLOYMENT_STATUSES),
+          started: at(started),
+          completed: at(started + random()),
+          metadata: i % 7 === 0 ? { commit_time: at(started - 2), note: 'x' } : { changes: commits, actions: { a: 'create' } },
+          ...(i % 11 === 0 ? { operation: 'destroy' as const } : {}),
+        });
+      });
+      const rollbacks = Array.from({ length: 20 }, (_, i) =>
+        rollback(`r${i}`, { service: pick(['api', 'worker']), environment: pick(['prod', 'staging']), at: at(random() * 45 * 24) }),
+      );
+      await ledger.recordMany({ deployments: all, rollbacks });
+      const window = { from: '2025-03-05T00:00:00.000Z', to: '2025-03-31T23:59:59.999Z' };
+      const everything = (await ledger.listDeployments()).filter((d) => !d.operation);
+      const everyRollback = await ledger.listRollbacks();
+      for (const metric of ['lead-time', 'mttr'] as const) {
+        for (const environments of ['all', 'production', { only: 'staging' }] as const) {
+          const keep = (env: string): boolean =>
+            environments === 'all' ? true : environments === 'production' ? env !== 'staging' : env === environments.only;
+          const [fast] = await queryMetric(ledger, { metric, window, timeZone: 'UTC', environments });
+          const whole = computeMetric(
+            metric,
+            everything.filter((d) => keep(d.environment)),
+            everyRollback.filter((r) => keep(r.environment)),
+            { window },
+          );
+          expect(fast, `${metric} over ${JSON.stringify(environments)}`).toEqual({ group: 'all', ...whole });
+        }
+      }
+    });
   });
 }

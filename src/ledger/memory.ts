@@ -167,6 +167,21 @@ export class MemoryLedger implements LedgerStore {
     }
   }
 
+  async listForMetrics(f: Omit<CountFilter, 'until' | 'groupBy'>): Promise<DeploymentEvent[]> {
+    this.open();
+    const keep = (d: DeploymentEvent): boolean =>
+      !d.operation &&
+      d.started >= f.since &&
+      (!f.service || d.service === f.service) &&
+      (!f.environments || f.environments.includes(d.environment));
+    return [...this.records.deployments.values()].filter(keep).map((d) => {
+      const metadata: Record<string, unknown> = {};
+      for (const key of ['changes', 'commit_time'])
+        if (d.metadata[key] !== undefined && d.metadata[key] !== null) metadata[key] = d.metadata[key];
+      return copyDeployment({ ...d, metadata });
+    });
+  }
+
   async countDeployments(f: CountFilter): Promise<StatusCount[]> {
     this.open();
     const counts = new Map<string, StatusCount>();

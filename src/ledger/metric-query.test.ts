@@ -73,7 +73,7 @@ describe('queryMetric', () => {
     await queryMetric(l, q({ metric: 'change-failure-rate' }));
     expect(reads).toHaveBeenCalledTimes(2);
     // Lead time lists the deployments it needs; asked again, it does not.
-    const lists = vi.spyOn(l, 'listDeployments');
+    const lists = vi.spyOn(l, 'listForMetrics');
     await queryMetric(l, q({ metric: 'lead-time' }));
     await queryMetric(l, q({ metric: 'lead-time' }));
     expect(lists).toHaveBeenCalledTimes(1);

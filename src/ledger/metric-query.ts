@@ -21,7 +21,7 @@ import {
   type MetricWindow,
   type StatusCounts,
 } from './metrics.js';
-import type { DeploymentFilter, LedgerStore } from './store.js';
+import type { LedgerStore } from './store.js';
 
 /** The environments DORA's figures are about when none is named. */
 export const PRODUCTION_ENVIRONMENTS: readonly string[] = ['prod', 'production'];
@@ -89,15 +89,15 @@ export async function queryMetric(store: LedgerStore, q: MetricQuery): Promise<G
 async function computeFromStore(store: LedgerStore, q: MetricQuery): Promise<GroupResult[]> {
   const envs = q.environments ?? 'production';
   if (COUNTED_METRICS.has(q.metric) && q.groupBy !== 'week') return countedFromStore(store, q as CountedQuery);
-  const filter: DeploymentFilter = {
-    since: q.window.from,
-    ...(q.service ? { service: q.service } : {}),
-    ...(typeof envs === 'object' ? { environment: envs.only } : {}),
-  };
-  const wanted = (env: string): boolean => envs !== 'production' || PRODUCTION_ENVIRONMENTS.includes(env);
-  // A destroy or a restart is kept in the ledger, and is no deployment of any metric.
-  const deployments = (await store.listDeployments(filter)).filter((d) => !d.operation && wanted(d.environment));
-  const rollbacks = (await store.listRollbacks(filter)).filter((r) => wanted(r.environment));
+  const environments = envs === 'all' ? {} : { environments: envs === 'production' ? PRODUCTION_ENVIRONMENTS : [envs.only] };
+  const filter = { since: q.window.from, ...(q.service ? { service: q.service } : {}), ...environments };
+  // Deployments only (a destroy or a restart is no deployment of any metric), each with what metrics read of its metadata.
+  const deployments = await store.listForMetrics(filter);
+  const wanted = (env: string): boolean =>
+    envs === 'all' || (envs === 'production' ? PRODUCTION_ENVIRONMENTS.includes(env) : env === envs.only);
+  const rollbacks = (await store.listRollbacks({ since: q.window.from, ...(q.service ? { service: q.service } : {}) })).filter((r) =>
+    wanted(r.environment),
+  );
   const options = { window: q.window, timeZone: q.timeZone };
   return q.groupBy
     ? metricByGroup(q.metric, deployments, rollbacks, options, q.groupBy)

@@ -11,7 +11,18 @@ import { canonicalJson } from '../model/hash.js';
 import { verifyChain, type ChainVerification } from './chain.js';
 import { MIGRATIONS, refuseNewer } from './migrations.js';
 import { migratePostgres, readPostgresHistory, writePostgresBatch } from './postgres-history.js';
-import { CHANGE_COLUMNS, countQuery, deploymentOf, rollbackOf, ROLLBACK_COLUMNS, typeInfo, type DeploymentRow } from './rows.js';
+import {
+  CHANGE_COLUMNS,
+  countQuery,
+  deploymentOf,
+  metricDeploymentOf,
+  metricRowsQuery,
+  type MetricRow,
+  rollbackOf,
+  ROLLBACK_COLUMNS,
+  typeInfo,
+  type DeploymentRow,
+} from './rows.js';
 import { builtinType, orderedTypes, refuseTypeName } from './types.js';
 import type {
   ChangeEvent,
@@ -170,6 +181,14 @@ export class PostgresLedger implements LedgerStore {
       repo,
       [...commits],
     ]);
+  }
+
+  async listForMetrics(f: Omit<CountFilter, 'until' | 'groupBy'>): Promise<DeploymentEvent[]> {
+    const { sql, params } = metricRowsQuery(f, (i) => `$${i + 1}`, {
+      changes: `(metadata::jsonb) -> 'changes'`,
+      commitTime: `(metadata::jsonb) ->> 'commit_time'`,
+    });
+    return (await this.query<MetricRow>(sql, params)).map(metricDeploymentOf);
   }
 
   async countDeployments(f: CountFilter): Promise<StatusCount[]> {

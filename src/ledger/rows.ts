@@ -81,3 +81,37 @@ export const CHANGE_COLUMNS =
 export function typeInfo(row: { name: string; description: string; builtin: number | boolean }): DeploymentTypeInfo {
   return { name: row.name, description: row.description, builtin: Boolean(row.builtin) };
 }
+
+/** A deployment row of `listForMetrics`: the columns of a deployment, and of its metadata only what metrics read. */
+export interface MetricRow extends Omit<DeploymentRow, 'metadata'> {
+  changes: unknown;
+  commit_time: string | null;
+}
+
+/** The event of a `listForMetrics` row; `changes` arrives as JSON text (SQLite) or as data (PostgreSQL). */
+export function metricDeploymentOf(r: MetricRow): DeploymentEvent {
+  const changes = typeof r.changes === 'string' ? (JSON.parse(r.changes) as unknown) : r.changes;
+  const metadata: Record<string, unknown> = {};
+  if (changes !== null && changes !== undefined) metadata['changes'] = changes;
+  if (r.commit_time !== null && r.commit_time !== undefined) metadata['commit_time'] = r.commit_time;
+  return { ...deploymentOf({ ...r, metadata: '{}' }), metadata };
+}
+
+/** The query of `listForMetrics`; `metadataOf(field)` extracts one metadata field in the dialect. */
+export function metricRowsQuery(
+  f: Omit<CountFilter, 'until' | 'groupBy'>,
+  param: (i: number) => string,
+  metadataOf: { changes: string; commitTime: string },
+): { sql: string; params: unknown[] } {
+  const params: unknown[] = [];
+  const p = (value: unknown): string => param(params.push(value) - 1);
+  const where = [`started >= ${p(f.since)}`, `operation = 'deploy'`];
+  if (f.service) where.push(`service = ${p(f.service)}`);
+  if (f.environments) where.push(f.environments.length ? `environment IN (${f.environments.map(p).join(', ')})` : '1 = 0');
+  return {
+    sql: `SELECT id, stack, service, version, environment, type, started, completed, status, initiator, parent_id,
+            ${metadataOf.changes} AS changes, ${metadataOf.commitTime} AS commit_time
+          FROM deployments WHERE ${where.join(' AND ')}`,
+    params,
+  };
+}

@@ -12,7 +12,18 @@ import { noSpaceLeft } from '../util/disk.js';
 import { verifyChain, type ChainVerification } from './chain.js';
 import { canonicalJson } from '../model/hash.js';
 import { migrateSqlite } from './migrations.js';
-import { CHANGE_COLUMNS, countQuery, deploymentOf, rollbackOf, ROLLBACK_COLUMNS, typeInfo, type DeploymentRow } from './rows.js';
+import {
+  CHANGE_COLUMNS,
+  countQuery,
+  deploymentOf,
+  metricDeploymentOf,
+  metricRowsQuery,
+  type MetricRow,
+  rollbackOf,
+  ROLLBACK_COLUMNS,
+  typeInfo,
+  type DeploymentRow,
+} from './rows.js';
 import { readHistory, SqliteWriter } from './sqlite-history.js';
 import { builtinType, orderedTypes, refuseTypeName } from './types.js';
 import type {
@@ -137,6 +148,15 @@ export class SqliteLedger implements LedgerStore {
       const ship = this.db.prepare('UPDATE changes SET shipped_by = ? WHERE repo = ? AND commit_sha = ? AND shipped_by IS NULL');
       this.db.transaction(() => commits.forEach((c) => ship.run(runId, repo, c))).immediate();
     });
+  }
+
+  async listForMetrics(f: Omit<CountFilter, 'until' | 'groupBy'>): Promise<DeploymentEvent[]> {
+    const { sql, params } = metricRowsQuery(f, (i) => `@p${i}`, {
+      changes: `json_extract(metadata, '$.changes')`,
+      commitTime: `json_extract(metadata, '$.commit_time')`,
+    });
+    const named = Object.fromEntries(params.map((v, i) => [`p${i}`, v]));
+    return this.guard('read the ledger', () => (this.db.prepare(sql).all(named) as MetricRow[]).map(metricDeploymentOf));
   }
 
   async countDeployments(f: CountFilter): Promise<StatusCount[]> {

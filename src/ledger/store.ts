@@ -153,6 +153,12 @@ export interface LedgerStore {
   pendingChanges(repo: string): Promise<ChangeEvent[]>;
   /** Marks `commits` of `repo` shipped by the run `runId` (those already shipped keep their run). */
   shipChanges(repo: string, commits: readonly string[], runId: string): Promise<void>;
+  /**
+   * The deployments (no destroy or restart) of `filter` started at or after `since`, in no
+   * order, each with only what the listed metrics read of its metadata (`changes`,
+   * `commit_time`): lead time and recovery time without reading every record whole.
+   */
+  listForMetrics(filter: Omit<CountFilter, 'until' | 'groupBy'>): Promise<DeploymentEvent[]>;
   /** The deployments `filter` selects, counted by status (and group), without listing them: what the counted metrics need. */
   countDeployments(filter: CountFilter): Promise<StatusCount[]>;
   /**
