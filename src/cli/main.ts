@@ -38,7 +38,7 @@ function buildProgram(ctx: CommandContext): Command {
     .option('--json', 'print machine-readable JSON on stdout (progress goes to stderr)')
     .option('--state-url <url>', 'state backend (env DEPLOYER_STATE_URL; default file://.deployer)')
     .option('--lock-url <url>', 'lock backend (env DEPLOYER_LOCK_URL; default file://.deployer)')
-    .option('--ledger <location>', 'ledger database (env DEPLOY_LEDGER_DB; default .deployer/ledger.db)')
+    .option('--ledger <location>', 'ledger: an SQLite file or a postgres:// URL (env DEPLOY_LEDGER_DB; default .deployer/ledger.db)')
     .option(
       '--var <name=value>',
       "set a variable ${var.name} (repeatable; over --var-file and the Stack's variables)",

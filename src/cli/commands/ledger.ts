@@ -27,7 +27,9 @@ import { allOptions, printJson, settingsFrom, type CommandContext } from '../con
 export function registerLedger(program: Command, ctx: CommandContext): void {
   const ledger = program
     .command('ledger')
-    .description('The record of deployments and rollbacks (DEPLOY_LEDGER_DB, default .deployer/ledger.db)');
+    .description(
+      'The record of deployments and rollbacks (DEPLOY_LEDGER_DB or --ledger: an SQLite file, default .deployer/ledger.db, or a postgres:// URL)',
+    );
   ledger
     .command('record-deployment')
     .description('Record a deployment made by another tool (or by hand); it counts in every list and metric like the ones deployer records')
