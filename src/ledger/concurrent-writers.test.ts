@@ -31,7 +31,8 @@ async function raceAndCount(location: string): Promise<void> {
   }
 }
 
-describe('two processes appending 10k events each at once', () => {
+// SQLite's lock is not fair: under two writers in tight loops one can wait long on a loaded machine (5 s here, over 120 s once on CI).
+describe('two processes appending 10k events each at once', { timeout: 900_000 }, () => {
   it('SQLite loses nothing', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'deployer-ledger-race-'));
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));

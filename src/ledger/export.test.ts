@@ -132,6 +132,15 @@ describe('ledger export: every format reads back to what was exported', () => {
     expect(() => parseJsonExport(bad, 'l.json')).toThrow(InvalidInputError);
   });
 
+  it('sexp through import, exactly; a malformed one is refused naming its line', () => {
+    const text = exportLedger(records, 'sexp', { redact: false });
+    expect(parseExport(text, 'l.scm')).toEqual(oldestFirst);
+    const broken = text.replace('(rollbacks', '(rollbacks (rollback (id . "x")');
+    expect(() => parseExport(broken, 'l.scm')).toThrow(/^l\.scm: line \d+: /);
+    const bad = text.replace('(status . "success")', '(status . "shipped")');
+    expect(() => parseExport(bad, 'l.scm')).toThrow(/cannot be imported: 1 problem/);
+  });
+
   it('org: each table row holds the fields it shows, in order', () => {
     const org = exportLedger(records, 'org', { redact: false });
     const rows = org

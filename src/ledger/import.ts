@@ -1,5 +1,5 @@
 /**
- * `deployer ledger import <file>`: a JSON export (export.ts), or a CSV one, read back into
+ * `deployer ledger import <file>`: a JSON export (export.ts), or a CSV or S-expression one, read back into
  * records for `LedgerStore.recordMany`. Every record is checked as `record-deployment` checks
  * its flags (known type and status, ISO 8601 times with a zone, completed not before started);
  * each problem names the file and the record (`deployments[3].status`, or the CSV line), and a
@@ -7,6 +7,7 @@
  */
 import { InvalidInputError } from '../errors.js';
 import { UNFINISHED } from './external.js';
+import { sexpExportAsJson } from './sexp.js';
 import { CSV_COLUMNS, EXPORT_KIND, EXPORT_VERSION } from './export.js';
 import { DEPLOYMENT_STATUSES, DEPLOYMENT_TYPES, type DeploymentEvent, type LedgerBatch, type RollbackEvent } from './store.js';
 
@@ -124,6 +125,11 @@ export function parseJsonExport(text: string, file: string, types: readonly stri
   } catch (err) {
     refuse(file, [`is not JSON: ${(err as Error).message}`]);
   }
+  return checkExport(doc, file, types);
+}
+
+/** The records of an export's document (JSON, or a sexp export read as JSON), checked. */
+function checkExport(doc: unknown, file: string, types: readonly string[]): LedgerBatch {
   const top = asRecord(doc);
   if (top['format'] !== EXPORT_KIND || top['version'] !== EXPORT_VERSION) {
     refuse(file, [
@@ -217,7 +223,9 @@ export function parseCsvExport(text: string, file: string, types: readonly strin
   return batch;
 }
 
-/** A file's records by its content: CSV when its first line is export.ts's header's start, else JSON. */
+/** A file's records by its content: CSV when it starts with export.ts's header, S-expressions when with `(deployer-ledger` (after comments), else JSON. */
 export function parseExport(text: string, file: string, types: readonly string[] = DEPLOYMENT_TYPES): LedgerBatch {
-  return text.startsWith('kind,') ? parseCsvExport(text, file, types) : parseJsonExport(text, file, types);
+  if (text.startsWith('kind,')) return parseCsvExport(text, file, types);
+  if (/^(\s*;[^\n]*\n)*\s*\(deployer-ledger\b/.test(text)) return checkExport(sexpExportAsJson(text, file), file, types);
+  return parseJsonExport(text, file, types);
 }

@@ -7,7 +7,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { MachineFaultError, machineFault } from '../errors.js';
+import { LedgerUnavailableError, MachineFaultError, machineFault } from '../errors.js';
 import { noSpaceLeft } from '../util/disk.js';
 import { verifyChain, type ChainVerification } from './chain.js';
 import { canonicalJson } from '../model/hash.js';
@@ -39,6 +39,22 @@ import type {
   RollbackFilter,
 } from './store.js';
 
+/** How long a write waits for other writers of the file in all. */
+const WRITE_WAIT_MS = 120_000;
+
+/** `work`, tried again for up to 10 s while SQLite says the file is busy (a step its busy timeout does not cover). */
+function retryWhileBusy<T>(work: () => T): T {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    try {
+      return work();
+    } catch (err) {
+      if ((err as { code?: unknown } | null)?.code !== 'SQLITE_BUSY' || Date.now() >= deadline) throw err;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+    }
+  }
+}
+
 /** LedgerStore over one SQLite file, created (with the directories above it) when missing. */
 export class SqliteLedger implements LedgerStore {
   private readonly db: Database.Database;
@@ -49,8 +65,9 @@ export class SqliteLedger implements LedgerStore {
       mkdirSync(path.dirname(file), { recursive: true });
       const db = new Database(file);
       try {
-        db.pragma('journal_mode = WAL');
         db.pragma('busy_timeout = 5000');
+        // Setting WAL takes the file for a moment: another process opening it at once may find it busy.
+        retryWhileBusy(() => db.pragma('journal_mode = WAL'));
         // WAL with NORMAL: a commit survives a crash of deployer (not always one of the machine's power), at a fraction of FULL's fsyncs.
         db.pragma('synchronous = NORMAL');
         // 64 MiB of page cache: the indexes of a large ledger stay in memory while it is written and counted.
@@ -129,7 +146,7 @@ export class SqliteLedger implements LedgerStore {
         `INSERT INTO changes (repo, commit_sha, committed_at, recorded_at, shipped_by) VALUES (@repo, @commit, @committedAt, @recordedAt, @shippedBy)
          ON CONFLICT (repo, commit_sha) DO NOTHING`,
       );
-      return this.db.transaction(() => changes.reduce((n, c) => n + insert.run(c).changes, 0)).immediate();
+      return this.writeTransaction(() => changes.reduce((n, c) => n + insert.run(c).changes, 0));
     });
   }
 
@@ -146,7 +163,7 @@ export class SqliteLedger implements LedgerStore {
   async shipChanges(repo: string, commits: readonly string[], runId: string): Promise<void> {
     this.guard('record changes in the ledger', () => {
       const ship = this.db.prepare('UPDATE changes SET shipped_by = ? WHERE repo = ? AND commit_sha = ? AND shipped_by IS NULL');
-      this.db.transaction(() => commits.forEach((c) => ship.run(runId, repo, c))).immediate();
+      this.writeTransaction(() => commits.forEach((c) => ship.run(runId, repo, c)));
     });
   }
 
@@ -190,11 +207,29 @@ export class SqliteLedger implements LedgerStore {
     );
   }
 
+  /**
+   * `work` in a write transaction taken at once. SQLite's lock is not fair: under another
+   * process's steady writes, one attempt can wait out the busy timeout (5 s); the write is tried
+   * again until WRITE_WAIT_MS have passed, then refused as the ledger being unavailable, never lost silently.
+   */
+  private writeTransaction<T>(work: () => T): T {
+    const deadline = Date.now() + WRITE_WAIT_MS;
+    for (;;) {
+      try {
+        return this.db.transaction(work).immediate();
+      } catch (err) {
+        if ((err as { code?: unknown } | null)?.code !== 'SQLITE_BUSY') throw err;
+        if (Date.now() >= deadline)
+          throw new LedgerUnavailableError(this.file, `another process kept it locked for ${WRITE_WAIT_MS / 1000} s`, err);
+      }
+    }
+  }
+
   /** The records and their history rows in one transaction, taken for writing at once (a second writer waits). */
   private write(batch: LedgerBatch): void {
     this.writer ??= new SqliteWriter(this.db);
     const writer = this.writer;
-    this.db.transaction(() => writer.write(batch)).immediate();
+    this.writeTransaction(() => writer.write(batch));
   }
 
   private readDeployments(f: DeploymentFilter): DeploymentEvent[] {

@@ -69,7 +69,9 @@ describe('lead time from commit to deployment', () => {
     await git(['checkout', '-qb', 'feature']);
     writeFileSync(path.join(dir, 'NOTES.md'), 'notes\n');
     await git(['add', 'NOTES.md']);
-    await git(['-c', 'core.hooksPath=/dev/null', 'commit', '-qm', 'notes'], { GIT_COMMITTER_DATE: committed });
+    // A minute later: pending changes are listed oldest first.
+    const later = new Date(Date.parse(committed) + 60_000).toISOString().replace(/\.\d+Z$/, 'Z');
+    await git(['-c', 'core.hooksPath=/dev/null', 'commit', '-qm', 'notes'], { GIT_COMMITTER_DATE: later });
     const merged = (await git(['rev-parse', 'HEAD'])).stdout;
     await git(['checkout', '-q', 'main']);
     await git(['merge', '-q', '--ff-only', 'feature']);
@@ -78,7 +80,7 @@ describe('lead time from commit to deployment', () => {
     expect(json.repo).toBe((await git(['rev-parse', '--show-toplevel'])).stdout);
     expect(json.changes).toEqual([
       expect.objectContaining({ commit: head, committedAt: new Date(committed).toISOString(), shippedBy: null }),
-      expect.objectContaining({ commit: merged, shippedBy: null }),
+      expect.objectContaining({ commit: merged, committedAt: new Date(later).toISOString(), shippedBy: null }),
     ]);
   });
 

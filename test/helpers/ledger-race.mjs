@@ -20,7 +20,21 @@ export async function ledgerRace({ location, writers, each }) {
         child.on('exit', (code) => resolve(code));
       }),
   );
-  await Promise.all(children.map((child) => new Promise((resolve) => child.stdout.once('data', resolve))));
+  // Each says "ready" once its ledger is open; one that exits before (it could not open it) ends the race with what it said.
+  const ready = children.map(
+    (child) =>
+      new Promise((resolve, reject) => {
+        child.stdout.once('data', resolve);
+        child.once('exit', (code) => reject(new Error(`a writer exited (${code}) before it was ready:\n${stderr.join('')}`)));
+      }),
+  );
+  try {
+    await Promise.all(ready);
+  } catch (err) {
+    for (const child of children) child.kill();
+    await Promise.all(exits);
+    throw err;
+  }
   const started = performance.now();
   for (const child of children) child.stdin.end('go\n');
   const codes = await Promise.all(exits);
