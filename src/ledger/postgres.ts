@@ -23,7 +23,7 @@ import {
   typeInfo,
   type DeploymentRow,
 } from './rows.js';
-import { builtinType, orderedTypes, refuseTypeName } from './types.js';
+import { orderedTypes, REGISTER_TYPE_SQL, refuseTypeName } from './types.js';
 import type {
   ChangeEvent,
   DeploymentTypeInfo,
@@ -129,16 +129,7 @@ export class PostgresLedger implements LedgerStore {
 
   async registerType(name: string, description: string): Promise<void> {
     refuseTypeName(name);
-    await this.use(() =>
-      this.transaction(async (c) => {
-        const known = await c.query<{ builtin: number }>('SELECT builtin FROM deployment_types WHERE name = $1 FOR UPDATE', [name]);
-        if (known.rows[0]?.builtin) throw builtinType(name);
-        await c.query(
-          'INSERT INTO deployment_types (name, description, builtin) VALUES ($1, $2, 0) ON CONFLICT (name) DO UPDATE SET description = excluded.description',
-          [name, description],
-        );
-      }),
-    );
+    await this.query(REGISTER_TYPE_SQL, [name, description]);
   }
 
   async deploymentTypes(): Promise<DeploymentTypeInfo[]> {

@@ -25,7 +25,7 @@ import {
   type DeploymentRow,
 } from './rows.js';
 import { readHistory, SqliteWriter } from './sqlite-history.js';
-import { builtinType, orderedTypes, refuseTypeName } from './types.js';
+import { orderedTypes, REGISTER_TYPE_SQL, refuseTypeName } from './types.js';
 import type {
   ChangeEvent,
   DeploymentTypeInfo,
@@ -39,12 +39,18 @@ import type {
   RollbackFilter,
 } from './store.js';
 
+/** The upsert of a registered type with SQLite's parameters. */
+const REGISTER_TYPE_SQLITE = REGISTER_TYPE_SQL.replace('$1', '?').replace('$2', '?');
+
 /** How long a write waits for other writers of the file in all. */
 const WRITE_WAIT_MS = 120_000;
 
-/** `work`, tried again for up to 10 s while SQLite says the file is busy (a step its busy timeout does not cover). */
-function retryWhileBusy<T>(work: () => T): T {
-  const deadline = Date.now() + 10_000;
+/**
+ * `work`, tried again for up to `ms` while SQLite says the file is busy: opening (setting WAL is a
+ * step its busy timeout does not cover), and writes, whose lock is not fair.
+ */
+function retryWhileBusy<T>(work: () => T, ms: number): T {
+  const deadline = Date.now() + ms;
   for (;;) {
     try {
       return work();
@@ -67,7 +73,7 @@ export class SqliteLedger implements LedgerStore {
       try {
         db.pragma('busy_timeout = 5000');
         // Setting WAL takes the file for a moment: another process opening it at once may find it busy.
-        retryWhileBusy(() => db.pragma('journal_mode = WAL'));
+        retryWhileBusy(() => db.pragma('journal_mode = WAL'), 10_000);
         // WAL with NORMAL: a commit survives a crash of deployer (not always one of the machine's power), at a fraction of FULL's fsyncs.
         db.pragma('synchronous = NORMAL');
         // 64 MiB of page cache: the indexes of a large ledger stay in memory while it is written and counted.
@@ -118,17 +124,9 @@ export class SqliteLedger implements LedgerStore {
 
   async registerType(name: string, description: string): Promise<void> {
     refuseTypeName(name);
-    this.guard('register a deployment type', () => {
-      this.db.transaction(() => {
-        const known = this.db.prepare('SELECT builtin FROM deployment_types WHERE name = ?').get(name) as { builtin: number } | undefined;
-        if (known?.builtin) throw builtinType(name);
-        this.db
-          .prepare(
-            'INSERT INTO deployment_types (name, description, builtin) VALUES (?, ?, 0) ON CONFLICT (name) DO UPDATE SET description = excluded.description',
-          )
-          .run(name, description);
-      })();
-    });
+    this.guard('register a deployment type', () =>
+      this.writeTransaction(() => this.db.prepare(REGISTER_TYPE_SQLITE).run(name, description)),
+    );
   }
 
   async deploymentTypes(): Promise<DeploymentTypeInfo[]> {
@@ -213,15 +211,11 @@ export class SqliteLedger implements LedgerStore {
    * again until WRITE_WAIT_MS have passed, then refused as the ledger being unavailable, never lost silently.
    */
   private writeTransaction<T>(work: () => T): T {
-    const deadline = Date.now() + WRITE_WAIT_MS;
-    for (;;) {
-      try {
-        return this.db.transaction(work).immediate();
-      } catch (err) {
-        if ((err as { code?: unknown } | null)?.code !== 'SQLITE_BUSY') throw err;
-        if (Date.now() >= deadline)
-          throw new LedgerUnavailableError(this.file, `another process kept it locked for ${WRITE_WAIT_MS / 1000} s`, err);
-      }
+    try {
+      return retryWhileBusy(() => this.db.transaction(work).immediate(), WRITE_WAIT_MS);
+    } catch (err) {
+      if ((err as { code?: unknown } | null)?.code !== 'SQLITE_BUSY') throw err;
+      throw new LedgerUnavailableError(this.file, `another process kept it locked for ${WRITE_WAIT_MS / 1000} s`, err);
     }
   }
 

@@ -26,8 +26,15 @@ export function refuseTypeName(name: string): void {
   if ((DEPLOYMENT_TYPES as readonly string[]).includes(name)) throw builtinType(name);
 }
 
+/**
+ * The upsert of a registered type (PostgreSQL's parameters; SQLite's are `?`). A built-in name
+ * never reaches it: refuseTypeName refuses those, so their rows are never changed.
+ */
+export const REGISTER_TYPE_SQL =
+  'INSERT INTO deployment_types (name, description, builtin) VALUES ($1, $2, 0) ON CONFLICT (name) DO UPDATE SET description = excluded.description';
+
 /** The refusal of registering a built-in type again. */
-export function builtinType(name: string): InvalidInputError {
+function builtinType(name: string): InvalidInputError {
   return new InvalidInputError(`${name} is a built-in deployment type: it cannot be registered or changed`, ['Nothing was registered.']);
 }
 
