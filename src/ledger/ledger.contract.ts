@@ -4,6 +4,7 @@
  * are idempotent by id; what a store refuses leaves nothing behind; a closed store is not used.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ledgerMetricsContract } from './ledger-metrics.contract.js';
 import { ledgerModelContract } from './ledger-model.contract.js';
 import type { DeploymentEvent, DeploymentFilter, LedgerStore, RollbackEvent } from './store.js';
 
@@ -243,4 +244,5 @@ export function ledgerStoreContract(name: string, make: () => Promise<LedgerUnde
     });
   });
   ledgerModelContract(name, make);
+  ledgerMetricsContract(name, make);
 }

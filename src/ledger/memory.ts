@@ -4,6 +4,7 @@
  * that can share their records, so a run may close its handle while the test reads on.
  */
 import { canonicalJson } from '../model/hash.js';
+import { leadTimeSummary, recoverySummary } from './metrics.js';
 import { BUILTIN_DESCRIPTIONS, refuseTypeName } from './types.js';
 import { appendRow, GENESIS, verifyChain, type ChainHead, type ChainRow, type ChainVerification, type RecordKind } from './chain.js';
 import {
@@ -16,6 +17,8 @@ import {
   type ChangeEvent,
   type DeploymentTypeInfo,
   type CountFilter,
+  type SampleFilter,
+  type SampleSummary,
   type StatusCount,
   type LedgerBatch,
   type LedgerStore,
@@ -195,6 +198,19 @@ export class MemoryLedger implements LedgerStore {
       counts.set(key, c);
     }
     return [...counts.values()];
+  }
+
+  async sampleMedian(f: SampleFilter): Promise<SampleSummary> {
+    this.open();
+    // Deployments only (a destroy or restart restores nothing); failures and changes of the service and environments asked.
+    const deployments = [...this.records.deployments.values()].filter((d) => !d.operation);
+    const w = { from: f.since, to: f.until };
+    const asked = (e: { service: string; environment: string }): boolean =>
+      (!f.service || e.service === f.service) && (!f.environments || f.environments.includes(e.environment));
+    if (f.metric === 'lead-time') return leadTimeSummary(deployments.filter(asked), w);
+    // Only the failures asked for; a restore is looked for in their own service and environment, among every success.
+    const failuresAskedAndRestores = deployments.filter((d) => asked(d) || d.status === 'success');
+    return recoverySummary(failuresAskedAndRestores, [...this.records.rollbacks.values()], w);
   }
 
   async revision(): Promise<string> {

@@ -72,11 +72,13 @@ describe('queryMetric', () => {
     expect(again[0]!.value).toBe(200 / 3);
     await queryMetric(l, q({ metric: 'change-failure-rate' }));
     expect(reads).toHaveBeenCalledTimes(2);
-    // Lead time lists the deployments it needs; asked again, it does not.
+    // Lead time asks the store for its median, listing nothing; asked again, it does not ask.
+    const medians = vi.spyOn(l, 'sampleMedian');
     const lists = vi.spyOn(l, 'listForMetrics');
     await queryMetric(l, q({ metric: 'lead-time' }));
     await queryMetric(l, q({ metric: 'lead-time' }));
-    expect(lists).toHaveBeenCalledTimes(1);
+    expect(medians).toHaveBeenCalledTimes(1);
+    expect(lists).not.toHaveBeenCalled();
 
     await l.recordDeployment(deployment('p3', { environment: 'prod', started: '2025-03-04T10:00:00.000Z' }));
     const after = await queryMetric(l, q());

@@ -1,9 +1,10 @@
 /**
  * A metric asked of a ledger (`ledger show-metrics`, later the server). Frequency, change
- * failure rate and success rate are functions of status counts, which the store counts over an
- * index without listing a deployment; lead time and recovery time read the records they need
- * (from the window's start on, so a recovery after the window's end is seen; one environment
- * pushed down to the store's index) and are computed by metrics.ts. Answers
+ * failure rate and success rate are functions of status counts (`countDeployments`); lead time
+ * and recovery time of a median the store takes (`sampleMedian`); both stores' answers come from
+ * the aggregates they keep (aggregate-reads.ts) and agree with metrics.ts over the records.
+ * Grouped lead and recovery times, and anything by week, are computed by metrics.ts from the
+ * records the store lists (from the window's start on, so a recovery after its end is seen). Answers
  * are cached per store (seed 000 "Caching strategy": event-based invalidation, LRU eviction): an
  * answer is reused while the ledger's revision, which every write changes, is the one it was
  * computed at.
@@ -14,6 +15,8 @@ import {
   computeMetric,
   metricByGroup,
   metricFromCounts,
+  leadTimeResult,
+  recoveryResult,
   type CountedMetric,
   type GroupBy,
   type MetricName,
@@ -45,12 +48,11 @@ async function countedFromStore(
   store: LedgerStore,
   q: MetricQuery & { metric: CountedMetric; groupBy?: Exclude<GroupBy, 'week'> },
 ): Promise<GroupResult[]> {
-  const envs = q.environments ?? 'production';
   const counts = await store.countDeployments({
     since: q.window.from,
     until: q.window.to,
     ...(q.service ? { service: q.service } : {}),
-    ...(envs === 'all' ? {} : { environments: envs === 'production' ? PRODUCTION_ENVIRONMENTS : [envs.only] }),
+    ...environmentsOf(q),
     ...(q.groupBy ? { groupBy: q.groupBy } : {}),
   });
   const groups = new Map<string, StatusCounts>(q.groupBy ? [] : [['all', {}]]);
@@ -86,10 +88,28 @@ export async function queryMetric(store: LedgerStore, q: MetricQuery): Promise<G
   return structuredClone(results);
 }
 
+/** The environments a query names, as a store's filter takes them (none: every one). */
+function environmentsOf(q: MetricQuery): { environments?: readonly string[] } {
+  const envs = q.environments ?? 'production';
+  return envs === 'all' ? {} : { environments: envs === 'production' ? PRODUCTION_ENVIRONMENTS : [envs.only] };
+}
+
 async function computeFromStore(store: LedgerStore, q: MetricQuery): Promise<GroupResult[]> {
   const envs = q.environments ?? 'production';
   if (COUNTED_METRICS.has(q.metric) && q.groupBy !== 'week') return countedFromStore(store, q as CountedQuery);
-  const environments = envs === 'all' ? {} : { environments: envs === 'production' ? PRODUCTION_ENVIRONMENTS : [envs.only] };
+  const environments = environmentsOf(q);
+  if ((q.metric === 'lead-time' || q.metric === 'mttr') && !q.groupBy) {
+    // The store's median over its aggregates: nothing listed.
+    const summary = await store.sampleMedian({
+      metric: q.metric,
+      since: q.window.from,
+      until: q.window.to,
+      ...(q.service ? { service: q.service } : {}),
+      ...environments,
+    });
+    return [{ group: 'all', ...(q.metric === 'lead-time' ? leadTimeResult(summary) : recoveryResult(summary)) }];
+  }
+  // Grouped lead and recovery times, and counted metrics by week, from the records.
   const filter = { since: q.window.from, ...(q.service ? { service: q.service } : {}), ...environments };
   // Deployments only (a destroy or a restart is no deployment of any metric), each with what metrics read of its metadata.
   const deployments = await store.listForMetrics(filter);

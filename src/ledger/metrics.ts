@@ -7,7 +7,8 @@
  * nothing is n/a, never 0; durations are in seconds; empty days count as days; lead times below
  * zero (clock skew) are reported, not dropped silently.
  */
-import type { DeploymentEvent, DeploymentStatus, RollbackEvent } from './store.js';
+import { commitTimesOf } from './aggregates.js';
+import type { DeploymentEvent, DeploymentStatus, RollbackEvent, SampleSummary } from './store.js';
 
 export type MetricName = 'frequency' | 'lead-time' | 'mttr' | 'change-failure-rate' | 'success-rate';
 export const METRIC_NAMES: readonly MetricName[] = ['frequency', 'lead-time', 'mttr', 'change-failure-rate', 'success-rate'];
@@ -142,39 +143,38 @@ export function deploymentFrequency(deployments: DeploymentEvent[], w: MetricWin
 
 /** The commit times a deployment shipped (metadata `changes: [{committedAt}]`, or `commit_time`). */
 export function commitTimes(d: DeploymentEvent): string[] {
-  const changes = d.metadata['changes'];
-  if (Array.isArray(changes))
-    return changes.map((c) => (c as { committedAt?: unknown }).committedAt).filter((t): t is string => typeof t === 'string');
-  const one = d.metadata['commit_time'];
-  return typeof one === 'string' ? [one] : [];
+  return commitTimesOf(d.metadata);
 }
 
-/** Median seconds from each change's commit to the end of the successful deployment that shipped it. */
-export function leadTime(deployments: DeploymentEvent[], w: MetricWindow): MetricResult {
+/** What a lead time is taken over: every change shipped by a successful deployment of the window. */
+export function leadTimeSummary(deployments: DeploymentEvent[], w: MetricWindow): SampleSummary {
   const times: number[] = [];
-  let negative = 0;
+  let leftOut = 0;
   let withoutCommits = 0;
   for (const d of deploymentsIn(deployments, w).filter((x) => x.status === 'success' && x.completed)) {
     const commits = commitTimes(d);
     if (commits.length === 0) withoutCommits++;
     for (const c of commits) {
       const s = seconds(c, d.completed!);
-      if (s < 0) negative++;
+      if (s < 0) leftOut++;
       else times.push(s);
     }
   }
+  return { median: median(times), counted: times.length, leftOut, withoutCommits };
+}
+
+/** The lead time a summary (computed here or by a store) says: median seconds from each change's commit to the end of the deployment that shipped it. */
+export function leadTimeResult(s: SampleSummary): MetricResult {
   const notes = [];
-  if (negative > 0) notes.push(`${negative} change(s) committed after their deployment ended (clock skew?): left out`);
-  if (withoutCommits > 0) notes.push(`${withoutCommits} successful deployment(s) carry no commit times`);
-  const value = median(times);
-  return {
-    metric: 'lead-time',
-    value,
-    unit: 'seconds',
-    band: bandBelow(value, DORA_BANDS[BAND_YEAR].leadTimeS),
-    counted: times.length,
-    notes,
-  };
+  if (s.leftOut > 0) notes.push(`${s.leftOut} change(s) committed after their deployment ended (clock skew?): left out`);
+  if (s.withoutCommits > 0) notes.push(`${s.withoutCommits} successful deployment(s) carry no commit times`);
+  const band = bandBelow(s.median, DORA_BANDS[BAND_YEAR].leadTimeS);
+  return { metric: 'lead-time', value: s.median, unit: 'seconds', band, counted: s.counted, notes };
+}
+
+/** Median seconds from each change's commit to the end of the successful deployment that shipped it. */
+export function leadTime(deployments: DeploymentEvent[], w: MetricWindow): MetricResult {
+  return leadTimeResult(leadTimeSummary(deployments, w));
 }
 
 /** Failed over finished distinct deployments, in percent (a rollback is no deployment; in-progress counts nowhere). */
@@ -183,12 +183,12 @@ export function changeFailureRate(deployments: DeploymentEvent[], w: MetricWindo
 }
 
 /**
- * Failed deployment recovery time: for each failed deployment in the window, seconds from its end
- * to the first restore of its service in its environment after it (a successful deployment, or a
- * rollback); the median. Failures not yet recovered are counted in the notes, not as zero.
+ * What a recovery time is taken over: for each failed deployment in the window, seconds from
+ * its end to the first restore of its service in its environment after it (a successful
+ * deployment, or a rollback). Failures not yet recovered are left out (counted), not taken as zero.
  */
-export function recoveryTime(deployments: DeploymentEvent[], rollbacks: RollbackEvent[], w: MetricWindow): MetricResult {
-  // A failure in the window may be recovered after it: restores are looked for in the whole ledger.
+export function recoverySummary(deployments: DeploymentEvent[], rollbacks: RollbackEvent[], w: MetricWindow): SampleSummary {
+  // A failure in the window may be recovered after it: restores are looked for in all that is given.
   // Each service's restores (successful completions, rollbacks) in time order, searched by halving.
   const restores = new Map<string, string[]>();
   const add = (service: string, environment: string, at: string): void => {
@@ -208,9 +208,19 @@ export function recoveryTime(deployments: DeploymentEvent[], rollbacks: Rollback
     if (restore !== undefined) times.push(seconds(failedAt, restore));
     else open++;
   }
-  const value = median(times);
-  const notes = open > 0 ? [`${open} failed deployment(s) not recovered yet`] : [];
-  return { metric: 'mttr', value, unit: 'seconds', band: bandBelow(value, DORA_BANDS[BAND_YEAR].recoveryS), counted: times.length, notes };
+  return { median: median(times), counted: times.length, leftOut: open, withoutCommits: 0 };
+}
+
+/** The failed deployment recovery time a summary (computed here or by a store) says. */
+export function recoveryResult(s: SampleSummary): MetricResult {
+  const notes = s.leftOut > 0 ? [`${s.leftOut} failed deployment(s) not recovered yet`] : [];
+  const band = bandBelow(s.median, DORA_BANDS[BAND_YEAR].recoveryS);
+  return { metric: 'mttr', value: s.median, unit: 'seconds', band, counted: s.counted, notes };
+}
+
+/** Failed deployment recovery time: the median of recoverySummary's durations. */
+export function recoveryTime(deployments: DeploymentEvent[], rollbacks: RollbackEvent[], w: MetricWindow): MetricResult {
+  return recoveryResult(recoverySummary(deployments, rollbacks, w));
 }
 
 /** The first of the sorted `times` at or after `t`. */

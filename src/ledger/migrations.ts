@@ -8,8 +8,10 @@
 import type Database from 'better-sqlite3';
 import type pg from 'pg';
 import { InvalidInputError } from '../errors.js';
+import { aggregatesSchema, backfillAggregates } from './aggregate-writes.js';
 import { backfillPostgresHistory } from './postgres-history.js';
 import { backfillHistory, HISTORY_SQL } from './sqlite-history.js';
+import { runPostgres, runSqlite } from './sql-steps.js';
 import { BUILTIN_DESCRIPTIONS } from './types.js';
 
 export interface Migration {
@@ -170,6 +172,14 @@ ALTER TABLE rollbacks ADD COLUMN deployment_id TEXT;
     name: 'what a run did to a service (deploy, destroy, restart): only deployments count in metrics',
     sqlite: OPERATION_SQL,
     postgres: OPERATION_SQL,
+  },
+  {
+    version: 7,
+    name: 'aggregates kept by every write (counts by month, binned lead and recovery times): a metric over a large ledger without reading it',
+    sqlite: aggregatesSchema(''),
+    postgres: aggregatesSchema(' COLLATE "C"'),
+    after: (db) => runSqlite(db, backfillAggregates()),
+    afterPostgres: (client) => runPostgres(client, backfillAggregates()),
   },
 ];
 

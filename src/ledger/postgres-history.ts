@@ -7,7 +7,9 @@
 import type pg from 'pg';
 import { appendRow, type ChainHead, type ChainRow, type RecordKind } from './chain.js';
 import type { Migration } from './migrations.js';
-import { deploymentOf, rollbackOf, ROLLBACK_COLUMNS, ROLLBACK_COLUMNS_V1, type DeploymentRow } from './rows.js';
+import { AggregateDeltas, storeDeltas, updateAggregates } from './aggregate-writes.js';
+import { deploymentOf, distinctChunks, rollbackOf, ROLLBACK_COLUMNS, ROLLBACK_COLUMNS_V1, type DeploymentRow } from './rows.js';
+import { runPostgres } from './sql-steps.js';
 import type { LedgerBatch, RollbackEvent } from './store.js';
 
 /** Any key, the same in every deployer: the lock of schema changes ("dlgr" in ASCII). */
@@ -57,17 +59,19 @@ async function lockHead(client: pg.ClientBase): Promise<ChainHead> {
   return rows[0]!;
 }
 
-/** Rows per statement of a batch: PostgreSQL takes arrays of any length; this bounds one statement's memory. */
-const CHUNK = 1000;
-
 /**
  * Writes `batch` in the caller's transaction: the chain's head locked first (the next writer
  * waits for this commit), then a chunk at a time, each chunk's records upserted by one
- * statement and their history rows inserted by another, then the head stored once.
+ * statement and their history rows inserted by another, then the aggregates brought up to date
+ * with what the chunk changed (not before migration 7 made them: `aggregates: false`), then the head stored once.
  */
-export async function writePostgresBatch(client: pg.ClientBase, batch: LedgerBatch): Promise<void> {
+export async function writePostgresBatch(client: pg.ClientBase, batch: LedgerBatch, aggregates = true): Promise<void> {
   let head = await lockHead(client);
+  const deltas = new AggregateDeltas();
   for (const chunk of distinctChunks(batch.deployments ?? [])) {
+    const before = aggregates
+      ? await recordsById<DeploymentRow>(client, 'SELECT * FROM deployments', chunk)
+      : new Map<string, DeploymentRow>();
     const { rows } = await client.query<DeploymentRow>(
       `INSERT INTO deployments (id, stack, service, version, environment, type, started, completed, status, initiator, metadata, parent_id, operation)
        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[])
@@ -90,14 +94,22 @@ export async function writePostgresBatch(client: pg.ClientBase, batch: LedgerBat
       ]),
     );
     const now = new Map(rows.map((r) => [r.id, deploymentOf(r)]));
+    const after = chunk.map((e) => now.get(e.id)!);
     head = await appendRows(
       client,
       head,
       'deployment',
-      chunk.map((e) => now.get(e.id)!).map((d) => ({ id: d.id, record: d, at: d.completed ?? d.started })),
+      after.map((d) => ({ id: d.id, record: d, at: d.completed ?? d.started })),
     );
+    if (aggregates) {
+      const written = after.map((d) => ({ before: maybe(before.get(d.id), deploymentOf), after: d }));
+      await runPostgres(client, updateAggregates({ deployments: written, rollbacks: [] }, deltas));
+    }
   }
   for (const chunk of distinctChunks(batch.rollbacks ?? [])) {
+    const before = aggregates
+      ? await recordsById<RollbackEvent>(client, `SELECT ${ROLLBACK_COLUMNS} FROM rollbacks`, chunk)
+      : new Map<string, RollbackEvent>();
     const { rows } = await client.query<RollbackEvent>(
       `INSERT INTO rollbacks (id, stack, service, environment, from_version, to_version, reason, at, deployment_id)
        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
@@ -118,33 +130,33 @@ export async function writePostgresBatch(client: pg.ClientBase, batch: LedgerBat
       ]),
     );
     const now = new Map(rows.map((r) => [r.id, rollbackOf(r)]));
+    const after = chunk.map((e) => now.get(e.id)!);
     head = await appendRows(
       client,
       head,
       'rollback',
-      chunk.map((e) => now.get(e.id)!).map((r) => ({ id: r.id, record: r, at: r.at })),
+      after.map((r) => ({ id: r.id, record: r, at: r.at })),
     );
+    if (aggregates) {
+      const written = after.map((r) => ({ before: maybe(before.get(r.id), rollbackOf), after: r }));
+      await runPostgres(client, updateAggregates({ deployments: [], rollbacks: written }, deltas));
+    }
   }
+  if (aggregates) await runPostgres(client, storeDeltas(deltas));
   await client.query('UPDATE ledger_head SET rows = $1, hash = $2 WHERE id = 1', [head.rows, head.hash]);
 }
 
-/** Consecutive chunks of at most CHUNK records, none holding one id twice (one upsert cannot change a row twice). */
-function distinctChunks<T extends { id: string }>(records: readonly T[]): T[][] {
-  const chunks: T[][] = [];
-  let chunk: T[] = [];
-  let ids = new Set<string>();
-  for (const r of records) {
-    if (chunk.length === CHUNK || ids.has(r.id)) {
-      chunks.push(chunk);
-      chunk = [];
-      ids = new Set();
-    }
-    chunk.push(r);
-    ids.add(r.id);
-  }
-  if (chunk.length > 0) chunks.push(chunk);
-  return chunks;
+/** The rows `select` names of the records of `chunk` (by id), as they are before the chunk is written. */
+async function recordsById<R extends { id: string }>(
+  client: pg.ClientBase,
+  selectFrom: string,
+  chunk: ReadonlyArray<{ id: string }>,
+): Promise<Map<string, R>> {
+  const { rows } = await client.query<R>(`${selectFrom} WHERE id = ANY($1::text[])`, [chunk.map((e) => e.id)]);
+  return new Map(rows.map((r) => [r.id, r]));
 }
+
+const maybe = <T, U>(value: T | undefined, f: (v: T) => U): U | undefined => (value === undefined ? undefined : f(value));
 
 /** The arrays of one multi-row statement: a column per getter. */
 function columns<T>(records: readonly T[], getters: ReadonlyArray<(r: T) => unknown>): unknown[][] {
@@ -202,5 +214,5 @@ export async function backfillPostgresHistory(client: pg.ClientBase): Promise<vo
   // Columns as they are at migration 2. (Every PostgreSQL ledger began empty at a later version: nothing is there to backfill.)
   const rollbacks = await client.query<RollbackEvent>(`SELECT ${ROLLBACK_COLUMNS_V1} FROM rollbacks ORDER BY at, id`);
   // Written again as they are: each upsert changes nothing and appends the record's first row.
-  await writePostgresBatch(client, { deployments: deployments.rows.map(deploymentOf), rollbacks: rollbacks.rows });
+  await writePostgresBatch(client, { deployments: deployments.rows.map(deploymentOf), rollbacks: rollbacks.rows }, false);
 }

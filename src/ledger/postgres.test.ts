@@ -31,7 +31,12 @@ ledgerStoreContract('postgres', async () => {
 
 sqlLedgerContract('postgres', async () => {
   const db = await createTestDatabase();
-  return { open: () => new PostgresLedger(db.url), exec: (sql) => exec(db.url, sql).then(() => undefined), cleanup: db.drop };
+  return {
+    open: () => new PostgresLedger(db.url),
+    exec: (sql) => exec(db.url, sql).then(() => undefined),
+    setSchemaVersion: (version) => exec(db.url, `UPDATE ledger_schema SET version = ${version}`).then(() => undefined),
+    cleanup: db.drop,
+  };
 });
 
 describe('PostgresLedger', () => {

@@ -10,10 +10,11 @@ import { LedgerUnavailableError, MachineFaultError } from '../errors.js';
 import { canonicalJson } from '../model/hash.js';
 import { verifyChain, type ChainVerification } from './chain.js';
 import { MIGRATIONS, refuseNewer } from './migrations.js';
+import { countFromAggregates, sampleSummary } from './aggregate-reads.js';
 import { migratePostgres, readPostgresHistory, writePostgresBatch } from './postgres-history.js';
+import { runPostgres } from './sql-steps.js';
 import {
   CHANGE_COLUMNS,
-  countQuery,
   deploymentOf,
   metricDeploymentOf,
   metricRowsQuery,
@@ -28,6 +29,8 @@ import type {
   ChangeEvent,
   DeploymentTypeInfo,
   CountFilter,
+  SampleFilter,
+  SampleSummary,
   DeploymentEvent,
   DeploymentFilter,
   LedgerBatch,
@@ -183,8 +186,11 @@ export class PostgresLedger implements LedgerStore {
   }
 
   async countDeployments(f: CountFilter): Promise<StatusCount[]> {
-    const { sql, params } = countQuery(f, (i) => `$${i + 1}`);
-    return this.query<StatusCount>(sql, params);
+    return this.use(() => this.transaction((c) => runPostgres(c, countFromAggregates(f)), SNAPSHOT));
+  }
+
+  async sampleMedian(f: SampleFilter): Promise<SampleSummary> {
+    return this.use(() => this.transaction((c) => runPostgres(c, sampleSummary(f)), SNAPSHOT));
   }
 
   async revision(): Promise<string> {
@@ -213,12 +219,13 @@ export class PostgresLedger implements LedgerStore {
     });
   }
 
-  private async transaction<T>(work: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+  /** `work` in one transaction (`begin` opens it: a read of several statements sees one snapshot with SNAPSHOT). */
+  private async transaction<T>(work: (c: pg.PoolClient) => Promise<T>, begin = 'BEGIN'): Promise<T> {
     const client = await this.pool.connect().catch((err: unknown) => {
       throw this.failure(err);
     });
     try {
-      await client.query('BEGIN');
+      await client.query(begin);
       const result = await work(client);
       await client.query('COMMIT');
       return result;
@@ -239,6 +246,9 @@ export class PostgresLedger implements LedgerStore {
     return reason ? new LedgerUnavailableError(this.where, reason, err) : err;
   }
 }
+
+/** A read of several statements that must agree (the bins, then the samples of one of them): one snapshot throughout. */
+const SNAPSHOT = 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY';
 
 /** The WHERE clause of a list and its parameters ($1, $2 ...); `next()` numbers one more parameter. */
 function conditions(

@@ -53,26 +53,6 @@ export function rollbackOf(row: RollbackEvent | (Omit<RollbackEvent, 'deployment
   return deploymentId ? { ...rest, deploymentId } : rest;
 }
 
-const GROUP_COLUMNS = { type: 'type', service: 'service', environment: 'environment' } as const;
-
-/**
- * The query of `countDeployments`, the same in both dialects but for how a parameter is named
- * (`param(i)`: `@p0` in SQLite, `$1` in PostgreSQL). Deployment ids are keys: a row is a distinct deployment.
- */
-export function countQuery(f: CountFilter, param: (i: number) => string): { sql: string; params: unknown[] } {
-  const params: unknown[] = [];
-  const p = (value: unknown): string => param(params.push(value) - 1);
-  const where = [`started >= ${p(f.since)}`, `started <= ${p(f.until)}`, `operation = 'deploy'`];
-  if (f.service) where.push(`service = ${p(f.service)}`);
-  if (f.environments) where.push(f.environments.length ? `environment IN (${f.environments.map(p).join(', ')})` : '1 = 0');
-  // A column name from a closed list, never from the caller's text.
-  const group = f.groupBy ? GROUP_COLUMNS[f.groupBy] : `'all'`;
-  return {
-    sql: `SELECT ${group} AS "group", status, CAST(COUNT(*) AS INTEGER) AS count FROM deployments WHERE ${where.join(' AND ')} GROUP BY 1, 2`,
-    params,
-  };
-}
-
 /** The columns of `changes`, named as ChangeEvent's fields. */
 export const CHANGE_COLUMNS =
   'repo, commit_sha AS "commit", committed_at AS "committedAt", recorded_at AS "recordedAt", shipped_by AS "shippedBy"';
@@ -114,4 +94,25 @@ export function metricRowsQuery(
           FROM deployments WHERE ${where.join(' AND ')}`,
     params,
   };
+}
+
+/** Records per chunk of a write: one upsert per chunk in PostgreSQL, the aggregates brought up to date after each. */
+const CHUNK = 400;
+
+/** Consecutive chunks of at most CHUNK records, none holding one id twice (one upsert cannot change a row twice). */
+export function distinctChunks<T extends { id: string }>(records: readonly T[]): T[][] {
+  const chunks: T[][] = [];
+  let chunk: T[] = [];
+  let ids = new Set<string>();
+  for (const r of records) {
+    if (chunk.length === CHUNK || ids.has(r.id)) {
+      chunks.push(chunk);
+      chunk = [];
+      ids = new Set();
+    }
+    chunk.push(r);
+    ids.add(r.id);
+  }
+  if (chunk.length > 0) chunks.push(chunk);
+  return chunks;
 }

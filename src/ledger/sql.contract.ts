@@ -6,6 +6,8 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { deployment, rollback } from './ledger.contract.js';
+import { queryMetric } from './metric-query.js';
+import type { MetricName } from './metrics.js';
 import type { LedgerStore } from './store.js';
 
 /** A new, empty database of one kind: a store on it, raw SQL on it, and what removes it. */
@@ -14,6 +16,8 @@ export interface SqlLedgerUnderTest {
   open(): LedgerStore;
   /** Runs `sql` on the database directly, as someone with its file or password could. */
   exec(sql: string): Promise<void>;
+  /** Says the database is at schema version `version` (as a ledger of an older deployer would be). */
+  setSchemaVersion(version: number): Promise<void>;
   cleanup(): Promise<void>;
 }
 
@@ -43,6 +47,44 @@ export function sqlLedgerContract(name: string, make: () => Promise<SqlLedgerUnd
       expect(await again.listDeployments()).toEqual([deployment('d1')]);
       expect(await again.listRollbacks()).toEqual([rollback('r1')]);
       expect(await again.verify()).toEqual({ ok: true, rows: 2, problems: [] });
+    });
+
+    it('a ledger written before the aggregates (migration 7) gets them from its records: metrics read the same', async () => {
+      const first = open();
+      await first.recordMany({
+        deployments: [
+          deployment('d1', { status: 'failed', started: '2025-03-01T10:00:00.000Z', completed: '2025-03-01T10:05:00.000Z' }),
+          deployment('d2', {
+            started: '2025-03-01T12:00:00.000Z',
+            completed: '2025-03-01T12:05:00.000Z',
+            metadata: { changes: [{ commit: 'c1', committedAt: '2025-03-01T10:05:00.000Z' }] },
+          }),
+          deployment('d3', {
+            status: 'rolled-back',
+            service: 'web',
+            started: '2025-03-02T10:00:00.000Z',
+            completed: '2025-03-02T10:00:00.000Z',
+          }),
+        ],
+        rollbacks: [rollback('r1', { at: '2025-03-01T11:00:00.000Z' })],
+      });
+      await first.close();
+      await db.exec(
+        'DROP TABLE metric_counts; DROP TABLE metric_samples; DROP TABLE metric_bins; DROP TABLE failures; DROP INDEX deployments_restores;',
+      );
+      await db.setSchemaVersion(6);
+      const upgraded = open();
+      const window = { from: '2025-03-01T00:00:00.000Z', to: '2025-03-31T23:59:59.999Z' };
+      const ask = (metric: MetricName) => queryMetric(upgraded, { metric, window, timeZone: 'UTC' });
+      // d1 failed at 10:05 and r1 restored it at 11:00; d3 (web) has no restore yet; d2 shipped c1 two hours after its commit.
+      expect(await ask('mttr')).toMatchObject([{ value: 3300, counted: 1, notes: ['1 failed deployment(s) not recovered yet'] }]);
+      expect(await ask('lead-time')).toMatchObject([{ value: 7200, counted: 1 }]);
+      expect(await ask('change-failure-rate')).toMatchObject([{ value: (100 * 2) / 3, counted: 3 }]);
+      // And kept from then on: a restore of web ends d3's failure.
+      await upgraded.recordDeployment(
+        deployment('d4', { service: 'web', started: '2025-03-02T11:00:00.000Z', completed: '2025-03-02T11:30:00.000Z' }),
+      );
+      expect(await ask('mttr')).toMatchObject([{ value: (3300 + 5400) / 2, counted: 2, notes: [] }]);
     });
 
     /** Four rows (d1 twice, r1, d2); then `sql` behind the ledger's back; then a new store verifies. */

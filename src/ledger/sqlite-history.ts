@@ -4,8 +4,10 @@
  */
 import type Database from 'better-sqlite3';
 import { appendRow, GENESIS, type ChainHead, type ChainRow, type RecordKind } from './chain.js';
-import { deploymentOf, rollbackOf, ROLLBACK_COLUMNS, ROLLBACK_COLUMNS_V1, type DeploymentRow } from './rows.js';
-import type { LedgerBatch, RollbackEvent } from './store.js';
+import { AggregateDeltas, storeDeltas, updateAggregates } from './aggregate-writes.js';
+import { deploymentOf, distinctChunks, rollbackOf, ROLLBACK_COLUMNS, ROLLBACK_COLUMNS_V1, type DeploymentRow } from './rows.js';
+import { runSqlite } from './sql-steps.js';
+import type { DeploymentEvent, LedgerBatch, RollbackEvent } from './store.js';
 
 /** Migration 2: the history and its head (the backfill of what was recorded before is `backfillHistory`). */
 export const HISTORY_SQL = `
@@ -35,7 +37,7 @@ INSERT INTO ledger_head (id, rows, hash) VALUES (1, 0, '${GENESIS}');
  */
 export class SqliteWriter {
   // Prepared on first write: the backfill of migration 2 appends rows before later migrations add the columns these name.
-  private upserts: { deployment: Database.Statement; rollback: Database.Statement } | undefined;
+  private upserts: Record<'deployment' | 'rollback' | 'deploymentById' | 'rollbackById', Database.Statement> | undefined;
   private readonly readHead: Database.Statement;
   private readonly writeHead: Database.Statement;
   private readonly lastRevision: Database.Statement;
@@ -51,12 +53,11 @@ export class SqliteWriter {
     );
   }
 
-  private prepareUpserts(): { deployment: Database.Statement; rollback: Database.Statement } {
+  private prepareUpserts(): NonNullable<SqliteWriter['upserts']> {
     const deployment = this.db.prepare(
       `INSERT INTO deployments (id, stack, service, version, environment, type, started, completed, status, initiator, metadata, parent_id, operation)
        VALUES (@id, @stack, @service, @version, @environment, @type, @started, @completed, @status, @initiator, @metadata, @parentId, @operation)
-       ON CONFLICT(id) DO UPDATE SET version=excluded.version, completed=excluded.completed, status=excluded.status, metadata=excluded.metadata
-       RETURNING *`,
+       ON CONFLICT(id) DO UPDATE SET version=excluded.version, completed=excluded.completed, status=excluded.status, metadata=excluded.metadata`,
     );
     const rollback = this.db.prepare(
       `INSERT INTO rollbacks (id, stack, service, environment, from_version, to_version, reason, at, deployment_id)
@@ -66,24 +67,41 @@ export class SqliteWriter {
          deployment_id=excluded.deployment_id
        RETURNING ${ROLLBACK_COLUMNS}`,
     );
-    return { deployment, rollback };
+    const deploymentById = this.db.prepare('SELECT * FROM deployments WHERE id = ?');
+    const rollbackById = this.db.prepare(`SELECT ${ROLLBACK_COLUMNS} FROM rollbacks WHERE id = ?`);
+    return { deployment, rollback, deploymentById, rollbackById };
   }
 
-  /** Upserts each record and appends what it now is to the history. */
+  /**
+   * Upserts each record and appends what it now is to the history, a chunk at a time; after each
+   * chunk the aggregates (aggregate-writes.ts) are brought up to date with what it changed.
+   */
   write(batch: LedgerBatch): void {
     this.upserts ??= this.prepareUpserts();
-    const upserts = this.upserts;
+    const { deployment, rollback, deploymentById, rollbackById } = this.upserts;
     let head = this.head();
-    for (const e of batch.deployments ?? []) {
-      const now = deploymentOf(
-        upserts.deployment.get({ ...e, metadata: JSON.stringify(e.metadata), operation: e.operation ?? 'deploy' }) as DeploymentRow,
-      );
-      head = this.append(head, 'deployment', now.id, now, now.completed ?? now.started);
+    const deltas = new AggregateDeltas();
+    for (const chunk of distinctChunks(batch.deployments ?? [])) {
+      const written = chunk.map((e) => {
+        const was = deploymentById.get(e.id) as DeploymentRow | undefined;
+        const metadata = JSON.stringify(e.metadata);
+        deployment.run({ ...e, metadata, operation: e.operation ?? 'deploy' });
+        const now = deploymentOf(rowAfterUpsert(was, e, metadata));
+        head = this.append(head, 'deployment', now.id, now, now.completed ?? now.started);
+        return { before: was && deploymentOf(was), after: now };
+      });
+      runSqlite(this.db, updateAggregates({ deployments: written, rollbacks: [] }, deltas));
     }
-    for (const e of batch.rollbacks ?? []) {
-      const now = rollbackOf(upserts.rollback.get({ ...e, deploymentId: e.deploymentId ?? null }) as RollbackEvent);
-      head = this.append(head, 'rollback', now.id, now, now.at);
+    for (const chunk of distinctChunks(batch.rollbacks ?? [])) {
+      const written = chunk.map((e) => {
+        const was = rollbackById.get(e.id) as RollbackEvent | undefined;
+        const now = rollbackOf(rollback.get({ ...e, deploymentId: e.deploymentId ?? null }) as RollbackEvent);
+        head = this.append(head, 'rollback', now.id, now, now.at);
+        return { before: was && rollbackOf(was), after: now };
+      });
+      runSqlite(this.db, updateAggregates({ deployments: [], rollbacks: written }, deltas));
     }
+    runSqlite(this.db, storeDeltas(deltas));
     this.writeHead.run(head);
   }
 
@@ -103,6 +121,27 @@ export class SqliteWriter {
   storeHead(head: ChainHead): void {
     this.writeHead.run(head);
   }
+}
+
+/** The row the upsert left (what it keeps of `was`, what it takes of `e`), without reading it back. */
+function rowAfterUpsert(was: DeploymentRow | undefined, e: DeploymentEvent, metadata: string): DeploymentRow {
+  if (was) return { ...was, version: e.version, completed: e.completed, status: e.status, metadata };
+  const { id, stack, service, version, environment, type, started, completed, status, initiator } = e;
+  return {
+    id,
+    stack,
+    service,
+    version,
+    environment,
+    type,
+    started,
+    completed,
+    status,
+    initiator,
+    metadata,
+    parent_id: e.parentId,
+    operation: e.operation ?? 'deploy',
+  };
 }
 
 /** The whole history in the order it was written, and its head (undefined if the head row is gone). */

@@ -46,6 +46,14 @@ sqlLedgerContract('sqlite', async () => {
         db.close();
       }
     },
+    setSchemaVersion: async (version) => {
+      const db = new Database(file);
+      try {
+        db.pragma(`user_version = ${version}`);
+      } finally {
+        db.close();
+      }
+    },
     cleanup: async () => undefined,
   };
 });

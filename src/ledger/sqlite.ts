@@ -14,7 +14,6 @@ import { canonicalJson } from '../model/hash.js';
 import { migrateSqlite } from './migrations.js';
 import {
   CHANGE_COLUMNS,
-  countQuery,
   deploymentOf,
   metricDeploymentOf,
   metricRowsQuery,
@@ -24,12 +23,16 @@ import {
   typeInfo,
   type DeploymentRow,
 } from './rows.js';
+import { countFromAggregates, sampleSummary } from './aggregate-reads.js';
 import { readHistory, SqliteWriter } from './sqlite-history.js';
+import { runSqlite, type SqlWork } from './sql-steps.js';
 import { orderedTypes, REGISTER_TYPE_SQL, refuseTypeName } from './types.js';
 import type {
   ChangeEvent,
   DeploymentTypeInfo,
   CountFilter,
+  SampleFilter,
+  SampleSummary,
   DeploymentEvent,
   DeploymentFilter,
   LedgerBatch,
@@ -175,9 +178,16 @@ export class SqliteLedger implements LedgerStore {
   }
 
   async countDeployments(f: CountFilter): Promise<StatusCount[]> {
-    const { sql, params } = countQuery(f, (i) => `@p${i}`);
-    const named = Object.fromEntries(params.map((v, i) => [`p${i}`, v]));
-    return this.guard('read the ledger', () => this.db.prepare(sql).all(named) as StatusCount[]);
+    return this.guard('read the ledger', () => this.snapshot(countFromAggregates(f)));
+  }
+
+  async sampleMedian(f: SampleFilter): Promise<SampleSummary> {
+    return this.guard('read the ledger', () => this.snapshot(sampleSummary(f)));
+  }
+
+  /** A read of several statements in one transaction: all of them see the ledger as one moment left it. */
+  private snapshot<R>(work: SqlWork<R>): R {
+    return this.db.transaction(() => runSqlite(this.db, work)).deferred();
   }
 
   async revision(): Promise<string> {

@@ -116,6 +116,29 @@ export interface StatusCount {
   count: number;
 }
 
+/** Which samples a median is taken over: those of the deployments started in [since, until], of the service and environments given. */
+export interface SampleFilter {
+  /** Lead time (a sample per change a successful deployment shipped) or recovery time (one per failed deployment). */
+  metric: 'lead-time' | 'mttr';
+  since: string;
+  until: string;
+  service?: string;
+  /** Only these environments (none given: every one). */
+  environments?: readonly string[];
+}
+
+/** A median of durations and what it was taken over. */
+export interface SampleSummary {
+  /** Seconds; null when there was nothing to take it over. */
+  median: number | null;
+  /** How many values it was taken over. */
+  counted: number;
+  /** Lead time: changes committed after their deployment ended (clock skew). Recovery time: failures not recovered yet. */
+  leftOut: number;
+  /** Lead time: successful deployments that carry no commit times (0 for recovery time). */
+  withoutCommits: number;
+}
+
 /** The filter of rollbacks: a rollback has no status or type. */
 export type RollbackFilter = Omit<DeploymentFilter, 'status' | 'type'>;
 
@@ -161,6 +184,11 @@ export interface LedgerStore {
   listForMetrics(filter: Omit<CountFilter, 'until' | 'groupBy'>): Promise<DeploymentEvent[]>;
   /** The deployments `filter` selects, counted by status (and group), without listing them: what the counted metrics need. */
   countDeployments(filter: CountFilter): Promise<StatusCount[]>;
+  /**
+   * The median lead time or recovery time of the deployments `filter` selects, as metrics.ts
+   * computes it from the records (a recovery is looked for in the whole ledger), without listing them.
+   */
+  sampleMedian(filter: SampleFilter): Promise<SampleSummary>;
   /**
    * Checks the audit history (chain.ts): every write is a row that is never changed, chained by
    * hashes; says which rows or records were changed, removed or added behind the ledger's back.

@@ -1,0 +1,356 @@
+/**
+ * Keeping the aggregates of aggregates.ts true as records are written: after a chunk of records
+ * is upserted, in the same transaction, what each record contributed before is taken away and
+ * what it contributes now is added (status counts, lead-time samples), and every failure whose
+ * first restore may have moved (a new failure, or a restore added or taken away in its service
+ * and environment) has its recovery time found again. Written once for both SQL stores
+ * (sql-steps.ts); the schema is migration 7's (AGGREGATES_SQL).
+ */
+import {
+  ALL_SERVICES,
+  countKeyOf,
+  failureOf,
+  leadSamplesOf,
+  monthOf,
+  recoverySampleOf,
+  restoreOf,
+  rollbackRestoreOf,
+  type AggregateInput,
+  type Failure,
+  type Sample,
+} from './aggregates.js';
+import { execute, insertRows, placeholders, select, type SqlColumn, type SqlWork } from './sql-steps.js';
+import { deploymentOf, rollbackOf, ROLLBACK_COLUMNS, type DeploymentRow } from './rows.js';
+import type { RollbackEvent } from './store.js';
+
+/**
+ * Migration 7: the aggregates' tables and the index restores are found by; `c` follows each
+ * compared text column (PostgreSQL's "C" collation, so both stores order times alike).
+ */
+export function aggregatesSchema(c: string): string {
+  return `
+CREATE TABLE metric_counts (
+  environment TEXT${c} NOT NULL, month TEXT${c} NOT NULL, service TEXT${c} NOT NULL, type TEXT${c} NOT NULL, status TEXT NOT NULL,
+  count INTEGER NOT NULL,
+  PRIMARY KEY (environment, month, service, type, status)
+);
+CREATE TABLE metric_samples (
+  metric TEXT NOT NULL, deployment_id TEXT${c} NOT NULL, n INTEGER NOT NULL,
+  started TEXT${c} NOT NULL, environment TEXT${c} NOT NULL, service TEXT${c} NOT NULL, bin INTEGER NOT NULL, seconds DOUBLE PRECISION,
+  PRIMARY KEY (metric, deployment_id, n)
+);
+CREATE INDEX metric_samples_by_time ON metric_samples (metric, started, environment, service, bin);
+CREATE INDEX metric_samples_by_bin ON metric_samples (metric, bin, started, environment, service, seconds);
+CREATE TABLE metric_bins (
+  metric TEXT NOT NULL, service TEXT${c} NOT NULL, environment TEXT${c} NOT NULL, month TEXT${c} NOT NULL, bin INTEGER NOT NULL,
+  count INTEGER NOT NULL,
+  PRIMARY KEY (metric, service, environment, month, bin)
+);
+CREATE TABLE failures (
+  deployment_id TEXT${c} PRIMARY KEY, service TEXT${c} NOT NULL, environment TEXT${c} NOT NULL, started TEXT${c} NOT NULL,
+  failed_at TEXT${c} NOT NULL, restored_at TEXT${c}
+);
+CREATE INDEX failures_by_restore ON failures (service, environment, restored_at);
+CREATE INDEX deployments_restores ON deployments (service, environment, completed${c}) WHERE status = 'success' AND operation = 'deploy';
+`;
+}
+
+/** What one chunk of a write changed: each record as it was before (undefined: new) and as it is now; no id twice. */
+export interface WrittenChunk {
+  deployments: ReadonlyArray<{ before: AggregateInput | undefined; after: AggregateInput }>;
+  rollbacks: ReadonlyArray<{ before: RollbackEvent | undefined; after: RollbackEvent }>;
+}
+
+const COUNT_COLUMNS: readonly SqlColumn[] = [
+  ['environment', 'text'],
+  ['month', 'text'],
+  ['service', 'text'],
+  ['type', 'text'],
+  ['status', 'text'],
+];
+const BIN_COLUMNS: readonly SqlColumn[] = [
+  ['metric', 'text'],
+  ['service', 'text'],
+  ['environment', 'text'],
+  ['month', 'text'],
+  ['bin', 'integer'],
+];
+
+/** Rows per multi-row statement: well below either database's limit on parameters. */
+const ROWS_PER_STATEMENT = 400;
+
+/**
+ * The additions to the counters of a write, by key, gathered over all its chunks (a counter
+ * many records touch is written once) and stored by `storeDeltas` before the write commits.
+ */
+export class AggregateDeltas {
+  readonly counts = new Map<string, { values: unknown[]; delta: number }>();
+  readonly bins = new Map<string, { values: unknown[]; delta: number }>();
+
+  private static add(map: AggregateDeltas['counts'], values: unknown[], delta: number): void {
+    const key = values.join('\u0000');
+    const entry = map.get(key);
+    if (entry) entry.delta += delta;
+    else map.set(key, { values, delta });
+  }
+
+  /** How many counters it would write: stored before it grows large. */
+  get size(): number {
+    return this.counts.size + this.bins.size;
+  }
+
+  count(d: AggregateInput | undefined, delta: number): void {
+    const k = d && countKeyOf(d);
+    if (k) AggregateDeltas.add(this.counts, [k.environment, k.month, k.service, k.type, k.status], delta);
+  }
+
+  /** A sample counted in its bin, for every service and for its own. */
+  sample(s: Sample, delta: number): void {
+    const month = monthOf(s.started);
+    AggregateDeltas.add(this.bins, [s.metric, ALL_SERVICES, s.environment, month, s.bin], delta);
+    AggregateDeltas.add(this.bins, [s.metric, s.service, s.environment, month, s.bin], delta);
+  }
+}
+
+function* upsertCounters(table: string, columns: readonly SqlColumn[], deltas: AggregateDeltas['counts']): SqlWork<void> {
+  const rows = [...deltas.values()].filter((d) => d.delta !== 0).map((d) => [...d.values, d.delta]);
+  const key = columns.map(([name]) => name).join(', ');
+  yield* insertRows(
+    table,
+    [...columns, ['count', 'integer']],
+    rows,
+    `ON CONFLICT (${key}) DO UPDATE SET count = ${table}.count + excluded.count`,
+  );
+}
+
+const SAMPLE_COLUMNS: readonly SqlColumn[] = [
+  ['metric', 'text'],
+  ['deployment_id', 'text'],
+  ['n', 'integer'],
+  ['started', 'text'],
+  ['environment', 'text'],
+  ['service', 'text'],
+  ['bin', 'integer'],
+  ['seconds', 'double precision'],
+];
+
+function* insertSamples(samples: readonly Sample[]): SqlWork<void> {
+  const rows = samples.map((s) => [s.metric, s.deploymentId, s.n, s.started, s.environment, s.service, s.bin, s.seconds]);
+  yield* insertRows('metric_samples', SAMPLE_COLUMNS, rows);
+}
+
+function* deleteSamples(metric: Sample['metric'], ids: readonly string[]): SqlWork<void> {
+  for (let i = 0; i < ids.length; i += ROWS_PER_STATEMENT) {
+    const part = ids.slice(i, i + ROWS_PER_STATEMENT);
+    yield* execute(`DELETE FROM metric_samples WHERE metric = ? AND deployment_id IN (${placeholders(part.length)})`, [metric, ...part]);
+  }
+}
+
+const sameSamples = (a: readonly Sample[], b: readonly Sample[]): boolean => JSON.stringify(a) === JSON.stringify(b);
+const sameFailure = (a: Failure | undefined, b: Failure | undefined): boolean => JSON.stringify(a) === JSON.stringify(b);
+
+/** A row of `failures`. */
+interface FailureRow {
+  deployment_id: string;
+  service: string;
+  environment: string;
+  started: string;
+  failed_at: string;
+  restored_at: string | null;
+}
+
+const failureOfRow = (r: FailureRow): Failure => ({
+  deploymentId: r.deployment_id,
+  service: r.service,
+  environment: r.environment,
+  started: r.started,
+  failedAt: r.failed_at,
+});
+
+/**
+ * Updates the aggregates for a chunk just written. `recover: false` leaves finding restores to
+ * a later `recomputeRecoveries` of every failure (the backfill of migration 7 does that once).
+ */
+export function* updateAggregates(chunk: WrittenChunk, deltas: AggregateDeltas, recover = true): SqlWork<void> {
+  const samplesGone: string[] = [];
+  const samplesNew: Sample[] = [];
+  const failuresGone: string[] = [];
+  const failuresNew: Failure[] = [];
+  // The earliest restore added or taken away, per service and environment.
+  const moved = new Map<string, { service: string; environment: string; at: string }>();
+  const restoreMoved = (r: { service: string; environment: string; at: string } | undefined): void => {
+    if (!r) return;
+    const key = JSON.stringify([r.service, r.environment]);
+    const was = moved.get(key);
+    if (!was || r.at < was.at) moved.set(key, r);
+  };
+
+  for (const { before, after } of chunk.deployments) {
+    deltas.count(before, -1);
+    deltas.count(after, +1);
+    const [was, now] = [before ? leadSamplesOf(before) : [], leadSamplesOf(after)];
+    if (!sameSamples(was, now)) {
+      if (was.length > 0) samplesGone.push(after.id);
+      was.forEach((s) => deltas.sample(s, -1));
+      now.forEach((s) => deltas.sample(s, +1));
+      samplesNew.push(...now);
+    }
+    const [failedBefore, failedNow] = [before && failureOf(before), failureOf(after)];
+    if (!sameFailure(failedBefore, failedNow)) {
+      if (failedBefore) failuresGone.push(after.id);
+      if (failedNow) failuresNew.push(failedNow);
+    }
+    const [restoredBefore, restoredNow] = [before && restoreOf(before), restoreOf(after)];
+    if (JSON.stringify(restoredBefore) !== JSON.stringify(restoredNow)) {
+      restoreMoved(restoredBefore);
+      restoreMoved(restoredNow);
+    }
+  }
+  for (const { before, after } of chunk.rollbacks) {
+    const [was, now] = [before && rollbackRestoreOf(before), rollbackRestoreOf(after)];
+    if (JSON.stringify(was) !== JSON.stringify(now)) {
+      restoreMoved(was);
+      restoreMoved(now);
+    }
+  }
+
+  yield* deleteSamples('lead-time', samplesGone);
+  yield* insertSamples(samplesNew);
+  yield* replaceFailures(failuresGone, failuresNew, deltas);
+  if (recover) {
+    const candidates = new Set([...failuresNew.map((f) => f.deploymentId), ...(yield* failuresAfter([...moved.values()]))]);
+    yield* recomputeRecoveries([...candidates], deltas);
+  }
+  // A large import stores its counters as it goes (the transaction is still one).
+  if (deltas.size > MAX_PENDING_COUNTERS) yield* storeDeltas(deltas);
+}
+
+/** Counters gathered before they are stored. */
+const MAX_PENDING_COUNTERS = 50_000;
+
+/** Adds the gathered deltas to the counters, and forgets them. */
+export function* storeDeltas(deltas: AggregateDeltas): SqlWork<void> {
+  yield* upsertCounters('metric_counts', COUNT_COLUMNS, deltas.counts);
+  yield* upsertCounters('metric_bins', BIN_COLUMNS, deltas.bins);
+  deltas.counts.clear();
+  deltas.bins.clear();
+}
+
+/** Takes away the failures (and their recovery samples) of `gone`, and adds `added` as not recovered yet. */
+function* replaceFailures(gone: readonly string[], added: readonly Failure[], deltas: AggregateDeltas): SqlWork<void> {
+  for (let i = 0; i < gone.length; i += ROWS_PER_STATEMENT) {
+    const ids = gone.slice(i, i + ROWS_PER_STATEMENT);
+    const rows = yield* select<FailureRow>(`SELECT * FROM failures WHERE deployment_id IN (${placeholders(ids.length)})`, ids);
+    for (const r of rows) deltas.sample(recoverySampleOf(failureOfRow(r), r.restored_at), -1);
+    yield* execute(`DELETE FROM failures WHERE deployment_id IN (${placeholders(ids.length)})`, ids);
+  }
+  yield* deleteSamples('mttr', gone);
+  const failureColumns: SqlColumn[] = ['deployment_id', 'service', 'environment', 'started', 'failed_at'].map(
+    (name) => [name, 'text'] as const,
+  );
+  yield* insertRows(
+    'failures',
+    failureColumns,
+    added.map((f) => [f.deploymentId, f.service, f.environment, f.started, f.failedAt]),
+  );
+  const open = added.map((f) => recoverySampleOf(f, null));
+  open.forEach((s) => deltas.sample(s, +1));
+  yield* insertSamples(open);
+}
+
+/** The failures whose first restore may be `moved`'s (in its service and environment, not recovered before it). */
+function* failuresAfter(moved: ReadonlyArray<{ service: string; environment: string; at: string }>): SqlWork<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < moved.length; i += ROWS_PER_STATEMENT) {
+    const part = moved.slice(i, i + ROWS_PER_STATEMENT);
+    const rows = yield* select<{ deployment_id: string }>(
+      `SELECT f.deployment_id FROM failures f JOIN (VALUES ${part.map(() => '(?, ?, ?)').join(', ')}) AS m
+         ON f.service = m.column1 AND f.environment = m.column2 AND (f.restored_at IS NULL OR f.restored_at >= m.column3)`,
+      part.flatMap((m) => [m.service, m.environment, m.at]),
+    );
+    ids.push(...rows.map((r) => r.deployment_id));
+  }
+  return ids;
+}
+
+/** The first restore at or after each failure of `ids`, found again; its recovery sample changed where it moved. */
+function* recomputeRecoveries(ids: readonly string[], deltas: AggregateDeltas): SqlWork<void> {
+  const changed: Array<{ id: string; restoredAt: string | null }> = [];
+  const samples: Sample[] = [];
+  for (let i = 0; i < ids.length; i += ROWS_PER_STATEMENT) {
+    const part = ids.slice(i, i + ROWS_PER_STATEMENT);
+    const rows = yield* select<FailureRow & { by_deployment: string | null; by_rollback: string | null }>(
+      `SELECT f.*,
+         (SELECT MIN(d.completed) FROM deployments d WHERE d.service = f.service AND d.environment = f.environment
+            AND d.status = 'success' AND d.operation = 'deploy' AND d.completed >= f.failed_at) AS by_deployment,
+         (SELECT MIN(r.at) FROM rollbacks r WHERE r.service = f.service AND r.environment = f.environment AND r.at >= f.failed_at) AS by_rollback
+       FROM failures f WHERE f.deployment_id IN (${placeholders(part.length)})`,
+      part,
+    );
+    for (const r of rows) {
+      const found = [r.by_deployment, r.by_rollback].filter((t): t is string => t !== null).sort()[0] ?? null;
+      if (found === r.restored_at) continue;
+      const failure = failureOfRow(r);
+      deltas.sample(recoverySampleOf(failure, r.restored_at), -1);
+      const now = recoverySampleOf(failure, found);
+      deltas.sample(now, +1);
+      samples.push(now);
+      changed.push({ id: r.deployment_id, restoredAt: found });
+    }
+  }
+  for (let i = 0; i < changed.length; i += ROWS_PER_STATEMENT) {
+    const part = changed.slice(i, i + ROWS_PER_STATEMENT);
+    yield* execute(
+      `UPDATE failures SET restored_at = m.column2 FROM (VALUES ${part.map(() => '(?, ?)').join(', ')}) AS m WHERE failures.deployment_id = m.column1`,
+      part.flatMap((c) => [c.id, c.restoredAt]),
+    );
+  }
+  yield* deleteSamples(
+    'mttr',
+    changed.map((c) => c.id),
+  );
+  yield* insertSamples(samples);
+}
+
+/** Finds the first restore of every failure again (after a backfill that wrote records with `recover: false`), a few hundred at a time. */
+export function* recoverAll(): SqlWork<void> {
+  let after = '';
+  for (;;) {
+    const rows = yield* select<{ deployment_id: string }>(
+      `SELECT deployment_id FROM failures WHERE deployment_id > ? ORDER BY deployment_id LIMIT ${ROWS_PER_STATEMENT}`,
+      [after],
+    );
+    if (rows.length === 0) return;
+    const deltas = new AggregateDeltas();
+    yield* recomputeRecoveries(
+      rows.map((r) => r.deployment_id),
+      deltas,
+    );
+    yield* storeDeltas(deltas);
+    after = rows.at(-1)!.deployment_id;
+  }
+}
+
+/** Migration 7's backfill: the aggregates of every record written before it, a few hundred records at a time. */
+export function* backfillAggregates(): SqlWork<void> {
+  const deltas = new AggregateDeltas();
+  for (const table of ['deployments', 'rollbacks'] as const) {
+    let after = '';
+    for (;;) {
+      const columns = table === 'deployments' ? '*' : ROLLBACK_COLUMNS;
+      const rows = yield* select<DeploymentRow & RollbackEvent>(
+        `SELECT ${columns} FROM ${table} WHERE id > ? ORDER BY id LIMIT ${ROWS_PER_STATEMENT}`,
+        [after],
+      );
+      if (rows.length === 0) break;
+      const chunk: WrittenChunk =
+        table === 'deployments'
+          ? { deployments: rows.map((r) => ({ before: undefined, after: deploymentOf(r) })), rollbacks: [] }
+          : { deployments: [], rollbacks: rows.map((r) => ({ before: undefined, after: rollbackOf(r) })) };
+      yield* updateAggregates(chunk, deltas, false);
+      after = rows.at(-1)!.id;
+    }
+  }
+  yield* storeDeltas(deltas);
+  yield* recoverAll();
+}
