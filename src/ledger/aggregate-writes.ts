@@ -263,10 +263,14 @@ function* failuresAfter(moved: ReadonlyArray<{ service: string; environment: str
   const ids: string[] = [];
   for (let i = 0; i < moved.length; i += ROWS_PER_STATEMENT) {
     const part = moved.slice(i, i + ROWS_PER_STATEMENT);
+    const values = `(VALUES ${part.map(() => '(?, ?, ?)').join(', ')}) AS m`;
+    const params = part.flatMap((m) => [m.service, m.environment, m.at]);
+    // Two searches of the index, not one OR (which would read every failure of the service).
     const rows = yield* select<{ deployment_id: string }>(
-      `SELECT f.deployment_id FROM failures f JOIN (VALUES ${part.map(() => '(?, ?, ?)').join(', ')}) AS m
-         ON f.service = m.column1 AND f.environment = m.column2 AND (f.restored_at IS NULL OR f.restored_at >= m.column3)`,
-      part.flatMap((m) => [m.service, m.environment, m.at]),
+      `SELECT f.deployment_id FROM failures f JOIN ${values} ON f.service = m.column1 AND f.environment = m.column2 AND f.restored_at IS NULL
+       UNION ALL
+       SELECT f.deployment_id FROM failures f JOIN ${values} ON f.service = m.column1 AND f.environment = m.column2 AND f.restored_at >= m.column3`,
+      [...params, ...params],
     );
     ids.push(...rows.map((r) => r.deployment_id));
   }
