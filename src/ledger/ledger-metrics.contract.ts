@@ -9,7 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { seeded } from '../../test/helpers/seeded.mjs';
 import { deployment, rollback, type LedgerUnderTest } from './ledger.contract.js';
 import { queryMetric, type MetricQuery } from './metric-query.js';
-import { computeMetric, METRIC_NAMES, type MetricWindow } from './metrics.js';
+import { computeMetric, metricByGroup, METRIC_NAMES, type GroupBy, type MetricWindow } from './metrics.js';
 import { DEPLOYMENT_STATUSES, type DeploymentEvent, type DeploymentStatus, type LedgerStore, type RollbackEvent } from './store.js';
 
 const DAY = 86_400_000;
@@ -72,7 +72,7 @@ const FILTERS: Array<Pick<MetricQuery, 'service' | 'environments'>> = [
   { service: 'web', environments: 'all' },
 ];
 
-/** What metrics.ts computes from the records the store lists, for the query's service and environments. */
+/** What metrics.ts computes from the records the store lists, for the query's service and environments (and groups). */
 async function fromListed(ledger: LedgerStore, q: MetricQuery): Promise<unknown> {
   const envs = q.environments ?? 'production';
   const asked = (e: { service: string; environment: string }): boolean =>
@@ -80,7 +80,9 @@ async function fromListed(ledger: LedgerStore, q: MetricQuery): Promise<unknown>
     (envs === 'all' || (envs === 'production' ? ['prod', 'production'].includes(e.environment) : e.environment === envs.only));
   const deployments = (await ledger.listDeployments()).filter((d) => !d.operation && asked(d));
   const rollbacks = (await ledger.listRollbacks()).filter(asked);
-  return [{ group: 'all', ...computeMetric(q.metric, deployments, rollbacks, { window: q.window, timeZone: q.timeZone }) }];
+  const options = { window: q.window, timeZone: q.timeZone };
+  if (q.groupBy) return metricByGroup(q.metric, deployments, rollbacks, options, q.groupBy);
+  return [{ group: 'all', ...computeMetric(q.metric, deployments, rollbacks, options) }];
 }
 
 export function ledgerMetricsContract(name: string, make: () => Promise<LedgerUnderTest>): void {
@@ -105,6 +107,16 @@ export function ledgerMetricsContract(name: string, make: () => Promise<LedgerUn
               await fromListed(ledger, q),
             );
           }
+      // By group: lead and recovery times from the listed records, counted ones by week too.
+      for (const window of WINDOWS.slice(0, 3))
+        for (const filter of FILTERS.slice(0, 4))
+          for (const groupBy of ['type', 'service', 'environment', 'week'] as const satisfies readonly GroupBy[])
+            for (const metric of ['lead-time', 'mttr', 'frequency'] as const) {
+              const q: MetricQuery = { metric, window, timeZone: 'UTC', groupBy, ...filter };
+              expect(await queryMetric(ledger, q), `${when}: ${metric} by ${groupBy} ${JSON.stringify({ window, ...filter })}`).toEqual(
+                await fromListed(ledger, q),
+              );
+            }
     };
 
     it('every metric is what the listed records say, written out of order and rewritten', async () => {

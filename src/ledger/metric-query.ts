@@ -109,13 +109,16 @@ async function computeFromStore(store: LedgerStore, q: MetricQuery): Promise<Gro
     });
     return [{ group: 'all', ...(q.metric === 'lead-time' ? leadTimeResult(summary) : recoveryResult(summary)) }];
   }
-  // Grouped lead and recovery times, and counted metrics by week, from the records.
-  const filter = { since: q.window.from, ...(q.service ? { service: q.service } : {}), ...environments };
+  // Grouped lead and recovery times, and counted metrics by week, from the records: from the
+  // window's start on, but for recovery time, whose restores are looked for in the whole ledger
+  // (as the store's median does).
+  const since = q.metric === 'mttr' ? '' : q.window.from;
+  const filter = { since, ...(q.service ? { service: q.service } : {}), ...environments };
   // Deployments only (a destroy or a restart is no deployment of any metric), each with what metrics read of its metadata.
   const deployments = await store.listForMetrics(filter);
   const wanted = (env: string): boolean =>
     envs === 'all' || (envs === 'production' ? PRODUCTION_ENVIRONMENTS.includes(env) : env === envs.only);
-  const rollbacks = (await store.listRollbacks({ since: q.window.from, ...(q.service ? { service: q.service } : {}) })).filter((r) =>
+  const rollbacks = (await store.listRollbacks({ since, ...(q.service ? { service: q.service } : {}) })).filter((r) =>
     wanted(r.environment),
   );
   const options = { window: q.window, timeZone: q.timeZone };
