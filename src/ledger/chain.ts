@@ -8,6 +8,7 @@
  * named. Pure functions: the stores keep the rows and call these.
  */
 import { createHash } from 'node:crypto';
+import { LedgerTamperedError } from '../errors.js';
 import { canonicalJson } from '../model/hash.js';
 
 /** The hash before the first row. */
@@ -130,4 +131,22 @@ export function verifyChain(rows: ChainRow[], head: ChainHead | undefined, curre
     }
   }
   return { ok: problems.length === 0, rows: rows.length, problems };
+}
+
+/** The uniqueness violations of each database (SQLite's codes, PostgreSQL's SQLSTATE). */
+const UNIQUENESS = new Set(['SQLITE_CONSTRAINT_UNIQUE', 'SQLITE_CONSTRAINT_PRIMARYKEY', '23505']);
+
+/**
+ * A write the ledger's own keys refused, said as what it means: every write is an upsert that
+ * keeps the records, their history and the aggregates in step, so a duplicate key is found only
+ * when one of them was changed behind the ledger's back (a record removed, its history kept).
+ * Anything else is returned as it came.
+ */
+export function tamperedWrite(err: unknown, where: string): unknown {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string' || !UNIQUENESS.has(code)) return err;
+  return new LedgerTamperedError(`cannot record in the ledger at ${where}: its tables no longer agree with each other`, [
+    `The database refused a duplicate key (${(err as Error).message}): a record, its history or its aggregates were changed or removed behind the ledger's back.`,
+    'Nothing was recorded. `deployer ledger verify` names what was changed; if it finds nothing, this is a bug in deployer: please report it with that output.',
+  ]);
 }

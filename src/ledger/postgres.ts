@@ -8,7 +8,7 @@
 import pg from 'pg';
 import { LedgerUnavailableError, MachineFaultError } from '../errors.js';
 import { canonicalJson } from '../model/hash.js';
-import { verifyChain, type ChainVerification } from './chain.js';
+import { tamperedWrite, verifyChain, type ChainVerification } from './chain.js';
 import { MIGRATIONS, refuseNewer } from './migrations.js';
 import { countFromAggregates, sampleSummary } from './aggregate-reads.js';
 import { migratePostgres, readPostgresHistory, writePostgresBatch } from './postgres-history.js';
@@ -93,7 +93,9 @@ export class PostgresLedger implements LedgerStore {
   }
 
   async recordMany(batch: LedgerBatch): Promise<void> {
-    await this.use(() => this.transaction((c) => writePostgresBatch(c, batch)));
+    await this.use(() => this.transaction((c) => writePostgresBatch(c, batch))).catch((err: unknown) => {
+      throw tamperedWrite(err, this.where);
+    });
   }
 
   async listDeployments(f: DeploymentFilter = {}): Promise<DeploymentEvent[]> {

@@ -5,6 +5,7 @@
  * both dialects).
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { LedgerTamperedError } from '../errors.js';
 import { deployment, rollback } from './ledger.contract.js';
 import { queryMetric } from './metric-query.js';
 import type { MetricName } from './metrics.js';
@@ -130,6 +131,21 @@ export function sqlLedgerContract(name: string, make: () => Promise<SqlLedgerUnd
     it('a current record removed without its history is named', async () => {
       const removed = await tampered(`DELETE FROM rollbacks WHERE id = 'r1'`);
       expect(messages(removed)).toEqual(['rollback r1 is in the history (row 2) but no longer in the ledger: it was removed']);
+    });
+
+    it('a record removed behind its back is refused when written again, as the ledger tampered with, and nothing is written', async () => {
+      await tampered(`DELETE FROM deployments WHERE id = 'd1'`);
+      const l = open();
+      const refused = await l.recordDeployment(deployment('d1', { version: 'v9' })).then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      expect(refused).toBeInstanceOf(LedgerTamperedError);
+      expect((refused as LedgerTamperedError).details.join(' ')).toMatch(/Nothing was recorded. `deployer ledger verify` names what was changed/);
+      // Its history as it was: the removal still named, no fifth row.
+      expect(await l.verify()).toMatchObject({ ok: false, rows: 4 });
+      expect((await l.listDeployments()).map((d) => d.id)).toEqual(['d2']);
+      await l.close();
     });
 
     it('a record added without its history is named', async () => {

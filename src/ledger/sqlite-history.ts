@@ -67,8 +67,9 @@ export class SqliteWriter {
          deployment_id=excluded.deployment_id
        RETURNING ${ROLLBACK_COLUMNS}`,
     );
-    const deploymentById = this.db.prepare('SELECT * FROM deployments WHERE id = ?');
-    const rollbackById = this.db.prepare(`SELECT ${ROLLBACK_COLUMNS} FROM rollbacks WHERE id = ?`);
+    // A chunk's records looked up at once (ids as one JSON array): a query per record cost more than its upsert.
+    const deploymentById = this.db.prepare('SELECT * FROM deployments WHERE id IN (SELECT value FROM json_each(?))');
+    const rollbackById = this.db.prepare(`SELECT ${ROLLBACK_COLUMNS} FROM rollbacks WHERE id IN (SELECT value FROM json_each(?))`);
     return { deployment, rollback, deploymentById, rollbackById };
   }
 
@@ -82,21 +83,23 @@ export class SqliteWriter {
     let head = this.head();
     const deltas = new AggregateDeltas();
     for (const chunk of distinctChunks(batch.deployments ?? [])) {
+      const existing = byId(deploymentById.all(JSON.stringify(chunk.map((e) => e.id))) as DeploymentRow[]);
       const written = chunk.map((e) => {
-        const was = deploymentById.get(e.id) as DeploymentRow | undefined;
+        const was = existing.get(e.id);
         const metadata = JSON.stringify(e.metadata);
         deployment.run({ ...e, metadata, operation: e.operation ?? 'deploy' });
         const now = deploymentOf(rowAfterUpsert(was, e, metadata));
-        head = this.append(head, 'deployment', now.id, now, now.completed ?? now.started);
+        head = this.append(head, 'deployment', now.id, now, now.completed ?? now.started, was === undefined);
         return { before: was && deploymentOf(was), after: now };
       });
       runSqlite(this.db, updateAggregates({ deployments: written, rollbacks: [] }, deltas));
     }
     for (const chunk of distinctChunks(batch.rollbacks ?? [])) {
+      const existing = byId(rollbackById.all(JSON.stringify(chunk.map((e) => e.id))) as RollbackEvent[]);
       const written = chunk.map((e) => {
-        const was = rollbackById.get(e.id) as RollbackEvent | undefined;
+        const was = existing.get(e.id);
         const now = rollbackOf(rollback.get({ ...e, deploymentId: e.deploymentId ?? null }) as RollbackEvent);
-        head = this.append(head, 'rollback', now.id, now, now.at);
+        head = this.append(head, 'rollback', now.id, now, now.at, was === undefined);
         return { before: was && rollbackOf(was), after: now };
       });
       runSqlite(this.db, updateAggregates({ deployments: [], rollbacks: written }, deltas));
@@ -109,18 +112,33 @@ export class SqliteWriter {
     return this.readHead.get() as ChainHead;
   }
 
-  /** Appends the row of one write (`record` as the write left it) after `head`; returns the new head (not yet stored). */
-  append(head: ChainHead, kind: RecordKind, recordId: string, record: unknown, recordedAt: string): ChainHead {
-    const last = this.lastRevision.get(kind, recordId) as { revision: number | null };
-    const row = appendRow(head, { kind, recordId, revision: (last.revision ?? 0) + 1, record, recordedAt });
+  /**
+   * Appends the row of one write (`record` as the write left it) after `head`; returns the new
+   * head (not yet stored). `isNew`: the record was not in its table, so this is its first row
+   * (if its record was removed behind the ledger's back, the history's uniqueness refuses it).
+   */
+  append(head: ChainHead, kind: RecordKind, recordId: string, record: unknown, recordedAt: string, isNew = false): ChainHead {
+    const revision = isNew ? 1 : this.nextRevision(kind, recordId);
+    const row = appendRow(head, { kind, recordId, revision, record, recordedAt });
     this.insertRow.run(row);
     return { rows: row.seq, hash: row.hash };
   }
+
+  private nextRevision(kind: RecordKind, recordId: string): number {
+    const last = this.lastRevision.get(kind, recordId) as { revision: number | null };
+    return (last.revision ?? 0) + 1;
+  }
+
 
   /** Stores the head `append` returned last. */
   storeHead(head: ChainHead): void {
     this.writeHead.run(head);
   }
+}
+
+/** Rows by their id. */
+function byId<T extends { id: string }>(rows: readonly T[]): Map<string, T> {
+  return new Map(rows.map((r) => [r.id, r]));
 }
 
 /** The row the upsert left (what it keeps of `was`, what it takes of `e`), without reading it back. */

@@ -9,7 +9,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { LedgerUnavailableError, MachineFaultError, machineFault } from '../errors.js';
 import { noSpaceLeft } from '../util/disk.js';
-import { verifyChain, type ChainVerification } from './chain.js';
+import { tamperedWrite, verifyChain, type ChainVerification } from './chain.js';
 import { canonicalJson } from '../model/hash.js';
 import { migrateSqlite } from './migrations.js';
 import {
@@ -233,7 +233,11 @@ export class SqliteLedger implements LedgerStore {
   private write(batch: LedgerBatch): void {
     this.writer ??= new SqliteWriter(this.db);
     const writer = this.writer;
-    this.writeTransaction(() => writer.write(batch));
+    try {
+      this.writeTransaction(() => writer.write(batch));
+    } catch (err) {
+      throw tamperedWrite(err, this.file);
+    }
   }
 
   private readDeployments(f: DeploymentFilter): DeploymentEvent[] {
