@@ -20,6 +20,7 @@ export const LAYERS = {
   targets: ['model', 'util'],
   executor: ['graph', 'plan', 'engine', 'targets', 'state', 'lock', 'model', 'util'],
   workflows: ['config', 'discovery', 'graph', 'plan', 'executor', 'engine', 'targets', 'state', 'lock', 'ledger', 'model', 'util'],
+  reconcile: ['config', 'discovery', 'graph', 'plan', 'executor', 'engine', 'targets', 'state', 'lock', 'ledger', 'model', 'util', 'workflows'],
   bootstrap: ['config', 'engine', 'state', 'lock', 'model', 'util'],
   cli: Object.keys({
     model: 0,
@@ -35,6 +36,7 @@ export const LAYERS = {
     targets: 0,
     executor: 0,
     workflows: 0,
+    reconcile: 0,
     bootstrap: 0,
   }),
 };

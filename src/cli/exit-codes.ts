@@ -35,4 +35,4 @@ export const EXIT_CODES_HELP = `Exit codes:
      disk, no permission; the ledger's server unreachable; \`ledger verify\` found the ledger changed behind its back; or a bug)
   2  invalid input (flags, configuration, a stale saved plan; nothing was written)
   3  the lock is held by another run (its holder is printed)
-  4  changes present (plan --detailed-exitcode)`;
+  4  changes present (plan --detailed-exitcode), or drift found (drift)`;

@@ -8,6 +8,7 @@ import { DeployerError, InternalError, machineFault } from '../errors.js';
 import { deployerVersion } from '../package-info.js';
 import { registerApply } from './commands/apply.js';
 import { registerBootstrap } from './commands/bootstrap.js';
+import { registerDrift } from './commands/drift.js';
 import { registerGraph } from './commands/graph.js';
 import { registerLedger } from './commands/ledger.js';
 import { registerRestart } from './commands/restart.js';
@@ -73,6 +74,7 @@ function buildProgram(ctx: CommandContext): Command {
   registerState(program, ctx);
   registerLedger(program, ctx);
   registerRestart(program, ctx);
+  registerDrift(program, ctx);
   registerBootstrap(program, ctx);
   for (const c of program.commands) {
     c.exitOverride().configureOutput({ writeOut: (s) => ctx.io.stdout.write(s), writeErr: (s) => ctx.io.stderr.write(s) });

@@ -114,11 +114,13 @@ export function stackTarget(stackSpec: Spec): TargetName {
  * The Stack's policies, with their defaults. Read only once the Stack has passed its schema
  * (a duration that does not parse is a schema problem, reported with the others, not here).
  */
-export function stackPolicies(stackSpec: Spec): Pick<DesiredStack, 'lockLevel' | 'rollback' | 'circuitBreaker'> {
+export function stackPolicies(stackSpec: Spec): Pick<DesiredStack, 'lockLevel' | 'rollback' | 'circuitBreaker' | 'drift'> {
+  const drift = stackSpec['drift'] as DesiredStack['drift'] | undefined;
   return {
     lockLevel: ((stackSpec['lock'] as { level?: LockLevel } | undefined)?.level ?? 'stack') as LockLevel,
     rollback: rollbackPolicy(stackSpec['rollback']),
     circuitBreaker: breakerPolicy(stackSpec['circuitBreaker']),
+    drift: { ignore: drift?.ignore ?? [] },
   };
 }
 

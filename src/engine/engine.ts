@@ -22,6 +22,7 @@ import type { ComponentEngine, EngineProgress, OperationOptions, ResourceChanges
 import type { PulumiCli } from './pulumi-cli.js';
 import { clearPulumiLocks, removeCutShortWrites, repairCheckpoint } from './pulumi-locks.js';
 import { RUN_MARKER, sessionRoot } from './session.js';
+import { refreshPreviewOf, type RefreshPreview } from './refresh.js';
 
 /** The project of the repository's Pulumi.yaml: every component stack belongs to it. */
 export const PULUMI_PROJECT = readProjectName();
@@ -125,6 +126,35 @@ export class Engine implements ComponentEngine {
       await fs.rm(path.join(this.config.workRoot, o.stackName), { recursive: true, force: true });
       return (r.summary.resourceChanges ?? {}) as ResourceChanges;
     });
+  }
+
+  /**
+   * What a refresh would find, without writing anything (`pulumi refresh --preview-only`): each
+   * resource's recorded outputs beside what its provider reads now. No lock of an earlier
+   * pulumi is cleared and no checkpoint repaired: a read-only look leaves that to the next run.
+   */
+  async previewRefresh(o: Pick<OperationOptions, 'stackName' | 'signal' | 'onProgress'>): Promise<RefreshPreview> {
+    const events: EngineEvent[] = [];
+    const diagnostics: string[] = [];
+    try {
+      const stack = await this.stack(o.stackName, async () => ({}));
+      const exported = await stack.exportStack();
+      this.operations++;
+      await stack.previewRefresh({
+        onEvent: (e) => {
+          events.push(e);
+          collectDiagnostics(e, diagnostics);
+          const p = toProgress(o.stackName, e);
+          if (p) o.onProgress?.(p);
+        },
+        ...(o.signal ? { signal: o.signal } : {}),
+        color: 'never',
+      });
+      return refreshPreviewOf(exported.deployment, events);
+    } catch (err) {
+      if (o.signal?.aborted) throw new CancelledError(`refresh of ${o.stackName} was cancelled`);
+      throw new EngineError('refresh --preview-only', o.stackName, diagnostics.length > 0 ? diagnostics : [firstLine(err)], err);
+    }
   }
 
   /** Pending operations left by a killed run: refresh, clearing the creates Pulumi cannot account for. */

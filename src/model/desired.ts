@@ -19,6 +19,12 @@ export interface SourceRef {
   docIndex: number;
 }
 
+/** A difference drift detection leaves out: components by glob, and a property path in them (absent: all of it). */
+export interface DriftIgnoreRule {
+  component: string;
+  path?: string;
+}
+
 /** One component as the configuration wants it, after overlays and defaults. */
 export interface DesiredComponent {
   /** `<service>/<name>` */
@@ -58,6 +64,8 @@ export interface DesiredStack {
   rollback: { mode: 'auto' | 'manual' | 'off'; scope: 'run' | 'failed' };
   /** `spec.circuitBreaker` of the Stack, with its defaults. */
   circuitBreaker: { enabled: boolean; failureThreshold: number; recoveryTimeoutMs: number; halfOpenCalls: number };
+  /** `spec.drift` of the Stack: differences drift detection never reports (absent: none). */
+  drift?: { ignore: DriftIgnoreRule[] };
   /** The stack directory (absolute). */
   dir: string;
   services: Map<string, DesiredService>;

@@ -32,6 +32,11 @@ export interface Target {
   check(component: DesiredComponent): TargetFinding[];
   /** The inline Pulumi program deploying `component` with its references already resolved. */
   program(component: DesiredComponent, resolvedSpec: Record<string, unknown>, context: TargetContext): PulumiFn;
+  /**
+   * Outputs of its resources that change without anything drifting (a process id, a rollout's
+   * generation, the serialized provider): drift detection does not compare them.
+   */
+  readonly volatileOutputs: readonly string[];
   /** Environment the engine (and the provider processes it starts) needs for this target. */
   engineEnv(): Record<string, string>;
   /**

@@ -63,6 +63,7 @@ export class FakeEngine implements ComponentEngine {
 export const fakeTarget: Target = {
   name: 'local',
   canApply: true,
+  volatileOutputs: [],
   check: () => [],
   program: () => async () => ({}),
   engineEnv: () => ({}),

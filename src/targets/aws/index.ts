@@ -13,6 +13,7 @@ const CONTAINER_KINDS = new Set(['MicroService', 'Worker', 'CronJob']);
 export class AwsTarget implements Target {
   readonly name = 'aws' as const;
   readonly canApply = false;
+  readonly volatileOutputs: readonly string[] = [];
 
   check(c: DesiredComponent): TargetFinding[] {
     const problems: TargetFinding[] = [];

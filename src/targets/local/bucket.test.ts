@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -25,6 +25,24 @@ describe('local S3 bucket', () => {
     expect(await bucket.read(id, outs)).toEqual({ id, props: outs });
     rmSync(id, { recursive: true });
     expect(await bucket.read(id, outs)).toEqual({});
+  });
+
+  it('keeps its settings beside the directory, and read reports the settings on disk, not the recorded ones', async () => {
+    const { id, outs } = await bucket.create({ ...inputs('settings'), versioning: true, publicAccess: false });
+    const file = bucket.settingsFile(id);
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({ versioning: true, publicAccess: false });
+    // No object of the bucket: an empty bucket still deletes without forceDestroy.
+    expect(readdirSync(id)).toEqual([]);
+    writeFileSync(file, JSON.stringify({ versioning: false, publicAccess: true }));
+    expect(await bucket.read(id, outs)).toEqual({ id, props: { ...outs, versioning: false, publicAccess: true } });
+    await bucket.remove(id, outs);
+    expect(existsSync(id) || existsSync(file)).toBe(false);
+  });
+
+  it('a bucket made before its settings were kept reads as recorded', async () => {
+    const { id, outs } = await bucket.create(inputs('older'));
+    rmSync(bucket.settingsFile(id));
+    expect(await bucket.read(id, outs)).toEqual({ id, props: outs });
   });
 
   it('refuses to delete a bucket that holds objects unless forceDestroy', async () => {

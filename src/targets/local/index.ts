@@ -47,6 +47,7 @@ export function localRoot(stackDir: string): string {
 export class LocalTarget implements Target {
   readonly name = 'local' as const;
   readonly canApply = true;
+  readonly volatileOutputs = ['__provider', 'pid', 'generation'];
 
   check(c: DesiredComponent): TargetFinding[] {
     if (!LOCAL_KINDS.has(c.kind)) {
@@ -128,6 +129,8 @@ export class LocalTarget implements Target {
           path: path.join(root, 'buckets', bucketName),
           versioning: spec['versioning'] ?? false,
           forceDestroy: spec['forceDestroy'] ?? false,
+          publicAccess: spec['publicAccess'] ?? false,
+          ...(spec['encryption'] !== undefined ? { encryption: spec['encryption'] } : {}),
         },
         ['url', 'arn'],
       );

@@ -3,7 +3,7 @@
  * dist/) is started detached, serves through its proxy, rolls out updates without a failed
  * request, keeps the old version when a new one is unhealthy, and is stopped on delete.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -12,6 +12,7 @@ import { freePort, repoRoot } from '../../../test/helpers/testdir.js';
 import { isAlive } from '../../util/process.js';
 import { LOCAL_HEALTH_DEFAULTS } from './index.js';
 import * as ms from './microservice.js';
+import { files, type Desired } from './protocol.js';
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'deployer-ms-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -84,6 +85,21 @@ describe('local MicroService', () => {
     const again = await ms.update(created.id, created.outs, v1);
     expect(again.outs.running).toBe(true);
     expect(await getJson(v1.port)).toMatchObject({ version: 'v1' });
+    await ms.remove(created.id);
+  });
+
+  it('read reports what really serves: a generation rolled out behind deployer\'s back, and health only when it fails', async () => {
+    const v1 = await inputs('behind', { VERSION: 'v1' });
+    const created = await ms.create(v1);
+    expect((await ms.read(created.id, created.outs)).props).not.toHaveProperty('healthy');
+    const f = files(created.id);
+    const desired = JSON.parse(readFileSync(f.desired, 'utf8')) as Desired;
+    writeFileSync(f.desired, JSON.stringify({ generation: desired.generation + 1, spec: { ...desired.spec, env: { VERSION: 'v9' } } }));
+    process.kill(created.outs.pid, 'SIGHUP');
+    await expect.poll(async () => (await getJson<{ version: string }>(v1.port)).version, { timeout: 20_000 }).toBe('v9');
+    const read = await ms.read(created.id, created.outs);
+    expect(read.props).toMatchObject({ env: { VERSION: 'v9' }, port: v1.port, running: true });
+    expect(read.props).not.toHaveProperty('healthy');
     await ms.remove(created.id);
   });
 

@@ -10,7 +10,8 @@ import { randomUUID } from 'node:crypto';
 import { openSync, closeSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { distFile } from '../../package-info.js';
-import { files, readJson, tail, writeJson, type Desired, type ProcessSpec, type Status } from './protocol.js';
+import { checkOnce } from './health.js';
+import { files, readJson, tail, writeJson, type Desired, type ProcessSpec, type Serving, type Status } from './protocol.js';
 import { writeFileAtomic } from '../../util/atomic-write.js';
 import { isAlive, signalGroup } from '../../util/process.js';
 import { decideStrategy, rolloutBudgetMs } from './strategy.js';
@@ -52,7 +53,12 @@ export async function update(_id: string, _olds: MicroServiceOutputs, news: Micr
   return { outs: await roll(news, pid) };
 }
 
-export async function read(id: string, props: MicroServiceOutputs): Promise<{ id?: string; props?: MicroServiceOutputs }> {
+/**
+ * What really runs (drift detection reads it through a refresh): gone when its directory is;
+ * `running: false` when no supervisor is alive for it; else what the serving generation runs
+ * (command, env, port, replicas, as `serving.json` says) and whether it answers its health check now.
+ */
+export async function read(id: string, props: MicroServiceOutputs): Promise<{ id?: string; props?: MicroServiceOutputs & { healthy?: boolean } }> {
   const pid = await liveSupervisor(id);
   if (pid === undefined) {
     const dirExists = await fs.stat(id).then(
@@ -60,10 +66,18 @@ export async function read(id: string, props: MicroServiceOutputs): Promise<{ id
       () => false,
     );
     if (!dirExists) return {}; // gone: Pulumi forgets it
-    return { id, props: { ...props, running: false } };
+    return { id, props: { ...props, running: false, healthy: false } };
   }
-  const status = await readJson<Status>(files(id).status);
-  return { id, props: { ...props, pid, running: status?.state === 'ready' || status?.state === 'failed' } };
+  const f = files(id);
+  const [status, serving] = await Promise.all([readJson<Status>(f.status), readJson<Serving>(f.serving)]);
+  const running = status?.state === 'ready' || status?.state === 'failed';
+  const now = serving?.spec;
+  const actual = now ? { command: now.command, env: now.env, port: now.port, replicas: now.replicas ?? 1 } : {};
+  const hc = now?.healthCheck ?? props.healthCheck;
+  const port = now?.port ?? props.port;
+  const healthy = running && (await checkOnce(port, hc.path, hc.timeout * 1000)) === 'healthy';
+  // Said only when it is not: what apply recorded says nothing of health, and a deployed service answers.
+  return { id, props: { ...props, ...actual, pid, running, ...(healthy ? {} : { healthy: false }) } };
 }
 
 export async function remove(id: string): Promise<void> {

@@ -73,6 +73,12 @@ function canonical(v: unknown): unknown {
   );
 }
 
+/** `serving.json`: the generation that serves and what it runs. */
+export interface Serving {
+  generation: number;
+  spec: ProcessSpec;
+}
+
 export type SupervisorState = 'starting' | 'ready' | 'failed' | 'restarting' | 'stopped';
 
 export interface Status {
@@ -98,6 +104,8 @@ export const files = (dir: string) => ({
   /** The token of the newest supervisor launched for this directory: an older one that boots late gives way. */
   launch: path.join(dir, 'launch.token'),
   status: path.join(dir, 'status.json'),
+  /** What serves now (the spec of the serving generation), for drift detection: read() reports it. */
+  serving: path.join(dir, 'serving.json'),
   supervisorLog: path.join(dir, 'supervisor.log'),
   appLog: path.join(dir, 'app.log'),
 });

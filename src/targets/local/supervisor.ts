@@ -15,7 +15,7 @@ import { readFileIfExists } from '../../util/atomic-write.js';
 import { freePort } from '../../util/net.js';
 import { isAlive, signalGroup } from '../../util/process.js';
 import { checkOnce, waitHealthy } from './health.js';
-import { files, readJson, sameProcesses, writeJson, type Desired, type ProcessSpec, type Status } from './protocol.js';
+import { files, readJson, sameProcesses, writeJson, type Desired, type ProcessSpec, type Serving, type Status } from './protocol.js';
 import { SwitchingProxy, type BackendStats } from './proxy.js';
 import { STRATEGIES, type Replica, type RolloutHost } from './rollout.js';
 import { decideStrategy } from './strategy.js';
@@ -97,8 +97,9 @@ export class Supervisor implements RolloutHost {
     return answers.every((a) => a === 'healthy');
   }
 
-  /** Generation `generation` serves on `port`: ready, no error, no phase. */
-  private async reportServing(generation: number, port: number): Promise<void> {
+  /** Generation `generation` serves on `port` (running `spec`): ready, no error, no phase. */
+  private async reportServing(generation: number, port: number, spec: ProcessSpec): Promise<void> {
+    await writeJson(files(this.dir).serving, { generation, spec } satisfies Serving);
     await this.report({
       generation,
       state: 'ready',
@@ -115,7 +116,7 @@ export class Supervisor implements RolloutHost {
     if (await this.adoptable(desired)) {
       for (const { replica } of this.pool) replica.spec = spec;
       this.say(`generation ${generation} is what serves already (generation ${this.status.servingGeneration}): adopted, nothing restarted`);
-      await this.reportServing(generation, spec.port);
+      await this.reportServing(generation, spec.port, spec);
       return;
     }
     const replicas = spec.replicas ?? 1;
@@ -140,7 +141,7 @@ export class Supervisor implements RolloutHost {
       await STRATEGIES[strategy.type](this, { spec, generation, replicas, strategy });
       await this.leavingProxy?.close();
       this.leavingProxy = undefined;
-      await this.reportServing(generation, spec.port);
+      await this.reportServing(generation, spec.port, spec);
       this.say(`generation ${generation} is serving on port ${spec.port}`);
     } catch (err) {
       const message = (err as Error).message;
