@@ -141,7 +141,9 @@ export function sqlLedgerContract(name: string, make: () => Promise<SqlLedgerUnd
         (err: unknown) => err,
       );
       expect(refused).toBeInstanceOf(LedgerTamperedError);
-      expect((refused as LedgerTamperedError).details.join(' ')).toMatch(/Nothing was recorded. `deployer ledger verify` names what was changed/);
+      expect((refused as LedgerTamperedError).details.join(' ')).toMatch(
+        /Nothing was recorded. `deployer ledger verify` names what was changed/,
+      );
       // Its history as it was: the removal still named, no fifth row.
       expect(await l.verify()).toMatchObject({ ok: false, rows: 4 });
       expect((await l.listDeployments()).map((d) => d.id)).toEqual(['d2']);

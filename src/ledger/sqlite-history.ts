@@ -129,7 +129,6 @@ export class SqliteWriter {
     return (last.revision ?? 0) + 1;
   }
 
-
   /** Stores the head `append` returned last. */
   storeHead(head: ChainHead): void {
     this.writeHead.run(head);

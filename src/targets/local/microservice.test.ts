@@ -88,7 +88,7 @@ describe('local MicroService', () => {
     await ms.remove(created.id);
   });
 
-  it('read reports what really serves: a generation rolled out behind deployer\'s back, and health only when it fails', async () => {
+  it("read reports what really serves: a generation rolled out behind deployer's back, and health only when it fails", async () => {
     const v1 = await inputs('behind', { VERSION: 'v1' });
     const created = await ms.create(v1);
     expect((await ms.read(created.id, created.outs)).props).not.toHaveProperty('healthy');

@@ -58,7 +58,10 @@ export async function update(_id: string, _olds: MicroServiceOutputs, news: Micr
  * `running: false` when no supervisor is alive for it; else what the serving generation runs
  * (command, env, port, replicas, as `serving.json` says) and whether it answers its health check now.
  */
-export async function read(id: string, props: MicroServiceOutputs): Promise<{ id?: string; props?: MicroServiceOutputs & { healthy?: boolean } }> {
+export async function read(
+  id: string,
+  props: MicroServiceOutputs,
+): Promise<{ id?: string; props?: MicroServiceOutputs & { healthy?: boolean } }> {
   const pid = await liveSupervisor(id);
   if (pid === undefined) {
     const dirExists = await fs.stat(id).then(
