@@ -9,6 +9,7 @@ import { deployerVersion } from '../package-info.js';
 import { registerApply } from './commands/apply.js';
 import { registerBootstrap } from './commands/bootstrap.js';
 import { registerDrift } from './commands/drift.js';
+import { registerReconcile } from './commands/reconcile.js';
 import { registerGraph } from './commands/graph.js';
 import { registerLedger } from './commands/ledger.js';
 import { registerRestart } from './commands/restart.js';
@@ -75,6 +76,7 @@ function buildProgram(ctx: CommandContext): Command {
   registerLedger(program, ctx);
   registerRestart(program, ctx);
   registerDrift(program, ctx);
+  registerReconcile(program, ctx);
   registerBootstrap(program, ctx);
   for (const c of program.commands) {
     c.exitOverride().configureOutput({ writeOut: (s) => ctx.io.stdout.write(s), writeErr: (s) => ctx.io.stderr.write(s) });

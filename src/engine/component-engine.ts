@@ -31,6 +31,11 @@ export interface OperationOptions {
    * pending creates Pulumi cannot know the outcome of, so the operation is not stuck on them.
    */
   recover?: boolean;
+  /**
+   * Refresh the stack against what really exists first, always (drift remediation): the
+   * operation then brings what is there, not what the checkpoint recorded, to the program.
+   */
+  refresh?: boolean;
   signal?: AbortSignal;
 }
 

@@ -157,12 +157,15 @@ export class Engine implements ComponentEngine {
     }
   }
 
-  /** Pending operations left by a killed run: refresh, clearing the creates Pulumi cannot account for. */
-  private async recoverPending(stack: Stack, o: OperationOptions, onEvent: (e: EngineEvent) => void, restored: boolean): Promise<void> {
+  /**
+   * Pending operations left by a killed run: refresh, clearing the creates Pulumi cannot account
+   * for. `always`: refresh even with nothing pending (a checkpoint put back, a drift remediation).
+   */
+  private async recoverPending(stack: Stack, o: OperationOptions, onEvent: (e: EngineEvent) => void, always: boolean): Promise<void> {
     const exported = await stack.exportStack();
     const pending = (exported.deployment as { pending_operations?: unknown[] } | undefined)?.pending_operations ?? [];
     // A checkpoint put back from an earlier copy may lag behind what exists: refreshed too.
-    if (pending.length === 0 && !restored) return;
+    if (pending.length === 0 && !always) return;
     o.onNotice?.(
       pending.length > 0
         ? `${pending.length} operation(s) of an interrupted run are pending on ${o.stackName}: refreshing it first`
@@ -203,7 +206,8 @@ export class Engine implements ComponentEngine {
         );
       }
       const stack = await this.stack(o.stackName, o.program);
-      if (o.recover || repair.state === 'restored') await this.recoverPending(stack, o, onEvent, repair.state === 'restored');
+      const refresh = repair.state === 'restored' || o.refresh === true;
+      if (o.recover || refresh) await this.recoverPending(stack, o, onEvent, refresh);
       this.operations++;
       return await fn(stack, onEvent, o.signal);
     } catch (err) {

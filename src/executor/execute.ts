@@ -39,6 +39,8 @@ export interface ExecuteOptions {
   cancel?: AbortSignal;
   /** The run took over the lock of one that died: its Pulumi operations may be left pending. */
   recover?: boolean;
+  /** Components whose stacks are refreshed against what really exists before they deploy (drift remediation). */
+  refresh?: ReadonlySet<string>;
   /** A rollback: no hooks, and the circuit breakers keep counting the failures that caused it. */
   rollback?: boolean;
   listener: RunListener;
@@ -121,6 +123,7 @@ export async function execute(o: ExecuteOptions): Promise<ExecuteResult> {
         onProgress: (progress) => o.listener({ type: 'component-progress', id, progress }),
         onNotice: (message) => o.listener({ type: 'component-notice', id, message }),
         recover: o.recover ?? false,
+        ...(o.refresh?.has(id) ? { refresh: true } : {}),
         ...(o.cancel ? { signal: o.cancel } : {}),
       });
       // Dependents in this run get the values; the state and the report never see the secret ones.

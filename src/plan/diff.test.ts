@@ -126,6 +126,18 @@ describe('computePlan', () => {
     await golden(p, 'no-op');
   });
 
+  it('deploys a forced component though nothing in its configuration changed (drift remediation), in its wave, with the reason given', () => {
+    const graph = buildGraph(BASE.components.values(), (id) => BASE.components.get(id));
+    const p = computePlan(BASE, deployed(BASE, OUTPUTS), graph, new Map([['web/api', 'drift: env.GREETING was changed']]));
+    expect(actionsOf(p)).toEqual([
+      'data/db no-op w-: up to date',
+      'data/files no-op w-: up to date',
+      'web/api update w0: drift: env.GREETING was changed',
+      'web/frontend no-op w-: up to date',
+    ]);
+    expect(p.waves).toEqual([['web/api']]);
+  });
+
   it('does nothing when only dependsOn changed: it orders work, it does not change a resource', () => {
     const moved = stack(FILES, DB, API, component('web/frontend', 'MicroService', { port: 3000, dependsOn: ['web/api', 'data/files'] }));
     expect(plan(moved, deployed(BASE, OUTPUTS)).summary.noop).toBe(4);

@@ -11,7 +11,16 @@ import type { ComponentState, StackState } from '../model/state.js';
 import { escapePointer } from '../model/pointer.js';
 import { inputsHash, resolveSpec } from './resolve.js';
 
-export function computePlan(desired: DesiredStack, state: StackState | undefined, graph: DependencyGraph): Plan {
+/**
+ * `force`: components deployed even when nothing in their configuration changed, with the
+ * reason given (drift remediation: what is really there differs from what was recorded).
+ */
+export function computePlan(
+  desired: DesiredStack,
+  state: StackState | undefined,
+  graph: DependencyGraph,
+  force: ReadonlyMap<string, string> = new Map(),
+): Plan {
   const stored = state?.components ?? {};
   const waveOf = new Map<string, number>();
   graph.waves.forEach((w, i) => w.forEach((id) => waveOf.set(id, i)));
@@ -19,7 +28,9 @@ export function computePlan(desired: DesiredStack, state: StackState | undefined
 
   for (const id of graph.order) {
     const c = desired.components.get(id)!;
-    actions.push({ ...decide(c, stored[id], stored), wave: waveOf.get(id) ?? 0 });
+    const decided = decide(c, stored[id], stored);
+    const forced = decided.action === 'no-op' ? force.get(id) : undefined;
+    actions.push({ ...decided, ...(forced ? { action: 'update' as const, reason: forced } : {}), wave: waveOf.get(id) ?? 0 });
   }
 
   // Components gone from the configuration are deleted, dependents before their dependencies.

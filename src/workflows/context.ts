@@ -28,6 +28,11 @@ export interface RunContext {
   initiator?: string;
   /** deployment metadata: git_commit, ci_run_id ... */
   metadata?: Record<string, string>;
+  /**
+   * Components to deploy even though their spec did not change, their Pulumi stacks refreshed
+   * first (drift remediation, reconcile/): id -> why, shown as the plan's reason.
+   */
+  remediate?: ReadonlyMap<string, string>;
   /** What the run works with, instead of what the settings name (the executor's unit tests). */
   dependencies?: Partial<RunDependencies>;
 }

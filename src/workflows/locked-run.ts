@@ -279,6 +279,7 @@ async function executeRun(run: Run, locked: LockedPlan<Prepared>, ledger: Ledger
     failFast: settings.failFast,
     stop,
     recover,
+    ...(ctx.remediate ? { refresh: new Set(ctx.remediate.keys()) } : {}),
   });
   const failed = result.reports.some((r) => NOT_DONE.has(r.result));
   const due = operation === 'apply' && !stop.aborted ? whatToUndo(desired, base, result.state, result.reports) : undefined;

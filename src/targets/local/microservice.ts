@@ -102,6 +102,8 @@ export async function diff(olds: MicroServiceOutputs, news: MicroServiceInputs):
 
 async function servesAsRecorded(inputs: MicroServiceInputs): Promise<boolean> {
   const f = files(inputs.runtimeDir);
+  // Its processes gone (killed behind deployer's back): an update starts them again.
+  if ((await liveSupervisor(inputs.runtimeDir)) === undefined && (await readJson<Status>(f.status))) return false;
   const [status, desired] = await Promise.all([readJson<Status>(f.status), readJson<Desired>(f.desired)]);
   if (!status || !desired) return true; // not ours to judge: read() reports a missing service
   return status.state !== 'failed' && JSON.stringify(desired.spec) === JSON.stringify(specOf(inputs));
