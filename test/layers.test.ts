@@ -31,6 +31,13 @@ describe('layers', () => {
       await lint('src/targets/local/x.ts', "import { discover } from '../../discovery/index.js';\nexport const x = discover;\n"),
     ).toHaveLength(1);
     expect(await lint('src/plan/x.ts', "export type { Settings } from '../cli/context.js';\n")).toHaveLength(1);
+    // Reconciliation drives the workflows; nothing below reaches up into it.
+    expect(
+      await lint('src/workflows/x.ts', "import { detectDrift } from '../reconcile/drift.js';\nexport const x = detectDrift;\n"),
+    ).toHaveLength(1);
+    expect(
+      await lint('src/reconcile/x.ts', "import { applyStack } from '../workflows/apply.js';\nexport const x = applyStack;\n"),
+    ).toHaveLength(0);
   });
 
   it('lets a folder import what lies below it', async () => {
