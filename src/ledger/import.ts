@@ -9,7 +9,7 @@ import { InvalidInputError } from '../errors.js';
 import { UNFINISHED } from './external.js';
 import { sexpExportAsJson } from './sexp.js';
 import { CSV_COLUMNS, EXPORT_KIND, EXPORT_VERSION } from './export.js';
-import { DEPLOYMENT_STATUSES, DEPLOYMENT_TYPES, type DeploymentEvent, type LedgerBatch, type RollbackEvent } from './store.js';
+import { DEPLOYMENT_STATUSES, DEPLOYMENT_TYPES, DRIFT_TYPE, type DeploymentEvent, type LedgerBatch, type RollbackEvent } from './store.js';
 
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/;
 const MOST_PROBLEMS = 20;
@@ -62,6 +62,9 @@ class RecordReader {
   }
 
   deployment(): DeploymentEvent {
+    const operation = this.operation();
+    // A drift record (a reconcile cycle) has the drift type, which no team registers.
+    const types = operation.operation === 'drift' ? [DRIFT_TYPE] : this.types;
     const d: DeploymentEvent = {
       id: this.text('id'),
       // Deployments and rollbacks recorded by other tools have no stack.
@@ -69,26 +72,26 @@ class RecordReader {
       service: this.text('service'),
       version: this.text('version'),
       environment: this.text('environment'),
-      type: this.oneOf('type', this.types),
+      type: this.oneOf('type', types),
       started: this.time('started') ?? '',
       completed: this.time('completed', true),
       status: this.oneOf('status', DEPLOYMENT_STATUSES),
       initiator: this.text('initiator'),
       metadata: this.object('metadata'),
       parentId: this.text('parentId', true) || null,
-      ...this.operation(),
+      ...operation,
     };
     if (d.completed && d.started && d.completed < d.started) this.say('completed', `${d.completed} is before started ${d.started}`);
     if (!UNFINISHED.has(d.status) && d.completed === null) this.say('completed', `is missing, and status is ${d.status}`);
     return d;
   }
 
-  /** A record's `operation`: absent (a deployment), destroy or restart. */
+  /** A record's `operation`: absent (a deployment), destroy, restart or drift. */
   operation(): Pick<DeploymentEvent, 'operation'> {
     const v = this.raw['operation'];
     if (v === undefined || v === null || v === '' || v === 'deploy') return {};
-    if (v === 'destroy' || v === 'restart') return { operation: v };
-    this.say('operation', `${JSON.stringify(v)} is not one of deploy, destroy, restart`);
+    if (v === 'destroy' || v === 'restart' || v === 'drift') return { operation: v };
+    this.say('operation', `${JSON.stringify(v)} is not one of deploy, destroy, restart, drift`);
     return {};
   }
 

@@ -22,7 +22,7 @@ export type {
   DeploymentType,
   DeploymentStatus,
 } from './store.js';
-export { DEPLOYMENT_STATUSES, DEPLOYMENT_TYPES, type LedgerBatch } from './store.js';
+export { DEPLOYMENT_STATUSES, DEPLOYMENT_TYPES, DRIFT_TYPE, type LedgerBatch } from './store.js';
 export { externalDeployment, externalRollback, isoTime, oneOf, type DeploymentFlags, type RollbackFlags } from './external.js';
 
 /** Whether `location` names a PostgreSQL ledger rather than an SQLite file. */

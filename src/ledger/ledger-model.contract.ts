@@ -11,6 +11,7 @@ import { computeMetric, metricByGroup } from './metrics.js';
 import {
   DEPLOYMENT_STATUSES,
   DEPLOYMENT_TYPES,
+  DRIFT_TYPE,
   type ChangeEvent,
   type DeploymentEvent,
   type DeploymentFilter,
@@ -179,15 +180,22 @@ export function ledgerModelContract(name: string, make: () => Promise<LedgerUnde
       expect(await ledger.verify()).toEqual({ ok: true, rows: 3, problems: [] });
     });
 
-    it('keeps a destroy and a restart, lists them, and counts them in no metric', async () => {
+    it('keeps a destroy, a restart and a drift check, lists them, and counts them in no metric', async () => {
       await ledger.recordMany({
         deployments: [
           deployment('d1'),
           deployment('x1', { operation: 'destroy', started: '2025-03-01T11:00:00.000Z', version: 'v1 (destroyed)' }),
           deployment('x2', { operation: 'restart', started: '2025-03-01T12:00:00.000Z', status: 'failed' }),
+          deployment('x3', {
+            operation: 'drift',
+            type: DRIFT_TYPE,
+            started: '2025-03-01T13:00:00.000Z',
+            metadata: { drift: { status: 'drifted' } },
+          }),
         ],
       });
       expect((await ledger.listDeployments()).map((d) => [d.id, d.operation ?? 'deploy'])).toEqual([
+        ['x3', 'drift'],
         ['x2', 'restart'],
         ['x1', 'destroy'],
         ['d1', 'deploy'],
@@ -203,7 +211,10 @@ export function ledgerModelContract(name: string, make: () => Promise<LedgerUnde
       expect(cfr).toMatchObject({ value: 0, counted: 1 });
       const [mttr] = await queryMetric(ledger, { metric: 'mttr', window, timeZone: 'UTC' });
       expect(mttr).toMatchObject({ value: null, counted: 0, notes: [] });
-      expect(await ledger.verify()).toEqual({ ok: true, rows: 4, problems: [] });
+      expect(await ledger.verify()).toEqual({ ok: true, rows: 5, problems: [] });
+      // The drift type is no deployment type: not listed, never registered.
+      expect((await ledger.deploymentTypes()).map((t) => t.name)).not.toContain(DRIFT_TYPE);
+      await expect(ledger.registerType(DRIFT_TYPE, 'mine')).rejects.toThrow(/built-in deployment type/);
     });
 
     it('lead time and recovery time from what listForMetrics reads agree with the same metrics over every record whole', async () => {

@@ -10,6 +10,7 @@ import { appendRow, GENESIS, verifyChain, type ChainHead, type ChainRow, type Ch
 import {
   DEPLOYMENT_STATUSES,
   DEPLOYMENT_TYPES,
+  DRIFT_TYPE,
   type DeploymentEvent,
   type DeploymentFilter,
   type DeploymentStatus,
@@ -83,7 +84,7 @@ export class MemoryLedger implements LedgerStore {
 
   /** What the SQL stores' constraints refuse: a type neither built in nor registered, a status of none. */
   private refuseUnknown(e: DeploymentEvent): void {
-    if (!TYPES.has(e.type) && !this.records.types.has(e.type))
+    if (!TYPES.has(e.type) && !this.records.types.has(e.type) && e.type !== DRIFT_TYPE)
       throw new Error(`the ledger refuses deployment ${e.id}: no deployment type ${String(e.type)}`);
     if (!STATUSES.has(e.status)) throw new Error(`the ledger refuses deployment ${e.id}: no deployment status ${String(e.status)}`);
   }

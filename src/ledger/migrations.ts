@@ -12,6 +12,7 @@ import { aggregatesSchema, backfillAggregates } from './aggregate-writes.js';
 import { backfillPostgresHistory } from './postgres-history.js';
 import { backfillHistory, HISTORY_SQL } from './sqlite-history.js';
 import { runPostgres, runSqlite } from './sql-steps.js';
+import { DRIFT_TYPE } from './store.js';
 import { BUILTIN_DESCRIPTIONS } from './types.js';
 
 export interface Migration {
@@ -39,6 +40,45 @@ CREATE INDEX deployments_by_environment ON deployments (environment, started, op
 `;
 
 const STATUSES_V5 = `'pending','in-progress','success','failed','rolled-back'`;
+
+/** Migration 8: the operations a record may have, drift added; its type, kept apart from the deployment types. */
+const OPERATIONS_V8 = `'deploy','destroy','restart','drift'`;
+const DRIFT_TYPE_ROW = `INSERT INTO deployment_types (name, description, builtin) VALUES ('${DRIFT_TYPE}', 'a drift check (deployer reconcile): nothing deployed', 1) ON CONFLICT (name) DO NOTHING;`;
+
+/** SQLite cannot change a CHECK: the table is made again as it was, with the new one, and its indexes. */
+const DRIFT_SQLITE = `
+CREATE TABLE deployments_v8 (
+  id TEXT PRIMARY KEY,
+  stack TEXT NOT NULL,
+  service TEXT NOT NULL,
+  version TEXT NOT NULL,
+  environment TEXT NOT NULL,
+  type TEXT NOT NULL REFERENCES deployment_types (name),
+  started TEXT NOT NULL,
+  completed TEXT,
+  status TEXT NOT NULL CHECK (status IN (${STATUSES_V5})),
+  initiator TEXT NOT NULL,
+  metadata TEXT NOT NULL DEFAULT '{}',
+  parent_id TEXT,
+  operation TEXT NOT NULL DEFAULT 'deploy' CHECK (operation IN (${OPERATIONS_V8}))
+);
+INSERT INTO deployments_v8 (id, stack, service, version, environment, type, started, completed, status, initiator, metadata, parent_id, operation)
+  SELECT id, stack, service, version, environment, type, started, completed, status, initiator, metadata, parent_id, operation FROM deployments;
+DROP TABLE deployments;
+ALTER TABLE deployments_v8 RENAME TO deployments;
+CREATE INDEX deployments_by_service ON deployments (service, environment, started);
+CREATE INDEX deployments_by_started ON deployments (started);
+CREATE INDEX deployments_by_environment ON deployments (environment, started, operation, status, service, type);
+CREATE INDEX deployments_restores ON deployments (service, environment, completed) WHERE status = 'success' AND operation = 'deploy';
+${DRIFT_TYPE_ROW}
+`;
+
+// PostgreSQL names a column's CHECK <table>_<column>_check.
+const DRIFT_POSTGRES = `
+ALTER TABLE deployments DROP CONSTRAINT deployments_operation_check;
+ALTER TABLE deployments ADD CONSTRAINT deployments_operation_check CHECK (operation IN (${OPERATIONS_V8}));
+${DRIFT_TYPE_ROW}
+`;
 
 /** Migration 5: the types deployments may have, the built-in ones in it from the start. */
 function typesSchema(collate: string): string {
@@ -180,6 +220,12 @@ ALTER TABLE rollbacks ADD COLUMN deployment_id TEXT;
     postgres: aggregatesSchema(' COLLATE "C"'),
     after: (db) => runSqlite(db, backfillAggregates()),
     afterPostgres: (client) => runPostgres(client, backfillAggregates()),
+  },
+  {
+    version: 8,
+    name: 'drift records: the operation drift (a reconcile cycle, nothing deployed) and its type',
+    sqlite: DRIFT_SQLITE,
+    postgres: DRIFT_POSTGRES,
   },
 ];
 

@@ -25,6 +25,7 @@ import {
   type DeploymentRow,
 } from './rows.js';
 import { orderedTypes, REGISTER_TYPE_SQL, refuseTypeName } from './types.js';
+import { DRIFT_TYPE } from './store.js';
 import type {
   ChangeEvent,
   DeploymentTypeInfo,
@@ -139,7 +140,7 @@ export class PostgresLedger implements LedgerStore {
 
   async deploymentTypes(): Promise<DeploymentTypeInfo[]> {
     const rows = await this.query<{ name: string; description: string; builtin: number }>(
-      'SELECT name, description, builtin FROM deployment_types',
+      `SELECT name, description, builtin FROM deployment_types WHERE name <> '${DRIFT_TYPE}'`,
       [],
     );
     return orderedTypes(rows.map(typeInfo));

@@ -27,6 +27,7 @@ import { countFromAggregates, sampleSummary } from './aggregate-reads.js';
 import { readHistory, SqliteWriter } from './sqlite-history.js';
 import { runSqlite, type SqlWork } from './sql-steps.js';
 import { orderedTypes, REGISTER_TYPE_SQL, refuseTypeName } from './types.js';
+import { DRIFT_TYPE } from './store.js';
 import type {
   ChangeEvent,
   DeploymentTypeInfo,
@@ -136,7 +137,7 @@ export class SqliteLedger implements LedgerStore {
     type Row = { name: string; description: string; builtin: number };
     const rows = this.guard(
       'read the ledger',
-      () => this.db.prepare('SELECT name, description, builtin FROM deployment_types').all() as Row[],
+      () => this.db.prepare(`SELECT name, description, builtin FROM deployment_types WHERE name <> '${DRIFT_TYPE}'`).all() as Row[],
     );
     return orderedTypes(rows.map(typeInfo));
   }

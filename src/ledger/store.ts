@@ -13,6 +13,12 @@ export type DeploymentType = BuiltinDeploymentType | (string & {});
 export type DeploymentStatus = 'pending' | 'in-progress' | 'success' | 'failed' | 'rolled-back';
 
 export const DEPLOYMENT_TYPES: readonly BuiltinDeploymentType[] = ['blue-green', 'canary', 'rolling', 'big-bang'];
+/**
+ * The type of a drift record (operation `drift`: a `deployer reconcile` cycle, nothing
+ * deployed): kept by every ledger (migration 8), listed among no deployment types, never
+ * registered by a team.
+ */
+export const DRIFT_TYPE = 'drift';
 export const DEPLOYMENT_STATUSES: readonly DeploymentStatus[] = ['pending', 'in-progress', 'success', 'failed', 'rolled-back'];
 
 /** A deployment type the ledger knows: a built-in one, or one a team registered. */
@@ -38,11 +44,12 @@ export interface DeploymentEvent {
   metadata: Record<string, unknown>;
   parentId: string | null;
   /**
-   * What the run did to the service, when it was not a deployment: `destroy` (it was removed) or
-   * `restart` (restarted as it was). Such records are kept and listed, and counted in no metric.
+   * What the run did to the service, when it was not a deployment: `destroy` (it was removed),
+   * `restart` (restarted as it was) or `drift` (a reconcile cycle checked it, type DRIFT_TYPE).
+   * Such records are kept and listed, and counted in no metric.
    * Absent: a deployment (and every record written before the ledger kept it).
    */
-  operation?: 'destroy' | 'restart';
+  operation?: 'destroy' | 'restart' | 'drift';
 }
 
 /** What a run did to a service: a deployment unless said otherwise. */

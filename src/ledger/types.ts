@@ -3,7 +3,7 @@
  * custom types"): what a name may be, and the refusals every store gives alike.
  */
 import { InvalidInputError } from '../errors.js';
-import { DEPLOYMENT_TYPES, type DeploymentTypeInfo } from './store.js';
+import { DEPLOYMENT_TYPES, DRIFT_TYPE, type DeploymentTypeInfo } from './store.js';
 
 /** What each built-in type means (migration 5 writes them into the SQL stores). */
 export const BUILTIN_DESCRIPTIONS: Record<(typeof DEPLOYMENT_TYPES)[number], string> = {
@@ -23,7 +23,7 @@ export function refuseTypeName(name: string): void {
       'A type name is lower-case words of letters and digits joined by hyphens (at most 64 characters), for example feature-flag.',
       'Nothing was registered.',
     ]);
-  if ((DEPLOYMENT_TYPES as readonly string[]).includes(name)) throw builtinType(name);
+  if ((DEPLOYMENT_TYPES as readonly string[]).includes(name) || name === DRIFT_TYPE) throw builtinType(name);
 }
 
 /**

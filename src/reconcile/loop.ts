@@ -11,7 +11,9 @@ import type { Settings } from '../config/index.js';
 import { DeployerError, LockHeldError } from '../errors.js';
 import type { RunListener } from '../executor/events.js';
 import { openLockManager, stackLockKey, staleReason } from '../lock/index.js';
+import type { DesiredStack } from '../model/desired.js';
 import { loadStack } from '../workflows/load-stack.js';
+import { recordCycle } from './ledger-records.js';
 import { sendAlerts, type AlertOutcome, type AlertTarget } from './alert.js';
 import { detectDrift, type DriftEvent, type DriftReport } from './drift.js';
 import { chooseRemediation, remediate, type RemediationPolicy } from './remediate.js';
@@ -30,6 +32,8 @@ export interface CycleResult {
   alerts?: AlertOutcome;
   /** What remediation did: the components it brought back, those it left as reported and why, and whether its run succeeded. */
   remediation?: { components: string[]; left: Array<{ id: string; reason: string }>; ok: boolean; reason?: string };
+  /** The cycle could not be written to the ledger: why. */
+  ledgerError?: string;
 }
 
 export interface ReconcileOptions {
@@ -78,15 +82,36 @@ export async function reconcileLoop(o: ReconcileOptions): Promise<CycleResult[]>
 }
 
 /** A deploy holding the stack: its lock is held and not stale (a dead run's is taken over by the next apply). */
-async function deployInProgress(settings: Settings): Promise<string | undefined> {
-  const { desired } = await loadStack(settings);
+async function deployInProgress(settings: Settings, desired: DesiredStack): Promise<string | undefined> {
   const locks = await openLockManager(settings.lockUrl, settings.dir).list(stackLockKey(desired.name, desired.environment));
   const live = locks.find((l) => staleReason(l) === undefined);
   return live ? `${live.metadata['operation'] ?? 'a run'} by ${live.lockedBy} holds ${live.lockKey} (lock id ${live.lockId})` : undefined;
 }
 
+/**
+ * One cycle, written to the ledger when the stack could be loaded (a drift record per service);
+ * a ledger that cannot be written is said in the result, and the loop goes on.
+ */
 export async function runCycle(o: ReconcileOptions, cycle: number): Promise<CycleResult> {
   const t0 = Date.now();
+  let desired: DesiredStack;
+  try {
+    desired = (await loadStack(o.settings)).desired;
+  } catch (err) {
+    if (!(err instanceof DeployerError)) throw err;
+    return { cycle, startedAt: new Date(t0).toISOString(), status: 'failed', reason: err.message, durationMs: Date.now() - t0 };
+  }
+  const result = await checkAndRemediate(o, cycle, t0, desired);
+  try {
+    await recordCycle(o.settings, desired, result);
+    return result;
+  } catch (err) {
+    if (!(err instanceof DeployerError)) throw err;
+    return { ...result, ledgerError: err.message };
+  }
+}
+
+async function checkAndRemediate(o: ReconcileOptions, cycle: number, t0: number, desired: DesiredStack): Promise<CycleResult> {
   const base = { cycle, startedAt: new Date(t0).toISOString() };
   const done = (r: Omit<CycleResult, 'cycle' | 'startedAt' | 'durationMs'>): CycleResult => ({
     ...base,
@@ -94,7 +119,7 @@ export async function runCycle(o: ReconcileOptions, cycle: number): Promise<Cycl
     durationMs: Date.now() - t0,
   });
   try {
-    const busy = await deployInProgress(o.settings);
+    const busy = await deployInProgress(o.settings, desired);
     if (busy) return done({ status: 'skipped', reason: `a deploy is in progress: ${busy}` });
     const report = await detectDrift({
       settings: o.settings,

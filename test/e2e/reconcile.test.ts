@@ -99,6 +99,14 @@ describe('deployer reconcile on the local target', () => {
     expect(result.report!.counts.findings).toBe(3);
     expect(await getJson(port)).toMatchObject({ greeting: 'hello from dev' });
     expect(JSON.parse(readFileSync(settingsFile(), 'utf8'))).toMatchObject({ versioning: true });
+    // The cycle's drift record: its counts and findings, and what it brought back.
+    const drifts = await deployerJson<{ deployments: Array<{ operation?: string; metadata: { drift?: Record<string, unknown> } }> }>(
+      ['ledger', 'list-deployments', '-C', dir, '--from', result.startedAt],
+      env,
+    );
+    const record = drifts.json.deployments.find((d) => d.operation === 'drift')!;
+    expect(record.metadata.drift).toMatchObject({ cycle: 'remediated', findings: 3, critical: 1, remediated: ['web/api', 'web/assets'] });
+    expect(record.metadata.drift!['report']).toHaveLength(3);
     await expectClean();
   });
 
@@ -157,6 +165,18 @@ describe('deployer reconcile on the local target', () => {
       expect(code).toBe(0);
       expect(result.status).toBe('skipped');
       expect(result.reason).toMatch(/a deploy is in progress: apply by \S+ holds stack:quickstart:env:dev/);
+      // Recorded as skipped, as every cycle is: a drift record of the service in the ledger.
+      const recorded = await deployerJson<{
+        deployments: Array<{ operation?: string; type: string; status: string; metadata: { drift?: { cycle: string } } }>;
+      }>(['ledger', 'list-deployments', '-C', dir, '--from', result.startedAt], env);
+      expect(recorded.json.deployments).toEqual([
+        expect.objectContaining({
+          operation: 'drift',
+          type: 'drift',
+          status: 'success',
+          metadata: expect.objectContaining({ drift: expect.objectContaining({ cycle: 'skipped' }) }),
+        }),
+      ]);
     } finally {
       await locks.release(held.lockKey, held.lockId);
     }
@@ -223,11 +243,14 @@ describe('deployer reconcile on the local target', () => {
     expect(codes, both.map((b) => b.output()).join('\n')).toEqual([0, 0]);
     expect(results.map((r) => r.status)).toContain('remediated');
     // Each remediation is a locked apply: their records in the ledger never overlap in time.
-    const ledger = await deployerJson<{ deployments: Array<{ started: string; completed: string; parentId: string }> }>(
+    const ledger = await deployerJson<{ deployments: Array<{ started: string; completed: string; parentId: string; operation?: string }> }>(
       ['ledger', 'list-deployments', '-C', dir, '--from', results.map((r) => r.startedAt).sort()[0]!],
       env,
     );
-    const runs = ledger.json.deployments.map((d) => [Date.parse(d.started), Date.parse(d.completed)] as const).sort((a, b) => a[0] - b[0]);
+    const runs = ledger.json.deployments
+      .filter((d) => d.operation === undefined)
+      .map((d) => [Date.parse(d.started), Date.parse(d.completed)] as const)
+      .sort((a, b) => a[0] - b[0]);
     expect(runs.length).toBe(results.filter((r) => r.status === 'remediated').length);
     for (let i = 1; i < runs.length; i++) expect(runs[i]![0]).toBeGreaterThanOrEqual(runs[i - 1]![1]);
     await expectClean();

@@ -46,7 +46,8 @@ function cycleLine(r: CycleResult): string {
   const alerts = r.alerts
     ? `\n  alerts: ${r.alerts.sent} sent${r.alerts.failed.map((f) => `; not sent for ${f.component}: ${f.error}`).join('')}`
     : '';
-  return `[${r.startedAt}] cycle ${r.cycle} (${took}): ${what}${left}${alerts}\n`;
+  const ledger = r.ledgerError ? `\n  not recorded in the ledger: ${r.ledgerError}` : '';
+  return `[${r.startedAt}] cycle ${r.cycle} (${took}): ${what}${left}${alerts}${ledger}\n`;
 }
 
 export function registerReconcile(program: Command, ctx: CommandContext): void {
