@@ -9,36 +9,28 @@
  */
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { stopLeftovers } from '../../src/engine/index.js';
 import type { DriftReport } from '../../src/reconcile/drift.js';
 import type { DriftFinding } from '../../src/reconcile/report.js';
-import { files, type Desired, type Status } from '../../src/targets/local/protocol.js';
 import { isAlive } from '../../src/util/process.js';
 import { deployer, deployerJson, spawnDeployer } from '../helpers/cli.js';
 import { getJson } from '../helpers/http.js';
-import { editFile, freePort, removeTestdirs, testdir } from '../helpers/testdir.js';
+import {
+  changeBucketSettings,
+  changeInSupervisor,
+  supervisorStatus,
+  useAppliedQuickstart,
+  type AppliedQuickstart,
+} from '../helpers/quickstart-behind.js';
+import { editFile, freePort } from '../helpers/testdir.js';
 
-let dir: string;
-let port: number;
-let env: Record<string, string>;
-const args = (...a: string[]): string[] => [...a, '-C', dir, '-e', 'dev'];
-const local = (...p: string[]): string => path.join(dir, '.deployer', 'local', 'quickstart', 'dev', ...p);
-const apiDir = (): string => local('services', 'web', 'api');
-const bucketDir = (): string => local('buckets', 'quickstart-dev-web-assets');
-
-beforeAll(async () => {
-  port = await freePort();
-  dir = testdir('examples/quickstart', { '8080': String(port) });
-  env = { DEPLOY_LEDGER_DB: path.join(dir, 'ledger.db') };
-  const applied = await deployer(args('apply', '--yes'), env);
-  expect(applied.code, applied.stderr).toBe(0);
-});
-
-afterAll(async () => {
-  await deployer(args('destroy', '--yes'), env);
-  removeTestdirs();
-});
+let qs: AppliedQuickstart;
+let [dir, port, env] = ['', 0, {} as Record<string, string>];
+useAppliedQuickstart((applied) => ({ dir, port, env } = qs = applied));
+const args = (...a: string[]): string[] => qs.args(...a);
+const apiDir = (): string => qs.apiDir;
+const bucketDir = (): string => qs.bucketDir;
 
 async function drift(...extra: string[]): Promise<{ code: number; report: DriftReport; findings: DriftFinding[] }> {
   const { code, json, stderr } = await deployerJson<DriftReport>(args('drift', ...extra), env);
@@ -48,18 +40,6 @@ async function drift(...extra: string[]): Promise<{ code: number; report: DriftR
 
 /** What the findings say, in short: component, kind, path, severity. */
 const said = (findings: DriftFinding[]): string[] => findings.map((f) => `${f.component} ${f.kind} ${f.path || '-'} ${f.severity}`).sort();
-
-/** Changes what the running supervisor serves, as someone editing its files would, and waits until it serves it. */
-async function changeInSupervisor(change: (spec: Desired['spec']) => void): Promise<void> {
-  const f = files(apiDir());
-  const desired = JSON.parse(readFileSync(f.desired, 'utf8')) as Desired;
-  change(desired.spec);
-  const generation = desired.generation + 1;
-  writeFileSync(f.desired, JSON.stringify({ generation, spec: desired.spec }));
-  const status = JSON.parse(readFileSync(f.status, 'utf8')) as Status;
-  process.kill(status.supervisorPid, 'SIGHUP');
-  await expect.poll(() => (JSON.parse(readFileSync(f.status, 'utf8')) as Status).servingGeneration, { timeout: 60_000 }).toBe(generation);
-}
 
 describe('deployer drift on the local target', () => {
   let movedTo: number;
@@ -79,7 +59,7 @@ describe('deployer drift on the local target', () => {
 
   it('finds the env and port changed in the running supervisor', async () => {
     movedTo = await freePort();
-    await changeInSupervisor((spec) => {
+    await changeInSupervisor(apiDir(), (spec) => {
       spec.env['GREETING'] = 'changed behind its back';
       spec.port = movedTo;
     });
@@ -96,8 +76,7 @@ describe('deployer drift on the local target', () => {
   });
 
   it('finds a bucket setting changed on disk, critical (a bucket holds data)', async () => {
-    const settings = `${bucketDir()}.settings.json`;
-    writeFileSync(settings, JSON.stringify({ ...JSON.parse(readFileSync(settings, 'utf8')), versioning: false }));
+    changeBucketSettings(bucketDir(), { versioning: false });
     const { findings } = await drift('--component', 'web/assets');
     expect(findings).toEqual([
       expect.objectContaining({
@@ -158,7 +137,7 @@ describe('deployer drift on the local target', () => {
   });
 
   it('finds the service killed: not running, critical', async () => {
-    const status = JSON.parse(readFileSync(files(apiDir()).status, 'utf8')) as Status;
+    const status = supervisorStatus(apiDir());
     process.kill(-status.supervisorPid, 'SIGKILL');
     await expect.poll(() => isAlive(status.supervisorPid)).toBe(false);
     const { findings } = await drift('--component', 'web/api');

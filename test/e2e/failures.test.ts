@@ -84,10 +84,11 @@ describe('a failing branch', () => {
   });
 
   it('never writes the resolved secret: not in state, Pulumi checkpoints, ledger, logs or workspaces', () => {
-    // The one exception is the process's own environment file, readable by its owner only.
-    const processEnv = path.join(dir, '.deployer/local/branches/test/services/shop/api/desired.json');
-    expect(statSync(processEnv).mode & 0o777).toBe(0o600);
-    const files = walk(path.join(dir, '.deployer')).filter((f) => f !== processEnv);
+    // The exceptions are the process's own environment files (what it is to run, what it runs now), readable by their owner only.
+    const runtime = path.join(dir, '.deployer/local/branches/test/services/shop/api');
+    const processEnv = [path.join(runtime, 'desired.json'), path.join(runtime, 'serving.json')];
+    for (const f of processEnv) expect(statSync(f).mode & 0o777).toBe(0o600);
+    const files = walk(path.join(dir, '.deployer')).filter((f) => !processEnv.includes(f));
     expect(files.length).toBeGreaterThan(5);
     for (const f of files) expect(readFileSync(f).includes(TOKEN), f).toBe(false);
   });

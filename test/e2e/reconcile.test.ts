@@ -9,40 +9,33 @@
  * The steps share one applied stack, so they run in order.
  */
 import { createHmac } from 'node:crypto';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openLockManager, stackLockKey, whoAmI } from '../../src/lock/index.js';
 import type { CycleResult } from '../../src/reconcile/loop.js';
-import { files, type Desired, type Status } from '../../src/targets/local/protocol.js';
+import type { Status } from '../../src/targets/local/protocol.js';
 import { isAlive } from '../../src/util/process.js';
 import { deployer, deployerJson, spawnDeployer } from '../helpers/cli.js';
 import { getJson } from '../helpers/http.js';
-import { editFile, freePort, removeTestdirs, testdir } from '../helpers/testdir.js';
+import {
+  changeBucketSettings,
+  changeInSupervisor,
+  supervisorStatus,
+  useAppliedQuickstart,
+  type AppliedQuickstart,
+} from '../helpers/quickstart-behind.js';
+import { editFile, freePort } from '../helpers/testdir.js';
 
-let dir: string;
-let port: number;
-let env: Record<string, string>;
-const args = (...a: string[]): string[] => [...a, '-C', dir, '-e', 'dev'];
-const local = (...p: string[]): string => path.join(dir, '.deployer', 'local', 'quickstart', 'dev', ...p);
-const apiDir = (): string => local('services', 'web', 'api');
-const bucketDir = (): string => local('buckets', 'quickstart-dev-web-assets');
+let qs: AppliedQuickstart;
+let [dir, port, env] = ['', 0, {} as Record<string, string>];
+useAppliedQuickstart((applied) => ({ dir, port, env } = qs = applied));
+const args = (...a: string[]): string[] => qs.args(...a);
+const apiDir = (): string => qs.apiDir;
+const bucketDir = (): string => qs.bucketDir;
 const settingsFile = (): string => `${bucketDir()}.settings.json`;
-
-beforeAll(async () => {
-  port = await freePort();
-  dir = testdir('examples/quickstart', { '8080': String(port) });
-  env = { DEPLOY_LEDGER_DB: path.join(dir, 'ledger.db') };
-  const applied = await deployer(args('apply', '--yes'), env);
-  expect(applied.code, applied.stderr).toBe(0);
-});
-
-afterAll(async () => {
-  await deployer(args('destroy', '--yes'), env);
-  removeTestdirs();
-});
 
 /** One cycle, `--json`: its exit code and result. */
 async function cycle(...extra: string[]): Promise<{ code: number; result: CycleResult; stderr: string }> {
@@ -57,21 +50,7 @@ async function cycle(...extra: string[]): Promise<{ code: number; result: CycleR
   return { code: r.code, result, stderr: r.stderr };
 }
 
-const status = (): Status => JSON.parse(readFileSync(files(apiDir()).status, 'utf8')) as Status;
-
-async function changeInSupervisor(change: (spec: Desired['spec']) => void): Promise<void> {
-  const f = files(apiDir());
-  const desired = JSON.parse(readFileSync(f.desired, 'utf8')) as Desired;
-  change(desired.spec);
-  const generation = desired.generation + 1;
-  writeFileSync(f.desired, JSON.stringify({ generation, spec: desired.spec }));
-  process.kill(status().supervisorPid, 'SIGHUP');
-  await expect.poll(() => status().servingGeneration, { timeout: 60_000 }).toBe(generation);
-}
-
-function changeBucketSettings(change: Record<string, unknown>): void {
-  writeFileSync(settingsFile(), JSON.stringify({ ...JSON.parse(readFileSync(settingsFile(), 'utf8')), ...change }));
-}
+const status = (): Status => supervisorStatus(apiDir());
 
 async function expectClean(): Promise<void> {
   const d = await deployerJson<{ counts: { findings: number } }>(args('drift'), env);
@@ -87,11 +66,11 @@ describe('deployer reconcile on the local target', () => {
 
   it('--auto-remediate brings back the env and port changed in the supervisor and a bucket setting; the next check is clean', async () => {
     const elsewhere = await freePort();
-    await changeInSupervisor((spec) => {
+    await changeInSupervisor(apiDir(), (spec) => {
       spec.env['GREETING'] = 'changed behind its back';
       spec.port = elsewhere;
     });
-    changeBucketSettings({ versioning: false });
+    changeBucketSettings(bucketDir(), { versioning: false });
     const { code, result } = await cycle('--auto-remediate');
     expect(code).toBe(0);
     expect(result.status).toBe('remediated');
@@ -198,7 +177,7 @@ describe('deployer reconcile on the local target', () => {
     await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
     const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/alerts`;
     try {
-      changeBucketSettings({ versioning: false, publicAccess: true });
+      changeBucketSettings(bucketDir(), { versioning: false, publicAccess: true });
       const r = await deployer(args('reconcile', '--once', '--json', '--alert-webhook', url), {
         ...env,
         DEPLOYER_ALERT_SECRET: 'webhook-secret',
@@ -226,7 +205,7 @@ describe('deployer reconcile on the local target', () => {
   });
 
   it('two reconcilers on one stack never remediate at the same time', async () => {
-    await changeInSupervisor((spec) => {
+    await changeInSupervisor(apiDir(), (spec) => {
       spec.env['GREETING'] = 'changed again';
     });
     const both = [0, 1].map(() => spawnDeployer(args('reconcile', '--once', '--json', '--auto-remediate'), env));
