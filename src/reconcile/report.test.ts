@@ -99,6 +99,9 @@ describe('resource drift', () => {
     expect(JSON.stringify(found)).not.toMatch(/s3cr3t/);
     const masked = resourceDrift(api, [reading({ env: { K: '[secret]' } }, { env: { K: 'plain-now' } })], noSecrets);
     expect(JSON.stringify(masked)).not.toMatch(/plain-now/);
+    // Added behind deployer's back under a secret's name: not shown either.
+    const added = resourceDrift(api, [reading({ env: {} }, { env: { API_TOKEN: 'tok-123' } })], noSecrets);
+    expect(added).toEqual([expect.objectContaining({ path: 'env.API_TOKEN', actual: SECRET_SHOWN })]);
   });
 });
 

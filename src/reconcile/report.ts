@@ -12,6 +12,7 @@
  */
 import { STATEFUL_KINDS } from '../discovery/policies.js';
 import type { PlanAction } from '../model/plan.js';
+import { isSecretName } from '../model/secret-names.js';
 import type { DriftIgnoreRule } from '../model/desired.js';
 import type { ComponentKind } from '../model/documents.js';
 
@@ -188,7 +189,12 @@ export function resourceDrift(
     }
     for (const path of paths.filter((p) => !(p in LIVENESS))) {
       // Pulumi shows a secret output as this in its events; its value is never ours to show.
-      const secret = o.secret(path) || valueAt(r.recorded, path) === PULUMI_SECRET || valueAt(r.actual, path) === PULUMI_SECRET;
+      // A value added behind deployer's back under a secret's name is a secret too.
+      const secret =
+        o.secret(path) ||
+        isSecretName(path.split('.').at(-1)!) ||
+        valueAt(r.recorded, path) === PULUMI_SECRET ||
+        valueAt(r.actual, path) === PULUMI_SECRET;
       const shown = (v: unknown): unknown => (secret && v !== undefined ? SECRET_SHOWN : v);
       const expected = valueAt(o.resolvedSpec, path);
       findings.push({
