@@ -19,7 +19,7 @@ export default defineConfig({
       reporter: ['text-summary', 'json-summary'],
       // The deployment logic (planning, scheduling, executing, rolling back, state, locks) at 95 % as the seeds ask.
       thresholds: {
-        lines: 94,
+        lines: 95,
         'src/executor/**': { lines: 95 },
         'src/workflows/**': { lines: 95 },
         'src/discovery/**': { lines: 96 },
