@@ -100,7 +100,7 @@ describe('validate and plan', () => {
     for (const [flags, message] of [
       [['--every', '10ms'], /--every must be at least 1s \(got 10ms\)/],
       [['--every', 'soon'], /invalid --every "soon": use a duration like 30s, 5m or 1h/],
-      [['--concurrency', '0'], /--concurrency must be a whole number of at least 1 \(got 0\)/],
+      [['--concurrency', '0'], /invalid --concurrency "0": use a whole number of 1 or more/],
       [['--alert-webhook', 'mailto:ops@example.com'], /--alert-webhook must be an http\(s\) URL/],
     ] as const) {
       const r = await deployer([...at('reconcile', '--once'), ...flags]);

@@ -101,8 +101,6 @@ function selected(desired: DesiredStack, state: StackState | undefined, asked: r
 export async function detectDrift(o: DriftOptions): Promise<DriftReport> {
   const started = Date.now();
   const concurrency = o.concurrency ?? DEFAULT_DRIFT_CONCURRENCY;
-  if (!Number.isInteger(concurrency) || concurrency < 1)
-    throw new InvalidInputError(`--concurrency must be a whole number of at least 1 (got ${concurrency})`);
   const { desired, graph } = await loadStack(o.settings);
   const store = openStateStore(o.settings.stateUrl, o.settings.dir);
   const state = await store.read(desired.name, desired.environment);

@@ -4,7 +4,6 @@ import { DEFAULT_DRIFT_CONCURRENCY, detectDrift, type DriftEvent } from '../../r
 import { renderDriftMarkdown, renderDriftTable } from '../../reconcile/render.js';
 import { allOptions, printJson, settingsFrom, type CommandContext } from '../context.js';
 import { EXIT } from '../exit-codes.js';
-import { InvalidInputError } from '../../errors.js';
 
 interface DriftFlags {
   component: string[];
@@ -36,9 +35,6 @@ export function registerDrift(program: Command, ctx: CommandContext): void {
     .addHelpText('after', HELP)
     .action(async (_f, cmd: Command) => {
       const o = allOptions<DriftFlags>(cmd);
-      const concurrency = Number(o.concurrency);
-      if (!/^[1-9][0-9]*$/.test(o.concurrency))
-        throw new InvalidInputError(`--concurrency must be a whole number of at least 1 (got ${o.concurrency})`);
       const settings = settingsFrom(o, ctx.io);
       const progress = (e: DriftEvent): void => {
         if (e.type === 'setup') ctx.io.stderr.write(`${e.message}\n`);
@@ -47,7 +43,7 @@ export function registerDrift(program: Command, ctx: CommandContext): void {
             `${e.id}: ${e.status === 'drifted' ? `${e.findings} finding(s)` : e.status} (${(e.durationMs / 1000).toFixed(1)}s)\n`,
           );
       };
-      const report = await detectDrift({ settings, components: o.component, concurrency, onEvent: progress });
+      const report = await detectDrift({ settings, components: o.component, concurrency: settings.concurrency, onEvent: progress });
       if (o.json) printJson(ctx.io, { ok: report.counts.errors === 0, drifted: report.counts.findings > 0, ...report });
       else ctx.io.stdout.write((o.format === 'markdown' ? renderDriftMarkdown(report) : renderDriftTable(report)) + '\n');
       ctx.exitCode = report.counts.errors > 0 ? EXIT.failed : report.counts.findings > 0 ? EXIT.changes : EXIT.ok;

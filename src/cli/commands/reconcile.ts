@@ -66,8 +66,6 @@ export function registerReconcile(program: Command, ctx: CommandContext): void {
       const o = allOptions<ReconcileFlags>(cmd);
       const everyMs = parseDuration(o.every, '--every');
       if (everyMs < 1000) throw new InvalidInputError(`--every must be at least 1s (got ${o.every})`);
-      if (!/^[1-9][0-9]*$/.test(o.concurrency))
-        throw new InvalidInputError(`--concurrency must be a whole number of at least 1 (got ${o.concurrency})`);
       if (o.alertWebhook !== undefined && !/^https?:\/\/[^\s]+$/.test(o.alertWebhook))
         throw new InvalidInputError(`--alert-webhook must be an http(s) URL (got ${o.alertWebhook})`);
       const settings = settingsFrom(o, ctx.io);
@@ -91,7 +89,7 @@ export function registerReconcile(program: Command, ctx: CommandContext): void {
             ? { remediation: { allowDestructive: o.allowDestructive === true, applyConfigDrift: o.applyConfigDrift === true } }
             : {}),
           ...(o.alertWebhook ? { alert: { url: o.alertWebhook, ...(secret ? { secret } : {}) } } : {}),
-          concurrency: Number(o.concurrency),
+          concurrency: settings.concurrency,
           signal: stop.signal,
           listener: progress.render,
           onCycle: (r) => {
