@@ -5,6 +5,7 @@
  * engine's events.
  */
 import type { EngineEvent } from '@pulumi/pulumi/automation/index.js';
+import { canonicalJson } from '../model/hash.js';
 
 /** One resource as the checkpoint records it and as its provider reads it now. */
 export interface RefreshedResource {
@@ -48,7 +49,7 @@ export function refreshPreviewOf(deployment: unknown, events: readonly EngineEve
     const recorded = meta.old?.outputs ?? {};
     const gone = meta.op === 'delete' || meta.new === undefined;
     // A refresh's step says `same` even when what it read differs: the outputs say.
-    const changed = !gone && JSON.stringify(meta.new?.outputs) !== JSON.stringify(recorded);
+    const changed = !gone && canonicalJson(meta.new?.outputs) !== canonicalJson(recorded);
     resources.push({
       urn: meta.urn,
       type: meta.type,
