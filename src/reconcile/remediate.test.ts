@@ -5,12 +5,19 @@ import type { ComponentDrift, DriftReport } from './drift.js';
 import type { DriftFinding } from './report.js';
 import { chooseRemediation, remediationPlan } from './remediate.js';
 
-const finding = (component: string, kind: DriftFinding['kind'], path = '', message = ''): DriftFinding => ({
+const finding = (
+  component: string,
+  kind: DriftFinding['kind'],
+  path = '',
+  message = '',
+  action?: DriftFinding['action'],
+): DriftFinding => ({
   component,
   kind,
   path,
   severity: 'warning',
   message,
+  ...(action ? { action } : {}),
 });
 const component = (id: string, kind: string, findings: DriftFinding[]): ComponentDrift => ({
   id,
@@ -67,17 +74,23 @@ describe('chooseRemediation', () => {
       component('web/a', 'MicroService', [finding('web/a', 'configuration', 'spec.port')]),
       component('web/b', 'MicroService', [finding('web/b', 'configuration', 'spec.port'), finding('web/b', 'resource', 'port')]),
       component('data/db', 'RDS', [
-        finding('data/db', 'configuration', '', 'deployed, but removed from configuration: `deployer apply` deletes it'),
+        finding('data/db', 'configuration', '', 'deployed, but removed from configuration: `deployer apply` deletes it', 'delete'),
+      ]),
+      component('data/cache', 'EFS', [
+        finding('data/cache', 'configuration', '', 'target local -> aws: `deployer apply` replaces it', 'replace'),
       ]),
     );
     const c = chooseRemediation(r, careful);
     expect(c.forced.size + c.applied.size).toBe(0);
-    expect(c.left.map((l) => l.id)).toEqual(['web/a', 'web/b', 'data/db']);
+    expect(c.left.map((l) => l.id)).toEqual(['web/a', 'web/b', 'data/db', 'data/cache']);
     expect(c.left[1]!.reason).toMatch(/its configuration changed too/);
     const applying = chooseRemediation(r, { ...careful, applyConfigDrift: true });
     expect([...applying.applied]).toEqual(['web/a']);
     expect([...applying.forced.keys()]).toEqual(['web/b']);
-    expect(applying.left).toEqual([{ id: 'data/db', reason: expect.stringMatching(/RDS holds data/) }]);
+    expect(applying.left).toEqual([
+      { id: 'data/db', reason: expect.stringMatching(/RDS holds data/) },
+      { id: 'data/cache', reason: expect.stringMatching(/EFS holds data/) },
+    ]);
   });
 });
 

@@ -47,7 +47,7 @@ export function chooseRemediation(report: DriftReport, policy: RemediationPolicy
       );
       continue;
     }
-    const destructive = real.some((f) => f.kind === 'missing') || config.some((f) => f.path === '' && /deletes|replaces/.test(f.message));
+    const destructive = real.some((f) => f.kind === 'missing') || config.some((f) => f.action === 'delete' || f.action === 'replace');
     if (stateful && destructive && !policy.allowDestructive) {
       leave(`a ${c.kind} holds data: it is not deleted, replaced or recreated without --allow-destructive`);
       continue;

@@ -135,6 +135,14 @@ describe('configuration drift', () => {
       /deployed, but removed from configuration/,
     );
     expect(configurationDrift(action('update', [], 'the last apply of this component failed'), {}, {})[0]!.path).toBe('');
+    // A replacement without changed paths (its kind or target changed) says so, and what apply would do.
+    expect(configurationDrift(action('replace', [], 'target local -> aws (cannot change in place)'), {}, {})).toEqual([
+      expect.objectContaining({
+        path: '',
+        action: 'replace',
+        message: 'target local -> aws (cannot change in place): `deployer apply` replaces it',
+      }),
+    ]);
   });
 
   it('shows a secretRef as a secret, never its reference or value', () => {

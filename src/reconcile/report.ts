@@ -12,6 +12,7 @@
  */
 import { STATEFUL_KINDS } from '../discovery/policies.js';
 import type { PlanAction } from '../model/plan.js';
+import { changedPaths } from '../plan/index.js';
 import { isSecretName } from '../model/secret-names.js';
 import type { DriftIgnoreRule } from '../model/desired.js';
 import type { ComponentKind } from '../model/documents.js';
@@ -33,6 +34,8 @@ export interface DriftFinding {
   actual?: unknown;
   severity: DriftSeverity;
   message: string;
+  /** Configuration drift: what `deployer apply` would do to the component. */
+  action?: Exclude<PlanAction['action'], 'no-op'>;
 }
 
 /** Properties that open or weaken access: drift of them is critical whatever the kind. */
@@ -64,25 +67,6 @@ export function valueAt(value: unknown, path: string): unknown {
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** The dotted paths at which two values differ (leaves, and keys only one of them has). */
-export function differingPaths(a: unknown, b: unknown, prefix = ''): string[] {
-  if (isObject(a) && isObject(b)) {
-    const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
-    return keys.flatMap((k) => differingPaths(a[k], b[k], prefix ? `${prefix}.${k}` : k));
-  }
-  return JSON.stringify(sorted(a)) === JSON.stringify(sorted(b)) ? [] : [prefix];
-}
-
-function sorted(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(sorted);
-  if (!isObject(v)) return v;
-  return Object.fromEntries(
-    Object.keys(v)
-      .sort()
-      .map((k) => [k, sorted(v[k])]),
-  );
-}
-
 /** A JSON pointer (`/env/GREETING`) as a dotted path (`env.GREETING`). */
 export function dottedOf(pointer: string): string {
   return pointer
@@ -92,8 +76,16 @@ export function dottedOf(pointer: string): string {
     .join('.');
 }
 
+/** The dotted paths at which two values differ (leaves, and keys only one of them has): the plan's comparison of specs. */
+export function differingPaths(a: unknown, b: unknown): string[] {
+  return changedPaths(a, b).map(dottedOf);
+}
+
 /** Whether a spec value is a reference to a secret (`{secretRef: ...}`): its value is never shown. */
 export const isSecretRef = (v: unknown): boolean => isObject(v) && 'secretRef' in v;
+
+/** What `deployer apply` does to a component, in the words of a finding. */
+const APPLY_DOES = { create: 'creates', update: 'updates', replace: 'replaces', delete: 'deletes' } as const;
 
 /** The configuration drift of one component: what its plan action says `apply` would change. */
 export function configurationDrift(
@@ -102,15 +94,13 @@ export function configurationDrift(
   recordedSpec: Record<string, unknown> | undefined,
 ): DriftFinding[] {
   if (action.action === 'no-op') return [];
-  const base = { component: action.id, kind: 'configuration' as const };
+  const base = { component: action.id, kind: 'configuration' as const, action: action.action };
   const severity = severityOf(action.kind, 'configuration', '');
+  const does = `\`deployer apply\` ${APPLY_DOES[action.action]} it`;
   if (action.action === 'create')
-    return [
-      { ...base, path: '', severity, message: `in the configuration, not deployed (${action.reason}): \`deployer apply\` creates it` },
-    ];
-  if (action.action === 'delete')
-    return [{ ...base, path: '', severity, message: `deployed, but ${action.reason}: \`deployer apply\` deletes it` }];
-  if (action.changes.length === 0) return [{ ...base, path: '', severity, message: `${action.reason}: \`deployer apply\` updates it` }];
+    return [{ ...base, path: '', severity, message: `in the configuration, not deployed (${action.reason}): ${does}` }];
+  if (action.action === 'delete') return [{ ...base, path: '', severity, message: `deployed, but ${action.reason}: ${does}` }];
+  if (action.changes.length === 0) return [{ ...base, path: '', severity, message: `${action.reason}: ${does}` }];
   return action.changes.map((pointer) => {
     const path = dottedOf(pointer);
     const expected = valueAt(desiredSpec, path);
@@ -122,7 +112,7 @@ export function configurationDrift(
       ...(expected === undefined ? {} : { expected: secret ? SECRET_SHOWN : expected }),
       ...(recorded === undefined ? {} : { recorded: secret ? SECRET_SHOWN : recorded }),
       severity: severityOf(action.kind, 'configuration', path),
-      message: `changed in the configuration, not applied: \`deployer apply\` ${action.action === 'replace' ? 'replaces' : 'updates'} it`,
+      message: `changed in the configuration, not applied: ${does}`,
     };
   });
 }
