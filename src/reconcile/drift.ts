@@ -16,7 +16,7 @@ import { computePlan } from '../plan/index.js';
 import { resolveSpec } from '../plan/resolve.js';
 import { openStateStore, type StateStore } from '../state/index.js';
 import { targetFor, type Target } from '../targets/index.js';
-import { loadStack } from '../workflows/load-stack.js';
+import { loadStack, type LoadedStack } from '../workflows/load-stack.js';
 import {
   applyIgnoreRules,
   configurationDrift,
@@ -62,6 +62,8 @@ export type DriftEvent =
 
 export interface DriftOptions {
   settings: Settings;
+  /** The stack as the caller already loaded it from the settings (a reconcile cycle); loaded here when absent. */
+  loaded?: LoadedStack;
   /** Only these components (ids as `svc/comp`); all when empty. */
   components?: string[];
   /** Components checked at once (default 4). */
@@ -101,7 +103,7 @@ function selected(desired: DesiredStack, state: StackState | undefined, asked: r
 export async function detectDrift(o: DriftOptions): Promise<DriftReport> {
   const started = Date.now();
   const concurrency = o.concurrency ?? DEFAULT_DRIFT_CONCURRENCY;
-  const { desired, graph } = await loadStack(o.settings);
+  const { desired, graph } = o.loaded ?? (await loadStack(o.settings));
   const store = openStateStore(o.settings.stateUrl, o.settings.dir);
   const state = await store.read(desired.name, desired.environment);
   const ids = selected(desired, state, o.components ?? []);

@@ -12,7 +12,7 @@ import { DeployerError, LockHeldError } from '../errors.js';
 import type { RunListener } from '../executor/events.js';
 import { openLockManager, stackLockKey, staleReason } from '../lock/index.js';
 import type { DesiredStack } from '../model/desired.js';
-import { loadStack } from '../workflows/load-stack.js';
+import { loadStack, type LoadedStack } from '../workflows/load-stack.js';
 import { recordCycle } from './ledger-records.js';
 import { sendAlerts, type AlertOutcome, type AlertTarget } from './alert.js';
 import { detectDrift, type DriftEvent, type DriftReport } from './drift.js';
@@ -94,16 +94,16 @@ async function deployInProgress(settings: Settings, desired: DesiredStack): Prom
  */
 export async function runCycle(o: ReconcileOptions, cycle: number): Promise<CycleResult> {
   const t0 = Date.now();
-  let desired: DesiredStack;
+  let loaded: LoadedStack;
   try {
-    desired = (await loadStack(o.settings)).desired;
+    loaded = await loadStack(o.settings);
   } catch (err) {
     if (!(err instanceof DeployerError)) throw err;
     return { cycle, startedAt: new Date(t0).toISOString(), status: 'failed', reason: err.message, durationMs: Date.now() - t0 };
   }
-  const result = await checkAndRemediate(o, cycle, t0, desired);
+  const result = await checkAndRemediate(o, cycle, t0, loaded);
   try {
-    await recordCycle(o.settings, desired, result);
+    await recordCycle(o.settings, loaded.desired, result);
     return result;
   } catch (err) {
     if (!(err instanceof DeployerError)) throw err;
@@ -111,7 +111,7 @@ export async function runCycle(o: ReconcileOptions, cycle: number): Promise<Cycl
   }
 }
 
-async function checkAndRemediate(o: ReconcileOptions, cycle: number, t0: number, desired: DesiredStack): Promise<CycleResult> {
+async function checkAndRemediate(o: ReconcileOptions, cycle: number, t0: number, loaded: LoadedStack): Promise<CycleResult> {
   const base = { cycle, startedAt: new Date(t0).toISOString() };
   const done = (r: Omit<CycleResult, 'cycle' | 'startedAt' | 'durationMs'>): CycleResult => ({
     ...base,
@@ -119,10 +119,11 @@ async function checkAndRemediate(o: ReconcileOptions, cycle: number, t0: number,
     durationMs: Date.now() - t0,
   });
   try {
-    const busy = await deployInProgress(o.settings, desired);
+    const busy = await deployInProgress(o.settings, loaded.desired);
     if (busy) return done({ status: 'skipped', reason: `a deploy is in progress: ${busy}` });
     const report = await detectDrift({
       settings: o.settings,
+      loaded,
       ...(o.concurrency ? { concurrency: o.concurrency } : {}),
       ...(o.onDrift ? { onEvent: o.onDrift } : {}),
     });
