@@ -8,7 +8,8 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Settings } from '../config/index.js';
-import { createEngine, ensurePulumiCli, resolvePassphrase, type Engine } from '../engine/index.js';
+import { ensurePulumiCli, type Engine } from '../engine/index.js';
+import { startEngine, workspacesRoot } from '../workflows/run-engine.js';
 import { DeployerError, InvalidInputError } from '../errors.js';
 import type { DesiredStack } from '../model/desired.js';
 import type { ComponentState, StackState } from '../model/state.js';
@@ -171,22 +172,9 @@ interface Probe {
 
 async function startProbe(o: DriftOptions, store: StateStore, desired: DesiredStack, target: Target): Promise<Probe> {
   const cli = await ensurePulumiCli({ onProgress: (message) => o.onEvent?.({ type: 'setup', message }) });
-  const stateDir = store.localRoot ?? path.join(o.settings.dir, '.deployer');
-  const workRoot = path.join(
-    o.settings.dir,
-    '.deployer',
-    'workspaces',
-    desired.name,
-    desired.environment,
-    `.drift-${process.pid}-${Date.now()}`,
-  );
-  const engine = await createEngine({
-    cli,
-    backendUrl: store.pulumiBackend(desired.name, desired.environment),
-    workRoot,
-    passphrase: await resolvePassphrase(stateDir),
-    env: target.engineEnv(),
-  });
+  const workspaces = `.drift-${process.pid}-${Date.now()}`;
+  const engine = await startEngine({ settings: o.settings, store, desired, targetEnv: target.engineEnv(), cli, workspaces });
+  const workRoot = path.join(workspacesRoot(o.settings, desired), workspaces);
   return { engine, close: () => fs.rm(workRoot, { recursive: true, force: true }) };
 }
 

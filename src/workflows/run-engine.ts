@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import type { Settings } from '../config/index.js';
-import { createEngine, ensurePulumiCli, resolvePassphrase, type ComponentEngine, type PulumiCli } from '../engine/index.js';
+import { createEngine, ensurePulumiCli, resolvePassphrase, type ComponentEngine, type Engine, type PulumiCli } from '../engine/index.js';
 import type { DesiredStack } from '../model/desired.js';
 import type { StateStore } from '../state/index.js';
 import type { Target } from '../targets/index.js';
@@ -68,22 +68,32 @@ export async function provisionEngine(run: EngineNeed): Promise<EngineSlot> {
   };
 }
 
-interface EngineStart {
+export interface EngineStart {
   settings: Settings;
   store: StateStore;
   desired: DesiredStack;
-  runId: string;
+  /** The run whose processes it marks (absent: a read-only look, such as drift detection). */
+  runId?: string;
   targetEnv: Record<string, string>;
   cli: PulumiCli;
+  /** The directory under the stack's workspaces its own are made in (default: the runs' own). */
+  workspaces?: string;
 }
 
-async function startEngine(o: EngineStart): Promise<ComponentEngine> {
+/** Where the Pulumi workspaces of a stack's environment live (a run's directly, others' below). */
+export function workspacesRoot(settings: Pick<Settings, 'dir'>, desired: Pick<DesiredStack, 'name' | 'environment'>): string {
+  return path.join(settings.dir, '.deployer', 'workspaces', desired.name, desired.environment);
+}
+
+/** The engine over the stack's Pulumi backend, with the state's passphrase. */
+export async function startEngine(o: EngineStart): Promise<Engine> {
+  const root = workspacesRoot(o.settings, o.desired);
   return createEngine({
     cli: o.cli,
     backendUrl: o.store.pulumiBackend(o.desired.name, o.desired.environment),
-    workRoot: path.join(o.settings.dir, '.deployer', 'workspaces', o.desired.name, o.desired.environment),
+    workRoot: o.workspaces ? path.join(root, o.workspaces) : root,
     passphrase: await resolvePassphrase(o.store.localRoot ?? path.join(o.settings.dir, '.deployer')),
     env: o.targetEnv,
-    runId: o.runId,
+    ...(o.runId ? { runId: o.runId } : {}),
   });
 }
