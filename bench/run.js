@@ -10,6 +10,7 @@
 //   scheduling:     200-component random DAGs of sleep resources through the executor: makespan / lower bound, graph vs waves
 //   rollback:       automatic rollback after a failed health check, through the real engine: time after the failure
 //   drift:          `deployer drift` of the quick start and of 50 local components (10/25/50, concurrency 1/4/8)
+//   engineCost:     40 components in deployer, plain Pulumi (one stack) and OpenTofu: first apply, no-op plan/apply, one change, destroy
 //   ledger:         1M events ingested into SQLite and PostgreSQL, then each metric over them, cold and cached
 // BENCH_ONLY=sharedState (or quickstart, engine) runs one group.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -21,6 +22,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { benchDiscovery } from './discovery.js';
 import { benchDrift } from './drift.js';
+import { benchEngineCost } from './engine-cost.js';
 import { benchLedger } from './ledger.js';
 import { benchRollback } from './rollback.js';
 import { benchScheduling } from './scheduling.js';
@@ -153,6 +155,7 @@ const result = {
   ...(want('scheduling') ? { scheduling: await benchScheduling() } : {}),
   ...(want('rollback') ? { rollback: await benchRollback(Math.min(RUNS, 3), freePort, stats) } : {}),
   ...(want('drift') ? { drift: await benchDrift(quickstart) } : {}),
+  ...(want('engineCost') ? { engineCost: await benchEngineCost(quickstart) } : {}),
   ...(want('ledger') ? { ledger: await benchLedger() } : {}),
   ...(want('cliBuild') ? { cliBuild: benchCliBuild() } : {}),
 };

@@ -16,6 +16,8 @@ export interface BackendObjects {
   read(rel: string): Promise<string | undefined>;
   write(rel: string, body: string): Promise<void>;
   remove(rel: string): Promise<void>;
+  /** Removes every object under `dir`, at any depth. */
+  removeAll(dir: string): Promise<void>;
   /** Where `rel` is, for messages. */
   where(rel: string): string;
 }
@@ -40,6 +42,7 @@ function fileObjects(root: string): BackendObjects {
       await fs.rm(at(rel), { force: true });
       await fs.rm(`${at(rel)}.attrs`, { force: true });
     },
+    removeAll: (dir) => fs.rm(at(dir), { recursive: true, force: true }),
     where: at,
   };
 }
@@ -77,6 +80,16 @@ function s3Objects(u: URL): BackendObjects {
     async remove(rel) {
       const { DeleteObjectCommand } = await s3Sdk();
       await (await client).send(new DeleteObjectCommand({ Bucket: bucket, Key: key(rel) }));
+    },
+    async removeAll(dir) {
+      const { ListObjectsV2Command, DeleteObjectCommand } = await s3Sdk();
+      const s3 = await client;
+      let token: string | undefined;
+      do {
+        const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: `${key(dir)}/`, ContinuationToken: token }));
+        for (const o of page.Contents ?? []) await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: o.Key! }));
+        token = page.NextContinuationToken;
+      } while (token);
     },
     where: (rel) => `s3://${bucket}/${key(rel)}`,
   };

@@ -1,26 +1,26 @@
 /**
- * Running one component's Pulumi stack through the Automation API: an inline program in a
- * LocalWorkspace, one stack per component (`{stack}.{env}.{service}.{component}`), the
- * backend `file://` (or `s3://`) URL shared by all of a stack's components. Failures are
- * reported from the engine's structured events, never by parsing stderr.
+ * Running one component's Pulumi stack through the Automation API: an inline program, one
+ * stack per component (`{stack}.{env}.{service}.{component}`) in a workspace directory of its
+ * own, the backend `file://` (or `s3://`) URL shared by all of a stack's components. An
+ * operation is one CLI call (operation.ts); a new stack is initialised once, when the backend
+ * has no checkpoint of it. Failures are reported from the engine's structured events, never
+ * by parsing stderr.
  */
 import { promises as fs, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stripVTControlCharacters } from 'node:util';
-import {
-  LocalWorkspace,
-  PulumiCommand,
-  type EngineEvent,
-  type OutputMap,
-  type PulumiFn,
-  type Stack,
-} from '@pulumi/pulumi/automation/index.js';
+import { LocalWorkspace, PulumiCommand, type EngineEvent, type PulumiFn, type Stack } from '@pulumi/pulumi/automation/index.js';
 import { CancelledError, DeployerError, InternalError } from '../errors.js';
 import { nodeModulesDir, packageRoot, pulumiSdkDir } from '../package-info.js';
 import type { ComponentEngine, EngineProgress, OperationOptions, ResourceChanges, UpResult } from './component-engine.js';
 import type { PulumiCli } from './pulumi-cli.js';
-import { clearPulumiLocks, removeCutShortWrites, repairCheckpoint } from './pulumi-locks.js';
+import { clearPulumiLocks, removeCutShortWrites, repairCheckpoint, type CheckpointRepair } from './pulumi-locks.js';
+import { pendingOperations, removeStackObjects } from './checkpoint-objects.js';
+import { runOperation, type OperationKind, type OperationOutcome } from './operation.js';
+import { runCommand } from './pulumi-internals.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
+import { stringify as yamlStringify } from 'yaml';
 import { RUN_MARKER, sessionRoot } from './session.js';
 import { refreshPreviewOf, type RefreshPreview } from './refresh.js';
 
@@ -106,26 +106,61 @@ export class Engine implements ComponentEngine {
 
   /** `pulumi up` of one component stack; returns its stack outputs. */
   async up(o: OperationOptions): Promise<UpResult> {
-    return this.operate('up', o, async (stack, onEvent, signal) => {
-      const r = await stack.up({ onEvent, signal, color: 'never' });
-      return {
-        outputs: plainOutputs(r.outputs),
-        secretOutputs: Object.entries(r.outputs)
-          .filter(([, v]) => v.secret)
-          .map(([k]) => k),
-        changes: (r.summary.resourceChanges ?? {}) as ResourceChanges,
-      };
+    return this.operate('up', o, async (onEvent) => {
+      const r = await this.run(o.stackName, 'up', o.program, onEvent, o.signal);
+      return { outputs: r.outputs, secretOutputs: r.secretOutputs, changes: r.changes };
     });
   }
 
   /** `pulumi destroy` of one component stack, then removes the stack from the backend. */
   async destroy(o: OperationOptions): Promise<ResourceChanges> {
-    return this.operate('destroy', o, async (stack, onEvent, signal) => {
-      const r = await stack.destroy({ onEvent, signal, color: 'never' });
-      await stack.workspace.removeStack(stack.name);
+    return this.operate('destroy', o, async (onEvent) => {
+      const r = await this.run(o.stackName, 'destroy', o.program, onEvent, o.signal);
+      await removeStackObjects(this.config.backendUrl, PULUMI_PROJECT, o.stackName);
       await fs.rm(path.join(this.config.workRoot, o.stackName), { recursive: true, force: true });
-      return (r.summary.resourceChanges ?? {}) as ResourceChanges;
+      return r.changes;
     });
+  }
+
+  /** One CLI operation in the stack's workspace (operation.ts). */
+  private async run(
+    stackName: string,
+    kind: OperationKind,
+    program: PulumiFn,
+    onEvent: (e: EngineEvent) => void,
+    signal: AbortSignal | undefined,
+    flags: string[] = [],
+  ): Promise<OperationOutcome> {
+    return runOperation({
+      command: await this.pulumiCommand(),
+      workDir: await this.workspace(stackName),
+      env: this.envVars(),
+      stackName,
+      kind,
+      program,
+      flags,
+      onEvent,
+      ...(signal ? { signal } : {}),
+    });
+  }
+
+  /** The stack's workspace directory with the project's Pulumi.yaml (written when it differs). */
+  private async workspace(stackName: string): Promise<string> {
+    const workDir = path.join(this.config.workRoot, stackName);
+    const project = yamlStringify({ name: PULUMI_PROJECT, runtime: 'nodejs', backend: { url: this.config.backendUrl } });
+    const file = path.join(workDir, 'Pulumi.yaml');
+    if ((await fs.readFile(file, 'utf8').catch(() => undefined)) !== project) {
+      await fs.mkdir(workDir, { recursive: true });
+      await writeFileAtomic(file, project);
+    }
+    return workDir;
+  }
+
+  /** `pulumi stack init` of a stack the backend does not have yet (its passphrase salt in the workspace). */
+  private async createStack(stackName: string): Promise<void> {
+    if (this.config.backendUrl.startsWith('file://')) await fs.mkdir(fileURLToPath(this.config.backendUrl), { recursive: true });
+    const args = ['stack', 'init', stackName, '--secrets-provider', 'passphrase'];
+    await runCommand(await this.pulumiCommand())(args, await this.workspace(stackName), this.envVars());
   }
 
   /**
@@ -161,25 +196,20 @@ export class Engine implements ComponentEngine {
    * Pending operations left by a killed run: refresh, clearing the creates Pulumi cannot account
    * for. `always`: refresh even with nothing pending (a checkpoint put back, a drift remediation).
    */
-  private async recoverPending(stack: Stack, o: OperationOptions, onEvent: (e: EngineEvent) => void, always: boolean): Promise<void> {
-    const exported = await stack.exportStack();
-    const pending = (exported.deployment as { pending_operations?: unknown[] } | undefined)?.pending_operations ?? [];
+  private async recoverPending(o: OperationOptions, onEvent: (e: EngineEvent) => void, always: boolean): Promise<void> {
+    const pending = await pendingOperations(this.config.backendUrl, PULUMI_PROJECT, o.stackName);
     // A checkpoint put back from an earlier copy may lag behind what exists: refreshed too.
-    if (pending.length === 0 && !always) return;
+    if (pending === 0 && !always) return;
     o.onNotice?.(
-      pending.length > 0
-        ? `${pending.length} operation(s) of an interrupted run are pending on ${o.stackName}: refreshing it first`
+      pending > 0
+        ? `${pending} operation(s) of an interrupted run are pending on ${o.stackName}: refreshing it first`
         : `refreshing ${o.stackName} against what really exists`,
     );
     this.operations++;
-    await stack.refresh({ clearPendingCreates: true, onEvent, ...(o.signal ? { signal: o.signal } : {}), color: 'never' });
+    await this.run(o.stackName, 'refresh', o.program, onEvent, o.signal, ['--clear-pending-creates']);
   }
 
-  private async operate<T>(
-    operation: string,
-    o: OperationOptions,
-    fn: (stack: Stack, onEvent: (e: EngineEvent) => void, signal: AbortSignal | undefined) => Promise<T>,
-  ): Promise<T> {
+  private async operate<T>(operation: string, o: OperationOptions, fn: (onEvent: (e: EngineEvent) => void) => Promise<T>): Promise<T> {
     if (o.signal?.aborted) throw new CancelledError(`${operation} of ${o.stackName} cancelled before it started`);
     const diagnostics: string[] = [];
     const onEvent = (e: EngineEvent): void => {
@@ -188,32 +218,38 @@ export class Engine implements ComponentEngine {
       if (p) o.onProgress?.(p);
     };
     try {
-      await clearPulumiLocks(this.config.backendUrl, PULUMI_PROJECT, o.stackName, {
-        onWait: (l) => o.onNotice?.(`waiting for an earlier pulumi (pid ${l.pid} on ${l.hostname}) to release ${o.stackName}`),
-        onRemoved: (l) => o.onNotice?.(`removed the lock a killed pulumi (pid ${l.pid}) left on ${o.stackName}`),
-      });
-      const leftovers = await removeCutShortWrites(this.config.backendUrl, PULUMI_PROJECT, o.stackName);
-      if (leftovers.length > 0)
-        o.onNotice?.(
-          `removed ${leftovers.length} temporary file(s) that a write cut short left in Pulumi's backend (${leftovers.map((f) => path.basename(f)).join(', ')})`,
-        );
-      // Before Pulumi reads it, once no earlier pulumi can still be writing it: a checkpoint whose
-      // write was cut short (a full disk, a killed run) would fail this and every later operation.
-      const repair = await repairCheckpoint(this.config.backendUrl, PULUMI_PROJECT, o.stackName);
-      if (repair.state === 'restored') {
-        o.onNotice?.(
-          `the checkpoint of ${o.stackName} did not parse (its last write was cut short: a full disk, a killed run): restored Pulumi's copy ${repair.from}`,
-        );
-      }
-      const stack = await this.stack(o.stackName, o.program);
+      const repair = await this.prepare(o);
+      if (repair.state === 'absent') await this.createStack(o.stackName);
       const refresh = repair.state === 'restored' || o.refresh === true;
-      if (o.recover || refresh) await this.recoverPending(stack, o, onEvent, refresh);
+      if ((o.recover || refresh) && repair.state !== 'absent') await this.recoverPending(o, onEvent, refresh);
       this.operations++;
-      return await fn(stack, onEvent, o.signal);
+      return await fn(onEvent);
     } catch (err) {
       if (o.signal?.aborted) throw new CancelledError(`${operation} of ${o.stackName} was cancelled`);
       throw new EngineError(operation, o.stackName, diagnostics.length > 0 ? diagnostics : [firstLine(err)], err);
     }
+  }
+
+  /** What an earlier, killed pulumi left on the stack's objects in the backend: cleared or repaired. */
+  private async prepare(o: OperationOptions): Promise<CheckpointRepair> {
+    await clearPulumiLocks(this.config.backendUrl, PULUMI_PROJECT, o.stackName, {
+      onWait: (l) => o.onNotice?.(`waiting for an earlier pulumi (pid ${l.pid} on ${l.hostname}) to release ${o.stackName}`),
+      onRemoved: (l) => o.onNotice?.(`removed the lock a killed pulumi (pid ${l.pid}) left on ${o.stackName}`),
+    });
+    const leftovers = await removeCutShortWrites(this.config.backendUrl, PULUMI_PROJECT, o.stackName);
+    if (leftovers.length > 0)
+      o.onNotice?.(
+        `removed ${leftovers.length} temporary file(s) that a write cut short left in Pulumi's backend (${leftovers.map((f) => path.basename(f)).join(', ')})`,
+      );
+    // Before Pulumi reads it, once no earlier pulumi can still be writing it: a checkpoint whose
+    // write was cut short (a full disk, a killed run) would fail this and every later operation.
+    const repair = await repairCheckpoint(this.config.backendUrl, PULUMI_PROJECT, o.stackName);
+    if (repair.state === 'restored') {
+      o.onNotice?.(
+        `the checkpoint of ${o.stackName} did not parse (its last write was cut short: a full disk, a killed run): restored Pulumi's copy ${repair.from}`,
+      );
+    }
+    return repair;
   }
 }
 
@@ -232,10 +268,6 @@ function firstLine(err: unknown): string {
     lines[0] ??
     'unknown error'
   );
-}
-
-function plainOutputs(outputs: OutputMap): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, v.value]));
 }
 
 /** Error diagnostics, cleaned of Pulumi's decorations, in the order the engine sent them. */
