@@ -6,14 +6,21 @@
  */
 import { backendObjects } from './backend-objects.js';
 
-/** Where the DIY backend keeps a stack's checkpoint (project-scoped layout). */
-export function checkpointPath(project: string, stack: string): string {
-  return `.pulumi/stacks/${project}/${stack}.json`;
+/** Where the DIY backend (its project-scoped layout) keeps a stack's objects, relative to its root. */
+export function stackPaths(project: string, stack: string) {
+  return {
+    /** The directory of every checkpoint of the project. */
+    stacks: `.pulumi/stacks/${project}`,
+    checkpoint: `.pulumi/stacks/${project}/${stack}.json`,
+    history: `.pulumi/history/${project}/${stack}`,
+    backups: `.pulumi/backups/${project}/${stack}`,
+    locks: `.pulumi/locks/organization/${project}/${stack}`,
+  };
 }
 
 /** How many operations the stack's checkpoint records as pending (0 when it has none, or no checkpoint). */
 export async function pendingOperations(backendUrl: string, project: string, stack: string): Promise<number> {
-  const text = await backendObjects(backendUrl)?.read(checkpointPath(project, stack));
+  const text = await backendObjects(backendUrl)?.read(stackPaths(project, stack).checkpoint);
   if (text === undefined) return 0;
   const parsed = JSON.parse(text) as { checkpoint?: { latest?: { pending_operations?: unknown[] } } };
   return parsed.checkpoint?.latest?.pending_operations?.length ?? 0;
@@ -23,9 +30,9 @@ export async function pendingOperations(backendUrl: string, project: string, sta
 export async function removeStackObjects(backendUrl: string, project: string, stack: string): Promise<void> {
   const objects = backendObjects(backendUrl);
   if (!objects) return;
-  const checkpoint = checkpointPath(project, stack);
-  await objects.remove(checkpoint);
-  await objects.remove(`${checkpoint}.bak`);
-  await objects.removeAll(`.pulumi/history/${project}/${stack}`);
-  await objects.removeAll(`.pulumi/backups/${project}/${stack}`);
+  const paths = stackPaths(project, stack);
+  await objects.remove(paths.checkpoint);
+  await objects.remove(`${paths.checkpoint}.bak`);
+  await objects.removeAll(paths.history);
+  await objects.removeAll(paths.backups);
 }

@@ -91,7 +91,7 @@ export class Engine implements ComponentEngine {
   private async stack(stackName: string, program: PulumiFn): Promise<Stack> {
     const workDir = path.join(this.config.workRoot, stackName);
     await fs.mkdir(workDir, { recursive: true });
-    if (this.config.backendUrl.startsWith('file://')) await fs.mkdir(fileURLToPath(this.config.backendUrl), { recursive: true });
+    await this.ensureFileBackend();
     return LocalWorkspace.createOrSelectStack(
       { projectName: PULUMI_PROJECT, stackName, program },
       {
@@ -156,9 +156,14 @@ export class Engine implements ComponentEngine {
     return workDir;
   }
 
+  /** A `file://` backend's directory, which Pulumi does not make itself. */
+  private async ensureFileBackend(): Promise<void> {
+    if (this.config.backendUrl.startsWith('file://')) await fs.mkdir(fileURLToPath(this.config.backendUrl), { recursive: true });
+  }
+
   /** `pulumi stack init` of a stack the backend does not have yet (its passphrase salt in the workspace). */
   private async createStack(stackName: string): Promise<void> {
-    if (this.config.backendUrl.startsWith('file://')) await fs.mkdir(fileURLToPath(this.config.backendUrl), { recursive: true });
+    await this.ensureFileBackend();
     const args = ['stack', 'init', stackName, '--secrets-provider', 'passphrase'];
     await runCommand(await this.pulumiCommand())(args, await this.workspace(stackName), this.envVars());
   }
@@ -253,7 +258,7 @@ export class Engine implements ComponentEngine {
   }
 }
 
-/** For failures before the engine sends events (e.g. selecting the stack): the CLI's `error:` line. */
+/** For failures before the engine sends events (e.g. initialising the stack): the CLI's `error:` line. */
 function firstLine(err: unknown): string {
   const text = err instanceof Error ? err.message : String(err);
   const lines = text

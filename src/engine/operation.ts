@@ -1,8 +1,8 @@
 /**
  * One Pulumi operation as one CLI call. The Automation API's `Stack.up` selects the stack first
- * and reads its outputs and its last history entry afterwards: four processes of the Pulumi CLI,
- * three of them paying again for its start and for deriving the passphrase's key. deployer knows
- * those answers already: every command names its stack (`--stack`), the program hands back its
+ * and reads its outputs (twice: plain, then with secrets) and its last history entry afterwards:
+ * five processes of the Pulumi CLI, each paying again for its start (~0.3 s), those that read
+ * secrets also for deriving the passphrase's key (~0.35 s). deployer knows those answers already: every command names its stack (`--stack`), the program hands back its
  * outputs as it resolves them, and the engine's summary event carries the resource changes.
  * So an operation here is the inline program behind an in-process language server, the engine's
  * events on a gRPC endpoint, and `pulumi up|destroy|refresh` once (pulumi-internals.ts).

@@ -2,8 +2,8 @@
  * The parts of @pulumi/pulumi's Automation API that it does not export but that its own
  * `Stack.up` is made of: the in-process language server that runs an inline program, the gRPC
  * service the engine streams its events to, and `PulumiCommand.run`. deployer runs an operation
- * from these pieces (operation.ts) so that it makes one CLI call where `Stack.up` makes four
- * (select, up, outputs, history). @pulumi/pulumi is pinned to one version (package.json), and
+ * from these pieces (operation.ts) so that it makes one CLI call where `Stack.up` makes five
+ * (select, up, two of outputs, history). @pulumi/pulumi is pinned to one version (package.json), and
  * pulumi-internals.test.ts fails when an upgrade moves any of them.
  */
 import { createRequire } from 'node:module';

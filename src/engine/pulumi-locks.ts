@@ -12,6 +12,7 @@ import path from 'node:path';
 import { DeployerError } from '../errors.js';
 import { isAlive } from '../util/process.js';
 import { backendObjects } from './backend-objects.js';
+import { stackPaths } from './checkpoint-objects.js';
 
 export interface PulumiLock {
   /** Where it is (a path, or an S3 key), for messages and removal. */
@@ -38,7 +39,7 @@ function parse(location: string, body: string): PulumiLock | undefined {
 function lockStore(backendUrl: string, project: string, stack: string): LockStore | undefined {
   const objects = backendObjects(backendUrl);
   if (!objects) return undefined;
-  const dir = ['.pulumi', 'locks', 'organization', project, stack].join('/');
+  const dir = stackPaths(project, stack).locks;
   return {
     async list() {
       const out: PulumiLock[] = [];
@@ -65,7 +66,7 @@ export type CheckpointRepair = { state: 'intact' } | { state: 'absent' } | { sta
 export async function repairCheckpoint(backendUrl: string, project: string, stack: string): Promise<CheckpointRepair> {
   const objects = backendObjects(backendUrl);
   if (!objects) return { state: 'intact' };
-  const rel = `.pulumi/stacks/${project}/${stack}.json`;
+  const rel = stackPaths(project, stack).checkpoint;
   const current = await objects.read(rel);
   if (current === undefined) return { state: 'absent' };
   if (parses(current)) return { state: 'intact' };
@@ -95,8 +96,8 @@ async function earlierCopies(
   const newestFirst = (names: string[]): string[] => [...names].sort().reverse();
   return [
     `${rel}.bak`,
-    ...newestFirst(await objects.list(`.pulumi/history/${project}/${stack}`, '.checkpoint.json')),
-    ...newestFirst(await objects.list(`.pulumi/backups/${project}/${stack}`, '.json')),
+    ...newestFirst(await objects.list(stackPaths(project, stack).history, '.checkpoint.json')),
+    ...newestFirst(await objects.list(stackPaths(project, stack).backups, '.json')),
   ];
 }
 
@@ -166,19 +167,15 @@ export async function removeCutShortWrites(backendUrl: string, project: string, 
   if (!backendUrl.startsWith('file://')) return []; // S3 writes objects whole
   const objects = backendObjects(backendUrl);
   if (!objects) return [];
-  const dirs = [
-    `.pulumi/locks/organization/${project}/${stack}`,
-    `.pulumi/stacks/${project}`,
-    `.pulumi/history/${project}/${stack}`,
-    `.pulumi/backups/${project}/${stack}`,
-  ];
+  const paths = stackPaths(project, stack);
+  const dirs = [paths.locks, paths.stacks, paths.history, paths.backups];
   const removed: string[] = [];
   for (const dir of dirs) {
     for (const rel of await objects.list(dir, '.tmp')) {
       // In the shared stacks directory, only this stack's own (Pulumi's `<stack>.json.<random>.tmp`,
       // deployer's own repair writes `.<stack>.json.<pid>.<random>.tmp`).
       const name = path.posix.basename(rel);
-      if (dir.startsWith('.pulumi/stacks/') && !name.startsWith(`${stack}.`) && !name.startsWith(`.${stack}.`)) continue;
+      if (dir === paths.stacks && !name.startsWith(`${stack}.`) && !name.startsWith(`.${stack}.`)) continue;
       await objects.remove(rel);
       removed.push(objects.where(rel));
     }
