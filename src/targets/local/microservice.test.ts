@@ -15,9 +15,15 @@ import * as ms from './microservice.js';
 import { files, type Desired } from './protocol.js';
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'deployer-ms-'));
-afterAll(() => rmSync(root, { recursive: true, force: true }));
+const runtimeDirs: string[] = [];
+afterAll(async () => {
+  // A test that fails half-way still leaves no supervisor behind.
+  for (const dir of runtimeDirs) await ms.remove(dir).catch(() => undefined);
+  rmSync(root, { recursive: true, force: true });
+});
 
 async function inputs(name: string, env: Record<string, string>): Promise<ms.MicroServiceInputs> {
+  runtimeDirs.push(path.join(root, name));
   return {
     kind: 'MicroService',
     component: `test/${name}`,
@@ -97,6 +103,8 @@ describe('local MicroService', () => {
     writeFileSync(f.desired, JSON.stringify({ generation: desired.generation + 1, spec: { ...desired.spec, env: { VERSION: 'v9' } } }));
     process.kill(created.outs.pid, 'SIGHUP');
     await expect.poll(async () => (await getJson<{ version: string }>(v1.port)).version, { timeout: 20_000 }).toBe('v9');
+    // The proxy switches before the supervisor records the new generation as serving: wait for the record.
+    await expect.poll(async () => (await ms.read(created.id, created.outs)).props?.env, { timeout: 20_000 }).toEqual({ VERSION: 'v9' });
     const read = await ms.read(created.id, created.outs);
     expect(read.props).toMatchObject({ env: { VERSION: 'v9' }, port: v1.port, running: true });
     expect(read.props).not.toHaveProperty('healthy');

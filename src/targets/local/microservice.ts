@@ -73,7 +73,9 @@ export async function read(
   }
   const f = files(id);
   const [status, serving] = await Promise.all([readJson<Status>(f.status), readJson<Serving>(f.serving)]);
-  const running = status?.state === 'ready' || status?.state === 'failed';
+  // A rollout in progress still runs: the previous generation serves until the new one takes over.
+  const rollingOut = status?.state === 'starting' && status.servingGeneration > 0;
+  const running = status?.state === 'ready' || status?.state === 'failed' || rollingOut;
   const now = serving?.spec;
   const actual = now ? { command: now.command, env: now.env, port: now.port, replicas: now.replicas ?? 1 } : {};
   const hc = now?.healthCheck ?? props.healthCheck;
