@@ -8,7 +8,6 @@ import { LockLostError } from '../errors.js';
 import { acquireLease, stateLockKey, type LockManager } from '../lock/index.js';
 import type { ComponentState, StackState } from '../model/state.js';
 import type { StateStore } from '../state/index.js';
-import { Mutex } from '../util/mutex.js';
 
 /** Changes the components of the next version in place (and, rarely, the version itself: `lastRun`). */
 export type ComponentsChange = (components: Record<string, ComponentState>, next: StackState) => void;
@@ -22,16 +21,51 @@ export interface StateWriter {
   flush(): Promise<StackState>;
 }
 
-/** One write at a time, in call order; `write` derives and stores the next version. */
+/**
+ * One write at a time, in call order; `write` derives and stores the next version. Changes that
+ * arrive while a write is in progress, or in the same turn of the event loop (the components of
+ * one Pulumi operation finish together), go into the next write together: each caller's promise
+ * still resolves only once a stored version holds its change.
+ */
 function serialized(base: StackState, write: (current: StackState, change: ComponentsChange) => Promise<StackState>): StateWriter {
-  const mutex = new Mutex();
   let current = base;
+  const queue: Array<{ change: ComponentsChange; resolve: (s: StackState) => void; reject: (err: unknown) => void }> = [];
+  let draining: Promise<void> | undefined;
+  const drain = async (): Promise<void> => {
+    await new Promise((r) => setImmediate(r));
+    while (queue.length > 0) {
+      const group = queue.splice(0);
+      const failed = new Map<number, unknown>();
+      const combined: ComponentsChange = (components, next) =>
+        group.forEach((g, i) => {
+          try {
+            g.change(components, next);
+          } catch (err) {
+            failed.set(i, err);
+          }
+        });
+      try {
+        current = await write(current, combined);
+        group.forEach((g, i) => (failed.has(i) ? g.reject(failed.get(i)) : g.resolve(current)));
+      } catch (err) {
+        for (const g of group) g.reject(err);
+      }
+    }
+    draining = undefined;
+  };
   return {
     get current() {
       return current;
     },
-    flush: () => mutex.run(async () => current),
-    commit: (change) => mutex.run(async () => (current = await write(current, change))),
+    flush: async () => {
+      while (draining) await draining;
+      return current;
+    },
+    commit: (change) =>
+      new Promise<StackState>((resolve, reject) => {
+        queue.push({ change, resolve, reject });
+        draining ??= drain();
+      }),
   };
 }
 

@@ -41,7 +41,7 @@ describe('saved plans', () => {
     const moved = await deployer(args('apply', stale));
     expect(moved.code).toBe(2);
     expect(moved.stderr).toMatch(
-      /the saved plan .*stale\.json cannot be applied: the state moved on: serial 5 now, 3 when the plan was made/,
+      /the saved plan .*stale\.json cannot be applied: the state moved on: serial \d+ now, \d+ when the plan was made/,
     );
     expect(moved.stderr).toMatch(/the configuration changed since the plan was made/);
 
