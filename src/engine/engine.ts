@@ -7,6 +7,7 @@
  * by parsing stderr.
  */
 import { promises as fs, readFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stripVTControlCharacters } from 'node:util';
@@ -19,6 +20,8 @@ import { clearPulumiLocks, removeCutShortWrites, repairCheckpoint, type Checkpoi
 import { pendingOperations, removeStackObjects } from './checkpoint-objects.js';
 import { runOperation, type OperationKind, type OperationOutcome } from './operation.js';
 import { runCommand } from './pulumi-internals.js';
+import { batchedCheckpoint, Gatherer, recoverDeadBatches, runBatches, type BatchHost, type BatchMember } from './batch-operation.js';
+import { isBatchable } from '../util/resource-scope.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { stringify as yamlStringify } from 'yaml';
 import { RUN_MARKER, sessionRoot } from './session.js';
@@ -63,6 +66,13 @@ export class Engine implements ComponentEngine {
   /** How many Pulumi operations this engine ran (a no-op apply must run none). */
   operations = 0;
   private command: Promise<PulumiCommand> | undefined;
+  // Batches running at once: a Pulumi operation keeps about one core busy (the CLI, its provider).
+  private readonly gatherer = new Gatherer((members) => this.runGathered(members), {
+    slots: Math.max(2, os.availableParallelism()),
+    quietMs: 50,
+    maxWaitMs: 300,
+  });
+  private recovered: Promise<void> | undefined;
 
   constructor(private readonly config: EngineConfig) {}
 
@@ -104,16 +114,77 @@ export class Engine implements ComponentEngine {
     );
   }
 
-  /** `pulumi up` of one component stack; returns its stack outputs. */
+  /**
+   * `pulumi up` of one component stack; returns its stack outputs. A batchable program shares
+   * one Pulumi operation with the others started at the same moment (batch-operation.ts).
+   */
   async up(o: OperationOptions): Promise<UpResult> {
+    if (!isBatchable(o.program)) {
+      await this.ready(o);
+      return this.upAlone(o);
+    }
+    return new Promise<UpResult>((resolve, reject) => this.gatherer.add({ kind: 'up', o, resolve, reject }));
+  }
+
+  /** `pulumi destroy` of one component stack, then removes the stack from the backend. */
+  async destroy(o: OperationOptions): Promise<ResourceChanges> {
+    // A destroy registers nothing: any component's shares an operation with the others.
+    const r = await new Promise<UpResult>((resolve, reject) => this.gatherer.add({ kind: 'destroy', o, resolve, reject }));
+    return r.changes;
+  }
+
+  /** Before the first change to any stack: what a killed run's batch left is split back first. */
+  private async ready(o: OperationOptions | undefined): Promise<void> {
+    await this.ensureFileBackend();
+    this.recovered ??= recoverDeadBatches(this.batchHost(), (m) => o?.onNotice?.(m));
+    await this.recovered;
+  }
+
+  private async runGathered(members: BatchMember[]): Promise<void> {
+    try {
+      await this.ready(members[0]?.o);
+      await runBatches(this.batchHost(), members);
+    } catch (err) {
+      for (const m of members) m.reject(err);
+    }
+  }
+
+  private batchHost(): BatchHost {
+    return {
+      backendUrl: this.config.backendUrl,
+      project: PULUMI_PROJECT,
+      cliVersion: this.config.cli.version,
+      prepare: async (o) => (await this.prepare(o)).state,
+      run: async (stackName, program, onEvent, signal) => {
+        this.operations++;
+        return runOperation({
+          command: await this.pulumiCommand(),
+          workDir: await this.workspace(stackName),
+          // The op stack has no config of its own: its secrets manager is the one its checkpoint names.
+          env: { ...this.envVars(), PULUMI_FALLBACK_TO_STATE_SECRETS_MANAGER: 'true' },
+          stackName,
+          kind: 'up',
+          program,
+          flags: ['--continue-on-error'],
+          onEvent,
+          ...(signal ? { signal } : {}),
+        });
+      },
+      alone: (m) =>
+        m.kind === 'up' ? this.upAlone(m.o) : this.destroyAlone(m.o).then((changes) => ({ outputs: {}, secretOutputs: [], changes })),
+      workDir: (stackName) => path.join(this.config.workRoot, stackName),
+      failure: (operation, stackName, diagnostics, cause) => new EngineError(operation, stackName, diagnostics, cause),
+    };
+  }
+
+  private async upAlone(o: OperationOptions): Promise<UpResult> {
     return this.operate('up', o, async (onEvent) => {
       const r = await this.run(o.stackName, 'up', o.program, onEvent, o.signal);
       return { outputs: r.outputs, secretOutputs: r.secretOutputs, changes: r.changes };
     });
   }
 
-  /** `pulumi destroy` of one component stack, then removes the stack from the backend. */
-  async destroy(o: OperationOptions): Promise<ResourceChanges> {
+  private async destroyAlone(o: OperationOptions): Promise<ResourceChanges> {
     return this.operate('destroy', o, async (onEvent) => {
       const r = await this.run(o.stackName, 'destroy', o.program, onEvent, o.signal);
       await removeStackObjects(this.config.backendUrl, PULUMI_PROJECT, o.stackName);
@@ -190,7 +261,12 @@ export class Engine implements ComponentEngine {
         ...(o.signal ? { signal: o.signal } : {}),
         color: 'never',
       });
-      return refreshPreviewOf(exported.deployment, events);
+      // A batch holding this component (one running, or one a killed run left) has its newer checkpoint.
+      const batched = await batchedCheckpoint(this.config.backendUrl, PULUMI_PROJECT, o.stackName);
+      const deployment = batched?.checkpoint.latest
+        ? { ...exported.deployment, pending_operations: batched.checkpoint.latest.pending_operations ?? [] }
+        : exported.deployment;
+      return refreshPreviewOf(deployment, events);
     } catch (err) {
       if (o.signal?.aborted) throw new CancelledError(`refresh of ${o.stackName} was cancelled`);
       throw new EngineError('refresh --preview-only', o.stackName, diagnostics.length > 0 ? diagnostics : [firstLine(err)], err);

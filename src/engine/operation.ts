@@ -106,7 +106,7 @@ export async function runOperation(r: OperationRequest): Promise<OperationOutcom
 }
 
 /** The program, remembering the values (and secrecy) of the outputs it returns as they resolve. */
-function capturingProgram(program: PulumiFn): { program: PulumiFn; outputs: Record<string, unknown>; secret: Set<string> } {
+export function capturingProgram(program: PulumiFn): { program: PulumiFn; outputs: Record<string, unknown>; secret: Set<string> } {
   const outputs: Record<string, unknown> = {};
   const secret = new Set<string>();
   const wrapped: PulumiFn = async () => {

@@ -78,8 +78,16 @@ describe('engine recovery', () => {
     expect(result.outputs['url']).toBe(`http://127.0.0.1:${port}`);
     expect(await getJson(port)).toMatchObject({ version: 'v2' });
     // What it found and cleared, as the run's output says it.
+    // The killed up was a shared operation (engine/batch-operation.ts): its lock is on that stack,
+    // and its checkpoint goes back to the component's own before anything else touches it.
     expect(notices.join('\n')).toMatch(
-      /removed the lock a killed pulumi \(pid \d+\) left on rec.test.app.api|waiting for an earlier pulumi/,
+      /removed the lock a killed pulumi \(pid \d+\) left on deployer-batch\.\d+\.\d+, the shared operation of rec.test.app.api|waiting for an earlier pulumi/,
+    );
+    expect(notices.join('\n')).toMatch(
+      /an interrupted run left 1 component\(s\) in deployer-batch\.\d+\.\d+: their checkpoints are brought up to date/,
+    );
+    expect(readdirSync(path.join(dir, 'pulumi', '.pulumi', 'stacks', 'deployer')).filter((f) => f.startsWith('deployer-batch.'))).toEqual(
+      [],
     );
     expect(notices.join('\n')).toMatch(/1 operation\(s\) of an interrupted run are pending on rec.test.app.api: refreshing it first/);
     // The launch the killed create made and the one this create made: only one supervisor runs.

@@ -8,6 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { InvalidInputError } from '../../errors.js';
 import type { DesiredComponent } from '../../model/desired.js';
 import { distFile } from '../../package-info.js';
+import { batchable } from '../../util/resource-scope.js';
 import type { Target, TargetContext, TargetFinding } from '../target.js';
 import { checkLocalSecrets, isSecretRef, resolveLocalSecret } from './secrets.js';
 import type { RolloutStrategy } from './protocol.js';
@@ -88,7 +89,7 @@ export class LocalTarget implements Target {
     const env = Object.entries((spec['env'] ?? {}) as Record<string, unknown>).map(([k, v]) =>
       isSecretRef(v) ? { k, v: resolveLocalSecret(c.id, k, v.secretRef, c.baseDir), secret: true } : { k, v: String(v), secret: false },
     );
-    return async (): Promise<Record<string, unknown>> => {
+    return batchable(async (): Promise<Record<string, unknown>> => {
       // Loaded here, inside the program (@pulumi/pulumi takes most of a second to import), and
       // always from the compiled file: Pulumi serializes the provider's source text, which must be
       // plain Node code, not a test runner's transform of it.
@@ -135,6 +136,6 @@ export class LocalTarget implements Target {
         ['url', 'arn'],
       );
       return Object.fromEntries(LOCAL_OUTPUTS.S3.map((o) => [o, r.output(o)]));
-    };
+    });
   }
 }

@@ -5,6 +5,7 @@
  * module here would put it, or a stale path to it, into the checkpoint.
  */
 import * as pulumi from '@pulumi/pulumi';
+import { scopedName } from '../../util/resource-scope.js';
 
 const provider: pulumi.dynamic.ResourceProvider = {
   async create(inputs) {
@@ -33,7 +34,8 @@ const provider: pulumi.dynamic.ResourceProvider = {
 export class LocalResource extends pulumi.dynamic.Resource {
   constructor(kind: string, name: string, props: Record<string, unknown>, outputNames: string[], opts?: pulumi.CustomResourceOptions) {
     const declared = Object.fromEntries(outputNames.filter((o) => !(o in props)).map((o) => [o, undefined]));
-    super(provider, name, { ...props, ...declared, kind }, opts, 'local', kind);
+    // Scoped: several components' programs may share one Pulumi operation (util/resource-scope.ts).
+    super(provider, scopedName(name), { ...props, ...declared, kind }, opts, 'local', kind);
   }
 
   /** An output property by name. */

@@ -1,0 +1,137 @@
+/**
+ * Merging component checkpoints into one op stack's and splitting it back: every URN a resource
+ * holds is renamed both ways, default providers are shared, secrets keep their salt, and a member
+ * whose resources are all gone has no checkpoint left.
+ */
+import { describe, expect, it } from 'vitest';
+import { holdsSecrets, membersOf, mergeCheckpoints, splitCheckpoint, type CheckpointFile } from './batch-checkpoint.js';
+
+const P = 'deployer';
+const manifest = { time: '2026-12-03T00:00:00Z', magic: 'm', version: 'v3.259.0' };
+const urn = (stack: string, type: string, name: string): string => `urn:pulumi:${stack}::${P}::${type}::${name}`;
+const S3 = 'pulumi-nodejs:dynamic/local:S3';
+const PROVIDER = 'pulumi:providers:pulumi-nodejs';
+
+function component(stack: string, providerId: string, extra: Partial<CheckpointFile['checkpoint']['latest']> = {}): CheckpointFile {
+  const root = urn(stack, 'pulumi:pulumi:Stack', `${P}-${stack}`);
+  const provider = urn(stack, PROVIDER, 'default');
+  const bucket = urn(stack, S3, 'data');
+  return {
+    version: 3,
+    checkpoint: {
+      stack: `organization/${P}/${stack}`,
+      latest: {
+        manifest,
+        secrets_providers: { type: 'passphrase', state: { salt: `salt-of-${stack}` } },
+        resources: [
+          { urn: root, type: 'pulumi:pulumi:Stack', custom: false, outputs: { url: `file:///${stack}` } },
+          { urn: provider, type: PROVIDER, custom: true, id: providerId },
+          {
+            urn: bucket,
+            type: S3,
+            custom: true,
+            id: `/b/${stack}`,
+            parent: root,
+            provider: `${provider}::${providerId}`,
+            outputs: { path: `/b/${stack}` },
+          },
+          {
+            urn: urn(stack, S3, 'logs'),
+            type: S3,
+            custom: true,
+            id: `/l/${stack}`,
+            parent: root,
+            provider: `${provider}::${providerId}`,
+            dependencies: [bucket],
+            propertyDependencies: { source: [bucket] },
+          },
+        ],
+        ...extra,
+      },
+    },
+  };
+}
+
+describe('batch checkpoints', () => {
+  it('merge renames every URN into the op stack, shares one provider, and split gives each member its own back', () => {
+    const a = component('shop.dev.api.a', 'prov-a');
+    const b = component('shop.dev.api.b', 'prov-b');
+    const merged = mergeCheckpoints(
+      'op.1',
+      P,
+      [
+        { stack: 'shop.dev.api.a', checkpoint: a },
+        { stack: 'shop.dev.api.b', checkpoint: b },
+        { stack: 'shop.dev.api.new', checkpoint: undefined },
+      ],
+      manifest,
+    );
+    const resources = merged.checkpoint.latest!.resources!;
+    expect(merged.checkpoint.stack).toBe('organization/deployer/op.1');
+    expect(resources.map((r) => r.urn)).toEqual([
+      urn('op.1', 'pulumi:pulumi:Stack', 'deployer-op.1'),
+      urn('op.1', PROVIDER, 'default'),
+      urn('op.1', S3, 'shop.dev.api.a~data'),
+      urn('op.1', S3, 'shop.dev.api.a~logs'),
+      urn('op.1', S3, 'shop.dev.api.b~data'),
+      urn('op.1', S3, 'shop.dev.api.b~logs'),
+    ]);
+    // One provider for all: b's resources point at the provider a brought.
+    expect(resources[4]!.provider).toBe(`${urn('op.1', PROVIDER, 'default')}::prov-a`);
+    expect(resources[5]).toMatchObject({
+      parent: urn('op.1', 'pulumi:pulumi:Stack', 'deployer-op.1'),
+      dependencies: [urn('op.1', S3, 'shop.dev.api.b~data')],
+      propertyDependencies: { source: [urn('op.1', S3, 'shop.dev.api.b~data')] },
+    });
+    expect(resources[0]!.outputs).toEqual({
+      'shop.dev.api.a': { url: 'file:///shop.dev.api.a' },
+      'shop.dev.api.b': { url: 'file:///shop.dev.api.b' },
+    });
+    expect(membersOf(merged).sort()).toEqual(['shop.dev.api.a', 'shop.dev.api.b']);
+
+    const parts = splitCheckpoint('op.1', P, merged, ['shop.dev.api.a', 'shop.dev.api.b', 'shop.dev.api.new']);
+    expect([...parts.keys()]).toEqual(['shop.dev.api.a', 'shop.dev.api.b']); // the new one got nothing
+    expect(parts.get('shop.dev.api.a')).toEqual(a);
+    // b comes back under the shared provider's id (the one Pulumi now knows), everything else as it was.
+    const bBack = parts.get('shop.dev.api.b')!.checkpoint.latest!.resources!;
+    const bOrig = b.checkpoint.latest!.resources!;
+    expect(bBack.map((r) => r.urn)).toEqual(bOrig.map((r) => r.urn));
+    expect(bBack[1]!.id).toBe('prov-a');
+    expect(bBack[2]!.provider).toBe(`${urn('shop.dev.api.b', PROVIDER, 'default')}::prov-a`);
+    expect(bBack[3]).toMatchObject({
+      dependencies: bOrig[3]!.dependencies,
+      propertyDependencies: bOrig[3]!.propertyDependencies,
+      parent: bOrig[3]!.parent,
+    });
+    expect(bBack[0]!.outputs).toEqual({ url: 'file:///shop.dev.api.b' });
+  });
+
+  it('pending operations follow their resource both ways', () => {
+    const stack = 'shop.dev.api.a';
+    const pending = [
+      { type: 'creating', resource: { urn: urn(stack, S3, 'half'), type: S3, parent: urn(stack, 'pulumi:pulumi:Stack', `${P}-${stack}`) } },
+    ];
+    const a = component(stack, 'p', { pending_operations: pending });
+    const merged = mergeCheckpoints('op.2', P, [{ stack, checkpoint: a }], manifest);
+    expect(merged.checkpoint.latest!.pending_operations![0]!.resource.urn).toBe(urn('op.2', S3, `${stack}~half`));
+    expect(splitCheckpoint('op.2', P, merged, [stack]).get(stack)!.checkpoint.latest!.pending_operations).toEqual(pending);
+  });
+
+  it('a member whose resources were all deleted (a destroy) has no checkpoint left; new members start from the manifest', () => {
+    const merged = mergeCheckpoints('op.3', P, [{ stack: 'x.dev.s.new', checkpoint: undefined }], manifest);
+    expect(merged).toEqual({ version: 3, checkpoint: { stack: 'organization/deployer/op.3', latest: { manifest, metadata: {} } } });
+    const a = component('x.dev.s.gone', 'p');
+    const afterDestroy = mergeCheckpoints('op.4', P, [{ stack: 'x.dev.s.gone', checkpoint: a }], manifest);
+    afterDestroy.checkpoint.latest!.resources = afterDestroy.checkpoint.latest!.resources!.filter((r) => !r.urn.includes('~'));
+    expect(splitCheckpoint('op.4', P, afterDestroy, ['x.dev.s.gone']).size).toBe(0);
+  });
+
+  it('knows a checkpoint that holds encrypted values', () => {
+    const a = component('s.dev.a.b', 'p');
+    expect(holdsSecrets(a)).toBe(false);
+    a.checkpoint.latest!.resources![2]!.outputs = {
+      token: { '4dabf18193072939515e22adb298388d': '1b47061264138c4ac30d75fd1eb44270', ciphertext: 'v1:x' },
+    };
+    expect(holdsSecrets(a)).toBe(true);
+  });
+});

@@ -1,0 +1,361 @@
+/**
+ * Components that are ready at the same moment deployed by one Pulumi operation. A Pulumi
+ * operation costs a CLI start, a passphrase key derivation and a provider process whatever it
+ * changes; a stack of 40 components whose 38 leaves are ready together paid that 40 times. So the
+ * engine gathers the operations the executor starts in the same turn of the event loop and, for
+ * those whose programs are batchable (util/resource-scope.ts), runs them as one `pulumi up
+ * --continue-on-error` on a transient stack (`deployer-batch.<pid>.<n>`) merged from the members'
+ * checkpoints (batch-checkpoint.ts), then splits the result back into each member's checkpoint and
+ * removes the transient stack. Each component keeps its own stack, checkpoint, failure and
+ * outputs: a failed resource fails its member only, and a failure the engine does not attribute to
+ * a member is retried by each member alone. A destroy member contributes no resources (so they are
+ * deleted). The split of a transient stack a killed run left behind is redone before any member
+ * is touched again.
+ */
+import { createHash } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
+import type { EngineEvent, PulumiFn } from '@pulumi/pulumi/automation/index.js';
+import { CancelledError } from '../errors.js';
+import { inResourceScope } from '../util/resource-scope.js';
+import { backendObjects, type BackendObjects } from './backend-objects.js';
+import {
+  holdsSecrets,
+  memberOfUrn,
+  membersOf,
+  mergeCheckpoints,
+  saltOf,
+  splitCheckpoint,
+  unscopedName,
+  type CheckpointFile,
+} from './batch-checkpoint.js';
+import { removeStackObjects, stackPaths } from './checkpoint-objects.js';
+import type { EngineProgress, OperationOptions, ResourceChanges, UpResult } from './component-engine.js';
+import { capturingProgram, type OperationOutcome } from './operation.js';
+import { clearPulumiLocks, removeCutShortWrites, repairCheckpoint } from './pulumi-locks.js';
+
+/** One component's operation waiting for its batch. */
+export interface BatchMember {
+  kind: 'up' | 'destroy';
+  o: OperationOptions;
+  resolve: (r: UpResult) => void;
+  reject: (err: unknown) => void;
+}
+
+/** What a batch needs of the engine. */
+export interface BatchHost {
+  backendUrl: string;
+  project: string;
+  cliVersion: string;
+  /** Clears what a killed pulumi left on the stack; says whether its checkpoint was put back. */
+  prepare(o: OperationOptions): Promise<'intact' | 'absent' | 'restored'>;
+  /** One `pulumi up` of the op stack (counted as one operation). */
+  run(stackName: string, program: PulumiFn, onEvent: (e: EngineEvent) => void, signal: AbortSignal | undefined): Promise<OperationOutcome>;
+  /** The member's operation on its own stack (the engine's one-stack path). */
+  alone(m: BatchMember): Promise<UpResult>;
+  /** The stack's workspace directory (removed with the op stack, and with a destroyed member). */
+  workDir(stackName: string): string;
+  failure(operation: string, stackName: string, diagnostics: string[], cause?: unknown): Error;
+}
+
+const OP_PREFIX = 'deployer-batch.';
+let opCounter = 0;
+
+/**
+ * Collects the operations the executor starts and hands them over together: a batch leaves once
+ * no operation has arrived for `quietMs` (the executor reaches the engine one state write apart),
+ * or `maxWaitMs` after its first; while `slots` batches are running, arrivals wait and join the
+ * next one (a batch costs the same for one member as for forty).
+ */
+export class Gatherer {
+  private waiting: BatchMember[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private firstAt = 0;
+  private running = 0;
+
+  constructor(
+    private readonly flush: (members: BatchMember[]) => Promise<void>,
+    private readonly o: { slots: number; quietMs: number; maxWaitMs: number },
+  ) {}
+
+  add(m: BatchMember): void {
+    if (this.waiting.length === 0) this.firstAt = Date.now();
+    this.waiting.push(m);
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.waiting.length === 0 || this.running >= this.o.slots) return;
+    clearTimeout(this.timer);
+    const wait = Math.max(0, Math.min(this.o.quietMs, this.firstAt + this.o.maxWaitMs - Date.now()));
+    this.timer = setTimeout(() => this.leave(), wait);
+  }
+
+  private leave(): void {
+    this.timer = undefined;
+    const members = this.waiting.splice(0);
+    this.running++;
+    void this.flush(members).finally(() => {
+      this.running--;
+      this.schedule();
+    });
+  }
+}
+
+/** Runs the gathered members: each eligible salt group as one operation, the others alone. */
+export async function runBatches(host: BatchHost, members: BatchMember[]): Promise<void> {
+  const objects = backendObjects(host.backendUrl);
+  if (!objects) return void (await Promise.all(members.map((m) => settle(m, host.alone(m)))));
+  const eligible: Array<{ m: BatchMember; checkpoint: CheckpointFile | undefined }> = [];
+  await Promise.all(
+    members.map(async (m) => {
+      try {
+        if (m.o.signal?.aborted) throw new CancelledError(`${m.kind} of ${m.o.stackName} cancelled before it started`);
+        const repair = await host.prepare(m.o);
+        const checkpoint = await readCheckpoint(objects, host.project, m.o.stackName);
+        // A destroy of a stack the backend does not have (a create that failed): nothing to do.
+        if (m.kind === 'destroy' && checkpoint === undefined) {
+          await fs.rm(host.workDir(m.o.stackName), { recursive: true, force: true });
+          return m.resolve({ outputs: {}, secretOutputs: [], changes: {} });
+        }
+        // A put-back checkpoint, pending operations or a refresh: the one-stack path handles them.
+        const alone = repair === 'restored' || m.o.refresh === true || (checkpoint?.checkpoint.latest?.pending_operations?.length ?? 0) > 0;
+        if (alone) await settle(m, host.alone(m));
+        else eligible.push({ m, checkpoint });
+      } catch (err) {
+        m.reject(m.o.signal?.aborted ? new CancelledError(`${m.kind} of ${m.o.stackName} was cancelled`) : err);
+      }
+    }),
+  );
+  await Promise.all(groupBySalt(eligible).map((group) => runBatch(host, objects, group)));
+}
+
+async function settle(m: BatchMember, result: Promise<UpResult>): Promise<void> {
+  await result.then(m.resolve, m.reject);
+}
+
+/** Members whose checkpoints hold secrets under different salts cannot share one secrets manager. */
+function groupBySalt<T extends { checkpoint: CheckpointFile | undefined }>(members: T[]): T[][] {
+  const groups = new Map<string, T[]>();
+  const free: T[] = [];
+  for (const e of members) {
+    const salt = holdsSecrets(e.checkpoint) ? saltOf(e.checkpoint) : undefined;
+    if (salt === undefined) free.push(e);
+    else groups.set(salt, [...(groups.get(salt) ?? []), e]);
+  }
+  const all = [...groups.values()];
+  if (all.length === 0) return free.length > 0 ? [free] : [];
+  all[0]!.push(...free);
+  return all;
+}
+
+async function readCheckpoint(objects: BackendObjects, project: string, stack: string): Promise<CheckpointFile | undefined> {
+  const text = await objects.read(stackPaths(project, stack).checkpoint);
+  return text === undefined ? undefined : (JSON.parse(text) as CheckpointFile);
+}
+
+/** What the events of the op said about one member. */
+interface MemberEvents {
+  diagnostics: string[];
+  failed: boolean;
+  changes: ResourceChanges;
+}
+
+async function runBatch(
+  host: BatchHost,
+  objects: BackendObjects,
+  group: Array<{ m: BatchMember; checkpoint: CheckpointFile | undefined }>,
+): Promise<void> {
+  const op = `${OP_PREFIX}${process.pid}.${++opCounter}`;
+  const byStack = new Map(group.map((e) => [e.m.o.stackName, e]));
+  const seen = new Map<string, MemberEvents>([...byStack.keys()].map((s) => [s, { diagnostics: [], failed: false, changes: {} }]));
+  const captures = new Map(group.filter((e) => e.m.kind === 'up').map((e) => [e.m.o.stackName, capturingProgram(e.m.o.program)]));
+  const programErrors = new Map<string, unknown>();
+  const program: PulumiFn = async () => {
+    const out: Record<string, unknown> = {};
+    await Promise.all(
+      [...captures].map(async ([stack, c]) => {
+        try {
+          out[stack] = await inResourceScope(stack, () => c.program());
+        } catch (err) {
+          programErrors.set(stack, err);
+          throw err; // a member's program that stops half-way must not let Pulumi delete what it did not register
+        }
+      }),
+    );
+    return out;
+  };
+  const onEvent = (e: EngineEvent): void => routeEvent(e, byStack, seen);
+  const merged = mergeCheckpoints(
+    op,
+    host.project,
+    group.map((e) => ({ stack: e.m.o.stackName, checkpoint: e.checkpoint })),
+    manifestOf(host.cliVersion),
+  );
+  let opError: unknown;
+  try {
+    await ensureMeta(objects);
+    await objects.write(stackPaths(host.project, op).checkpoint, JSON.stringify(merged));
+    await host.run(op, program, onEvent, group[0]!.m.o.signal).catch((err: unknown) => (opError = err));
+    await splitBack(host, objects, op, [...byStack.keys()]);
+  } catch (err) {
+    for (const e of group) e.m.reject(err);
+    return;
+  }
+  // Unattributed: the op failed, and either a program stopped it or its events name no failed resource.
+  const unattributed = opError !== undefined && (programErrors.size > 0 || ![...seen.values()].some((s) => s.failed));
+  await Promise.all(group.map((e) => settleMember(host, e, seen.get(e.m.o.stackName)!, captures, programErrors, opError, unattributed)));
+}
+
+/** A member's outcome from what the op's events said of it. */
+async function settleMember(
+  host: BatchHost,
+  e: { m: BatchMember; checkpoint: CheckpointFile | undefined },
+  seen: MemberEvents,
+  captures: Map<string, ReturnType<typeof capturingProgram>>,
+  programErrors: Map<string, unknown>,
+  opError: unknown,
+  unattributed: boolean,
+): Promise<void> {
+  const { m } = e;
+  const stack = m.o.stackName;
+  if (opError !== undefined && m.o.signal?.aborted) return m.reject(new CancelledError(`${m.kind} of ${stack} was cancelled`));
+  const programError = programErrors.get(stack);
+  if (programError !== undefined) return m.reject(host.failure(m.kind, stack, [firstLine(programError)], programError));
+  if (seen.failed)
+    return m.reject(host.failure(m.kind, stack, seen.diagnostics.length > 0 ? seen.diagnostics : ['a resource failed'], opError));
+  // The op failed for a reason its events tie to no member: each runs again alone, on its own stack.
+  if (unattributed) return settle(m, host.alone(m));
+  if (m.kind === 'destroy') await fs.rm(host.workDir(stack), { recursive: true, force: true });
+  const rootOp = m.kind === 'destroy' ? 'delete' : e.checkpoint?.checkpoint.latest?.resources?.length ? 'same' : 'create';
+  const changes = { ...seen.changes, [rootOp]: (seen.changes[rootOp] ?? 0) + 1 };
+  const c = captures.get(stack);
+  m.resolve({ outputs: c?.outputs ?? {}, secretOutputs: c ? [...c.secret] : [], changes });
+}
+
+/** Progress, failures and changes of the op's events, to the member whose resource they name. */
+function routeEvent(e: EngineEvent, byStack: Map<string, { m: BatchMember }>, seen: Map<string, MemberEvents>): void {
+  const meta = e.resourcePreEvent?.metadata ?? e.resOutputsEvent?.metadata ?? e.resOpFailedEvent?.metadata;
+  const urn = meta?.urn ?? e.diagnosticEvent?.urn;
+  const stack = urn ? memberOfUrn(urn) : undefined;
+  const member = stack ? byStack.get(stack) : undefined;
+  if (!member || !stack) return;
+  const s = seen.get(stack)!;
+  const d = e.diagnosticEvent;
+  if (d && d.severity === 'error') {
+    const message = stripVTControlCharacters(d.message).trim();
+    if (message && !s.diagnostics.includes(message)) s.diagnostics.push(message);
+    s.failed = true;
+  }
+  if (e.resOpFailedEvent) s.failed = true;
+  if (!meta) return;
+  if (e.resOutputsEvent) s.changes[meta.op] = (s.changes[meta.op] ?? 0) + 1;
+  const phase: EngineProgress['phase'] = e.resourcePreEvent ? 'started' : e.resOutputsEvent ? 'done' : 'failed';
+  member.m.o.onProgress?.({ stack, op: meta.op, resourceType: meta.type, resourceName: unscopedName(meta.urn), phase });
+}
+
+/** The op stack's checkpoint back into each member's; the op stack removed. */
+async function splitBack(host: BatchHost, objects: BackendObjects, op: string, members: string[]): Promise<void> {
+  const text = await objects.read(stackPaths(host.project, op).checkpoint);
+  if (text !== undefined) {
+    const parts = splitCheckpoint(op, host.project, JSON.parse(text) as CheckpointFile, members);
+    for (const member of members) {
+      const rel = stackPaths(host.project, member).checkpoint;
+      const part = parts.get(member);
+      const previous = await objects.read(rel);
+      if (part === undefined) {
+        if (previous !== undefined) await removeStackObjects(host.backendUrl, host.project, member);
+        continue;
+      }
+      // As Pulumi does: the checkpoint before this write beside it, this one in the stack's
+      // history (a write cut short is repaired from them, pulumi-locks.ts).
+      const body = JSON.stringify(part);
+      if (previous !== undefined) await objects.write(`${rel}.bak`, previous);
+      await objects.write(`${stackPaths(host.project, member).history}/${member}-${historyStamp()}.checkpoint.json`, body);
+      await objects.write(rel, body);
+    }
+  }
+  await removeStackObjects(host.backendUrl, host.project, op);
+  await objects.removeAll(stackPaths(host.project, op).locks);
+  await fs.rm(host.workDir(op), { recursive: true, force: true });
+}
+
+/**
+ * Op stacks a killed run left in the backend, split back into their members' checkpoints (the
+ * op's checkpoint is the newer: Pulumi wrote every step there), before any member is touched.
+ */
+export async function recoverDeadBatches(host: BatchHost, notice: (message: string) => void): Promise<void> {
+  const objects = backendObjects(host.backendUrl);
+  if (!objects) return;
+  const stacksDir = stackPaths(host.project, '_').stacks;
+  for (const rel of await objects.list(stacksDir, '.json')) {
+    const op = path.posix.basename(rel, '.json');
+    if (!op.startsWith(OP_PREFIX)) continue;
+    const of = `${op}, the shared operation of ${(await peekMembers(objects, rel)).join(', ') || 'no component'}`;
+    await clearPulumiLocks(host.backendUrl, host.project, op, {
+      onWait: (l) => notice(`waiting for an earlier pulumi (pid ${l.pid} on ${l.hostname}) to release ${of}`),
+      onRemoved: (l) => notice(`removed the lock a killed pulumi (pid ${l.pid}) left on ${of}`),
+    });
+    await removeCutShortWrites(host.backendUrl, host.project, op);
+    if ((await repairCheckpoint(host.backendUrl, host.project, op)).state === 'absent') continue;
+    const members = membersOf(JSON.parse((await objects.read(rel))!) as CheckpointFile);
+    await splitBack(host, objects, op, members);
+    notice(`an interrupted run left ${members.length} component(s) in ${op}: their checkpoints are brought up to date from it`);
+  }
+}
+
+/**
+ * The member's checkpoint as a batch still holds it (one running now, or one a killed run left),
+ * without changing anything: what a read-only look (drift) must see instead of the member's own.
+ */
+export async function batchedCheckpoint(backendUrl: string, project: string, member: string): Promise<CheckpointFile | undefined> {
+  const objects = backendObjects(backendUrl);
+  if (!objects) return undefined;
+  for (const rel of await objects.list(stackPaths(project, '_').stacks, '.json')) {
+    const op = path.posix.basename(rel, '.json');
+    if (!op.startsWith(OP_PREFIX)) continue;
+    const text = await objects.read(rel);
+    if (text === undefined) continue;
+    let file: CheckpointFile;
+    try {
+      file = JSON.parse(text) as CheckpointFile;
+    } catch {
+      continue; // cut short: the next run repairs it
+    }
+    const part = splitCheckpoint(op, project, file, [member]).get(member);
+    if (part) return part;
+  }
+  return undefined;
+}
+
+/** The members an op stack holds, for messages (nothing when its checkpoint does not parse). */
+async function peekMembers(objects: BackendObjects, rel: string): Promise<string[]> {
+  try {
+    return membersOf(JSON.parse((await objects.read(rel)) ?? '{}') as CheckpointFile);
+  } catch {
+    return [];
+  }
+}
+
+/** Nanoseconds since the epoch, as Pulumi names history entries (all of one length: newest sorts last). */
+let lastStamp = 0n;
+function historyStamp(): string {
+  const now = BigInt(Date.now()) * 1_000_000n;
+  lastStamp = now > lastStamp ? now : lastStamp + 1n;
+  return lastStamp.toString();
+}
+
+function manifestOf(cliVersion: string): Record<string, unknown> {
+  const version = `v${cliVersion.replace(/^v/, '')}`;
+  return { time: new Date().toISOString(), magic: createHash('sha256').update(version).digest('hex'), version };
+}
+
+/** The backend's layout marker, as Pulumi writes it on first use (project-scoped stacks). */
+async function ensureMeta(objects: BackendObjects): Promise<void> {
+  if ((await objects.read('.pulumi/meta.yaml')) === undefined) await objects.write('.pulumi/meta.yaml', 'version: 1\n');
+}
+
+function firstLine(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? 'unknown error';
+}
