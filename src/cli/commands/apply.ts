@@ -1,5 +1,6 @@
 /** `deployer apply`, `deployer destroy` and `deployer rollback`. */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { setMaxListeners } from 'node:events';
 import path from 'node:path';
 import type { Command } from 'commander';
 import type { Plan, SavedPlan } from '../../model/plan.js';
@@ -31,7 +32,10 @@ export function registerApply(program: Command, ctx: CommandContext): void {
           : 'Destroy every component of the stack in this environment, dependents first',
       )
       .option('-y, --yes', 'do not ask for confirmation (required when not run from a terminal)')
-      .option('--concurrency <n>', 'components deployed at the same time (default 8; 1 deploys one after another)')
+      .option(
+        '--concurrency <n>',
+        'components deployed at the same time (default 32; components ready together share one Pulumi operation; 1 deploys one after another)',
+      )
       .option(
         '--strategy <strategy>',
         'graph (default): start each component as soon as what it needs is done; waves: barrier layers, as the plan shows them',
@@ -69,7 +73,7 @@ export function registerApply(program: Command, ctx: CommandContext): void {
     .option('--to <serial>', 'the state version to return to')
     .option('--last-good', 'the newest version before the current one whose run succeeded and that no rollback undid (the default)')
     .option('-y, --yes', 'do not ask for confirmation (required when not run from a terminal)')
-    .option('--concurrency <n>', 'components rolled back at the same time (default 8)')
+    .option('--concurrency <n>', 'components rolled back at the same time (default 32)')
     .option('--report <file>', 'write a JSON report of the run')
     .option('--lock-timeout <duration>', 'wait this long for a held lock, e.g. 5m (default: do not wait)')
     .option('--lock-ttl <duration>', 'lease length of the lock, renewed while running (default 1h)')
@@ -100,6 +104,8 @@ async function runCommand(
   const progress = progressRenderer(io, o.json === true, write);
   const stop = new AbortController();
   const cancel = new AbortController();
+  // Every running component's Pulumi operation listens for a cancel: more than Node's default of 10.
+  setMaxListeners(0, stop.signal, cancel.signal);
   const onInterrupt = (): void => {
     if (!stop.signal.aborted) {
       stop.abort();
