@@ -52,7 +52,7 @@ export interface SettingFlags {
 export const DEFAULTS = {
   stateUrl: 'file://.deployer',
   lockUrl: 'file://.deployer',
-  concurrency: 32,
+  concurrency: 64,
   lockTtl: '1h',
   lockTimeout: '0s',
 };

@@ -299,7 +299,9 @@ export async function recoverDeadBatches(host: BatchHost, notice: (message: stri
     });
     await removeCutShortWrites(host.backendUrl, host.project, op);
     if ((await repairCheckpoint(host.backendUrl, host.project, op)).state === 'absent') continue;
-    const members = membersOf(JSON.parse((await objects.read(rel))!) as CheckpointFile);
+    const text = await objects.read(rel);
+    if (text === undefined) continue; // its own run finished splitting it meanwhile (a run whose lease was lost)
+    const members = membersOf(JSON.parse(text) as CheckpointFile);
     await splitBack(host, objects, op, members);
     notice(`an interrupted run left ${members.length} component(s) in ${op}: their checkpoints are brought up to date from it`);
   }

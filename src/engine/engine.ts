@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stripVTControlCharacters } from 'node:util';
-import { LocalWorkspace, PulumiCommand, type EngineEvent, type PulumiFn, type Stack } from '@pulumi/pulumi/automation/index.js';
+import { LocalWorkspace, type PulumiCommand, type EngineEvent, type PulumiFn, type Stack } from '@pulumi/pulumi/automation/index.js';
 import { CancelledError, DeployerError, InternalError } from '../errors.js';
 import { nodeModulesDir, packageRoot, pulumiSdkDir } from '../package-info.js';
 import type { ComponentEngine, EngineProgress, OperationOptions, ResourceChanges, UpResult } from './component-engine.js';
@@ -19,9 +19,10 @@ import type { PulumiCli } from './pulumi-cli.js';
 import { clearPulumiLocks, removeCutShortWrites, repairCheckpoint, type CheckpointRepair } from './pulumi-locks.js';
 import { pendingOperations, removeStackObjects } from './checkpoint-objects.js';
 import { runOperation, type OperationKind, type OperationOutcome } from './operation.js';
-import { runCommand } from './pulumi-internals.js';
+import { pulumiCommandAt, runCommand } from './pulumi-internals.js';
 import { batchedCheckpoint, Gatherer, recoverDeadBatches, runBatches, type BatchHost, type BatchMember } from './batch-operation.js';
 import { isBatchable } from '../util/resource-scope.js';
+import { Semaphore } from '../util/mutex.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { stringify as yamlStringify } from 'yaml';
 import { RUN_MARKER, sessionRoot } from './session.js';
@@ -49,6 +50,11 @@ export interface EngineConfig {
   env: Record<string, string>;
   /** The run's id: every process the engine starts carries it, so a takeover can find them (leftovers.ts). */
   runId?: string;
+  /**
+   * Whether components ready together may share one Pulumi operation (batch-operation.ts; default
+   * true). Only when this run owns every component of the stack: it holds the stack's lock.
+   */
+  batching?: boolean;
 }
 
 /** A Pulumi operation failed; `details` holds the engine's error diagnostics. */
@@ -60,6 +66,9 @@ export class EngineError extends DeployerError {
     });
   }
 }
+
+/** One-stack operations running at once (the run's concurrency was 8 before operations were shared). */
+const ALONE_OPERATIONS = 8;
 
 /** The Pulumi engine through the Automation API: what the executor drives for real. */
 export class Engine implements ComponentEngine {
@@ -73,12 +82,17 @@ export class Engine implements ComponentEngine {
     maxWaitMs: 300,
   });
   private recovered: Promise<void> | undefined;
+  /**
+   * One-stack operations at once (programs that cannot share one, refreshes, recoveries): each is
+   * a CLI and its plugins, so the run's concurrency, which counts components, does not bound them.
+   */
+  private readonly alone = new Semaphore(ALONE_OPERATIONS);
 
   constructor(private readonly config: EngineConfig) {}
 
   private pulumiCommand(): Promise<PulumiCommand> {
     this.command ??= sessionRoot(this.config.cli.binary, this.config.cli.root, path.join(this.config.workRoot, '.session')).then((root) =>
-      PulumiCommand.get({ root, skipVersionCheck: false }),
+      pulumiCommandAt(path.join(root, 'bin', 'pulumi'), this.config.cli.version),
     );
     return this.command;
   }
@@ -119,7 +133,7 @@ export class Engine implements ComponentEngine {
    * one Pulumi operation with the others started at the same moment (batch-operation.ts).
    */
   async up(o: OperationOptions): Promise<UpResult> {
-    if (!isBatchable(o.program)) {
+    if (!isBatchable(o.program) || this.config.batching === false) {
       await this.ready(o);
       return this.upAlone(o);
     }
@@ -128,6 +142,10 @@ export class Engine implements ComponentEngine {
 
   /** `pulumi destroy` of one component stack, then removes the stack from the backend. */
   async destroy(o: OperationOptions): Promise<ResourceChanges> {
+    if (this.config.batching === false) {
+      await this.ready(o);
+      return this.destroyAlone(o);
+    }
     // A destroy registers nothing: any component's shares an operation with the others.
     const r = await new Promise<UpResult>((resolve, reject) => this.gatherer.add({ kind: 'destroy', o, resolve, reject }));
     return r.changes;
@@ -290,7 +308,11 @@ export class Engine implements ComponentEngine {
     await this.run(o.stackName, 'refresh', o.program, onEvent, o.signal, ['--clear-pending-creates']);
   }
 
-  private async operate<T>(operation: string, o: OperationOptions, fn: (onEvent: (e: EngineEvent) => void) => Promise<T>): Promise<T> {
+  private operate<T>(operation: string, o: OperationOptions, fn: (onEvent: (e: EngineEvent) => void) => Promise<T>): Promise<T> {
+    return this.alone.run(() => this.operateNow(operation, o, fn));
+  }
+
+  private async operateNow<T>(operation: string, o: OperationOptions, fn: (onEvent: (e: EngineEvent) => void) => Promise<T>): Promise<T> {
     if (o.signal?.aborted) throw new CancelledError(`${operation} of ${o.stackName} cancelled before it started`);
     const diagnostics: string[] = [];
     const onEvent = (e: EngineEvent): void => {

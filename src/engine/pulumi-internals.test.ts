@@ -9,6 +9,7 @@ import {
   LanguageServer,
   languageService,
   listen,
+  pulumiCommandAt,
 } from './pulumi-internals.js';
 
 describe('the Automation API internals deployer runs an operation with', () => {
@@ -18,6 +19,9 @@ describe('the Automation API internals deployer runs an operation with', () => {
     expect(languageService).toHaveProperty('run');
     expect(eventsService).toHaveProperty('streamEvents');
     expect(grpcServerOptions).toHaveProperty(['grpc.max_receive_message_length']);
+    const command = pulumiCommandAt('/opt/pulumi/bin/pulumi', '3.259.0');
+    expect(command.command).toBe('/opt/pulumi/bin/pulumi');
+    expect(String(command.version)).toBe('3.259.0');
   });
 
   it('serve on an ephemeral loopback port and pass parsed events on', async () => {

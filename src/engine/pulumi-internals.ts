@@ -7,7 +7,7 @@
  * pulumi-internals.test.ts fails when an upgrade moves any of them.
  */
 import { createRequire } from 'node:module';
-import type { EngineEvent, PulumiCommand, PulumiFn } from '@pulumi/pulumi/automation/index.js';
+import { PulumiCommand, type EngineEvent, type PulumiFn } from '@pulumi/pulumi/automation/index.js';
 
 // Resolved as @pulumi/pulumi resolves them: the same gRPC and protobuf modules it runs on.
 const require = createRequire(createRequire(import.meta.url).resolve('@pulumi/pulumi/package.json'));
@@ -50,6 +50,17 @@ export const languageService = (require('./proto/language_grpc_pb.js') as { Lang
 export const eventsService = (require('./proto/events_grpc_pb.js') as { EventsService: unknown }).EventsService;
 /** The options the SDK gives its own gRPC servers (a 400 MB message limit, a long idle time). */
 export const grpcServerOptions = (require('./runtime/settings.js') as { grpcChannelOptions: Record<string, unknown> }).grpcChannelOptions;
+
+/**
+ * The CLI at `binary` as a PulumiCommand, made as `PulumiCommand.get` makes it but without its
+ * `pulumi version` call (a CLI process, ~0.35 s before the first operation): the version was
+ * checked when the CLI was provisioned (pulumi-cli.ts).
+ */
+export function pulumiCommandAt(binary: string, version: string): PulumiCommand {
+  const semver = require('semver') as { parse(v: string): unknown };
+  const Command = PulumiCommand as unknown as new (command: string, version: unknown) => PulumiCommand;
+  return new Command(binary, semver.parse(version));
+}
 
 /** `PulumiCommand.run`: the CLI with `--non-interactive`, its plugins on PATH, failures as CommandError. */
 export function runCommand(command: PulumiCommand): RunCommand {

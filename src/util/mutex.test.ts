@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Mutex } from './mutex.js';
+import { Mutex, Semaphore } from './mutex.js';
 
 const tick = (): Promise<void> => new Promise((r) => setTimeout(r, 1));
 
@@ -66,5 +66,30 @@ describe('Mutex', () => {
     await expect(b.run(async () => 'b is free')).resolves.toBe('b is free');
     release();
     await blocked;
+  });
+});
+
+describe('Semaphore', () => {
+  it('runs at most `limit` callers at once, the others in arrival order, and frees a slot on failure', async () => {
+    const semaphore = new Semaphore(2);
+    const started: number[] = [];
+    let inside = 0;
+    let maxInside = 0;
+    const results = await Promise.allSettled(
+      [2, 0, 1, 0, 1].map((ticks, i) =>
+        semaphore.run(async () => {
+          started.push(i);
+          inside++;
+          maxInside = Math.max(maxInside, inside);
+          for (let t = 0; t < ticks; t++) await tick();
+          inside--;
+          if (i === 1) throw new Error('boom');
+          return i;
+        }),
+      ),
+    );
+    expect(maxInside).toBe(2);
+    expect(started).toEqual([0, 1, 2, 3, 4]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled', 'fulfilled']);
   });
 });

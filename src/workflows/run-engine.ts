@@ -5,7 +5,15 @@
  */
 import path from 'node:path';
 import type { Settings } from '../config/index.js';
-import { createEngine, ensurePulumiCli, resolvePassphrase, type ComponentEngine, type Engine, type PulumiCli } from '../engine/index.js';
+import {
+  createEngine,
+  ensurePulumiCli,
+  preloadEngine,
+  resolvePassphrase,
+  type ComponentEngine,
+  type Engine,
+  type PulumiCli,
+} from '../engine/index.js';
 import type { DesiredStack } from '../model/desired.js';
 import type { StateStore } from '../state/index.js';
 import type { Target } from '../targets/index.js';
@@ -38,7 +46,10 @@ export async function provisionEngine(run: EngineNeed): Promise<EngineSlot> {
   const provision = async (): Promise<PulumiCli> =>
     (cli ??= await ensurePulumiCli({ onProgress: (message) => ctx.listener({ type: 'setup', message }) }));
   const custom = ctx.dependencies?.engine;
-  if (!custom && (await run.needsEngine())) await provision();
+  if (!custom && (await run.needsEngine())) {
+    preloadEngine();
+    await provision();
+  }
   const create =
     custom ??
     (async (r: EngineRequest) =>
@@ -95,5 +106,8 @@ export async function startEngine(o: EngineStart): Promise<Engine> {
     passphrase: await resolvePassphrase(o.store.localRoot ?? path.join(o.settings.dir, '.deployer')),
     env: o.targetEnv,
     ...(o.runId ? { runId: o.runId } : {}),
+    // Under service or component locks other runs deploy other components of this stack at the
+    // same time: a shared operation is only safe when one run owns every component (a stack lock).
+    batching: o.desired.lockLevel === 'stack',
   });
 }
