@@ -62,11 +62,17 @@ function s3Objects(u: URL): BackendObjects {
   return {
     async list(dir, suffix) {
       const { ListObjectsV2Command } = await s3Sdk();
-      const r = await (await client).send(new ListObjectsV2Command({ Bucket: bucket, Prefix: `${key(dir)}/` }));
-      return (r.Contents ?? [])
-        .map((o) => o.Key!)
-        .filter((k) => k.endsWith(suffix) && !k.slice(key(dir).length + 1).includes('/'))
-        .map((k) => `${dir}/${k.slice(key(dir).length + 1)}`);
+      const keys: string[] = [];
+      let token: string | undefined;
+      do {
+        // Directly under `dir` only; a page holds at most 1000 keys.
+        const page = await (
+          await client
+        ).send(new ListObjectsV2Command({ Bucket: bucket, Prefix: `${key(dir)}/`, Delimiter: '/', ContinuationToken: token }));
+        keys.push(...(page.Contents ?? []).map((o) => o.Key!));
+        token = page.NextContinuationToken;
+      } while (token);
+      return keys.filter((k) => k.endsWith(suffix)).map((k) => `${dir}/${k.slice(key(dir).length + 1)}`);
     },
     async read(rel) {
       const { GetObjectCommand } = await s3Sdk();

@@ -4,7 +4,7 @@
  * whose resources are all gone has no checkpoint left.
  */
 import { describe, expect, it } from 'vitest';
-import { holdsSecrets, membersOf, mergeCheckpoints, splitCheckpoint, type CheckpointFile } from './batch-checkpoint.js';
+import { holdsSecrets, membersOf, mergeCheckpoints, shareableProviders, splitCheckpoint, type CheckpointFile } from './batch-checkpoint.js';
 
 const P = 'deployer';
 const manifest = { time: '2026-12-03T00:00:00Z', magic: 'm', version: 'v3.259.0' };
@@ -133,5 +133,34 @@ describe('batch checkpoints', () => {
       token: { '4dabf18193072939515e22adb298388d': '1b47061264138c4ac30d75fd1eb44270', ciphertext: 'v1:x' },
     };
     expect(holdsSecrets(a)).toBe(true);
+  });
+
+  it('shares only the dynamic provider, which has no settings; a member with its own provider keeps its operation', () => {
+    expect(shareableProviders(undefined)).toBe(true);
+    expect(shareableProviders(component('s.dev.a.b', 'p'))).toBe(true);
+    const aws = component('s.dev.a.c', 'p');
+    aws.checkpoint.latest!.resources!.push({
+      urn: urn('s.dev.a.c', 'pulumi:providers:aws', 'default_6_0_0'),
+      type: 'pulumi:providers:aws',
+      id: 'x',
+    });
+    expect(shareableProviders(aws)).toBe(false);
+  });
+
+  it('renames replaceWith and viewOf like every other URN, and an explicit provider named like a default is no default', () => {
+    const stack = 's.dev.a.d';
+    const a = component(stack, 'p');
+    const rs = a.checkpoint.latest!.resources!;
+    rs[3]!.replaceWith = [rs[2]!.urn];
+    rs[3]!.viewOf = rs[2]!.urn;
+    rs.push({ urn: urn(stack, 'pulumi:providers:pulumi-nodejs', 'defaults'), type: 'pulumi:providers:pulumi-nodejs', id: 'own' });
+    const merged = mergeCheckpoints('op.5', P, [{ stack, checkpoint: a }], manifest);
+    const m = merged.checkpoint.latest!.resources!;
+    expect(m.find((r) => r.urn.endsWith('~logs'))).toMatchObject({
+      replaceWith: [urn('op.5', S3, `${stack}~data`)],
+      viewOf: urn('op.5', S3, `${stack}~data`),
+    });
+    expect(m.map((r) => r.urn)).toContain(urn('op.5', 'pulumi:providers:pulumi-nodejs', `${stack}~defaults`));
+    expect(splitCheckpoint('op.5', P, merged, [stack]).get(stack)).toEqual(a);
   });
 });

@@ -6,7 +6,8 @@
  * the resource scope, util/resource-scope.ts), folds the members' root stacks into the op's (its
  * outputs keyed by member) and their default providers into one; splitting undoes exactly that.
  * Every field that holds a URN is rewritten: parent, provider references (`urn::id`),
- * dependencies, property dependencies, deletedWith, aliases, and the pending operations.
+ * dependencies, property dependencies, deletedWith, replaceWith, viewOf, aliases, and the
+ * pending operations.
  */
 import { InternalError } from '../errors.js';
 import { SCOPE_SEPARATOR } from '../util/resource-scope.js';
@@ -21,6 +22,8 @@ export interface CheckpointResource {
   dependencies?: string[];
   propertyDependencies?: Record<string, string[]>;
   deletedWith?: string;
+  replaceWith?: string[];
+  viewOf?: string;
   aliases?: string[];
   outputs?: Record<string, unknown>;
   [field: string]: unknown;
@@ -66,7 +69,11 @@ function parseUrn(urn: string): Urn {
 const formatUrn = (u: Urn): string => `urn:pulumi:${u.stack}::${u.project}::${u.type}::${u.name}`;
 const lastType = (type: string): string => type.split('$').pop()!;
 const isRoot = (u: Urn): boolean => u.type === ROOT_TYPE;
-const isDefaultProvider = (u: Urn): boolean => lastType(u.type).startsWith('pulumi:providers:') && u.name.startsWith('default');
+// Pulumi names a default provider `default`, or `default_<version>` for a pinned version.
+const isDefaultProvider = (u: Urn): boolean =>
+  lastType(u.type).startsWith('pulumi:providers:') && (u.name === 'default' || /^default_\d/.test(u.name));
+/** The only provider a shared operation may give every member: the dynamic provider, which has no configuration. */
+const SHAREABLE_PROVIDER = 'pulumi:providers:pulumi-nodejs';
 export const rootUrn = (stack: string, project: string): string =>
   formatUrn({ stack, project, type: ROOT_TYPE, name: `${project}-${stack}` });
 
@@ -82,6 +89,16 @@ export function unscopedName(urn: string): string {
   const { name } = parseUrn(urn);
   const at = name.indexOf(SCOPE_SEPARATOR);
   return at < 0 ? name : name.slice(at + 1);
+}
+
+/**
+ * Whether the checkpoint's resources may join a shared operation: every provider they use is the
+ * dynamic provider (a member's own AWS provider, say, has settings the op could not keep apart).
+ */
+export function shareableProviders(file: CheckpointFile | undefined): boolean {
+  return (file?.checkpoint.latest?.resources ?? []).every(
+    (r) => !lastType(r.type).startsWith('pulumi:providers:') || r.type === SHAREABLE_PROVIDER,
+  );
 }
 
 /** The salt of the passphrase the checkpoint's secrets are encrypted under, if any. */
@@ -103,6 +120,8 @@ function rewrite(r: CheckpointResource, map: (urn: string) => string, mapRef: (r
   if (r.propertyDependencies)
     out.propertyDependencies = Object.fromEntries(Object.entries(r.propertyDependencies).map(([k, v]) => [k, v.map(map)]));
   if (r.deletedWith) out.deletedWith = map(r.deletedWith);
+  if (r.replaceWith) out.replaceWith = r.replaceWith.map(map);
+  if (r.viewOf) out.viewOf = map(r.viewOf);
   if (r.aliases) out.aliases = r.aliases.map(map);
   return out;
 }

@@ -14,7 +14,6 @@
  */
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
-import path from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
 import type { EngineEvent, PulumiFn } from '@pulumi/pulumi/automation/index.js';
 import { CancelledError } from '../errors.js';
@@ -23,17 +22,16 @@ import { backendObjects, type BackendObjects } from './backend-objects.js';
 import {
   holdsSecrets,
   memberOfUrn,
-  membersOf,
   mergeCheckpoints,
   saltOf,
-  splitCheckpoint,
+  shareableProviders,
   unscopedName,
   type CheckpointFile,
 } from './batch-checkpoint.js';
-import { removeStackObjects, stackPaths } from './checkpoint-objects.js';
+import { OP_PREFIX, recoverDeadOps, splitBack, writeOp } from './batch-store.js';
+import { stackPaths } from './checkpoint-objects.js';
 import type { EngineProgress, OperationOptions, ResourceChanges, UpResult } from './component-engine.js';
 import { capturingProgram, type OperationOutcome } from './operation.js';
-import { clearPulumiLocks, removeCutShortWrites, repairCheckpoint } from './pulumi-locks.js';
 
 /** One component's operation waiting for its batch. */
 export interface BatchMember {
@@ -59,7 +57,6 @@ export interface BatchHost {
   failure(operation: string, stackName: string, diagnostics: string[], cause?: unknown): Error;
 }
 
-const OP_PREFIX = 'deployer-batch.';
 let opCounter = 0;
 
 /**
@@ -119,8 +116,12 @@ export async function runBatches(host: BatchHost, members: BatchMember[]): Promi
           await fs.rm(host.workDir(m.o.stackName), { recursive: true, force: true });
           return m.resolve({ outputs: {}, secretOutputs: [], changes: {} });
         }
-        // A put-back checkpoint, pending operations or a refresh: the one-stack path handles them.
-        const alone = repair === 'restored' || m.o.refresh === true || (checkpoint?.checkpoint.latest?.pending_operations?.length ?? 0) > 0;
+        // A put-back checkpoint, pending operations, a refresh, or a provider with settings of its own.
+        const alone =
+          repair === 'restored' ||
+          m.o.refresh === true ||
+          (checkpoint?.checkpoint.latest?.pending_operations?.length ?? 0) > 0 ||
+          !shareableProviders(checkpoint);
         if (alone) await settle(m, host.alone(m));
         else eligible.push({ m, checkpoint });
       } catch (err) {
@@ -160,6 +161,9 @@ interface MemberEvents {
   diagnostics: string[];
   failed: boolean;
   changes: ResourceChanges;
+  /** The URNs of its steps that started, and of those that finished. */
+  started: Set<string>;
+  done: Set<string>;
 }
 
 async function runBatch(
@@ -169,7 +173,9 @@ async function runBatch(
 ): Promise<void> {
   const op = `${OP_PREFIX}${process.pid}.${++opCounter}`;
   const byStack = new Map(group.map((e) => [e.m.o.stackName, e]));
-  const seen = new Map<string, MemberEvents>([...byStack.keys()].map((s) => [s, { diagnostics: [], failed: false, changes: {} }]));
+  const seen = new Map<string, MemberEvents>(
+    [...byStack.keys()].map((s) => [s, { diagnostics: [], failed: false, changes: {}, started: new Set(), done: new Set() }]),
+  );
   const captures = new Map(group.filter((e) => e.m.kind === 'up').map((e) => [e.m.o.stackName, capturingProgram(e.m.o.program)]));
   const programErrors = new Map<string, unknown>();
   const program: PulumiFn = async () => {
@@ -194,18 +200,27 @@ async function runBatch(
     manifestOf(host.cliVersion),
   );
   let opError: unknown;
+  let remaining: Set<string>;
   try {
-    await ensureMeta(objects);
-    await objects.write(stackPaths(host.project, op).checkpoint, JSON.stringify(merged));
+    await writeOp(objects, host, op, [...byStack.keys()], merged);
     await host.run(op, program, onEvent, group[0]!.m.o.signal).catch((err: unknown) => (opError = err));
-    await splitBack(host, objects, op, [...byStack.keys()]);
+    remaining = await splitBack(objects, host, op, [...byStack.keys()]);
   } catch (err) {
+    // The op's record stays: the next operation of this run, or the next run, splits it back first.
     for (const e of group) e.m.reject(err);
     return;
   }
-  // Unattributed: the op failed, and either a program stopped it or its events name no failed resource.
-  const unattributed = opError !== undefined && (programErrors.size > 0 || ![...seen.values()].some((s) => s.failed));
-  await Promise.all(group.map((e) => settleMember(host, e, seen.get(e.m.o.stackName)!, captures, programErrors, opError, unattributed)));
+  const outcome = { opError, programErrors, captures, remaining };
+  await Promise.all(group.map((e) => settleMember(host, e, seen.get(e.m.o.stackName)!, outcome)));
+}
+
+/** What the op did, for each member's outcome. */
+interface OpOutcome {
+  opError: unknown;
+  programErrors: Map<string, unknown>;
+  captures: Map<string, ReturnType<typeof capturingProgram>>;
+  /** The members that still have resources after it. */
+  remaining: Set<string>;
 }
 
 /** A member's outcome from what the op's events said of it. */
@@ -213,24 +228,27 @@ async function settleMember(
   host: BatchHost,
   e: { m: BatchMember; checkpoint: CheckpointFile | undefined },
   seen: MemberEvents,
-  captures: Map<string, ReturnType<typeof capturingProgram>>,
-  programErrors: Map<string, unknown>,
-  opError: unknown,
-  unattributed: boolean,
+  o: OpOutcome,
 ): Promise<void> {
   const { m } = e;
   const stack = m.o.stackName;
-  if (opError !== undefined && m.o.signal?.aborted) return m.reject(new CancelledError(`${m.kind} of ${stack} was cancelled`));
-  const programError = programErrors.get(stack);
+  if (o.opError !== undefined && m.o.signal?.aborted) return m.reject(new CancelledError(`${m.kind} of ${stack} was cancelled`));
+  const programError = o.programErrors.get(stack);
   if (programError !== undefined) return m.reject(host.failure(m.kind, stack, [firstLine(programError)], programError));
   if (seen.failed)
-    return m.reject(host.failure(m.kind, stack, seen.diagnostics.length > 0 ? seen.diagnostics : ['a resource failed'], opError));
-  // The op failed for a reason its events tie to no member: each runs again alone, on its own stack.
-  if (unattributed) return settle(m, host.alone(m));
-  if (m.kind === 'destroy') await fs.rm(host.workDir(stack), { recursive: true, force: true });
+    return m.reject(host.failure(m.kind, stack, seen.diagnostics.length > 0 ? seen.diagnostics : ['a resource failed'], o.opError));
+  // The op failed, and not by anything of this member's that the events name: unless every step of
+  // it finished (another member's resource failed), it runs again alone, on its own stack. So does
+  // everyone when a program stopped the op (Pulumi stops registering the others' resources too).
+  const finished = seen.started.size > 0 && [...seen.started].every((u) => seen.done.has(u));
+  if (o.opError !== undefined && (o.programErrors.size > 0 || !finished)) return settle(m, host.alone(m));
+  if (m.kind === 'destroy') {
+    if (o.remaining.has(stack)) return m.reject(host.failure('destroy', stack, ['some of its resources were not deleted'], o.opError));
+    await fs.rm(host.workDir(stack), { recursive: true, force: true });
+  }
   const rootOp = m.kind === 'destroy' ? 'delete' : e.checkpoint?.checkpoint.latest?.resources?.length ? 'same' : 'create';
   const changes = { ...seen.changes, [rootOp]: (seen.changes[rootOp] ?? 0) + 1 };
-  const c = captures.get(stack);
+  const c = o.captures.get(stack);
   m.resolve({ outputs: c?.outputs ?? {}, secretOutputs: c ? [...c.secret] : [], changes });
 }
 
@@ -250,112 +268,24 @@ function routeEvent(e: EngineEvent, byStack: Map<string, { m: BatchMember }>, se
   }
   if (e.resOpFailedEvent) s.failed = true;
   if (!meta) return;
-  if (e.resOutputsEvent) s.changes[meta.op] = (s.changes[meta.op] ?? 0) + 1;
+  if (e.resourcePreEvent) s.started.add(meta.urn);
+  if (e.resOutputsEvent) {
+    s.done.add(meta.urn);
+    s.changes[meta.op] = (s.changes[meta.op] ?? 0) + 1;
+  }
   const phase: EngineProgress['phase'] = e.resourcePreEvent ? 'started' : e.resOutputsEvent ? 'done' : 'failed';
   member.m.o.onProgress?.({ stack, op: meta.op, resourceType: meta.type, resourceName: unscopedName(meta.urn), phase });
 }
 
-/** The op stack's checkpoint back into each member's; the op stack removed. */
-async function splitBack(host: BatchHost, objects: BackendObjects, op: string, members: string[]): Promise<void> {
-  const text = await objects.read(stackPaths(host.project, op).checkpoint);
-  if (text !== undefined) {
-    const parts = splitCheckpoint(op, host.project, JSON.parse(text) as CheckpointFile, members);
-    for (const member of members) {
-      const rel = stackPaths(host.project, member).checkpoint;
-      const part = parts.get(member);
-      const previous = await objects.read(rel);
-      if (part === undefined) {
-        if (previous !== undefined) await removeStackObjects(host.backendUrl, host.project, member);
-        continue;
-      }
-      // As Pulumi does: the checkpoint before this write beside it, this one in the stack's
-      // history (a write cut short is repaired from them, pulumi-locks.ts).
-      const body = JSON.stringify(part);
-      if (previous !== undefined) await objects.write(`${rel}.bak`, previous);
-      await objects.write(`${stackPaths(host.project, member).history}/${member}-${historyStamp()}.checkpoint.json`, body);
-      await objects.write(rel, body);
-    }
-  }
-  await removeStackObjects(host.backendUrl, host.project, op);
-  await objects.removeAll(stackPaths(host.project, op).locks);
-  await fs.rm(host.workDir(op), { recursive: true, force: true });
-}
-
-/**
- * Op stacks a killed run left in the backend, split back into their members' checkpoints (the
- * op's checkpoint is the newer: Pulumi wrote every step there), before any member is touched.
- */
+/** Ops a killed run left, split back into their members (batch-store.ts). */
 export async function recoverDeadBatches(host: BatchHost, notice: (message: string) => void): Promise<void> {
   const objects = backendObjects(host.backendUrl);
-  if (!objects) return;
-  const stacksDir = stackPaths(host.project, '_').stacks;
-  for (const rel of await objects.list(stacksDir, '.json')) {
-    const op = path.posix.basename(rel, '.json');
-    if (!op.startsWith(OP_PREFIX)) continue;
-    const of = `${op}, the shared operation of ${(await peekMembers(objects, rel)).join(', ') || 'no component'}`;
-    await clearPulumiLocks(host.backendUrl, host.project, op, {
-      onWait: (l) => notice(`waiting for an earlier pulumi (pid ${l.pid} on ${l.hostname}) to release ${of}`),
-      onRemoved: (l) => notice(`removed the lock a killed pulumi (pid ${l.pid}) left on ${of}`),
-    });
-    await removeCutShortWrites(host.backendUrl, host.project, op);
-    if ((await repairCheckpoint(host.backendUrl, host.project, op)).state === 'absent') continue;
-    const text = await objects.read(rel);
-    if (text === undefined) continue; // its own run finished splitting it meanwhile (a run whose lease was lost)
-    const members = membersOf(JSON.parse(text) as CheckpointFile);
-    await splitBack(host, objects, op, members);
-    notice(`an interrupted run left ${members.length} component(s) in ${op}: their checkpoints are brought up to date from it`);
-  }
-}
-
-/**
- * The member's checkpoint as a batch still holds it (one running now, or one a killed run left),
- * without changing anything: what a read-only look (drift) must see instead of the member's own.
- */
-export async function batchedCheckpoint(backendUrl: string, project: string, member: string): Promise<CheckpointFile | undefined> {
-  const objects = backendObjects(backendUrl);
-  if (!objects) return undefined;
-  for (const rel of await objects.list(stackPaths(project, '_').stacks, '.json')) {
-    const op = path.posix.basename(rel, '.json');
-    if (!op.startsWith(OP_PREFIX)) continue;
-    const text = await objects.read(rel);
-    if (text === undefined) continue;
-    let file: CheckpointFile;
-    try {
-      file = JSON.parse(text) as CheckpointFile;
-    } catch {
-      continue; // cut short: the next run repairs it
-    }
-    const part = splitCheckpoint(op, project, file, [member]).get(member);
-    if (part) return part;
-  }
-  return undefined;
-}
-
-/** The members an op stack holds, for messages (nothing when its checkpoint does not parse). */
-async function peekMembers(objects: BackendObjects, rel: string): Promise<string[]> {
-  try {
-    return membersOf(JSON.parse((await objects.read(rel)) ?? '{}') as CheckpointFile);
-  } catch {
-    return [];
-  }
-}
-
-/** Nanoseconds since the epoch, as Pulumi names history entries (all of one length: newest sorts last). */
-let lastStamp = 0n;
-function historyStamp(): string {
-  const now = BigInt(Date.now()) * 1_000_000n;
-  lastStamp = now > lastStamp ? now : lastStamp + 1n;
-  return lastStamp.toString();
+  if (objects) await recoverDeadOps(objects, host, notice);
 }
 
 function manifestOf(cliVersion: string): Record<string, unknown> {
   const version = `v${cliVersion.replace(/^v/, '')}`;
   return { time: new Date().toISOString(), magic: createHash('sha256').update(version).digest('hex'), version };
-}
-
-/** The backend's layout marker, as Pulumi writes it on first use (project-scoped stacks). */
-async function ensureMeta(objects: BackendObjects): Promise<void> {
-  if ((await objects.read('.pulumi/meta.yaml')) === undefined) await objects.write('.pulumi/meta.yaml', 'version: 1\n');
 }
 
 function firstLine(err: unknown): string {

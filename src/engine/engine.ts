@@ -20,9 +20,10 @@ import { clearPulumiLocks, removeCutShortWrites, repairCheckpoint, type Checkpoi
 import { pendingOperations, removeStackObjects } from './checkpoint-objects.js';
 import { runOperation, type OperationKind, type OperationOutcome } from './operation.js';
 import { pulumiCommandAt, runCommand } from './pulumi-internals.js';
-import { batchedCheckpoint, Gatherer, recoverDeadBatches, runBatches, type BatchHost, type BatchMember } from './batch-operation.js';
+import { batchedCheckpoint } from './batch-store.js';
+import { Gatherer, recoverDeadBatches, runBatches, type BatchHost, type BatchMember } from './batch-operation.js';
 import { isBatchable } from '../util/resource-scope.js';
-import { Semaphore } from '../util/mutex.js';
+import { Mutex, Semaphore } from '../util/mutex.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { stringify as yamlStringify } from 'yaml';
 import { RUN_MARKER, sessionRoot } from './session.js';
@@ -81,7 +82,7 @@ export class Engine implements ComponentEngine {
     quietMs: 50,
     maxWaitMs: 300,
   });
-  private recovered: Promise<void> | undefined;
+  private readonly recovery = new Mutex();
   /**
    * One-stack operations at once (programs that cannot share one, refreshes, recoveries): each is
    * a CLI and its plugins, so the run's concurrency, which counts components, does not bound them.
@@ -151,11 +152,13 @@ export class Engine implements ComponentEngine {
     return r.changes;
   }
 
-  /** Before the first change to any stack: what a killed run's batch left is split back first. */
+  /**
+   * Before any change to a stack: what a killed run's batch (or one of this run whose split
+   * failed) left is split back first; one look at a time, and this run's live batches are not dead.
+   */
   private async ready(o: OperationOptions | undefined): Promise<void> {
     await this.ensureFileBackend();
-    this.recovered ??= recoverDeadBatches(this.batchHost(), (m) => o?.onNotice?.(m));
-    await this.recovered;
+    await this.recovery.run(() => recoverDeadBatches(this.batchHost(), (m) => o?.onNotice?.(m)));
   }
 
   private async runGathered(members: BatchMember[]): Promise<void> {
