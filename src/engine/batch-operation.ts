@@ -2,7 +2,7 @@
  * Components that are ready at the same moment deployed by one Pulumi operation. A Pulumi
  * operation costs a CLI start, a passphrase key derivation and a provider process whatever it
  * changes; a stack of 40 components whose 38 leaves are ready together paid that 40 times. So the
- * engine gathers the operations the executor starts in the same turn of the event loop and, for
+ * engine gathers the operations the executor starts together (Gatherer) and, for
  * those whose programs are batchable (util/resource-scope.ts), runs them as one `pulumi up
  * --continue-on-error` on a transient stack (`deployer-batch.<pid>.<n>`) merged from the members'
  * checkpoints (batch-checkpoint.ts), then splits the result back into each member's checkpoint and
@@ -14,7 +14,6 @@
  */
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
-import { stripVTControlCharacters } from 'node:util';
 import type { EngineEvent, PulumiFn } from '@pulumi/pulumi/automation/index.js';
 import { CancelledError } from '../errors.js';
 import { inResourceScope } from '../util/resource-scope.js';
@@ -29,8 +28,9 @@ import {
   type CheckpointFile,
 } from './batch-checkpoint.js';
 import { OP_PREFIX, recoverDeadOps, splitBack, writeOp } from './batch-store.js';
-import { stackPaths } from './checkpoint-objects.js';
-import type { EngineProgress, OperationOptions, ResourceChanges, UpResult } from './component-engine.js';
+import { readCheckpoint } from './checkpoint-objects.js';
+import type { OperationOptions, ResourceChanges, UpResult } from './component-engine.js';
+import { collectDiagnostics, toProgress } from './engine-events.js';
 import { capturingProgram, type OperationOutcome } from './operation.js';
 
 /** One component's operation waiting for its batch. */
@@ -151,11 +151,6 @@ function groupBySalt<T extends { checkpoint: CheckpointFile | undefined }>(membe
   return all;
 }
 
-async function readCheckpoint(objects: BackendObjects, project: string, stack: string): Promise<CheckpointFile | undefined> {
-  const text = await objects.read(stackPaths(project, stack).checkpoint);
-  return text === undefined ? undefined : (JSON.parse(text) as CheckpointFile);
-}
-
 /** What the events of the op said about one member. */
 interface MemberEvents {
   diagnostics: string[];
@@ -260,21 +255,16 @@ function routeEvent(e: EngineEvent, byStack: Map<string, { m: BatchMember }>, se
   const member = stack ? byStack.get(stack) : undefined;
   if (!member || !stack) return;
   const s = seen.get(stack)!;
-  const d = e.diagnosticEvent;
-  if (d && d.severity === 'error') {
-    const message = stripVTControlCharacters(d.message).trim();
-    if (message && !s.diagnostics.includes(message)) s.diagnostics.push(message);
-    s.failed = true;
-  }
-  if (e.resOpFailedEvent) s.failed = true;
+  collectDiagnostics(e, s.diagnostics);
+  if (e.diagnosticEvent?.severity === 'error' || e.resOpFailedEvent) s.failed = true;
   if (!meta) return;
   if (e.resourcePreEvent) s.started.add(meta.urn);
   if (e.resOutputsEvent) {
     s.done.add(meta.urn);
     s.changes[meta.op] = (s.changes[meta.op] ?? 0) + 1;
   }
-  const phase: EngineProgress['phase'] = e.resourcePreEvent ? 'started' : e.resOutputsEvent ? 'done' : 'failed';
-  member.m.o.onProgress?.({ stack, op: meta.op, resourceType: meta.type, resourceName: unscopedName(meta.urn), phase });
+  const progress = toProgress(stack, e, unscopedName);
+  if (progress) member.m.o.onProgress?.(progress);
 }
 
 /** Ops a killed run left, split back into their members (batch-store.ts). */

@@ -4,7 +4,8 @@
  * the operations a killed run left pending, and removing a destroyed stack (what `pulumi stack
  * rm` does on a DIY backend: the checkpoint, its `.bak`, its history and its backups).
  */
-import { backendObjects } from './backend-objects.js';
+import { backendObjects, type BackendObjects } from './backend-objects.js';
+import type { CheckpointFile } from './batch-checkpoint.js';
 
 /** Where the DIY backend (its project-scoped layout) keeps a stack's objects, relative to its root. */
 export function stackPaths(project: string, stack: string) {
@@ -18,12 +19,17 @@ export function stackPaths(project: string, stack: string) {
   };
 }
 
+/** The stack's checkpoint as the backend holds it (undefined when there is none). */
+export async function readCheckpoint(objects: BackendObjects, project: string, stack: string): Promise<CheckpointFile | undefined> {
+  const text = await objects.read(stackPaths(project, stack).checkpoint);
+  return text === undefined ? undefined : (JSON.parse(text) as CheckpointFile);
+}
+
 /** How many operations the stack's checkpoint records as pending (0 when it has none, or no checkpoint). */
 export async function pendingOperations(backendUrl: string, project: string, stack: string): Promise<number> {
-  const text = await backendObjects(backendUrl)?.read(stackPaths(project, stack).checkpoint);
-  if (text === undefined) return 0;
-  const parsed = JSON.parse(text) as { checkpoint?: { latest?: { pending_operations?: unknown[] } } };
-  return parsed.checkpoint?.latest?.pending_operations?.length ?? 0;
+  const objects = backendObjects(backendUrl);
+  const file = objects ? await readCheckpoint(objects, project, stack) : undefined;
+  return file?.checkpoint.latest?.pending_operations?.length ?? 0;
 }
 
 /** Removes a stack from the backend, as `pulumi stack rm` does; nothing when it is not there. */

@@ -10,14 +10,14 @@ import { promises as fs, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { stripVTControlCharacters } from 'node:util';
 import { LocalWorkspace, type PulumiCommand, type EngineEvent, type PulumiFn, type Stack } from '@pulumi/pulumi/automation/index.js';
 import { CancelledError, DeployerError, InternalError } from '../errors.js';
 import { nodeModulesDir, packageRoot, pulumiSdkDir } from '../package-info.js';
-import type { ComponentEngine, EngineProgress, OperationOptions, ResourceChanges, UpResult } from './component-engine.js';
+import type { ComponentEngine, OperationOptions, ResourceChanges, UpResult } from './component-engine.js';
 import type { PulumiCli } from './pulumi-cli.js';
 import { clearPulumiLocks, removeCutShortWrites, repairCheckpoint, type CheckpointRepair } from './pulumi-locks.js';
 import { pendingOperations, removeStackObjects } from './checkpoint-objects.js';
+import { collectDiagnostics, toProgress } from './engine-events.js';
 import { runOperation, type OperationKind, type OperationOutcome } from './operation.js';
 import { pulumiCommandAt, runCommand } from './pulumi-internals.js';
 import { batchedCheckpoint } from './batch-store.js';
@@ -176,19 +176,11 @@ export class Engine implements ComponentEngine {
       project: PULUMI_PROJECT,
       cliVersion: this.config.cli.version,
       prepare: async (o) => (await this.prepare(o)).state,
-      run: async (stackName, program, onEvent, signal) => {
+      run: (stackName, program, onEvent, signal) => {
         this.operations++;
-        return runOperation({
-          command: await this.pulumiCommand(),
-          workDir: await this.workspace(stackName),
-          // The op stack has no config of its own: its secrets manager is the one its checkpoint names.
-          env: { ...this.envVars(), PULUMI_FALLBACK_TO_STATE_SECRETS_MANAGER: 'true' },
-          stackName,
-          kind: 'up',
-          program,
-          flags: ['--continue-on-error'],
-          onEvent,
-          ...(signal ? { signal } : {}),
+        // The op stack has no config of its own: its secrets manager is the one its checkpoint names.
+        return this.run(stackName, 'up', program, onEvent, signal, ['--continue-on-error'], {
+          PULUMI_FALLBACK_TO_STATE_SECRETS_MANAGER: 'true',
         });
       },
       alone: (m) =>
@@ -222,11 +214,12 @@ export class Engine implements ComponentEngine {
     onEvent: (e: EngineEvent) => void,
     signal: AbortSignal | undefined,
     flags: string[] = [],
+    env: Record<string, string> = {},
   ): Promise<OperationOutcome> {
     return runOperation({
       command: await this.pulumiCommand(),
       workDir: await this.workspace(stackName),
-      env: this.envVars(),
+      env: { ...this.envVars(), ...env },
       stackName,
       kind,
       program,
@@ -374,27 +367,4 @@ function firstLine(err: unknown): string {
     lines[0] ??
     'unknown error'
   );
-}
-
-/** Error diagnostics, cleaned of Pulumi's decorations, in the order the engine sent them. */
-function collectDiagnostics(e: EngineEvent, out: string[]): void {
-  const d = e.diagnosticEvent;
-  if (d && d.severity === 'error') {
-    const message = stripAnsi(d.message).trim();
-    // The summary line that only repeats the resource errors adds nothing.
-    if (message && !/^update failed$/i.test(message) && !out.includes(message)) out.push(message);
-  }
-  const failed = e.resOpFailedEvent;
-  if (failed && out.length === 0) out.push(`${failed.metadata.op} of ${failed.metadata.type} failed`);
-}
-
-/** Removes terminal colour codes (we ask for none, but plugins may still send them). */
-const stripAnsi = stripVTControlCharacters;
-
-function toProgress(stack: string, e: EngineEvent): EngineProgress | undefined {
-  const meta = e.resourcePreEvent?.metadata ?? e.resOutputsEvent?.metadata ?? e.resOpFailedEvent?.metadata;
-  if (!meta || meta.type === 'pulumi:pulumi:Stack' || meta.type.startsWith('pulumi:providers:')) return undefined;
-  const phase = e.resourcePreEvent ? 'started' : e.resOutputsEvent ? 'done' : 'failed';
-  const name = meta.urn.split('::').pop() ?? meta.urn;
-  return { stack, op: meta.op, resourceType: meta.type, resourceName: name, phase };
 }
