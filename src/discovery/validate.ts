@@ -2,17 +2,12 @@
  * JSON Schema validation of documents against `schemas/<Kind>.schema.json` (the single source
  * of truth for the language). Every error of every document is reported at once.
  */
-import { readFileSync, readdirSync } from 'node:fs';
-import path from 'node:path';
-import { createRequire } from 'node:module';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import type { ValidationProblem } from '../errors.js';
-import { schemasDir } from '../package-info.js';
-import { closest } from './suggest.js';
-
-// ajv-formats is CommonJS with a default export that TypeScript's NodeNext view does not see as callable.
-const addFormats = createRequire(import.meta.url)('ajv-formats') as (ajv: Ajv, formats: string[]) => Ajv;
+import { distFile, schemasDir } from '../package-info.js';
 import { escapePointer, locate, type ParsedDocument } from './parse.js';
+import { ajvWith, generatedValidators, readSchemaSources, schemaId, type SchemaSources } from './schema-code.js';
+import { closest } from './suggest.js';
 
 export interface SchemaSet {
   kinds: string[];
@@ -21,43 +16,52 @@ export interface SchemaSet {
   schemaOf(kind: string): Record<string, unknown> | undefined;
 }
 
+/** Where the build writes the kinds' validators as code (see schema-code.ts). */
+export const generatedValidatorsDir = distFile('schema-validators');
+
 let cached: SchemaSet | undefined;
 
 /**
- * Loads every schema in `schemas/` once per process; a kind's validator is compiled the first
- * time a document of that kind is validated (compiling all of them costs half a second).
+ * Loads every schema in `dir` once per process. A kind's validator is the build's generated
+ * code for it when that was made from these very schemas (`generated`, by default the build's
+ * for the installed schemas; null: none), and otherwise compiled the first time a document of that kind is
+ * validated (compiling all of them costs half a second).
  */
-export function loadSchemas(dir: string = schemasDir): SchemaSet {
-  if (cached && dir === schemasDir) return cached;
-  const ajv = new Ajv({ allErrors: true, verbose: true, strict: false, useDefaults: false });
-  addFormats(ajv, ['uri', 'email', 'hostname', 'date-time']);
-  const files = readdirSync(dir)
-    .filter((f) => f.endsWith('.schema.json'))
-    .sort();
+export function loadSchemas(
+  dir: string = schemasDir,
+  generated: string | null = dir === schemasDir ? generatedValidatorsDir : null,
+): SchemaSet {
+  const useCache = dir === schemasDir && generated === generatedValidatorsDir;
+  if (cached && useCache) return cached;
+  const sources = readSchemaSources(dir);
   const raw = new Map<string, Record<string, unknown>>();
-  for (const f of files) {
-    const schema = JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as Record<string, unknown>;
-    raw.set(f.replace(/\.schema\.json$/, ''), schema);
-    ajv.addSchema(schema);
-  }
-  const kinds = files.map((f) => f.replace(/\.schema\.json$/, '')).filter((k) => k !== 'defs');
+  const rawOf = (k: string): Record<string, unknown> => {
+    let schema = raw.get(k);
+    if (!schema) raw.set(k, (schema = JSON.parse(sources.get(k)!) as Record<string, unknown>));
+    return schema;
+  };
+  const kinds = [...sources.keys()].filter((k) => k !== 'defs').sort();
   const known = new Set(kinds);
+  const load = (generated !== null ? generatedValidators(generated, sources) : undefined) ?? compiler(sources);
   const validators = new Map<string, ValidateFunction>();
   const set: SchemaSet = {
     kinds,
     validatorFor: (k) => {
       if (!known.has(k)) return undefined;
       let v = validators.get(k);
-      if (!v) {
-        v = ajv.getSchema(`https://deployer.io/schemas/${k}.schema.json`)!;
-        validators.set(k, v);
-      }
+      if (!v) validators.set(k, (v = load(k)));
       return v;
     },
-    schemaOf: (k) => (known.has(k) ? raw.get(k) : undefined),
+    schemaOf: (k) => (known.has(k) ? rawOf(k) : undefined),
   };
-  if (dir === schemasDir) cached = set;
+  if (useCache) cached = set;
   return set;
+}
+
+/** Compiles a kind's validator on first use, all kinds sharing one ajv (their `$ref`s resolve there). */
+function compiler(sources: SchemaSources): (kind: string) => ValidateFunction {
+  let ajv: ReturnType<typeof ajvWith> | undefined;
+  return (kind) => (ajv ??= ajvWith(sources, { source: false })).getSchema(schemaId(kind))!;
 }
 
 /** A schema problem of one document, at a JSON pointer (located in a file later). */
