@@ -1,6 +1,6 @@
 /** What every command shares: global options, settings, JSON output. */
 import type { Command } from 'commander';
-import type { Logger } from 'pino';
+import type { Log } from './logger.js';
 import { resolveSettings, type SettingFlags, type Settings } from '../config/index.js';
 import type { CliIO } from './io.js';
 
@@ -18,7 +18,7 @@ export interface GlobalOptions {
 export interface CommandContext {
   io: CliIO;
   /** Structured logs, every line with the command's correlation id (silent unless --log-level). */
-  log: Logger;
+  log: Log;
   /** Set by a command when it ends with something other than 0 without an error. */
   exitCode: number;
 }

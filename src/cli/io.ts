@@ -1,5 +1,4 @@
 /** The streams a command talks through; the real process's, or a test's buffers. */
-import { createInterface } from 'node:readline/promises';
 import type { Readable } from 'node:stream';
 
 export interface CliIO {
@@ -34,6 +33,8 @@ export function processIO(): CliIO {
 /** Asks a yes/no question; only the word "yes" agrees (as Terraform does). */
 export async function confirmYes(io: CliIO, question: string): Promise<boolean> {
   if (!io.stdin) return false;
+  // Loaded here: only a confirmation needs readline.
+  const { createInterface } = await import('node:readline/promises');
   const rl = createInterface({ input: io.stdin, output: io.stdout as NodeJS.WritableStream, terminal: io.interactive });
   try {
     const answer = await rl.question(`${question}\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: `);

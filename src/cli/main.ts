@@ -6,21 +6,61 @@ import { randomUUID } from 'node:crypto';
 import { Command, CommanderError, Option } from 'commander';
 import { DeployerError, InternalError, machineFault } from '../errors.js';
 import { deployerVersion } from '../package-info.js';
-import { registerApply } from './commands/apply.js';
-import { registerBootstrap } from './commands/bootstrap.js';
-import { registerDrift } from './commands/drift.js';
-import { registerReconcile } from './commands/reconcile.js';
-import { registerGraph } from './commands/graph.js';
-import { registerLedger } from './commands/ledger.js';
-import { registerRestart } from './commands/restart.js';
-import { registerLock } from './commands/lock.js';
-import { registerPlan } from './commands/plan.js';
-import { registerSetup } from './commands/setup.js';
-import { registerState } from './commands/state.js';
 import type { CommandContext } from './context.js';
 import { EXIT, EXIT_CODES_HELP, exitCodeFor } from './exit-codes.js';
 import { processIO, type CliIO } from './io.js';
 import { createLogger, LOG_LEVELS } from './logger.js';
+
+type Register = (program: Command, ctx: CommandContext) => void;
+
+/**
+ * Each command's module, loaded only when it runs: a `plan` then loads what planning needs and
+ * not the ledger, the engine or the drift loop (module loading was most of a small plan's time).
+ * In `--help`'s order; a module may define several commands.
+ */
+const COMMAND_MODULES: { names: string[]; load: () => Promise<Register> }[] = [
+  { names: ['setup'], load: async () => (await import('./commands/setup.js')).registerSetup },
+  { names: ['plan', 'validate'], load: async () => (await import('./commands/plan.js')).registerPlan },
+  { names: ['apply', 'destroy', 'rollback'], load: async () => (await import('./commands/apply.js')).registerApply },
+  { names: ['graph'], load: async () => (await import('./commands/graph.js')).registerGraph },
+  { names: ['lock'], load: async () => (await import('./commands/lock.js')).registerLock },
+  { names: ['state'], load: async () => (await import('./commands/state.js')).registerState },
+  { names: ['ledger'], load: async () => (await import('./commands/ledger.js')).registerLedger },
+  { names: ['restart'], load: async () => (await import('./commands/restart.js')).registerRestart },
+  { names: ['drift'], load: async () => (await import('./commands/drift.js')).registerDrift },
+  { names: ['reconcile'], load: async () => (await import('./commands/reconcile.js')).registerReconcile },
+  { names: ['bootstrap'], load: async () => (await import('./commands/bootstrap.js')).registerBootstrap },
+];
+
+/**
+ * The command `argv` names: its first word that is not a global option or an option's value;
+ * undefined when there is none (the help then lists every command).
+ */
+export function commandNamed(program: Command, argv: string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const word = argv[i]!;
+    if (word === '--') return argv[i + 1];
+    if (!word.startsWith('-') || word === '-') return word;
+    const flag = word.startsWith('--') ? word.split('=')[0]! : word.slice(0, 2);
+    const option = program.options.find((o) => o.long === flag || o.short === flag);
+    // A value in the same word (--dir=x, -Cx) or none taken: the next word is not this option's.
+    const inline = word.startsWith('--') ? word.includes('=') : word.length > 2;
+    if (option && (option.required || option.optional) && !inline) i++;
+  }
+  return undefined;
+}
+
+/** Registers the module of the command `argv` runs, or every command when it names none known. */
+async function registerCommands(program: Command, ctx: CommandContext, argv: string[]): Promise<void> {
+  const name = commandNamed(program, argv);
+  const only = COMMAND_MODULES.find((m) => name !== undefined && m.names.includes(name));
+  for (const m of only ? [only] : COMMAND_MODULES) (await m.load())(program, ctx);
+  for (const c of program.commands) {
+    c.exitOverride().configureOutput({ writeOut: (s) => ctx.io.stdout.write(s), writeErr: (s) => ctx.io.stderr.write(s) });
+    for (const sub of c.commands)
+      sub.exitOverride().configureOutput({ writeOut: (s) => ctx.io.stdout.write(s), writeErr: (s) => ctx.io.stderr.write(s) });
+  }
+}
 
 const DESCRIPTION = 'Deploy a stack of services described in YAML, through the Pulumi engine.';
 
@@ -67,22 +107,6 @@ function buildProgram(ctx: CommandContext): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ writeOut: (s) => ctx.io.stdout.write(s), writeErr: (s) => ctx.io.stderr.write(s) });
-  registerSetup(program, ctx);
-  registerPlan(program, ctx);
-  registerApply(program, ctx);
-  registerGraph(program, ctx);
-  registerLock(program, ctx);
-  registerState(program, ctx);
-  registerLedger(program, ctx);
-  registerRestart(program, ctx);
-  registerDrift(program, ctx);
-  registerReconcile(program, ctx);
-  registerBootstrap(program, ctx);
-  for (const c of program.commands) {
-    c.exitOverride().configureOutput({ writeOut: (s) => ctx.io.stdout.write(s), writeErr: (s) => ctx.io.stderr.write(s) });
-    for (const sub of c.commands)
-      sub.exitOverride().configureOutput({ writeOut: (s) => ctx.io.stdout.write(s), writeErr: (s) => ctx.io.stderr.write(s) });
-  }
   return program;
 }
 
@@ -92,6 +116,7 @@ export async function runCli(argv: string[], io: CliIO = processIO()): Promise<n
   const ctx: CommandContext = { io, exitCode: EXIT.ok, log: createLogger(io, 'silent', undefined, correlationId) };
   const program = buildProgram(ctx);
   try {
+    await registerCommands(program, ctx, argv);
     program.hook('preAction', (_this, action) => {
       const o = action.optsWithGlobals() as { logLevel: string; logFile?: string };
       ctx.log = createLogger(io, o.logLevel, o.logFile, correlationId);

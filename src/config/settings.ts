@@ -4,10 +4,10 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parse } from 'yaml';
 import { InvalidInputError } from '../errors.js';
 import { parseDuration } from '../util/duration.js';
 import { stripBom } from '../util/text.js';
+import { yamlLib } from '../util/yaml-lib.js';
 
 export { parseDuration };
 
@@ -102,7 +102,7 @@ function readConfigFile(dir: string): Record<string, unknown> {
   try {
     // Without a leading byte-order mark: `yaml` would count it as a column, and misread a list after it.
     // As the stack's documents are read: a byte-order mark dropped, merge keys resolved.
-    data = parse(stripBom(text), { merge: true });
+    data = yamlLib().parse(stripBom(text), { merge: true });
   } catch (err) {
     throw new InvalidInputError(`${file}: ${(err as Error).message.split('\n')[0]}`);
   }

@@ -3,10 +3,11 @@
  * validation error can name `file:line:col`. A leading byte-order mark is dropped and YAML 1.1
  * merge keys (`<<: *base`) are resolved, as the fast parser (parse-fast.ts) does.
  */
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, type Node } from 'yaml';
+import type { Node } from 'yaml';
 import type { SourceLocation, ValidationProblem } from '../errors.js';
 import { escapePointer } from '../model/pointer.js';
 import { stripBom } from '../util/text.js';
+import { yamlLib } from '../util/yaml-lib.js';
 
 export { escapePointer };
 
@@ -36,7 +37,7 @@ export { stripBom };
  */
 export function parseYamlFile(file: string, rawText: string): ParsedFile {
   const text = stripBom(rawText);
-  const lineCounter = new LineCounter();
+  const lineCounter = new (yamlLib().LineCounter)();
   const problems: ValidationProblem[] = [];
   const documents: ParsedDocument[] = [];
   const at = (offset: number): SourceLocation => {
@@ -47,7 +48,7 @@ export function parseYamlFile(file: string, rawText: string): ParsedFile {
   let docs;
   try {
     // merge: `<<` keys are resolved as YAML 1.1 tools (and js-yaml in parse-fast.ts) do, not kept as a literal key.
-    docs = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true, merge: true });
+    docs = yamlLib().parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true, merge: true });
   } catch (err) {
     problems.push({ location: { file, line: 1, col: 1 }, path: '', message: `cannot parse YAML: ${String(err)}`, rule: 'yaml' });
     return { file, documents, problems };
@@ -60,7 +61,7 @@ export function parseYamlFile(file: string, rawText: string): ParsedFile {
     }
     if (doc.errors.length > 0) return;
     const start = doc.contents?.range?.[0] ?? doc.range[0];
-    if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) return; // empty document
+    if (doc.contents === null || (yamlLib().isScalar(doc.contents) && doc.contents.value === null)) return; // empty document
     let data: unknown;
     try {
       data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
@@ -82,12 +83,12 @@ function firstLine(s: string): string {
 
 /** A merge key (`<<` written plain), which `yaml` resolves to a symbol when merging is on. */
 function isMergeKey(key: unknown): boolean {
-  return isScalar(key) && typeof key.value === 'symbol' && key.value.description === '<<';
+  return yamlLib().isScalar(key) && typeof key.value === 'symbol' && key.value.description === '<<';
 }
 
 /** A map key as `toJS` names the property (a null key becomes ""). */
 function keyName(key: unknown): string {
-  if (isScalar(key)) return key.value === null ? '' : String(key.value);
+  if (yamlLib().isScalar(key)) return key.value === null ? '' : String(key.value);
   return String(key);
 }
 
@@ -106,11 +107,11 @@ function collectPositions(
   if (!node) return;
   if (node.range && !out.has(pointer)) out.set(pointer, at(node.range[0]));
   const data = value !== null && typeof value === 'object' ? (value as Record<string, unknown>) : undefined;
-  if (isMap(node)) {
+  if (yamlLib().isMap(node)) {
     const merges: Node[] = [];
     const written = new Set<string>();
     for (const pair of node.items) {
-      if (!isPair(pair)) continue;
+      if (!yamlLib().isPair(pair)) continue;
       const keyNode = pair.key as Node | null;
       if (isMergeKey(keyNode)) {
         merges.push(keyNode!);
@@ -131,7 +132,7 @@ function collectPositions(
         if (!written.has(key) && !out.has(child)) out.set(child, at(merge[0]));
       }
     }
-  } else if (isSeq(node)) {
+  } else if (yamlLib().isSeq(node)) {
     const items = Array.isArray(value) ? (value as unknown[]) : [];
     node.items.forEach((item, i) => collectPositions(item as Node | null, items[i], `${pointer}/${i}`, out, at));
   }

@@ -7,7 +7,6 @@
 import { promises as fs, readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Worker } from 'node:worker_threads';
 import type { ValidationProblem } from '../errors.js';
 import { sha256 } from '../model/hash.js';
 import { deployerVersion, distFile } from '../package-info.js';
@@ -258,6 +257,7 @@ function relocated(r: FastParse, shown: string): FastParse {
 /** Parses in `availableParallelism()` worker threads (the compiled parse-worker.js). */
 async function parseInWorkers(pending: Pending[]): Promise<FastParse[]> {
   const n = Math.max(1, Math.min(os.availableParallelism(), Math.ceil(pending.length / WORKER_THRESHOLD)));
+  const { Worker } = await import('node:worker_threads'); // loaded only for a stack this large
   const chunks: Pending[][] = Array.from({ length: n }, () => []);
   pending.forEach((p, i) => chunks[i % n]!.push(p));
   const out = await Promise.all(

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { InvalidInputError } from '../errors.js';
 import { STACK_POLICY_DEFAULTS, type DesiredStack, type LockLevel, type TargetName } from '../model/desired.js';
 import { durationMs } from '../util/duration.js';
+import { yamlLib } from '../util/yaml-lib.js';
 import type { VariableScope, VariableValue } from './interpolate.js';
 import type { SourceDoc } from './read-documents.js';
 import { stripBom } from './parse.js';
@@ -144,12 +145,11 @@ function breakerPolicy(v: unknown): DesiredStack['circuitBreaker'] {
 
 async function readVarFiles(files: string[], dir: string): Promise<Record<string, VariableValue>> {
   const out: Record<string, VariableValue> = {};
-  const { parse } = await import('yaml');
   for (const f of files) {
     const file = path.resolve(dir, f);
     let data: unknown;
     try {
-      data = parse(stripBom(await fs.readFile(file, 'utf8')), { merge: true });
+      data = yamlLib().parse(stripBom(await fs.readFile(file, 'utf8')), { merge: true });
     } catch (err) {
       throw new InvalidInputError(`cannot read the variables file ${f}: ${(err as Error).message.split('\n')[0]}`);
     }

@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import type { Plan, SavedPlan } from '../../model/plan.js';
 import { readSavedPlan } from '../../plan/index.js';
-import type { Logger } from 'pino';
+import type { Log } from '../logger.js';
 import type { RunEvent, RunSummary } from '../../executor/events.js';
 import type { SettingFlags } from '../../config/index.js';
 import { InvalidInputError } from '../../errors.js';
@@ -169,7 +169,7 @@ async function runCommand(
 }
 
 /** Every run event also becomes a structured log line (ids, actions and results; never specs). */
-function withLog(log: Logger, render: (e: RunEvent) => void): (e: RunEvent) => void {
+function withLog(log: Log, render: (e: RunEvent) => void): (e: RunEvent) => void {
   return (e) => {
     render(e);
     switch (e.type) {

@@ -2,7 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { loadStack } from '../../workflows/load-stack.js';
-import { planStack } from '../../workflows/apply.js';
+import { planStack } from '../../workflows/plan-stack.js';
 import { renderPlanTable, savePlan } from '../../plan/index.js';
 import { warningsText } from '../render.js';
 import { allOptions, printJson, settingsFrom, type CommandContext } from '../context.js';

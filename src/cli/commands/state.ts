@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { InvalidInputError } from '../../errors.js';
 import { loadStack } from '../../workflows/load-stack.js';
-import { planStack } from '../../workflows/apply.js';
+import { planStack } from '../../workflows/plan-stack.js';
 import {
   statePull,
   statePush,

@@ -1,0 +1,17 @@
+/**
+ * The plan workflow: reads the configuration and the state without locking and changes
+ * nothing. Apart from apply.ts so that `deployer plan` loads neither the locks nor the engine.
+ */
+import type { Settings } from '../config/index.js';
+import type { Plan } from '../model/plan.js';
+import { computePlan } from '../plan/index.js';
+import { openStateStore } from '../state/index.js';
+import { loadStack, type LoadedStack } from './load-stack.js';
+
+/** Plan only: reads the state without locking and changes nothing. */
+export async function planStack(settings: Settings): Promise<{ plan: Plan; loaded: LoadedStack }> {
+  const loaded = await loadStack(settings);
+  const store = openStateStore(settings.stateUrl, settings.dir);
+  const state = await store.read(loaded.desired.name, loaded.desired.environment);
+  return { plan: computePlan(loaded.desired, state, loaded.graph), loaded };
+}
