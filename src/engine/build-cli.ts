@@ -10,7 +10,6 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { execa } from 'execa';
 import { PulumiUnavailableError } from '../errors.js';
 import { pulumiSdkVersion } from '../package-info.js';
 import { cachedCliRoot, findPulumiCli, type PulumiCli } from './pulumi-cli.js';
@@ -151,6 +150,7 @@ async function runGo(
   signal: AbortSignal | undefined,
   stream: 'stderr' | 'stdout' = 'stderr',
 ): Promise<void> {
+  const { execa } = await import('execa');
   const subprocess = execa(go, args, {
     cwd,
     env,

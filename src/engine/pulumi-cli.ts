@@ -5,7 +5,6 @@
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { execa } from 'execa';
 import { PulumiUnavailableError } from '../errors.js';
 import { pulumiSdkVersion } from '../package-info.js';
 
@@ -58,6 +57,7 @@ export function isCompatible(cliVersion: string, sdkVersion = pulumiSdkVersion):
 async function versionOf(binary: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
   try {
     // `env` is the whole environment (extendEnv: false): it may not be this process's.
+    const { execa } = await import('execa');
     const { stdout } = await execa(binary, ['version'], {
       env: { ...env, PULUMI_SKIP_UPDATE_CHECK: 'true' },
       extendEnv: false,

@@ -5,7 +5,7 @@
  * execa runs each one: it owns the timeout, the SIGTERM-then-SIGKILL and the cancellation.
  */
 import path from 'node:path';
-import { execa, type Result } from 'execa';
+import type { Result } from 'execa';
 import { DeployerError } from '../errors.js';
 import { durationMs } from '../util/duration.js';
 
@@ -70,6 +70,7 @@ async function runOne(hook: HookSpec, phase: string, ctx: HookContext, name: str
   const cwd = path.resolve(ctx.baseDir, hook.cwd ?? '.');
   const program = hook.command[0]!.includes('/') ? path.resolve(ctx.baseDir, hook.command[0]!) : hook.command[0]!;
   const timeoutMs = durationMs(hook.timeout, HOOK_TIMEOUT_DEFAULT);
+  const { execa } = await import('execa'); // loaded only when a hook runs: 100 modules
   const subprocess = execa(program, hook.command.slice(1), {
     cwd,
     // Added to this process's environment (execa's extendEnv).

@@ -5,7 +5,8 @@
  * history under the chain head's row lock. The schema is brought up to date on first use; a
  * server that cannot be reached is a LedgerUnavailableError naming it, never its password.
  */
-import pg from 'pg';
+import { createRequire } from 'node:module';
+import type pg from 'pg';
 import { LedgerUnavailableError, MachineFaultError } from '../errors.js';
 import { canonicalJson } from '../model/hash.js';
 import { tamperedWrite, verifyChain, type ChainVerification } from './chain.js';
@@ -76,7 +77,9 @@ export class PostgresLedger implements LedgerStore {
 
   constructor(url: string, poolSize = 4) {
     this.where = redactedUrl(url);
-    this.pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: 10_000 });
+    // pg is loaded only for a PostgreSQL ledger (it is CommonJS: required synchronously).
+    const { Pool } = createRequire(import.meta.url)('pg') as typeof pg;
+    this.pool = new Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: 10_000 });
     // An idle connection the server dropped: the next query reports it; this one must not crash the process.
     this.pool.on('error', () => undefined);
     this.ready = this.transaction((c) =>

@@ -6,9 +6,9 @@
  * is `undefined`, never an error: tracking changes is optional.
  */
 import path from 'node:path';
-import { execa } from 'execa';
 
 async function git(dir: string, args: string[]): Promise<string | undefined> {
+  const { execa } = await import('execa'); // loaded when first needed: 100 modules
   const r = await execa('git', ['-C', dir, ...args], { reject: false, stdin: 'ignore' });
   return r.exitCode === 0 ? r.stdout.trim() : undefined;
 }
