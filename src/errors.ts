@@ -174,6 +174,20 @@ export class ApplyFailedError extends DeployerError {
   }
 }
 
+/**
+ * A destroy not done because a destroy that had to come first failed (a component that depends
+ * on this one is still there): nothing of this component was deleted.
+ */
+export class DestroyBlockedError extends DeployerError {
+  constructor(
+    readonly stackName: string,
+    /** The Pulumi stacks whose destroy failed or was blocked in turn. */
+    readonly blockedBy: string[],
+  ) {
+    super('APPLY_FAILED', `${stackName} was not destroyed: ${blockedBy.join(', ')}, which depend on it, could not be destroyed first`);
+  }
+}
+
 /** A saved plan that no longer matches the state or the configuration. */
 export class StalePlanError extends DeployerError {
   constructor(file: string, reasons: string[]) {

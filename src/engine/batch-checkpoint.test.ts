@@ -164,3 +164,32 @@ describe('batch checkpoints', () => {
     expect(splitCheckpoint('op.5', P, merged, [stack]).get(stack)).toEqual(a);
   });
 });
+
+describe('batch checkpoints: deletes in order', () => {
+  it('makes the resources of what must be deleted first depend on the follower, and the split drops that again', () => {
+    const base = component('shop.dev.api.base', 'prov-a');
+    const web = component('shop.dev.api.web', 'prov-a');
+    // base is deleted after web (web depended on base): listed first, web's resources depend on it.
+    const merged = mergeCheckpoints(
+      'op.2',
+      P,
+      [
+        { stack: 'shop.dev.api.base', checkpoint: base, after: ['shop.dev.api.web'] },
+        { stack: 'shop.dev.api.web', checkpoint: web },
+      ],
+      manifest,
+    );
+    const byName = new Map(merged.checkpoint.latest!.resources!.map((r) => [r.urn, r]));
+    const baseUrns = [urn('op.2', S3, 'shop.dev.api.base~data'), urn('op.2', S3, 'shop.dev.api.base~logs')];
+    expect(byName.get(urn('op.2', S3, 'shop.dev.api.web~data'))!.dependencies).toEqual(baseUrns);
+    expect(byName.get(urn('op.2', S3, 'shop.dev.api.web~logs'))!.dependencies).toEqual([
+      urn('op.2', S3, 'shop.dev.api.web~data'),
+      ...baseUrns,
+    ]);
+    expect(byName.get(urn('op.2', S3, 'shop.dev.api.base~logs'))!.dependencies).toEqual([urn('op.2', S3, 'shop.dev.api.base~data')]);
+    // A failed delete leaves both: each gets back exactly its own checkpoint.
+    const parts = splitCheckpoint('op.2', P, merged, ['shop.dev.api.base', 'shop.dev.api.web']);
+    expect(parts.get('shop.dev.api.base')!.checkpoint.latest!.resources).toEqual(base.checkpoint.latest!.resources);
+    expect(parts.get('shop.dev.api.web')!.checkpoint.latest!.resources).toEqual(web.checkpoint.latest!.resources);
+  });
+});

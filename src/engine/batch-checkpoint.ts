@@ -134,6 +134,12 @@ function splitRef(ref: string): { urn: string; id: string } {
 export interface MergeMember {
   stack: string;
   checkpoint: CheckpointFile | undefined;
+  /**
+   * For a member being destroyed: the members whose resources must be deleted before its own.
+   * Their resources are made to depend on its resources (Pulumi deletes dependents first, and
+   * skips what a failed delete still depends on); the split drops those dependencies again.
+   */
+  after?: readonly string[];
 }
 
 /** The members' checkpoints as the op stack's one (`manifest` when no member has a checkpoint yet). */
@@ -177,6 +183,7 @@ export function mergeCheckpoints(op: string, project: string, members: MergeMemb
     }
     for (const p of d.pending_operations ?? []) pending.push({ ...p, resource: rewrite(p.resource, map, mapRef) });
   }
+  orderDeletes(resources, members);
   const all = [...(root ? [{ ...root, outputs: rootOutputs }] : []), ...providers.values(), ...resources];
   const { resources: _r, pending_operations: _p, secrets_providers: _s, ...rest } = latest ?? { manifest, metadata: {} };
   const salted = members.map((m) => m.checkpoint?.checkpoint.latest?.secrets_providers).find((s) => s?.state?.salt);
@@ -192,6 +199,20 @@ export function mergeCheckpoints(op: string, project: string, members: MergeMemb
       },
     },
   };
+}
+
+/** Makes the resources of each `after` member depend on those of the member that follows it. */
+function orderDeletes(resources: CheckpointResource[], members: MergeMember[]): void {
+  const byMember = new Map<string, CheckpointResource[]>();
+  for (const r of resources) {
+    const m = memberOfUrn(r.urn)!;
+    byMember.set(m, [...(byMember.get(m) ?? []), r]);
+  }
+  for (const m of members) {
+    const own = (byMember.get(m.stack) ?? []).map((r) => r.urn);
+    if (own.length === 0) continue;
+    for (const first of m.after ?? []) for (const r of byMember.get(first) ?? []) r.dependencies = [...(r.dependencies ?? []), ...own];
+  }
 }
 
 /**
@@ -218,7 +239,7 @@ export function splitCheckpoint(op: string, project: string, file: CheckpointFil
       const { urn, id } = splitRef(ref);
       return `${map(urn)}::${id}`;
     };
-    const own = (d.resources ?? []).filter((r) => memberOfUrn(r.urn) === m).map((r) => rewrite(r, map, mapRef));
+    const own = (d.resources ?? []).filter((r) => memberOfUrn(r.urn) === m).map((r) => rewrite(withOwnDependencies(r, m), map, mapRef));
     const pending = (d.pending_operations ?? [])
       .filter((p) => memberOfUrn(p.resource.urn) === m)
       .map((p) => ({ ...p, resource: rewrite(p.resource, map, mapRef) }));
@@ -242,6 +263,16 @@ export function splitCheckpoint(op: string, project: string, file: CheckpointFil
     });
   }
   return out;
+}
+
+/** Without the dependencies on other members' resources the merge added to order deletes. */
+function withOwnDependencies(r: CheckpointResource, member: string): CheckpointResource {
+  const other = (u: string): boolean => ![undefined, member].includes(memberOfUrn(u));
+  if (!r.dependencies?.some(other)) return r;
+  const own = r.dependencies.filter((u) => !other(u));
+  // Pulumi leaves an empty list out of a checkpoint.
+  const { dependencies: _d, ...rest } = r;
+  return own.length > 0 ? { ...rest, dependencies: own } : rest;
 }
 
 /** The members an op stack's checkpoint holds resources of (for the split of a dead run's op). */

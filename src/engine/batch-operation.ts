@@ -29,14 +29,14 @@ import {
 } from './batch-checkpoint.js';
 import { OP_PREFIX, recoverDeadOps, splitBack, writeOp } from './batch-store.js';
 import { readCheckpoint } from './checkpoint-objects.js';
-import type { OperationOptions, ResourceChanges, UpResult } from './component-engine.js';
+import type { DestroyOptions, OperationOptions, ResourceChanges, UpResult } from './component-engine.js';
 import { collectDiagnostics, toProgress } from './engine-events.js';
 import { capturingProgram, type OperationOutcome } from './operation.js';
 
 /** One component's operation waiting for its batch. */
 export interface BatchMember {
   kind: 'up' | 'destroy';
-  o: OperationOptions;
+  o: DestroyOptions;
   resolve: (r: UpResult) => void;
   reject: (err: unknown) => void;
 }
@@ -54,6 +54,8 @@ export interface BatchHost {
   alone(m: BatchMember): Promise<UpResult>;
   /** The stack's workspace directory (removed with the op stack, and with a destroyed member). */
   workDir(stackName: string): string;
+  /** Resolves once the destroys of `after` ended; throws DestroyBlockedError when one failed (destroy-order.ts). */
+  waitFor(stackName: string, after: readonly string[]): Promise<void>;
   failure(operation: string, stackName: string, diagnostics: string[], cause?: unknown): Error;
 }
 
@@ -103,8 +105,9 @@ export class Gatherer {
 /** Runs the gathered members: each eligible salt group as one operation, the others alone. */
 export async function runBatches(host: BatchHost, members: BatchMember[]): Promise<void> {
   const objects = backendObjects(host.backendUrl);
-  if (!objects) return void (await Promise.all(members.map((m) => settle(m, host.alone(m)))));
+  if (!objects) return void (await Promise.all(members.map((m) => aloneAfter(host, m))));
   const eligible: Array<{ m: BatchMember; checkpoint: CheckpointFile | undefined }> = [];
+  const alone: BatchMember[] = [];
   await Promise.all(
     members.map(async (m) => {
       try {
@@ -113,23 +116,71 @@ export async function runBatches(host: BatchHost, members: BatchMember[]): Promi
         const checkpoint = await readCheckpoint(objects, host.project, m.o.stackName);
         // A destroy of a stack the backend does not have (a create that failed): nothing to do.
         if (m.kind === 'destroy' && checkpoint === undefined) {
+          await host.waitFor(m.o.stackName, afterOf(m));
           await fs.rm(host.workDir(m.o.stackName), { recursive: true, force: true });
           return m.resolve({ outputs: {}, secretOutputs: [], changes: {} });
         }
         // A put-back checkpoint, pending operations, a refresh, or a provider with settings of its own.
-        const alone =
+        const own =
           repair === 'restored' ||
           m.o.refresh === true ||
           (checkpoint?.checkpoint.latest?.pending_operations?.length ?? 0) > 0 ||
           !shareableProviders(checkpoint);
-        if (alone) await settle(m, host.alone(m));
+        if (own) alone.push(m);
         else eligible.push({ m, checkpoint });
       } catch (err) {
         m.reject(m.o.signal?.aborted ? new CancelledError(`${m.kind} of ${m.o.stackName} was cancelled`) : err);
       }
     }),
   );
-  await Promise.all(groupBySalt(eligible).map((group) => runBatch(host, objects, group)));
+  // Members run alone and batches at once: a destroy alone may wait for one in a batch, and back.
+  const groups = groupBySalt(eligible).map(ordered);
+  await Promise.all([
+    ...alone.map((m) => aloneAfter(host, m)),
+    ...groups.flatMap((g) => g.later.map((e) => aloneAfter(host, e.m))),
+    ...groups.map((g) => (g.together.length > 0 ? runBatch(host, objects, g.together) : undefined)),
+  ]);
+}
+
+const afterOf = (m: BatchMember): readonly string[] => (m.kind === 'destroy' ? (m.o.after ?? []) : []);
+
+/** The member on its own stack, once the destroys it must follow have ended. */
+async function aloneAfter(host: BatchHost, m: BatchMember): Promise<void> {
+  try {
+    await host.waitFor(m.o.stackName, afterOf(m));
+  } catch (err) {
+    return m.reject(err);
+  }
+  await settle(m, host.alone(m));
+}
+
+/**
+ * A group in delete order (a destroy before those it must follow: Pulumi needs what a resource
+ * depends on listed first), less the destroys that must follow one outside the group: those wait
+ * for it and run alone (`later`).
+ */
+function ordered<T extends { m: BatchMember }>(group: T[]): { together: T[]; later: T[] } {
+  const inside = new Map(group.map((e) => [e.m.o.stackName, e]));
+  for (let changed = true; changed;) {
+    changed = false;
+    for (const [stack, e] of inside)
+      if (afterOf(e.m).some((a) => !inside.has(a))) {
+        inside.delete(stack);
+        changed = true;
+      }
+  }
+  // Reverse post-order over `after`: each destroy lands before every destroy it must follow.
+  const postOrder: T[] = [];
+  const placed = new Set<string>();
+  const place = (e: T): void => {
+    if (placed.has(e.m.o.stackName)) return;
+    placed.add(e.m.o.stackName);
+    for (const a of afterOf(e.m)) place(inside.get(a)!);
+    postOrder.push(e);
+  };
+  for (const e of inside.values()) place(e);
+  const together = postOrder.reverse();
+  return { together, later: group.filter((e) => !inside.has(e.m.o.stackName)) };
 }
 
 async function settle(m: BatchMember, result: Promise<UpResult>): Promise<void> {
@@ -191,7 +242,7 @@ async function runBatch(
   const merged = mergeCheckpoints(
     op,
     host.project,
-    group.map((e) => ({ stack: e.m.o.stackName, checkpoint: e.checkpoint })),
+    group.map((e) => ({ stack: e.m.o.stackName, checkpoint: e.checkpoint, after: afterOf(e.m) })),
     manifestOf(host.cliVersion),
   );
   let opError: unknown;
@@ -227,6 +278,12 @@ async function settleMember(
 ): Promise<void> {
   const { m } = e;
   const stack = m.o.stackName;
+  // Behind a destroy that failed, Pulumi deleted nothing of this one; it must not run alone either.
+  try {
+    await host.waitFor(stack, afterOf(m));
+  } catch (err) {
+    return m.reject(err);
+  }
   if (o.opError !== undefined && m.o.signal?.aborted) return m.reject(new CancelledError(`${m.kind} of ${stack} was cancelled`));
   const programError = o.programErrors.get(stack);
   if (programError !== undefined) return m.reject(host.failure(m.kind, stack, [firstLine(programError)], programError));

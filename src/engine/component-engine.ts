@@ -39,6 +39,17 @@ export interface OperationOptions {
   signal?: AbortSignal;
 }
 
+/** A destroy of one component's stack. */
+export interface DestroyOptions extends OperationOptions {
+  /**
+   * The stacks, destroyed by this engine in the same run, that must be gone first (the components
+   * that depended on this one): this stack's resources are deleted only after theirs (in a shared
+   * operation Pulumi orders the deletes), and not at all when one of their destroys fails
+   * (DestroyBlockedError).
+   */
+  after?: string[];
+}
+
 /** What an `up` produced. */
 export interface UpResult {
   outputs: Record<string, unknown>;
@@ -53,6 +64,11 @@ export interface ComponentEngine {
   readonly operations: number;
   /** Brings the component's stack to its program; resolves to its outputs. */
   up(o: OperationOptions): Promise<UpResult>;
-  /** Destroys the component's stack and forgets it. */
-  destroy(o: OperationOptions): Promise<ResourceChanges>;
+  /** Destroys the component's stack and forgets it, after the stacks of `o.after`. */
+  destroy(o: DestroyOptions): Promise<ResourceChanges>;
+  /**
+   * Whether its destroys share operations: the executor then hands over the destroys that must
+   * come first and those behind them together (with `after`) instead of one level at a time.
+   */
+  readonly sharesDestroys?: boolean;
 }

@@ -13,7 +13,8 @@ import { fileURLToPath } from 'node:url';
 import { LocalWorkspace, type PulumiCommand, type EngineEvent, type PulumiFn, type Stack } from '@pulumi/pulumi/automation/index.js';
 import { CancelledError, DeployerError, InternalError } from '../errors.js';
 import { nodeModulesDir, packageRoot, pulumiSdkDir } from '../package-info.js';
-import type { ComponentEngine, OperationOptions, ResourceChanges, UpResult } from './component-engine.js';
+import type { ComponentEngine, DestroyOptions, OperationOptions, ResourceChanges, UpResult } from './component-engine.js';
+import { DestroyOrder } from './destroy-order.js';
 import type { PulumiCli } from './pulumi-cli.js';
 import { clearPulumiLocks, removeCutShortWrites, repairCheckpoint, type CheckpointRepair } from './pulumi-locks.js';
 import { pendingOperations, removeStackObjects } from './checkpoint-objects.js';
@@ -88,6 +89,7 @@ export class Engine implements ComponentEngine {
    * a CLI and its plugins, so the run's concurrency, which counts components, does not bound them.
    */
   private readonly alone = new Semaphore(ALONE_OPERATIONS);
+  private readonly destroys = new DestroyOrder();
 
   constructor(private readonly config: EngineConfig) {}
 
@@ -141,15 +143,22 @@ export class Engine implements ComponentEngine {
     return new Promise<UpResult>((resolve, reject) => this.gatherer.add({ kind: 'up', o, resolve, reject }));
   }
 
-  /** `pulumi destroy` of one component stack, then removes the stack from the backend. */
-  async destroy(o: OperationOptions): Promise<ResourceChanges> {
-    if (this.config.batching === false) {
-      await this.ready(o);
-      return this.destroyAlone(o);
-    }
-    // A destroy registers nothing: any component's shares an operation with the others.
-    const r = await new Promise<UpResult>((resolve, reject) => this.gatherer.add({ kind: 'destroy', o, resolve, reject }));
-    return r.changes;
+  /** `pulumi destroy` of one component stack (after those of `o.after`), then removes the stack from the backend. */
+  destroy(o: DestroyOptions): Promise<ResourceChanges> {
+    return this.destroys.track(o.stackName, async () => {
+      if (this.config.batching === false) {
+        await this.destroys.waitFor(o.stackName, o.after ?? []);
+        await this.ready(o);
+        return this.destroyAlone(o);
+      }
+      // A destroy registers nothing: any component's shares an operation with the others.
+      const r = await new Promise<UpResult>((resolve, reject) => this.gatherer.add({ kind: 'destroy', o, resolve, reject }));
+      return r.changes;
+    });
+  }
+
+  get sharesDestroys(): boolean {
+    return this.config.batching !== false;
   }
 
   /**
@@ -186,6 +195,7 @@ export class Engine implements ComponentEngine {
       alone: (m) =>
         m.kind === 'up' ? this.upAlone(m.o) : this.destroyAlone(m.o).then((changes) => ({ outputs: {}, secretOutputs: [], changes })),
       workDir: (stackName) => path.join(this.config.workRoot, stackName),
+      waitFor: (stackName, after) => this.destroys.waitFor(stackName, after),
       failure: (operation, stackName, diagnostics, cause) => new EngineError(operation, stackName, diagnostics, cause),
     };
   }

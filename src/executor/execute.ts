@@ -5,7 +5,7 @@
  * and a rerun finds finished components unchanged by hash.
  */
 import { pulumiStackName, type ComponentEngine } from '../engine/index.js';
-import { DeployerError, machineFault } from '../errors.js';
+import { DeployerError, DestroyBlockedError, machineFault } from '../errors.js';
 import type { DependencyGraph } from '../graph/index.js';
 import type { DesiredComponent, DesiredStack } from '../model/desired.js';
 import type { Plan, PlanAction } from '../model/plan.js';
@@ -15,7 +15,7 @@ import type { Target } from '../targets/index.js';
 import type { ComponentReport, ComponentResult, RunListener } from './events.js';
 import { afterFailure, afterSuccess, position, refusal } from './breaker.js';
 import { hooksOf, runHooks } from './hooks.js';
-import { schedule, type NodeOutcome } from './scheduler.js';
+import { schedule, UpstreamFailed, type NodeOutcome } from './scheduler.js';
 import type { ComponentsChange, StateWriter } from './state-writer.js';
 
 export interface ExecuteOptions {
@@ -43,6 +43,12 @@ export interface ExecuteOptions {
   refresh?: ReadonlySet<string>;
   /** A rollback: no hooks, and the circuit breakers keep counting the failures that caused it. */
   rollback?: boolean;
+  /**
+   * The engine shares destroys in operations (ComponentEngine.sharesDestroys): a delete is handed
+   * over as soon as the deletes it must follow have started, naming them (`after`), so that one
+   * operation deletes them all in order instead of one operation per level of the graph.
+   */
+  destroysTogether?: boolean;
   listener: RunListener;
 }
 
@@ -74,6 +80,12 @@ export async function execute(o: ExecuteOptions): Promise<ExecuteResult> {
     // A deleted component goes after everything that used to depend on it.
     return [...actions.keys()].filter((x) => x !== id && (o.state.components[x]?.dependsOn ?? []).includes(id));
   };
+
+  // A delete whose dependencies (the components it must outlive) are all deletes goes with them.
+  const goesWithDeletes = (id: string): boolean =>
+    o.destroysTogether === true &&
+    actions.get(id)!.action === 'delete' &&
+    dependenciesOf(id).every((d) => actions.get(d)!.action === 'delete');
 
   const runOne = async (id: string): Promise<void> => {
     const action = actions.get(id)!;
@@ -153,14 +165,20 @@ export async function execute(o: ExecuteOptions): Promise<ExecuteResult> {
     const recorded = o.state.components[id]!;
     const engine = await o.engine();
     usedEngine.add(id);
-    const changes = await engine.destroy({
-      stackName: recorded.pulumiStack,
-      program: async () => ({}),
-      onProgress: (progress) => o.listener({ type: 'component-progress', id, progress }),
-      onNotice: (message) => o.listener({ type: 'component-notice', id, message }),
-      recover: o.recover ?? false,
-      ...(o.cancel ? { signal: o.cancel } : {}),
-    });
+    const after = goesWithDeletes(id) ? dependenciesOf(id).map((d) => o.state.components[d]!.pulumiStack) : [];
+    const changes = await engine
+      .destroy({
+        stackName: recorded.pulumiStack,
+        program: async () => ({}),
+        after,
+        onProgress: (progress) => o.listener({ type: 'component-progress', id, progress }),
+        onNotice: (message) => o.listener({ type: 'component-notice', id, message }),
+        recover: o.recover ?? false,
+        ...(o.cancel ? { signal: o.cancel } : {}),
+      })
+      .catch((err: unknown) => {
+        throw err instanceof DestroyBlockedError ? new UpstreamFailed(id) : err;
+      });
     pulumiChanges.set(id, changes);
     outputs.delete(id);
     await commit((components) => {
@@ -204,6 +222,7 @@ export async function execute(o: ExecuteOptions): Promise<ExecuteResult> {
     concurrency: o.concurrency,
     mode: o.scheduling ?? 'graph',
     failFast: o.failFast,
+    startsEarly: goesWithDeletes,
     ...(o.stop ? { stop: o.stop } : {}),
     onStart: (id) => o.listener({ type: 'component-start', id, action: actions.get(id)!.action }),
     onFinish,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { schedule, type NodeOutcome, type ScheduleOptions } from './scheduler.js';
+import { schedule, UpstreamFailed, type NodeOutcome, type ScheduleOptions } from './scheduler.js';
 
 /** A promise the test settles by hand. */
 function deferred(): { promise: Promise<void>; resolve: () => void; reject: (err: unknown) => void } {
@@ -245,6 +245,48 @@ describe('schedule', () => {
   it('returns at once for an empty graph', async () => {
     const outcomes = await schedule(harness({}).options());
     expect(outcomes.size).toBe(0);
+  });
+});
+
+describe('schedule: nodes that start early (deletes an engine orders itself)', () => {
+  it('starts an early node once its dependencies have started, and it still ends after them', async () => {
+    const gate = deferred();
+    const h = harness({ a: [], b: ['a'], c: ['b'] }, async (id) => {
+      if (id === 'a') await gate.promise;
+    });
+    const walk = schedule(h.options({ startsEarly: () => true }));
+    await tick();
+    expect(h.started).toEqual(['a', 'b', 'c']); // all handed over while a runs
+    gate.resolve();
+    expect(statuses(await walk)).toEqual({ a: 'succeeded', b: 'succeeded', c: 'succeeded' });
+  });
+
+  it('an early node whose run gives up behind a failure is skipped, naming the root cause', async () => {
+    const aFails = deferred();
+    const h = harness({ a: [], b: ['a'], c: ['b'], other: [] }, async (id) => {
+      if (id === 'a') {
+        await aFails.promise.catch(() => undefined);
+        throw boom('a');
+      }
+      // b and c wait on what comes before them, as the engine does, and give up behind it.
+      if (id !== 'other') throw new UpstreamFailed(id);
+    });
+    const walk = schedule(h.options({ startsEarly: (id) => id !== 'other' }));
+    await tick();
+    aFails.reject(boom('a'));
+    const outcomes = await walk;
+    expect(statuses(outcomes)).toEqual({ a: 'failed', b: 'skipped', c: 'skipped', other: 'succeeded' });
+    expect(outcomes.get('b')?.causes).toEqual(['a']);
+    expect(outcomes.get('c')?.causes).toEqual(['a']);
+  });
+
+  it('an early node not started yet when a dependency fails is skipped without running', async () => {
+    const h = harness({ a: [], b: ['a'] }, async (id) => {
+      if (id === 'a') throw boom('a');
+    });
+    const outcomes = await schedule(h.options({ concurrency: 1, startsEarly: (id) => id === 'b' }));
+    expect(statuses(outcomes)).toEqual({ a: 'failed', b: 'skipped' });
+    expect(h.events).not.toContain('start:b');
   });
 });
 

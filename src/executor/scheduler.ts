@@ -38,10 +38,23 @@ export interface ScheduleOptions {
    * short leaves when concurrency is the limit.
    */
   weight?(id: string): number;
+  /**
+   * Whether `id` may start once its dependencies have started rather than succeeded: the run
+   * hands them to an engine that orders them itself. It still ends behind them: when one fails
+   * before it starts it is skipped, and when it is already running its run throws UpstreamFailed.
+   */
+  startsEarly?(id: string): boolean;
   /** Aborted: start nothing new; running nodes finish. */
   stop?: AbortSignal;
   onStart?(id: string): void;
   onFinish?(outcome: NodeOutcome): void;
+}
+
+/** Thrown by the run of a node that started early when a dependency failed: it is skipped. */
+export class UpstreamFailed extends Error {
+  constructor(id: string) {
+    super(`${id}: upstream failed`);
+  }
 }
 
 export async function schedule(o: ScheduleOptions): Promise<Map<string, NodeOutcome>> {
@@ -143,6 +156,9 @@ class Walk {
   private readonly outcomes = new Map<string, NodeOutcome>();
   private readonly waiting: Map<string, number>;
   private running = 0;
+  private readonly runningIds = new Set<string>();
+  /** Early nodes whose run gave up behind a failed dependency, until every dependency has ended. */
+  private readonly behind = new Set<string>();
   private failed = false;
   private readonly concurrency: number;
   private done: () => void = () => undefined;
@@ -186,22 +202,30 @@ class Walk {
     }
   }
 
+  private early(id: string): boolean {
+    return this.o.startsEarly?.(id) ?? false;
+  }
+
   private start(id: string): void {
     this.running++;
+    this.runningIds.add(id);
     const startedAt = Date.now();
     this.o.onStart?.(id);
+    for (const next of this.edges.dependents.get(id) ?? []) if (this.early(next)) this.release(next);
     // Through a promise, so a `run` that throws synchronously fails its node instead of the walk.
     Promise.resolve()
       .then(() => this.o.run(id))
       .then(
         () => this.finish({ id, status: 'succeeded', startedAt, endedAt: Date.now() }),
         (error: unknown) => {
+          if (error instanceof UpstreamFailed) return this.endBehind(id);
           this.failed = true;
           this.finish({ id, status: 'failed', error, startedAt, endedAt: Date.now() });
         },
       )
       .finally(() => {
         this.running--;
+        this.runningIds.delete(id);
         this.pump();
       });
   }
@@ -212,18 +236,32 @@ class Walk {
     this.o.onFinish?.(outcome);
     if (outcome.status === 'cancelled') return; // its dependents are cancelled too, by the same sweep
     for (const next of this.edges.dependents.get(outcome.id) ?? []) {
-      if (outcome.status !== 'succeeded') this.skip(next, outcome.status === 'failed' ? [outcome.id] : (outcome.causes ?? []));
-      else {
-        const left = this.waiting.get(next)! - 1;
-        this.waiting.set(next, left);
-        if (left === 0 && !this.outcomes.has(next)) this.ready.add(next);
-      }
+      if (this.behind.has(next)) this.endBehind(next);
+      else if (outcome.status !== 'succeeded') this.skip(next, outcome.status === 'failed' ? [outcome.id] : (outcome.causes ?? []));
+      else if (!this.early(next)) this.release(next);
     }
+  }
+
+  /** One dependency of `next` less to wait for (succeeded, or started for an early node). */
+  private release(next: string): void {
+    const left = this.waiting.get(next)! - 1;
+    this.waiting.set(next, left);
+    if (left === 0 && !this.outcomes.has(next)) this.ready.add(next);
+  }
+
+  /** An early node whose run gave up behind a failure: skipped, naming root causes, once every dependency has ended. */
+  private endBehind(id: string): void {
+    const dependencies = this.edges.dependencies.get(id)!.map((d) => this.outcomes.get(d));
+    if (dependencies.some((d) => d === undefined)) return void this.behind.add(id);
+    this.behind.delete(id);
+    const causes = [...new Set(dependencies.flatMap((d) => (d!.status === 'failed' ? [d!.id] : (d!.causes ?? []))))];
+    this.finish(causes.length > 0 ? { id, status: 'skipped', causes } : { id, status: 'cancelled' });
   }
 
   /** "Skipped: upstream failed", naming the root causes; a cause learnt late reaches everything behind. */
   private skip(id: string, causes: string[]): void {
     const existing = this.outcomes.get(id);
+    if (!existing && this.runningIds.has(id)) return; // an early node: its run says how it ends
     if (!existing) return this.finish({ id, status: 'skipped', causes: [...causes] });
     if (existing.status !== 'skipped') return;
     const added = causes.filter((c) => !existing.causes!.includes(c));

@@ -37,7 +37,7 @@ import { loadStack, type LoadedStack } from './load-stack.js';
 import { lockAndPlan, type LockedPlan } from './locking.js';
 import { serviceVersion, whatToUndo } from './restore.js';
 import { undoFailedRun } from './undo.js';
-import { provisionEngine, type EngineSlot } from './run-engine.js';
+import { provisionEngine, sharesOperations, type EngineSlot } from './run-engine.js';
 
 /** A plan and what it was made from: the configuration, or (rollback) recorded states. */
 export interface Prepared {
@@ -265,6 +265,7 @@ async function executeRun(run: Run, locked: LockedPlan<Prepared>, ledger: Ledger
     runId,
     concurrency: settings.concurrency,
     scheduling: settings.scheduling,
+    destroysTogether: sharesOperations(desired),
     listener: ctx.listener,
     ...(ctx.cancel ? { cancel: ctx.cancel } : {}),
   };

@@ -96,6 +96,15 @@ export function workspacesRoot(settings: Pick<Settings, 'dir'>, desired: Pick<De
   return path.join(settings.dir, '.deployer', 'workspaces', desired.name, desired.environment);
 }
 
+/**
+ * Whether components share Pulumi operations. Under service or component locks other runs deploy
+ * other components of this stack at the same time: a shared operation is only safe when one run
+ * owns every component (a stack lock).
+ */
+export function sharesOperations(desired: Pick<DesiredStack, 'lockLevel'>): boolean {
+  return desired.lockLevel === 'stack';
+}
+
 /** The engine over the stack's Pulumi backend, with the state's passphrase. */
 export async function startEngine(o: EngineStart): Promise<Engine> {
   const root = workspacesRoot(o.settings, o.desired);
@@ -106,8 +115,6 @@ export async function startEngine(o: EngineStart): Promise<Engine> {
     passphrase: await resolvePassphrase(o.store.localRoot ?? path.join(o.settings.dir, '.deployer')),
     env: o.targetEnv,
     ...(o.runId ? { runId: o.runId } : {}),
-    // Under service or component locks other runs deploy other components of this stack at the
-    // same time: a shared operation is only safe when one run owns every component (a stack lock).
-    batching: o.desired.lockLevel === 'stack',
+    batching: sharesOperations(o.desired),
   });
 }

@@ -103,11 +103,35 @@ describe('components ready together share one Pulumi operation', () => {
     );
   });
 
-  it('a destroy deletes every component in as many operations as the graph has levels, leaving no stack behind', async () => {
+  it('a destroy deletes in one operation, dependents first; one that cannot be deleted keeps what it depends on', async () => {
+    // An object in bucket a: a bucket that is not empty refuses to be deleted.
+    const object = path.join(dir, '.deployer', 'local', 'batch', 'dev', 'buckets', 'batch-dev-store-a', 'kept.txt');
+    writeFileSync(object, 'still here\n');
+    const refused = await deployerJson<ApplyJson>(args('destroy', '--yes'));
+    expect(refused.code).toBe(1);
+    const result = Object.fromEntries(refused.json.summary.components.map((c) => [c.id, c.result]));
+    expect(result).toEqual({
+      'store/a': 'failed',
+      'store/base': 'skipped', // a still depends on it: it is not touched
+      ...Object.fromEntries(['b', 'c', 'd', 'blocked'].map((l) => [`store/${l}`, 'deleted'])),
+    });
+    expect(refused.json.summary.components.find((c) => c.id === 'store/base')!.reason).toMatch(/store\/a/);
+    expect(refused.json.summary.engineOperations).toBe(1);
+    expect(existsSync(path.dirname(object))).toBe(true);
+    expect(
+      readdirSync(pulumiStacks())
+        .filter((f) => f.endsWith('.json'))
+        .sort(),
+    ).toEqual(['batch.dev.store.a.json', 'batch.dev.store.base.json']);
+
+    rmSync(object);
     const { code, json } = await deployerJson<ApplyJson>(args('destroy', '--yes'));
     expect(code).toBe(0);
-    expect(json.summary.components.every((c) => c.result === 'deleted')).toBe(true);
-    expect(json.summary.engineOperations).toBe(2); // the leaves together, then base
+    expect(json.summary.components.map((c) => [c.id, c.result]).sort()).toEqual([
+      ['store/a', 'deleted'],
+      ['store/base', 'deleted'],
+    ]);
+    expect(json.summary.engineOperations).toBe(1); // a and base together, a first
     expect(readdirSync(pulumiStacks())).toEqual([]);
   });
 });
