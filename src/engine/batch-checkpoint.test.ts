@@ -192,4 +192,23 @@ describe('batch checkpoints: deletes in order', () => {
     expect(parts.get('shop.dev.api.base')!.checkpoint.latest!.resources).toEqual(base.checkpoint.latest!.resources);
     expect(parts.get('shop.dev.api.web')!.checkpoint.latest!.resources).toEqual(web.checkpoint.latest!.resources);
   });
+
+  it('takes the secrets manager of the member holding encrypted values, wherever the order puts it', () => {
+    const files = component('shop.dev.api.files', 'p');
+    const api = component('shop.dev.api.api', 'p');
+    api.checkpoint.latest!.resources![2]!.outputs = {
+      token: { '4dabf18193072939515e22adb298388d': '1b47061264138c4ac30d75fd1eb44270', ciphertext: 'v1:x' },
+    };
+    // files is deleted after api, so it is listed first; api's values decrypt only with api's salt.
+    const merged = mergeCheckpoints(
+      'op.3',
+      P,
+      [
+        { stack: 'shop.dev.api.files', checkpoint: files, after: ['shop.dev.api.api'] },
+        { stack: 'shop.dev.api.api', checkpoint: api },
+      ],
+      manifest,
+    );
+    expect(merged.checkpoint.latest!.secrets_providers).toEqual({ type: 'passphrase', state: { salt: 'salt-of-shop.dev.api.api' } });
+  });
 });

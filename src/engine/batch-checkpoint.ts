@@ -186,7 +186,12 @@ export function mergeCheckpoints(op: string, project: string, members: MergeMemb
   orderDeletes(resources, members);
   const all = [...(root ? [{ ...root, outputs: rootOutputs }] : []), ...providers.values(), ...resources];
   const { resources: _r, pending_operations: _p, secrets_providers: _s, ...rest } = latest ?? { manifest, metadata: {} };
-  const salted = members.map((m) => m.checkpoint?.checkpoint.latest?.secrets_providers).find((s) => s?.state?.salt);
+  // The secrets manager of a member whose checkpoint holds encrypted values (their salt decrypts
+  // them; members holding none can take any), whatever the order of the members.
+  const salted = [...members]
+    .sort((a, b) => Number(holdsSecrets(b.checkpoint)) - Number(holdsSecrets(a.checkpoint)))
+    .map((m) => m.checkpoint?.checkpoint.latest?.secrets_providers)
+    .find((s) => s?.state?.salt);
   return {
     version: 3,
     checkpoint: {

@@ -3,7 +3,7 @@
  * skipped ("upstream failed"), the other branch is deployed; fixing it resumes with only the
  * unfinished work; an upstream output change propagates to the components that use it.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deployer, deployerJson } from '../helpers/cli.js';
@@ -19,7 +19,12 @@ interface Report {
 }
 interface ApplyJson {
   ok: boolean;
-  summary: { counts: Record<string, number>; components: Report[]; rollback?: { ok: boolean; triggers: string[]; components: Report[] } };
+  summary: {
+    counts: Record<string, number>;
+    engineOperations: number;
+    components: Report[];
+    rollback?: { ok: boolean; triggers: string[]; components: Report[] };
+  };
 }
 
 let dir: string;
@@ -116,5 +121,13 @@ describe('a failing branch', () => {
     expect(r['shop/api']).toMatchObject({ result: 'updated', engine: true });
     expect(r['shop/worker']).toMatchObject({ result: 'unchanged', engine: false });
     expect((await getJson<{ assets: string }>(ports['API']!)).assets).toMatch(/shop-files-v2$/);
+  });
+
+  it('destroys both branches in one operation, the api holding a secret with the rest', async () => {
+    const { code, json } = await deployerJson<ApplyJson>(args('destroy', '--yes'));
+    expect(code).toBe(0);
+    expect(Object.values(byId(json)).map((r) => r.result)).toEqual(['deleted', 'deleted', 'deleted', 'deleted']);
+    expect(json.summary.engineOperations).toBe(1);
+    expect(existsSync(path.join(dir, '.deployer/local/branches/test/services/shop/api'))).toBe(false);
   });
 });
