@@ -141,9 +141,10 @@ function ratios(ours, peer) {
   return Object.fromEntries(Object.keys(ours).map((k) => [k, Math.round((ours[k] / peer[k]) * 100) / 100]));
 }
 
-function quickstartPlan(quickstart) {
+/** Median and least of 7 runs of a node process. */
+function processTime(args) {
   const samples = [];
-  for (let i = 0; i < 7; i++) samples.push(timed(process.execPath, [bin, 'plan', '-C', quickstart, '-e', 'dev']));
+  for (let i = 0; i < 7; i++) samples.push(timed(process.execPath, args));
   samples.sort((a, b) => a - b);
   return { median_s: seconds(samples[3]), min_s: seconds(samples[0]) };
 }
@@ -167,7 +168,9 @@ export async function benchEngineCost(makeQuickstart) {
   }
   const qs = await makeQuickstart();
   try {
-    out.quickstartPlanProcess = quickstartPlan(qs);
+    out.quickstartPlanProcess = processTime([bin, 'plan', '-C', qs, '-e', 'dev']);
+    // The floor under every deployer command: Node.js starting and ending with nothing to do.
+    out.nodeProcessStart = processTime(['-e', '0']);
   } finally {
     rmSync(qs, { recursive: true, force: true });
   }

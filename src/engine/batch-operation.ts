@@ -108,6 +108,7 @@ export async function runBatches(host: BatchHost, members: BatchMember[]): Promi
   if (!objects) return void (await Promise.all(members.map((m) => aloneAfter(host, m))));
   const eligible: Array<{ m: BatchMember; checkpoint: CheckpointFile | undefined }> = [];
   const alone: BatchMember[] = [];
+  const nothing: BatchMember[] = [];
   await Promise.all(
     members.map(async (m) => {
       try {
@@ -115,11 +116,7 @@ export async function runBatches(host: BatchHost, members: BatchMember[]): Promi
         const repair = await host.prepare(m.o);
         const checkpoint = await readCheckpoint(objects, host.project, m.o.stackName);
         // A destroy of a stack the backend does not have (a create that failed): nothing to do.
-        if (m.kind === 'destroy' && checkpoint === undefined) {
-          await host.waitFor(m.o.stackName, afterOf(m));
-          await fs.rm(host.workDir(m.o.stackName), { recursive: true, force: true });
-          return m.resolve({ outputs: {}, secretOutputs: [], changes: {} });
-        }
+        if (m.kind === 'destroy' && checkpoint === undefined) return void nothing.push(m);
         // A put-back checkpoint, pending operations, a refresh, or a provider with settings of its own.
         const own =
           repair === 'restored' ||
@@ -133,9 +130,10 @@ export async function runBatches(host: BatchHost, members: BatchMember[]): Promi
       }
     }),
   );
-  // Members run alone and batches at once: a destroy alone may wait for one in a batch, and back.
+  // All at once: a destroy (with nothing, alone, or later) may wait for one in a batch, and back.
   const groups = groupBySalt(eligible).map(ordered);
   await Promise.all([
+    ...nothing.map((m) => forget(host, m)),
     ...alone.map((m) => aloneAfter(host, m)),
     ...groups.flatMap((g) => g.later.map((e) => aloneAfter(host, e.m))),
     ...groups.map((g) => (g.together.length > 0 ? runBatch(host, objects, g.together) : undefined)),
@@ -143,6 +141,17 @@ export async function runBatches(host: BatchHost, members: BatchMember[]): Promi
 }
 
 const afterOf = (m: BatchMember): readonly string[] => (m.kind === 'destroy' ? (m.o.after ?? []) : []);
+
+/** A destroy with nothing to delete: done once those it must follow are, as if it had deleted something. */
+async function forget(host: BatchHost, m: BatchMember): Promise<void> {
+  try {
+    await host.waitFor(m.o.stackName, afterOf(m));
+    await fs.rm(host.workDir(m.o.stackName), { recursive: true, force: true });
+    m.resolve({ outputs: {}, secretOutputs: [], changes: {} });
+  } catch (err) {
+    m.reject(err);
+  }
+}
 
 /** The member on its own stack, once the destroys it must follow have ended. */
 async function aloneAfter(host: BatchHost, m: BatchMember): Promise<void> {

@@ -24,4 +24,15 @@ describe('DestroyOrder', () => {
     await expect(base).rejects.toThrow(/base was not destroyed: web, which depend on it/);
     await expect(order.waitFor('network', ['base'])).rejects.toThrow(/network was not destroyed: base/);
   });
+
+  it('a stack destroyed again: those behind it follow the new destroy, not the one that failed', async () => {
+    const order = new DestroyOrder();
+    await expect(order.track('web', () => Promise.reject(new Error('bucket not empty')))).rejects.toThrow();
+    let retried!: () => void;
+    const retry = order.track('web', () => new Promise<void>((r) => (retried = r)));
+    const base = order.waitFor('base', ['web']);
+    retried();
+    await retry;
+    await expect(base).resolves.toBeUndefined();
+  });
 });

@@ -5,27 +5,38 @@
  */
 import { DestroyBlockedError } from '../errors.js';
 
-export class DestroyOrder {
-  private readonly ended = new Map<string, { promise: Promise<boolean>; resolve: (ok: boolean) => void }>();
+interface Ending {
+  promise: Promise<boolean>;
+  resolve: (ok: boolean) => void;
+  ended: boolean;
+}
 
-  private endOf(stack: string): { promise: Promise<boolean>; resolve: (ok: boolean) => void } {
-    let e = this.ended.get(stack);
+export class DestroyOrder {
+  private readonly endings = new Map<string, Ending>();
+
+  /** How the latest destroy of `stack` ends (one not started yet: the next one). */
+  private endOf(stack: string): Ending {
+    let e = this.endings.get(stack);
     if (!e) {
       let resolve!: (ok: boolean) => void;
       const promise = new Promise<boolean>((r) => (resolve = r));
-      this.ended.set(stack, (e = { promise, resolve }));
+      e = { promise, ended: false, resolve: (ok) => ((e!.ended = true), resolve(ok)) };
+      this.endings.set(stack, e);
     }
     return e;
   }
 
   /** Runs the destroy of `stack`, recording whether it succeeded for the destroys behind it. */
   async track<T>(stack: string, destroy: () => Promise<T>): Promise<T> {
+    // A destroy again (a retry, a rollback's): those behind it wait for this one, not the last.
+    if (this.endings.get(stack)?.ended) this.endings.delete(stack);
+    const ending = this.endOf(stack);
     try {
       const r = await destroy();
-      this.endOf(stack).resolve(true);
+      ending.resolve(true);
       return r;
     } catch (err) {
-      this.endOf(stack).resolve(false);
+      ending.resolve(false);
       throw err;
     }
   }
