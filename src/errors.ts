@@ -181,10 +181,15 @@ export class ApplyFailedError extends DeployerError {
 export class DestroyBlockedError extends DeployerError {
   constructor(
     readonly stackName: string,
-    /** The Pulumi stacks whose destroy failed or was blocked in turn. */
+    /** The Pulumi stacks whose destroy failed or was blocked in turn (none: the run was stopping). */
     readonly blockedBy: string[],
   ) {
-    super('APPLY_FAILED', `${stackName} was not destroyed: ${blockedBy.join(', ')}, which depend on it, could not be destroyed first`);
+    super(
+      'APPLY_FAILED',
+      blockedBy.length > 0
+        ? `${stackName} was not destroyed: ${blockedBy.join(', ')}, which depend on it, could not be destroyed first`
+        : `${stackName} was not destroyed: the run stopped before it started`,
+    );
   }
 }
 

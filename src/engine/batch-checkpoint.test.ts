@@ -193,6 +193,33 @@ describe('batch checkpoints: deletes in order', () => {
     expect(parts.get('shop.dev.api.web')!.checkpoint.latest!.resources).toEqual(web.checkpoint.latest!.resources);
   });
 
+  it('orders through a member with no resources of its own, and a delete killed midway splits back as its own', () => {
+    const [net, mid, web] = ['shop.dev.api.net', 'shop.dev.api.mid', 'shop.dev.api.web'];
+    const merged = mergeCheckpoints(
+      'op.4',
+      P,
+      [
+        { stack: net, checkpoint: component(net, 'p'), after: [mid] },
+        { stack: mid, checkpoint: undefined, after: [web] },
+        { stack: web, checkpoint: component(web, 'p') },
+      ],
+      manifest,
+    );
+    const resources = merged.checkpoint.latest!.resources!;
+    const webData = resources.find((r) => r.urn === urn('op.4', S3, `${web}~data`))!;
+    expect(webData.dependencies).toEqual([urn('op.4', S3, `${net}~data`), urn('op.4', S3, `${net}~logs`)]);
+    // Pulumi records the resource it was deleting, injected dependencies and all, as pending.
+    merged.checkpoint.latest!.pending_operations = [{ type: 'deleting', resource: webData }];
+    const back = splitCheckpoint('op.4', P, merged, [net, mid, web]).get(web)!.checkpoint.latest!;
+    expect(back.pending_operations![0]!.resource).toEqual({
+      ...webData,
+      urn: urn(web, S3, 'data'),
+      parent: urn(web, 'pulumi:pulumi:Stack', `${P}-${web}`),
+      provider: expect.any(String) as string,
+      dependencies: undefined,
+    });
+  });
+
   it('takes the secrets manager of the member holding encrypted values, wherever the order puts it', () => {
     const files = component('shop.dev.api.files', 'p');
     const api = component('shop.dev.api.api', 'p');

@@ -206,17 +206,26 @@ export function mergeCheckpoints(op: string, project: string, members: MergeMemb
   };
 }
 
-/** Makes the resources of each `after` member depend on those of the member that follows it. */
+/**
+ * Makes the resources of each member that must be deleted first depend on those of the member
+ * that follows it, through the whole chain of `after` (a member with no resources of its own
+ * between them still orders the two).
+ */
 function orderDeletes(resources: CheckpointResource[], members: MergeMember[]): void {
   const byMember = new Map<string, CheckpointResource[]>();
   for (const r of resources) {
     const m = memberOfUrn(r.urn)!;
     byMember.set(m, [...(byMember.get(m) ?? []), r]);
   }
+  const afterOf = new Map(members.map((m) => [m.stack, m.after ?? []]));
+  const firsts = (stack: string, seen = new Set<string>()): Set<string> => {
+    for (const a of afterOf.get(stack) ?? []) if (!seen.has(a)) firsts(a, seen.add(a));
+    return seen;
+  };
   for (const m of members) {
     const own = (byMember.get(m.stack) ?? []).map((r) => r.urn);
     if (own.length === 0) continue;
-    for (const first of m.after ?? []) for (const r of byMember.get(first) ?? []) r.dependencies = [...(r.dependencies ?? []), ...own];
+    for (const first of firsts(m.stack)) for (const r of byMember.get(first) ?? []) r.dependencies = [...(r.dependencies ?? []), ...own];
   }
 }
 
@@ -247,7 +256,7 @@ export function splitCheckpoint(op: string, project: string, file: CheckpointFil
     const own = (d.resources ?? []).filter((r) => memberOfUrn(r.urn) === m).map((r) => rewrite(withOwnDependencies(r, m), map, mapRef));
     const pending = (d.pending_operations ?? [])
       .filter((p) => memberOfUrn(p.resource.urn) === m)
-      .map((p) => ({ ...p, resource: rewrite(p.resource, map, mapRef) }));
+      .map((p) => ({ ...p, resource: rewrite(withOwnDependencies(p.resource, m), map, mapRef) }));
     if (own.length === 0 && pending.length === 0) continue;
     const used = new Set(own.map((r) => (r.provider ? splitRef(r.provider).urn : '')));
     const memberProviders = providers.filter((p) => used.has(formatUrn({ ...parseUrn(p.urn), stack: m })));

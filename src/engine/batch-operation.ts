@@ -55,7 +55,7 @@ export interface BatchHost {
   /** The stack's workspace directory (removed with the op stack, and with a destroyed member). */
   workDir(stackName: string): string;
   /** Resolves once the destroys of `after` ended; throws DestroyBlockedError when one failed (destroy-order.ts). */
-  waitFor(stackName: string, after: readonly string[]): Promise<void>;
+  waitFor(stackName: string, after: readonly string[], stop?: AbortSignal): Promise<void>;
   failure(operation: string, stackName: string, diagnostics: string[], cause?: unknown): Error;
 }
 
@@ -145,7 +145,7 @@ const afterOf = (m: BatchMember): readonly string[] => (m.kind === 'destroy' ? (
 /** A destroy with nothing to delete: done once those it must follow are, as if it had deleted something. */
 async function forget(host: BatchHost, m: BatchMember): Promise<void> {
   try {
-    await host.waitFor(m.o.stackName, afterOf(m));
+    await host.waitFor(m.o.stackName, afterOf(m), m.o.stop);
     await fs.rm(host.workDir(m.o.stackName), { recursive: true, force: true });
     m.resolve({ outputs: {}, secretOutputs: [], changes: {} });
   } catch (err) {
@@ -156,7 +156,7 @@ async function forget(host: BatchHost, m: BatchMember): Promise<void> {
 /** The member on its own stack, once the destroys it must follow have ended. */
 async function aloneAfter(host: BatchHost, m: BatchMember): Promise<void> {
   try {
-    await host.waitFor(m.o.stackName, afterOf(m));
+    await host.waitFor(m.o.stackName, afterOf(m), m.o.stop);
   } catch (err) {
     return m.reject(err);
   }

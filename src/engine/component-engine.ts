@@ -48,6 +48,8 @@ export interface DestroyOptions extends OperationOptions {
    * (DestroyBlockedError).
    */
   after?: string[];
+  /** Aborted before the destroys of `after` have ended: this one does not start (DestroyBlockedError). */
+  stop?: AbortSignal;
 }
 
 /** What an `up` produced. */

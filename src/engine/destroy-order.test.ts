@@ -35,4 +35,12 @@ describe('DestroyOrder', () => {
     await retry;
     await expect(base).resolves.toBeUndefined();
   });
+
+  it('a destroy handed over early does not start once the run is told to stop', async () => {
+    const order = new DestroyOrder();
+    const stop = new AbortController();
+    await order.track('web', async () => void stop.abort());
+    await expect(order.waitFor('base', ['web'], stop.signal)).rejects.toThrow(/base was not destroyed: the run stopped before it started/);
+    await expect(order.waitFor('web', [], stop.signal)).resolves.toBeUndefined(); // started by the run itself
+  });
 });

@@ -43,11 +43,14 @@ export class DestroyOrder {
 
   /**
    * Resolves once the destroy of every stack of `after` has ended (each must have been started on
-   * this engine); throws DestroyBlockedError naming those that failed.
+   * this engine); throws DestroyBlockedError naming those that failed, or naming none when `stop`
+   * was aborted meanwhile.
    */
-  async waitFor(stack: string, after: readonly string[]): Promise<void> {
+  async waitFor(stack: string, after: readonly string[], stop?: AbortSignal): Promise<void> {
     const outcomes = await Promise.all(after.map(async (s) => ({ s, ok: await this.endOf(s).promise })));
     const failed = outcomes.filter((o) => !o.ok).map((o) => o.s);
     if (failed.length > 0) throw new DestroyBlockedError(stack, failed);
+    // Handed over early, it really starts only now: a run told to stop starts nothing new.
+    if (after.length > 0 && stop?.aborted) throw new DestroyBlockedError(stack, []);
   }
 }

@@ -147,7 +147,7 @@ export class Engine implements ComponentEngine {
   destroy(o: DestroyOptions): Promise<ResourceChanges> {
     return this.destroys.track(o.stackName, async () => {
       if (this.config.batching === false) {
-        await this.destroys.waitFor(o.stackName, o.after ?? []);
+        await this.destroys.waitFor(o.stackName, o.after ?? [], o.stop);
         await this.ready(o);
         return this.destroyAlone(o);
       }
@@ -195,7 +195,7 @@ export class Engine implements ComponentEngine {
       alone: (m) =>
         m.kind === 'up' ? this.upAlone(m.o) : this.destroyAlone(m.o).then((changes) => ({ outputs: {}, secretOutputs: [], changes })),
       workDir: (stackName) => path.join(this.config.workRoot, stackName),
-      waitFor: (stackName, after) => this.destroys.waitFor(stackName, after),
+      waitFor: (stackName, after, stop) => this.destroys.waitFor(stackName, after, stop),
       failure: (operation, stackName, diagnostics, cause) => new EngineError(operation, stackName, diagnostics, cause),
     };
   }

@@ -171,6 +171,7 @@ export async function execute(o: ExecuteOptions): Promise<ExecuteResult> {
         stackName: recorded.pulumiStack,
         program: async () => ({}),
         after,
+        ...(o.stop ? { stop: o.stop } : {}),
         onProgress: (progress) => o.listener({ type: 'component-progress', id, progress }),
         onNotice: (message) => o.listener({ type: 'component-notice', id, message }),
         recover: o.recover ?? false,

@@ -156,9 +156,11 @@ class Walk {
   private readonly outcomes = new Map<string, NodeOutcome>();
   private readonly waiting: Map<string, number>;
   private running = 0;
-  private readonly runningIds = new Set<string>();
+  /** The running nodes, with when each started. */
+  private readonly runningIds = new Map<string, number>();
   /** Early nodes whose run gave up behind a failed dependency, until every dependency has ended. */
   private readonly behind = new Set<string>();
+  private readonly gaveUp = new Map<string, { startedAt: number; endedAt: number }>();
   private failed = false;
   private readonly concurrency: number;
   private done: () => void = () => undefined;
@@ -208,8 +210,8 @@ class Walk {
 
   private start(id: string): void {
     this.running++;
-    this.runningIds.add(id);
     const startedAt = Date.now();
+    this.runningIds.set(id, startedAt);
     this.o.onStart?.(id);
     for (const next of this.edges.dependents.get(id) ?? []) if (this.early(next)) this.release(next);
     // Through a promise, so a `run` that throws synchronously fails its node instead of the walk.
@@ -218,7 +220,7 @@ class Walk {
       .then(
         () => this.finish({ id, status: 'succeeded', startedAt, endedAt: Date.now() }),
         (error: unknown) => {
-          if (error instanceof UpstreamFailed) return this.endBehind(id);
+          if (error instanceof UpstreamFailed) return this.endBehind(id, { startedAt, endedAt: Date.now() });
           this.failed = true;
           this.finish({ id, status: 'failed', error, startedAt, endedAt: Date.now() });
         },
@@ -250,12 +252,14 @@ class Walk {
   }
 
   /** An early node whose run gave up behind a failure: skipped, naming root causes, once every dependency has ended. */
-  private endBehind(id: string): void {
+  private endBehind(id: string, times?: { startedAt: number; endedAt: number }): void {
+    if (times) this.gaveUp.set(id, times);
     const dependencies = this.edges.dependencies.get(id)!.map((d) => this.outcomes.get(d));
     if (dependencies.some((d) => d === undefined)) return void this.behind.add(id);
     this.behind.delete(id);
     const causes = [...new Set(dependencies.flatMap((d) => (d!.status === 'failed' ? [d!.id] : (d!.causes ?? []))))];
-    this.finish(causes.length > 0 ? { id, status: 'skipped', causes } : { id, status: 'cancelled' });
+    const at = this.gaveUp.get(id);
+    this.finish(causes.length > 0 ? { id, status: 'skipped', causes, ...at } : { id, status: 'cancelled', ...at });
   }
 
   /** "Skipped: upstream failed", naming the root causes; a cause learnt late reaches everything behind. */

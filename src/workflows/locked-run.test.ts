@@ -122,6 +122,37 @@ describe('a run without Pulumi', () => {
     ]);
   });
 
+  it('a destroy hands over dependents and what they depend on together: behind a failed delete nothing is deleted, and once stopped nothing behind starts', async () => {
+    const dir = stack();
+    const b: { gate?: Promise<void> } = {}; // b's delete fails until it has a gate
+    const w = world(dir, (op, id) =>
+      op === 'destroy' && id === 'app/b' ? (b.gate ? { gate: b.gate } : { fail: 'bucket not empty' }) : undefined,
+    );
+    await applyStack(w.ctx());
+    w.engine.calls.length = 0;
+    const refused = await destroyStack(w.ctx());
+    expect(results(refused)).toEqual({ 'app/b': 'failed', 'app/a': 'skipped', 'data/files': 'skipped', 'other/logs': 'deleted' });
+    if (refused.status !== 'done') return;
+    expect(refused.summary.components.find((c) => c.id === 'data/files')!.reason).toBe('upstream failed: app/b');
+    expect(w.engine.calls.sort()).toEqual(['destroy app/b', 'destroy other/logs']);
+    expect(Object.keys((await w.store.read('shop', 'dev'))!.components).sort()).toEqual(['app/a', 'app/b', 'data/files']);
+
+    // Told to stop while b's delete runs: b's ends, a and files (handed over, waiting) never start.
+    let release!: () => void;
+    b.gate = new Promise<void>((r) => (release = r));
+    const stop = new AbortController();
+    w.engine.onStart = (call) => {
+      if (call !== 'destroy app/b') return;
+      stop.abort();
+      release();
+    };
+    w.engine.calls.length = 0;
+    const stopped = await destroyStack(w.ctx({ stop: stop.signal }));
+    expect(results(stopped)).toEqual({ 'app/b': 'deleted', 'app/a': 'cancelled', 'data/files': 'cancelled' });
+    expect(w.engine.calls).toEqual(['destroy app/b']);
+    expect(Object.keys((await w.store.read('shop', 'dev'))!.components).sort()).toEqual(['app/a', 'data/files']);
+  });
+
   it('the circuit breaker opens after repeated failures: the component is then not sent to the engine', async () => {
     const dir = stack('  rollback: off\n  circuitBreaker:\n    failureThreshold: 2\n    recoveryTimeout: 1h\n');
     const w = world(dir, (op, id) => (op === 'up' && id === 'app/a' ? { fail: 'always' } : undefined));

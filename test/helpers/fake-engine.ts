@@ -2,11 +2,14 @@
  * A scripted engine for the executor's unit tests: it records every operation in order, and
  * for the stacks the script names it fails, waits on a gate (to act while an operation runs),
  * or produces outputs. It honours the cancel signal as Pulumi does (the operation ends
- * cancelled). Also a target whose programs are never run, and settings that name no backend.
+ * cancelled), and orders destroys by `after` as the real engine does. Also a target whose
+ * programs are never run, and settings that name no backend.
  */
 import path from 'node:path';
 import type { Settings } from '../../src/config/index.js';
 import type { ComponentEngine, OperationOptions, ResourceChanges, UpResult } from '../../src/engine/index.js';
+import type { DestroyOptions } from '../../src/engine/component-engine.js';
+import { DestroyOrder } from '../../src/engine/destroy-order.js';
 import { CancelledError, DeployerError } from '../../src/errors.js';
 import type { Target } from '../../src/targets/index.js';
 
@@ -53,9 +56,15 @@ export class FakeEngine implements ComponentEngine {
     return { outputs: step.outputs ?? { url: `fake://${componentOf(o.stackName)}` }, secretOutputs: [], changes: { update: 1 } };
   }
 
-  async destroy(o: OperationOptions): Promise<ResourceChanges> {
-    await this.run('destroy', o);
-    return { delete: 1 };
+  /** Destroys honour `after` as the real engine's do (destroy-order.ts). */
+  private readonly order = new DestroyOrder();
+
+  destroy(o: DestroyOptions): Promise<ResourceChanges> {
+    return this.order.track(o.stackName, async () => {
+      await this.order.waitFor(o.stackName, o.after ?? [], o.stop);
+      await this.run('destroy', o);
+      return { delete: 1 };
+    });
   }
 }
 
