@@ -51,7 +51,7 @@ describe('resolveSettings', () => {
       stack: undefined,
       stateUrl: 'file://.deployer',
       lockUrl: 'file://.deployer',
-      concurrency: 64,
+      concurrency: 256,
       scheduling: 'graph',
       lockTtlMs: 3_600_000,
       lockTimeoutMs: 0,
@@ -150,7 +150,7 @@ describe('resolveSettings', () => {
   });
 
   it('accepts an empty config file', () => {
-    expect(resolveSettings({ dir: stackDir('# nothing yet\n') }, {}).concurrency).toBe(64);
+    expect(resolveSettings({ dir: stackDir('# nothing yet\n') }, {}).concurrency).toBe(256);
   });
 
   it('rejects a config file that is not YAML, naming the file', () => {

@@ -52,7 +52,7 @@ export interface SettingFlags {
 export const DEFAULTS = {
   stateUrl: 'file://.deployer',
   lockUrl: 'file://.deployer',
-  concurrency: 64,
+  concurrency: 256,
   lockTtl: '1h',
   lockTimeout: '0s',
 };

@@ -34,7 +34,7 @@ export function registerApply(program: Command, ctx: CommandContext): void {
       .option('-y, --yes', 'do not ask for confirmation (required when not run from a terminal)')
       .option(
         '--concurrency <n>',
-        'components deployed at the same time (default 64; components ready together share one Pulumi operation; 1 deploys one after another)',
+        'components deployed at the same time (default 256; components ready together share one Pulumi operation; 1 deploys one after another)',
       )
       .option(
         '--strategy <strategy>',
@@ -73,7 +73,7 @@ export function registerApply(program: Command, ctx: CommandContext): void {
     .option('--to <serial>', 'the state version to return to')
     .option('--last-good', 'the newest version before the current one whose run succeeded and that no rollback undid (the default)')
     .option('-y, --yes', 'do not ask for confirmation (required when not run from a terminal)')
-    .option('--concurrency <n>', 'components rolled back at the same time (default 64)')
+    .option('--concurrency <n>', 'components rolled back at the same time (default 256)')
     .option('--report <file>', 'write a JSON report of the run')
     .option('--lock-timeout <duration>', 'wait this long for a held lock, e.g. 5m (default: do not wait)')
     .option('--lock-ttl <duration>', 'lease length of the lock, renewed while running (default 1h)')
