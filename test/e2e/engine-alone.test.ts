@@ -6,10 +6,8 @@
  */
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { createEngine, ensurePulumiCli } from '../../src/engine/index.js';
-import { LocalTarget } from '../../src/targets/local/index.js';
+import { bucketEngine } from '../helpers/bucket-engine.js';
 import { useTempDirs } from '../helpers/tmp.js';
 
 const tempDir = useTempDirs('engine-alone');
@@ -17,34 +15,7 @@ const tempDir = useTempDirs('engine-alone');
 describe('the engine without shared operations', () => {
   it('runs each component as its own operation, and a destroy removes its stack', async () => {
     const dir = tempDir();
-    const target = new LocalTarget();
-    const engine = await createEngine({
-      cli: await ensurePulumiCli(),
-      backendUrl: pathToFileURL(path.join(dir, 'pulumi')).href,
-      workRoot: path.join(dir, 'work'),
-      passphrase: 'alone',
-      env: target.engineEnv(),
-      batching: false,
-    });
-    const bucket = (name: string) => {
-      const component = {
-        id: `app/${name}`,
-        service: 'app',
-        name,
-        kind: 'S3' as const,
-        target: 'local' as const,
-        spec: {},
-        dependsOn: [],
-        references: [],
-        baseDir: dir,
-        source: { file: path.join(dir, `${name}.yaml`), display: `${name}.yaml`, docIndex: 0 },
-        specHash: '',
-      };
-      return {
-        stackName: `alone.test.app.${name}`,
-        program: target.program(component, {}, { stack: 'alone', environment: 'test', stackDir: dir }),
-      };
-    };
+    const { engine, bucket } = await bucketEngine(dir, 'alone', false);
     const [a, b] = [bucket('a'), bucket('b')];
     const results = await Promise.all([engine.up(a), engine.up(b)]);
     expect(engine.operations).toBe(2);

@@ -6,11 +6,9 @@
  */
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { createEngine, ensurePulumiCli } from '../../src/engine/index.js';
 import { DestroyBlockedError } from '../../src/errors.js';
-import { LocalTarget } from '../../src/targets/local/index.js';
+import { bucketEngine } from '../helpers/bucket-engine.js';
 import { useTempDirs } from '../helpers/tmp.js';
 
 const tempDir = useTempDirs('destroy-order');
@@ -19,30 +17,8 @@ const nothing = async (): Promise<Record<string, never>> => ({});
 describe('destroys in order', () => {
   it('deletes dependents first in one operation, keeps what a failed delete depends on, and waits for a running one', async () => {
     const dir = tempDir();
-    const target = new LocalTarget();
-    const engine = await createEngine({
-      cli: await ensurePulumiCli(),
-      backendUrl: pathToFileURL(path.join(dir, 'pulumi')).href,
-      workRoot: path.join(dir, 'work'),
-      passphrase: 'order',
-      env: target.engineEnv(),
-    });
+    const { engine, bucket } = await bucketEngine(dir, 'order');
     expect(engine.sharesDestroys).toBe(true);
-    const bucket = (name: string) => {
-      const component = {
-        ...{ id: `app/${name}`, service: 'app', name, kind: 'S3' as const, target: 'local' as const, spec: {}, dependsOn: [] },
-        ...{
-          references: [],
-          baseDir: dir,
-          specHash: '',
-          source: { file: path.join(dir, `${name}.yaml`), display: `${name}.yaml`, docIndex: 0 },
-        },
-      };
-      return {
-        stackName: `order.test.app.${name}`,
-        program: target.program(component, {}, { stack: 'order', environment: 'test', stackDir: dir }),
-      };
-    };
     const [base, web, api] = [bucket('base'), bucket('web'), bucket('api')];
     const [baseDir, webDir, apiDir] = (await Promise.all([base, web, api].map((b) => engine.up(b)))).map((r) => String(r.outputs['path']));
     const stacks = path.join(dir, 'pulumi', '.pulumi', 'stacks', 'deployer');
