@@ -15,7 +15,7 @@ import type { Ajv, Options, ValidateFunction } from 'ajv';
 const require = createRequire(import.meta.url);
 
 /** The options every validator is made with, compiled or generated alike. */
-export const AJV_OPTIONS: Options = { allErrors: true, verbose: true, strict: false, useDefaults: false };
+const AJV_OPTIONS: Options = { allErrors: true, verbose: true, strict: false, useDefaults: false };
 const FORMATS = ['uri', 'email', 'hostname', 'date-time'];
 
 /** The schema files of a directory, by kind (`defs` included), as read. */

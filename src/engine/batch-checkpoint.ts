@@ -215,7 +215,9 @@ function orderDeletes(resources: CheckpointResource[], members: MergeMember[]): 
   const byMember = new Map<string, CheckpointResource[]>();
   for (const r of resources) {
     const m = memberOfUrn(r.urn)!;
-    byMember.set(m, [...(byMember.get(m) ?? []), r]);
+    const list = byMember.get(m);
+    if (list) list.push(r);
+    else byMember.set(m, [r]);
   }
   const afterOf = new Map(members.map((m) => [m.stack, m.after ?? []]));
   const firsts = (stack: string, seen = new Set<string>()): Set<string> => {

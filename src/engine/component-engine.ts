@@ -68,9 +68,4 @@ export interface ComponentEngine {
   up(o: OperationOptions): Promise<UpResult>;
   /** Destroys the component's stack and forgets it, after the stacks of `o.after`. */
   destroy(o: DestroyOptions): Promise<ResourceChanges>;
-  /**
-   * Whether its destroys share operations: the executor then hands over the destroys that must
-   * come first and those behind them together (with `after`) instead of one level at a time.
-   */
-  readonly sharesDestroys?: boolean;
 }

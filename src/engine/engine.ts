@@ -157,6 +157,7 @@ export class Engine implements ComponentEngine {
     });
   }
 
+  /** Whether destroys share operations (the executor's `destroysTogether` is set alike: sharesOperations). */
   get sharesDestroys(): boolean {
     return this.config.batching !== false;
   }

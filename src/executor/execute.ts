@@ -44,9 +44,9 @@ export interface ExecuteOptions {
   /** A rollback: no hooks, and the circuit breakers keep counting the failures that caused it. */
   rollback?: boolean;
   /**
-   * The engine shares destroys in operations (ComponentEngine.sharesDestroys): a delete is handed
-   * over as soon as the deletes it must follow have started, naming them (`after`), so that one
-   * operation deletes them all in order instead of one operation per level of the graph.
+   * The engine shares destroys in operations (both follow the workflows' sharesOperations): a
+   * delete is handed over as soon as the deletes it must follow have started, naming them
+   * (`after`), so that one operation deletes them all in order instead of one per level.
    */
   destroysTogether?: boolean;
   listener: RunListener;
@@ -74,18 +74,32 @@ export async function execute(o: ExecuteOptions): Promise<ExecuteResult> {
   const shownOutputs = new Map<string, Record<string, unknown>>();
   const commit = (change: ComponentsChange): Promise<StackState> => o.writer.commit(change);
 
-  const dependenciesOf = (id: string): string[] => {
-    const a = actions.get(id)!;
-    if (a.action !== 'delete') return o.graph.dependenciesOf(id);
-    // A deleted component goes after everything that used to depend on it.
-    return [...actions.keys()].filter((x) => x !== id && (o.state.components[x]?.dependsOn ?? []).includes(id));
-  };
+  // What used to depend on each component, as recorded: a deleted component goes after all of it.
+  const recordedDependents = new Map<string, string[]>();
+  for (const x of actions.keys())
+    for (const d of new Set(o.state.components[x]?.dependsOn ?? [])) {
+      if (d === x) continue;
+      const list = recordedDependents.get(d);
+      if (list) list.push(x);
+      else recordedDependents.set(d, [x]);
+    }
+  const dependenciesOf = (id: string): string[] =>
+    actions.get(id)!.action === 'delete' ? (recordedDependents.get(id) ?? []) : o.graph.dependenciesOf(id);
 
   // A delete whose dependencies (the components it must outlive) are all deletes goes with them.
-  const goesWithDeletes = (id: string): boolean =>
-    o.destroysTogether === true &&
-    actions.get(id)!.action === 'delete' &&
-    dependenciesOf(id).every((d) => actions.get(d)!.action === 'delete');
+  // Asked by the scheduler at every start and end of a dependency: decided once per component.
+  const together = new Map<string, boolean>();
+  const goesWithDeletes = (id: string): boolean => {
+    let v = together.get(id);
+    if (v === undefined) {
+      v =
+        o.destroysTogether === true &&
+        actions.get(id)!.action === 'delete' &&
+        dependenciesOf(id).every((d) => actions.get(d)!.action === 'delete');
+      together.set(id, v);
+    }
+    return v;
+  };
 
   const runOne = async (id: string): Promise<void> => {
     const action = actions.get(id)!;

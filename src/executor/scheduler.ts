@@ -156,11 +156,9 @@ class Walk {
   private readonly outcomes = new Map<string, NodeOutcome>();
   private readonly waiting: Map<string, number>;
   private running = 0;
-  /** The running nodes, with when each started. */
-  private readonly runningIds = new Map<string, number>();
-  /** Early nodes whose run gave up behind a failed dependency, until every dependency has ended. */
-  private readonly behind = new Set<string>();
-  private readonly gaveUp = new Map<string, { startedAt: number; endedAt: number }>();
+  private readonly runningIds = new Set<string>();
+  /** Early nodes whose run gave up behind a failed dependency (when it ran), until every dependency has ended. */
+  private readonly behind = new Map<string, { startedAt: number; endedAt: number }>();
   private failed = false;
   private readonly concurrency: number;
   private done: () => void = () => undefined;
@@ -211,7 +209,7 @@ class Walk {
   private start(id: string): void {
     this.running++;
     const startedAt = Date.now();
-    this.runningIds.set(id, startedAt);
+    this.runningIds.add(id);
     this.o.onStart?.(id);
     for (const next of this.edges.dependents.get(id) ?? []) if (this.early(next)) this.release(next);
     // Through a promise, so a `run` that throws synchronously fails its node instead of the walk.
@@ -253,12 +251,12 @@ class Walk {
 
   /** An early node whose run gave up behind a failure: skipped, naming root causes, once every dependency has ended. */
   private endBehind(id: string, times?: { startedAt: number; endedAt: number }): void {
-    if (times) this.gaveUp.set(id, times);
+    if (times) this.behind.set(id, times);
     const dependencies = this.edges.dependencies.get(id)!.map((d) => this.outcomes.get(d));
-    if (dependencies.some((d) => d === undefined)) return void this.behind.add(id);
+    if (dependencies.some((d) => d === undefined)) return;
+    const at = this.behind.get(id);
     this.behind.delete(id);
     const causes = [...new Set(dependencies.flatMap((d) => (d!.status === 'failed' ? [d!.id] : (d!.causes ?? []))))];
-    const at = this.gaveUp.get(id);
     this.finish(causes.length > 0 ? { id, status: 'skipped', causes, ...at } : { id, status: 'cancelled', ...at });
   }
 
