@@ -7,9 +7,8 @@
  * ledger's back, or a current record that no longer says what its last row says, is found and
  * named. Pure functions: the stores keep the rows and call these.
  */
-import { createHash } from 'node:crypto';
 import { LedgerTamperedError } from '../errors.js';
-import { canonicalJson } from '../model/hash.js';
+import { canonicalJson, sha256 } from '../model/hash.js';
 
 /** The hash before the first row. */
 export const GENESIS = '0'.repeat(64);
@@ -48,7 +47,7 @@ export interface NewRow {
 
 export function rowHash(row: Omit<ChainRow, 'hash'>): string {
   const content = [row.prevHash, row.seq, row.kind, row.recordId, row.revision, row.recordedAt, row.body].join('\n');
-  return createHash('sha256').update(content).digest('hex');
+  return sha256(content);
 }
 
 /** The row that follows `head`, with its hash. */

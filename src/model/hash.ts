@@ -1,5 +1,5 @@
 /** Canonical JSON and hashes: the same data always hashes the same, whatever its key order. */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /** JSON with object keys sorted at every level; `undefined` members are dropped. */
 export function canonicalJson(value: unknown): string {
@@ -20,7 +20,8 @@ function sortKeys(value: unknown): unknown {
 }
 
 export function sha256(text: string | Uint8Array): string {
-  return createHash('sha256').update(text).digest('hex');
+  // The one-shot form: no Hash object per call (the ledger hashes every row it appends).
+  return hash('sha256', text, 'hex');
 }
 
 export function hashOf(value: unknown): string {
