@@ -15,6 +15,7 @@ import { evaluatePolicies, type PolicyRule, type PolicySubject } from './policie
 import { checkOutputs } from './outputs.js';
 import { overlayCandidates, pendingAt, type Candidate } from './provenance.js';
 import { collectReferences, DependencyIndex } from './references.js';
+import { resolveTypedReferences } from './typed-references.js';
 import { labelOf, validateData, type SchemaSet } from './validate.js';
 
 /** A document of the stack after overlays: its merged data and the files it came from. */
@@ -132,10 +133,11 @@ export function buildComponents(input: BuildInput): Built {
       target: input.target,
       spec,
       dependsOn: [],
-      references: collectReferences(spec),
+      // Both found once the specs are final (finishComponents).
+      references: [],
       baseDir: path.dirname(d.sources[0]!.file),
       source: ref(d.sources[0]!),
-      specHash: hashOf({ kind: kindOf(d), target: input.target, spec: withoutDependsOn(spec) }),
+      specHash: '',
     });
     subjects.push({
       id,
@@ -169,6 +171,27 @@ export function buildComponents(input: BuildInput): Built {
     (v.advisory ? warnings : problems).push(p);
   }
 
+  // Fields naming a component by id, in components and in the stack's other documents (Observability's topic):
+  // checked, and made valueFrom references or attachments.
+  const stackDocs = input.docs.filter((d) => !isComponentKind(kindOf(d)) && typeof kindOf(d) === 'string');
+  const typed = resolveTypedReferences(
+    [...components.values(), ...stackDocs.map((d) => ({ id: d.key, kind: kindOf(d), spec: specOf(d) }))],
+    components,
+  );
+  for (const [id, found] of typed.problems) {
+    const c = components.get(id);
+    const d = c ? undefined : stackDocs.find((x) => x.key === id)!;
+    for (const f of found)
+      problems.push(
+        pendingAt(c ? candidatesOf.get(id)! : overlayCandidates(d!.sources), f.pointer, {
+          document: c ? labelOfComponent(c) : labelOf(d!.data),
+          message: f.message,
+          rule: f.rule,
+        }),
+      );
+  }
+  finishComponents(components.values());
+
   // Dependencies: explicit (component and service level) and implicit (valueFrom).
   const index = new DependencyIndex(components.values());
   for (const d of input.docs.filter((x) => kindOf(x) === 'Service')) {
@@ -182,7 +205,9 @@ export function buildComponents(input: BuildInput): Built {
   );
   for (const c of components.values()) {
     const r = index.resolve(c, serviceDeps.get(c.service) ?? []);
-    c.dependsOn = r.dependsOn;
+    // A component that attaches itself to a load balancer deploys after it.
+    const attachedTo = (typed.attachments.get(c.id) ?? []).map((a) => a.to);
+    c.dependsOn = [...new Set([...r.dependsOn, ...attachedTo])].sort();
     const candidates = candidatesOf.get(c.id)!;
     for (const f of r.problems)
       problems.push(pendingAt(candidates, f.pointer, { document: `${c.kind}/${c.name}`, message: f.message, rule: f.rule }));
@@ -204,6 +229,16 @@ export function buildComponents(input: BuildInput): Built {
   }
   return { services, components, problems, warnings };
 }
+
+/** The references and the hash of each component, from its final spec (after typed references are rewritten). */
+function finishComponents(components: Iterable<DesiredComponent>): void {
+  for (const c of components) {
+    c.references = collectReferences(c.spec);
+    c.specHash = hashOf({ kind: c.kind, target: c.target, spec: withoutDependsOn(c.spec) });
+  }
+}
+
+const labelOfComponent = (c: DesiredComponent): string => `${c.kind}/${c.name}`;
 
 /** The top-level spec field a pointer of a component document is under (`/spec/a/b` -> `a`); '' outside its spec. */
 function specField(pointer: string): string {

@@ -12,7 +12,7 @@ import { removeTestdirs, writeStackDir } from '../../test/helpers/testdir.js';
 import { schemasDir } from '../package-info.js';
 import { discover } from './index.js';
 import { isSecretName } from '../model/secret-names.js';
-import { NOT_SECRET_MARKER, NotSecretFields } from './secret-schema.js';
+import { NOT_SECRET_MARKER, MarkedFields } from './secret-schema.js';
 
 afterAll(removeTestdirs);
 
@@ -103,8 +103,8 @@ describe('secret-named fields of the schemas', () => {
   });
 });
 
-describe('NotSecretFields: where a document has marked fields', () => {
-  const fields = new NotSecretFields();
+describe('MarkedFields: where a document has marked fields', () => {
+  const fields = new MarkedFields();
 
   it("finds them along the kind's schema, in lists too, and not in maps of free names", () => {
     const table = {

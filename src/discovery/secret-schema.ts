@@ -1,9 +1,11 @@
 /**
- * Fields the schemas declare not secret although their name says so (DynamoDB `partitionKey`,
- * Lambda `code.s3.key`): their property schema carries `"x-deployer-not-secret": true`. A
- * document is walked along its kind's schema (following `$ref`, `allOf`/`anyOf`/`oneOf`,
- * `then`/`else`, `items`, `additionalProperties`) to find where its marked fields are, so a
- * marker exempts exactly the field it is on, not every key of that name.
+ * Fields the schemas mark with an `x-deployer-*` keyword, found in a document: those declared
+ * not secret although their name says so (DynamoDB `partitionKey`, Lambda `code.s3.key`:
+ * `"x-deployer-not-secret": true`), and those that name another component
+ * (`x-deployer-reference`, typed-references.ts). A document is walked along its kind's schema
+ * (following `$ref`, `allOf`/`anyOf`/`oneOf`, `then`/`else`, `items`, `additionalProperties`)
+ * to find where its marked fields are, so a marker applies exactly to the field it is on, not
+ * to every key of that name.
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
@@ -24,7 +26,7 @@ interface Node {
 const isSchema = (v: unknown): v is Schema => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** The schemas of one directory, by file name, with the walk over documents. */
-export class NotSecretFields {
+export class MarkedFields {
   private readonly files = new Map<string, Schema>();
   private readonly partialSpec: Schema | undefined;
 
@@ -36,19 +38,28 @@ export class NotSecretFields {
 
   /** The pointers of `data` (a document) that its kind's schema marks not secret; empty for an unknown kind. */
   pointers(data: unknown): Set<string> {
-    const out = new Set<string>();
+    return new Set([...this.marked(data, NOT_SECRET_MARKER)].filter(([, v]) => v === true).map(([p]) => p));
+  }
+
+  /**
+   * Where `data` (a document) has a field its kind's schema marks with `keyword`, and the
+   * keyword's value there (the first, should several schemas of one field carry it); empty for an unknown kind.
+   */
+  marked(data: unknown, keyword: string): Map<string, unknown> {
+    const out = new Map<string, unknown>();
     const kind = isSchema(data) ? data['kind'] : undefined;
     const root = typeof kind === 'string' ? this.files.get(`${kind}.schema.json`) : undefined;
-    if (root) this.walk(data, [{ file: `${String(kind)}.schema.json`, schema: root }], '', '', out);
+    if (root) this.walk(data, [{ file: `${String(kind)}.schema.json`, schema: root }], '', '', { keyword, out });
     return out;
   }
 
-  private walk(value: unknown, nodes: Node[], pointer: string, key: string, out: Set<string>): void {
+  private walk(value: unknown, nodes: Node[], pointer: string, key: string, found: { keyword: string; out: Map<string, unknown> }): void {
     const expanded = nodes.flatMap((n) => this.expand(n, key, new Set()));
-    if (pointer !== '' && expanded.some((n) => n.schema[NOT_SECRET_MARKER] === true)) out.add(pointer);
+    const marker = expanded.find((n) => n.schema[found.keyword] !== undefined);
+    if (pointer !== '' && marker) found.out.set(pointer, marker.schema[found.keyword]);
     if (Array.isArray(value)) {
       const items = expanded.flatMap((n) => (isSchema(n.schema['items']) ? [{ file: n.file, schema: n.schema['items'] }] : []));
-      if (items.length > 0) value.forEach((v, i) => this.walk(v, items, `${pointer}/${i}`, key, out));
+      if (items.length > 0) value.forEach((v, i) => this.walk(v, items, `${pointer}/${i}`, key, found));
       return;
     }
     if (!isSchema(value)) return;
@@ -61,7 +72,7 @@ export class NotSecretFields {
         if (isSchema(own)) children.push({ file: n.file, schema: own });
         else if (isSchema(extra)) children.push({ file: n.file, schema: extra });
       }
-      if (children.length > 0) this.walk(v, children, `${pointer}/${escapePointer(k)}`, k, out);
+      if (children.length > 0) this.walk(v, children, `${pointer}/${escapePointer(k)}`, k, found);
     }
   }
 
@@ -108,10 +119,14 @@ export class NotSecretFields {
   }
 }
 
-let shared: NotSecretFields | undefined;
+let shared: MarkedFields | undefined;
 
-/** The pointers of `data` its kind's schema (in `schemas/`) marks not secret; the schemas are read once per process. */
+/** The walker over the installed schemas (`schemas/`), which are read once per process. */
+export function markedFields(): MarkedFields {
+  return (shared ??= new MarkedFields());
+}
+
+/** The pointers of `data` its kind's schema (in `schemas/`) marks not secret. */
 export function notSecretPointers(data: unknown): Set<string> {
-  shared ??= new NotSecretFields();
-  return shared.pointers(data);
+  return markedFields().pointers(data);
 }
