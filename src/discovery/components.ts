@@ -16,6 +16,7 @@ import { checkOutputs } from './outputs.js';
 import { overlayCandidates, pendingAt, type Candidate } from './provenance.js';
 import { collectReferences, DependencyIndex } from './references.js';
 import { resolveTypedReferences } from './typed-references.js';
+import { addAwsPlatform } from './aws-platform.js';
 import { labelOf, validateData, type SchemaSet } from './validate.js';
 
 /** A document of the stack after overlays: its merged data and the files it came from. */
@@ -190,6 +191,20 @@ export function buildComponents(input: BuildInput): Built {
         }),
       );
   }
+  if (input.target === 'aws')
+    problems.push(
+      ...addAwsPlatform({
+        docs: input.docs,
+        stack: String((input.stack.data as { metadata?: { name?: unknown } }).metadata?.name ?? ''),
+        environment: input.environment,
+        components,
+        services,
+        attachments: typed.attachments,
+        regionOf: (c) => (typeof c.spec['region'] === 'string' ? c.spec['region'] : (region ?? 'us-east-1')),
+        stackSource: ref(input.stack),
+        stackDir: input.dir,
+      }),
+    );
   finishComponents(components.values());
 
   // Dependencies: explicit (component and service level) and implicit (valueFrom).

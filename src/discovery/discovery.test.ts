@@ -158,7 +158,8 @@ describe('discover: environment overlays', () => {
     const staging = await load(dir, 'staging');
     expect([staging.target, staging.lockLevel]).toEqual(['aws', 'component']);
     expect([...new Set([...staging.components.values()].map((c) => c.target))]).toEqual(['aws']);
-    expect(staging.components.get('web/frontend')!.dependsOn).toEqual(['data/media', 'web/api']);
+    // On aws, a MicroService runs on the stack's cluster, which stack/platform makes.
+    expect(staging.components.get('web/frontend')!.dependsOn).toEqual(['data/media', 'stack/platform', 'web/api']);
     const dev = await load(dir, 'dev');
     expect([dev.target, dev.lockLevel]).toEqual(['local', 'service']);
   });

@@ -5,6 +5,7 @@
  * would pass validate and plan and fail in the middle of an apply, so discovery refuses it.
  */
 import type { Reference, TargetName } from '../model/desired.js';
+import { STACK_INFRA_KEY } from '../model/stack-infra.js';
 import type { ReferenceFinding } from './references.js';
 import { closest } from './suggest.js';
 import type { SchemaSet } from './validate.js';
@@ -51,6 +52,8 @@ export function checkOutputs(
 ): ReferenceFinding[] {
   const problems: ReferenceFinding[] = [];
   for (const r of references) {
+    // What discovery gives a component of the stack (its `_stack`) names outputs it knows are made.
+    if (r.path.startsWith(`/${STACK_INFRA_KEY}/`)) continue;
     const kind = kindOf.get(r.component);
     // A malformed output (not a string) is the schema's to report.
     if (kind === undefined || typeof r.output !== 'string') continue;

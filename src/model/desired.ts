@@ -1,5 +1,5 @@
 import type { ValidationProblem } from '../errors.js';
-import type { ComponentKind, ValueFrom } from './documents.js';
+import type { DeployedKind, ValueFrom } from './documents.js';
 
 export type TargetName = 'local' | 'aws';
 export type LockLevel = 'stack' | 'service' | 'component';
@@ -31,7 +31,7 @@ export interface DesiredComponent {
   id: string;
   service: string;
   name: string;
-  kind: ComponentKind;
+  kind: DeployedKind;
   target: TargetName;
   spec: Record<string, unknown>;
   /** Explicit dependencies, as component ids (service-level entries expanded). */

@@ -34,6 +34,12 @@ export const COMPONENT_KINDS = [
 ] as const;
 export type ComponentKind = (typeof COMPONENT_KINDS)[number];
 
+/**
+ * The kind of a component a stack deploys: a component kind, or `Platform`, the stack's shared
+ * resources on the aws target (made by discovery, not written: model/stack-infra.ts).
+ */
+export type DeployedKind = ComponentKind | 'Platform';
+
 export function isComponentKind(kind: string): kind is ComponentKind {
   return (COMPONENT_KINDS as readonly string[]).includes(kind);
 }

@@ -1,11 +1,11 @@
-import type { ComponentKind } from './documents.js';
+import type { DeployedKind } from './documents.js';
 
 export type PlanActionType = 'create' | 'update' | 'replace' | 'delete' | 'no-op';
 
 export interface PlanAction {
   id: string;
   action: PlanActionType;
-  kind: ComponentKind;
+  kind: DeployedKind;
   /** Why this action: "new component", "spec changed: /port", "removed from configuration". */
   reason: string;
   /** JSON pointers of changed spec values (update/replace). */

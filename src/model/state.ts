@@ -1,4 +1,4 @@
-import type { ComponentKind } from './documents.js';
+import type { DeployedKind } from './documents.js';
 import type { TargetName } from './desired.js';
 
 export const STATE_VERSION = 1;
@@ -8,7 +8,7 @@ export type ComponentStatus = 'deployed' | 'failed' | 'create-failed';
 
 /** What deployer recorded about one component after it last touched it. */
 export interface ComponentState {
-  kind: ComponentKind;
+  kind: DeployedKind;
   target: TargetName;
   specHash: string;
   /** Hash of the spec with references resolved: a changed upstream output changes it. */

@@ -1,29 +1,73 @@
 /**
- * The `aws` target. Today it validates what AWS needs beyond the schemas (a container image to
- * run, no local-only settings) so that `validate` and `plan` work on AWS stacks; translating
- * components into @pulumi/aws resources, and so `apply`, comes with the AWS translation work.
+ * The `aws` target: each component translated into @pulumi/aws resources (kinds/*.ts), in a
+ * Pulumi stack of its own, through the same executor, engine and state as the local target.
+ * What the stack gives a component (its platform's VPC and cluster, roles, alerts, load
+ * balancers: model/stack-infra.ts) arrives in its spec under `_stack`, resolved. Checked here,
+ * before anything runs: what AWS needs beyond the schemas (an image to run, secrets in Secrets
+ * Manager, subnets to be placed in). Applying needs AWS credentials and the AWS provider plugin
+ * (docs/aws-target.md); the translation is tested with Pulumi's runtime mocks (mocks.ts).
  */
 import { DeployerError } from '../../errors.js';
 import type { DesiredComponent } from '../../model/desired.js';
-import type { Target, TargetFinding } from '../target.js';
+import { STACK_INFRA_KEY, type StackInfra } from '../../model/stack-infra.js';
+import type { Target, TargetContext, TargetFinding } from '../target.js';
+import { TRANSLATIONS } from './kinds/index.js';
+import { AwsScope, type Outputs } from './scope.js';
 
 /** Kinds that run a container image. */
 const CONTAINER_KINDS = new Set(['MicroService', 'Worker', 'CronJob']);
+/** Kinds always placed in subnets (a Lambda only when its spec.network says so). */
+const SUBNET_KINDS = new Set([
+  'MicroService',
+  'Worker',
+  'CronJob',
+  'EC2Instance',
+  'RDS',
+  'DocumentDB',
+  'ElastiCacheRedis',
+  'ElastiCacheMemcached',
+  'AWSMemoryDB',
+  'EFS',
+  'MSK',
+  'ALB',
+  'NLB',
+]);
+
+/** Every secretRef of a spec, with its pointer. */
+function secretRefs(value: unknown, pointer = ''): Array<{ pointer: string; provider: unknown }> {
+  if (Array.isArray(value)) return value.flatMap((v, i) => secretRefs(v, `${pointer}/${i}`));
+  if (value === null || typeof value !== 'object') return [];
+  const o = value as Record<string, unknown>;
+  if (typeof o['secretRef'] === 'object' && o['secretRef'] !== null)
+    return [{ pointer, provider: (o['secretRef'] as { provider?: unknown }).provider }];
+  return Object.entries(o).flatMap(([k, v]) => (k === STACK_INFRA_KEY ? [] : secretRefs(v, `${pointer}/${k}`)));
+}
 
 export class AwsTarget implements Target {
   readonly name = 'aws' as const;
-  readonly canApply = false;
+  readonly canApply = true;
   readonly volatileOutputs: readonly string[] = [];
 
   check(c: DesiredComponent): TargetFinding[] {
     const problems: TargetFinding[] = [];
-    if (CONTAINER_KINDS.has(c.kind) && typeof c.spec['image'] !== 'string') {
-      problems.push({
-        pointer: '/spec/image',
-        message: `the aws target runs ${c.kind} from a container image: set spec.image`,
-        rule: 'target:aws',
-      });
-    }
+    const finding = (pointer: string, message: string): void => void problems.push({ pointer, message, rule: 'target:aws' });
+    if (!TRANSLATIONS[c.kind]) finding('/kind', `the aws target cannot deploy ${c.kind} yet`);
+    if (CONTAINER_KINDS.has(c.kind) && typeof c.spec['image'] !== 'string')
+      finding('/spec/image', `the aws target runs ${c.kind} from a container image: set spec.image`);
+    for (const s of secretRefs(c.spec))
+      if (s.provider !== 'aws-secretsmanager')
+        finding(
+          `/spec${s.pointer}/secretRef/provider`,
+          `on the aws target a secret is read from AWS Secrets Manager: use provider aws-secretsmanager (${String(s.provider)} is read where deployer runs, not where the component does)`,
+        );
+    const infra = c.spec[STACK_INFRA_KEY] as StackInfra | undefined;
+    const explicit = (c.spec['network'] as { subnetIds?: unknown[] } | undefined)?.subnetIds;
+    const placed = SUBNET_KINDS.has(c.kind) || (c.kind === 'Lambda' && c.spec['network'] !== undefined);
+    if (placed && !explicit && infra && infra.platform['subnetIds'] === undefined)
+      finding(
+        '/kind',
+        `a ${c.kind} on aws is placed in subnets: add a Networking document to the stack (docs/aws-target.md), or set spec.network.subnetIds`,
+      );
     return problems;
   }
 
@@ -31,10 +75,14 @@ export class AwsTarget implements Target {
     return {};
   }
 
-  program(c: DesiredComponent): never {
-    throw new DeployerError(
-      'INVALID_INPUT',
-      `the aws target cannot deploy ${c.id} yet: translating components to AWS resources is not built in this version`,
-    );
+  program(c: DesiredComponent, resolvedSpec: Record<string, unknown>, context: TargetContext) {
+    const load = TRANSLATIONS[c.kind];
+    if (!load) throw new DeployerError('INVALID_INPUT', `the aws target cannot deploy ${c.kind} (${c.id}) yet`);
+    return async (): Promise<Outputs> => {
+      const [aws, pulumi, translate] = await Promise.all([import('@pulumi/aws'), import('@pulumi/pulumi'), load()]);
+      const { [STACK_INFRA_KEY]: infra, ...spec } = resolvedSpec;
+      const scope = new AwsScope({ component: c, spec, infra: infra as StackInfra, aws, pulumi, context });
+      return translate(scope);
+    };
   }
 }
