@@ -1,0 +1,7 @@
+/** APIGateway on AWS: not translated yet (placeholder while the translation is written). */
+import { DeployerError } from '../../../errors.js';
+import type { AwsScope, Outputs } from '../scope.js';
+
+export function translateAPIGateway(scope: AwsScope): Outputs {
+  throw new DeployerError('INVALID_INPUT', `the aws target cannot deploy APIGateway (${scope.id}) yet`);
+}

@@ -1,0 +1,7 @@
+/** CloudFront on AWS: not translated yet (placeholder while the translation is written). */
+import { DeployerError } from '../../../errors.js';
+import type { AwsScope, Outputs } from '../scope.js';
+
+export function translateCloudFront(scope: AwsScope): Outputs {
+  throw new DeployerError('INVALID_INPUT', `the aws target cannot deploy CloudFront (${scope.id}) yet`);
+}

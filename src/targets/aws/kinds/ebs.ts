@@ -1,0 +1,7 @@
+/** EBS on AWS: not translated yet (placeholder while the translation is written). */
+import { DeployerError } from '../../../errors.js';
+import type { AwsScope, Outputs } from '../scope.js';
+
+export function translateEBS(scope: AwsScope): Outputs {
+  throw new DeployerError('INVALID_INPUT', `the aws target cannot deploy EBS (${scope.id}) yet`);
+}

@@ -1,0 +1,7 @@
+/** EC2Instance on AWS: not translated yet (placeholder while the translation is written). */
+import { DeployerError } from '../../../errors.js';
+import type { AwsScope, Outputs } from '../scope.js';
+
+export function translateEC2Instance(scope: AwsScope): Outputs {
+  throw new DeployerError('INVALID_INPUT', `the aws target cannot deploy EC2Instance (${scope.id}) yet`);
+}

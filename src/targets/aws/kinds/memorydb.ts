@@ -1,0 +1,7 @@
+/** AWSMemoryDB on AWS: not translated yet (placeholder while the translation is written). */
+import { DeployerError } from '../../../errors.js';
+import type { AwsScope, Outputs } from '../scope.js';
+
+export function translateAWSMemoryDB(scope: AwsScope): Outputs {
+  throw new DeployerError('INVALID_INPUT', `the aws target cannot deploy AWSMemoryDB (${scope.id}) yet`);
+}
