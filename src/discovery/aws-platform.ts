@@ -327,6 +327,7 @@ function attachmentsOf(c: DesiredComponent, input: PlatformInput): LoadBalancerA
       loadBalancer: a.to,
       kind: a.kind as 'ALB' | 'NLB',
       listenerArns: { valueFrom: { component: a.to, output: 'listenerArns' } },
+      url: { valueFrom: { component: a.to, output: a.kind === 'NLB' ? 'dnsName' : 'url' } },
       listeners,
       route: a.entry,
     };

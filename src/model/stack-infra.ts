@@ -91,6 +91,8 @@ export interface LoadBalancerAttachment {
   kind: 'ALB' | 'NLB';
   /** Its listeners' ARNs by port (its `listenerArns` output). */
   listenerArns: Given<Record<string, string>>;
+  /** Its URL (its `url` output for an ALB, `dnsName` for an NLB): where the component is reached. */
+  url: Given<string>;
   /** The listeners it has, by port, with their protocol (to pick the default one). */
   listeners: Array<{ port: number; protocol: string }>;
   /** The target entry that named this component, without the id: paths, hosts, port, priority, health check ... */
