@@ -30,6 +30,8 @@ export interface MockedRun {
 
 /** How a secret input appears in a mocked resource: never its value. */
 export const SECRET_SHOWN = '[secret]';
+/** What the mocks say a secret holds (followed by `:<secret id>`): a test finds it in no resource input. */
+export const MOCK_SECRET_VALUE = 'mock-secret-value';
 /** The account the mocks answer as. */
 export const MOCK_ACCOUNT = '123456789012';
 
@@ -105,6 +107,11 @@ function callAnswer(token: string, inputs: Record<string, unknown>, region: stri
   if (token === 'aws:secretsmanager/getSecret:getSecret') {
     const name = String(inputs['name'] ?? inputs['arn']);
     return { ...inputs, name, arn: `arn:aws:secretsmanager:${region}:${MOCK_ACCOUNT}:secret:${name}-AbCdEf`, id: name };
+  }
+  if (token === 'aws:secretsmanager/getSecretVersion:getSecretVersion') {
+    // A value only a test can know: none may reach a resource input unless marked secret.
+    const id = String(inputs['secretId']);
+    return { ...inputs, arn: `arn:aws:secretsmanager:${region}:${MOCK_ACCOUNT}:secret:${id}-AbCdEf`, secretString: `${MOCK_SECRET_VALUE}:${id}`, id };
   }
   if (token === 'aws:ec2/getAvailabilityZones:getAvailabilityZones')
     return { names: [`${region}a`, `${region}b`, `${region}c`], zoneIds: ['az1', 'az2', 'az3'], id: region };
