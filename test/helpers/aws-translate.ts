@@ -17,12 +17,23 @@ export interface TranslatedStack {
   runs: Map<string, MockedRun>;
 }
 
-/** Discovers the stack in `dir` for `environment` and translates every component of it (or those of `only` and what they need). */
-export async function translateStack(dir: string, environment: string): Promise<TranslatedStack> {
+/**
+ * Discovers the stack in `dir` for `environment` and translates every component of it, but
+ * for those `given`, whose outputs are taken as given (a component of a kind another test covers).
+ */
+export async function translateStack(
+  dir: string,
+  environment: string,
+  given: Record<string, Record<string, unknown>> = {},
+): Promise<TranslatedStack> {
   const { desired, graph } = await discoverStack({ dir, environment, cacheDir: false });
   const target = new AwsTarget();
   const runs = new Map<string, MockedRun>();
   for (const id of graph.order) {
+    if (given[id]) {
+      runs.set(id, { resources: [], outputs: given[id] });
+      continue;
+    }
     const c = desired.components.get(id)!;
     const resolved = resolveSpec(c.spec, (dep) => runs.get(dep)?.outputs);
     if (resolved.missing.length > 0)
