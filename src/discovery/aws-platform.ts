@@ -26,7 +26,8 @@ import type { PendingProblem } from './locate.js';
 import { overlayCandidates, pendingAt } from './provenance.js';
 import { collectReferences } from './references.js';
 import type { StackDoc } from './components.js';
-import type { Attachment } from './typed-references.js';
+import { article, type Attachment } from './typed-references.js';
+import { closest } from './suggest.js';
 import { labelOf } from './validate.js';
 
 type Spec = Record<string, unknown>;
@@ -69,6 +70,8 @@ export interface PlatformInput {
   /** The Stack document (where the platform component is said to come from when no Networking document says it). */
   stackSource: SourceRef;
   stackDir: string;
+  /** A problem of a component, at a pointer of its document. */
+  reportComponent: (id: string, pointer: string, message: string) => void;
 }
 
 const kindOf = (d: StackDoc): string => String((d.data as { kind?: unknown } | null)?.kind ?? '');
@@ -113,6 +116,7 @@ export function addAwsPlatform(input: PlatformInput): PendingProblem[] {
   const provides = new Set<PlatformOutput>(platform ? platformOutputs(platform) : []);
 
   const roles = attachedRoles(input, security, policies, at);
+  checkSecurityGroupNames(input, security, at);
   for (const c of input.components.values()) {
     if (c.id === PLATFORM_ID) {
       c.spec[STACK_INFRA_KEY] = {
@@ -146,6 +150,53 @@ export function addAwsPlatform(input: PlatformInput): PendingProblem[] {
     c.spec[STACK_INFRA_KEY] = infra;
   }
   return problems;
+}
+
+/**
+ * Security group names (in components' `network.securityGroups` and in the groups' own rules)
+ * must be groups of the stack's Security documents; `sg-` ids and valueFroms are taken as they are.
+ */
+function checkSecurityGroupNames(
+  input: PlatformInput,
+  security: StackDoc[],
+  at: (d: StackDoc, pointer: string, message: string) => void,
+): void {
+  const groups = security.flatMap((d) => listOf<{ name?: unknown }>(specOf(d)['securityGroups']).map((g) => String(g.name)));
+  const known = new Set(groups);
+  const unknown = (name: unknown): name is string => typeof name === 'string' && !name.startsWith('sg-') && !known.has(name);
+  const hint = (name: string): string => {
+    const near = closest(name, groups);
+    return near
+      ? `; did you mean "${near}"?`
+      : groups.length
+        ? `; the stack's groups: ${groups.join(', ')}`
+        : '; the stack has no Security document with securityGroups';
+  };
+  for (const c of input.components.values()) {
+    listOf<unknown>((c.spec['network'] as Spec | undefined)?.['securityGroups']).forEach((g, i) => {
+      if (unknown(g))
+        input.reportComponent(
+          c.id,
+          `/spec/network/securityGroups/${i}`,
+          `no security group "${g}" in the stack's Security documents${hint(g)}`,
+        );
+    });
+  }
+  for (const d of security)
+    listOf<Spec>(specOf(d)['securityGroups']).forEach((g, i) =>
+      (['ingress', 'egress'] as const).forEach((direction) =>
+        listOf<Spec>(g[direction]).forEach((rule, j) =>
+          listOf<unknown>(rule['securityGroups']).forEach((name, k) => {
+            if (unknown(name))
+              at(
+                d,
+                `/spec/securityGroups/${i}/${direction}/${j}/securityGroups/${k}`,
+                `no security group "${name}" in the stack's Security documents${hint(name)}`,
+              );
+          }),
+        ),
+      ),
+    );
 }
 
 /** The spec of stack/platform, or undefined when the stack shares nothing. */
@@ -277,7 +328,7 @@ function attachedRoles(
           return at(
             d,
             `/spec/iam/roles/${i}/attachTo/${j}`,
-            `${id} is a ${c.kind}, which runs with no role; roles attach to ${[...ROLE_KINDS].join(', ')}`,
+            `${id} is ${article(c.kind)} ${c.kind}, which runs with no role; roles attach to ${[...ROLE_KINDS].join(', ')}`,
           );
         out.set(id, [...(out.get(id) ?? []), attached]);
       });

@@ -203,6 +203,10 @@ export function buildComponents(input: BuildInput): Built {
         regionOf: (c) => (typeof c.spec['region'] === 'string' ? c.spec['region'] : (region ?? 'us-east-1')),
         stackSource: ref(input.stack),
         stackDir: input.dir,
+        reportComponent: (id, pointer, message) =>
+          problems.push(
+            pendingAt(candidatesOf.get(id)!, pointer, { document: labelOfComponent(components.get(id)!), message, rule: 'aws' }),
+          ),
       }),
     );
   finishComponents(components.values());

@@ -125,7 +125,7 @@ export function resolveTypedReferences(
 }
 
 /** `a` or `an` as the kind is read aloud: an ALB, an S3, a MicroService, an EventBridge. */
-function article(kind: string): string {
+export function article(kind: string): string {
   const acronym = /^[A-Z0-9]{2}/.test(kind);
   return (acronym ? /^[AEFHILMNORSX]/ : /^[AEIOU]/).test(kind) ? 'an' : 'a';
 }
