@@ -20,6 +20,14 @@ export interface TargetContext {
   rollback?: boolean;
 }
 
+/** What a component's program would make, from a run of it that makes nothing (`plan --resources`). */
+export interface DescribedResources {
+  /** Each resource by its Pulumi type and logical name, in the order the program made them. */
+  resources: Array<{ type: string; name: string }>;
+  /** The outputs it would return, as well as a run without the cloud can tell them. */
+  outputs: Record<string, unknown>;
+}
+
 /**
  * Translates components into Pulumi resources for one platform (`local`, `aws`).
  * A target never runs Pulumi itself: it returns the program, the engine runs it.
@@ -44,4 +52,9 @@ export interface Target {
    * next (seed 003's rolling restart); absent when the target cannot. Resolves to a summary.
    */
   restart?(component: { id: string; service: string; name: string; kind: string }, context: TargetContext): Promise<string>;
+  /**
+   * Runs the component's program without deploying anything and says what it would make;
+   * absent when the target cannot (`plan --resources`).
+   */
+  describe?(component: DesiredComponent, resolvedSpec: Record<string, unknown>, context: TargetContext): Promise<DescribedResources>;
 }

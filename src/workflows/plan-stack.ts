@@ -4,14 +4,15 @@
  */
 import type { Settings } from '../config/index.js';
 import type { Plan } from '../model/plan.js';
+import type { StackState } from '../model/state.js';
 import { computePlan } from '../plan/index.js';
 import { openStateStore } from '../state/index.js';
 import { loadStack, type LoadedStack } from './load-stack.js';
 
 /** Plan only: reads the state without locking and changes nothing. */
-export async function planStack(settings: Settings): Promise<{ plan: Plan; loaded: LoadedStack }> {
+export async function planStack(settings: Settings): Promise<{ plan: Plan; loaded: LoadedStack; state: StackState | undefined }> {
   const loaded = await loadStack(settings);
   const store = openStateStore(settings.stateUrl, settings.dir);
   const state = await store.read(loaded.desired.name, loaded.desired.environment);
-  return { plan: computePlan(loaded.desired, state, loaded.graph), loaded };
+  return { plan: computePlan(loaded.desired, state, loaded.graph), loaded, state };
 }

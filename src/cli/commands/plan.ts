@@ -3,10 +3,17 @@ import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { loadStack } from '../../workflows/load-stack.js';
 import { planStack } from '../../workflows/plan-stack.js';
+import type { PlanResources } from '../../workflows/plan-resources.js';
 import { renderPlanTable, savePlan } from '../../plan/index.js';
 import { warningsText } from '../render.js';
 import { allOptions, printJson, settingsFrom, type CommandContext } from '../context.js';
 import { EXIT } from '../exit-codes.js';
+
+/** `plan --resources --json`: each changing component's resources, or why there are none to show. */
+function resourcesJson(found: PlanResources): Record<string, unknown> {
+  if ('unavailable' in found) return { unavailable: found.unavailable };
+  return Object.fromEntries([...found.described].map(([id, d]) => [id, d.resources]));
+}
 
 export function registerPlan(program: Command, ctx: CommandContext): void {
   program
@@ -15,15 +22,22 @@ export function registerPlan(program: Command, ctx: CommandContext): void {
     .option('--detailed-exitcode', 'exit 4 when there are changes, 0 when there are none')
     .option('--show-unchanged', 'list unchanged components too')
     .option('--out <file>', 'save the plan for `deployer apply <file>` (refused later if the state or the configuration changed)')
+    .option(
+      '--resources',
+      'also list the resources each change would make, from a run of its program that makes nothing (aws: Pulumi mocks; no credentials needed)',
+    )
     .action(async (_f, cmd: Command) => {
-      const o = allOptions<{ detailedExitcode?: boolean; showUnchanged?: boolean; out?: string }>(cmd);
+      const o = allOptions<{ detailedExitcode?: boolean; showUnchanged?: boolean; out?: string; resources?: boolean }>(cmd);
       const settings = settingsFrom(o, ctx.io);
-      const { plan, loaded } = await planStack(settings);
+      const { plan, loaded, state } = await planStack(settings);
       ctx.io.stderr.write(warningsText(loaded.desired.warnings));
-      if (o.json) printJson(ctx.io, plan);
+      const { describePlanResources, renderPlanResources } = o.resources ? await import('../../workflows/plan-resources.js') : {};
+      const resources = describePlanResources ? await describePlanResources(loaded, state, plan) : undefined;
+      if (o.json) printJson(ctx.io, resources ? { ...plan, resources: resourcesJson(resources) } : plan);
       else {
         ctx.io.stdout.write(`Stack ${plan.stack}, environment ${plan.environment}\n\n`);
         ctx.io.stdout.write(renderPlanTable(plan, { showUnchanged: o.showUnchanged ?? false }) + '\n');
+        if (resources && renderPlanResources) ctx.io.stdout.write('\n' + renderPlanResources(plan, resources) + '\n');
       }
       if (o.out) {
         writeFileSync(o.out, JSON.stringify(savePlan(plan, loaded.desired), null, 2) + '\n');

@@ -10,7 +10,7 @@
 import { DeployerError } from '../../errors.js';
 import type { DesiredComponent } from '../../model/desired.js';
 import { STACK_INFRA_KEY, type StackInfra } from '../../model/stack-infra.js';
-import type { Target, TargetContext, TargetFinding } from '../target.js';
+import type { DescribedResources, Target, TargetContext, TargetFinding } from '../target.js';
 import { TRANSLATIONS } from './kinds/index.js';
 import { AwsScope, type Outputs } from './scope.js';
 
@@ -73,6 +73,14 @@ export class AwsTarget implements Target {
 
   engineEnv(): Record<string, string> {
     return {};
+  }
+
+  /** The program run under Pulumi's runtime mocks (mocks.ts): every resource it registers, nothing made. */
+  async describe(c: DesiredComponent, resolvedSpec: Record<string, unknown>, context: TargetContext): Promise<DescribedResources> {
+    const { runWithMocks } = await import('./mocks.js');
+    const region = (resolvedSpec[STACK_INFRA_KEY] as StackInfra | undefined)?.region;
+    const run = await runWithMocks(this.program(c, resolvedSpec, context), region);
+    return { resources: run.resources.map((r) => ({ type: r.type, name: r.name })), outputs: run.outputs };
   }
 
   program(c: DesiredComponent, resolvedSpec: Record<string, unknown>, context: TargetContext) {
