@@ -23,6 +23,7 @@ export function preloadEngine(): void {
 export { ensurePulumiCli, goModFile, type EnsureOptions } from './build-cli.js';
 export { findPulumiCli, cachedCliRoot, deployerCacheDir, isCompatible, type PulumiCli } from './pulumi-cli.js';
 export { resolvePassphrase } from './passphrase.js';
+export { installCommand, missingPlugins, type PluginNeed } from './plugins.js';
 export { stopLeftovers } from './leftovers.js';
 
 /** Pulumi stack names allow letters, digits, `-`, `_` and `.`: one stack per component. */

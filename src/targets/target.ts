@@ -47,6 +47,8 @@ export interface Target {
   readonly volatileOutputs: readonly string[];
   /** Environment the engine (and the provider processes it starts) needs for this target. */
   engineEnv(): Record<string, string>;
+  /** Provider plugins its programs need, checked before a run takes its lock (absent: none beyond the engine's own). */
+  readonly plugins?: ReadonlyArray<{ kind: 'resource'; name: string; version: string }>;
   /**
    * Restarts what a deployed component runs, one process at a time, each healthy before the
    * next (seed 003's rolling restart); absent when the target cannot. Resolves to a summary.

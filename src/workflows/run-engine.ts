@@ -8,12 +8,15 @@ import type { Settings } from '../config/index.js';
 import {
   createEngine,
   ensurePulumiCli,
+  installCommand,
+  missingPlugins,
   preloadEngine,
   resolvePassphrase,
   type ComponentEngine,
   type Engine,
   type PulumiCli,
 } from '../engine/index.js';
+import { PulumiUnavailableError } from '../errors.js';
 import type { DesiredStack } from '../model/desired.js';
 import type { StateStore } from '../state/index.js';
 import type { Target } from '../targets/index.js';
@@ -35,6 +38,19 @@ export interface EngineNeed {
   needsEngine: () => Promise<boolean>;
 }
 
+/** A target's provider plugins must be installed before a run that needs them takes its lock. */
+async function refuseMissingPlugins(cli: PulumiCli, target: Target): Promise<void> {
+  const missing = await missingPlugins(cli, target.plugins ?? []);
+  if (missing.length === 0) return;
+  throw new PulumiUnavailableError(
+    `the ${target.name} target needs Pulumi's ${missing.map((p) => `${p.name} provider plugin v${p.version.replace(/^v/, '')}`).join(' and ')}, which is not installed`,
+    [
+      `install it with: ${missing.map(installCommand).join(' && ')} (docs/aws-target.md); it is downloaded from github.com/pulumi`,
+      'nothing was changed: no lock was taken and nothing was recorded',
+    ],
+  );
+}
+
 /**
  * Provisioning the Pulumi CLI can take minutes (a build from source on a new machine): it
  * happens before the lock is taken and before anything is recorded, and only when the plan as
@@ -48,7 +64,7 @@ export async function provisionEngine(run: EngineNeed): Promise<EngineSlot> {
   const custom = ctx.dependencies?.engine;
   if (!custom && (await run.needsEngine())) {
     preloadEngine();
-    await provision();
+    await refuseMissingPlugins(await provision(), target);
   }
   const create =
     custom ??

@@ -7,6 +7,7 @@
  * Manager, subnets to be placed in). Applying needs AWS credentials and the AWS provider plugin
  * (docs/aws-target.md); the translation is tested with Pulumi's runtime mocks (mocks.ts).
  */
+import { createRequire } from 'node:module';
 import { DeployerError } from '../../errors.js';
 import type { DesiredComponent } from '../../model/desired.js';
 import { STACK_INFRA_KEY, type StackInfra } from '../../model/stack-infra.js';
@@ -43,10 +44,14 @@ function secretRefs(value: unknown, pointer = ''): Array<{ pointer: string; prov
   return Object.entries(o).flatMap(([k, v]) => (k === STACK_INFRA_KEY ? [] : secretRefs(v, `${pointer}/${k}`)));
 }
 
+/** The version of Pulumi's AWS provider the installed @pulumi/aws drives (its plugin must be the same). */
+const AWS_PROVIDER_VERSION = (createRequire(import.meta.url)('@pulumi/aws/package.json') as { version: string }).version;
+
 export class AwsTarget implements Target {
   readonly name = 'aws' as const;
   readonly canApply = true;
   readonly volatileOutputs: readonly string[] = [];
+  readonly plugins = [{ kind: 'resource' as const, name: 'aws', version: AWS_PROVIDER_VERSION }];
 
   check(c: DesiredComponent): TargetFinding[] {
     const problems: TargetFinding[] = [];
