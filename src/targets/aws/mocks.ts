@@ -111,7 +111,12 @@ function callAnswer(token: string, inputs: Record<string, unknown>, region: stri
   if (token === 'aws:secretsmanager/getSecretVersion:getSecretVersion') {
     // A value only a test can know: none may reach a resource input unless marked secret.
     const id = String(inputs['secretId']);
-    return { ...inputs, arn: `arn:aws:secretsmanager:${region}:${MOCK_ACCOUNT}:secret:${id}-AbCdEf`, secretString: `${MOCK_SECRET_VALUE}:${id}`, id };
+    return {
+      ...inputs,
+      arn: `arn:aws:secretsmanager:${region}:${MOCK_ACCOUNT}:secret:${id}-AbCdEf`,
+      secretString: `${MOCK_SECRET_VALUE}:${id}`,
+      id,
+    };
   }
   if (token === 'aws:ec2/getAvailabilityZones:getAvailabilityZones')
     return { names: [`${region}a`, `${region}b`, `${region}c`], zoneIds: ['az1', 'az2', 'az3'], id: region };
