@@ -82,12 +82,7 @@ export function arnParts(arn: string): { service: string; region: string; accoun
  * instance, a rule or a broker has alarms of its own), or of the whole component without `part`.
  */
 export function alarmsFor(scope: AwsScope, catalog: MetricCatalog, part?: string): awsModule.cloudwatch.MetricAlarm[] {
-  if (part === undefined) return addAlarms(scope, catalog);
-  const observability = scope.infra.observability;
-  const alarms = observability.alarms.map((a) => ({ ...a, name: `${a.name}-${part}`, description: a.description ?? a.name }));
-  // The same scope but for the alerts' names: addAlarms names each alarm after its alert.
-  const partScope = Object.create(scope, { infra: { value: { ...scope.infra, observability: { ...observability, alarms } } } });
-  return addAlarms(partScope as AwsScope, catalog);
+  return addAlarms(scope, catalog, part === undefined ? {} : { part: { suffix: part, label: part } });
 }
 
 /** A service that may send to a queue, from one resource (a topic, a rule). */

@@ -8,7 +8,7 @@
  */
 import type { CustomResourceOptions, Input, Output } from '@pulumi/pulumi';
 import { DeployerError } from '../../../errors.js';
-import type { ComponentAlarm, SubnetTier } from '../../../model/stack-infra.js';
+import type { SubnetTier } from '../../../model/stack-infra.js';
 import { addAlarms, type MetricCatalog, type MetricRef } from '../alarms.js';
 import type { AwsScope } from '../scope.js';
 import type { SecretRef } from '../secrets.js';
@@ -136,15 +136,6 @@ export interface AlarmTarget {
   catalog: MetricCatalog;
 }
 
-/** The scope as addAlarms sees it, with these alarms only. */
-function withAlarms(scope: AwsScope, alarms: ComponentAlarm[]): AwsScope {
-  const view = Object.create(scope) as AwsScope;
-  Object.defineProperty(view, 'infra', {
-    value: { ...scope.infra, observability: { ...scope.infra.observability, alarms } },
-  });
-  return view;
-}
-
 /**
  * Observability's alerts on a store whose metrics CloudWatch keeps per member (ElastiCache per
  * node, RDS per instance): one alarm per alert and member that has its metric. An alert no member
@@ -154,13 +145,10 @@ export function addStoreAlarms(scope: AwsScope, targets: AlarmTarget[]): void {
   const alarms = scope.infra.observability.alarms;
   const measurable = new Set(targets.flatMap((t) => Object.keys(t.catalog)));
   const elsewhere = alarms.filter((a) => a.metric === 'custom' || !measurable.has(a.metric));
-  if (elsewhere.length > 0) addAlarms(withAlarms(scope, elsewhere), {});
+  if (elsewhere.length > 0) addAlarms(scope, {}, { alerts: elsewhere });
   for (const t of targets) {
     const mine = alarms.filter((a) => a.metric !== 'custom' && t.catalog[a.metric] !== undefined);
-    if (mine.length === 0) continue;
-    const named = t.suffix
-      ? mine.map((a) => ({ ...a, name: `${a.name}-${t.suffix}`, description: `${a.description ?? a.name}: ${t.label ?? t.suffix}` }))
-      : mine;
-    addAlarms(withAlarms(scope, named), t.catalog);
+    if (mine.length > 0)
+      addAlarms(scope, t.catalog, { alerts: mine, ...(t.suffix ? { part: { suffix: t.suffix, label: t.label ?? t.suffix } } : {}) });
   }
 }

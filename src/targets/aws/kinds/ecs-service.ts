@@ -3,15 +3,14 @@
  * how a new version replaces the old one (spec.strategy as ECS's rolling update or its native
  * blue-green, canary and linear strategies; the deployment circuit breaker and the CloudWatch
  * alarms that roll a failing deployment back when spec.rollback is auto), the service itself,
- * its autoscaling (target tracking between min and max), and the alarms Observability's alerts
- * ask for that addAlarms' catalog cannot say (metric math over several target groups, seconds
- * shown as milliseconds).
+ * its autoscaling (target tracking between min and max), and its alarms (with metric math of
+ * its own over several target groups, seconds shown as milliseconds).
  */
 import type * as awsModule from '@pulumi/aws';
 import type { Input, Resource } from '@pulumi/pulumi';
 import type { ComponentAlarm } from '../../../model/stack-infra.js';
 import { durationMs } from '../../../util/duration.js';
-import { addAlarms, type MetricCatalog, type MetricRef } from '../alarms.js';
+import { addAlarms, alarmName, measures, type ExpressionRef, type MetricCatalog, type MetricRef } from '../alarms.js';
 import type { AwsScope } from '../scope.js';
 import type { Capacity, Placement, Task } from './ecs.js';
 
@@ -313,78 +312,28 @@ export function serviceMetrics(scope: AwsScope, serviceName: string): MetricCata
 }
 
 /** A metric of an expression alarm. */
-export interface QueryMetric {
-  id: string;
-  namespace: string;
-  metricName: string;
-  dimensions: Record<string, Input<string>>;
-  stat: string;
-}
+export type QueryMetric = ExpressionRef['metrics'][number];
 
 /** An alert's metric as metric math over the component's metrics (`expression` names their ids and the steps'). */
-export interface ExpressionMetric {
-  metrics: QueryMetric[];
-  /** Intermediate expressions, each with its id. */
-  steps?: Array<{ id: string; expression: string }>;
-  expression: string;
-}
+export type ExpressionMetric = ExpressionRef;
 
-const COMPARISON: Record<string, string> = {
-  '>': 'GreaterThanThreshold',
-  '>=': 'GreaterThanOrEqualToThreshold',
-  '<': 'LessThanThreshold',
-  '<=': 'LessThanOrEqualToThreshold',
-};
-
-/** The alarm name addAlarms gives an alert (what a service's deployment alarms name). */
-export const alarmName = (scope: AwsScope, alert: { name: string }): string => `${scope.baseName}-${alert.name}`;
-
-/** An alarm on metric math, with what addAlarms gives every alarm (name, description, comparison, actions). */
+/** An alarm on metric math, made as addAlarms makes every alarm (name, description, comparison, actions). */
 export function expressionAlarm(scope: AwsScope, alert: ComponentAlarm, m: ExpressionMetric): awsModule.cloudwatch.MetricAlarm {
-  const topic = scope.infra.platform['alertTopicArn'] as string | undefined;
-  const period = Math.max(10, Math.round(durationMs(alert.period, '60s') / 1000));
-  return new scope.aws.cloudwatch.MetricAlarm(
-    `alarm-${alert.name}`,
-    {
-      name: alarmName(scope, alert),
-      alarmDescription: `${alert.description ?? alert.name} (severity ${alert.severity ?? 'warning'}; deployer alert ${alert.name})`,
-      comparisonOperator: COMPARISON[alert.comparison ?? '>']!,
-      threshold: alert.threshold,
-      evaluationPeriods: alert.evaluationPeriods ?? 1,
-      treatMissingData: 'notBreaching',
-      ...(topic ? { alarmActions: [topic], okActions: [topic] } : {}),
-      metricQueries: [
-        ...m.metrics.map((q) => ({
-          id: q.id,
-          metric: { namespace: q.namespace, metricName: q.metricName, dimensions: q.dimensions, period, stat: q.stat },
-        })),
-        ...(m.steps ?? []).map((step) => ({ ...step, returnData: false })),
-        { id: 'value', expression: m.expression, label: alert.metric, returnData: true },
-      ],
-    },
-    scope.opts(),
-  );
+  return addAlarms(scope, { [alert.metric]: m }, { alerts: [alert] })[0]!;
 }
 
 /**
- * The alarms of the alerts that apply to the component: those whose metric `own` says (metric
- * math the kind writes) made here, the others by addAlarms from `catalog`. Returns the names of
- * the alarms that roll a deployment back (alerts with `rollback: true`).
+ * The alarms of the alerts that apply to the component, from `catalog` and from `own` (metric
+ * math the kind writes, which wins). Returns the names of the alarms that roll a deployment back
+ * (alerts with `rollback: true` the component can measure).
  */
 export function componentAlarms(
   scope: AwsScope,
   catalog: MetricCatalog,
   own: Partial<Record<string, ExpressionMetric>> = {},
 ): { alarms: awsModule.cloudwatch.MetricAlarm[]; rollbackAlarmNames: string[] } {
-  const all = scope.infra.observability.alarms;
-  const mine = all.filter((a) => own[a.metric] !== undefined);
-  const rest = all.filter((a) => own[a.metric] === undefined);
-  // addAlarms reads the alerts from the scope: it is given one that has only the rest.
-  const narrowed = Object.create(scope, {
-    infra: { value: { ...scope.infra, observability: { ...scope.infra.observability, alarms: rest } } },
-  }) as AwsScope;
-  const alarms = [...mine.map((a) => expressionAlarm(scope, a, own[a.metric]!)), ...addAlarms(narrowed, catalog)];
-  const measured = (a: ComponentAlarm): boolean =>
-    own[a.metric] !== undefined || catalog[a.metric] !== undefined || (a.metric === 'custom' && a.customMetric !== undefined);
-  return { alarms, rollbackAlarmNames: all.filter((a) => a.rollback && measured(a)).map((a) => alarmName(scope, a)) };
+  const all = { ...catalog, ...own };
+  const alarms = addAlarms(scope, all);
+  const rollbackAlarmNames = scope.infra.observability.alarms.filter((a) => a.rollback && measures(all, a)).map((a) => alarmName(scope, a));
+  return { alarms, rollbackAlarmNames };
 }

@@ -506,7 +506,7 @@ describe.each(['dev', 'production'])('the aws-edge stack in %s', (env) => {
       },
     ]);
     const [five, latency] = alarms(r);
-    expect(reads(five!)).toEqual(['5xx', 'Count', '100 * part / whole']);
+    expect(reads(five!)).toEqual(['5xx', 'Count', '100 * (FILL(part0, 0)) / whole']);
     expect(latency!.inputs).toMatchObject({
       metricName: 'Latency',
       extendedStatistic: 'p99',
@@ -583,7 +583,7 @@ describe.each(['dev', 'production'])('the aws-edge stack in %s', (env) => {
     expect(alarms(r)[0]!.inputs['metricQueries']).toMatchObject([
       { metric: { metricName: '5XXError', dimensions: { ApiName: `edge-${env}-edge-rest`, Stage: 'v1' } } },
       { metric: { metricName: 'Count' } },
-      { expression: '100 * part / whole' },
+      { expression: '100 * (FILL(part0, 0)) / whole' },
     ]);
     expect(Object.keys(run('edge/rest').outputs).sort()).toEqual(API_OUTPUTS);
   });

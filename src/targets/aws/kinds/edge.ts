@@ -5,14 +5,11 @@
  * addAlarms (alarms.ts) does not do: a sum of metrics, alone or as the part of a rate (an ALB's
  * 5xx are its own and its targets'), a latency percentile the alert need not repeat (latency-p99
  * is a p99 unless its statistic says otherwise; Observability cannot write p50), and a region
- * of their own (CloudFront's). Sums are made here the way addAlarms makes the others (same
- * names, descriptions, thresholds, actions); the rest goes through addAlarms itself.
+ * of their own (CloudFront's): said here in the terms of alarms.ts, which makes them.
  */
 import type * as awsModule from '@pulumi/aws';
-import type { CustomResourceOptions, Input } from '@pulumi/pulumi';
 import { DeployerError } from '../../../errors.js';
 import type { ComponentAlarm } from '../../../model/stack-infra.js';
-import { durationMs } from '../../../util/duration.js';
 import { addAlarms, type MetricCatalog, type MetricRef } from '../alarms.js';
 import type { AwsScope } from '../scope.js';
 
@@ -66,89 +63,40 @@ export interface EdgeAlarmOptions {
   region?: string;
 }
 
-const COMPARISON: Record<string, string> = {
-  '>': 'GreaterThanThreshold',
-  '>=': 'GreaterThanOrEqualToThreshold',
-  '<': 'LessThanThreshold',
-  '<=': 'LessThanOrEqualToThreshold',
-};
-
 /** latency-p99 is a p99 unless the alert says otherwise (Observability's enum has no p50 to say it with). */
 function withPercentile(alarm: ComponentAlarm): ComponentAlarm {
   const p = /^latency-(p\d+)$/.exec(alarm.metric)?.[1];
   return p && alarm.statistic === undefined ? { ...alarm, statistic: p } : alarm;
 }
 
+/** A summed metric as alarms.ts takes it: a rate whose part is the sum, or metric math summing them. */
+function summed(sum: SummedRate): MetricCatalog[string] {
+  if (sum.whole) return { part: sum.parts, whole: sum.whole };
+  const metrics = sum.parts.map((m, i) => ({ ...m, id: `part${i}`, stat: m.statistic ?? 'Sum' }));
+  // FILL(..., 0): a period with nothing to count has no datapoint, which is 0, not a gap.
+  return { metrics, expression: metrics.map((m) => `FILL(${m.id}, 0)`).join(' + ') };
+}
+
 /**
- * The component's alarms: those of `catalog` through addAlarms, those of `sums` here. In
- * another region than the alert topic's, an alarm cannot notify it (CloudWatch sends only to a
- * topic of its own region): it is made without actions, and the log says so.
+ * The component's alarms, from `catalog` and `sums`. In another region than the alert topic's,
+ * an alarm cannot notify it (CloudWatch sends only to a topic of its own region): it is made
+ * without actions, and the log says so.
  */
 export function addEdgeAlarms(scope: AwsScope, catalog: MetricCatalog, options: EdgeAlarmOptions = {}): void {
-  const sums = options.sums ?? {};
-  const all = scope.infra.observability.alarms.map(withPercentile);
-  let topic = scope.infra.platform['alertTopicArn'] as string | undefined;
-  if (topic && options.region && arnRegion(topic) !== options.region) {
+  const sums = Object.fromEntries(Object.entries(options.sums ?? {}).map(([metric, sum]) => [metric, summed(sum!)]));
+  const topic = scope.infra.platform['alertTopicArn'] as string | undefined;
+  const elsewhere = topic !== undefined && options.region !== undefined && arnRegion(topic) !== options.region;
+  if (elsewhere)
     scope.pulumi.log.warn(
       `${scope.id}: its metrics are in ${options.region}, its alert topic in ${arnRegion(topic)}; CloudWatch notifies only a topic of its own region, so its alarms notify no one`,
     );
-    topic = undefined;
-  }
-  const opts = (): CustomResourceOptions => (options.provider ? { provider: options.provider } : scope.opts());
-  // addAlarms as it is, on a view of the scope: these alarms, this topic, this provider.
-  const view = Object.create(scope) as AwsScope;
-  const platform = { ...scope.infra.platform, alertTopicArn: topic };
-  if (!topic) delete platform.alertTopicArn;
-  Object.defineProperty(view, 'infra', {
-    value: { ...scope.infra, platform, observability: { ...scope.infra.observability, alarms: all.filter((a) => !sums[a.metric]) } },
-  });
-  Object.defineProperty(view, 'opts', { value: (extra: CustomResourceOptions = {}) => ({ ...opts(), ...extra }) });
-  addAlarms(view, catalog);
-  for (const alarm of all) {
-    const rate = sums[alarm.metric];
-    if (rate) summedRateAlarm(scope, alarm, rate, topic, opts());
-  }
-}
-
-function summedRateAlarm(
-  scope: AwsScope,
-  alarm: ComponentAlarm,
-  rate: SummedRate,
-  topic: string | undefined,
-  opts: CustomResourceOptions,
-): awsModule.cloudwatch.MetricAlarm {
-  const period = Math.max(10, Math.round(durationMs(alarm.period, '60s') / 1000));
-  const stat = (m: MetricRef) => ({
-    metric: {
-      namespace: m.namespace,
-      metricName: m.metricName,
-      dimensions: m.dimensions as Record<string, Input<string>>,
-      period,
-      stat: m.statistic ?? 'Sum',
-    },
-    returnData: false,
-  });
-  const parts = rate.parts.map((m, i) => ({ id: `part${i}`, ...stat(m) }));
-  // FILL(…, 0): a period with no 5xx at all has no datapoint, which is a rate of 0, not a gap.
-  const sum = parts.map((p) => `FILL(${p.id}, 0)`).join(' + ');
-  const result = rate.whole
-    ? [
-        { id: 'whole', ...stat(rate.whole) },
-        { id: 'rate', expression: `100 * (${sum}) / whole`, label: `${alarm.metric} (%)`, returnData: true },
-      ]
-    : [{ id: 'total', expression: sum, label: alarm.metric, returnData: true }];
-  return new scope.aws.cloudwatch.MetricAlarm(
-    `alarm-${alarm.name}`,
+  addAlarms(
+    scope,
+    { ...catalog, ...sums },
     {
-      name: `${scope.baseName}-${alarm.name}`,
-      alarmDescription: `${alarm.description ?? alarm.name} (severity ${alarm.severity ?? 'warning'}; deployer alert ${alarm.name})`,
-      comparisonOperator: COMPARISON[alarm.comparison ?? '>']!,
-      threshold: alarm.threshold,
-      evaluationPeriods: alarm.evaluationPeriods ?? 1,
-      treatMissingData: 'notBreaching',
-      ...(topic ? { alarmActions: [topic], okActions: [topic] } : {}),
-      metricQueries: [...parts, ...result],
+      alerts: scope.infra.observability.alarms.map(withPercentile),
+      ...(options.provider ? { opts: { provider: options.provider } } : {}),
+      ...(elsewhere ? { topic: null } : {}),
     },
-    opts,
   );
 }

@@ -24,8 +24,8 @@ import {
   type Groups,
   type HttpHealthCheck,
 } from './ecs-routing.js';
+import { alarmName } from '../alarms.js';
 import {
-  alarmName,
   autoscale,
   componentAlarms,
   deploymentOf,
