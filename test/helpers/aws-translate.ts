@@ -49,7 +49,8 @@ export async function translateStack(
 
 /**
  * A component's resources as a golden file keeps them: a header, its outputs, then each
- * resource (sorted by type and name) with its parent, what it depends on and its inputs.
+ * resource (sorted by type and name) with its parent, what it depends on, whether it is
+ * protected, what changes Pulumi ignores, and its inputs.
  */
 export function renderRun(title: string, run: MockedRun): string {
   const resources = [...run.resources]
@@ -58,6 +59,8 @@ export function renderRun(title: string, run: MockedRun): string {
       [`${r.type} ${r.name}`]: {
         ...(r.parent ? { parent: r.parent } : {}),
         ...(r.dependsOn.length ? { dependsOn: r.dependsOn } : {}),
+        ...(r.protect ? { protect: true } : {}),
+        ...(r.ignoreChanges ? { ignoreChanges: r.ignoreChanges } : {}),
         inputs: r.inputs,
       },
     }));

@@ -113,11 +113,20 @@ export function trustPolicy(principals: readonly string[]): string {
   ]);
 }
 
+/** A component's role and what is attached to it: what runs as the role waits for all of it. */
+export interface ComponentRole {
+  role: awsModule.iam.Role;
+  /** Its inline policies and managed policy attachments. */
+  attached: Array<awsModule.iam.RolePolicy | awsModule.iam.RolePolicyAttachment>;
+}
+
 /**
  * The role the component runs with (`principal` assumes it: ecs-tasks, lambda or ec2). Its
  * inline policies: `grants` (what its references call for) and each attached Security role's
  * policies; its managed policies and boundary those of the attached roles (and the stack's).
- * `extra` adds statements the kind itself needs (a Lambda reading its queue, X-Ray ...).
+ * `extra` adds statements the kind itself needs (a Lambda reading its queue, X-Ray ...). What
+ * runs as the role should depend on `attached`: IAM takes a policy into account only once it is
+ * attached, and a task started before would be refused what it was granted.
  */
 export function componentRole(
   scope: AwsScope,
@@ -125,35 +134,38 @@ export function componentRole(
   extra: IamStatement[] = [],
   logicalName = 'task-role',
   nameSuffix = '-task',
-): awsModule.iam.Role {
+): ComponentRole {
   const { aws } = scope;
-  const attached = scope.infra.iam.roles;
-  const trusted = [...new Set([principal, ...attached.flatMap((r) => r.assumedBy)])].sort();
-  const boundary = attached.find((r) => r.permissionsBoundary)?.permissionsBoundary ?? scope.infra.iam.permissionsBoundary;
-  const maxSession = Math.max(0, ...attached.map((r) => r.maxSessionDuration ?? 0));
+  const attachedRoles = scope.infra.iam.roles;
+  const trusted = [...new Set([principal, ...attachedRoles.flatMap((r) => r.assumedBy)])].sort();
+  const boundary = attachedRoles.find((r) => r.permissionsBoundary)?.permissionsBoundary ?? scope.infra.iam.permissionsBoundary;
+  const maxSession = Math.max(0, ...attachedRoles.map((r) => r.maxSessionDuration ?? 0));
   const granted = [...scope.infra.grants.flatMap(grantStatements), ...extra];
   const inline: Array<{ name: string; policy: Input<string> }> = [];
   if (granted.length > 0) inline.push({ name: 'deployer-grants', policy: policyDocument(granted) });
-  for (const role of attached)
+  for (const role of attachedRoles)
     for (const p of role.policies)
       inline.push({ name: `${role.name}-${p.name}`, policy: policyDocument(securityStatements(p.statements)) });
   const role = new aws.iam.Role(
     logicalName,
     {
       name: scope.physicalName({ max: 64, suffix: nameSuffix }),
-      description: attached.map((r) => r.description).find(Boolean) ?? `what ${scope.id} runs as (deployer)`,
+      description: attachedRoles.map((r) => r.description).find(Boolean) ?? `what ${scope.id} runs as (deployer)`,
       assumeRolePolicy: trustPolicy(trusted),
       ...(boundary ? { permissionsBoundary: boundary } : {}),
       ...(maxSession > 0 ? { maxSessionDuration: maxSession } : {}),
     },
     scope.opts(),
   );
-  for (const p of inline)
-    new aws.iam.RolePolicy(`${logicalName}-${p.name}`, { role: role.name, name: p.name, policy: p.policy }, scope.opts({ parent: role }));
-  const managed = [...new Set(attached.flatMap((r) => r.managedPolicies ?? []))].sort();
-  managed.forEach(
-    (arn, i) =>
-      new aws.iam.RolePolicyAttachment(`${logicalName}-managed-${i}`, { role: role.name, policyArn: arn }, scope.opts({ parent: role })),
+  const attached: ComponentRole['attached'] = inline.map(
+    (p) =>
+      new aws.iam.RolePolicy(`${logicalName}-${p.name}`, { role: role.name, name: p.name, policy: p.policy }, scope.opts({ parent: role })),
   );
-  return role;
+  const managed = [...new Set(attachedRoles.flatMap((r) => r.managedPolicies ?? []))].sort();
+  managed.forEach((arn, i) =>
+    attached.push(
+      new aws.iam.RolePolicyAttachment(`${logicalName}-managed-${i}`, { role: role.name, policyArn: arn }, scope.opts({ parent: role })),
+    ),
+  );
+  return { role, attached };
 }

@@ -20,6 +20,10 @@ export interface MockedResource {
   dependsOn: string[];
   /** Its inputs as the provider would get them; a secret shows as SECRET_SHOWN. */
   inputs: Record<string, unknown>;
+  /** Pulumi's protect option: a destroy refuses it. */
+  protect?: true;
+  /** Properties whose changes Pulumi leaves alone (ignoreChanges). */
+  ignoreChanges?: string[];
 }
 
 export interface MockedRun {
@@ -66,7 +70,14 @@ function madeUpOutputs(type: string, name: string, inputs: Record<string, unknow
     arn: `arn:aws:${service}:${region}:${MOCK_ACCOUNT}:${type.split(':').pop()!.toLowerCase()}/${physical}`,
     name: physical,
     dnsName: host,
-    endpoint: `${host}:5432`,
+    // A database cluster's endpoint is a host name; an instance's, host and port.
+    endpoint: /^aws:(rds|docdb)\/cluster:Cluster$/.test(type) ? host : `${host}:5432`,
+    clusterEndpoints: [{ address: `clustercfg.${host}`, port: inputs['port'] ?? 6379 }],
+    version: '1',
+    latestRevision: 1,
+    certificateSigningRequest: '-----BEGIN CERTIFICATE REQUEST-----\nMOCK\n-----END CERTIFICATE REQUEST-----',
+    certificate: '-----BEGIN CERTIFICATE-----\nMOCK\n-----END CERTIFICATE-----',
+    certificateChain: '',
     address: host,
     url: `https://${host}`,
     zoneId: 'Z0MOCKZONE',
@@ -118,6 +129,13 @@ function callAnswer(token: string, inputs: Record<string, unknown>, region: stri
       id,
     };
   }
+  // A VPC's address range (a group's rules to and from the VPC) and a listener's protocol (HTTPS, as a load balancer's default listener is).
+  if (token === 'aws:ec2/getVpc:getVpc') return { ...inputs, cidrBlock: '10.0.0.0/16', id: String(inputs['id'] ?? 'vpc-mock') };
+  if (token === 'aws:lb/getListener:getListener')
+    return { ...inputs, protocol: 'HTTPS', port: 443, id: String(inputs['arn'] ?? 'listener') };
+  if (token === 'aws:ssm/getParameter:getParameter') return { ...inputs, value: 'ami-0123456789abcdef1', id: String(inputs['name']) };
+  if (token === 'aws:ec2/getInstance:getInstance' || token === 'aws:ec2/getSubnet:getSubnet')
+    return { ...inputs, availabilityZone: `${region}a`, id: String(inputs['instanceId'] ?? inputs['id']) };
   if (token === 'aws:ec2/getAvailabilityZones:getAvailabilityZones')
     return { names: [`${region}a`, `${region}b`, `${region}c`], zoneIds: ['az1', 'az2', 'az3'], id: region };
   if (token.startsWith('aws:ec2/getAmi')) return { ...inputs, id: 'ami-0123456789abcdef0', imageId: 'ami-0123456789abcdef0' };
@@ -148,6 +166,8 @@ export async function runWithMocks(program: () => Promise<Record<string, unknown
       getParent(): string;
       getDependenciesList(): string[];
       getObject(): { toJavaScript(): Record<string, unknown> } | undefined;
+      getProtect(): boolean;
+      getIgnorechangesList(): string[];
     };
     const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource(req: Request, cb: unknown): unknown };
     const register = monitor.registerResource.bind(monitor);
@@ -159,6 +179,8 @@ export async function runWithMocks(program: () => Promise<Record<string, unknown
         ...(parent && !parent.includes('::pulumi:pulumi:Stack::') ? { parent: shortUrn(parent) } : {}),
         dependsOn: req.getDependenciesList().map(shortUrn).sort(),
         inputs: hideSecrets(req.getObject()?.toJavaScript() ?? {}) as Record<string, unknown>,
+        ...(req.getProtect() ? { protect: true as const } : {}),
+        ...(req.getIgnorechangesList().length > 0 ? { ignoreChanges: [...req.getIgnorechangesList()].sort() } : {}),
       });
       return register(req, cb);
     };

@@ -143,7 +143,7 @@ function instanceProfile(scope: AwsScope, spec: EC2Spec): awsModule.iam.Instance
     const roleName = spec.iamRole.startsWith('arn:') ? spec.iamRole.split('/').pop()! : spec.iamRole;
     return new aws.iam.InstanceProfile('instance-profile', { name, role: roleName }, scope.opts());
   }
-  const role = componentRole(scope, 'ec2.amazonaws.com', [], 'instance-role', '-instance');
+  const { role } = componentRole(scope, 'ec2.amazonaws.com', [], 'instance-role', '-instance');
   if (spec.ssm ?? true)
     new aws.iam.RolePolicyAttachment('instance-role-ssm', { role: role.name, policyArn: SSM_CORE }, scope.opts({ parent: role }));
   return new aws.iam.InstanceProfile('instance-profile', { name, role: role.name }, scope.opts());

@@ -281,7 +281,7 @@ export function taskDefinition(scope: AwsScope, spec: ContainerSpec, options: Ta
     logGroup,
     secrets.map((s) => s.arn),
   );
-  const taskRole = componentRole(scope, 'ecs-tasks.amazonaws.com', xray ? XRAY_STATEMENTS : []);
+  const { role: taskRole, attached } = componentRole(scope, 'ecs-tasks.amazonaws.com', xray ? XRAY_STATEMENTS : []);
   const taskDefinition = new aws.ecs.TaskDefinition(
     'task',
     {
@@ -295,8 +295,8 @@ export function taskDefinition(scope: AwsScope, spec: ContainerSpec, options: Ta
       taskRoleArn: taskRole.arn,
       containerDefinitions: pulumi.jsonStringify(containers),
     },
-    // A task started before its execution role may act would fail to pull its image or read its secrets.
-    scope.opts({ dependsOn: [execution.policy] }),
+    // A task started before its roles may act would fail to pull its image or read its secrets, or be refused what it was granted.
+    scope.opts({ dependsOn: [execution.policy, ...attached] }),
   );
   return { taskDefinition, executionRole: execution.role, taskRole, logGroup, containerName: scope.name };
 }

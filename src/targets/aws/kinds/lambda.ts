@@ -46,7 +46,7 @@ export function translateLambda(scope: AwsScope): Outputs {
   const name = scope.physicalName({ max: 64 });
   const logGroup = scope.logGroup(`/aws/lambda/${name}`);
   const { plain, secrets } = splitEnv(scope, spec.env);
-  const role = componentRole(scope, 'lambda.amazonaws.com', eventSourceStatements(events));
+  const { role, attached } = componentRole(scope, 'lambda.amazonaws.com', eventSourceStatements(events));
   const running = runningPolicy(scope, role, logGroup, secrets, spec.network !== undefined);
   const fn = new aws.lambda.Function(
     'function',
@@ -69,8 +69,9 @@ export function translateLambda(scope: AwsScope): Outputs {
         ? { vpcConfig: { subnetIds: scope.subnetIds(), securityGroupIds: securityGroupsOrOwn(scope, 'the function') } }
         : {}),
     },
-    // Its log group first, else Lambda makes one that never expires; its running policy first, else a VPC function cannot be made.
-    scope.opts({ dependsOn: [logGroup, running] }),
+    // Its log group first, else Lambda makes one that never expires; its running policy first, else a VPC function cannot be made
+    // (and its grants, else its event source mappings are refused reading their source).
+    scope.opts({ dependsOn: [logGroup, running, ...attached] }),
   );
   if (spec.provisionedConcurrency)
     new aws.lambda.ProvisionedConcurrencyConfig(
