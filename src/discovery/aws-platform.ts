@@ -22,6 +22,7 @@ import {
   type PlatformOutput,
   type StackInfra,
 } from '../model/stack-infra.js';
+import { bucketAccess } from './aws-bucket-access.js';
 import type { PendingProblem } from './locate.js';
 import { overlayCandidates, pendingAt } from './provenance.js';
 import { collectReferences } from './references.js';
@@ -116,6 +117,7 @@ export function addAwsPlatform(input: PlatformInput): PendingProblem[] {
   const provides = new Set<PlatformOutput>(platform ? platformOutputs(platform) : []);
 
   const roles = attachedRoles(input, security, policies, at);
+  const buckets = bucketAccess(input.components);
   checkSecurityGroupNames(input, security, at);
   for (const c of input.components.values()) {
     if (c.id === PLATFORM_ID) {
@@ -146,6 +148,7 @@ export function addAwsPlatform(input: PlatformInput): PendingProblem[] {
       iam: { roles: ROLE_KINDS.has(c.kind) ? (roles.get(c.id) ?? []) : [], ...boundaryOf(security) },
       grants: ROLE_KINDS.has(c.kind) ? grantsOf(c, input.components) : [],
       attachments: attachmentsOf(c, input),
+      ...(buckets.has(c.id) ? { bucketAccess: buckets.get(c.id)! } : {}),
     };
     c.spec[STACK_INFRA_KEY] = infra;
   }

@@ -108,6 +108,16 @@ export interface Grant {
   arn: Given<string>;
 }
 
+/** What another component of the stack does with an S3 bucket, which the bucket's policy allows. */
+export interface BucketAccess {
+  /** The component (`edge/lb`). */
+  component: string;
+  /** alb-logs: an ALB's access logs (written by Elastic Load Balancing); log-delivery: an NLB's or CloudFront's logs (written by CloudWatch Logs' delivery); cloudfront-read: a distribution's origin. */
+  access: 'alb-logs' | 'log-delivery' | 'cloudfront-read';
+  /** Where in the bucket its logs go. */
+  prefix?: string;
+}
+
 /** Everything a component on the aws target is given of the stack. */
 export interface StackInfra {
   stack: string;
@@ -132,4 +142,6 @@ export interface StackInfra {
   grants: Grant[];
   /** Load balancers that route to it. */
   attachments: LoadBalancerAttachment[];
+  /** An S3 bucket: what the other components do with it (its policy allows it). */
+  bucketAccess?: BucketAccess[];
 }

@@ -66,6 +66,20 @@ export class AwsTarget implements Target {
           `on the aws target a secret is read from AWS Secrets Manager: use provider aws-secretsmanager (${String(s.provider)} is read where deployer runs, not where the component does)`,
         );
     const infra = c.spec[STACK_INFRA_KEY] as StackInfra | undefined;
+    if (CONTAINER_KINDS.has(c.kind) && c.spec['launchType'] === 'ec2')
+      finding('/spec/launchType', "the stack's ECS cluster has Fargate capacity only: use launchType fargate or fargate-spot");
+    const albLogs = (infra?.bucketAccess ?? []).filter((a) => a.access === 'alb-logs').map((a) => a.component);
+    if (albLogs.length > 0 && (c.spec['encryption'] as { algorithm?: string } | undefined)?.algorithm === 'aws:kms')
+      finding(
+        '/spec/encryption/algorithm',
+        `${albLogs.join(' and ')} write${albLogs.length > 1 ? '' : 's'} access logs here, which Elastic Load Balancing does only to a bucket encrypted with S3-managed keys: use algorithm AES256`,
+      );
+    const queueScaling = (c.spec['autoscaling'] as { queue?: unknown; enabled?: boolean } | undefined) ?? {};
+    if (c.kind === 'Worker' && queueScaling.queue && queueScaling.enabled !== false && infra && !infra.observability.containerInsights)
+      finding(
+        '/spec/autoscaling/queue',
+        "scaling on a queue's backlog per task reads the running task count from Container Insights: turn on metrics.containerInsights in the stack's Observability document",
+      );
     const explicit = (c.spec['network'] as { subnetIds?: unknown[] } | undefined)?.subnetIds;
     const placed = SUBNET_KINDS.has(c.kind) || (c.kind === 'Lambda' && c.spec['network'] !== undefined);
     if (placed && !explicit && infra && infra.platform['subnetIds'] === undefined)

@@ -133,6 +133,8 @@ function callAnswer(token: string, inputs: Record<string, unknown>, region: stri
   if (token === 'aws:ec2/getVpc:getVpc') return { ...inputs, cidrBlock: '10.0.0.0/16', id: String(inputs['id'] ?? 'vpc-mock') };
   if (token === 'aws:lb/getListener:getListener')
     return { ...inputs, protocol: 'HTTPS', port: 443, id: String(inputs['arn'] ?? 'listener') };
+  if (token === 'aws:elb/getServiceAccount:getServiceAccount')
+    return { ...inputs, arn: 'arn:aws:iam::156460612806:root', id: '156460612806' };
   if (token === 'aws:ssm/getParameter:getParameter') return { ...inputs, value: 'ami-0123456789abcdef1', id: String(inputs['name']) };
   if (token === 'aws:ec2/getInstance:getInstance' || token === 'aws:ec2/getSubnet:getSubnet')
     return { ...inputs, availabilityZone: `${region}a`, id: String(inputs['instanceId'] ?? inputs['id']) };

@@ -38,7 +38,7 @@ export interface NameRules {
 }
 
 export interface ScopeInput {
-  component: Pick<DesiredComponent, 'id' | 'service' | 'name' | 'kind'>;
+  component: Pick<DesiredComponent, 'id' | 'service' | 'name' | 'kind' | 'baseDir'>;
   /** The spec with every reference resolved, `_stack` apart. */
   spec: Spec;
   infra: StackInfra;
@@ -52,6 +52,8 @@ export class AwsScope {
   readonly service: string;
   readonly name: string;
   readonly kind: string;
+  /** The directory of the component's YAML file: its relative paths (a function's code) start there. */
+  readonly baseDir: string;
   readonly spec: Spec;
   readonly infra: StackInfra;
   readonly aws: Aws;
@@ -65,6 +67,7 @@ export class AwsScope {
     this.service = input.component.service;
     this.name = input.component.name;
     this.kind = input.component.kind;
+    this.baseDir = input.component.baseDir;
     this.spec = input.spec;
     this.infra = input.infra;
     this.aws = input.aws;

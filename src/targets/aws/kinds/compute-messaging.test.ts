@@ -595,7 +595,7 @@ function scopeAlone(kind: DeployedKind, spec: Record<string, unknown>, infra: Pa
     attachments: [],
   };
   return new AwsScope({
-    component: { id: 'svc/one', service: 'svc', name: 'one', kind },
+    component: { id: 'svc/one', service: 'svc', name: 'one', kind, baseDir: fixture },
     spec,
     infra: { ...base, ...infra },
     aws,

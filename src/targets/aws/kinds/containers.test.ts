@@ -787,7 +787,7 @@ async function translateAlone(
   return runWithMocks(async () => {
     const [aws, pulumi] = await Promise.all([import('@pulumi/aws'), import('@pulumi/pulumi')]);
     const scope = new AwsScope({
-      component: { id: 'svc/app', service: 'svc', name: 'app', kind },
+      component: { id: 'svc/app', service: 'svc', name: 'app', kind, baseDir: '/nowhere' },
       spec: { image: 'ghcr.io/example/app:1', ...spec },
       infra: {
         stack: 'alone',

@@ -108,13 +108,9 @@ function codeArgs(scope: AwsScope, spec: LambdaSpec): Partial<awsModule.lambda.F
   return { ...runtime, code: new scope.pulumi.asset.FileArchive(codePath(scope, code.path!)) };
 }
 
-/**
- * Where `code.path` is: relative to the component's YAML file, which the scope does not give;
- * a component's file is in services/<service>/ of the stack (where discovery reads its service
- * from), so that directory it is.
- */
+/** Where `code.path` is: relative to the component's YAML file. */
 function codePath(scope: AwsScope, written: string): string {
-  return path.resolve(scope.context.stackDir, 'services', scope.service, written);
+  return path.resolve(scope.baseDir, written);
 }
 
 /**

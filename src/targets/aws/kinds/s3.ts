@@ -5,7 +5,8 @@
  * keeps them in. `deletionProtection` protects the bucket in Pulumi: a destroy refuses it.
  */
 import type { AwsScope, Outputs } from '../scope.js';
-import { policyDocument } from '../iam.js';
+import type { Output } from '@pulumi/pulumi';
+import { policyDocument, type IamStatement } from '../iam.js';
 
 interface S3Spec {
   bucketName?: string;
@@ -31,6 +32,75 @@ interface S3Spec {
   website?: { indexDocument?: string; errorDocument?: string };
   objectLock?: { mode: 'governance' | 'compliance'; days: number };
   deletionProtection?: boolean;
+}
+
+/**
+ * The bucket's one policy: TLS only, and what the stack's other components do with it
+ * (StackInfra.bucketAccess): their logs written by AWS's log delivery under their prefix, its
+ * objects read by the account's CloudFront distributions (through their origin access control).
+ */
+function bucketPolicy(scope: AwsScope, bucketArn: Output<string>): Output<string> {
+  const { aws, pulumi } = scope;
+  const uses = scope.infra.bucketAccess ?? [];
+  const account = uses.length > 0 ? aws.getCallerIdentityOutput({}, { provider: scope.provider }).accountId : pulumi.output('');
+  const elb = uses.some((u) => u.access === 'alb-logs')
+    ? aws.elb.getServiceAccountOutput({}, { provider: scope.provider }).arn
+    : pulumi.output('');
+  return pulumi.all([bucketArn, account, elb]).apply(([arn, accountId, elbAccount]) => {
+    const under = (prefix: string | undefined): string => (prefix ? `${arn}/${prefix}` : arn);
+    const statements: IamStatement[] = [
+      {
+        Sid: 'DenyInsecureTransport',
+        Effect: 'Deny',
+        Principal: '*',
+        Action: ['s3:*'],
+        Resource: [arn, `${arn}/*`],
+        Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+      },
+    ];
+    for (const u of uses) {
+      const sid = u.component.replace(/[^A-Za-z0-9]/g, '');
+      if (u.access === 'alb-logs')
+        // Elastic Load Balancing writes as its regional account (older regions) or its log delivery principal (newer ones).
+        statements.push({
+          Sid: `${sid}AccessLogs`,
+          Effect: 'Allow',
+          Principal: { AWS: elbAccount, Service: 'logdelivery.elasticloadbalancing.amazonaws.com' },
+          Action: ['s3:PutObject'],
+          Resource: [`${under(u.prefix)}/AWSLogs/${accountId}/*`],
+        });
+      if (u.access === 'log-delivery')
+        statements.push(
+          {
+            Sid: `${sid}LogDelivery`,
+            Effect: 'Allow',
+            Principal: { Service: 'delivery.logs.amazonaws.com' },
+            Action: ['s3:PutObject'],
+            Resource: [`${under(u.prefix)}/*`],
+            Condition: { StringEquals: { 'aws:SourceAccount': accountId } },
+          },
+          {
+            Sid: `${sid}LogDeliveryCheck`,
+            Effect: 'Allow',
+            Principal: { Service: 'delivery.logs.amazonaws.com' },
+            Action: ['s3:GetBucketAcl', 's3:ListBucket'],
+            Resource: [arn],
+            Condition: { StringEquals: { 'aws:SourceAccount': accountId } },
+          },
+        );
+      if (u.access === 'cloudfront-read')
+        // The distribution's own ARN would be a cycle (it is made after the bucket): the account's distributions.
+        statements.push({
+          Sid: `${sid}Read`,
+          Effect: 'Allow',
+          Principal: { Service: 'cloudfront.amazonaws.com' },
+          Action: ['s3:GetObject'],
+          Resource: [`${arn}/*`],
+          Condition: { StringLike: { 'AWS:SourceArn': `arn:aws:cloudfront::${accountId}:distribution/*` } },
+        });
+    }
+    return policyDocument(statements.filter((x, i) => statements.findIndex((y) => y.Sid === x.Sid) === i));
+  });
 }
 
 export function translateS3(scope: AwsScope): Outputs {
@@ -73,23 +143,9 @@ export function translateS3(scope: AwsScope): Outputs {
     child,
   );
   new aws.s3.BucketPolicy(
-    'tls-only',
-    {
-      bucket: bucket.id,
-      policy: bucket.arn.apply((arn) =>
-        policyDocument([
-          {
-            Sid: 'DenyInsecureTransport',
-            Effect: 'Deny',
-            Principal: '*',
-            Action: ['s3:*'],
-            Resource: [arn, `${arn}/*`],
-            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
-          },
-        ]),
-      ),
-    },
-    child,
+    'policy',
+    { bucket: bucket.id, policy: bucketPolicy(scope, bucket.arn) },
+    { ...child, aliases: [{ name: 'tls-only' }] },
   );
   if (spec.lifecycle?.length)
     new aws.s3.BucketLifecycleConfiguration(
