@@ -142,11 +142,7 @@ export function translateS3(scope: AwsScope): Outputs {
     },
     child,
   );
-  new aws.s3.BucketPolicy(
-    'policy',
-    { bucket: bucket.id, policy: bucketPolicy(scope, bucket.arn) },
-    { ...child, aliases: [{ name: 'tls-only' }] },
-  );
+  new aws.s3.BucketPolicy('policy', { bucket: bucket.id, policy: bucketPolicy(scope, bucket.arn) }, child);
   if (spec.lifecycle?.length)
     new aws.s3.BucketLifecycleConfiguration(
       'lifecycle',
