@@ -7,7 +7,6 @@
  * references call for, and the load balancers that route to it. Everything given is a value or
  * a valueFrom, so it orders, resolves and hashes as the rest of the spec does.
  */
-import type { ComponentKind } from '../model/documents.js';
 import type { DesiredComponent, DesiredService, SourceRef } from '../model/desired.js';
 import {
   PLATFORM_ID,
@@ -16,13 +15,13 @@ import {
   STACK_INFRA_KEY,
   type Access,
   type AttachedRole,
-  type ComponentAlarm,
   type Grant,
   type LoadBalancerAttachment,
   type PlatformOutput,
   type StackInfra,
 } from '../model/stack-infra.js';
 import { bucketAccess } from './aws-bucket-access.js';
+import { alarmsOf, usedObservability } from './aws-observability.js';
 import type { PendingProblem } from './locate.js';
 import { overlayCandidates, pendingAt } from './provenance.js';
 import { collectReferences } from './references.js';
@@ -126,7 +125,7 @@ export function addAwsPlatform(input: PlatformInput): PendingProblem[] {
         environment: input.environment,
         region: regionOfStack(input),
         platform: {},
-        observability: { ...observabilityOf(observability), alarms: [] },
+        observability: { ...usedObservability(c.kind, observability), alarms: [] },
         iam: { roles: [] },
         grants: [],
         attachments: [],
@@ -144,7 +143,7 @@ export function addAwsPlatform(input: PlatformInput): PendingProblem[] {
       environment: input.environment,
       region: input.regionOf(c),
       platform: Object.fromEntries(wanted.filter((o) => provides.has(o)).map((o) => [o, platformRef(o)])),
-      observability: { ...observabilityOf(observability), alarms },
+      observability: { ...usedObservability(c.kind, observability), alarms },
       iam: { roles: ROLE_KINDS.has(c.kind) ? (roles.get(c.id) ?? []) : [], ...boundaryOf(security) },
       grants: ROLE_KINDS.has(c.kind) ? grantsOf(c, input.components) : [],
       attachments: attachmentsOf(c, input),
@@ -273,39 +272,6 @@ function namesKey(spec: Spec, platform: Spec | undefined): boolean {
   if (keys.length === 0) return false;
   const text = JSON.stringify(spec);
   return keys.some((k) => text.includes(`"${k}"`) || text.includes(`-${k}"`));
-}
-
-function observabilityOf(doc: StackDoc | undefined): Omit<StackInfra['observability'], 'alarms'> {
-  if (!doc) return {};
-  const s = specOf(doc);
-  const logging = (s['logging'] ?? {}) as Spec;
-  const metrics = (s['metrics'] ?? {}) as Spec;
-  const out: Omit<StackInfra['observability'], 'alarms'> = {};
-  if (typeof logging['retentionDays'] === 'number') out.logRetentionDays = logging['retentionDays'];
-  if (typeof logging['format'] === 'string') out.logFormat = logging['format'];
-  if (typeof logging['level'] === 'string') out.logLevel = logging['level'];
-  if (s['tracing']) out.tracing = s['tracing'] as NonNullable<StackInfra['observability']['tracing']>;
-  if (typeof metrics['containerInsights'] === 'boolean') out.containerInsights = metrics['containerInsights'];
-  if (typeof metrics['detailedMonitoring'] === 'boolean') out.detailedMonitoring = metrics['detailedMonitoring'];
-  return out;
-}
-
-/** The alerts of Observability that apply to `c`: by component or service, by kind, by environment. */
-function alarmsOf(c: DesiredComponent, doc: StackDoc | undefined, environment: string): ComponentAlarm[] {
-  if (!doc) return [];
-  return listOf<Spec>(specOf(doc)['alerts'])
-    .filter((a) => {
-      const components = a['components'] as string[] | undefined;
-      const kinds = a['kinds'] as ComponentKind[] | undefined;
-      const environments = a['environments'] as string[] | undefined;
-      if (components && !components.some((x) => x === c.id || x === c.service)) return false;
-      if (kinds && !kinds.includes(c.kind as ComponentKind)) return false;
-      return !environments || environments.includes(environment);
-    })
-    .map((a) => {
-      const { components: _c, kinds: _k, environments: _e, ...alarm } = a;
-      return alarm as unknown as ComponentAlarm;
-    });
 }
 
 /** Security's roles by the component they are attached to, each with its named policies given whole. */
