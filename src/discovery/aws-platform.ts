@@ -136,6 +136,8 @@ export function addAwsPlatform(input: PlatformInput): PendingProblem[] {
     const wanted: PlatformOutput[] = [];
     if (VPC_KINDS.has(c.kind)) wanted.push('vpcId', 'subnetIds', 'securityGroupIds');
     if (CONTAINER_KINDS.has(c.kind)) wanted.push('clusterArn', 'clusterName');
+    // An EventBridge rule that runs a CronJob's task runs it on the stack's cluster, in its subnets.
+    if (c.kind === 'EventBridge' && runsCronJob(c, input.components)) wanted.push('clusterArn', 'subnetIds');
     if (namesKey(c.spec, platform)) wanted.push('kmsKeyArns');
     if (alarms.length > 0) wanted.push('alertTopicArn');
     const infra: StackInfra = {
@@ -319,6 +321,8 @@ function boundaryOf(security: StackDoc[]): { permissionsBoundary?: string } {
 function grantsOf(c: DesiredComponent, components: ReadonlyMap<string, DesiredComponent>): Grant[] {
   const grants = new Map<string, Grant>();
   for (const r of collectReferences(withoutInfra(c.spec))) {
+    // A function's code in a bucket is read by Lambda when the function is made, not by the function.
+    if (r.path.startsWith('/code/')) continue;
     const target = components.get(r.component);
     if (!target || !GRANTABLE_KINDS.has(target.kind)) continue;
     const eventSource = c.kind === 'Lambda' && r.path.startsWith('/events/');
@@ -331,6 +335,11 @@ function grantsOf(c: DesiredComponent, components: ReadonlyMap<string, DesiredCo
     });
   }
   return [...grants.values()].sort((a, b) => a.component.localeCompare(b.component) || a.access.localeCompare(b.access));
+}
+
+/** Whether one of an EventBridge component's rules targets a CronJob of the stack (its task definition). */
+function runsCronJob(c: DesiredComponent, components: ReadonlyMap<string, DesiredComponent>): boolean {
+  return collectReferences(c.spec).some((r) => r.path.startsWith('/rules/') && components.get(r.component)?.kind === 'CronJob');
 }
 
 function withoutInfra(spec: Spec): Spec {

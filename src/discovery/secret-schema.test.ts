@@ -81,6 +81,7 @@ describe('secret-named fields of the schemas', () => {
         'DynamoDB.schema.json#.../partitionKey',
         'DynamoDB.schema.json#.../sortKey',
         'DynamoDB.schema.json#.../sortKey',
+        'Lambda.schema.json#.../allowCredentials',
         'Lambda.schema.json#.../key',
         'Security.schema.json#.../kmsKeys',
       ].sort(),

@@ -87,6 +87,7 @@ function madeUpOutputs(type: string, name: string, inputs: Record<string, unknow
     qualifiedArn: `arn:aws:lambda:${region}:${MOCK_ACCOUNT}:function:${physical}:1`,
     executionArn: `arn:aws:execute-api:${region}:${MOCK_ACCOUNT}:${physical}`,
     apiEndpoint: `https://${host}`,
+    functionUrl: `https://${physical}.lambda-url.${region}.on.aws/`,
     bucket: inputs['bucket'] ?? physical,
     bucketDomainName: `${physical}.s3.amazonaws.example`,
     bucketRegionalDomainName: `${physical}.s3.${region}.amazonaws.example`,

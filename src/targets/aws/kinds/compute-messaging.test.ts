@@ -223,17 +223,46 @@ describe.each(['dev', 'production'])('the aws-compute-messaging stack in %s', (e
     expect(JSON.parse(String(one(r, 'aws:iam/role:Role', 'task-role').inputs['assumeRolePolicy'])).Statement[0].Principal).toEqual({
       Service: ['lambda.amazonaws.com'],
     });
-    // An image reading a table's stream, outside the VPC: the stream alone, no network interfaces.
+    // An image reading a table's stream and a Kafka topic, outside the VPC: the stream, the cluster's topic and group,
+    // and the interfaces Lambda makes in the cluster's subnets to reach it.
     const resizer = run('api/resizer').resources;
     expect(one(resizer, 'aws:lambda/function:Function', 'function').inputs).toMatchObject({
       packageType: 'Image',
       imageConfig: { commands: ['app.handler'] },
     });
+    const cluster = String(run('stream/events').outputs['arn']);
     expect(statements(one(resizer, 'aws:iam/rolePolicy:RolePolicy', 'task-role-deployer-grants'))).toEqual([
       {
         Effect: 'Allow',
         Action: ['dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:DescribeStream', 'dynamodb:ListStreams'],
         Resource: ['arn:aws:dynamodb:eu-west-1:123456789012:table/cm-table/stream/*'],
+      },
+      {
+        Effect: 'Allow',
+        Action: ['kafka:DescribeClusterV2', 'kafka:GetBootstrapBrokers', 'kafka-cluster:Connect', 'kafka-cluster:ReadData'],
+        Resource: [cluster],
+      },
+      {
+        Effect: 'Allow',
+        Action: ['kafka-cluster:DescribeTopic', 'kafka-cluster:ReadData'],
+        Resource: [`${cluster.replace(':cluster/', ':topic/')}/orders`],
+      },
+      {
+        Effect: 'Allow',
+        Action: ['kafka-cluster:DescribeGroup', 'kafka-cluster:AlterGroup'],
+        Resource: [`${cluster.replace(':cluster/', ':group/')}/*`],
+      },
+      {
+        Effect: 'Allow',
+        Action: [
+          'ec2:CreateNetworkInterface',
+          'ec2:DescribeNetworkInterfaces',
+          'ec2:DeleteNetworkInterface',
+          'ec2:DescribeVpcs',
+          'ec2:DescribeSubnets',
+          'ec2:DescribeSecurityGroups',
+        ],
+        Resource: ['*'],
       },
     ]);
     expect(JSON.stringify(one(resizer, 'aws:iam/rolePolicy:RolePolicy', 'task-role-running').inputs)).not.toContain('ec2:');
@@ -633,11 +662,6 @@ describe('what the stack cannot show', () => {
     const lambda = { runtime: 'nodejs20.x', handler: 'a.b', code: { s3: { bucket: 'b', key: 'k' } } };
     const rule = (target: string) => ({ rules: [{ name: 'r', eventPattern: { source: ['x'] }, targets: [{ target }] }] });
     const refusals: Array<[DeployedKind, Record<string, unknown>, RegExp]> = [
-      [
-        'Lambda',
-        { ...lambda, events: [{ type: 'msk', source: 'arn:aws:kafka:eu-west-1:1:cluster/c/1' }] },
-        /Kafka cluster, and the event names none/,
-      ],
       ['Lambda', { ...lambda, network: { assignPublicIp: true } }, /no public IP address/],
       [
         'EventBridge',
@@ -755,5 +779,33 @@ describe('what the stack cannot show', () => {
       'x86_64',
       'x86_64',
     ]);
+  });
+});
+
+describe.each(['dev', 'production'])('a Lambda reading a Kafka topic, behind a function URL, in %s', (env) => {
+  it('reads the topic as a member of a consumer group, and is reached by its URL signed (dev) or by anyone (production)', async () => {
+    const { runs } = await translateStack(fixture, env, given);
+    const r = runs.get('api/resizer')!;
+    const mapping = r.resources.find((x) => x.type === 'aws:lambda/eventSourceMapping:EventSourceMapping' && x.name === 'event-1-msk')!;
+    const cluster = String(runs.get('stream/events')!.outputs['arn']);
+    expect(mapping.inputs).toMatchObject({ eventSourceArn: cluster, topics: ['orders'], batchSize: 500, startingPosition: 'LATEST' });
+    const policies = r.resources
+      .filter((x) => x.type === 'aws:iam/rolePolicy:RolePolicy')
+      .map((x) => JSON.parse(String(x.inputs['policy'])) as { Statement: Array<{ Action: string[]; Resource: string[] }> });
+    const statements = policies.flatMap((p) => p.Statement);
+    expect(statements).toContainEqual({
+      Effect: 'Allow',
+      Action: ['kafka-cluster:DescribeTopic', 'kafka-cluster:ReadData'],
+      Resource: [`${cluster.replace(':cluster/', ':topic/')}/orders`],
+    });
+    const url = r.resources.find((x) => x.type === 'aws:lambda/functionUrl:FunctionUrl')!;
+    const production = env === 'production';
+    expect(url.inputs['authorizationType']).toBe(production ? 'NONE' : 'AWS_IAM');
+    const open = r.resources
+      .filter((x) => x.type === 'aws:lambda/permission:Permission' && x.name.startsWith('url-public'))
+      .map((x) => x.inputs['action']);
+    expect(open.sort()).toEqual(production ? ['lambda:InvokeFunction', 'lambda:InvokeFunctionUrl'] : []);
+    expect(runs.get('api/resizer')!.outputs['url']).toMatch(/^https:\/\//);
+    expect(runs.get('api/handler')!.outputs['url']).toBe('');
   });
 });

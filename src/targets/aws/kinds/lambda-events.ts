@@ -1,6 +1,6 @@
 /**
  * What invokes a Lambda function on AWS (its `events`). Lambda polls queues and streams itself:
- * an SQS queue, a DynamoDB stream or a Kinesis stream becomes an event source mapping, read
+ * an SQS queue, a DynamoDB stream, a Kinesis stream or an MSK topic becomes an event source mapping, read
  * with the function's role (the stack's grants give it `consume` access to what it names as an
  * event source; Kinesis, which no kind of the stack makes, gets its read statements here).
  * Services that push instead invoke it through its resource policy: an SNS topic through a
@@ -9,7 +9,6 @@
  * that source alone.
  */
 import type * as awsModule from '@pulumi/aws';
-import { DeployerError } from '../../../errors.js';
 import type { IamStatement } from '../iam.js';
 import type { AwsScope } from '../scope.js';
 import { arnParts, awsSchedule } from './compute-messaging.js';
@@ -22,28 +21,54 @@ export interface LambdaEvent {
   batchSize?: number;
   maxBatchingWindow?: number;
   enabled?: boolean;
+  /** msk: the topic read. */
+  topic?: string;
 }
 
-/** Refuses what the schema lets through but AWS cannot do, before any resource is made. */
-export function checkEvents(scope: AwsScope, events: LambdaEvent[]): void {
-  events.forEach((e, i) => {
-    if (e.type === 'msk')
-      throw new DeployerError(
-        'INVALID_INPUT',
-        `${scope.id}: events[${i}] (msk): Lambda reads one topic of a Kafka cluster, and the event names none`,
-        {
-          details: [
-            'an events[] entry has no topic field yet (docs/aws-target.md); until it has, read the topic in the function with a Kafka client',
-          ],
-        },
-      );
-  });
-}
-
-/** Statements the function's role needs to read its event sources that the stack's grants do not give. */
+/**
+ * Statements the function's role needs to read its event sources that the stack's grants do not
+ * give: Kinesis streams (no kind of the stack makes one), and of an MSK cluster its topic and
+ * its consumer group (Lambda reads as a member of a group named after the mapping) and the
+ * network interfaces Lambda makes in the cluster's subnets to reach it.
+ */
 export function eventSourceStatements(events: LambdaEvent[]): IamStatement[] {
   const streams = events.filter((e) => e.type === 'kinesis').map((e) => e.source!);
-  if (streams.length === 0) return [];
+  const kafka = events.filter((e) => e.type === 'msk');
+  return [...(streams.length > 0 ? kinesisStatements(streams) : []), ...(kafka.length > 0 ? mskStatements(kafka) : [])];
+}
+
+/** `arn:aws:kafka:<region>:<account>:cluster/<name>/<uuid>` -> the ARN of its `kind` (topic, group) named `name`. */
+const kafkaArn = (cluster: string, kind: 'topic' | 'group', name: string): string => `${cluster.replace(':cluster/', `:${kind}/`)}/${name}`;
+
+function mskStatements(events: LambdaEvent[]): IamStatement[] {
+  return [
+    {
+      Effect: 'Allow',
+      Action: ['kafka-cluster:DescribeTopic', 'kafka-cluster:ReadData'],
+      Resource: [...new Set(events.map((e) => kafkaArn(e.source!, 'topic', e.topic!)))].sort(),
+    },
+    {
+      Effect: 'Allow',
+      Action: ['kafka-cluster:DescribeGroup', 'kafka-cluster:AlterGroup'],
+      Resource: [...new Set(events.map((e) => kafkaArn(e.source!, 'group', '*')))].sort(),
+    },
+    {
+      // EC2 has no narrower resource for these: Lambda makes its interfaces in the cluster's subnets.
+      Effect: 'Allow',
+      Action: [
+        'ec2:CreateNetworkInterface',
+        'ec2:DescribeNetworkInterfaces',
+        'ec2:DeleteNetworkInterface',
+        'ec2:DescribeVpcs',
+        'ec2:DescribeSubnets',
+        'ec2:DescribeSecurityGroups',
+      ],
+      Resource: ['*'],
+    },
+  ];
+}
+
+function kinesisStatements(streams: string[]): IamStatement[] {
   return [
     {
       Effect: 'Allow',
@@ -69,6 +94,7 @@ export function addEventSources(scope: AwsScope, fn: awsModule.lambda.Function, 
       case 'sqs':
       case 'dynamodb-stream':
       case 'kinesis':
+      case 'msk':
         return mapping(scope, fn, e, i, enabled);
       case 'sns':
         // A subscription cannot be paused: a disabled one is not made.
@@ -97,6 +123,7 @@ function mapping(scope: AwsScope, fn: awsModule.lambda.Function, e: LambdaEvent,
       ...(e.batchSize !== undefined ? { batchSize: e.batchSize } : {}),
       ...(e.maxBatchingWindow !== undefined ? { maximumBatchingWindowInSeconds: e.maxBatchingWindow } : {}),
       ...(e.type === 'sqs' ? {} : { startingPosition: 'LATEST' }),
+      ...(e.type === 'msk' ? { topics: [e.topic!] } : {}),
     },
     scope.opts({ parent: fn }),
   );

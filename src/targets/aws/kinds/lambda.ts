@@ -16,7 +16,7 @@ import { componentRole, policyDocument, type IamStatement } from '../iam.js';
 import type { AwsScope, Outputs } from '../scope.js';
 import { splitEnv, type TaskSecret } from '../secrets.js';
 import { alarmsFor, arnParts, securityGroupsOrOwn } from './compute-messaging.js';
-import { addEventSources, checkEvents, eventSourceStatements, type LambdaEvent } from './lambda-events.js';
+import { addEventSources, eventSourceStatements, type LambdaEvent } from './lambda-events.js';
 
 interface LambdaSpec {
   runtime?: string;
@@ -32,13 +32,13 @@ interface LambdaSpec {
   layers?: string[];
   events?: LambdaEvent[];
   network?: { subnets?: string; subnetIds?: string[]; securityGroups?: string[]; assignPublicIp?: boolean };
+  url?: UrlSpec;
 }
 
 export function translateLambda(scope: AwsScope): Outputs {
   const { aws } = scope;
   const spec = scope.spec as unknown as LambdaSpec;
   const events = spec.events ?? [];
-  checkEvents(scope, events);
   if (spec.network?.assignPublicIp)
     throw new DeployerError('INVALID_INPUT', `${scope.id}: a Lambda function has no public IP address, even in a public subnet`, {
       details: ['remove network.assignPublicIp; in private subnets the function reaches the internet through the NAT gateway'],
@@ -91,7 +91,51 @@ export function translateLambda(scope: AwsScope): Outputs {
     throttles: metric('Throttles', 'Sum'),
     duration: metric('Duration', 'Average'),
   });
-  return { arn: fn.arn, name: fn.name, invokeArn: fn.invokeArn, qualifiedArn: fn.qualifiedArn };
+  const url = spec.url ? functionUrl(scope, fn, spec.url) : undefined;
+  return { arn: fn.arn, name: fn.name, invokeArn: fn.invokeArn, qualifiedArn: fn.qualifiedArn, url: url?.functionUrl ?? '' };
+}
+
+interface UrlSpec {
+  auth?: 'iam' | 'none';
+  cors?: {
+    allowOrigins?: string[];
+    allowMethods?: string[];
+    allowHeaders?: string[];
+    exposeHeaders?: string[];
+    allowCredentials?: boolean;
+    maxAge?: number;
+  };
+}
+
+/**
+ * The function's URL. With `auth: none` anyone may call it, which AWS asks to be said twice: the
+ * URL's auth type, and the function's resource policy letting anyone invoke it through its URL.
+ */
+function functionUrl(scope: AwsScope, fn: awsModule.lambda.Function, url: UrlSpec): awsModule.lambda.FunctionUrl {
+  const { aws } = scope;
+  const open = url.auth === 'none';
+  const made = new aws.lambda.FunctionUrl(
+    'url',
+    {
+      functionName: fn.name,
+      authorizationType: open ? 'NONE' : 'AWS_IAM',
+      ...(url.cors ? { cors: url.cors } : {}),
+    },
+    scope.opts({ parent: fn }),
+  );
+  if (open) {
+    new aws.lambda.Permission(
+      'url-public',
+      { action: 'lambda:InvokeFunctionUrl', function: fn.name, principal: '*', functionUrlAuthType: 'NONE' },
+      scope.opts({ parent: fn }),
+    );
+    new aws.lambda.Permission(
+      'url-public-invoke',
+      { action: 'lambda:InvokeFunction', function: fn.name, principal: '*', invokedViaFunctionUrl: true },
+      scope.opts({ parent: fn }),
+    );
+  }
+  return made;
 }
 
 /** The code: packaged by Pulumi from a directory or .zip, a .zip in S3, or a container image (whose CMD `handler` overrides). */
