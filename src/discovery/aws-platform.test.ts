@@ -45,6 +45,8 @@ describe('the aws platform of examples/shop in production', () => {
       clusterArn: fromPlatform('clusterArn'),
       clusterName: fromPlatform('clusterName'),
       alertTopicArn: fromPlatform('alertTopicArn'),
+      // The queue it sends to is encrypted with the stack's key: sending takes the key.
+      kmsKeyArns: fromPlatform('kmsKeyArns'),
     });
     expect(api.observability.alarms.map((a) => a.name)).toEqual(['api-5xx', 'api-latency']);
     expect(api.observability.logRetentionDays).toBe(365);
@@ -62,7 +64,13 @@ describe('the aws platform of examples/shop in production', () => {
     ]);
     expect(api.grants).toEqual([
       { component: 'data/assets', kind: 'S3', access: 'use', arn: { valueFrom: { component: 'data/assets', output: 'arn' } } },
-      { component: 'jobs/orders', kind: 'SQS', access: 'use', arn: { valueFrom: { component: 'jobs/orders', output: 'arn' } } },
+      {
+        component: 'jobs/orders',
+        kind: 'SQS',
+        access: 'use',
+        arn: { valueFrom: { component: 'jobs/orders', output: 'arn' } },
+        kmsKeyId: 'alias/shop-production-shop-data',
+      },
     ]);
     expect(api.attachments).toEqual([
       {
@@ -81,7 +89,13 @@ describe('the aws platform of examples/shop in production', () => {
 
   it('lets the worker consume the queue it reads, alerts the queue in production, and gives a database no role', () => {
     expect(infraOf(desired, 'jobs/order-worker').grants).toEqual([
-      { component: 'jobs/orders', kind: 'SQS', access: 'consume', arn: { valueFrom: { component: 'jobs/orders', output: 'arn' } } },
+      {
+        component: 'jobs/orders',
+        kind: 'SQS',
+        access: 'consume',
+        arn: { valueFrom: { component: 'jobs/orders', output: 'arn' } },
+        kmsKeyId: 'alias/shop-production-shop-data',
+      },
     ]);
     expect(infraOf(desired, 'jobs/orders').observability.alarms.map((a) => a.name)).toEqual(['orders-backlog', 'orders-dead-letters']);
     const db = infraOf(desired, 'data/db');

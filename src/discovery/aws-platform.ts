@@ -138,7 +138,11 @@ export function addAwsPlatform(input: PlatformInput): PendingProblem[] {
     if (CONTAINER_KINDS.has(c.kind)) wanted.push('clusterArn', 'clusterName');
     // An EventBridge rule that runs a CronJob's task runs it on the stack's cluster, in its subnets.
     if (c.kind === 'EventBridge' && runsCronJob(c, input.components)) wanted.push('clusterArn', 'subnetIds');
-    if (namesKey(c.spec, platform)) wanted.push('kmsKeyArns');
+    if (
+      namesKey(c.spec, platform) ||
+      (ROLE_KINDS.has(c.kind) && grantsOf(c, input.components).some((g) => namesKey({ k: g.kmsKeyId }, platform)))
+    )
+      wanted.push('kmsKeyArns');
     if (alarms.length > 0) wanted.push('alertTopicArn');
     const infra: StackInfra = {
       stack: input.stack,
@@ -327,11 +331,14 @@ function grantsOf(c: DesiredComponent, components: ReadonlyMap<string, DesiredCo
     if (!target || !GRANTABLE_KINDS.has(target.kind)) continue;
     const eventSource = c.kind === 'Lambda' && r.path.startsWith('/events/');
     const access: Access = eventSource || (c.kind === 'Worker' && target.kind === 'SQS') ? 'consume' : 'use';
+    const kmsKeyId = (target.spec['encryption'] as { kmsKeyId?: unknown } | undefined)?.kmsKeyId;
     grants.set(`${r.component} ${access}`, {
       component: r.component,
       kind: target.kind,
       access,
       arn: { valueFrom: { component: r.component, output: 'arn' } },
+      // Using what a key encrypts takes the key too (to encrypt a message, to read one).
+      ...(typeof kmsKeyId === 'string' ? { kmsKeyId } : {}),
     });
   }
   return [...grants.values()].sort((a, b) => a.component.localeCompare(b.component) || a.access.localeCompare(b.access));

@@ -106,6 +106,8 @@ export interface Grant {
   access: Access;
   /** The referenced component's ARN (its `arn` output, `streamArn` for a table's stream). */
   arn: Given<string>;
+  /** The KMS key it is encrypted with, as its spec names it (a key of the stack by name or alias, an ARN ...). */
+  kmsKeyId?: string;
 }
 
 /** What another component of the stack does with an S3 bucket, which the bucket's policy allows. */

@@ -24,8 +24,39 @@ export interface IamStatement {
   Condition?: Record<string, unknown>;
 }
 
-/** The actions a grant allows, on which resources of the component it names. */
-export function grantStatements(g: Grant): IamStatement[] {
+/** The service through which a kind's data is encrypted and decrypted (KMS's kms:ViaService). */
+const KMS_SERVICES: Partial<Record<string, string>> = {
+  SQS: 'sqs',
+  SNS: 'sns',
+  S3: 's3',
+  DynamoDB: 'dynamodb',
+  EFS: 'elasticfilesystem',
+  MSK: 'kafka',
+};
+
+/**
+ * What using a component encrypted with a KMS key takes of the key: to encrypt (send, publish,
+ * put) and to decrypt (receive, get). On the key itself when its ARN is known (a key of the
+ * stack, or written as an ARN); otherwise on any key, but only through that kind's service in
+ * that region (an alias or id of a key deployer does not make).
+ */
+function keyStatements(g: Grant, keyArn: string | undefined, region: string): IamStatement[] {
+  const service = KMS_SERVICES[g.kind];
+  if (!g.kmsKeyId || !service) return [];
+  const Action = ['kms:Decrypt', 'kms:GenerateDataKey'];
+  if (keyArn?.startsWith('arn:')) return [{ Effect: 'Allow', Action, Resource: [keyArn] }];
+  return [
+    { Effect: 'Allow', Action, Resource: ['*'], Condition: { StringEquals: { 'kms:ViaService': `${service}.${region}.amazonaws.com` } } },
+  ];
+}
+
+/** The actions a grant allows, on which resources of the component it names (and of its KMS key, resolved as `keyArn`). */
+export function grantStatements(g: Grant, keyArn?: string, region = 'us-east-1'): IamStatement[] {
+  const access = accessStatements(g);
+  return access.length > 0 ? [...access, ...keyStatements(g, keyArn, region)] : [];
+}
+
+function accessStatements(g: Grant): IamStatement[] {
   const arn = g.arn as string;
   const allow = (Action: string[], Resource: string[]): IamStatement[] => (Action.length ? [{ Effect: 'Allow', Action, Resource }] : []);
   switch (`${g.kind}:${g.access}`) {
@@ -140,7 +171,7 @@ export function componentRole(
   const trusted = [...new Set([principal, ...attachedRoles.flatMap((r) => r.assumedBy)])].sort();
   const boundary = attachedRoles.find((r) => r.permissionsBoundary)?.permissionsBoundary ?? scope.infra.iam.permissionsBoundary;
   const maxSession = Math.max(0, ...attachedRoles.map((r) => r.maxSessionDuration ?? 0));
-  const granted = [...scope.infra.grants.flatMap(grantStatements), ...extra];
+  const granted = [...scope.infra.grants.flatMap((g) => grantStatements(g, scope.kmsKey(g.kmsKeyId), scope.infra.region)), ...extra];
   const inline: Array<{ name: string; policy: Input<string> }> = [];
   if (granted.length > 0) inline.push({ name: 'deployer-grants', policy: policyDocument(granted) });
   for (const role of attachedRoles)

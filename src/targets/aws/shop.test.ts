@@ -106,7 +106,8 @@ describe('dev and production of examples/shop', () => {
     // The load balancer's access logs go to the assets bucket, whose policy lets it write them.
     ['services/edge/lb.yaml', ['data/assets', 'edge/lb']],
     ['services/jobs/order-worker.yaml', ['jobs/order-worker']],
-    ['services/jobs/orders.yaml', ['jobs/orders']],
+    // The queue's key: those who use the queue may use the key too.
+    ['services/jobs/orders.yaml', ['api/api', 'jobs/order-worker', 'jobs/orders']],
     ['infra/components.yaml', ['jobs/order-worker']],
   ])(
     'differ by the overlays: without production’s %s, exactly the components it configures change, all of them',

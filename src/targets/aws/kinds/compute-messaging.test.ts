@@ -242,6 +242,8 @@ describe.each(['dev', 'production'])('the aws-compute-messaging stack in %s', (e
         Action: ['kafka:DescribeClusterV2', 'kafka:GetBootstrapBrokers', 'kafka-cluster:Connect', 'kafka-cluster:ReadData'],
         Resource: [cluster],
       },
+      // The cluster is encrypted with the stack's key `data`: reading it takes the key.
+      { Effect: 'Allow', Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: ['arn:aws:kms:eu-west-1:123456789012:key/kms-data'] },
       {
         Effect: 'Allow',
         Action: ['kafka-cluster:DescribeTopic', 'kafka-cluster:ReadData'],

@@ -8,7 +8,7 @@
  * runs (so neither is ever a resource input), signed as `deployer reconcile` signs its alerts.
  */
 import type * as awsModule from '@pulumi/aws';
-import type { Input } from '@pulumi/pulumi';
+import type { Input, Output } from '@pulumi/pulumi';
 import { policyDocument, trustPolicy } from '../iam.js';
 import type { AwsScope, Outputs } from '../scope.js';
 import { isSecretRef, secretArn, type SecretRef } from '../secrets.js';
@@ -135,12 +135,45 @@ function sources(r: RuleSpec, groupId: (name: string) => Input<string>, self: In
   ];
 }
 
+/**
+ * The policy of a key of the stack: the account's IAM decides who of it may use the key (as with
+ * a key's default policy), and the AWS services that deliver to what it encrypts on the stack's
+ * behalf may too — SNS to an encrypted queue, EventBridge to a queue or a topic, CloudWatch to an
+ * encrypted alert topic, log delivery to a bucket — for this account's resources only.
+ */
+function keyPolicy(scope: AwsScope): Output<string> {
+  const account = scope.aws.getCallerIdentityOutput({}, { provider: scope.provider }).accountId;
+  return account.apply((id) =>
+    policyDocument([
+      { Sid: 'Account', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${id}:root` }, Action: ['kms:*'], Resource: ['*'] },
+      {
+        Sid: 'AwsServicesDelivering',
+        Effect: 'Allow',
+        Principal: {
+          Service: [
+            'sns.amazonaws.com',
+            'events.amazonaws.com',
+            'cloudwatch.amazonaws.com',
+            's3.amazonaws.com',
+            'delivery.logs.amazonaws.com',
+          ],
+        },
+        Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        Resource: ['*'],
+        Condition: { StringEquals: { 'aws:SourceAccount': id } },
+      },
+    ]),
+  );
+}
+
 function kmsKeys(scope: AwsScope, keys: KeySpec[]): Record<string, Input<string>> {
   const out: Record<string, Input<string>> = {};
+  const policy = keyPolicy(scope);
   for (const k of keys) {
     const key = new scope.aws.kms.Key(
       `kms-${k.name}`,
       {
+        policy,
         description: k.description ?? `${k.name} (deployer, ${scope.infra.stack} ${scope.infra.environment})`,
         enableKeyRotation: k.rotation ?? true,
         deletionWindowInDays: k.deletionWindowDays ?? 30,
