@@ -12,7 +12,9 @@ import {
   PLATFORM_ID,
   PLATFORM_KIND,
   PLATFORM_SERVICE,
+  CONTAINER_KINDS,
   STACK_INFRA_KEY,
+  VPC_KINDS,
   type Access,
   type AttachedRole,
   type Grant,
@@ -32,27 +34,6 @@ import { labelOf } from './validate.js';
 
 type Spec = Record<string, unknown>;
 
-/** Kinds placed in the VPC (given its id, subnets and security groups). */
-const VPC_KINDS = new Set<string>([
-  'MicroService',
-  'Worker',
-  'CronJob',
-  'Lambda',
-  'EC2Instance',
-  'RDS',
-  'DocumentDB',
-  'ElastiCacheRedis',
-  'ElastiCacheMemcached',
-  'AWSMemoryDB',
-  'EFS',
-  'MSK',
-  'Kafka',
-  'ALB',
-  'NLB',
-  'APIGateway',
-]);
-/** Kinds that run on the stack's ECS cluster. */
-const CONTAINER_KINDS = new Set<string>(['MicroService', 'Worker', 'CronJob']);
 /** Kinds that run with a role of their own (a task role, a function role, an instance profile). */
 export const ROLE_KINDS = new Set<string>(['MicroService', 'Worker', 'CronJob', 'Lambda', 'EC2Instance']);
 /** Kinds a role may be granted access to, by IAM. */

@@ -37,6 +37,28 @@ export const PLATFORM_OUTPUTS = [
 ] as const;
 export type PlatformOutput = (typeof PLATFORM_OUTPUTS)[number];
 
+/** Kinds placed in subnets of the stack's VPC (a Lambda only when its spec.network says so; an API Gateway for a VPC link). */
+export const VPC_KINDS: ReadonlySet<string> = new Set([
+  'MicroService',
+  'Worker',
+  'CronJob',
+  'Lambda',
+  'EC2Instance',
+  'RDS',
+  'DocumentDB',
+  'ElastiCacheRedis',
+  'ElastiCacheMemcached',
+  'AWSMemoryDB',
+  'EFS',
+  'MSK',
+  'Kafka',
+  'ALB',
+  'NLB',
+  'APIGateway',
+]);
+/** Kinds that run on the stack's ECS cluster. */
+export const CONTAINER_KINDS: ReadonlySet<string> = new Set(['MicroService', 'Worker', 'CronJob']);
+
 /** A value as discovery writes it (a valueFrom) or as the target reads it (resolved). */
 export type Given<T> = T | { valueFrom: ValueFrom };
 

@@ -10,29 +10,13 @@
 import { createRequire } from 'node:module';
 import { DeployerError } from '../../errors.js';
 import type { DesiredComponent } from '../../model/desired.js';
-import { STACK_INFRA_KEY, type StackInfra } from '../../model/stack-infra.js';
+import { CONTAINER_KINDS, STACK_INFRA_KEY, VPC_KINDS, type StackInfra } from '../../model/stack-infra.js';
 import type { DescribedResources, Target, TargetContext, TargetFinding } from '../target.js';
 import { TRANSLATIONS } from './kinds/index.js';
 import { AwsScope, type Outputs } from './scope.js';
 
-/** Kinds that run a container image. */
-const CONTAINER_KINDS = new Set(['MicroService', 'Worker', 'CronJob']);
-/** Kinds always placed in subnets (a Lambda only when its spec.network says so). */
-const SUBNET_KINDS = new Set([
-  'MicroService',
-  'Worker',
-  'CronJob',
-  'EC2Instance',
-  'RDS',
-  'DocumentDB',
-  'ElastiCacheRedis',
-  'ElastiCacheMemcached',
-  'AWSMemoryDB',
-  'EFS',
-  'MSK',
-  'ALB',
-  'NLB',
-]);
+/** Kinds always placed in subnets: those of the VPC but a Lambda (only when its spec.network says so) and API Gateway (its VPC link's). */
+const SUBNET_KINDS = new Set([...VPC_KINDS].filter((k) => k !== 'Lambda' && k !== 'APIGateway'));
 
 /** Every secretRef of a spec, with its pointer. */
 function secretRefs(value: unknown, pointer = ''): Array<{ pointer: string; provider: unknown }> {

@@ -15,6 +15,7 @@ import { durationMs } from '../../../util/duration.js';
 import type { AwsScope, Outputs } from '../scope.js';
 import { addEdgeAlarms, arnRegion, refuse } from './edge.js';
 import {
+  extraCertificates,
   accessLogs,
   DEFAULT_SSL_POLICY,
   listenerOf,
@@ -215,18 +216,7 @@ function listener(
     },
     scope.opts({ parent: lb }),
   );
-  // The first certificate is the listener's default; the others are chosen by SNI.
-  if (tls)
-    certificates
-      .slice(1)
-      .forEach(
-        (certificateArn, i) =>
-          new aws.lb.ListenerCertificate(
-            `listener-${l.port}-certificate-${i + 1}`,
-            { listenerArn: made.arn, certificateArn },
-            scope.opts({ parent: made }),
-          ),
-      );
+  if (tls) extraCertificates(scope, made, l.port, certificates);
   return made;
 }
 

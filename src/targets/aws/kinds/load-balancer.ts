@@ -219,3 +219,22 @@ export function listenerOutputs(
 export function portSuffix(port: number, scheme: 'http' | 'https'): string {
   return (scheme === 'https' && port === 443) || (scheme === 'http' && port === 80) ? '' : `:${port}`;
 }
+
+/** A TLS listener's certificates beyond its default (the first), chosen by SNI. */
+export function extraCertificates(
+  scope: AwsScope,
+  listener: awsModule.lb.Listener,
+  port: number,
+  certificates: ReadonlyArray<Input<string>>,
+): void {
+  certificates
+    .slice(1)
+    .forEach(
+      (certificateArn, i) =>
+        new scope.aws.lb.ListenerCertificate(
+          `listener-${port}-certificate-${i + 1}`,
+          { listenerArn: listener.arn, certificateArn },
+          scope.opts({ parent: listener }),
+        ),
+    );
+}

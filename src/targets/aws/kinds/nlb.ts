@@ -17,6 +17,7 @@ import type { Input, Output } from '@pulumi/pulumi';
 import type { AwsScope, Outputs } from '../scope.js';
 import { addEdgeAlarms, refuse } from './edge.js';
 import {
+  extraCertificates,
   accessLogs,
   DEFAULT_SSL_POLICY,
   listenerOf,
@@ -209,16 +210,6 @@ function listener(
     },
     scope.opts({ parent: lb }),
   );
-  if (tls)
-    certificates
-      .slice(1)
-      .forEach(
-        (certificateArn, i) =>
-          new aws.lb.ListenerCertificate(
-            `listener-${l.port}-certificate-${i + 1}`,
-            { listenerArn: made.arn, certificateArn },
-            scope.opts({ parent: made }),
-          ),
-      );
+  if (tls) extraCertificates(scope, made, l.port, certificates);
   return made;
 }
