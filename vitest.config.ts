@@ -28,6 +28,8 @@ export default defineConfig({
         'src/graph/**': { lines: 95 },
         'src/state/**': { lines: 98 },
         'src/lock/**': { lines: 95 },
+        // The aws target's translations, run under Pulumi's mocks (measured 94.9 % when it was first complete).
+        'src/targets/aws/**': { lines: 94 },
       },
     },
   },

@@ -28,7 +28,8 @@ import type { PendingProblem } from './locate.js';
 import { overlayCandidates, pendingAt } from './provenance.js';
 import { collectReferences } from './references.js';
 import type { StackDoc } from './components.js';
-import { article, type Attachment } from './typed-references.js';
+import type { Attachment } from './typed-references.js';
+import { article } from '../util/text.js';
 import { closest } from './suggest.js';
 import { labelOf } from './validate.js';
 

@@ -17,6 +17,7 @@
 import { isValueFrom } from '../model/documents.js';
 import type { ReferenceFinding } from './references.js';
 import { markedFields } from './secret-schema.js';
+import { article } from '../util/text.js';
 import { closest } from './suggest.js';
 
 /** The schema keyword of a field that names a component. */
@@ -122,12 +123,6 @@ export function resolveTypedReferences(
     }
   }
   return { attachments, problems };
-}
-
-/** `a` or `an` as the kind is read aloud: an ALB, an S3, a MicroService, an EventBridge. */
-export function article(kind: string): string {
-  const acronym = /^[A-Z0-9]{2}/.test(kind);
-  return (acronym ? /^[AEFHILMNORSX]/ : /^[AEIOU]/).test(kind) ? 'an' : 'a';
 }
 
 function list(kinds: readonly string[]): string {

@@ -9,6 +9,7 @@
  */
 import { createRequire } from 'node:module';
 import { DeployerError } from '../../errors.js';
+import { article } from '../../util/text.js';
 import type { DesiredComponent } from '../../model/desired.js';
 import { CONTAINER_KINDS, STACK_INFRA_KEY, VPC_KINDS, type StackInfra } from '../../model/stack-infra.js';
 import type { DescribedResources, Target, TargetContext, TargetFinding } from '../target.js';
@@ -69,7 +70,7 @@ export class AwsTarget implements Target {
     if (placed && !explicit && infra && infra.platform['subnetIds'] === undefined)
       finding(
         '/kind',
-        `a ${c.kind} on aws is placed in subnets: add a Networking document to the stack (docs/aws-target.md), or set spec.network.subnetIds`,
+        `${article(c.kind)} ${c.kind} on aws is placed in subnets: add a Networking document to the stack (docs/aws-target.md), or set spec.network.subnetIds`,
       );
     return problems;
   }
