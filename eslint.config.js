@@ -36,6 +36,22 @@ export const LAYERS = {
     'workflows',
   ],
   bootstrap: ['config', 'engine', 'state', 'lock', 'model', 'util'],
+  server: [
+    'config',
+    'discovery',
+    'graph',
+    'plan',
+    'executor',
+    'engine',
+    'targets',
+    'state',
+    'lock',
+    'ledger',
+    'model',
+    'util',
+    'workflows',
+    'reconcile',
+  ],
   cli: Object.keys({
     model: 0,
     util: 0,
@@ -52,6 +68,7 @@ export const LAYERS = {
     workflows: 0,
     reconcile: 0,
     bootstrap: 0,
+    server: 0,
   }),
 };
 

@@ -3,6 +3,7 @@
  * it is written and read. Asynchronous, so that the SQLite store (sqlite.ts), the memory store
  * (memory.ts) and a PostgreSQL one implement it alike; ledger.contract.ts says what each must do.
  */
+import type { AccessStore } from './access.js';
 import type { ChainVerification } from './chain.js';
 
 /** The deployment strategies every ledger knows. */
@@ -206,6 +207,39 @@ export interface LedgerStore {
    * what was computed from the ledger can be kept until it changes.
    */
   revision(): Promise<string>;
+  /**
+   * Deployments (operation deploy only: no destroy, restart or drift record) counted by
+   * service, environment, type and status, each group with its durations (completed - started,
+   * of the completed ones) in the cumulative buckets given: what `GET /metrics` exports as
+   * `deployer_deployments_total` and `deployer_deployment_duration_seconds`. Without reading
+   * every record whole (a ledger of a million events answers in well under a second).
+   */
+  deploymentTotals(bucketsSeconds: readonly number[]): Promise<DeploymentTotals[]>;
+  /** Rollbacks counted by service and environment (`deployer_rollbacks_total`). */
+  rollbackTotals(): Promise<RollbackTotals[]>;
+  /** The server's tokens, audit log and webhook deliveries, kept in the same database (access.ts). */
+  access(): AccessStore;
   /** Releases the store (its file or connections); it is not used afterwards. */
   close(): Promise<void>;
+}
+
+/** One group of `LedgerStore.deploymentTotals`. */
+export interface DeploymentTotals {
+  service: string;
+  environment: string;
+  type: DeploymentType;
+  status: DeploymentStatus;
+  count: number;
+  /** Completed deployments of the group with a duration at or below each bucket's bound (cumulative, in the order given). */
+  buckets: number[];
+  /** How many completed deployments have a duration, and its sum in seconds. */
+  durationCount: number;
+  durationSum: number;
+}
+
+/** One group of `LedgerStore.rollbackTotals`. */
+export interface RollbackTotals {
+  service: string;
+  environment: string;
+  count: number;
 }
