@@ -30,6 +30,8 @@ const COMMAND_MODULES: { names: string[]; load: () => Promise<Register> }[] = [
   { names: ['drift'], load: async () => (await import('./commands/drift.js')).registerDrift },
   { names: ['reconcile'], load: async () => (await import('./commands/reconcile.js')).registerReconcile },
   { names: ['bootstrap'], load: async () => (await import('./commands/bootstrap.js')).registerBootstrap },
+  { names: ['serve'], load: async () => (await import('./commands/serve.js')).registerServe },
+  { names: ['token'], load: async () => (await import('./commands/serve.js')).registerToken },
 ];
 
 /**

@@ -72,6 +72,10 @@ export interface RollbackEvent {
 
 /** Which events to list: every field given must match (`since`, `until` and `limit` bound the list). */
 export interface DeploymentFilter {
+  /** Only the deployment with this id. */
+  id?: string;
+  /** Only the deployments of this run. */
+  parentId?: string;
   stack?: string;
   service?: string;
   environment?: string;
@@ -148,7 +152,10 @@ export interface SampleSummary {
 }
 
 /** The filter of rollbacks: a rollback has no status or type. */
-export type RollbackFilter = Omit<DeploymentFilter, 'status' | 'type'>;
+export type RollbackFilter = Omit<DeploymentFilter, 'status' | 'type' | 'id' | 'parentId'> & {
+  /** Only the rollbacks that undid this deployment. */
+  deploymentId?: string;
+};
 
 /**
  * The ledger of deployments and rollbacks. Every write also appends a row to the audit history

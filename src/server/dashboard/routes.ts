@@ -1,0 +1,8 @@
+/** The dashboard's page and files (to be written). */
+import type { FastifyInstance } from 'fastify';
+import type { ServerContext } from '../context.js';
+
+export async function registerDashboardRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
+  void app;
+  void ctx;
+}

@@ -1,0 +1,194 @@
+/**
+ * The acting side of the API: start a deployment (`POST /api/v1/deploy`) or the rollback of a
+ * deployment (`POST /api/v1/rollback/{deploymentId}`) as background runs answered 202 with
+ * their status URL, follow a run as server-sent events, and break a dead run's lock. A stack
+ * whose lock another run holds is answered 409 with the holder: the lock decides, as it does
+ * for the CLI.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { InvalidInputError, type LockHeldError } from '../../errors.js';
+import type { RunEvent } from '../../executor/events.js';
+import { openLockManager } from '../../lock/index.js';
+import { readSavedPlan } from '../../plan/index.js';
+import type { ServerContext } from '../context.js';
+import type { RunRequest, RunView } from '../runs.js';
+import { serialBefore } from '../serial-before.js';
+import { errorResponses, errorSchema, lockSchema, runSchema } from './schemas.js';
+
+const started = { type: 'object', properties: { run: runSchema, links: { type: 'object', properties: { self: { type: 'string' }, events: { type: 'string' } } } } } as const;
+const heldSchema = { type: 'object', properties: { ...errorSchema.properties, holder: lockSchema } } as const;
+const actResponses = { 202: started, 409: heldSchema, 422: errorSchema, ...errorResponses } as const;
+
+type DeployBody = { stack: string; environment: string; plan?: unknown; metadata?: Record<string, string> };
+
+export function registerActRoutes(app: FastifyInstance, ctx: ServerContext): void {
+  app.post<{ Body: DeployBody }>(
+    '/api/v1/deploy',
+    {
+      config: { permission: 'deploy', audit: 'deploy' },
+      schema: {
+        summary: 'Apply a stack in an environment (or a plan saved by `deployer plan --out`) as a background run; 202 with its status URL, 409 with the holder when its lock is held',
+        tags: ['runs'],
+        body: {
+          type: 'object',
+          required: ['stack', 'environment'],
+          additionalProperties: false,
+          properties: {
+            stack: { type: 'string', minLength: 1 },
+            environment: { type: 'string', minLength: 1 },
+            plan: { type: 'object', additionalProperties: true, description: 'a plan saved by `deployer plan --out` (refused when the state has moved on)' },
+            metadata: { type: 'object', additionalProperties: { type: 'string' }, description: 'git_commit, ci_run_id ... recorded with the deployments' },
+          },
+        },
+        response: actResponses,
+      },
+    },
+    async (request, reply) => {
+      const { stack, environment } = request.body;
+      request.auditTarget = `${stack}/${environment}`;
+      const served = ctx.catalog.require(stack, environment);
+      const savedPlan = request.body.plan === undefined ? undefined : checkedPlan(request.body.plan);
+      return startRun(ctx, request, reply, {
+        kind: 'deploy',
+        stack,
+        environment,
+        settings: ctx.catalog.settings(served, environment),
+        initiator: initiatorOf(request),
+        metadata: { ...request.body.metadata, source: 'api' },
+        ...(savedPlan ? { savedPlan } : {}),
+      });
+    },
+  );
+  app.post<{ Params: { deploymentId: string }; Body: { reason?: string } | undefined }>(
+    '/api/v1/rollback/:deploymentId',
+    {
+      config: { permission: 'rollback', audit: 'rollback' },
+      schema: {
+        summary: "Return the deployment's stack and environment to the state version its run started from, as a background run (as `deployer rollback --to <serial>`)",
+        tags: ['runs'],
+        params: { type: 'object', properties: { deploymentId: { type: 'string' } }, required: ['deploymentId'] },
+        response: actResponses,
+      },
+    },
+    async (request, reply) => {
+      request.auditTarget = request.params.deploymentId;
+      const [d] = await ctx.ledger.listDeployments({ id: request.params.deploymentId, limit: 1 });
+      if (!d) throw new InvalidInputError(`no deployment ${request.params.deploymentId} in the ledger`);
+      if (!d.parentId) throw new InvalidInputError(`deployment ${d.id} was recorded by another tool: deployer has no state version to return to`);
+      const served = ctx.catalog.require(d.stack, d.environment);
+      const settings = ctx.catalog.settings(served, d.environment);
+      const toSerial = await serialBefore(settings, d.stack, d.environment, d.parentId);
+      return startRun(ctx, request, reply, {
+        kind: 'rollback',
+        stack: d.stack,
+        environment: d.environment,
+        settings,
+        initiator: initiatorOf(request),
+        metadata: { source: 'api', rollback_of: d.id },
+        toSerial,
+      });
+    },
+  );
+  registerEvents(app, ctx);
+  registerForceUnlock(app, ctx);
+}
+
+function checkedPlan(plan: unknown): NonNullable<RunRequest['savedPlan']> {
+  const saved = readSavedPlan(plan);
+  if (typeof saved === 'string') throw new InvalidInputError(`the plan in the request cannot be applied: ${saved}`);
+  return saved;
+}
+
+function initiatorOf(request: FastifyRequest): string {
+  return `${request.principal?.actor ?? 'anonymous'} via deployer serve`;
+}
+
+function links(run: RunView): { self: string; events: string } {
+  return { self: `/api/v1/runs/${run.id}`, events: `/api/v1/runs/${run.id}/events` };
+}
+
+async function startRun(ctx: ServerContext, request: FastifyRequest, reply: FastifyReply, run: RunRequest): Promise<unknown> {
+  const result = await ctx.runs.start(run);
+  if ('held' in result) return heldAnswer(request, reply, result.held);
+  request.auditDetail = { run: result.started.id };
+  return reply.status(202).header('location', links(result.started).self).send({ run: result.started, links: links(result.started) });
+}
+
+function heldAnswer(request: FastifyRequest, reply: FastifyReply, held: LockHeldError): unknown {
+  request.auditDetail = { holder: held.holder.lockId };
+  const h = held.holder;
+  return reply.status(409).send({
+    error: { code: held.code, message: held.message, details: held.details },
+    holder: { ...h, lockedAt: h.lockedAt.toISOString(), expiresAt: h.expiresAt.toISOString(), expired: h.expiresAt.getTime() < Date.now() },
+  });
+}
+
+function registerEvents(app: FastifyInstance, ctx: ServerContext): void {
+  app.get<{ Params: { id: string } }>(
+    '/api/v1/runs/:id/events',
+    {
+      config: { permission: 'read' },
+      schema: {
+        summary: "A run's events as server-sent events (`event: <type>`, `data: <JSON>`): those so far, then each as it comes; `event: end` with the run once it has ended",
+        tags: ['runs'],
+        params: { type: 'object', properties: { id: { type: 'string' } } },
+        produces: ['text/event-stream'],
+      },
+    },
+    (request, reply) => {
+      const id = request.params.id;
+      if (!ctx.runs.get(id)) return reply.status(404).send({ error: { code: 'NOT_FOUND', message: `no run ${id}`, details: [] } });
+      reply.hijack();
+      const res = reply.raw;
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+      const send = (type: string, data: unknown): void => void res.write(`event: ${type}\ndata: ${JSON.stringify(data)}\n\n`);
+      const unsubscribe = ctx.runs.subscribe(id, (event: RunEvent | null) => {
+        if (event) return send(event.type, event);
+        send('end', ctx.runs.get(id));
+        res.end();
+      });
+      request.raw.on('close', () => unsubscribe?.());
+      return reply;
+    },
+  );
+}
+
+function registerForceUnlock(app: FastifyInstance, ctx: ServerContext): void {
+  app.post<{ Params: { key: string }; Body: { lockId: string } }>(
+    '/api/v1/locks/:key/force-unlock',
+    {
+      config: { permission: 'unlock', audit: 'force-unlock' },
+      schema: {
+        summary: "Release a dead run's lock (as `deployer lock unlock --force <lockId>`): only if it still has that lock id",
+        tags: ['locks'],
+        params: { type: 'object', properties: { key: { type: 'string' } } },
+        body: { type: 'object', required: ['lockId'], additionalProperties: false, properties: { lockId: { type: 'string', minLength: 1 } } },
+        response: { 200: { type: 'object', properties: { released: lockSchema } }, 409: errorSchema, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const key = request.params.key;
+      request.auditTarget = key;
+      const m = /^stack:([^:]+):env:([^:]+)(?::|$)/.exec(key);
+      if (!m) throw new InvalidInputError(`${key} is not a lock key (stack:<stack>:env:<environment>[...])`);
+      const served = ctx.catalog.require(m[1]!, m[2]!);
+      const settings = ctx.catalog.settings(served, m[2]!);
+      const manager = openLockManager(settings.lockUrl, settings.dir);
+      const held = (await manager.list(key)).find((l) => l.lockKey === key);
+      if (!held || held.lockId !== request.body.lockId) {
+        return reply.status(409).send({
+          error: {
+            code: 'LOCK_NOT_FOUND',
+            message: `${key} is not held with lock id ${request.body.lockId}: nothing was released`,
+            details: held ? [`it is held with lock id ${held.lockId} by ${held.lockedBy}`] : ['no lock is held'],
+          },
+        });
+      }
+      if (!(await manager.forceUnlock(key, held.lockId))) {
+        return reply.status(409).send({ error: { code: 'LOCK_NOT_FOUND', message: `${key} changed hands meanwhile; nothing was released`, details: [] } });
+      }
+      request.auditDetail = { lockId: held.lockId, heldBy: held.lockedBy };
+      return { released: { ...held, lockedAt: held.lockedAt.toISOString(), expiresAt: held.expiresAt.toISOString(), expired: false } };
+    },
+  );
+}

@@ -1,0 +1,210 @@
+/**
+ * Runs the server starts in the background (`POST /api/v1/deploy`, `POST /api/v1/rollback/..`):
+ * the same workflows `deployer apply` and `deployer rollback` call, confirmed in advance as
+ * with `--yes`. Each run's events are kept (for `GET /api/v1/runs/{id}` and its event stream)
+ * and handed to live subscribers. Starting answers once the run holds its lock (or has ended
+ * without needing it), so a request for a stack that another run holds is answered 409 with
+ * the holder, as the lock decides, whether that run is in this server or anywhere else.
+ * Runs are kept in memory: after a restart the ledger still has every deployment.
+ */
+import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
+import type { Settings } from '../config/index.js';
+import { DeployerError, InternalError, LockHeldError } from '../errors.js';
+import type { RunEvent, RunListener, RunSummary } from '../executor/events.js';
+import type { SavedPlan } from '../model/plan.js';
+import { applyStack } from '../workflows/apply.js';
+import type { RunContext, RunOutcome } from '../workflows/context.js';
+import { rollbackToVersion } from '../workflows/rollback.js';
+
+/** What a run was asked to do. */
+export type RunKind = 'deploy' | 'rollback';
+export type RunStatus = 'running' | 'succeeded' | 'failed' | 'cancelled';
+
+/** A run as the API shows it. */
+export interface RunView {
+  id: string;
+  kind: RunKind;
+  stack: string;
+  environment: string;
+  status: RunStatus;
+  initiator: string;
+  startedAt: string;
+  endedAt: string | null;
+  /** The workflow's run id (the ledger's deployments carry it as their parent), once known. */
+  ledgerRunId: string | null;
+  summary: RunSummary | null;
+  /** Why it failed, when it failed before or outside its components. */
+  error: { code: string; message: string; details: string[] } | null;
+  /** A run that found nothing to do says why. */
+  note: string | null;
+}
+
+/** What starting a run needs. */
+export interface RunRequest {
+  kind: RunKind;
+  stack: string;
+  environment: string;
+  settings: Settings;
+  initiator: string;
+  metadata: Record<string, string>;
+  /** deploy: carry out this saved plan (refused when stale). */
+  savedPlan?: SavedPlan;
+  /** rollback: the state serial to return to. */
+  toSerial?: number;
+}
+
+/** How starting ended: the run is under way (or already over), or another holds the lock. */
+export type StartResult = { started: RunView } | { held: LockHeldError };
+
+interface Live {
+  view: RunView;
+  events: RunEvent[];
+  subscribers: Set<(event: RunEvent | null) => void>;
+  stop: AbortController;
+  cancel: AbortController;
+  done: Promise<void>;
+}
+
+/** Runs a workflow for a request; replaced in unit tests. */
+export type RunWorkflow = (request: RunRequest, ctx: RunContext) => Promise<RunOutcome>;
+
+const defaultWorkflow: RunWorkflow = (request, ctx) =>
+  request.kind === 'deploy'
+    ? applyStack({ ...ctx, ...(request.savedPlan ? { savedPlan: { file: 'the request', saved: request.savedPlan } } : {}) })
+    : rollbackToVersion(ctx, request.toSerial ?? 'last-good');
+
+/** At most this many events are kept per run; progress lines beyond it are dropped (the rest are kept). */
+const MAX_EVENTS = 20_000;
+
+export class RunManager {
+  private readonly runs = new Map<string, Live>();
+
+  constructor(
+    private readonly workflow: RunWorkflow = defaultWorkflow,
+    /** Wraps each run's listener (tracing); identity by default. */
+    private readonly wrap: (listener: RunListener, request: RunRequest) => RunListener = (l) => l,
+  ) {}
+
+  /**
+   * Starts a run; resolves once it holds its lock or has ended. A run refused before it
+   * started (invalid input, a stale plan) rejects with that error, and a held lock gives `held`.
+   */
+  async start(request: RunRequest): Promise<StartResult> {
+    const view: RunView = {
+      id: randomUUID(),
+      kind: request.kind,
+      stack: request.stack,
+      environment: request.environment,
+      status: 'running',
+      initiator: request.initiator,
+      startedAt: new Date().toISOString(),
+      endedAt: null,
+      ledgerRunId: null,
+      summary: null,
+      error: null,
+      note: null,
+    };
+    const stop = new AbortController();
+    const cancel = new AbortController();
+    setMaxListeners(0, stop.signal, cancel.signal);
+    let locked: () => void = () => undefined;
+    const holdsLock = new Promise<void>((resolve) => (locked = resolve));
+    const live: Live = { view, events: [], subscribers: new Set(), stop, cancel, done: Promise.resolve() };
+    const listener = this.wrap((event) => {
+      if (event.type === 'lock-acquired') locked();
+      if (event.type === 'summary') view.ledgerRunId = event.summary.runId;
+      this.keep(live, event);
+    }, request);
+    const ctx: RunContext = { settings: request.settings, listener, stop: stop.signal, cancel: cancel.signal, initiator: request.initiator, metadata: request.metadata };
+    const outcome = this.workflow(request, ctx);
+    live.done = outcome.then(
+      (o) => this.finish(live, o),
+      (e) => this.fail(live, e),
+    );
+    const first = await Promise.race([holdsLock.then(() => 'locked' as const), outcome.then(() => 'ended' as const, (e: unknown) => e)]);
+    if (first instanceof LockHeldError) return { held: first };
+    if (first instanceof DeployerError && (first.code === 'INVALID_INPUT' || first.code === 'VALIDATION_FAILED' || first.code === 'STALE_PLAN')) {
+      throw first;
+    }
+    this.runs.set(view.id, live);
+    return { started: view };
+  }
+
+  get(id: string): RunView | undefined {
+    return this.runs.get(id)?.view;
+  }
+
+  /** Runs newest first. */
+  list(): RunView[] {
+    return [...this.runs.values()].map((r) => r.view).sort((a, b) => b.startedAt.localeCompare(a.startedAt));
+  }
+
+  /**
+   * The events of run `id` so far, each handed to `onEvent`, then every later one as it comes;
+   * `onEvent(null)` once the run has ended. Returns the function that stops the subscription, or
+   * undefined when there is no such run.
+   */
+  subscribe(id: string, onEvent: (event: RunEvent | null) => void): (() => void) | undefined {
+    const live = this.runs.get(id);
+    if (!live) return undefined;
+    for (const e of live.events) onEvent(e);
+    if (live.view.status !== 'running') {
+      onEvent(null);
+      return () => undefined;
+    }
+    live.subscribers.add(onEvent);
+    return () => live.subscribers.delete(onEvent);
+  }
+
+  /** Waits for run `id` to end (tests, shutdown). */
+  async settled(id: string): Promise<RunView | undefined> {
+    const live = this.runs.get(id);
+    await live?.done;
+    return live?.view;
+  }
+
+  /** Stops every running run (running components finish, none starts), cancels them after `graceMs`, and waits for all. */
+  async close(graceMs = 30_000): Promise<void> {
+    const running = [...this.runs.values()].filter((r) => r.view.status === 'running');
+    for (const r of running) r.stop.abort();
+    const timer = setTimeout(() => running.forEach((r) => r.cancel.abort()), graceMs);
+    timer.unref();
+    await Promise.all(running.map((r) => r.done));
+    clearTimeout(timer);
+  }
+
+  private keep(live: Live, event: RunEvent): void {
+    if (live.events.length < MAX_EVENTS || event.type !== 'component-progress') live.events.push(event);
+    for (const s of live.subscribers) s(event);
+  }
+
+  private finish(live: Live, outcome: RunOutcome): void {
+    const v = live.view;
+    if (outcome.status === 'done') {
+      v.summary = outcome.summary;
+      v.status = outcome.summary.ok ? 'succeeded' : live.stop.signal.aborted ? 'cancelled' : 'failed';
+    } else if (outcome.status === 'nothing') {
+      v.status = 'succeeded';
+      v.note = outcome.reason;
+    } else {
+      // Nothing confirms interactively here: a declined run would be a bug.
+      v.status = 'failed';
+      v.error = { code: 'INTERNAL', message: new InternalError('a server run was declined').message, details: [] };
+    }
+    this.end(live);
+  }
+
+  private fail(live: Live, e: unknown): void {
+    const err = e instanceof DeployerError ? e : new InternalError(`a server run failed unexpectedly: ${(e as Error)?.message ?? String(e)}`, { cause: e });
+    live.view.status = err.code === 'CANCELLED' ? 'cancelled' : 'failed';
+    live.view.error = { code: err.code, message: err.message, details: err.details };
+    this.end(live);
+  }
+
+  private end(live: Live): void {
+    live.view.endedAt = new Date().toISOString();
+    for (const s of live.subscribers) s(null);
+    live.subscribers.clear();
+  }
+}
