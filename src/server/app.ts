@@ -14,6 +14,7 @@ import { errorBody, handleError } from './http-errors.js';
 import { registerActRoutes } from './routes/act.js';
 import { registerAdminRoutes } from './routes/admin.js';
 import { registerHealthRoutes } from './routes/health.js';
+import { metricsOf, registerMetricsRoutes } from './routes/metrics.js';
 import { registerReadRoutes } from './routes/read.js';
 import { registerWebhookRoutes } from './routes/webhooks.js';
 import { registerDashboardRoutes } from './dashboard/routes.js';
@@ -66,6 +67,7 @@ export async function buildServer(ctx: ServerContext, o: ServerOptions): Promise
     void reply.status(404).send(errorBody('NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`));
   });
   registerHealthRoutes(app, ctx);
+  registerMetricsRoutes(app, metricsOf(ctx));
   registerReadRoutes(app, ctx);
   registerActRoutes(app, ctx);
   registerAdminRoutes(app, ctx);
@@ -84,7 +86,13 @@ async function authorize(auth: Authenticator, request: FastifyRequest): Promise<
   if (permission === undefined) return undefined; // no route: answered 404 without asking who
   if (permission === 'public' || permission === 'webhook') return undefined;
   const found = await auth.authenticate(request.headers.authorization, request.ip);
-  if (!found.ok) return { status: found.status, code: found.status === 429 ? 'RATE_LIMITED' : 'UNAUTHENTICATED', message: found.message, ...(found.retryAfterS ? { retryAfterS: found.retryAfterS } : {}) };
+  if (!found.ok)
+    return {
+      status: found.status,
+      code: found.status === 429 ? 'RATE_LIMITED' : 'UNAUTHENTICATED',
+      message: found.message,
+      ...(found.retryAfterS ? { retryAfterS: found.retryAfterS } : {}),
+    };
   request.principal = found.principal;
   if (!permits(found.principal, permission)) {
     return { status: 403, code: 'FORBIDDEN', message: `the role ${found.principal.role} may not ${permission}` };
@@ -110,7 +118,8 @@ async function audit(ctx: ServerContext, request: FastifyRequest, status: number
   const p = request.principal;
   await ctx.access.appendAudit({
     at: new Date().toISOString(),
-    actor: p?.actor ?? (request.routeOptions.config?.permission === 'webhook' ? `webhook:${request.auditTarget ?? 'unknown'}` : 'anonymous'),
+    actor:
+      p?.actor ?? (request.routeOptions.config?.permission === 'webhook' ? `webhook:${request.auditTarget ?? 'unknown'}` : 'anonymous'),
     role: p && p.role !== 'local' ? p.role : null,
     action: action ?? `${request.method} ${request.routeOptions.url ?? request.url.split('?')[0]}`,
     target: request.auditTarget ?? '',

@@ -95,7 +95,12 @@ export class Authenticator {
     if (this.options.insecureLocal) return { ok: true, principal: { actor: 'local', role: 'local' } };
     const blocked = this.limiter.blockedFor(source);
     if (blocked > 0) {
-      return { ok: false, status: 429, message: 'too many failed authentication attempts; try again later', retryAfterS: Math.ceil(blocked / 1000) };
+      return {
+        ok: false,
+        status: 429,
+        message: 'too many failed authentication attempts; try again later',
+        retryAfterS: Math.ceil(blocked / 1000),
+      };
     }
     const found = await this.identify(header);
     if (typeof found === 'string') {

@@ -29,7 +29,11 @@ export function httpStatusFor(code: ErrorCode): number {
 }
 
 /** The JSON body of an error answer. */
-export function errorBody(code: string, message: string, details: string[] = []): { error: { code: string; message: string; details: string[] } } {
+export function errorBody(
+  code: string,
+  message: string,
+  details: string[] = [],
+): { error: { code: string; message: string; details: string[] } } {
   return { error: { code, message, details } };
 }
 
@@ -45,7 +49,10 @@ export function handleError(error: FastifyError | Error, request: FastifyRequest
     void reply.status(status).send(errorBody('INVALID_INPUT', error.message));
     return;
   }
-  const bug = new InternalError(`the server failed on ${request.method} ${request.routeOptions.url ?? request.url}: ${error.message}`, error);
+  const bug = new InternalError(
+    `the server failed on ${request.method} ${request.routeOptions.url ?? request.url}: ${error.message}`,
+    error,
+  );
   request.log.error({ err: error }, 'internal error');
   void reply.status(500).send(errorBody(bug.code, bug.message, bug.details));
 }

@@ -15,6 +15,7 @@ import type { RunEvent, RunListener, RunSummary } from '../executor/events.js';
 import type { SavedPlan } from '../model/plan.js';
 import { applyStack } from '../workflows/apply.js';
 import type { RunContext, RunOutcome } from '../workflows/context.js';
+import type { RollbackTarget } from '../workflows/restore.js';
 import { rollbackToVersion } from '../workflows/rollback.js';
 
 /** What a run was asked to do. */
@@ -50,8 +51,8 @@ export interface RunRequest {
   metadata: Record<string, string>;
   /** deploy: carry out this saved plan (refused when stale). */
   savedPlan?: SavedPlan;
-  /** rollback: the state serial to return to. */
-  toSerial?: number;
+  /** rollback: the state version to return to (default the last known good one). */
+  to?: RollbackTarget;
 }
 
 /** How starting ended: the run is under way (or already over), or another holds the lock. */
@@ -70,9 +71,7 @@ interface Live {
 export type RunWorkflow = (request: RunRequest, ctx: RunContext) => Promise<RunOutcome>;
 
 const defaultWorkflow: RunWorkflow = (request, ctx) =>
-  request.kind === 'deploy'
-    ? applyStack({ ...ctx, ...(request.savedPlan ? { savedPlan: { file: 'the request', saved: request.savedPlan } } : {}) })
-    : rollbackToVersion(ctx, request.toSerial ?? 'last-good');
+  request.kind === 'deploy' ? applyStack(ctx) : rollbackToVersion(ctx, request.to ?? 'last-good');
 
 /** At most this many events are kept per run; progress lines beyond it are dropped (the rest are kept). */
 const MAX_EVENTS = 20_000;
@@ -87,8 +86,8 @@ export class RunManager {
   ) {}
 
   /**
-   * Starts a run; resolves once it holds its lock or has ended. A run refused before it
-   * started (invalid input, a stale plan) rejects with that error, and a held lock gives `held`.
+   * Starts a run; resolves once it holds its lock and has its plan, or has ended. A run refused
+   * before then (invalid input, a stale plan) rejects with that error, and a held lock gives `held`.
    */
   async start(request: RunRequest): Promise<StartResult> {
     const view: RunView = {
@@ -108,23 +107,42 @@ export class RunManager {
     const stop = new AbortController();
     const cancel = new AbortController();
     setMaxListeners(0, stop.signal, cancel.signal);
-    let locked: () => void = () => undefined;
-    const holdsLock = new Promise<void>((resolve) => (locked = resolve));
+    // The plan is told once the lock is held and the plan checked (a saved plan's staleness
+    // too): whatever refuses the run before then is answered to the request that asked for it.
+    let planned: () => void = () => undefined;
+    const hasPlan = new Promise<void>((resolve) => (planned = resolve));
     const live: Live = { view, events: [], subscribers: new Set(), stop, cancel, done: Promise.resolve() };
     const listener = this.wrap((event) => {
-      if (event.type === 'lock-acquired') locked();
+      if (event.type === 'plan') planned();
       if (event.type === 'summary') view.ledgerRunId = event.summary.runId;
       this.keep(live, event);
     }, request);
-    const ctx: RunContext = { settings: request.settings, listener, stop: stop.signal, cancel: cancel.signal, initiator: request.initiator, metadata: request.metadata };
+    const ctx: RunContext = {
+      settings: request.settings,
+      listener,
+      stop: stop.signal,
+      cancel: cancel.signal,
+      initiator: request.initiator,
+      metadata: request.metadata,
+      ...(request.savedPlan ? { savedPlan: { file: 'the plan in the request', saved: request.savedPlan } } : {}),
+    };
     const outcome = this.workflow(request, ctx);
     live.done = outcome.then(
       (o) => this.finish(live, o),
       (e) => this.fail(live, e),
     );
-    const first = await Promise.race([holdsLock.then(() => 'locked' as const), outcome.then(() => 'ended' as const, (e: unknown) => e)]);
+    const first = await Promise.race([
+      hasPlan.then(() => 'planned' as const),
+      outcome.then(
+        () => 'ended' as const,
+        (e: unknown) => e,
+      ),
+    ]);
     if (first instanceof LockHeldError) return { held: first };
-    if (first instanceof DeployerError && (first.code === 'INVALID_INPUT' || first.code === 'VALIDATION_FAILED' || first.code === 'STALE_PLAN')) {
+    if (
+      first instanceof DeployerError &&
+      (first.code === 'INVALID_INPUT' || first.code === 'VALIDATION_FAILED' || first.code === 'STALE_PLAN')
+    ) {
       throw first;
     }
     this.runs.set(view.id, live);
@@ -196,7 +214,10 @@ export class RunManager {
   }
 
   private fail(live: Live, e: unknown): void {
-    const err = e instanceof DeployerError ? e : new InternalError(`a server run failed unexpectedly: ${(e as Error)?.message ?? String(e)}`, { cause: e });
+    const err =
+      e instanceof DeployerError
+        ? e
+        : new InternalError(`a server run failed unexpectedly: ${(e as Error)?.message ?? String(e)}`, { cause: e });
     live.view.status = err.code === 'CANCELLED' ? 'cancelled' : 'failed';
     live.view.error = { code: err.code, message: err.message, details: err.details };
     this.end(live);

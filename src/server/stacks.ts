@@ -51,7 +51,8 @@ export class StackCatalog {
   /** The served stack `name` with `environment`, or an InvalidInputError saying what is served. */
   require(name: string, environment: string): ServedStack {
     const s = this.get(name);
-    if (!s) throw new InvalidInputError(`no stack ${name} is served here`, [`served: ${this.stacks.map((x) => x.name).join(', ') || 'none'}`]);
+    if (!s)
+      throw new InvalidInputError(`no stack ${name} is served here`, [`served: ${this.stacks.map((x) => x.name).join(', ') || 'none'}`]);
     if (!s.environments.includes(environment)) {
       throw new InvalidInputError(`stack ${name} has no environment ${environment}`, [`its environments: ${s.environments.join(', ')}`]);
     }

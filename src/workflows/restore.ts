@@ -15,6 +15,7 @@ import type { ComponentState, StackState } from '../model/state.js';
 import type { StateStore } from '../state/index.js';
 import type { ComponentReport } from '../executor/events.js';
 import { lastGoodSerial } from './last-good.js';
+import { serialBeforeRun } from './serial-before.js';
 import { versionOf } from './ledger-records.js';
 
 export type RollbackMode = 'auto' | 'manual' | 'off';
@@ -112,6 +113,9 @@ export function desiredFromRecorded(
   return { desired: { ...current, services, components: out }, graph };
 }
 
+/** What a rollback returns to: a serial, the last known good version, or the version a run started from. */
+export type RollbackTarget = number | 'last-good' | { beforeRun: string };
+
 /**
  * The state version a `deployer rollback` restores; for `--last-good`, `{ nothing }` saying why
  * when the current version is the only good one (nothing is to be changed then).
@@ -119,10 +123,15 @@ export function desiredFromRecorded(
 export async function versionToRestore(
   store: StateStore,
   current: StackState | undefined,
-  to: number | 'last-good',
+  to: RollbackTarget,
 ): Promise<StackState | { nothing: string }> {
   if (!current) throw new InvalidInputError('there is nothing to roll back: this stack has no recorded state yet');
-  const serial = to === 'last-good' ? await lastGoodSerial(store, current) : to;
+  const serial =
+    to === 'last-good'
+      ? await lastGoodSerial(store, current)
+      : typeof to === 'number'
+        ? to
+        : await serialBeforeRun(store, current, to.beforeRun);
   if (serial === undefined) {
     return {
       nothing: `the current version (serial ${current.serial}) is the only good one: no earlier version of this stack succeeded and was not rolled back, so there is nothing to go back to. See \`deployer state history\`, or choose a version with \`deployer rollback --to <serial>\`.`,

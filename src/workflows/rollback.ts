@@ -9,9 +9,9 @@ import type { StackState } from '../model/state.js';
 import { computePlan } from '../plan/index.js';
 import type { RunContext, RunOutcome } from './context.js';
 import { runLocked, type Purpose } from './locked-run.js';
-import { desiredFromRecorded, versionToRestore } from './restore.js';
+import { desiredFromRecorded, versionToRestore, type RollbackTarget } from './restore.js';
 
-export function rollbackToVersion(ctx: RunContext, to: number | 'last-good'): Promise<RunOutcome> {
+export function rollbackToVersion(ctx: RunContext, to: RollbackTarget): Promise<RunOutcome> {
   let source: StackState | undefined;
   return runLocked(
     ctx,
@@ -27,7 +27,8 @@ export function rollbackToVersion(ctx: RunContext, to: number | 'last-good'): Pr
       const found = await versionToRestore(store, await store.read(loaded.desired.name, loaded.desired.environment), to);
       if ('nothing' in found) return found;
       source = found;
-      return { why: `rollback to serial ${found.serial}${to === 'last-good' ? ' (last known good)' : ''}`, restored: found.serial };
+      const which = to === 'last-good' ? ' (last known good)' : typeof to === 'object' ? ` (before run ${to.beforeRun})` : '';
+      return { why: `rollback to serial ${found.serial}${which}`, restored: found.serial };
     },
   );
 }

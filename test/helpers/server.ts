@@ -56,7 +56,10 @@ export async function testServer(o: TestServerOptions = {}): Promise<TestServer>
   const catalog = await StackCatalog.load(o.dirs ?? [dir], { ...process.env, DEPLOY_LEDGER_DB: path.join(root, 'ledger.db') });
   const app = await buildServer(
     { ledger, access: ledger.access(), catalog, runs, webhooks: o.webhooks ?? {}, ready: () => true },
-    { auth: { insecureLocal: false, ...o.auth }, ...(o.bodyLimit ? { bodyLimit: o.bodyLimit } : {}) },
+    {
+      auth: { insecureLocal: false, failureLimit: { attempts: 100_000, windowMs: 60_000 }, ...o.auth },
+      ...(o.bodyLimit ? { bodyLimit: o.bodyLimit } : {}),
+    },
   );
   await app.ready();
   return {

@@ -64,7 +64,8 @@ export function registerServe(program: Command, ctx: CommandContext): void {
       const port = Number(o.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InvalidInputError(`--port ${o.port} is not a port number`);
       const bodyLimit = Number(o.bodyLimit);
-      if (!Number.isInteger(bodyLimit) || bodyLimit < 1024) throw new InvalidInputError(`--body-limit ${o.bodyLimit}: give a number of bytes, at least 1024`);
+      if (!Number.isInteger(bodyLimit) || bodyLimit < 1024)
+        throw new InvalidInputError(`--body-limit ${o.bodyLimit}: give a number of bytes, at least 1024`);
       if (Boolean(o.tlsCert) !== Boolean(o.tlsKey)) throw new InvalidInputError('--tls-cert and --tls-key go together');
       const server = await startServer({
         dirs: o.stackDir.length ? o.stackDir : [settings.dir],
@@ -80,8 +81,11 @@ export function registerServe(program: Command, ctx: CommandContext): void {
       });
       if (o.json) printJson(ctx.io, { url: server.url });
       else {
-        ctx.io.stdout.write(`deployer serve: listening on ${server.url} (dashboard ${server.url}/, API ${server.url}/api/v1, OpenAPI ${server.url}/openapi.json)\n`);
-        if (!isLoopback(o.host) && !o.tlsCert) ctx.io.stderr.write('warning: serving beyond loopback without TLS: tokens cross the network in the clear\n');
+        ctx.io.stdout.write(
+          `deployer serve: listening on ${server.url} (dashboard ${server.url}/, API ${server.url}/api/v1, OpenAPI ${server.url}/openapi.json)\n`,
+        );
+        if (!isLoopback(o.host) && !o.tlsCert)
+          ctx.io.stderr.write('warning: serving beyond loopback without TLS: tokens cross the network in the clear\n');
       }
       await new Promise<void>((resolve) => {
         const stop = (): void => resolve();
@@ -146,7 +150,9 @@ export function registerToken(program: Command, ctx: CommandContext): void {
       try {
         const created = await createApiToken(ledger.access(), { name: o.name, role: o.role as Role, createdBy: whoAmI(), expiresAt });
         if (o.json) return printJson(ctx.io, created);
-        ctx.io.stdout.write(`Created ${created.token.id} (${created.token.role}${expiresAt ? `, expires ${expiresAt}` : ''}). Its secret, shown this once:\n${created.secret}\n`);
+        ctx.io.stdout.write(
+          `Created ${created.token.id} (${created.token.role}${expiresAt ? `, expires ${expiresAt}` : ''}). Its secret, shown this once:\n${created.secret}\n`,
+        );
       } finally {
         await ledger.close();
       }
@@ -162,7 +168,10 @@ export function registerToken(program: Command, ctx: CommandContext): void {
         if (o.json) return printJson(ctx.io, { tokens });
         const now = new Date();
         if (!tokens.length) return void ctx.io.stdout.write('No tokens.\n');
-        for (const t of tokens) ctx.io.stdout.write(`${t.id}  ${t.role.padEnd(8)}  ${t.name}  created ${t.createdAt} by ${t.createdBy}  ${tokenRefusal(t, now) ?? 'valid'}\n`);
+        for (const t of tokens)
+          ctx.io.stdout.write(
+            `${t.id}  ${t.role.padEnd(8)}  ${t.name}  created ${t.createdAt} by ${t.createdBy}  ${tokenRefusal(t, now) ?? 'valid'}\n`,
+          );
       } finally {
         await ledger.close();
       }
@@ -174,7 +183,8 @@ export function registerToken(program: Command, ctx: CommandContext): void {
       const o = allOptions(cmd);
       const ledger = openLedger(settingsFrom(o, ctx.io).ledger);
       try {
-        if (!(await ledger.access().revokeToken(id, new Date().toISOString()))) throw new InvalidInputError(`no token ${id} (see deployer token list)`);
+        if (!(await ledger.access().revokeToken(id, new Date().toISOString())))
+          throw new InvalidInputError(`no token ${id} (see deployer token list)`);
         if (o.json) printJson(ctx.io, { revoked: id });
         else ctx.io.stdout.write(`Revoked ${id}.\n`);
       } finally {

@@ -12,10 +12,12 @@ import { openLockManager } from '../../lock/index.js';
 import { readSavedPlan } from '../../plan/index.js';
 import type { ServerContext } from '../context.js';
 import type { RunRequest, RunView } from '../runs.js';
-import { serialBefore } from '../serial-before.js';
 import { errorResponses, errorSchema, lockSchema, runSchema } from './schemas.js';
 
-const started = { type: 'object', properties: { run: runSchema, links: { type: 'object', properties: { self: { type: 'string' }, events: { type: 'string' } } } } } as const;
+const started = {
+  type: 'object',
+  properties: { run: runSchema, links: { type: 'object', properties: { self: { type: 'string' }, events: { type: 'string' } } } },
+} as const;
 const heldSchema = { type: 'object', properties: { ...errorSchema.properties, holder: lockSchema } } as const;
 const actResponses = { 202: started, 409: heldSchema, 422: errorSchema, ...errorResponses } as const;
 
@@ -27,7 +29,8 @@ export function registerActRoutes(app: FastifyInstance, ctx: ServerContext): voi
     {
       config: { permission: 'deploy', audit: 'deploy' },
       schema: {
-        summary: 'Apply a stack in an environment (or a plan saved by `deployer plan --out`) as a background run; 202 with its status URL, 409 with the holder when its lock is held',
+        summary:
+          'Apply a stack in an environment (or a plan saved by `deployer plan --out`) as a background run; 202 with its status URL, 409 with the holder when its lock is held',
         tags: ['runs'],
         body: {
           type: 'object',
@@ -36,8 +39,16 @@ export function registerActRoutes(app: FastifyInstance, ctx: ServerContext): voi
           properties: {
             stack: { type: 'string', minLength: 1 },
             environment: { type: 'string', minLength: 1 },
-            plan: { type: 'object', additionalProperties: true, description: 'a plan saved by `deployer plan --out` (refused when the state has moved on)' },
-            metadata: { type: 'object', additionalProperties: { type: 'string' }, description: 'git_commit, ci_run_id ... recorded with the deployments' },
+            plan: {
+              type: 'object',
+              additionalProperties: true,
+              description: 'a plan saved by `deployer plan --out` (refused when the state has moved on)',
+            },
+            metadata: {
+              type: 'object',
+              additionalProperties: { type: 'string' },
+              description: 'git_commit, ci_run_id ... recorded with the deployments',
+            },
           },
         },
         response: actResponses,
@@ -64,7 +75,8 @@ export function registerActRoutes(app: FastifyInstance, ctx: ServerContext): voi
     {
       config: { permission: 'rollback', audit: 'rollback' },
       schema: {
-        summary: "Return the deployment's stack and environment to the state version its run started from, as a background run (as `deployer rollback --to <serial>`)",
+        summary:
+          "Return the deployment's stack and environment to the state version its run started from, as a background run (as `deployer rollback --to <serial>`)",
         tags: ['runs'],
         params: { type: 'object', properties: { deploymentId: { type: 'string' } }, required: ['deploymentId'] },
         response: actResponses,
@@ -74,10 +86,10 @@ export function registerActRoutes(app: FastifyInstance, ctx: ServerContext): voi
       request.auditTarget = request.params.deploymentId;
       const [d] = await ctx.ledger.listDeployments({ id: request.params.deploymentId, limit: 1 });
       if (!d) throw new InvalidInputError(`no deployment ${request.params.deploymentId} in the ledger`);
-      if (!d.parentId) throw new InvalidInputError(`deployment ${d.id} was recorded by another tool: deployer has no state version to return to`);
+      if (!d.parentId)
+        throw new InvalidInputError(`deployment ${d.id} was recorded by another tool: deployer has no state version to return to`);
       const served = ctx.catalog.require(d.stack, d.environment);
       const settings = ctx.catalog.settings(served, d.environment);
-      const toSerial = await serialBefore(settings, d.stack, d.environment, d.parentId);
       return startRun(ctx, request, reply, {
         kind: 'rollback',
         stack: d.stack,
@@ -85,7 +97,7 @@ export function registerActRoutes(app: FastifyInstance, ctx: ServerContext): voi
         settings,
         initiator: initiatorOf(request),
         metadata: { source: 'api', rollback_of: d.id },
-        toSerial,
+        to: { beforeRun: d.parentId },
       });
     },
   );
@@ -111,7 +123,10 @@ async function startRun(ctx: ServerContext, request: FastifyRequest, reply: Fast
   const result = await ctx.runs.start(run);
   if ('held' in result) return heldAnswer(request, reply, result.held);
   request.auditDetail = { run: result.started.id };
-  return reply.status(202).header('location', links(result.started).self).send({ run: result.started, links: links(result.started) });
+  return reply
+    .status(202)
+    .header('location', links(result.started).self)
+    .send({ run: result.started, links: links(result.started) });
 }
 
 function heldAnswer(request: FastifyRequest, reply: FastifyReply, held: LockHeldError): unknown {
@@ -129,7 +144,8 @@ function registerEvents(app: FastifyInstance, ctx: ServerContext): void {
     {
       config: { permission: 'read' },
       schema: {
-        summary: "A run's events as server-sent events (`event: <type>`, `data: <JSON>`): those so far, then each as it comes; `event: end` with the run once it has ended",
+        summary:
+          "A run's events as server-sent events (`event: <type>`, `data: <JSON>`): those so far, then each as it comes; `event: end` with the run once it has ended",
         tags: ['runs'],
         params: { type: 'object', properties: { id: { type: 'string' } } },
         produces: ['text/event-stream'],
@@ -162,7 +178,12 @@ function registerForceUnlock(app: FastifyInstance, ctx: ServerContext): void {
         summary: "Release a dead run's lock (as `deployer lock unlock --force <lockId>`): only if it still has that lock id",
         tags: ['locks'],
         params: { type: 'object', properties: { key: { type: 'string' } } },
-        body: { type: 'object', required: ['lockId'], additionalProperties: false, properties: { lockId: { type: 'string', minLength: 1 } } },
+        body: {
+          type: 'object',
+          required: ['lockId'],
+          additionalProperties: false,
+          properties: { lockId: { type: 'string', minLength: 1 } },
+        },
         response: { 200: { type: 'object', properties: { released: lockSchema } }, 409: errorSchema, ...errorResponses },
       },
     },
@@ -185,7 +206,9 @@ function registerForceUnlock(app: FastifyInstance, ctx: ServerContext): void {
         });
       }
       if (!(await manager.forceUnlock(key, held.lockId))) {
-        return reply.status(409).send({ error: { code: 'LOCK_NOT_FOUND', message: `${key} changed hands meanwhile; nothing was released`, details: [] } });
+        return reply
+          .status(409)
+          .send({ error: { code: 'LOCK_NOT_FOUND', message: `${key} changed hands meanwhile; nothing was released`, details: [] } });
       }
       request.auditDetail = { lockId: held.lockId, heldBy: held.lockedBy };
       return { released: { ...held, lockedAt: held.lockedAt.toISOString(), expiresAt: held.expiresAt.toISOString(), expired: false } };

@@ -43,7 +43,11 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: ServerContext): v
     '/api/v1/tokens',
     {
       config: { permission: 'tokens' },
-      schema: { summary: 'Every API token (never its secret), newest first', tags: ['admin'], response: { 200: { type: 'object', properties: { tokens: { type: 'array', items: tokenSchema } } }, ...errorResponses } },
+      schema: {
+        summary: 'Every API token (never its secret), newest first',
+        tags: ['admin'],
+        response: { 200: { type: 'object', properties: { tokens: { type: 'array', items: tokenSchema } } }, ...errorResponses },
+      },
     },
     async () => ({ tokens: await ctx.access.listTokens() }),
   );
@@ -58,7 +62,11 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: ServerContext): v
           type: 'object',
           required: ['name', 'role'],
           additionalProperties: false,
-          properties: { name: { type: 'string', minLength: 1, maxLength: 200 }, role: { type: 'string', enum: [...ROLES] }, expiresAt: { type: 'string' } },
+          properties: {
+            name: { type: 'string', minLength: 1, maxLength: 200 },
+            role: { type: 'string', enum: [...ROLES] },
+            expiresAt: { type: 'string' },
+          },
         },
         response: { 201: { type: 'object', properties: { token: tokenSchema, secret: { type: 'string' } } }, ...errorResponses },
       },
@@ -80,7 +88,12 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: ServerContext): v
     '/api/v1/tokens/:id',
     {
       config: { permission: 'tokens', audit: 'token-revoke' },
-      schema: { summary: 'Revoke an API token', tags: ['admin'], params: { type: 'object', properties: { id: { type: 'string' } } }, response: { 200: { type: 'object', properties: { revoked: { type: 'string' } } }, ...errorResponses } },
+      schema: {
+        summary: 'Revoke an API token',
+        tags: ['admin'],
+        params: { type: 'object', properties: { id: { type: 'string' } } },
+        response: { 200: { type: 'object', properties: { revoked: { type: 'string' } } }, ...errorResponses },
+      },
     },
     async (request, reply) => {
       request.auditTarget = request.params.id;
@@ -100,7 +113,13 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: ServerContext): v
         querystring: {
           type: 'object',
           additionalProperties: false,
-          properties: { actor: { type: 'string' }, action: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, limit: { type: 'integer', minimum: 1, maximum: 10000, default: 100 } },
+          properties: {
+            actor: { type: 'string' },
+            action: { type: 'string' },
+            from: { type: 'string' },
+            to: { type: 'string' },
+            limit: { type: 'integer', minimum: 1, maximum: 10000, default: 100 },
+          },
         },
         response: { 200: { type: 'object', properties: { entries: { type: 'array', items: auditSchema } } }, ...errorResponses },
       },

@@ -4,10 +4,15 @@ import type { ServerContext } from '../context.js';
 
 export function registerHealthRoutes(app: FastifyInstance, ctx: ServerContext): void {
   const publicRoute = { permission: 'public' } as const;
-  app.get('/healthz', { config: publicRoute, schema: { summary: 'The process answers', tags: ['health'], security: [] } }, () => ({ ok: true }));
+  app.get('/healthz', { config: publicRoute, schema: { summary: 'The process answers', tags: ['health'], security: [] } }, () => ({
+    ok: true,
+  }));
   app.get(
     '/readyz',
-    { config: publicRoute, schema: { summary: 'The server takes requests and reaches its ledger (503 otherwise)', tags: ['health'], security: [] } },
+    {
+      config: publicRoute,
+      schema: { summary: 'The server takes requests and reaches its ledger (503 otherwise)', tags: ['health'], security: [] },
+    },
     async (_request, reply) => {
       if (!ctx.ready()) return reply.status(503).send({ ok: false, reason: 'starting or stopping' });
       try {

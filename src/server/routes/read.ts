@@ -7,20 +7,31 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { InvalidInputError } from '../../errors.js';
-import { DRIFT_TYPE, isoTime, type DeploymentEvent, type RollbackEvent } from '../../ledger/index.js';
+import { isoTime, type DeploymentEvent, type RollbackEvent } from '../../ledger/index.js';
 import { METRIC_NAMES, type MetricName } from '../../ledger/metrics.js';
 import { queryMetric, type MetricQuery } from '../../ledger/metric-query.js';
 import { redactText, redactValue } from '../../ledger/redact.js';
 import { permits } from '../auth.js';
 import type { ServerContext } from '../context.js';
+import { lastDrift } from '../drift-status.js';
 import { deploymentSchema, errorResponses, listQuery, rollbackSchema, runSchema, stackSchema } from './schemas.js';
 
-type ListQuery = { stack?: string; service?: string; environment?: string; status?: string; type?: string; from?: string; to?: string; limit?: number };
+type ListQuery = {
+  stack?: string;
+  service?: string;
+  environment?: string;
+  status?: string;
+  type?: string;
+  from?: string;
+  to?: string;
+  limit?: number;
+};
 
 /** A record as the caller may see it. */
 export function shown<T extends DeploymentEvent | RollbackEvent>(request: FastifyRequest, record: T): T {
   if (request.principal && permits(request.principal, 'unredacted')) return record;
-  if ('initiator' in record) return { ...record, initiator: redactText(record.initiator), metadata: redactValue(record.metadata) as Record<string, unknown> };
+  if ('initiator' in record)
+    return { ...record, initiator: redactText(record.initiator), metadata: redactValue(record.metadata) as Record<string, unknown> };
   return { ...record, reason: redactText(record.reason) };
 }
 
@@ -67,7 +78,10 @@ export function registerReadRoutes(app: FastifyInstance, ctx: ServerContext): vo
               deployment: deploymentSchema,
               components: {
                 type: 'array',
-                items: { type: 'object', properties: { id: { type: 'string' }, action: { type: 'string' }, result: { type: 'string', nullable: true } } },
+                items: {
+                  type: 'object',
+                  properties: { id: { type: 'string' }, action: { type: 'string' }, result: { type: 'string', nullable: true } },
+                },
               },
               run: { type: 'array', items: deploymentSchema },
               rollbacks: { type: 'array', items: rollbackSchema },
@@ -115,7 +129,13 @@ function componentsOf(d: DeploymentEvent): { id: string; action: string; result:
   return ids.map((id) => ({ id, action: actions[id] ?? 'unknown', result: results[id] ?? null }));
 }
 
-type MetricsQuery = { from?: string; to?: string; service?: string; environment?: string; groupBy?: 'type' | 'service' | 'environment' | 'week' };
+type MetricsQuery = {
+  from?: string;
+  to?: string;
+  service?: string;
+  environment?: string;
+  groupBy?: 'type' | 'service' | 'environment' | 'week';
+};
 
 function registerMetricsRoute(app: FastifyInstance, ctx: ServerContext): void {
   app.get<{ Querystring: MetricsQuery }>(
@@ -123,7 +143,8 @@ function registerMetricsRoute(app: FastifyInstance, ctx: ServerContext): void {
     {
       config: { permission: 'read' },
       schema: {
-        summary: 'The DORA metrics (2023 bands) over a window (default the last 30 days), of production environments unless one is named, optionally grouped',
+        summary:
+          'The DORA metrics (2023 bands) over a window (default the last 30 days), of production environments unless one is named, optionally grouped',
         tags: ['ledger'],
         querystring: {
           type: 'object',
@@ -185,11 +206,10 @@ function registerStackRoutes(app: FastifyInstance, ctx: ServerContext): void {
           name: s.name,
           environments: await Promise.all(
             s.environments.map(async (environment) => {
-              const [drift] = await ctx.ledger.listDeployments({ stack: s.name, environment, type: DRIFT_TYPE, limit: 1 });
               return {
                 name: environment,
                 lock: locks.find((l) => l.stack === s.name && l.environment === environment)?.holder ?? null,
-                drift: drift ? { at: drift.completed ?? drift.started, status: drift.status, report: drift.metadata['drift'] ?? null } : null,
+                drift: await lastDrift(ctx.ledger, s.name, environment),
               };
             }),
           ),
@@ -202,7 +222,11 @@ function registerStackRoutes(app: FastifyInstance, ctx: ServerContext): void {
     '/api/v1/runs',
     {
       config: { permission: 'read' },
-      schema: { summary: 'The runs this server started since it started, newest first', tags: ['runs'], response: { 200: { type: 'object', properties: { runs: { type: 'array', items: runSchema } } }, ...errorResponses } },
+      schema: {
+        summary: 'The runs this server started since it started, newest first',
+        tags: ['runs'],
+        response: { 200: { type: 'object', properties: { runs: { type: 'array', items: runSchema } } }, ...errorResponses },
+      },
     },
     () => ({ runs: ctx.runs.list() }),
   );
@@ -210,9 +234,17 @@ function registerStackRoutes(app: FastifyInstance, ctx: ServerContext): void {
     '/api/v1/runs/:id',
     {
       config: { permission: 'read' },
-      schema: { summary: 'One run: its status, and its summary once ended', tags: ['runs'], params: { type: 'object', properties: { id: { type: 'string' } } }, response: { 200: runSchema, ...errorResponses } },
+      schema: {
+        summary: 'One run: its status, and its summary once ended',
+        tags: ['runs'],
+        params: { type: 'object', properties: { id: { type: 'string' } } },
+        response: { 200: runSchema, ...errorResponses },
+      },
     },
-    (request, reply) => ctx.runs.get(request.params.id) ?? reply.status(404).send({ error: { code: 'NOT_FOUND', message: `no run ${request.params.id} (runs are kept until the server stops)`, details: [] } }),
+    (request, reply) =>
+      ctx.runs.get(request.params.id) ??
+      reply
+        .status(404)
+        .send({ error: { code: 'NOT_FOUND', message: `no run ${request.params.id} (runs are kept until the server stops)`, details: [] } }),
   );
 }
-

@@ -88,7 +88,18 @@ export const stackSchema = {
         properties: {
           name: str,
           lock: lockSchema,
-          drift: { type: 'object', nullable: true, properties: { at: str, status: str, report: { ...anyObject, nullable: true } } },
+          drift: {
+            type: 'object',
+            nullable: true,
+            properties: {
+              at: str,
+              cycle: str,
+              components: { type: 'integer' },
+              findings: { type: 'integer' },
+              critical: { type: 'integer' },
+              services: { type: 'array', items: { type: 'object', properties: { service: str, drift: anyObject } } },
+            },
+          },
         },
       },
     },
