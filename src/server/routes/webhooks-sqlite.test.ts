@@ -1,0 +1,65 @@
+/**
+ * Idempotency where it is hardest: over an SQLite ledger (the claim is a unique key of its
+ * file), 20 concurrent identical deliveries to one server, and deliveries split between two
+ * servers over the same file, each record once.
+ */
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { SqliteLedger } from '../../ledger/sqlite.js';
+import { testServer, type TestServer } from '../../../test/helpers/server.js';
+import { useTempDirs } from '../../../test/helpers/tmp.js';
+import { github, GITHUB_SECRET, send } from '../../../test/helpers/webhooks.js';
+
+const tempDir = useTempDirs('webhooks-sqlite');
+const servers: TestServer[] = [];
+afterEach(async () => {
+  for (const s of servers.splice(0)) await s.close();
+});
+
+async function start(file: string): Promise<TestServer> {
+  const s = await testServer({ ledger: new SqliteLedger(file), webhooks: { github: GITHUB_SECRET, generic: { ci: 'ci-secret' } } });
+  servers.push(s);
+  return s;
+}
+
+// No id: each processing would make a new rollback, so the count is the number of times it was processed.
+const rollback = {
+  type: 'rollback',
+  service: 'api',
+  environment: 'prod',
+  fromVersion: '2',
+  toVersion: '1',
+  reason: 'slow',
+  timestamp: '2026-03-01T12:00:00Z',
+};
+
+describe('webhooks over an SQLite ledger', () => {
+  it('records 20 concurrent identical deliveries once', async () => {
+    const { app, ledger } = await start(path.join(tempDir(), 'ledger.db'));
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, () => send(app, '/webhooks/ci', rollback, { secret: 'ci-secret', delivery: 'one' })),
+    );
+    expect(answers.map((a) => a.statusCode)).toEqual(Array(20).fill(200));
+    expect(answers.filter((a) => a.json().duplicate)).toHaveLength(19);
+    expect(await ledger.listRollbacks()).toHaveLength(1);
+    expect((await ledger.access().listAudit({ action: 'webhook' })).filter((r) => r.detail['result'] === 'duplicate')).toHaveLength(19);
+  });
+
+  it('records once when two servers over the same file receive the same deliveries at once', async () => {
+    const file = path.join(tempDir(), 'ledger.db');
+    const a = await start(file);
+    const b = await start(file);
+    const deliveries = ['d1', 'd2', 'd3', 'd4', 'd5'];
+    const answers = await Promise.all(
+      deliveries.flatMap((delivery) => [a, b, a, b].map((s) => send(s.app, '/webhooks/ci', rollback, { secret: 'ci-secret', delivery }))),
+    );
+    expect(answers.every((r) => r.statusCode === 200)).toBe(true);
+    expect(answers.filter((r) => !r.json().duplicate)).toHaveLength(deliveries.length);
+    expect(await a.ledger.listRollbacks()).toHaveLength(deliveries.length);
+    expect(await b.ledger.listRollbacks()).toHaveLength(deliveries.length);
+    // A GitHub replay to the other server is a duplicate there too.
+    const push = { ref: 'refs/heads/main', commits: [], repository: { name: 'r', clone_url: 'https://github.com/o/r.git' } };
+    expect((await github(a.app, 'push', push, { delivery: 'g1' })).json().duplicate).toBe(false);
+    expect((await github(b.app, 'push', push, { delivery: 'g1' })).json().duplicate).toBe(true);
+  });
+});
