@@ -64,7 +64,11 @@ export interface RunSummary {
 /** Everything a run tells its caller, in order; the CLI renders these for people or as JSON. */
 export type RunEvent =
   | { type: 'warnings'; warnings: ValidationProblem[] }
-  | { type: 'plan'; plan: Plan }
+  /**
+   * `versions`: the version each service the plan changes is deployed at by this run (what the
+   * ledger records, workflows/ledger-records.ts), for those who show or trace the run.
+   */
+  | { type: 'plan'; plan: Plan; versions?: Record<string, string> }
   | { type: 'lock-wait'; holder: LockInfo }
   | { type: 'lock-acquired'; locks: AcquiredLock[] }
   | { type: 'lock-lost'; reason: string }

@@ -32,6 +32,15 @@ export function desiredVersion(desired: DesiredStack, service: string): string {
   );
 }
 
+/**
+ * The version of each service `plan` changes: what its deployment event records (a destroy's
+ * with ` (destroyed)` after it). The plan event carries them, for whoever traces the run.
+ */
+export function planVersions(desired: DesiredStack, plan: Plan): Record<string, string> {
+  const services = new Set(plan.actions.filter((a) => a.action !== 'no-op').map((a) => serviceOf(a.id)));
+  return Object.fromEntries([...services].sort().map((service) => [service, desiredVersion(desired, service)]));
+}
+
 /** One in-progress deployment event per service this run changes. */
 export function startDeployments(
   desired: DesiredStack,

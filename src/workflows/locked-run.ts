@@ -32,7 +32,15 @@ import { targetFor, type Target } from '../targets/index.js';
 import type { Operation, RunContext, RunOutcome } from './context.js';
 import { cleanUpDeadRuns, closeAbandoned } from './dead-runs.js';
 import { changesMetadata, pendingChangesOf, shipChanges, type PendingChanges } from './changes.js';
-import { desiredVersion, finishDeployments, lastDeployment, recordRollbacks, startDeployments, versionInLedger } from './ledger-records.js';
+import {
+  desiredVersion,
+  finishDeployments,
+  lastDeployment,
+  planVersions,
+  recordRollbacks,
+  startDeployments,
+  versionInLedger,
+} from './ledger-records.js';
 import { loadStack, type LoadedStack } from './load-stack.js';
 import { lockAndPlan, type LockedPlan } from './locking.js';
 import { serviceVersion, whatToUndo } from './restore.js';
@@ -201,7 +209,7 @@ async function reviewRun(run: Run, locked: LockedPlan<Prepared>): Promise<RunOut
     const reasons = stalePlanReasons(ctx.savedPlan.saved, desired, locked.stored);
     if (reasons.length > 0) throw new StalePlanError(ctx.savedPlan.file, reasons);
   }
-  ctx.listener({ type: 'plan', plan });
+  ctx.listener({ type: 'plan', plan, versions: planVersions(desired, plan) });
   if (!hasChanges(plan)) {
     const reports = plan.actions.map((a): ComponentReport => ({ id: a.id, action: a.action, result: 'unchanged', engine: false }));
     const summary = summarize(run, desired, reports, 0, locked.stored?.serial ?? 0);

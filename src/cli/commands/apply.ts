@@ -12,6 +12,9 @@ import { InvalidInputError } from '../../errors.js';
 import { applyStack, destroyStack } from '../../workflows/apply.js';
 import type { RunContext, RunOutcome } from '../../workflows/context.js';
 import { rollbackToVersion } from '../../workflows/rollback.js';
+import { traceRun } from '../../workflows/tracing.js';
+import { deployerVersion } from '../../package-info.js';
+import { startTracing } from '../../util/tracing.js';
 import { allOptions, printJson, settingsFrom, type CommandContext } from '../context.js';
 import { confirmYes } from '../io.js';
 import { progressRenderer } from '../progress.js';
@@ -122,6 +125,10 @@ async function runCommand(
     stop.abort();
     cancel.abort();
   };
+  // Spans of the run (OTEL_EXPORTER_OTLP_ENDPOINT): the OpenTelemetry modules are loaded only then.
+  const tracing = await startTracing('deployer', { env: io.env, serviceVersion: deployerVersion });
+  const listener = withLog(ctx.log, progress.render);
+  const traced = tracing ? traceRun(tracing, operation, listener) : undefined;
   process.on('SIGINT', onInterrupt);
   process.on('SIGTERM', onTerminate);
   process.on('SIGHUP', onTerminate);
@@ -129,7 +136,7 @@ async function runCommand(
   try {
     outcome = await run({
       settings,
-      listener: withLog(ctx.log, progress.render),
+      listener: traced?.listener ?? listener,
       ...(o.yes
         ? {}
         : {
@@ -145,11 +152,17 @@ async function runCommand(
       cancel: cancel.signal,
       metadata: ciMetadata(io.env),
     });
+    traced?.end({ outcome });
+  } catch (error) {
+    traced?.end({ error });
+    throw error;
   } finally {
     progress.close();
     process.off('SIGINT', onInterrupt);
     process.off('SIGTERM', onTerminate);
     process.off('SIGHUP', onTerminate);
+    // The spans are sent before the command ends: a CLI process does not live on to send them later.
+    await tracing?.shutdown();
   }
   if (outcome.status === 'nothing') {
     write(`${outcome.reason}\nNothing was changed.\n`);
