@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { SqliteLedger } from '../../ledger/sqlite.js';
 import { testServer, type TestServer } from '../../../test/helpers/server.js';
 import { useTempDirs } from '../../../test/helpers/tmp.js';
-import { github, GITHUB_SECRET, send } from '../../../test/helpers/webhooks.js';
+import { github, GITHUB_SECRET, pushPayload, REPO_ID, send, sha } from '../../../test/helpers/webhooks.js';
 
 const tempDir = useTempDirs('webhooks-sqlite');
 const servers: TestServer[] = [];
@@ -61,5 +61,23 @@ describe('webhooks over an SQLite ledger', () => {
     const push = { ref: 'refs/heads/main', commits: [], repository: { name: 'r', clone_url: 'https://github.com/o/r.git' } };
     expect((await github(a.app, 'push', push, { delivery: 'g1' })).json().duplicate).toBe(false);
     expect((await github(b.app, 'push', push, { delivery: 'g1' })).json().duplicate).toBe(true);
+  });
+
+  it('records the commits of 40 concurrent pushes (written together), each once, overlapping ones included', async () => {
+    const { app, ledger } = await start(path.join(tempDir(), 'ledger.db'));
+    const answers = await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        github(
+          app,
+          'push',
+          pushPayload([
+            { id: sha(i), timestamp: '2026-03-01T09:00:00Z' },
+            { id: sha(i + 1), timestamp: '2026-03-01T09:00:00Z' },
+          ]),
+        ),
+      ),
+    );
+    expect(answers.every((a) => a.statusCode === 200 && a.json().changes === 2)).toBe(true);
+    expect((await ledger.pendingChanges(REPO_ID)).map((c) => c.commit).sort()).toEqual(Array.from({ length: 41 }, (_, i) => sha(i)).sort());
   });
 });

@@ -11,6 +11,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ServerContext } from '../context.js';
 import { errorBody } from '../http-errors.js';
+import { ChangeWriter } from '../webhooks/change-writer.js';
 import { processGenericEvent } from '../webhooks/generic.js';
 import { GITHUB_EVENTS, processGithubEvent } from '../webhooks/github.js';
 import type { WebhookOutcome } from '../webhooks/outcome.js';
@@ -155,6 +156,7 @@ export async function registerWebhookRoutes(app: FastifyInstance, ctx: ServerCon
     request.auditTarget = typeof name === 'string' ? name : 'github';
   });
   const config = { permission: 'webhook', audit: 'webhook' } as const;
+  const changes = new ChangeWriter(ctx.ledger);
 
   app.post(
     '/webhooks/github',
@@ -165,7 +167,7 @@ export async function registerWebhookRoutes(app: FastifyInstance, ctx: ServerCon
         'Signed with X-Hub-Signature-256 (the secret in DEPLOYER_GITHUB_WEBHOOK_SECRET); idempotent by X-GitHub-Hook-ID and X-GitHub-Delivery. Other events answer 202 and are ignored.',
       ),
     },
-    async (request, reply) => receive(request, reply, ctx, github(request, ctx, header(request, 'x-github-event') ?? '')),
+    async (request, reply) => receive(request, reply, ctx, github(request, ctx, changes, header(request, 'x-github-event') ?? '')),
   );
 
   app.post<{ Params: { name: string } }>(
@@ -199,7 +201,7 @@ export async function registerWebhookRoutes(app: FastifyInstance, ctx: ServerCon
 }
 
 /** The GitHub delivery a request carries. */
-function github(request: FastifyRequest, ctx: ServerContext, event: string): Delivery {
+function github(request: FastifyRequest, ctx: ServerContext, changes: ChangeWriter, event: string): Delivery {
   return {
     source: 'github',
     secret: ctx.webhooks.github,
@@ -210,6 +212,6 @@ function github(request: FastifyRequest, ctx: ServerContext, event: string): Del
     deliveryId: header(request, 'x-github-delivery'),
     deliveryHeader: 'X-GitHub-Delivery',
     known: GITHUB_EVENTS.has(event),
-    process: (body, receivedAt) => processGithubEvent(ctx.ledger, event, body, receivedAt),
+    process: (body, receivedAt) => processGithubEvent({ ledger: ctx.ledger, changes }, event, body, receivedAt),
   };
 }

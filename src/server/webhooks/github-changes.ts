@@ -8,6 +8,7 @@
 import { InvalidInputError } from '../../errors.js';
 import type { ChangeEvent, DeploymentEvent, LedgerStore } from '../../ledger/index.js';
 import { withoutCredentials } from '../../util/git.js';
+import type { ChangeWriter } from './change-writer.js';
 import { ignored, type WebhookOutcome } from './outcome.js';
 import { objectAt, optionalString, stringAt, timeAt, type JsonObject } from './payload.js';
 
@@ -42,7 +43,7 @@ export function repositoryOf(payload: JsonObject): GithubRepository {
  * new commits records nothing. A change recorded before (by a hook, or another push of the same
  * commit to another branch) is kept as it was.
  */
-export async function recordPush(ledger: LedgerStore, payload: JsonObject, receivedAt: string): Promise<WebhookOutcome> {
+export async function recordPush(writer: ChangeWriter, payload: JsonObject, receivedAt: string): Promise<WebhookOutcome> {
   const ref = stringAt(payload, 'ref', 'ref');
   if (!ref.startsWith('refs/heads/')) return ignored(`${ref} is not a branch: nothing to record`);
   if (payload['deleted'] === true) return ignored(`${ref} was deleted: nothing to record`);
@@ -63,8 +64,8 @@ export async function recordPush(ledger: LedgerStore, payload: JsonObject, recei
     };
   });
   if (changes.length === 0) return ignored(`no new commits on ${ref}: nothing to record`);
-  const added = await ledger.recordChanges(changes);
-  return { status: 200, result: 'recorded', changes: { given: changes.length, new: added } };
+  await writer.record(changes);
+  return { status: 200, result: 'recorded', changes: changes.length };
 }
 
 /** What a successful deployment ships: its metadata entry, and the commits to mark shipped once it is written. */

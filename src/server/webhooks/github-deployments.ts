@@ -12,6 +12,7 @@
  */
 import { InvalidInputError } from '../../errors.js';
 import { oneOf, type DeploymentEvent, type DeploymentStatus, type LedgerStore } from '../../ledger/index.js';
+import type { ChangeWriter } from './change-writer.js';
 import { recordShipped, repositoryOf, shipmentOf, type GithubRepository } from './github-changes.js';
 import { ignored, type WebhookOutcome } from './outcome.js';
 import {
@@ -74,6 +75,8 @@ export interface DeploymentContext {
   ledger: LedgerStore;
   /** The deployment types the ledger knows (built-in and registered). */
   types: readonly string[];
+  /** How changes are written (grouped with those of other deliveries). */
+  changes: ChangeWriter;
 }
 
 /** A deployment's `payload` as an object: GitHub passes what its creator gave, an object or a JSON string. */
@@ -204,10 +207,8 @@ export async function recordWorkflowRun(c: DeploymentContext, payload: JsonObjec
   const commitTime = optionalTime(optionalObject(run, 'head_commit'), 'timestamp', 'workflow_run.head_commit.timestamp');
   let changes: WebhookOutcome['changes'];
   if (commitTime) {
-    const added = await c.ledger.recordChanges([
-      { repo: repo.id, commit: sha, committedAt: commitTime, recordedAt: receivedAt, shippedBy: null },
-    ]);
-    changes = { given: 1, new: added };
+    await c.changes.record([{ repo: repo.id, commit: sha, committedAt: commitTime, recordedAt: receivedAt, shippedBy: null }]);
+    changes = 1;
   }
   const name =
     optionalString(run, 'name', 'workflow_run.name') ?? optionalString(optionalObject(payload, 'workflow'), 'name', 'workflow.name') ?? '';
@@ -216,7 +217,7 @@ export async function recordWorkflowRun(c: DeploymentContext, payload: JsonObjec
   const status = Object.hasOwn(RUN_CONCLUSIONS, conclusion) ? RUN_CONCLUSIONS[conclusion] : undefined;
   const recordedChanges = (note: string): WebhookOutcome => ({
     status: 200,
-    result: changes?.new ? 'recorded' : 'ignored',
+    result: changes ? 'recorded' : 'ignored',
     note,
     ...(changes ? { changes } : {}),
   });

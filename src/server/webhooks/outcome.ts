@@ -12,8 +12,8 @@ export interface WebhookOutcome {
   deployments?: string[];
   /** The ids of the rollbacks written. */
   rollbacks?: string[];
-  /** How many changes (commits) were given, and how many of them the ledger did not have yet. */
-  changes?: { given: number; new: number };
+  /** How many changes (commits) were recorded (those the ledger had already are kept as they were). */
+  changes?: number;
 }
 
 /** A delivery received and deliberately not recorded. */
