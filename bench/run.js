@@ -12,6 +12,7 @@
 //   drift:          `deployer drift` of the quick start and of 50 local components (10/25/50, concurrency 1/4/8)
 //   engineCost:     40 components in deployer, plain Pulumi (one stack) and OpenTofu: first apply, no-op plan/apply, one change, destroy
 //   ledger:         1M events ingested into SQLite and PostgreSQL, then each metric over them, cold and cached
+//   server:         `deployer serve` under autocannon: signed webhook deliveries, and /metrics scraped under that load
 // BENCH_ONLY=sharedState (or quickstart, engine) runs one group.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -26,6 +27,7 @@ import { benchEngineCost } from './engine-cost.js';
 import { benchLedger } from './ledger.js';
 import { benchRollback } from './rollback.js';
 import { benchScheduling } from './scheduling.js';
+import { benchServer } from './server.js';
 import { benchSharedState } from './shared-state.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -157,6 +159,7 @@ const result = {
   ...(want('drift') ? { drift: await benchDrift(quickstart) } : {}),
   ...(want('engineCost') ? { engineCost: await benchEngineCost(quickstart) } : {}),
   ...(want('ledger') ? { ledger: await benchLedger() } : {}),
+  ...(want('server') ? { server: await benchServer() } : {}),
   ...(want('cliBuild') ? { cliBuild: benchCliBuild() } : {}),
 };
 process.stdout.write(JSON.stringify(result, null, 2) + '\n');
