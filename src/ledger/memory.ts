@@ -4,6 +4,9 @@
  * that can share their records, so a run may close its handle while the test reads on.
  */
 import { canonicalJson } from '../model/hash.js';
+import type { AccessStore } from './access.js';
+import { emptyAccessRecords, MemoryAccess, type MemoryAccessRecords } from './access-memory.js';
+import { deploymentTotalsOf, rollbackTotalsOf } from './totals.js';
 import { leadTimeSummary, recoverySummary } from './metrics.js';
 import { BUILTIN_DESCRIPTIONS, refuseTypeName } from './types.js';
 import { appendRow, GENESIS, verifyChain, type ChainHead, type ChainRow, type ChainVerification, type RecordKind } from './chain.js';
@@ -17,6 +20,8 @@ import {
   type DeploymentType,
   type ChangeEvent,
   type DeploymentTypeInfo,
+  type DeploymentTotals,
+  type RollbackTotals,
   type CountFilter,
   type SampleFilter,
   type SampleSummary,
@@ -38,6 +43,8 @@ export interface MemoryLedgerRecords {
   /** The audit history, and its head. */
   history: ChainRow[];
   head: ChainHead;
+  /** The AccessStore's tokens, audit log and deliveries: made on first use, on these records, so every handle on them shares it. */
+  access?: MemoryAccessRecords;
 }
 
 const TYPES: ReadonlySet<DeploymentType> = new Set(DEPLOYMENT_TYPES);
@@ -53,6 +60,7 @@ const STATUSES: ReadonlySet<DeploymentStatus> = new Set(DEPLOYMENT_STATUSES);
 export class MemoryLedger implements LedgerStore {
   readonly records: MemoryLedgerRecords;
   private closed = false;
+  private accessStore: MemoryAccess | undefined;
 
   constructor(records?: MemoryLedgerRecords) {
     this.records = records ?? {
@@ -212,6 +220,20 @@ export class MemoryLedger implements LedgerStore {
     // Only the failures asked for; a restore is looked for in their own service and environment, among every success.
     const failuresAskedAndRestores = deployments.filter((d) => asked(d) || d.status === 'success');
     return recoverySummary(failuresAskedAndRestores, [...this.records.rollbacks.values()], w);
+  }
+
+  async deploymentTotals(bucketsSeconds: readonly number[]): Promise<DeploymentTotals[]> {
+    this.open();
+    return deploymentTotalsOf(this.records.deployments.values(), bucketsSeconds);
+  }
+
+  async rollbackTotals(): Promise<RollbackTotals[]> {
+    this.open();
+    return rollbackTotalsOf(this.records.rollbacks.values());
+  }
+
+  access(): AccessStore {
+    return (this.accessStore ??= new MemoryAccess((this.records.access ??= emptyAccessRecords()), () => this.open()));
   }
 
   async revision(): Promise<string> {

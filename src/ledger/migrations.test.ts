@@ -10,6 +10,7 @@ import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../errors.js';
 import { openLedger } from './index.js';
+import { entry } from './access.contract.js';
 import { deployment, rollback } from './ledger.contract.js';
 import { MIGRATIONS, SCHEMA_VERSION, migrateSqlite, type Migration } from './migrations.js';
 
@@ -99,6 +100,35 @@ describe('ledger migrations', () => {
     expect((await after.listDeployments({ status: 'pending' })).map((d) => d.id)).toEqual(['d2']);
     await after.close();
     expect(versionOf(file)).toBe(SCHEMA_VERSION);
+  });
+
+  it('a ledger at version 8 moves to 9: the access tables and the triggers of the audit log, every record intact', async () => {
+    expect(SCHEMA_VERSION).toBe(9);
+    const file = ledgerFile();
+    const db = new Database(file);
+    db.exec(MIGRATIONS[0]!.sqlite);
+    db.exec(`INSERT INTO deployments (id, stack, service, version, environment, type, started, completed, status, initiator, metadata, parent_id)
+             VALUES ('d1', 'web', 'api', 'v1', 'prod', 'big-bang', '2025-03-01T10:00:00.000Z', '2025-03-01T10:05:00.000Z', 'success', 'alice@laptop', '{"gitCommit":"abc123"}', 'run-1');`);
+    expect(migrateSqlite(db, file, MIGRATIONS.slice(0, 8))).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    db.close();
+    expect(tablesOf(file)).not.toContain('audit_log');
+
+    const after = openLedger(file);
+    expect(await after.listDeployments()).toEqual([deployment('d1')]);
+    expect(await after.verify()).toEqual({ ok: true, rows: 1, problems: [] });
+    expect(await after.deploymentTotals([300])).toMatchObject([{ service: 'api', count: 1, buckets: [1], durationSum: 300 }]);
+    expect((await after.access().appendAudit(entry())).seq).toBe(1);
+    await after.close();
+    expect(versionOf(file)).toBe(9);
+    expect(tablesOf(file)).toEqual(expect.arrayContaining(['api_tokens', 'audit_log', 'webhook_deliveries']));
+    const check = new Database(file);
+    try {
+      const triggers = check.prepare(`SELECT name FROM sqlite_master WHERE type = 'trigger' ORDER BY name`).all();
+      expect(triggers).toEqual([{ name: 'audit_log_no_delete' }, { name: 'audit_log_no_update' }]);
+      expect(() => check.exec('DELETE FROM audit_log')).toThrow('audit_log is append-only');
+    } finally {
+      check.close();
+    }
   });
 
   it('refuses a ledger from a newer deployer, naming both versions, and leaves it untouched', () => {

@@ -8,11 +8,13 @@
 import type Database from 'better-sqlite3';
 import type pg from 'pg';
 import { InvalidInputError } from '../errors.js';
+import { ACCESS_POSTGRES, ACCESS_SQLITE } from './access-schema.js';
 import { aggregatesSchema, backfillAggregates } from './aggregate-writes.js';
 import { backfillPostgresHistory } from './postgres-history.js';
 import { backfillHistory, HISTORY_SQL } from './sqlite-history.js';
 import { runPostgres, runSqlite } from './sql-steps.js';
 import { DRIFT_TYPE } from './store.js';
+import { TOTALS_INDEX } from './totals.js';
 import { BUILTIN_DESCRIPTIONS } from './types.js';
 
 export interface Migration {
@@ -226,6 +228,14 @@ ALTER TABLE rollbacks ADD COLUMN deployment_id TEXT;
     name: 'drift records: the operation drift (a reconcile cycle, nothing deployed) and its type',
     sqlite: DRIFT_SQLITE,
     postgres: DRIFT_POSTGRES,
+  },
+  {
+    version: 9,
+    name:
+      "the server's API tokens (by the hash of their secret), its append-only audit log and the webhook deliveries it received; " +
+      'an index that totals deployments by group and duration without reading the table (GET /metrics)',
+    sqlite: `${ACCESS_SQLITE}${TOTALS_INDEX}`,
+    postgres: `${ACCESS_POSTGRES}${TOTALS_INDEX}`,
   },
 ];
 

@@ -27,8 +27,13 @@ import {
 } from './rows.js';
 import { orderedTypes, REGISTER_TYPE_SQL, refuseTypeName } from './types.js';
 import { DRIFT_TYPE } from './store.js';
+import type { AccessStore } from './access.js';
+import { PostgresAccess } from './access-postgres.js';
+import { deploymentTotalsSql, rollbackTotalsSql } from './totals.js';
 import type {
   ChangeEvent,
+  DeploymentTotals,
+  RollbackTotals,
   DeploymentTypeInfo,
   CountFilter,
   SampleFilter,
@@ -74,6 +79,7 @@ export class PostgresLedger implements LedgerStore {
   private readonly where: string;
   private readonly ready: Promise<void>;
   private closed = false;
+  private accessStore: PostgresAccess | undefined;
 
   constructor(url: string, poolSize = 4) {
     this.where = redactedUrl(url);
@@ -197,6 +203,19 @@ export class PostgresLedger implements LedgerStore {
 
   async sampleMedian(f: SampleFilter): Promise<SampleSummary> {
     return this.use(() => this.transaction((c) => runPostgres(c, sampleSummary(f)), SNAPSHOT));
+  }
+
+  async deploymentTotals(bucketsSeconds: readonly number[]): Promise<DeploymentTotals[]> {
+    return this.use(() => this.transaction((c) => runPostgres(c, deploymentTotalsSql(bucketsSeconds, 'postgres'))));
+  }
+
+  async rollbackTotals(): Promise<RollbackTotals[]> {
+    return this.use(() => this.transaction((c) => runPostgres(c, rollbackTotalsSql())));
+  }
+
+  /** On the ledger's pool, after its migrations, its failures said as the ledger's are. */
+  access(): AccessStore {
+    return (this.accessStore ??= new PostgresAccess((sql, params) => this.use(() => this.pool.query(sql, params))));
   }
 
   async revision(): Promise<string> {

@@ -28,8 +28,13 @@ import { readHistory, SqliteWriter } from './sqlite-history.js';
 import { runSqlite, type SqlWork } from './sql-steps.js';
 import { orderedTypes, REGISTER_TYPE_SQL, refuseTypeName } from './types.js';
 import { DRIFT_TYPE } from './store.js';
+import type { AccessStore } from './access.js';
+import { SqliteAccess } from './access-sqlite.js';
+import { deploymentTotalsSql, rollbackTotalsSql } from './totals.js';
 import type {
   ChangeEvent,
+  DeploymentTotals,
+  RollbackTotals,
   DeploymentTypeInfo,
   CountFilter,
   SampleFilter,
@@ -69,6 +74,7 @@ function retryWhileBusy<T>(work: () => T, ms: number): T {
 export class SqliteLedger implements LedgerStore {
   private readonly db: Database.Database;
   private writer: SqliteWriter | undefined;
+  private accessStore: SqliteAccess | undefined;
 
   constructor(private readonly file: string) {
     this.db = this.guard('open the ledger', () => {
@@ -189,6 +195,22 @@ export class SqliteLedger implements LedgerStore {
   /** A read of several statements in one transaction: all of them see the ledger as one moment left it. */
   private snapshot<R>(work: SqlWork<R>): R {
     return this.db.transaction(() => runSqlite(this.db, work)).deferred();
+  }
+
+  async deploymentTotals(bucketsSeconds: readonly number[]): Promise<DeploymentTotals[]> {
+    return this.guard('read the ledger', () => runSqlite(this.db, deploymentTotalsSql(bucketsSeconds, 'sqlite')));
+  }
+
+  async rollbackTotals(): Promise<RollbackTotals[]> {
+    return this.guard('read the ledger', () => runSqlite(this.db, rollbackTotalsSql()));
+  }
+
+  /** Reads and writes of the access tables handled as the ledger's own (a machine's fault named, other writers waited for). */
+  access(): AccessStore {
+    return (this.accessStore ??= new SqliteAccess(this.db, {
+      read: (what, work) => this.guard(what, work),
+      write: (what, work) => this.guard(what, () => this.writeTransaction(work)),
+    }));
   }
 
   async revision(): Promise<string> {
