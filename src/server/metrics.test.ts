@@ -4,7 +4,8 @@
  * and concurrent scrapes that share one read of the sources.
  */
 import { describe, expect, it } from 'vitest';
-import type { DeploymentTotals, RollbackTotals } from '../ledger/store.js';
+import { MemoryLedger } from '../ledger/memory.js';
+import { DRIFT_TYPE, type DeploymentEvent, type DeploymentTotals, type RollbackTotals } from '../ledger/store.js';
 import { parseExposition } from '../../test/helpers/exposition.js';
 import { createServerMetrics, DEPLOYMENT_DURATION_BUCKETS, type DriftStatus, type LockStatus, type MetricsSources } from './metrics.js';
 
@@ -149,6 +150,71 @@ describe('server metrics', () => {
     expect(count('deployer_deployment_duration_seconds_bucket')).toBe(2 * (DEPLOYMENT_DURATION_BUCKETS.length + 1));
     expect(count('deployer_rollbacks_total')).toBe(1);
     expect(count('deployer_lock_held')).toBe(3);
+  });
+
+  it('exports what a ledger records: each deployment counted once, none of its version, ids or initiator', async () => {
+    const ledger = new MemoryLedger();
+    const at = (s: number): string => new Date(Date.UTC(2026, 0, 5, 12, 0, s)).toISOString();
+    const deployment = (n: number, o: Partial<DeploymentEvent>): DeploymentEvent => ({
+      id: `dep-${n}`,
+      stack: 'shop',
+      service: 'api',
+      version: `1.2.${n}`,
+      environment: 'prod',
+      type: 'rolling',
+      started: at(0),
+      completed: null,
+      status: 'in-progress',
+      initiator: `alice-${n}@laptop`,
+      metadata: {},
+      parentId: `run-${n}`,
+      ...o,
+    });
+    await ledger.recordMany({
+      deployments: [
+        deployment(1, { status: 'success', completed: at(40) }),
+        deployment(2, { status: 'failed', completed: at(10) }),
+        deployment(3, {}),
+        deployment(4, { service: 'worker', type: 'big-bang', status: 'success', completed: at(200) }),
+        // Neither a destroy nor a reconcile cycle is a deployment.
+        deployment(5, { status: 'success', completed: at(5), operation: 'destroy' }),
+        deployment(6, { type: DRIFT_TYPE, status: 'success', completed: at(5), operation: 'drift' }),
+      ],
+      rollbacks: [
+        {
+          id: 'rb-1',
+          stack: 'shop',
+          service: 'api',
+          environment: 'prod',
+          fromVersion: '1.2.2',
+          toVersion: '1.2.1',
+          reason: 'manual',
+          at: at(300),
+        },
+      ],
+    });
+    const text = await createServerMetrics({ ledger, locks: async () => [], drift: async () => [] }).render();
+    const lines = text.split('\n');
+    const expected = [
+      'deployer_deployments_total{service="api",environment="prod",type="rolling",status="success"} 1',
+      'deployer_deployments_total{service="api",environment="prod",type="rolling",status="failed"} 1',
+      'deployer_deployments_total{service="api",environment="prod",type="rolling",status="rolled-back"} 0',
+      'deployer_deployments_total{service="worker",environment="prod",type="big-bang",status="success"} 1',
+      'deployer_deployments_unfinished{service="api",environment="prod",type="rolling",status="in-progress"} 1',
+      'deployer_deployment_duration_seconds_bucket{service="api",environment="prod",type="rolling",le="5"} 0',
+      'deployer_deployment_duration_seconds_bucket{service="api",environment="prod",type="rolling",le="15"} 1',
+      'deployer_deployment_duration_seconds_bucket{service="api",environment="prod",type="rolling",le="60"} 2',
+      'deployer_deployment_duration_seconds_bucket{service="api",environment="prod",type="rolling",le="+Inf"} 2',
+      'deployer_deployment_duration_seconds_sum{service="api",environment="prod",type="rolling"} 50',
+      'deployer_deployment_duration_seconds_count{service="api",environment="prod",type="rolling"} 2',
+      'deployer_deployment_duration_seconds_bucket{service="worker",environment="prod",type="big-bang",le="120"} 0',
+      'deployer_deployment_duration_seconds_bucket{service="worker",environment="prod",type="big-bang",le="300"} 1',
+      'deployer_rollbacks_total{service="api",environment="prod"} 1',
+    ];
+    expect(expected.filter((line) => !lines.includes(line))).toEqual([]);
+    expect(text).not.toContain('type="drift"');
+    expect(parseExposition(text).samples.filter((s) => s.name === 'deployer_deployments_total')).toHaveLength(6);
+    for (const personal of ['1.2.', 'alice', 'dep-', 'run-', 'rb-1', 'manual']) expect(text).not.toContain(personal);
   });
 
   it('labels only bounded things: never a version, an id, a run or an initiator', async () => {
