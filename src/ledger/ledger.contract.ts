@@ -106,6 +106,19 @@ export function ledgerStoreContract(name: string, make: () => Promise<LedgerUnde
       expect(await ids({ stack: 'web', limit: 1 })).toEqual(['d6']);
     });
 
+    it("finds a deployment by id, a run's deployments by the run, and the rollbacks that undid a deployment", async () => {
+      await ledger.recordDeployment(deployment('d1', { parentId: 'run-a' }));
+      await ledger.recordDeployment(deployment('d2', { parentId: 'run-a', service: 'worker', started: '2025-03-01T10:00:01.000Z' }));
+      await ledger.recordDeployment(deployment('d3', { parentId: 'run-b' }));
+      await ledger.recordRollback(rollback('r1', { deploymentId: 'd1' }));
+      await ledger.recordRollback(rollback('r2', { deploymentId: 'd3' }));
+      expect(await ids({ id: 'd2' })).toEqual(['d2']);
+      expect(await ids({ id: 'nope' })).toEqual([]);
+      expect(await ids({ parentId: 'run-a' })).toEqual(['d2', 'd1']);
+      expect(await ids({ parentId: 'run-a', service: 'api' })).toEqual(['d1']);
+      expect((await ledger.listRollbacks({ deploymentId: 'd1' })).map((r) => r.id)).toEqual(['r1']);
+    });
+
     it('keeps one row per deployment id: recorded in progress, then completed', async () => {
       const started = deployment('d1', { completed: null, status: 'in-progress', metadata: { step: 'started' } });
       await ledger.recordDeployment(started);

@@ -134,7 +134,12 @@ export class MemoryLedger implements LedgerStore {
   async listDeployments(f: DeploymentFilter = {}): Promise<DeploymentEvent[]> {
     this.open();
     const rows = [...this.records.deployments.values()].filter(
-      (d) => matches(d, f, d.started) && (!f.status || d.status === f.status) && (!f.type || d.type === f.type),
+      (d) =>
+        matches(d, f, d.started) &&
+        (!f.status || d.status === f.status) &&
+        (!f.type || d.type === f.type) &&
+        (!f.id || d.id === f.id) &&
+        (!f.parentId || d.parentId === f.parentId),
     );
     return limited(
       rows.sort((a, b) => newestFirst(a.started, b.started, a.id, b.id)),
@@ -144,7 +149,9 @@ export class MemoryLedger implements LedgerStore {
 
   async listRollbacks(f: RollbackFilter = {}): Promise<RollbackEvent[]> {
     this.open();
-    const rows = [...this.records.rollbacks.values()].filter((r) => matches(r, f, r.at));
+    const rows = [...this.records.rollbacks.values()].filter(
+      (r) => matches(r, f, r.at) && (!f.deploymentId || r.deploymentId === f.deploymentId),
+    );
     return limited(
       rows.sort((a, b) => newestFirst(a.at, b.at, a.id, b.id)),
       f.limit,

@@ -32,6 +32,12 @@ export interface Migration {
   afterPostgres?: (client: pg.ClientBase) => Promise<void>;
 }
 
+/** Migration 9: a run's deployments (`parentId`) and a deployment's rollbacks (`deploymentId`) by index. */
+const LOOKUP_INDEXES = `
+CREATE INDEX IF NOT EXISTS deployments_by_run ON deployments (parent_id);
+CREATE INDEX IF NOT EXISTS rollbacks_by_deployment ON rollbacks (deployment_id);
+`;
+
 const COUNT_INDEX = 'CREATE INDEX deployments_by_environment ON deployments (environment, started, status, service, type);';
 
 /** Migration 6. Records written before it are deployments: what they did is in their metadata only, and their history stays as written. */
@@ -233,9 +239,10 @@ ALTER TABLE rollbacks ADD COLUMN deployment_id TEXT;
     version: 9,
     name:
       "the server's API tokens (by the hash of their secret), its append-only audit log and the webhook deliveries it received; " +
-      'an index that totals deployments by group and duration without reading the table (GET /metrics)',
-    sqlite: `${ACCESS_SQLITE}${TOTALS_INDEX}`,
-    postgres: `${ACCESS_POSTGRES}${TOTALS_INDEX}`,
+      'an index that totals deployments by group and duration without reading the table (GET /metrics); ' +
+      "indexes that find a run's deployments and the rollbacks of a deployment (the API's deployment view)",
+    sqlite: `${ACCESS_SQLITE}${TOTALS_INDEX}${LOOKUP_INDEXES}`,
+    postgres: `${ACCESS_POSTGRES}${TOTALS_INDEX}${LOOKUP_INDEXES}`,
   },
 ];
 

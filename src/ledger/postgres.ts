@@ -109,7 +109,12 @@ export class PostgresLedger implements LedgerStore {
   }
 
   async listDeployments(f: DeploymentFilter = {}): Promise<DeploymentEvent[]> {
-    const q = conditions(f, 'started', ['status', 'type']);
+    const q = conditions(f, 'started', [
+      ['status', f.status],
+      ['type', f.type],
+      ['id', f.id],
+      ['parent_id', f.parentId],
+    ]);
     const rows = await this.query<DeploymentRow>(`SELECT * FROM deployments ${q.where} ORDER BY started DESC, id LIMIT ${q.next()}`, [
       ...q.params,
       f.limit ?? null,
@@ -118,7 +123,7 @@ export class PostgresLedger implements LedgerStore {
   }
 
   async listRollbacks(f: RollbackFilter = {}): Promise<RollbackEvent[]> {
-    const q = conditions(f, 'at', []);
+    const q = conditions(f, 'at', [['deployment_id', f.deploymentId]]);
     const rows = await this.query<RollbackEvent>(
       `SELECT ${ROLLBACK_COLUMNS} FROM rollbacks ${q.where} ORDER BY at DESC, id LIMIT ${q.next()}`,
       [...q.params, f.limit ?? null],
@@ -276,10 +281,11 @@ export class PostgresLedger implements LedgerStore {
 const SNAPSHOT = 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY';
 
 /** The WHERE clause of a list and its parameters ($1, $2 ...); `next()` numbers one more parameter. */
+/** The WHERE of a list: the filter's stack, service, environment and times, and each `exact` column that has a value. */
 function conditions(
-  f: DeploymentFilter,
+  f: RollbackFilter,
   timeColumn: string,
-  exact: readonly ('status' | 'type')[],
+  exact: readonly (readonly [string, string | undefined])[],
 ): { where: string; params: unknown[]; next: () => string } {
   const where: string[] = [];
   const params: unknown[] = [];
@@ -288,10 +294,11 @@ function conditions(
     where.push(clause(next()));
     params.push(value);
   };
-  for (const key of ['stack', 'service', 'environment', ...exact] as const) {
+  for (const key of ['stack', 'service', 'environment'] as const) {
     const value = f[key];
     if (value) add((p) => `${key} = ${p}`, value);
   }
+  for (const [column, value] of exact) if (value) add((p) => `${column} = ${p}`, value);
   if (f.since) add((p) => `${timeColumn} >= ${p}`, f.since);
   if (f.until) add((p) => `${timeColumn} <= ${p}`, f.until);
   return { where: where.length ? `WHERE ${where.join(' AND ')}` : '', params, next };

@@ -265,9 +265,14 @@ export class SqliteLedger implements LedgerStore {
 
   private readDeployments(f: DeploymentFilter): DeploymentEvent[] {
     const { where, params } = conditions(f, 'started');
-    for (const key of ['status', 'type'] as const) {
+    for (const [key, column] of [
+      ['status', 'status'],
+      ['type', 'type'],
+      ['id', 'id'],
+      ['parentId', 'parent_id'],
+    ] as const) {
       if (f[key]) {
-        where.push(`${key} = @${key}`);
+        where.push(`${column} = @${key}`);
         params[key] = f[key];
       }
     }
@@ -279,6 +284,10 @@ export class SqliteLedger implements LedgerStore {
 
   private readRollbacks(f: RollbackFilter): RollbackEvent[] {
     const { where, params } = conditions(f, 'at');
+    if (f.deploymentId) {
+      where.push('deployment_id = @deploymentId');
+      params['deploymentId'] = f.deploymentId;
+    }
     const rows = this.db
       .prepare(
         `SELECT ${ROLLBACK_COLUMNS} FROM rollbacks

@@ -55,7 +55,9 @@ describe('driftRecords', () => {
       status: 'success',
       initiator: 'me@host',
       parentId: 'run-1',
-      metadata: { drift: { cycle: 'remediated', components: 1, findings: 1, critical: 0, ignored: 1, remediated: ['web/api'] } },
+      metadata: {
+        drift: { cycle: 'remediated', components: 1, drifted: 1, findings: 1, critical: 0, ignored: 1, remediated: ['web/api'] },
+      },
     });
     expect(data!.metadata['drift']).toMatchObject({ findings: 1, critical: 1, left: [{ id: 'data/files', reason: 'holds data' }] });
   });

@@ -47,6 +47,7 @@ export function driftRecords(
           cycle: result.status,
           ...(result.reason ? { reason: result.reason } : {}),
           components: mine.length,
+          drifted: mine.filter((c) => c.status === 'drifted').length,
           findings: findings.length,
           critical: findings.filter((f) => f.severity === 'critical').length,
           ignored: mine.reduce((n, c) => n + c.ignored, 0),

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testServer, type TestServer } from '../../test/helpers/server.js';
 import { ROLES } from '../ledger/access.js';
+import type { ComponentReport } from '../executor/events.js';
 import type { DeploymentEvent } from '../ledger/index.js';
 import { ROLE_PERMISSIONS, type Permission } from './roles.js';
 import type { RunWorkflow } from './runs.js';
@@ -15,16 +16,16 @@ const instantRun: RunWorkflow = async (request, ctx) => {
   ctx.listener({ type: 'lock-acquired', locks: [] });
   const summary = {
     runId: 'r1',
-    operation: request.kind === 'deploy' ? 'apply' : 'rollback',
+    operation: request.kind === 'deploy' ? ('apply' as const) : ('rollback' as const),
     stack: request.stack,
     environment: request.environment,
     ok: true,
     counts: { created: 0, updated: 0, replaced: 0, deleted: 0, unchanged: 0, failed: 0, skipped: 0, cancelled: 0 },
     engineOperations: 0,
     durationMs: 1,
-    components: [],
+    components: [] as ComponentReport[],
     serial: 1,
-  } as const;
+  };
   ctx.listener({ type: 'summary', summary });
   return { status: 'done', plan: { stack: request.stack, environment: request.environment, actions: [], waves: [] } as never, summary };
 };
@@ -200,17 +201,72 @@ describe('reading the ledger', () => {
     expect(reversed.statusCode).toBe(400);
   });
 
-  it('lists the served stacks with each environment, its lock and its last drift report', async () => {
+  it("lists the served stacks with each environment, its lock and its last drift report (the newest cycle's services summed)", async () => {
+    const drift = (id: string, service: string, parentId: string, started: string, d: Record<string, unknown>): DeploymentEvent =>
+      deployment({
+        id,
+        service,
+        parentId,
+        started,
+        completed: started,
+        environment: 'dev',
+        type: 'drift',
+        operation: 'drift',
+        metadata: { operation: 'drift', drift: d },
+      });
+    await s.ledger.recordMany({
+      deployments: [
+        drift('c1-web', 'web', 'cycle-1', '2026-11-02T06:00:00.000Z', {
+          cycle: 'drift',
+          components: 2,
+          drifted: 2,
+          findings: 5,
+          critical: 1,
+        }),
+        drift('c2-web', 'web', 'cycle-2', '2026-11-03T06:00:00.000Z', {
+          cycle: 'drift',
+          components: 2,
+          drifted: 1,
+          findings: 2,
+          critical: 0,
+        }),
+        // A record written before `drifted` was kept: its findings name the components.
+        drift('c2-data', 'data', 'cycle-2', '2026-11-03T06:00:00.000Z', {
+          cycle: 'drift',
+          components: 1,
+          findings: 1,
+          critical: 1,
+          report: [{ component: 'data/db' }],
+        }),
+      ],
+    });
     const { stacks } = (await s.app.inject({ url: '/api/v1/stacks', headers: s.as('viewer') })).json();
     expect(stacks).toEqual([
       {
         name: 'quickstart',
         environments: [
-          { name: 'dev', lock: null, drift: null },
+          {
+            name: 'dev',
+            lock: null,
+            drift: {
+              at: '2026-11-03T06:00:00.000Z',
+              cycle: 'drift',
+              components: 3,
+              drifted: 2,
+              findings: 3,
+              critical: 1,
+              services: [
+                { service: 'data', drift: expect.objectContaining({ findings: 1 }) },
+                { service: 'web', drift: expect.objectContaining({ drifted: 1 }) },
+              ],
+            },
+          },
           { name: 'staging', lock: null, drift: null },
         ],
       },
     ]);
+    const metrics = (await s.app.inject({ url: '/metrics' })).body;
+    expect(metrics).toContain('deployer_drift_components{stack="quickstart",environment="dev"} 2');
   });
 });
 

@@ -10,8 +10,9 @@ export interface LastDrift {
   at: string;
   /** The cycle's result: `drift` (found), `clean`, `failed` ... as reconcile recorded it. */
   cycle: string;
-  /** Components found drifted, findings, and how many of them critical. */
+  /** Components checked, those found drifted, the findings, and how many of them critical. */
   components: number;
+  drifted: number;
   findings: number;
   critical: number;
   /** Each service's record's drift details (the report's first findings). */
@@ -28,8 +29,17 @@ export async function lastDrift(ledger: LedgerStore, stack: string, environment:
     at: newest.completed ?? newest.started,
     cycle: String(details[0]?.drift['cycle'] ?? newest.status),
     components: sum('components'),
+    // Records written before `drifted` was kept: each finding names its component.
+    drifted: details.reduce((n, d) => n + driftedOf(d.drift), 0),
     findings: sum('findings'),
     critical: sum('critical'),
     services: details.sort((a, b) => a.service.localeCompare(b.service)),
   };
+}
+
+/** A record's drifted components: as it counted them, or (a record made before it did) the components its findings name. */
+function driftedOf(drift: Record<string, unknown>): number {
+  if (typeof drift['drifted'] === 'number') return drift['drifted'];
+  const findings = Array.isArray(drift['report']) ? (drift['report'] as { component?: unknown }[]) : [];
+  return new Set(findings.map((f) => f.component).filter((c) => typeof c === 'string')).size;
 }

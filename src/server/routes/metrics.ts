@@ -27,7 +27,7 @@ export function metricsOf(ctx: ServerContext): ServerMetrics {
           s.environments.map(async (environment) => ({
             stack: s.name,
             environment,
-            components: (await lastDrift(ctx.ledger, s.name, environment))?.components ?? 0,
+            components: (await lastDrift(ctx.ledger, s.name, environment))?.drifted ?? 0,
           })),
         ),
       ),

@@ -95,6 +95,7 @@ export const stackSchema = {
               at: str,
               cycle: str,
               components: { type: 'integer' },
+              drifted: { type: 'integer' },
               findings: { type: 'integer' },
               critical: { type: 'integer' },
               services: { type: 'array', items: { type: 'object', properties: { service: str, drift: anyObject } } },
