@@ -11,6 +11,9 @@ import type { WebhookSecrets } from './context.js';
 import { RunManager } from './runs.js';
 import { StackCatalog } from './stacks.js';
 import { tokenRefusal } from './tokens.js';
+import { deployerVersion } from '../package-info.js';
+import { startTracing, type Tracing } from '../util/tracing.js';
+import { traceRun } from '../workflows/tracing.js';
 
 export { buildServer, type ServerOptions } from './app.js';
 export { RunManager } from './runs.js';
@@ -51,6 +54,7 @@ export async function startServer(o: StartOptions): Promise<RunningServer> {
   const catalog = await StackCatalog.load(o.dirs, o.env);
   const ledger = openLedger(o.ledger);
   let ready = false;
+  let tracing: Tracing | undefined;
   try {
     if (!o.auth.insecureLocal && !o.auth.jwt && !(await hasValidToken(ledger))) {
       throw new InvalidInputError('deployer serve will not start without authentication', [
@@ -58,7 +62,12 @@ export async function startServer(o: StartOptions): Promise<RunningServer> {
         'or give JWT settings (--jwt-secret-env / --jwks-file), or serve on loopback without authentication with --insecure-local.',
       ]);
     }
-    const runs = new RunManager();
+    tracing = await startTracing('deployer-server', { ...(o.env ? { env: o.env } : {}), serviceVersion: deployerVersion });
+    const tracer = tracing;
+    const runs = new RunManager(
+      undefined,
+      tracer ? (request, listener) => traceRun(tracer, request.kind === 'deploy' ? 'apply' : 'rollback', listener) : undefined,
+    );
     const app = await buildServer({ ledger, access: ledger.access(), catalog, runs, webhooks: o.webhooks, ready: () => ready }, o);
     await app.listen({ host: o.host, port: o.port });
     const address = app.server.address();
@@ -75,10 +84,12 @@ export async function startServer(o: StartOptions): Promise<RunningServer> {
         await runs.close(graceMs);
         await app.close();
         await ledger.close();
+        await tracing?.shutdown();
       },
     };
   } catch (e) {
     await ledger.close();
+    await tracing?.shutdown();
     throw e;
   }
 }

@@ -67,6 +67,12 @@ interface Live {
   done: Promise<void>;
 }
 
+/** Watches a run (server/index.ts traces each one): the listener the run is given instead, and what to call when it ends. */
+export type RunObserver = (
+  request: RunRequest,
+  listener: RunListener,
+) => { listener: RunListener; end(result: { outcome: RunOutcome } | { error: unknown }): void };
+
 /** Runs a workflow for a request; replaced in unit tests. */
 export type RunWorkflow = (request: RunRequest, ctx: RunContext) => Promise<RunOutcome>;
 
@@ -81,8 +87,8 @@ export class RunManager {
 
   constructor(
     private readonly workflow: RunWorkflow = defaultWorkflow,
-    /** Wraps each run's listener (tracing); identity by default. */
-    private readonly wrap: (listener: RunListener, request: RunRequest) => RunListener = (l) => l,
+    /** Watches each run (tracing): given its listener and request, the listener to use and what to call when it ends. */
+    private readonly observe?: RunObserver,
   ) {}
 
   /**
@@ -112,11 +118,13 @@ export class RunManager {
     let planned: () => void = () => undefined;
     const hasPlan = new Promise<void>((resolve) => (planned = resolve));
     const live: Live = { view, events: [], subscribers: new Set(), stop, cancel, done: Promise.resolve() };
-    const listener = this.wrap((event) => {
+    const own: RunListener = (event) => {
       if (event.type === 'plan') planned();
       if (event.type === 'summary') view.ledgerRunId = event.summary.runId;
       this.keep(live, event);
-    }, request);
+    };
+    const observed = this.observe?.(request, own);
+    const listener = observed?.listener ?? own;
     const ctx: RunContext = {
       settings: request.settings,
       listener,
@@ -128,8 +136,8 @@ export class RunManager {
     };
     const outcome = this.workflow(request, ctx);
     live.done = outcome.then(
-      (o) => this.finish(live, o),
-      (e) => this.fail(live, e),
+      (o) => (observed?.end({ outcome: o }), this.finish(live, o)),
+      (e: unknown) => (observed?.end({ error: e }), this.fail(live, e)),
     );
     const first = await Promise.race([
       hasPlan.then(() => 'planned' as const),

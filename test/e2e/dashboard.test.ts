@@ -18,6 +18,7 @@ import { resolveSettings } from '../../src/config/index.js';
 import { DRIFT_TYPE, openLedger, type DeploymentEvent, type RollbackEvent } from '../../src/ledger/index.js';
 import { openLockManager, stackLockKey, type AcquiredLock, type LockManager } from '../../src/lock/index.js';
 import { startServer, type RunningServer } from '../../src/server/index.js';
+import { startOtlpReceiver, type OtlpReceiver } from '../helpers/otlp-receiver.js';
 import { createApiToken } from '../../src/server/tokens.js';
 import { deployer } from '../helpers/cli.js';
 import { removeTestdirs, repoRoot, testdir } from '../helpers/testdir.js';
@@ -118,6 +119,7 @@ let dir = '';
 let ledgerPath = '';
 let token = '';
 let server: RunningServer | undefined;
+let receiver: OtlpReceiver | undefined;
 let browser: Browser | undefined;
 let page: Page;
 let locks: LockManager;
@@ -129,7 +131,9 @@ beforeAll(async () => {
   root = mkdtempSync(path.join(os.tmpdir(), 'deployer-dashboard-'));
   dir = testdir('buckets');
   ledgerPath = path.join(root, 'ledger.db');
-  const env = { ...process.env, DEPLOY_LEDGER_DB: ledgerPath };
+  // The server traces its runs to an OTLP receiver, as it would to a collector.
+  receiver = await startOtlpReceiver();
+  const env = { ...process.env, DEPLOY_LEDGER_DB: ledgerPath, OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint };
 
   const ledger = openLedger(ledgerPath);
   try {
@@ -172,6 +176,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await server?.close();
+  await receiver?.close();
   if (held) await locks.release(held.lockKey, held.lockId);
   // What the run created (local buckets, Pulumi stacks) is destroyed as a user would.
   if (dir) await deployer(['destroy', '--yes', '-C', dir, '-e', 'dev'], { DEPLOY_LEDGER_DB: ledgerPath });
@@ -299,5 +304,21 @@ describe('the dashboard in Chromium', () => {
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
     expect(existsSync(SCREENSHOT)).toBe(true);
     expect(pageErrors).toEqual([]);
+
+    // The run is a trace: its span, and one child span per component deployed, flushed when the server stops.
+    await server!.close();
+    server = undefined;
+    // The deploy refused earlier (409) is a trace too: a run span ended in error, with no component.
+    const runs = receiver!.spans.filter((x) => x.name === 'deployer.run');
+    expect(runs.map((x) => x.attributes['deployer.result']).sort()).toEqual(['error', 'success']);
+    const run = runs.find((x) => x.attributes['deployer.result'] === 'success');
+    expect(run?.attributes).toMatchObject({ 'deployer.stack': 'buckets', 'deployer.environment': 'dev', 'deployer.operation': 'apply' });
+    const spans = receiver!.spans.filter((x) => x.name === 'deployer.component' && x.parentSpanId === run!.spanId);
+    expect(
+      spans.map((x) => [x.attributes['deployer.component'], x.attributes['deployer.service'], x.attributes['deployer.result']]).sort(),
+    ).toEqual([
+      ['store/images', 'store', 'created'],
+      ['store/logs', 'store', 'created'],
+    ]);
   }, 300_000);
 });
