@@ -4,14 +4,46 @@
  * counts by service, environment, type and status, and nothing personal.
  */
 import type { FastifyInstance } from 'fastify';
+import type { DeploymentTotals, LedgerStore, RollbackTotals } from '../../ledger/store.js';
 import type { ServerContext } from '../context.js';
 import { lastDrift } from '../drift-status.js';
 import { createServerMetrics, type ServerMetrics } from '../metrics.js';
 
+/**
+ * The ledger's totals, read again only when the ledger has changed since (its revision, one
+ * row to read, changes with every write): a PostgreSQL ledger of a million deployments takes
+ * seconds to total, and Prometheus scrapes every few seconds whether anything was deployed or not.
+ */
+export function totalsCache(ledger: LedgerStore): Pick<LedgerStore, 'deploymentTotals' | 'rollbackTotals'> {
+  let deployments: { key: string; totals: Promise<DeploymentTotals[]> } | undefined;
+  let rollbacks: { key: string; totals: Promise<RollbackTotals[]> } | undefined;
+  return {
+    async deploymentTotals(buckets) {
+      const key = `${await ledger.revision()} ${buckets.join(',')}`;
+      if (deployments?.key !== key) deployments = { key, totals: ledger.deploymentTotals(buckets) };
+      const mine = deployments;
+      // A failed read is not kept: the next scrape tries again.
+      return mine.totals.catch((e: unknown) => {
+        if (deployments === mine) deployments = undefined;
+        throw e;
+      });
+    },
+    async rollbackTotals() {
+      const key = await ledger.revision();
+      if (rollbacks?.key !== key) rollbacks = { key, totals: ledger.rollbackTotals() };
+      const mine = rollbacks;
+      return mine.totals.catch((e: unknown) => {
+        if (rollbacks === mine) rollbacks = undefined;
+        throw e;
+      });
+    },
+  };
+}
+
 /** The server's metrics over `ctx`. */
 export function metricsOf(ctx: ServerContext): ServerMetrics {
   return createServerMetrics({
-    ledger: ctx.ledger,
+    ledger: totalsCache(ctx.ledger),
     locks: async () => {
       const now = Date.now();
       return (await ctx.catalog.locks()).map((l) => ({
