@@ -12,8 +12,13 @@ import { yamlLib } from '../util/yaml-lib.js';
 export { parseDuration };
 
 export interface Settings {
-  /** Absolute stack directory. */
+  /** Absolute stack directory: its configuration, and the data kept beside it (`.deployer/`). */
   dir: string;
+  /**
+   * Where the stack's YAML is read from instead of `dir`: a checkout of a git ref (`deployer
+   * serve`'s deploy of a ref). State, locks, the ledger and settings stay those of `dir`.
+   */
+  sourceDir?: string;
   environment: string | undefined;
   /** `--stack`: the stack the user means; loading a directory that holds another one is refused. */
   stack: string | undefined;

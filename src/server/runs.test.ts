@@ -3,7 +3,8 @@
  * a scripted engine (no Pulumi here; test/e2e/dashboard.test.ts runs the real engine), so that
  * the lock decides who runs, the ledger records what ran, and the event stream shows it.
  */
-import { appendFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeEngine, fakeTarget } from '../../test/helpers/fake-engine.js';
@@ -180,14 +181,73 @@ describe('POST /api/v1/deploy', () => {
   });
 });
 
+describe('POST /api/v1/deploy {ref}', () => {
+  const git = (dir: string, ...args: string[]): string =>
+    execFileSync('git', ['-C', dir, '-c', 'user.name=test', '-c', 'user.email=test@example.com', ...args], { encoding: 'utf8' }).trim();
+
+  it('deploys the stack as a git ref has it, from a checkout kept per commit, and records the commit', async () => {
+    const w = await world();
+    const api = path.join(w.s.dir, 'services', 'web', 'api.yaml');
+    writeFileSync(path.join(w.s.dir, '.gitignore'), '.deployer/\n');
+    git(w.s.dir, 'init', '-q', '-b', 'main');
+    git(w.s.dir, 'add', '.');
+    git(w.s.dir, 'commit', '-qm', 'two replicas');
+    const first = git(w.s.dir, 'rev-parse', 'HEAD');
+    writeFileSync(api, readFileSync(api, 'utf8').replace(/replicas: \d+/, 'replicas: 3'));
+    git(w.s.dir, 'commit', '-qam', 'three replicas');
+    const deployRef = async (ref: string) => {
+      const res = await w.s.app.inject({
+        method: 'POST',
+        url: '/api/v1/deploy',
+        headers: w.s.as('deployer'),
+        payload: { stack: 'quickstart', environment: 'dev', ref },
+      });
+      expect(res.statusCode, res.body).toBe(202);
+      return w.s.runs.settled(res.json().run.id);
+    };
+    const replicas = async () => (await w.store.read('quickstart', 'dev'))!.components['web/api']!.spec['replicas'];
+    expect((await deployRef('HEAD~1'))!.status).toBe('succeeded');
+    expect(await replicas()).toBe(2);
+    expect(existsSync(path.join(w.s.dir, '.deployer', 'checkouts', first, 'services', 'web', 'api.yaml'))).toBe(true);
+    const [deployed] = await w.s.ledger.listDeployments({ limit: 1 });
+    expect(deployed!.metadata).toMatchObject({ git_ref: 'HEAD~1', git_commit: first });
+    expect((await deployRef('main'))!.status).toBe('succeeded');
+    expect(await replicas()).toBe(3);
+    // The served directory itself is untouched.
+    expect(git(w.s.dir, 'status', '--porcelain')).toBe('');
+  });
+
+  it('refuses a ref the repository does not have, a directory outside git, and a ref with a plan', async () => {
+    const w = await world();
+    const ask = (body: Record<string, unknown>) =>
+      w.s.app.inject({
+        method: 'POST',
+        url: '/api/v1/deploy',
+        headers: w.s.as('deployer'),
+        payload: { stack: 'quickstart', environment: 'dev', ...body },
+      });
+    const outside = await ask({ ref: 'main' });
+    expect([outside.statusCode, outside.json().error.message]).toEqual([400, expect.stringContaining('is in no git repository')]);
+    git(w.s.dir, 'init', '-q', '-b', 'main');
+    git(w.s.dir, 'add', '.');
+    git(w.s.dir, 'commit', '-qm', 'one');
+    const unknown = await ask({ ref: 'v9.9.9' });
+    expect([unknown.statusCode, unknown.json().error.message]).toEqual([400, expect.stringContaining('has no commit v9.9.9')]);
+    const option = await ask({ ref: '--upload-pack=x' });
+    expect(option.json().error.message).toMatch(/is not a git revision/);
+    const both = await ask({ ref: 'HEAD', plan: {} });
+    expect(both.json().error.message).toBe('give either a plan or a ref, not both');
+    expect(await w.s.ledger.listDeployments()).toEqual([]);
+  });
+});
+
 describe('POST /api/v1/rollback/{deploymentId}', () => {
   it("returns the stack to the state version the deployment's run started from", async () => {
     const w = await world();
     await w.s.runs.settled((await w.deploy()).json().run.id);
     // A second deployment changes the API's spec.
     const api = path.join(w.s.dir, 'services', 'web', 'api.yaml');
-    appendFileSync(api, '');
-    writeFileSync(api, (await import('node:fs')).readFileSync(api, 'utf8').replace(/replicas: \d+/, 'replicas: 3'));
+    writeFileSync(api, readFileSync(api, 'utf8').replace(/replicas: \d+/, 'replicas: 3'));
     await w.s.runs.settled((await w.deploy()).json().run.id);
     const [second] = await w.s.ledger.listDeployments({ stack: 'quickstart', limit: 1 });
     const serialBefore = (await w.store.read('quickstart', 'dev'))!.serial;
@@ -229,8 +289,6 @@ describe('POST /api/v1/rollback/{deploymentId}', () => {
 describe('POST /api/v1/locks/{key}/force-unlock', () => {
   it("releases a dead run's lock only with its lock id, shows it in /stacks before, and audits it", async () => {
     const w = await world();
-    const settings = (await import('./stacks.js')).StackCatalog;
-    void settings;
     const manager = openLockManager('file://.deployer', w.s.dir);
     const lock = await manager.acquire({
       lockKey: 'stack:quickstart:env:dev',

@@ -20,10 +20,10 @@ export interface LoadedStack {
  * for all of them: a directory holding another stack is refused before anything else happens.
  */
 export async function loadStack(
-  settings: Pick<Settings, 'dir' | 'environment' | 'variables' | 'varFiles'> & { stack?: string | undefined },
+  settings: Pick<Settings, 'dir' | 'sourceDir' | 'environment' | 'variables' | 'varFiles'> & { stack?: string | undefined },
 ): Promise<LoadedStack> {
   const { desired, graph } = await discoverStack({
-    dir: settings.dir,
+    dir: settings.sourceDir ?? settings.dir,
     ...(settings.environment === undefined ? {} : { environment: settings.environment }),
     variables: settings.variables,
     varFiles: settings.varFiles,

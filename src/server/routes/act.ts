@@ -10,6 +10,7 @@ import { InvalidInputError, type LockHeldError } from '../../errors.js';
 import type { RunEvent } from '../../executor/events.js';
 import { openLockManager } from '../../lock/index.js';
 import { readSavedPlan } from '../../plan/index.js';
+import { checkoutRef } from '../checkout.js';
 import type { ServerContext } from '../context.js';
 import type { RunRequest, RunView } from '../runs.js';
 import { errorResponses, errorSchema, lockSchema, runSchema } from './schemas.js';
@@ -21,7 +22,7 @@ const started = {
 const heldSchema = { type: 'object', properties: { ...errorSchema.properties, holder: lockSchema } } as const;
 const actResponses = { 202: started, 409: heldSchema, 422: errorSchema, ...errorResponses } as const;
 
-type DeployBody = { stack: string; environment: string; plan?: unknown; metadata?: Record<string, string> };
+type DeployBody = { stack: string; environment: string; plan?: unknown; ref?: string; metadata?: Record<string, string> };
 
 export function registerActRoutes(app: FastifyInstance, ctx: ServerContext): void {
   app.post<{ Body: DeployBody }>(
@@ -44,6 +45,12 @@ export function registerActRoutes(app: FastifyInstance, ctx: ServerContext): voi
               additionalProperties: true,
               description: 'a plan saved by `deployer plan --out` (refused when the state has moved on)',
             },
+            ref: {
+              type: 'string',
+              minLength: 1,
+              description:
+                "a git ref of the served directory's repository: the stack as that commit has it (checked out once, kept under .deployer/checkouts)",
+            },
             metadata: {
               type: 'object',
               additionalProperties: { type: 'string' },
@@ -58,14 +65,17 @@ export function registerActRoutes(app: FastifyInstance, ctx: ServerContext): voi
       const { stack, environment } = request.body;
       request.auditTarget = `${stack}/${environment}`;
       const served = ctx.catalog.require(stack, environment);
-      const savedPlan = request.body.plan === undefined ? undefined : checkedPlan(request.body.plan);
+      const { plan, ref } = request.body;
+      if (plan !== undefined && ref !== undefined) throw new InvalidInputError('give either a plan or a ref, not both');
+      const savedPlan = plan === undefined ? undefined : checkedPlan(plan);
+      const checkout = ref === undefined ? undefined : await checkoutRef(served.dir, ref);
       return startRun(ctx, request, reply, {
         kind: 'deploy',
         stack,
         environment,
-        settings: ctx.catalog.settings(served, environment),
+        settings: { ...ctx.catalog.settings(served, environment), ...(checkout ? { sourceDir: checkout.sourceDir } : {}) },
         initiator: initiatorOf(request),
-        metadata: { ...request.body.metadata, source: 'api' },
+        metadata: { ...request.body.metadata, source: 'api', ...(checkout ? { git_ref: ref!, git_commit: checkout.commit } : {}) },
         ...(savedPlan ? { savedPlan } : {}),
       });
     },
