@@ -30,6 +30,8 @@ export default defineConfig({
         'src/lock/**': { lines: 95 },
         // The aws target's translations, run under Pulumi's mocks (measured 94.9 % when it was first complete).
         'src/targets/aws/**': { lines: 94 },
+        // deployer serve: routes, authentication, runs, webhooks, metrics, the dashboard (measured 98.6 % when first complete).
+        'src/server/**': { lines: 97 },
       },
     },
   },
