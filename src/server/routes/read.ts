@@ -2,9 +2,10 @@
  * The read side of the API: deployments (with the filters of `ledger list-deployments`), one
  * deployment with its components and what followed it, rollbacks, the DORA metrics (the same
  * query as `ledger show-metrics`), the served stacks with their locks and last drift report,
- * and the runs this server started. Personal data (initiators, e-mail addresses and tokens in
- * metadata) is redacted unless the caller may see it unredacted (the auditor).
+ * and the runs this server started. Personal data (initiators, as pseudonyms; e-mail addresses
+ * and tokens in metadata) is redacted unless the caller may see it unredacted (the auditor).
  */
+import { createHmac, randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { InvalidInputError } from '../../errors.js';
 import { isoTime, type DeploymentEvent, type RollbackEvent } from '../../ledger/index.js';
@@ -27,11 +28,23 @@ type ListQuery = {
   limit?: number;
 };
 
+/** This server's key for pseudonyms: random at each start, so a pseudonym cannot be looked up elsewhere. */
+const PSEUDONYM_KEY = randomBytes(32);
+
+/**
+ * Who started a deployment, as every role but the auditor sees it: a pseudonym (`person-` and 8
+ * hex digits of a keyed hash), the same for the same initiator while the server runs, so that a
+ * viewer sees that one person made several deployments without learning who.
+ */
+export function pseudonym(initiator: string): string {
+  return `person-${createHmac('sha256', PSEUDONYM_KEY).update(initiator).digest('hex').slice(0, 8)}`;
+}
+
 /** A record as the caller may see it. */
 export function shown<T extends DeploymentEvent | RollbackEvent>(request: FastifyRequest, record: T): T {
   if (request.principal && permits(request.principal, 'unredacted')) return record;
   if ('initiator' in record)
-    return { ...record, initiator: redactText(record.initiator), metadata: redactValue(record.metadata) as Record<string, unknown> };
+    return { ...record, initiator: pseudonym(record.initiator), metadata: redactValue(record.metadata) as Record<string, unknown> };
   return { ...record, reason: redactText(record.reason) };
 }
 
