@@ -11,6 +11,7 @@ import { deployerVersion } from '../package-info.js';
 import { Authenticator, permits, type AuthOptions } from './auth.js';
 import type { ServerContext } from './context.js';
 import { errorBody, handleError } from './http-errors.js';
+import { InternalError } from '../errors.js';
 import { registerActRoutes } from './routes/act.js';
 import { registerAdminRoutes } from './routes/admin.js';
 import { registerHealthRoutes } from './routes/health.js';
@@ -47,20 +48,24 @@ export async function buildServer(ctx: ServerContext, o: ServerOptions): Promise
     },
   });
   const auth = new Authenticator(o.auth, ctx.access);
-  app.addHook('onRequest', (request, reply, done) => {
-    void authorize(auth, request).then(
-      (refusal) => {
-        if (refusal) {
-          if (refusal.retryAfterS) void reply.header('retry-after', String(refusal.retryAfterS));
-          void reply.status(refusal.status).send(errorBody(refusal.code, refusal.message));
-        }
-        done();
-      },
-      (e: Error) => done(e),
-    );
+  // Every route says who may use it: one without a permission is a bug, refused at start.
+  app.addHook('onRoute', (route) => {
+    const permission = (route.config as { permission?: unknown } | undefined)?.permission;
+    if (permission === undefined) throw new InternalError(`the route ${route.method} ${route.url} declares no permission`);
+  });
+  app.addHook('onRequest', async (request, reply) => {
+    const refusal = await authorize(auth, request, o.auth.insecureLocal);
+    if (!refusal) return;
+    if (refusal.retryAfterS) void reply.header('retry-after', String(refusal.retryAfterS));
+    // Returning the sent reply ends the request here, whatever hooks other plugins add later.
+    return reply.status(refusal.status).send(errorBody(refusal.code, refusal.message));
   });
   app.addHook('onResponse', async (request, reply) => {
     await audit(ctx, request, reply.statusCode);
+  });
+  // A client that hangs up before the answer: the action may have happened, so it is audited too.
+  app.addHook('onRequestAbort', async (request) => {
+    await audit(ctx, request, 0);
   });
   app.setErrorHandler(handleError);
   app.setNotFoundHandler((request, reply) => {
@@ -80,11 +85,24 @@ export async function buildServer(ctx: ServerContext, o: ServerOptions): Promise
 
 type Refusal = { status: number; code: string; message: string; retryAfterS?: number };
 
+/** Host names a browser sends for a server on loopback (a DNS-rebinding page sends its own). */
+const LOOPBACK_HOST = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])(:\d+)?$/i;
+
 /** Authenticates a request to a route that needs a permission, and checks it; the refusal, if any. */
-async function authorize(auth: Authenticator, request: FastifyRequest): Promise<Refusal | undefined> {
+async function authorize(auth: Authenticator, request: FastifyRequest, insecureLocal: boolean): Promise<Refusal | undefined> {
+  // Without authentication, only this machine may ask: a web page the user visits could
+  // otherwise reach a loopback server under a name of its own (DNS rebinding).
+  if (insecureLocal && !LOOPBACK_HOST.test(request.headers.host ?? '')) {
+    return {
+      status: 403,
+      code: 'FORBIDDEN',
+      message: `--insecure-local answers only requests to localhost, not to ${request.headers.host ?? 'no host'}`,
+    };
+  }
+  if (request.is404) return undefined; // answered 404 without asking who
   const permission = request.routeOptions.config?.permission;
-  if (permission === undefined) return undefined; // no route: answered 404 without asking who
   if (permission === 'public' || permission === 'webhook') return undefined;
+  if (permission === undefined) return { status: 500, code: 'INTERNAL', message: 'this route declares no permission' };
   const found = await auth.authenticate(request.headers.authorization, request.ip);
   if (!found.ok)
     return {
@@ -103,6 +121,7 @@ async function authorize(auth: Authenticator, request: FastifyRequest): Promise<
 /** The result word of an audit row for a status. */
 function resultOf(status: number): string {
   if (status < 400) return 'ok';
+  if (status === 0) return 'aborted';
   if (status === 401 || status === 429) return 'unauthenticated';
   if (status === 403) return 'denied';
   if (status === 409) return 'conflict';
@@ -113,7 +132,8 @@ function resultOf(status: number): string {
 /** An audit row for every action, and for every request refused for who sent it. */
 async function audit(ctx: ServerContext, request: FastifyRequest, status: number): Promise<void> {
   const action = request.routeOptions.config?.audit;
-  const refused = status === 401 || status === 403 || status === 429;
+  // A 429 is not audited one by one: the address was refused for its failures, each audited.
+  const refused = status === 401 || status === 403;
   if (!action && !refused) return;
   const p = request.principal;
   await ctx.access.appendAudit({

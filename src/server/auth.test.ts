@@ -91,6 +91,15 @@ describe('JWTs', () => {
       [hs256({ roles: ['admin'] }, { exp: Math.floor(Date.now() / 1000) - 60, iss: 'idp', aud: 'deployer' }), /exp/],
       [hs256({ roles: ['admin'] }, { iss: 'idp', aud: 'deployer' }), /exp/],
       [hs256({ roles: ['root'] }, { exp: '5m', iss: 'idp', aud: 'deployer' }), /roles claim names no role/],
+      [
+        new SignJWT({ roles: ['admin'] })
+          .setProtectedHeader({ alg: 'HS256' })
+          .setIssuer('idp')
+          .setAudience('deployer')
+          .setExpirationTime('5m')
+          .sign(new TextEncoder().encode(SECRET)),
+        /sub/,
+      ],
     ];
     for (const [jwt, message] of cases) {
       const r = await auth.authenticate(`Bearer ${await jwt}`, 'b');
@@ -108,23 +117,36 @@ describe('JWTs', () => {
     const { publicKey, privateKey } = await generateKeyPair('RS256');
     const file = path.join(tempDir(), 'jwks.json');
     writeFileSync(file, JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid: 'k1', alg: 'RS256' }] }));
-    const auth = new Authenticator({ insecureLocal: false, jwt: { jwksFile: file } }, access);
-    const jwt = await new SignJWT({ role: 'admin' })
-      .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
-      .setSubject('bob')
-      .setExpirationTime('5m')
-      .sign(privateKey);
-    expect(await auth.authenticate(`Bearer ${jwt}`, 'd')).toEqual({ ok: true, principal: { actor: 'jwt:bob', role: 'admin' } });
-    const forged = await hs256({ role: 'admin' }, { exp: '5m' });
+    const auth = new Authenticator({ insecureLocal: false, jwt: { jwksFile: file, issuer: 'idp', audience: 'deployer' } }, access);
+    const sign = (claims: Record<string, unknown>, aud = 'deployer') =>
+      new SignJWT(claims)
+        .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
+        .setIssuer('idp')
+        .setAudience(aud)
+        .setSubject('bob')
+        .setExpirationTime('5m')
+        .sign(privateKey);
+    expect(await auth.authenticate(`Bearer ${await sign({ role: 'admin' })}`, 'd')).toEqual({
+      ok: true,
+      principal: { actor: 'jwt:bob', role: 'admin' },
+    });
+    // A token the provider issued for another application, and an HMAC token, are refused.
+    expect((await auth.authenticate(`Bearer ${await sign({ role: 'admin' }, 'wiki')}`, 'd')).ok).toBe(false);
+    const forged = await hs256({ role: 'admin' }, { exp: '5m', iss: 'idp', aud: 'deployer' });
     expect((await auth.authenticate(`Bearer ${forged}`, 'd')).ok).toBe(false);
+    expect(() => new Authenticator({ insecureLocal: false, jwt: { jwksFile: file } }, access)).toThrow(/give the issuer and the audience/);
   });
 
   it('refuses unusable settings at start: a short secret, both a secret and a JWKS file, an unreadable JWKS file', () => {
     expect(() => new Authenticator({ insecureLocal: false, jwt: { secret: 'short' } }, access)).toThrow(/at least 32 bytes/);
     expect(() => new Authenticator({ insecureLocal: false, jwt: { secret: SECRET, jwksFile: 'x' } }, access)).toThrow(/not both/);
-    expect(() => new Authenticator({ insecureLocal: false, jwt: { jwksFile: path.join(tempDir(), 'none.json') } }, access)).toThrow(
-      /cannot read the JWKS file/,
-    );
+    expect(
+      () =>
+        new Authenticator(
+          { insecureLocal: false, jwt: { jwksFile: path.join(tempDir(), 'none.json'), issuer: 'i', audience: 'a' } },
+          access,
+        ),
+    ).toThrow(/cannot read the JWKS file/);
   });
 });
 

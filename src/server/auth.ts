@@ -130,18 +130,22 @@ export class Authenticator {
       const { payload } = await jwtVerify(jwt, this.jwtKey as JWTVerifyGetKey, {
         ...(o.issuer ? { issuer: o.issuer } : {}),
         ...(o.audience ? { audience: o.audience } : {}),
-        ...(o.secret ? { algorithms: ['HS256'] } : {}),
-        requiredClaims: ['exp'],
+        // Pinned either way: a JWKS's public key must never verify an HMAC (algorithm confusion).
+        algorithms: o.secret ? ['HS256'] : JWKS_ALGORITHMS,
+        requiredClaims: ['exp', 'sub'],
       });
       const claim = payload[o.roleClaim ?? 'role'];
       const role = (Array.isArray(claim) ? claim : [claim]).find((r): r is Role => ROLES.includes(r as Role));
       if (!role) return `the token's ${o.roleClaim ?? 'role'} claim names no role (${ROLES.join(', ')})`;
-      return { actor: `jwt:${payload.sub ?? 'unknown'}`, role };
+      return { actor: `jwt:${payload.sub!}`, role };
     } catch (e) {
       return `invalid token: ${(e as Error).message}`;
     }
   }
 }
+
+/** The asymmetric algorithms a JWKS's keys may sign with. */
+const JWKS_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
 
 function jwtKeyOf(o: JwtOptions | undefined): Uint8Array | JWTVerifyGetKey | undefined {
   if (!o) return undefined;
@@ -151,6 +155,9 @@ function jwtKeyOf(o: JwtOptions | undefined): Uint8Array | JWTVerifyGetKey | und
     return new TextEncoder().encode(o.secret);
   }
   if (o.jwksFile) {
+    // An identity provider's keys sign tokens for every application it serves: only those for deployer count.
+    if (!o.issuer || !o.audience)
+      throw new InvalidInputError('with a JWKS file, give the issuer and the audience to accept (--jwt-issuer, --jwt-audience)');
     let jwks: unknown;
     try {
       jwks = JSON.parse(readFileSync(o.jwksFile, 'utf8'));

@@ -6,7 +6,7 @@
  * a deployment starts run from it. The run reads its YAML from the checkout and keeps its state,
  * locks, ledger and Pulumi data where the served directory keeps them.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { DeployerError, InvalidInputError } from '../errors.js';
 import { Mutex } from '../util/mutex.js';
@@ -29,7 +29,9 @@ async function git(dir: string, args: string[]): Promise<{ ok: boolean; out: str
 }
 
 /** Checks out `ref` of the repository `stackDir` is in (once per commit); refuses a directory outside git or an unknown ref. */
-export async function checkoutRef(stackDir: string, ref: string): Promise<CheckedOut> {
+export async function checkoutRef(servedDir: string, ref: string): Promise<CheckedOut> {
+  // git names the repository by its real path: a served path through a symlink is resolved alike.
+  const stackDir = realpathSync(servedDir);
   if (!/^[\w./@^~{}-]+$/.test(ref) || ref.startsWith('-')) throw new InvalidInputError(`ref ${JSON.stringify(ref)} is not a git revision`);
   const top = await git(stackDir, ['rev-parse', '--show-toplevel']);
   if (!top.ok) throw new InvalidInputError(`cannot deploy ref ${ref}: ${stackDir} is in no git repository`);

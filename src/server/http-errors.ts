@@ -41,7 +41,8 @@ export function errorBody(
 export function handleError(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): void {
   if (error instanceof DeployerError) {
     request.auditDetail = { ...request.auditDetail, code: error.code };
-    void reply.status(httpStatusFor(error.code)).send(errorBody(error.code, error.message, error.details));
+    const status = (error as { httpStatus?: number }).httpStatus ?? httpStatusFor(error.code);
+    void reply.status(status).send(errorBody(error.code, error.message, error.details));
     return;
   }
   const status = (error as FastifyError).statusCode;

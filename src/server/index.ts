@@ -8,7 +8,8 @@ import { InvalidInputError } from '../errors.js';
 import { openLedger, type LedgerStore } from '../ledger/index.js';
 import { buildServer, type ServerOptions } from './app.js';
 import type { WebhookSecrets } from './context.js';
-import { RunManager } from './runs.js';
+import { RunManager, type RunRequest, type RunView } from './runs.js';
+import type { AccessStore, Role } from '../ledger/access.js';
 import { StackCatalog } from './stacks.js';
 import { tokenRefusal } from './tokens.js';
 import { deployerVersion } from '../package-info.js';
@@ -64,11 +65,13 @@ export async function startServer(o: StartOptions): Promise<RunningServer> {
     }
     tracing = await startTracing('deployer-server', { ...(o.env ? { env: o.env } : {}), serviceVersion: deployerVersion });
     const tracer = tracing;
+    const access = ledger.access();
     const runs = new RunManager(
       undefined,
       tracer ? (request, listener) => traceRun(tracer, request.kind === 'deploy' ? 'apply' : 'rollback', listener) : undefined,
+      (run, request) => auditRunEnd(access, run, request),
     );
-    const app = await buildServer({ ledger, access: ledger.access(), catalog, runs, webhooks: o.webhooks, ready: () => ready }, o);
+    const app = await buildServer({ ledger, access, catalog, runs, webhooks: o.webhooks, ready: () => ready }, o);
     await app.listen({ host: o.host, port: o.port });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : o.port;
@@ -97,4 +100,19 @@ export async function startServer(o: StartOptions): Promise<RunningServer> {
 async function hasValidToken(ledger: LedgerStore): Promise<boolean> {
   const now = new Date();
   return (await ledger.access().listTokens()).some((t) => tokenRefusal(t, now) === undefined);
+}
+
+/** The audit row of how a run the server started ended (the request's row says it was asked for). */
+async function auditRunEnd(access: AccessStore, run: RunView, request: RunRequest): Promise<void> {
+  await access.appendAudit({
+    at: run.endedAt ?? new Date().toISOString(),
+    actor: request.actor?.actor ?? 'anonymous',
+    role: (request.actor?.role ?? null) as Role | null,
+    action: `${run.kind}-ended`,
+    target: `${run.stack}/${run.environment}`,
+    source: request.actor?.source ?? '',
+    result: run.status,
+    status: 0,
+    detail: { run: run.id, ...(run.error ? { code: run.error.code } : {}) },
+  });
 }

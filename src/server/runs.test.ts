@@ -296,8 +296,12 @@ describe('POST /api/v1/locks/{key}/force-unlock', () => {
       lockedBy: 'ci@runner-7',
       metadata: { operation: 'apply' },
     });
-    const stacks = (await w.s.app.inject({ url: '/api/v1/stacks', headers: w.s.as('viewer') })).json().stacks;
+    const stacks = (await w.s.app.inject({ url: '/api/v1/stacks', headers: w.s.as('auditor') })).json().stacks;
     expect(stacks[0].environments[0].lock).toMatchObject({ lockId: lock.lockId, lockedBy: 'ci@runner-7', expired: false });
+    // Who holds it is personal: a viewer sees a pseudonym.
+    const viewed = (await w.s.app.inject({ url: '/api/v1/stacks', headers: w.s.as('viewer') })).json().stacks;
+    expect(viewed[0].environments[0].lock).toMatchObject({ lockId: lock.lockId, lockedBy: expect.stringMatching(/^person-[0-9a-f]{8}$/) });
+    expect(JSON.stringify(viewed)).not.toContain('runner-7');
     const url = '/api/v1/locks/stack:quickstart:env:dev/force-unlock';
     const wrong = await w.s.app.inject({ method: 'POST', url, headers: w.s.as('admin'), payload: { lockId: 'not-it' } });
     expect(wrong.statusCode).toBe(409);

@@ -48,6 +48,8 @@ export interface RunRequest {
   environment: string;
   settings: Settings;
   initiator: string;
+  /** Who asked, as the audit log names them (a token id, `jwt:<sub>`), and from where. */
+  actor?: { actor: string; role: string | null; source: string };
   metadata: Record<string, string>;
   /** deploy: carry out this saved plan (refused when stale). */
   savedPlan?: SavedPlan;
@@ -60,6 +62,9 @@ export type StartResult = { started: RunView } | { held: LockHeldError };
 
 interface Live {
   view: RunView;
+  /** How the workflow ended: what it returned, or what it threw. */
+  outcome?: RunOutcome;
+  failure?: unknown;
   events: RunEvent[];
   subscribers: Set<(event: RunEvent | null) => void>;
   stop: AbortController;
@@ -79,23 +84,47 @@ export type RunWorkflow = (request: RunRequest, ctx: RunContext) => Promise<RunO
 const defaultWorkflow: RunWorkflow = (request, ctx) =>
   request.kind === 'deploy' ? applyStack(ctx) : rollbackToVersion(ctx, request.to ?? 'last-good');
 
+/** Ended runs kept for `GET /api/v1/runs` (older ones are forgotten as new ones start). */
+const KEPT_RUNS = 200;
+
+/** The server is stopping: it starts no run (answered 503). */
+export class ServerStoppingError extends DeployerError {
+  /** The HTTP status it is answered with (http-errors.ts): the server is unavailable, not the request wrong. */
+  readonly httpStatus = 503;
+  constructor() {
+    super('CANCELLED', 'the server is stopping: it starts no new run', { details: ['Send the request again once it is back.'] });
+  }
+}
+
 /** At most this many events are kept per run; progress lines beyond it are dropped (the rest are kept). */
 const MAX_EVENTS = 20_000;
 
 export class RunManager {
   private readonly runs = new Map<string, Live>();
+  private closing = false;
 
   constructor(
     private readonly workflow: RunWorkflow = defaultWorkflow,
     /** Watches each run (tracing): given its listener and request, the listener to use and what to call when it ends. */
     private readonly observe?: RunObserver,
+    /** Told of each run that ended (the audit log's row of how it ended). */
+    private readonly onEnd?: (run: RunView, request: RunRequest) => Promise<void> | void,
   ) {}
+
+  /** Ended runs beyond the newest KEPT_RUNS are forgotten (the ledger keeps what they deployed). */
+  private forgetOldRuns(): void {
+    const ended = [...this.runs.values()]
+      .filter((r) => r.view.status !== 'running')
+      .sort((a, b) => a.view.startedAt.localeCompare(b.view.startedAt));
+    for (const r of ended.slice(0, Math.max(0, ended.length - KEPT_RUNS))) this.runs.delete(r.view.id);
+  }
 
   /**
    * Starts a run; resolves once it holds its lock and has its plan, or has ended. A run refused
    * before then (invalid input, a stale plan) rejects with that error, and a held lock gives `held`.
    */
   async start(request: RunRequest): Promise<StartResult> {
+    if (this.closing) throw new ServerStoppingError();
     const view: RunView = {
       id: randomUUID(),
       kind: request.kind,
@@ -135,10 +164,22 @@ export class RunManager {
       ...(request.savedPlan ? { savedPlan: { file: 'the plan in the request', saved: request.savedPlan } } : {}),
     };
     const outcome = this.workflow(request, ctx);
-    live.done = outcome.then(
-      (o) => (observed?.end({ outcome: o }), this.finish(live, o)),
-      (e: unknown) => (observed?.end({ error: e }), this.fail(live, e)),
-    );
+    live.done = outcome
+      .then(
+        (o) => this.finish(live, o),
+        (e: unknown) => this.fail(live, e),
+      )
+      .finally(() => {
+        // Telling the tracer and the audit log never decides how a run ended, nor crashes the server.
+        try {
+          observed?.end(live.outcome ? { outcome: live.outcome } : { error: live.failure });
+        } catch {
+          /* a tracing failure loses a span, nothing else */
+        }
+        void Promise.resolve()
+          .then(() => this.onEnd?.(live.view, request))
+          .catch(() => undefined);
+      });
     const first = await Promise.race([
       hasPlan.then(() => 'planned' as const),
       outcome.then(
@@ -147,13 +188,11 @@ export class RunManager {
       ),
     ]);
     if (first instanceof LockHeldError) return { held: first };
-    if (
-      first instanceof DeployerError &&
-      (first.code === 'INVALID_INPUT' || first.code === 'VALIDATION_FAILED' || first.code === 'STALE_PLAN')
-    ) {
-      throw first;
-    }
+    // Refused before its plan (invalid input, a stale plan, an engine or ledger that cannot be
+    // had, a bug): the request that asked for it is answered with why, and no run is kept.
+    if (first instanceof Error || (first !== 'planned' && first !== 'ended')) throw first;
     this.runs.set(view.id, live);
+    this.forgetOldRuns();
     return { started: view };
   }
 
@@ -190,8 +229,9 @@ export class RunManager {
     return live?.view;
   }
 
-  /** Stops every running run (running components finish, none starts), cancels them after `graceMs`, and waits for all. */
+  /** Stops every running run (running components finish, none starts), cancels them after `graceMs`, and waits for all; starts no new one. */
   async close(graceMs = 30_000): Promise<void> {
+    this.closing = true;
     const running = [...this.runs.values()].filter((r) => r.view.status === 'running');
     for (const r of running) r.stop.abort();
     const timer = setTimeout(() => running.forEach((r) => r.cancel.abort()), graceMs);
@@ -206,6 +246,7 @@ export class RunManager {
   }
 
   private finish(live: Live, outcome: RunOutcome): void {
+    live.outcome = outcome;
     const v = live.view;
     if (outcome.status === 'done') {
       v.summary = outcome.summary;
@@ -222,6 +263,7 @@ export class RunManager {
   }
 
   private fail(live: Live, e: unknown): void {
+    live.failure = e;
     const err =
       e instanceof DeployerError
         ? e

@@ -59,9 +59,10 @@ export class StackCatalog {
     return s;
   }
 
-  /** The settings a run of `stack` in `environment` uses, as `deployer -C <dir> -e <environment>` would. */
+  /** The settings a run of `stack` in `environment` uses, as `deployer -C <dir> -e <environment>` would, never waiting for a lock. */
   settings(stack: ServedStack, environment: string): Settings {
-    return resolveSettings({ dir: stack.dir, environment, stack: stack.name }, this.env);
+    // A request is answered 409 with the holder at once: a lock timeout would hold it open instead.
+    return { ...resolveSettings({ dir: stack.dir, environment, stack: stack.name }, this.env), lockTimeoutMs: 0 };
   }
 
   /** The lock of every served stack and environment. */

@@ -3,7 +3,7 @@
  * (`--stack-dir`, repeatable; default the -C directory), until SIGINT or SIGTERM.
  * `deployer token create|list|revoke`: the API tokens, kept hashed in the ledger's database.
  */
-import { readFileSync } from 'node:fs';
+import { createWriteStream, readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { InvalidInputError } from '../../errors.js';
 import { ROLES, type Role } from '../../ledger/access.js';
@@ -59,7 +59,7 @@ export function registerServe(program: Command, ctx: CommandContext): void {
         '  DEPLOYER_WEBHOOK_SECRET_<NAME>     a generic JSON receiver at /webhooks/<name> (lower case)\n',
     )
     .action(async (_f, cmd: Command) => {
-      const o = allOptions<ServeFlags & { logLevel: string }>(cmd);
+      const o = allOptions<ServeFlags & { logLevel: string; logFile?: string }>(cmd);
       const settings = settingsFrom(o, ctx.io);
       const port = Number(o.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InvalidInputError(`--port ${o.port} is not a port number`);
@@ -76,7 +76,13 @@ export function registerServe(program: Command, ctx: CommandContext): void {
         auth: { insecureLocal: o.insecureLocal === true, ...jwtOptions(o, ctx.io.env) },
         webhooks: webhookSecrets(ctx.io.env),
         ...(o.tlsCert && o.tlsKey ? { https: { cert: readPem(o.tlsCert, '--tls-cert'), key: readPem(o.tlsKey, '--tls-key') } } : {}),
-        logger: { level: o.logLevel === 'silent' ? 'warn' : o.logLevel, redact: ['req.headers.authorization'] },
+        // Request logs (pino JSON) on stderr or in --log-file, never on stdout beside --json's answer.
+        logger: {
+          // A server's internal errors are always logged: the default level (silent) keeps only them.
+          level: o.logLevel === 'silent' ? 'error' : o.logLevel,
+          redact: ['req.headers.authorization'],
+          stream: o.logFile ? createWriteStream(o.logFile, { flags: 'a' }) : process.stderr,
+        },
         env: ctx.io.env,
       });
       if (o.json) printJson(ctx.io, { url: server.url });

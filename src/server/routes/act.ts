@@ -11,6 +11,7 @@ import type { RunEvent } from '../../executor/events.js';
 import { openLockManager } from '../../lock/index.js';
 import { readSavedPlan } from '../../plan/index.js';
 import { checkoutRef } from '../checkout.js';
+import { shownEvent, shownLock, shownRun, shownText } from '../shown.js';
 import type { ServerContext } from '../context.js';
 import type { RunRequest, RunView } from '../runs.js';
 import { errorResponses, errorSchema, lockSchema, runSchema } from './schemas.js';
@@ -75,7 +76,12 @@ export function registerActRoutes(app: FastifyInstance, ctx: ServerContext): voi
         environment,
         settings: { ...ctx.catalog.settings(served, environment), ...(checkout ? { sourceDir: checkout.sourceDir } : {}) },
         initiator: initiatorOf(request),
-        metadata: { ...request.body.metadata, source: 'api', ...(checkout ? { git_ref: ref!, git_commit: checkout.commit } : {}) },
+        actor: actorOf(request),
+        metadata: {
+          ...callerMetadata(request.body.metadata),
+          source: 'api',
+          ...(checkout ? { git_ref: ref!, git_commit: checkout.commit } : {}),
+        },
         ...(savedPlan ? { savedPlan } : {}),
       });
     },
@@ -106,6 +112,7 @@ export function registerActRoutes(app: FastifyInstance, ctx: ServerContext): voi
         environment: d.environment,
         settings,
         initiator: initiatorOf(request),
+        actor: actorOf(request),
         metadata: { source: 'api', rollback_of: d.id },
         to: { beforeRun: d.parentId },
       });
@@ -125,6 +132,37 @@ function initiatorOf(request: FastifyRequest): string {
   return `${request.principal?.actor ?? 'anonymous'} via deployer serve`;
 }
 
+function actorOf(request: FastifyRequest): NonNullable<RunRequest['actor']> {
+  const p = request.principal;
+  return { actor: p?.actor ?? 'anonymous', role: p && p.role !== 'local' ? p.role : null, source: request.ip };
+}
+
+/** Keys the run itself writes into a deployment's metadata and its lock's: a caller may not set them. */
+const RESERVED_METADATA = new Set([
+  'operation',
+  'source',
+  'actions',
+  'results',
+  'depends_on',
+  'owner',
+  'rollback_of',
+  'git_ref',
+  'changes',
+  'deployment_id',
+  'pid',
+  'drift',
+]);
+
+/** The caller's metadata (`git_commit`, `ci_run_id` ...): lower-case keys, none the run writes itself. */
+function callerMetadata(metadata: Record<string, string> | undefined): Record<string, string> {
+  for (const key of Object.keys(metadata ?? {})) {
+    if (!/^[a-z][a-z0-9_]{0,63}$/.test(key))
+      throw new InvalidInputError(`metadata key ${JSON.stringify(key)}: use lower-case letters, digits and _`);
+    if (RESERVED_METADATA.has(key)) throw new InvalidInputError(`metadata key ${key} is written by the run itself: choose another name`);
+  }
+  return metadata ?? {};
+}
+
 function links(run: RunView): { self: string; events: string } {
   return { self: `/api/v1/runs/${run.id}`, events: `/api/v1/runs/${run.id}/events` };
 }
@@ -136,15 +174,25 @@ async function startRun(ctx: ServerContext, request: FastifyRequest, reply: Fast
   return reply
     .status(202)
     .header('location', links(result.started).self)
-    .send({ run: result.started, links: links(result.started) });
+    .send({ run: shownRun(request, result.started), links: links(result.started) });
 }
 
 function heldAnswer(request: FastifyRequest, reply: FastifyReply, held: LockHeldError): unknown {
   request.auditDetail = { holder: held.holder.lockId };
   const h = held.holder;
+  const holder = {
+    ...h,
+    lockedAt: h.lockedAt.toISOString(),
+    expiresAt: h.expiresAt.toISOString(),
+    expired: h.expiresAt.getTime() < Date.now(),
+  };
   return reply.status(409).send({
-    error: { code: held.code, message: held.message, details: held.details },
-    holder: { ...h, lockedAt: h.lockedAt.toISOString(), expiresAt: h.expiresAt.toISOString(), expired: h.expiresAt.getTime() < Date.now() },
+    error: {
+      code: held.code,
+      message: shownText(request, held.message, h.lockedBy),
+      details: held.details.map((d) => shownText(request, d, h.lockedBy)),
+    },
+    holder: shownLock(request, holder),
   });
 }
 
@@ -169,8 +217,8 @@ function registerEvents(app: FastifyInstance, ctx: ServerContext): void {
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
       const send = (type: string, data: unknown): void => void res.write(`event: ${type}\ndata: ${JSON.stringify(data)}\n\n`);
       const unsubscribe = ctx.runs.subscribe(id, (event: RunEvent | null) => {
-        if (event) return send(event.type, event);
-        send('end', ctx.runs.get(id));
+        if (event) return send(event.type, shownEvent(request, event));
+        send('end', shownRun(request, ctx.runs.get(id)!));
         res.end();
       });
       request.raw.on('close', () => unsubscribe?.());

@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { isoTime } from '../../ledger/index.js';
 import { ROLES, type Role } from '../../ledger/access.js';
 import type { ServerContext } from '../context.js';
+import { errorBody } from '../http-errors.js';
 import { createApiToken } from '../tokens.js';
 import { errorResponses } from './schemas.js';
 
@@ -73,6 +74,12 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: ServerContext): v
     },
     async (request, reply) => {
       const b = request.body;
+      // The auditor watches the admins: an admin cannot make one (`deployer token create` on the ledger's host can).
+      if (b.role === 'auditor' && request.principal?.role !== 'local') {
+        return reply
+          .status(403)
+          .send(errorBody('FORBIDDEN', 'an auditor token is made with `deployer token create --role auditor`, not by an admin'));
+      }
       const created = await createApiToken(ctx.access, {
         name: b.name,
         role: b.role,
@@ -98,7 +105,7 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: ServerContext): v
     async (request, reply) => {
       request.auditTarget = request.params.id;
       if (!(await ctx.access.revokeToken(request.params.id, new Date().toISOString()))) {
-        return reply.status(404).send({ error: { code: 'NOT_FOUND', message: `no token ${request.params.id}`, details: [] } });
+        return reply.status(404).send(errorBody('NOT_FOUND', `no token ${request.params.id}`));
       }
       return { revoked: request.params.id };
     },

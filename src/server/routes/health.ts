@@ -13,13 +13,15 @@ export function registerHealthRoutes(app: FastifyInstance, ctx: ServerContext): 
       config: publicRoute,
       schema: { summary: 'The server takes requests and reaches its ledger (503 otherwise)', tags: ['health'], security: [] },
     },
-    async (_request, reply) => {
+    async (request, reply) => {
       if (!ctx.ready()) return reply.status(503).send({ ok: false, reason: 'starting or stopping' });
       try {
         await ctx.ledger.revision();
         return { ok: true };
       } catch (e) {
-        return reply.status(503).send({ ok: false, reason: `the ledger cannot be read: ${(e as Error).message}` });
+        // Public: why goes to the log, not to whoever asks.
+        request.log.error({ err: e }, 'readiness: the ledger cannot be read');
+        return reply.status(503).send({ ok: false, reason: 'the ledger cannot be read' });
       }
     },
   );

@@ -5,16 +5,15 @@
  * and the runs this server started. Personal data (initiators, as pseudonyms; e-mail addresses
  * and tokens in metadata) is redacted unless the caller may see it unredacted (the auditor).
  */
-import { createHmac, randomBytes } from 'node:crypto';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { InvalidInputError } from '../../errors.js';
-import { isoTime, type DeploymentEvent, type RollbackEvent } from '../../ledger/index.js';
+import { isoTime, type DeploymentEvent } from '../../ledger/index.js';
 import { METRIC_NAMES, type MetricName } from '../../ledger/metrics.js';
 import { queryMetric, type MetricQuery } from '../../ledger/metric-query.js';
-import { redactText, redactValue } from '../../ledger/redact.js';
-import { permits } from '../auth.js';
 import type { ServerContext } from '../context.js';
 import { lastDrift } from '../drift-status.js';
+import { errorBody } from '../http-errors.js';
+import { shown, shownLock, shownRun } from '../shown.js';
 import { deploymentSchema, errorResponses, listQuery, rollbackSchema, runSchema, stackSchema } from './schemas.js';
 
 type ListQuery = {
@@ -27,26 +26,6 @@ type ListQuery = {
   to?: string;
   limit?: number;
 };
-
-/** This server's key for pseudonyms: random at each start, so a pseudonym cannot be looked up elsewhere. */
-const PSEUDONYM_KEY = randomBytes(32);
-
-/**
- * Who started a deployment, as every role but the auditor sees it: a pseudonym (`person-` and 8
- * hex digits of a keyed hash), the same for the same initiator while the server runs, so that a
- * viewer sees that one person made several deployments without learning who.
- */
-export function pseudonym(initiator: string): string {
-  return `person-${createHmac('sha256', PSEUDONYM_KEY).update(initiator).digest('hex').slice(0, 8)}`;
-}
-
-/** A record as the caller may see it. */
-export function shown<T extends DeploymentEvent | RollbackEvent>(request: FastifyRequest, record: T): T {
-  if (request.principal && permits(request.principal, 'unredacted')) return record;
-  if ('initiator' in record)
-    return { ...record, initiator: pseudonym(record.initiator), metadata: redactValue(record.metadata) as Record<string, unknown> };
-  return { ...record, reason: redactText(record.reason) };
-}
 
 function filterOf(q: ListQuery): Record<string, unknown> {
   return {
@@ -106,7 +85,7 @@ export function registerReadRoutes(app: FastifyInstance, ctx: ServerContext): vo
     },
     async (request, reply) => {
       const [d] = await ctx.ledger.listDeployments({ id: request.params.id, limit: 1 });
-      if (!d) return reply.status(404).send({ error: { code: 'NOT_FOUND', message: `no deployment ${request.params.id}`, details: [] } });
+      if (!d) return reply.status(404).send(errorBody('NOT_FOUND', `no deployment ${request.params.id}`));
       const run = d.parentId ? await ctx.ledger.listDeployments({ parentId: d.parentId }) : [d];
       const rollbacks = await ctx.ledger.listRollbacks({ deploymentId: d.id });
       return {
@@ -212,16 +191,17 @@ function registerStackRoutes(app: FastifyInstance, ctx: ServerContext): void {
         response: { 200: { type: 'object', properties: { stacks: { type: 'array', items: stackSchema } } }, ...errorResponses },
       },
     },
-    async () => {
+    async (request) => {
       const locks = await ctx.catalog.locks();
       const stacks = await Promise.all(
         ctx.catalog.stacks.map(async (s) => ({
           name: s.name,
           environments: await Promise.all(
             s.environments.map(async (environment) => {
+              const holder = locks.find((l) => l.stack === s.name && l.environment === environment)?.holder;
               return {
                 name: environment,
-                lock: locks.find((l) => l.stack === s.name && l.environment === environment)?.holder ?? null,
+                lock: holder ? shownLock(request, holder) : null,
                 drift: await lastDrift(ctx.ledger, s.name, environment),
               };
             }),
@@ -241,7 +221,7 @@ function registerStackRoutes(app: FastifyInstance, ctx: ServerContext): void {
         response: { 200: { type: 'object', properties: { runs: { type: 'array', items: runSchema } } }, ...errorResponses },
       },
     },
-    () => ({ runs: ctx.runs.list() }),
+    (request) => ({ runs: ctx.runs.list().map((r) => shownRun(request, r)) }),
   );
   app.get<{ Params: { id: string } }>(
     '/api/v1/runs/:id',
@@ -254,10 +234,17 @@ function registerStackRoutes(app: FastifyInstance, ctx: ServerContext): void {
         response: { 200: runSchema, ...errorResponses },
       },
     },
-    (request, reply) =>
-      ctx.runs.get(request.params.id) ??
-      reply
+    (request, reply) => {
+      const run = ctx.runs.get(request.params.id);
+      if (run) return shownRun(request, run);
+      return reply
         .status(404)
-        .send({ error: { code: 'NOT_FOUND', message: `no run ${request.params.id} (runs are kept until the server stops)`, details: [] } }),
+        .send(
+          errorBody(
+            'NOT_FOUND',
+            `no run ${request.params.id} (a server keeps its last 200 runs until it stops; the ledger keeps every deployment)`,
+          ),
+        );
+    },
   );
 }

@@ -1,0 +1,174 @@
+/**
+ * What a careful operator relies on beyond the role matrix: a server without authentication
+ * answers only its own machine, an admin cannot mint an auditor, viewers see pseudonyms in runs,
+ * a stopping server starts nothing, a run refused before its plan is answered with why, caller
+ * metadata cannot overwrite the run's own, and every route must say who may use it.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { testServer, type TestServer } from '../../test/helpers/server.js';
+import type { ComponentReport } from '../executor/events.js';
+import { MemoryLedger } from '../ledger/memory.js';
+import { buildServer } from './app.js';
+import { RunManager, type RunRequest, type RunView, type RunWorkflow } from './runs.js';
+import { StackCatalog } from './stacks.js';
+
+/** A run that holds its lock, plans, and succeeds at once, touching nothing. */
+const instantRun: RunWorkflow = async (request, ctx) => {
+  ctx.listener({
+    type: 'lock-acquired',
+    locks: [{ lockKey: 'k', lockId: 'l', lockedBy: 'alice@laptop', lockedAt: new Date(), expiresAt: new Date(), metadata: {} }],
+  });
+  const plan = { stack: request.stack, environment: request.environment, actions: [], waves: [] } as never;
+  ctx.listener({ type: 'plan', plan });
+  const summary = {
+    runId: 'r1',
+    operation: 'apply' as const,
+    stack: request.stack,
+    environment: request.environment,
+    ok: true,
+    counts: { created: 0, updated: 0, replaced: 0, deleted: 0, unchanged: 0, failed: 0, skipped: 0, cancelled: 0 },
+    engineOperations: 0,
+    durationMs: 1,
+    components: [] as ComponentReport[],
+    serial: 1,
+  };
+  ctx.listener({ type: 'summary', summary });
+  return { status: 'done', plan, summary };
+};
+
+let s: TestServer | undefined;
+afterEach(async () => {
+  await s?.close();
+  s = undefined;
+});
+
+const deploy = (server: TestServer, headers: Record<string, string>, metadata?: Record<string, string>) =>
+  server.app.inject({
+    method: 'POST',
+    url: '/api/v1/deploy',
+    headers,
+    payload: { stack: 'quickstart', environment: 'dev', ...(metadata ? { metadata } : {}) },
+  });
+
+describe('--insecure-local', () => {
+  it('answers only requests addressed to this machine (a DNS-rebinding page names a host of its own)', async () => {
+    s = await testServer({ workflow: instantRun, auth: { insecureLocal: true } });
+    const local = await deploy(s, { host: 'localhost:7070' });
+    expect(local.statusCode).toBe(202);
+    expect((await deploy(s, { host: '127.0.0.1:7070' })).statusCode).toBe(202);
+    const rebound = await deploy(s, { host: 'attacker.example:7070' });
+    expect(rebound.statusCode).toBe(403);
+    expect(rebound.json().error.message).toMatch(/only requests to localhost, not to attacker\.example:7070/);
+  });
+});
+
+describe('tokens', () => {
+  it('an admin may create tokens, but not an auditor one: the auditor watches the admins', async () => {
+    s = await testServer();
+    const viewer = await s.app.inject({
+      method: 'POST',
+      url: '/api/v1/tokens',
+      headers: s.as('admin'),
+      payload: { name: 'ci', role: 'viewer' },
+    });
+    expect(viewer.statusCode).toBe(201);
+    const auditor = await s.app.inject({
+      method: 'POST',
+      url: '/api/v1/tokens',
+      headers: s.as('admin'),
+      payload: { name: 'me', role: 'auditor' },
+    });
+    expect(auditor.statusCode).toBe(403);
+    expect(auditor.json().error.message).toMatch(/deployer token create --role auditor/);
+  });
+});
+
+describe('runs as viewers see them', () => {
+  it('name who started them and who held the lock by pseudonyms; the auditor sees who', async () => {
+    s = await testServer({ workflow: instantRun });
+    const started = await deploy(s, s.as('deployer'));
+    const id = started.json().run.id;
+    await s.runs.settled(id);
+    const viewed = (await s.app.inject({ url: `/api/v1/runs/${id}`, headers: s.as('viewer') })).json();
+    expect(viewed.initiator).toMatch(/^person-[0-9a-f]{8}$/);
+    expect(started.json().run.initiator).toBe(viewed.initiator);
+    expect((await s.app.inject({ url: '/api/v1/runs', headers: s.as('viewer') })).json().runs[0].initiator).toBe(viewed.initiator);
+    expect((await s.app.inject({ url: `/api/v1/runs/${id}`, headers: s.as('auditor') })).json().initiator).toMatch(
+      /^tok_[0-9a-f]+ via deployer serve$/,
+    );
+    const events = (await s.app.inject({ url: `/api/v1/runs/${id}/events`, headers: s.as('viewer') })).body;
+    expect(events).not.toContain('alice@laptop');
+    expect(events).not.toContain('via deployer serve');
+    expect(events).toMatch(/"lockedBy":"person-[0-9a-f]{8}"/);
+    expect((await s.app.inject({ url: `/api/v1/runs/${id}/events`, headers: s.as('auditor') })).body).toContain('alice@laptop');
+  });
+});
+
+describe('starting runs', () => {
+  it('a stopping server starts none (503)', async () => {
+    s = await testServer({ workflow: instantRun });
+    await s.runs.close(0);
+    const res = await deploy(s, s.as('deployer'));
+    expect(res.statusCode).toBe(503);
+    expect(res.json().error.message).toBe('the server is stopping: it starts no new run');
+  });
+
+  it('a run that fails before its plan is answered with why, and no run is kept', async () => {
+    s = await testServer({
+      workflow: async () => {
+        throw new TypeError('x is not a function');
+      },
+    });
+    const res = await deploy(s, s.as('deployer'));
+    expect(res.statusCode).toBe(500);
+    expect(res.json().error.code).toBe('INTERNAL');
+    expect(res.json().error.details.join(' ')).toMatch(/report it/);
+    expect(s.runs.list()).toEqual([]);
+  });
+
+  it("refuses caller metadata that would overwrite the run's own, or is not a plain key", async () => {
+    s = await testServer({ workflow: instantRun });
+    const reserved = await deploy(s, s.as('deployer'), { operation: 'destroy' });
+    expect([reserved.statusCode, reserved.json().error.message]).toEqual([
+      400,
+      'metadata key operation is written by the run itself: choose another name',
+    ]);
+    const odd = await deploy(s, s.as('deployer'), { 'Git Commit': 'x' });
+    expect(odd.json().error.message).toMatch(/metadata key "Git Commit"/);
+    expect((await deploy(s, s.as('deployer'), { git_commit: 'abc', ci_run_id: '7' })).statusCode).toBe(202);
+  });
+
+  it('tells who watches runs how each ended, once, with the request that asked for it', async () => {
+    const ended: [RunView, RunRequest][] = [];
+    const runs = new RunManager(instantRun, undefined, (run, request) => void ended.push([run, request]));
+    const catalog = await StackCatalog.load([(await import('../../test/helpers/server.js')).QUICKSTART]);
+    const request: RunRequest = {
+      kind: 'deploy',
+      stack: 'quickstart',
+      environment: 'dev',
+      settings: catalog.settings(catalog.stacks[0]!, 'dev'),
+      initiator: 'me',
+      actor: { actor: 'tok_1', role: 'deployer', source: '10.0.0.1' },
+      metadata: {},
+    };
+    const started = await runs.start(request);
+    if (!('started' in started)) throw new Error('not started');
+    await runs.settled(started.started.id);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(ended.map(([run, req]) => [run.status, req.actor?.actor])).toEqual([['succeeded', 'tok_1']]);
+  });
+});
+
+describe('routes', () => {
+  it('every route must say who may use it: one that does not is refused when it is added', async () => {
+    const ledger = new MemoryLedger();
+    const catalog = await StackCatalog.load([(await import('../../test/helpers/server.js')).QUICKSTART]);
+    const app = await buildServer(
+      { ledger, access: ledger.access(), catalog, runs: new RunManager(), webhooks: {}, ready: () => true },
+      { auth: { insecureLocal: false } },
+    );
+    expect(() => app.get('/api/v1/open', () => 'everyone')).toThrow(/declares no permission/);
+    await app.close();
+    await ledger.close();
+  });
+});
