@@ -85,6 +85,7 @@ const ROUTES: { method: 'GET' | 'POST' | 'DELETE'; url: string; permission: Perm
   { method: 'POST', url: '/api/v1/tokens', permission: 'tokens', body: { name: 'made in a test', role: 'viewer' } },
   { method: 'DELETE', url: '/api/v1/tokens/tok_none', permission: 'tokens' },
   { method: 'GET', url: '/api/v1/audit', permission: 'audit' },
+  { method: 'GET', url: '/api/v1/export', permission: 'read' },
 ];
 
 describe('the role matrix, route by route', () => {
@@ -160,6 +161,24 @@ describe('personal data', () => {
     expect(auditor.metadata.api_token).toBe('hunter2');
     const rollbacks = (await s.app.inject({ url: '/api/v1/rollbacks', headers: s.as('admin') })).json().rollbacks;
     expect(rollbacks[0].reason).toBe('paged by [redacted e-mail]');
+  });
+});
+
+describe('exports', () => {
+  it('are the CLI export formats, redacted for every role but the auditor, and each is audited', async () => {
+    const viewer = await s.app.inject({ url: '/api/v1/export?format=csv&service=web', headers: s.as('viewer') });
+    expect(viewer.headers['content-type']).toBe('text/csv; charset=utf-8');
+    expect(viewer.body).not.toContain('alice@example.com');
+    expect(viewer.body).toContain('[redacted e-mail]');
+    const auditor = await s.app.inject({ url: '/api/v1/export', headers: s.as('auditor') });
+    expect(auditor.json().format).toBe('deployer-ledger');
+    expect(JSON.stringify(auditor.json().deployments)).toContain('alice@example.com');
+    const audit = await s.ledger.access().listAudit({ action: 'export', limit: 2 });
+    expect(audit.map((a) => [a.role, a.target, a.detail])).toEqual([
+      ['auditor', 'json', { redacted: false }],
+      ['viewer', 'csv', { redacted: true }],
+    ]);
+    expect((await s.app.inject({ url: '/api/v1/export?format=pdf', headers: s.as('viewer') })).statusCode).toBe(400);
   });
 });
 

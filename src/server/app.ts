@@ -14,6 +14,7 @@ import { errorBody, handleError } from './http-errors.js';
 import { InternalError } from '../errors.js';
 import { registerActRoutes } from './routes/act.js';
 import { registerAdminRoutes } from './routes/admin.js';
+import { registerExportRoute } from './routes/export.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { metricsOf, registerMetricsRoutes } from './routes/metrics.js';
 import { registerReadRoutes } from './routes/read.js';
@@ -76,6 +77,7 @@ export async function buildServer(ctx: ServerContext, o: ServerOptions): Promise
   registerReadRoutes(app, ctx);
   registerActRoutes(app, ctx);
   registerAdminRoutes(app, ctx);
+  registerExportRoute(app, ctx);
   // Each in a scope of its own: the webhooks read raw bodies, the dashboard serves files.
   await app.register(async (scope) => registerWebhookRoutes(scope, ctx));
   await app.register(async (scope) => registerDashboardRoutes(scope, ctx));
