@@ -4,31 +4,10 @@
  * auditor, the OpenAPI document, health, and errors as JSON.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testServer, type TestServer } from '../../test/helpers/server.js';
+import { instantRun, testServer, type TestServer } from '../../test/helpers/server.js';
 import { ROLES } from '../ledger/access.js';
-import type { ComponentReport } from '../executor/events.js';
 import type { DeploymentEvent } from '../ledger/index.js';
 import { ROLE_PERMISSIONS, type Permission } from './roles.js';
-import type { RunWorkflow } from './runs.js';
-
-/** A run that holds its lock and succeeds at once, touching nothing. */
-const instantRun: RunWorkflow = async (request, ctx) => {
-  ctx.listener({ type: 'lock-acquired', locks: [] });
-  const summary = {
-    runId: 'r1',
-    operation: request.kind === 'deploy' ? ('apply' as const) : ('rollback' as const),
-    stack: request.stack,
-    environment: request.environment,
-    ok: true,
-    counts: { created: 0, updated: 0, replaced: 0, deleted: 0, unchanged: 0, failed: 0, skipped: 0, cancelled: 0 },
-    engineOperations: 0,
-    durationMs: 1,
-    components: [] as ComponentReport[],
-    serial: 1,
-  };
-  ctx.listener({ type: 'summary', summary });
-  return { status: 'done', plan: { stack: request.stack, environment: request.environment, actions: [], waves: [] } as never, summary };
-};
 
 const deployment = (over: Partial<DeploymentEvent>): DeploymentEvent => ({
   id: 'd1',
@@ -53,7 +32,7 @@ const deployment = (over: Partial<DeploymentEvent>): DeploymentEvent => ({
 
 let s: TestServer;
 beforeAll(async () => {
-  s = await testServer({ workflow: instantRun });
+  s = await testServer({ workflow: instantRun() });
   await s.ledger.recordDeployment(deployment({}));
   await s.ledger.recordDeployment(deployment({ id: 'd2', service: 'assets', parentId: 'run-1' }));
   await s.ledger.recordRollback({

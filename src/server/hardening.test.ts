@@ -5,36 +5,11 @@
  * metadata cannot overwrite the run's own, and every route must say who may use it.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { testServer, type TestServer } from '../../test/helpers/server.js';
-import type { ComponentReport } from '../executor/events.js';
+import { instantRun, testServer, type TestServer } from '../../test/helpers/server.js';
 import { MemoryLedger } from '../ledger/memory.js';
 import { buildServer } from './app.js';
-import { RunManager, type RunRequest, type RunView, type RunWorkflow } from './runs.js';
+import { RunManager, type RunRequest, type RunView } from './runs.js';
 import { StackCatalog } from './stacks.js';
-
-/** A run that holds its lock, plans, and succeeds at once, touching nothing. */
-const instantRun: RunWorkflow = async (request, ctx) => {
-  ctx.listener({
-    type: 'lock-acquired',
-    locks: [{ lockKey: 'k', lockId: 'l', lockedBy: 'alice@laptop', lockedAt: new Date(), expiresAt: new Date(), metadata: {} }],
-  });
-  const plan = { stack: request.stack, environment: request.environment, actions: [], waves: [] } as never;
-  ctx.listener({ type: 'plan', plan });
-  const summary = {
-    runId: 'r1',
-    operation: 'apply' as const,
-    stack: request.stack,
-    environment: request.environment,
-    ok: true,
-    counts: { created: 0, updated: 0, replaced: 0, deleted: 0, unchanged: 0, failed: 0, skipped: 0, cancelled: 0 },
-    engineOperations: 0,
-    durationMs: 1,
-    components: [] as ComponentReport[],
-    serial: 1,
-  };
-  ctx.listener({ type: 'summary', summary });
-  return { status: 'done', plan, summary };
-};
 
 let s: TestServer | undefined;
 afterEach(async () => {
@@ -52,7 +27,7 @@ const deploy = (server: TestServer, headers: Record<string, string>, metadata?: 
 
 describe('--insecure-local', () => {
   it('answers only requests addressed to this machine (a DNS-rebinding page names a host of its own)', async () => {
-    s = await testServer({ workflow: instantRun, auth: { insecureLocal: true } });
+    s = await testServer({ workflow: instantRun(), auth: { insecureLocal: true } });
     const local = await deploy(s, { host: 'localhost:7070' });
     expect(local.statusCode).toBe(202);
     expect((await deploy(s, { host: '127.0.0.1:7070' })).statusCode).toBe(202);
@@ -85,7 +60,7 @@ describe('tokens', () => {
 
 describe('runs as viewers see them', () => {
   it('name who started them and who held the lock by pseudonyms; the auditor sees who', async () => {
-    s = await testServer({ workflow: instantRun });
+    s = await testServer({ workflow: instantRun() });
     const started = await deploy(s, s.as('deployer'));
     const id = started.json().run.id;
     await s.runs.settled(id);
@@ -106,7 +81,7 @@ describe('runs as viewers see them', () => {
 
 describe('starting runs', () => {
   it('a stopping server starts none (503)', async () => {
-    s = await testServer({ workflow: instantRun });
+    s = await testServer({ workflow: instantRun() });
     await s.runs.close(0);
     const res = await deploy(s, s.as('deployer'));
     expect(res.statusCode).toBe(503);
@@ -127,7 +102,7 @@ describe('starting runs', () => {
   });
 
   it("refuses caller metadata that would overwrite the run's own, or is not a plain key", async () => {
-    s = await testServer({ workflow: instantRun });
+    s = await testServer({ workflow: instantRun() });
     const reserved = await deploy(s, s.as('deployer'), { operation: 'destroy' });
     expect([reserved.statusCode, reserved.json().error.message]).toEqual([
       400,
@@ -140,7 +115,7 @@ describe('starting runs', () => {
 
   it('tells who watches runs how each ended, once, with the request that asked for it', async () => {
     const ended: [RunView, RunRequest][] = [];
-    const runs = new RunManager(instantRun, undefined, (run, request) => void ended.push([run, request]));
+    const runs = new RunManager(instantRun(), undefined, (run, request) => void ended.push([run, request]));
     const catalog = await StackCatalog.load([(await import('../../test/helpers/server.js')).QUICKSTART]);
     const request: RunRequest = {
       kind: 'deploy',

@@ -14,6 +14,7 @@ import { MemoryLedger } from '../../src/ledger/memory.js';
 import { buildServer } from '../../src/server/app.js';
 import type { AuthOptions } from '../../src/server/auth.js';
 import type { WebhookSecrets } from '../../src/server/context.js';
+import type { ComponentReport } from '../../src/executor/events.js';
 import { RunManager, type RunWorkflow } from '../../src/server/runs.js';
 import { StackCatalog } from '../../src/server/stacks.js';
 import { createApiToken } from '../../src/server/tokens.js';
@@ -75,5 +76,32 @@ export async function testServer(o: TestServerOptions = {}): Promise<TestServer>
       await ledger.close();
       rmSync(root, { recursive: true, force: true });
     },
+  };
+}
+
+/**
+ * A run that holds its lock (taken by `lockedBy`), plans, and succeeds at once, touching
+ * nothing: for tests of the routes around runs rather than of the runs themselves.
+ */
+export function instantRun(lockedBy = 'alice@laptop'): RunWorkflow {
+  return async (request, ctx) => {
+    const now = new Date();
+    ctx.listener({ type: 'lock-acquired', locks: [{ lockKey: 'k', lockId: 'l', lockedBy, lockedAt: now, expiresAt: now, metadata: {} }] });
+    const plan = { stack: request.stack, environment: request.environment, actions: [], waves: [] } as never;
+    ctx.listener({ type: 'plan', plan });
+    const summary = {
+      runId: 'r1',
+      operation: request.kind === 'deploy' ? ('apply' as const) : ('rollback' as const),
+      stack: request.stack,
+      environment: request.environment,
+      ok: true,
+      counts: { created: 0, updated: 0, replaced: 0, deleted: 0, unchanged: 0, failed: 0, skipped: 0, cancelled: 0 },
+      engineOperations: 0,
+      durationMs: 1,
+      components: [] as ComponentReport[],
+      serial: 1,
+    };
+    ctx.listener({ type: 'summary', summary });
+    return { status: 'done', plan, summary };
   };
 }
