@@ -21,6 +21,7 @@ import { registerReadRoutes } from './routes/read.js';
 import { registerWebhookRoutes } from './routes/webhooks.js';
 import { registerDashboardRoutes } from './dashboard/routes.js';
 
+/** How the server is built: who may use it, how large a body it takes, its logger, and TLS. */
 export interface ServerOptions {
   auth: AuthOptions;
   /** Largest request body accepted, in bytes (default 1 MiB); larger ones are answered 413. */

@@ -25,6 +25,7 @@ export interface JwtOptions {
   roleClaim?: string;
 }
 
+/** How requests authenticate: not at all (`--insecure-local`), by API token (always), by JWT (when given), and how many failures an address may make. */
 export interface AuthOptions {
   /** No authentication at all: for a server on the user's own machine only. */
   insecureLocal: boolean;
@@ -41,6 +42,7 @@ export interface Principal {
   role: Role | 'local';
 }
 
+/** Who sent a request, or why not: 401 (no or a bad credential) or 429 (too many failures from its address, with when to try again). */
 export type AuthResult = { ok: true; principal: Principal } | { ok: false; status: 401 | 429; message: string; retryAfterS?: number };
 
 /** Whether `principal` may do `permission`. */

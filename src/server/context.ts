@@ -18,6 +18,7 @@ export interface WebhookSecrets {
   generic?: Record<string, string>;
 }
 
+/** What every route works with: the ledger and its access store, the served stacks, the runs, the webhook secrets, and whether the server takes requests. */
 export interface ServerContext {
   ledger: LedgerStore;
   access: AccessStore;

@@ -20,6 +20,7 @@ export { buildServer, type ServerOptions } from './app.js';
 export { RunManager } from './runs.js';
 export { StackCatalog } from './stacks.js';
 
+/** What `deployer serve` starts a server with: the stacks, the ledger, where to listen, the webhook secrets. */
 export interface StartOptions extends ServerOptions {
   /** The stack directories served. */
   dirs: string[];
@@ -32,6 +33,7 @@ export interface StartOptions extends ServerOptions {
   env?: NodeJS.ProcessEnv;
 }
 
+/** A listening server, and how to stop it. */
 export interface RunningServer {
   /** `http(s)://host:port` */
   url: string;

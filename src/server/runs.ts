@@ -99,6 +99,10 @@ export class ServerStoppingError extends DeployerError {
 /** At most this many events are kept per run; progress lines beyond it are dropped (the rest are kept). */
 const MAX_EVENTS = 20_000;
 
+/**
+ * The runs of one server: starts them (answering once each holds its lock and has its plan),
+ * keeps their events for late subscribers, tells live ones, and stops them all on close.
+ */
 export class RunManager {
   private readonly runs = new Map<string, Live>();
   private closing = false;

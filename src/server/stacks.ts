@@ -26,6 +26,7 @@ export interface StackLock {
   holder: (Omit<LockInfo, 'lockedAt' | 'expiresAt'> & { lockedAt: string; expiresAt: string; expired: boolean }) | null;
 }
 
+/** The stacks a server serves, the settings of a run of each, and their locks. */
 export class StackCatalog {
   private constructor(
     readonly stacks: readonly ServedStack[],
