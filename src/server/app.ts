@@ -28,6 +28,8 @@ export interface ServerOptions {
   bodyLimit?: number;
   /** Fastify's logger: a pino instance's options, or false (the default) for none. */
   logger?: boolean | Record<string, unknown>;
+  /** The addresses (or CIDR ranges) of reverse proxies whose X-Forwarded-For names the client. */
+  trustProxy?: string[];
   /** TLS: PEM certificate and key. */
   https?: { cert: Buffer; key: Buffer };
 }
@@ -37,8 +39,9 @@ export async function buildServer(ctx: ServerContext, o: ServerOptions): Promise
   const app = Fastify({
     logger: o.logger ?? false,
     bodyLimit: o.bodyLimit ?? 1024 * 1024,
-    // Behind no proxy unless told: the client's address is the socket's.
-    trustProxy: false,
+    // Behind no proxy unless told: the client's address is the socket's. Behind the proxies
+    // named, it is the one they forward (X-Forwarded-For), for the failure limit and the audit log.
+    trustProxy: o.trustProxy?.length ? o.trustProxy : false,
     ...(o.https ? { https: o.https } : {}),
   }) as unknown as FastifyInstance;
   await app.register(swagger, {

@@ -37,6 +37,33 @@ describe('--insecure-local', () => {
   });
 });
 
+describe('behind a reverse proxy', () => {
+  it('the client is the address the trusted proxy forwards: each client has its own failure limit and audit source', async () => {
+    s = await testServer({ trustProxy: ['127.0.0.1'], auth: { failureLimit: { attempts: 2, windowMs: 60_000 } } });
+    const server = s;
+    const from = (client: string, token = 'dpl_wrong') =>
+      server.app.inject({ url: '/api/v1/stacks', headers: { authorization: `Bearer ${token}`, 'x-forwarded-for': client } });
+    await from('203.0.113.7');
+    await from('203.0.113.7');
+    expect((await from('203.0.113.7', server.tokens.viewer)).statusCode).toBe(429);
+    // Another client behind the same proxy is not locked out by the first one's failures.
+    expect((await from('198.51.100.2', server.tokens.viewer)).statusCode).toBe(200);
+    const audit = await server.ledger.access().listAudit({ limit: 1 });
+    expect(audit[0]).toMatchObject({ source: '203.0.113.7', result: 'unauthenticated' });
+  });
+
+  it('without --trust-proxy, a forwarded address is not believed', async () => {
+    s = await testServer({ auth: { failureLimit: { attempts: 1, windowMs: 60_000 } } });
+    const server = s;
+    await server.app.inject({ url: '/api/v1/stacks', headers: { authorization: 'Bearer dpl_wrong', 'x-forwarded-for': '203.0.113.7' } });
+    const other = await server.app.inject({
+      url: '/api/v1/stacks',
+      headers: { authorization: `Bearer ${server.tokens.viewer}`, 'x-forwarded-for': '198.51.100.2' },
+    });
+    expect(other.statusCode).toBe(429);
+  });
+});
+
 describe('tokens', () => {
   it('an admin may create tokens, but not an auditor one: the auditor watches the admins', async () => {
     s = await testServer();

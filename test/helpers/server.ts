@@ -40,6 +40,8 @@ export interface TestServerOptions {
   auth?: Partial<AuthOptions>;
   webhooks?: WebhookSecrets;
   bodyLimit?: number;
+  /** Reverse proxies whose X-Forwarded-For is believed. */
+  trustProxy?: string[];
   /** Stack directories to serve instead of a copy of the quick start. */
   dirs?: string[];
 }
@@ -60,6 +62,7 @@ export async function testServer(o: TestServerOptions = {}): Promise<TestServer>
     {
       auth: { insecureLocal: false, failureLimit: { attempts: 100_000, windowMs: 60_000 }, ...o.auth },
       ...(o.bodyLimit ? { bodyLimit: o.bodyLimit } : {}),
+      ...(o.trustProxy ? { trustProxy: o.trustProxy } : {}),
     },
   );
   await app.ready();

@@ -27,6 +27,7 @@ interface ServeFlags {
   tlsCert?: string;
   tlsKey?: string;
   bodyLimit: string;
+  trustProxy: string[];
 }
 
 const collect = (v: string, all: string[]): string[] => [...all, v];
@@ -51,6 +52,12 @@ export function registerServe(program: Command, ctx: CommandContext): void {
     .option('--jwt-role-claim <claim>', 'the JWT claim that holds the role (default role)')
     .option('--tls-cert <file>', 'serve HTTPS with this PEM certificate (with --tls-key)')
     .option('--tls-key <file>', 'the PEM private key of --tls-cert')
+    .option(
+      '--trust-proxy <address>',
+      'a reverse proxy (address or CIDR range, repeatable) whose X-Forwarded-For names the client: for the failed-authentication limit and the audit log',
+      collect,
+      [] as string[],
+    )
     .option('--body-limit <bytes>', 'largest request body accepted; larger ones are answered 413', '1048576')
     .addHelpText(
       'after',
@@ -73,6 +80,7 @@ export function registerServe(program: Command, ctx: CommandContext): void {
         host: o.host,
         port,
         bodyLimit,
+        ...(o.trustProxy.length ? { trustProxy: o.trustProxy } : {}),
         auth: { insecureLocal: o.insecureLocal === true, ...jwtOptions(o, ctx.io.env) },
         webhooks: webhookSecrets(ctx.io.env),
         ...(o.tlsCert && o.tlsKey ? { https: { cert: readPem(o.tlsCert, '--tls-cert'), key: readPem(o.tlsKey, '--tls-key') } } : {}),
