@@ -3,16 +3,17 @@
  * (api-gateway-rest.ts). Each route goes to its target through an integration: a Lambda by
  * proxy (its invoke ARN, and a permission for this API alone to invoke it), an ALB or NLB
  * listener (or a Cloud Map service) through a VPC link in the stack's private subnets, or a
- * URL. Routes are open, signed (IAM), or checked by a JWT or Lambda authorizer. One stage,
+ * URL. Routes are open, signed (IAM), or checked by a JWT or Lambda authorizer. Its stage (api-gateway-stage.ts),
  * deployed on every change, logs each request to a log group of its own, with the throttling
  * asked; a custom domain (TLS 1.2, regional) is mapped to it when asked.
  */
 import type * as awsModule from '@pulumi/aws';
-import type { Input, Output } from '@pulumi/pulumi';
+import type { Input } from '@pulumi/pulumi';
 import type { MetricCatalog } from '../alarms.js';
 import type { AwsScope, Outputs } from '../scope.js';
-import { addEdgeAlarms, arnRegion, arnResource, refuse } from './edge.js';
+import { addEdgeAlarms, arnResource, refuse } from './edge.js';
 import { translateRestApi } from './api-gateway-rest.js';
+import { customDomain, makeStage } from './api-gateway-stage.js';
 
 export interface RouteSpec {
   method?: string;
@@ -330,84 +331,4 @@ function authorizedBy(scope: AwsScope, r: RouteSpec, authorizers: Map<string, Ma
   if (!a) throw refuse(scope, `route ${r.path} names authorizer "${r.authorizer}", which is none of its authorizers`);
   if (ws && r.path !== '$connect') throw refuse(scope, `route ${r.path} has an authorizer; a WebSocket API authorizes on $connect only`);
   return { authorizationType: a.spec.type === 'jwt' ? 'JWT' : 'CUSTOM', authorizerId: a.authorizer.id };
-}
-
-/** Access logs: one JSON line per request (WebSocket: per message), in the component's log group. */
-function accessLogFormat(ws: boolean): string {
-  const common = { requestId: '$context.requestId', ip: '$context.identity.sourceIp', requestTime: '$context.requestTime' };
-  const fields = ws
-    ? {
-        ...common,
-        eventType: '$context.eventType',
-        routeKey: '$context.routeKey',
-        connectionId: '$context.connectionId',
-        status: '$context.status',
-        integrationLatency: '$context.integrationLatency',
-        error: '$context.error.message',
-      }
-    : {
-        ...common,
-        httpMethod: '$context.httpMethod',
-        routeKey: '$context.routeKey',
-        status: '$context.status',
-        protocol: '$context.protocol',
-        responseLength: '$context.responseLength',
-        integrationLatency: '$context.integrationLatency',
-        integrationError: '$context.integrationErrorMessage',
-        authorizerError: '$context.authorizer.error',
-      };
-  return JSON.stringify(fields);
-}
-
-function makeStage(
-  scope: AwsScope,
-  api: awsModule.apigatewayv2.Api,
-  name: string,
-  spec: ApiSpec,
-  ws: boolean,
-): awsModule.apigatewayv2.Stage {
-  const logs = (spec.accessLogs ?? true) ? scope.logGroup(`/aws/apigateway/${scope.baseName}`, 'access-logs') : undefined;
-  return new scope.aws.apigatewayv2.Stage(
-    'stage',
-    {
-      apiId: api.id,
-      name,
-      autoDeploy: true,
-      ...(logs ? { accessLogSettings: { destinationArn: logs.arn, format: accessLogFormat(ws) } } : {}),
-      defaultRouteSettings: {
-        // Metrics by route cost more: in production, or when Observability asks for detailed monitoring.
-        detailedMetricsEnabled: scope.infra.observability.detailedMonitoring ?? scope.isProduction,
-        ...(spec.throttling?.rateLimit !== undefined ? { throttlingRateLimit: spec.throttling.rateLimit } : {}),
-        ...(spec.throttling?.burstLimit !== undefined ? { throttlingBurstLimit: spec.throttling.burstLimit } : {}),
-      },
-    },
-    scope.opts({ parent: api }),
-  );
-}
-
-/** The custom domain, regional (its certificate in the API's region), TLS 1.2, mapped to the stage under its base path. */
-function customDomain(
-  scope: AwsScope,
-  api: awsModule.apigatewayv2.Api,
-  stage: awsModule.apigatewayv2.Stage,
-  domain: NonNullable<ApiSpec['domain']>,
-): Output<string> {
-  if (arnRegion(domain.certificate) !== scope.infra.region)
-    throw refuse(scope, `a regional domain takes a certificate of its region (${scope.infra.region}); ${domain.certificate} is not`);
-  const { aws } = scope;
-  const made = new aws.apigatewayv2.DomainName(
-    'domain',
-    {
-      domainName: domain.name,
-      domainNameConfiguration: { certificateArn: domain.certificate, endpointType: 'REGIONAL', securityPolicy: 'TLS_1_2' },
-    },
-    scope.opts(),
-  );
-  const key = (domain.basePath ?? '').replace(/^\/+|\/+$/g, '');
-  new aws.apigatewayv2.ApiMapping(
-    'domain',
-    { apiId: api.id, domainName: made.id, stage: stage.id, ...(key ? { apiMappingKey: key } : {}) },
-    scope.opts({ parent: made }),
-  );
-  return made.domainName;
 }
