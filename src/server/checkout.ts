@@ -9,6 +9,7 @@
 import { existsSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { DeployerError, InvalidInputError } from '../errors.js';
+import { runGit } from '../util/git.js';
 import { Mutex } from '../util/mutex.js';
 
 /** What a checkout gives a run. */
@@ -22,20 +23,14 @@ export interface CheckedOut {
 /** One checkout at a time per server: two runs of one commit share its worktree. */
 const checkouts = new Mutex();
 
-async function git(dir: string, args: string[]): Promise<{ ok: boolean; out: string; err: string }> {
-  const { execa } = await import('execa');
-  const r = await execa('git', ['-C', dir, ...args], { reject: false, stdin: 'ignore' });
-  return { ok: r.exitCode === 0, out: r.stdout.trim(), err: r.stderr.trim() };
-}
-
 /** Checks out `ref` of the repository `stackDir` is in (once per commit); refuses a directory outside git or an unknown ref. */
 export async function checkoutRef(servedDir: string, ref: string): Promise<CheckedOut> {
   // git names the repository by its real path: a served path through a symlink is resolved alike.
   const stackDir = realpathSync(servedDir);
   if (!/^[\w./@^~{}-]+$/.test(ref) || ref.startsWith('-')) throw new InvalidInputError(`ref ${JSON.stringify(ref)} is not a git revision`);
-  const top = await git(stackDir, ['rev-parse', '--show-toplevel']);
+  const top = await runGit(stackDir, ['rev-parse', '--show-toplevel']);
   if (!top.ok) throw new InvalidInputError(`cannot deploy ref ${ref}: ${stackDir} is in no git repository`);
-  const resolved = await git(top.out, ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`]);
+  const resolved = await runGit(top.out, ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`]);
   if (!resolved.ok)
     throw new InvalidInputError(`the repository of ${stackDir} has no commit ${ref}`, [
       'Only what it already has is deployed: push or fetch the ref there first.',
@@ -44,7 +39,7 @@ export async function checkoutRef(servedDir: string, ref: string): Promise<Check
   const worktree = path.join(stackDir, '.deployer', 'checkouts', commit);
   await checkouts.run(async () => {
     if (existsSync(worktree)) return;
-    const added = await git(top.out, ['worktree', 'add', '--detach', worktree, commit]);
+    const added = await runGit(top.out, ['worktree', 'add', '--detach', worktree, commit]);
     if (!added.ok) throw new DeployerError('APPLY_FAILED', `git could not check out ${commit} into ${worktree}: ${added.err}`);
   });
   return { commit, sourceDir: path.join(worktree, path.relative(top.out, stackDir)) };

@@ -7,10 +7,23 @@
  */
 import path from 'node:path';
 
-async function git(dir: string, args: string[]): Promise<string | undefined> {
+/** What a git command said: whether it succeeded, and its output and errors, trimmed. */
+export interface GitResult {
+  ok: boolean;
+  out: string;
+  err: string;
+}
+
+/** `git -C dir ...args`, never throwing on git's refusal (only if git cannot be started at all). */
+export async function runGit(dir: string, args: string[]): Promise<GitResult> {
   const { execa } = await import('execa'); // loaded when first needed: 100 modules
   const r = await execa('git', ['-C', dir, ...args], { reject: false, stdin: 'ignore' });
-  return r.exitCode === 0 ? r.stdout.trim() : undefined;
+  return { ok: r.exitCode === 0, out: r.stdout.trim(), err: r.stderr.trim() };
+}
+
+async function git(dir: string, args: string[]): Promise<string | undefined> {
+  const r = await runGit(dir, args);
+  return r.ok ? r.out : undefined;
 }
 
 /** `url` without a user or password (`https://u:p@host/x` is `https://host/x`). */
