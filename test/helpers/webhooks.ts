@@ -130,3 +130,17 @@ export function workflowRunPayload(
     sender: { login: 'octocat' },
   };
 }
+
+/**
+ * A generic receiver's rollback. It has no id: each time it is processed makes a new rollback,
+ * so the rollbacks recorded count how many times a delivery was processed.
+ */
+export const ROLLBACK = {
+  type: 'rollback',
+  service: 'api',
+  environment: 'prod',
+  fromVersion: '2',
+  toVersion: '1',
+  reason: 'slow',
+  timestamp: '2026-03-01T12:00:00Z',
+};

@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { SqliteLedger } from '../../ledger/sqlite.js';
 import { testServer, type TestServer } from '../../../test/helpers/server.js';
 import { useTempDirs } from '../../../test/helpers/tmp.js';
-import { github, GITHUB_SECRET, pushPayload, REPO_ID, send, sha } from '../../../test/helpers/webhooks.js';
+import { github, GITHUB_SECRET, pushPayload, REPO_ID, ROLLBACK, send, sha } from '../../../test/helpers/webhooks.js';
 
 const tempDir = useTempDirs('webhooks-sqlite');
 const servers: TestServer[] = [];
@@ -22,22 +22,11 @@ async function start(file: string): Promise<TestServer> {
   return s;
 }
 
-// No id: each processing would make a new rollback, so the count is the number of times it was processed.
-const rollback = {
-  type: 'rollback',
-  service: 'api',
-  environment: 'prod',
-  fromVersion: '2',
-  toVersion: '1',
-  reason: 'slow',
-  timestamp: '2026-03-01T12:00:00Z',
-};
-
 describe('webhooks over an SQLite ledger', () => {
   it('records 20 concurrent identical deliveries once', async () => {
     const { app, ledger } = await start(path.join(tempDir(), 'ledger.db'));
     const answers = await Promise.all(
-      Array.from({ length: 20 }, () => send(app, '/webhooks/ci', rollback, { secret: 'ci-secret', delivery: 'one' })),
+      Array.from({ length: 20 }, () => send(app, '/webhooks/ci', ROLLBACK, { secret: 'ci-secret', delivery: 'one' })),
     );
     expect(answers.map((a) => a.statusCode)).toEqual(Array(20).fill(200));
     expect(answers.filter((a) => a.json().duplicate)).toHaveLength(19);
@@ -51,7 +40,7 @@ describe('webhooks over an SQLite ledger', () => {
     const b = await start(file);
     const deliveries = ['d1', 'd2', 'd3', 'd4', 'd5'];
     const answers = await Promise.all(
-      deliveries.flatMap((delivery) => [a, b, a, b].map((s) => send(s.app, '/webhooks/ci', rollback, { secret: 'ci-secret', delivery }))),
+      deliveries.flatMap((delivery) => [a, b, a, b].map((s) => send(s.app, '/webhooks/ci', ROLLBACK, { secret: 'ci-secret', delivery }))),
     );
     expect(answers.every((r) => r.statusCode === 200)).toBe(true);
     expect(answers.filter((r) => !r.json().duplicate)).toHaveLength(deliveries.length);

@@ -8,7 +8,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { LedgerStore } from '../../ledger/index.js';
 import { testServer, type TestServer } from '../../../test/helpers/server.js';
-import { deploymentPayload, github, GITHUB_SECRET, pushPayload, send, sha } from '../../../test/helpers/webhooks.js';
+import { deploymentPayload, github, GITHUB_SECRET, pushPayload, ROLLBACK, send, sha } from '../../../test/helpers/webhooks.js';
 import { signBody } from '../webhooks/signature.js';
 
 let server: TestServer | undefined;
@@ -25,16 +25,6 @@ async function start(o: { bodyLimit?: number; ledger?: LedgerStore; github?: str
   });
   return server;
 }
-
-const rollback = {
-  type: 'rollback',
-  service: 'api',
-  environment: 'prod',
-  fromVersion: '2',
-  toVersion: '1',
-  reason: 'slow',
-  timestamp: '2026-03-01T12:00:00Z',
-};
 
 describe('signatures', () => {
   it('accepts a delivery signed with the secret over the exact bytes sent', async () => {
@@ -145,22 +135,22 @@ describe('the envelope', () => {
 describe('idempotency', () => {
   it('answers a replay 200 {duplicate: true} and records once', async () => {
     const { app, ledger } = await start();
-    const first = await send(app, '/webhooks/jenkins', rollback, { secret: 'jenkins-secret', delivery: 'd-1' });
+    const first = await send(app, '/webhooks/jenkins', ROLLBACK, { secret: 'jenkins-secret', delivery: 'd-1' });
     expect(first.statusCode).toBe(200);
     expect(first.json()).toMatchObject({ duplicate: false, result: 'recorded' });
-    const again = await send(app, '/webhooks/jenkins', rollback, { secret: 'jenkins-secret', delivery: 'd-1' });
+    const again = await send(app, '/webhooks/jenkins', ROLLBACK, { secret: 'jenkins-secret', delivery: 'd-1' });
     expect(again.statusCode).toBe(200);
     expect(again.json()).toMatchObject({ ok: true, duplicate: true });
     expect(await ledger.listRollbacks()).toHaveLength(1);
     // Another delivery of the same content is another event.
-    await send(app, '/webhooks/jenkins', rollback, { secret: 'jenkins-secret', delivery: 'd-2' });
+    await send(app, '/webhooks/jenkins', ROLLBACK, { secret: 'jenkins-secret', delivery: 'd-2' });
     expect(await ledger.listRollbacks()).toHaveLength(2);
   });
 
   it('records 20 concurrent identical deliveries once, and answers the 19 others as duplicates', async () => {
     const { app, ledger } = await start();
     const answers = await Promise.all(
-      Array.from({ length: 20 }, () => send(app, '/webhooks/jenkins', rollback, { secret: 'jenkins-secret', delivery: 'same' })),
+      Array.from({ length: 20 }, () => send(app, '/webhooks/jenkins', ROLLBACK, { secret: 'jenkins-secret', delivery: 'same' })),
     );
     expect(answers.map((a) => a.statusCode)).toEqual(Array(20).fill(200));
     expect(answers.filter((a) => a.json().duplicate === true)).toHaveLength(19);
@@ -197,9 +187,9 @@ describe('idempotency', () => {
       if (fail) throw new Error('disk on fire');
       return recordRollback(e);
     };
-    expect((await send(app, '/webhooks/jenkins', rollback, { secret: 'jenkins-secret', delivery: 'x' })).statusCode).toBe(500);
+    expect((await send(app, '/webhooks/jenkins', ROLLBACK, { secret: 'jenkins-secret', delivery: 'x' })).statusCode).toBe(500);
     fail = false;
-    expect((await send(app, '/webhooks/jenkins', rollback, { secret: 'jenkins-secret', delivery: 'x' })).json().duplicate).toBe(false);
+    expect((await send(app, '/webhooks/jenkins', ROLLBACK, { secret: 'jenkins-secret', delivery: 'x' })).json().duplicate).toBe(false);
     expect(await ledger.listRollbacks()).toHaveLength(1);
   });
 });
@@ -213,7 +203,7 @@ describe('the audit log', () => {
     await github(app, 'deployment', body, { delivery: 'a-1' });
     await github(app, 'deployment', body, { delivery: 'a-2', signature: signBody('wrong', 'x') });
     await github(app, 'issues', {}, { delivery: 'a-3' });
-    await send(app, '/webhooks/nobody', rollback, { delivery: 'a-4' });
+    await send(app, '/webhooks/nobody', ROLLBACK, { delivery: 'a-4' });
     const rows = (await ledger.access().listAudit({ action: 'webhook' })).reverse();
     expect(rows.map((r) => [r.actor, r.target, r.status, r.result, r.detail])).toEqual([
       ['webhook:github', 'github', 200, 'ok', { event: 'deployment', delivery: 'a-1', result: 'recorded' }],
