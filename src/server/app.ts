@@ -8,7 +8,7 @@
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { deployerVersion } from '../package-info.js';
-import { Authenticator, permits, type AuthOptions } from './auth.js';
+import { auditedRole, Authenticator, permits, type AuthOptions } from './auth.js';
 import type { ServerContext } from './context.js';
 import { errorBody, handleError } from './http-errors.js';
 import { InternalError } from '../errors.js';
@@ -146,7 +146,7 @@ async function audit(ctx: ServerContext, request: FastifyRequest, status: number
     at: new Date().toISOString(),
     actor:
       p?.actor ?? (request.routeOptions.config?.permission === 'webhook' ? `webhook:${request.auditTarget ?? 'unknown'}` : 'anonymous'),
-    role: p && p.role !== 'local' ? p.role : null,
+    role: auditedRole(p),
     action: action ?? `${request.method} ${request.routeOptions.url ?? request.url.split('?')[0]}`,
     target: request.auditTarget ?? '',
     source: request.ip,

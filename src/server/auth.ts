@@ -45,6 +45,11 @@ export interface Principal {
 /** Who sent a request, or why not: 401 (no or a bad credential) or 429 (too many failures from its address, with when to try again). */
 export type AuthResult = { ok: true; principal: Principal } | { ok: false; status: 401 | 429; message: string; retryAfterS?: number };
 
+/** The role the audit log records for `principal`: none for nobody, nor for `--insecure-local`'s everyone. */
+export function auditedRole(principal: Principal | undefined): Role | null {
+  return principal && principal.role !== 'local' ? principal.role : null;
+}
+
 /** Whether `principal` may do `permission`. */
 export function permits(principal: Principal, permission: Permission): boolean {
   return principal.role === 'local' || allows(principal.role, permission);

@@ -9,7 +9,7 @@ import { openLedger, type LedgerStore } from '../ledger/index.js';
 import { buildServer, type ServerOptions } from './app.js';
 import type { WebhookSecrets } from './context.js';
 import { RunManager, type RunRequest, type RunView } from './runs.js';
-import type { AccessStore, Role } from '../ledger/access.js';
+import type { AccessStore } from '../ledger/access.js';
 import { StackCatalog } from './stacks.js';
 import { tokenRefusal } from './tokens.js';
 import { deployerVersion } from '../package-info.js';
@@ -109,7 +109,7 @@ async function auditRunEnd(access: AccessStore, run: RunView, request: RunReques
   await access.appendAudit({
     at: run.endedAt ?? new Date().toISOString(),
     actor: request.actor?.actor ?? 'anonymous',
-    role: (request.actor?.role ?? null) as Role | null,
+    role: request.actor?.role ?? null,
     action: `${run.kind}-ended`,
     target: `${run.stack}/${run.environment}`,
     source: request.actor?.source ?? '',

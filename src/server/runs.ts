@@ -12,6 +12,7 @@ import { setMaxListeners } from 'node:events';
 import type { Settings } from '../config/index.js';
 import { DeployerError, InternalError, LockHeldError } from '../errors.js';
 import type { RunEvent, RunListener, RunSummary } from '../executor/events.js';
+import type { Role } from '../ledger/access.js';
 import type { SavedPlan } from '../model/plan.js';
 import { applyStack } from '../workflows/apply.js';
 import type { RunContext, RunOutcome } from '../workflows/context.js';
@@ -49,7 +50,7 @@ export interface RunRequest {
   settings: Settings;
   initiator: string;
   /** Who asked, as the audit log names them (a token id, `jwt:<sub>`), and from where. */
-  actor?: { actor: string; role: string | null; source: string };
+  actor?: { actor: string; role: Role | null; source: string };
   metadata: Record<string, string>;
   /** deploy: carry out this saved plan (refused when stale). */
   savedPlan?: SavedPlan;

@@ -10,6 +10,7 @@ import { InvalidInputError, type LockHeldError } from '../../errors.js';
 import type { RunEvent } from '../../executor/events.js';
 import { openLockManager } from '../../lock/index.js';
 import { readSavedPlan } from '../../plan/index.js';
+import { auditedRole } from '../auth.js';
 import { checkoutRef } from '../checkout.js';
 import { shownEvent, shownLock, shownRun, shownText } from '../shown.js';
 import type { ServerContext } from '../context.js';
@@ -134,7 +135,7 @@ function initiatorOf(request: FastifyRequest): string {
 
 function actorOf(request: FastifyRequest): NonNullable<RunRequest['actor']> {
   const p = request.principal;
-  return { actor: p?.actor ?? 'anonymous', role: p && p.role !== 'local' ? p.role : null, source: request.ip };
+  return { actor: p?.actor ?? 'anonymous', role: auditedRole(p), source: request.ip };
 }
 
 /** Keys the run itself writes into a deployment's metadata and its lock's: a caller may not set them. */
