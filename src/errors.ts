@@ -25,6 +25,8 @@ export type ErrorCode =
   | 'PULUMI_UNAVAILABLE'
   | 'ENGINE_FAILED'
   | 'APPLY_FAILED'
+  | 'BUILD_FAILED'
+  | 'GATE_REFUSED'
   | 'CANCELLED'
   | 'MACHINE_FAULT'
   | 'INTERNAL';
@@ -171,6 +173,61 @@ export class PulumiUnavailableError extends DeployerError {
 export class ApplyFailedError extends DeployerError {
   constructor(message: string, details: string[] = []) {
     super('APPLY_FAILED', message, { details });
+  }
+}
+
+/** A component's build failed (its command exited non-zero, timed out, or produced none of its outputs). */
+export class BuildFailedError extends DeployerError {
+  constructor(message: string, details: string[] = []) {
+    super('BUILD_FAILED', message, { details });
+  }
+}
+
+/** The gates a release may be refused by (pipeline/gates.ts). */
+export type GateName = 'security-scan' | 'policy' | 'signature';
+
+/** A release gate refused a component: it was not deployed. */
+export class GateRefusedError extends DeployerError {
+  constructor(
+    readonly gate: GateName,
+    message: string,
+    details: string[] = [],
+  ) {
+    super('GATE_REFUSED', message, { details });
+  }
+}
+
+/** One finding of a security scanner, as the security-scan gate counts it. */
+export interface Vulnerability {
+  id: string;
+  severity: 'critical' | 'high' | 'medium' | 'low' | 'unknown';
+  /** The package or file it is in, and its version when the scanner says. */
+  target: string;
+  title?: string;
+  fixedIn?: string;
+}
+
+/** The scanner found more counted vulnerabilities than the threshold allows (seed 002's SecurityScanFailed). */
+export class SecurityScanFailed extends GateRefusedError {
+  constructor(
+    component: string,
+    /** The counted findings, worst first. */
+    readonly vulnerabilities: Vulnerability[],
+    threshold: number,
+    severity: string,
+  ) {
+    const worst = vulnerabilities
+      .slice(0, 5)
+      .map((v) => `${v.severity} ${v.id} in ${v.target}${v.fixedIn ? ` (fixed in ${v.fixedIn})` : ''}`);
+    super(
+      'security-scan',
+      `${component}: the security scan found ${vulnerabilities.length} ${severity === 'critical' ? 'critical' : `${severity} or worse`} vulnerabilit${vulnerabilities.length === 1 ? 'y' : 'ies'} (${threshold} allowed)`,
+      [...worst, ...(vulnerabilities.length > 5 ? [`... and ${vulnerabilities.length - 5} more`] : [])],
+    );
+  }
+
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), gate: this.gate, vulnerabilities: this.vulnerabilities };
   }
 }
 

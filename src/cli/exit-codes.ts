@@ -20,6 +20,8 @@ const BY_CODE: Record<ErrorCode, number> = {
   PULUMI_UNAVAILABLE: EXIT.failed,
   ENGINE_FAILED: EXIT.failed,
   APPLY_FAILED: EXIT.failed,
+  BUILD_FAILED: EXIT.failed,
+  GATE_REFUSED: EXIT.failed,
   CANCELLED: EXIT.failed,
   MACHINE_FAULT: EXIT.failed,
   INTERNAL: EXIT.failed,
@@ -31,7 +33,7 @@ export function exitCodeFor(code: ErrorCode): number {
 
 export const EXIT_CODES_HELP = `Exit codes:
   0  success
-  1  the operation failed (a component failed, the engine failed, the machine refused: a full
+  1  the operation failed (a component failed, its build failed or a release gate refused it, the engine failed, the machine refused: a full
      disk, no permission; the ledger's server unreachable; \`ledger verify\` found the ledger changed behind its back; or a bug)
   2  invalid input (flags, configuration, a stale saved plan; nothing was written)
   3  the lock is held by another run (its holder is printed)

@@ -26,6 +26,8 @@ const COMMAND_MODULES: { names: string[]; load: () => Promise<Register> }[] = [
   { names: ['lock'], load: async () => (await import('./commands/lock.js')).registerLock },
   { names: ['state'], load: async () => (await import('./commands/state.js')).registerState },
   { names: ['ledger'], load: async () => (await import('./commands/ledger.js')).registerLedger },
+  { names: ['build'], load: async () => (await import('./commands/build.js')).registerBuild },
+  { names: ['sign'], load: async () => (await import('./commands/build.js')).registerSign },
   { names: ['restart'], load: async () => (await import('./commands/restart.js')).registerRestart },
   { names: ['drift'], load: async () => (await import('./commands/drift.js')).registerDrift },
   { names: ['reconcile'], load: async () => (await import('./commands/reconcile.js')).registerReconcile },

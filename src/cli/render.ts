@@ -54,6 +54,19 @@ export function humanRenderer(write: (text: string) => void, options: { showPlan
       case 'notice':
         write(`${stamp()} ${e.message}\n`);
         break;
+      case 'build-start':
+        write(`${stamp()} ${e.id.padEnd(width)}  build started\n`);
+        break;
+      case 'build-done': {
+        const b = e.build;
+        const took = `(${(b.durationMs / 1000).toFixed(1)}s)`;
+        if (b.error) write(`${stamp()} ${e.id.padEnd(width)}  build FAILED ${took}: ${b.error}\n`);
+        else write(`${stamp()} ${e.id.padEnd(width)}  build ${b.cache === 'hit' ? 'cache hit' : 'built'} ${b.digest ?? ''} ${took}\n`);
+        break;
+      }
+      case 'gate':
+        write(`${stamp()} ${e.id.padEnd(width)}  gate ${e.verdict.gate} ${e.verdict.status}: ${e.verdict.summary}\n`);
+        break;
       case 'component-start':
         if (e.action !== 'no-op') write(`${stamp()} ${e.id.padEnd(width)}  ${e.action} started\n`);
         break;

@@ -42,6 +42,8 @@ export interface Built {
   components: Map<string, DesiredComponent>;
   problems: PendingProblem[];
   warnings: PendingProblem[];
+  /** The rules of the Compliance and Security documents (the policy gate checks them again at deploy time). */
+  policyRules: PolicyRule[];
 }
 
 type Spec = Record<string, unknown>;
@@ -246,7 +248,7 @@ export function buildComponents(input: BuildInput): Built {
     for (const f of [...index.checkReferences(refs), ...checkOutputs(refs, kinds, input.schemas, input.target)])
       problems.push(pendingAt(overlayCandidates(d.sources), f.pointer, { document: labelOf(d.data), message: f.message, rule: f.rule }));
   }
-  return { services, components, problems, warnings };
+  return { services, components, problems, warnings, policyRules: rules.map((r) => r.rule) };
 }
 
 /** The references and the hash of each component, from its final spec (after typed references are rewritten). */

@@ -115,10 +115,11 @@ export async function discoverStack(options: DiscoverOptions): Promise<Discovere
     environment,
     environments,
     target,
-    ...stackPolicies(stackSpec),
+    ...stackPolicies(stackSpec, dir.abs),
     dir: dir.abs,
     services: built.services,
     components: built.components,
+    ...(built.policyRules.length > 0 ? { policyRules: built.policyRules as unknown as DesiredStack['policyRules'] } : {}),
     warnings: sortProblems(built.warnings.map((w) => problems.locator.resolve(w))),
   };
   return { desired, graph: graph! };

@@ -84,6 +84,7 @@ describe('secret-named fields of the schemas', () => {
         'Lambda.schema.json#.../allowCredentials',
         'Lambda.schema.json#.../key',
         'Security.schema.json#.../kmsKeys',
+        'Stack.schema.json#.../trustedKeys',
       ].sort(),
     );
     expect(

@@ -115,13 +115,28 @@ export function stackTarget(stackSpec: Spec): TargetName {
  * The Stack's policies, with their defaults. Read only once the Stack has passed its schema
  * (a duration that does not parse is a schema problem, reported with the others, not here).
  */
-export function stackPolicies(stackSpec: Spec): Pick<DesiredStack, 'lockLevel' | 'rollback' | 'circuitBreaker' | 'drift'> {
+export function stackPolicies(
+  stackSpec: Spec,
+  stackDir: string,
+): Pick<DesiredStack, 'lockLevel' | 'rollback' | 'circuitBreaker' | 'drift' | 'pipeline'> {
   const drift = stackSpec['drift'] as DesiredStack['drift'] | undefined;
   return {
+    pipeline: pipelinePolicy(stackSpec['pipeline'], stackDir),
     lockLevel: ((stackSpec['lock'] as { level?: LockLevel } | undefined)?.level ?? 'stack') as LockLevel,
     rollback: rollbackPolicy(stackSpec['rollback']),
     circuitBreaker: breakerPolicy(stackSpec['circuitBreaker']),
     drift: { ignore: drift?.ignore ?? [] },
+  };
+}
+
+function pipelinePolicy(v: unknown, stackDir: string): DesiredStack['pipeline'] {
+  const o = (v ?? {}) as Partial<DesiredStack['pipeline']>;
+  const d = STACK_POLICY_DEFAULTS.pipeline;
+  return {
+    buildCache: o.buildCache ?? d.buildCache,
+    requireSignedArtifacts: o.requireSignedArtifacts ?? d.requireSignedArtifacts,
+    trustedKeys: (o.trustedKeys ?? []).map((k) => path.resolve(stackDir, k)),
+    gates: o.gates ?? d.gates,
   };
 }
 

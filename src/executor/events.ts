@@ -2,6 +2,7 @@ import type { EngineProgress } from '../engine/index.js';
 import type { ValidationProblem } from '../errors.js';
 import type { AcquiredLock, LockInfo } from '../lock/index.js';
 import type { Plan, PlanActionType } from '../model/plan.js';
+import type { BuildReport, GateVerdict } from '../pipeline/index.js';
 
 /** How one component ended in a run. */
 export type ComponentResult = 'created' | 'updated' | 'replaced' | 'deleted' | 'unchanged' | 'failed' | 'skipped' | 'cancelled';
@@ -26,6 +27,10 @@ export interface ComponentReport {
   changes?: Record<string, number>;
   /** The component's outputs after the run, secret ones as "[secret]". */
   outputs?: Record<string, unknown>;
+  /** The artifact it deployed (`spec.build`): its digest, the component's version. */
+  artifact?: string;
+  /** The release gates' verdicts, in the order they ran. */
+  gates?: GateVerdict[];
 }
 
 /** What an automatic rollback did after a failed run. */
@@ -75,6 +80,11 @@ export type RunEvent =
   | { type: 'setup'; message: string }
   /** Something the run did on its own that the user should know (recovery after a dead run). */
   | { type: 'notice'; message: string }
+  /** The release stage: a component's build starts, and ends (from the cache, built, or failed). */
+  | { type: 'build-start'; id: string }
+  | { type: 'build-done'; id: string; build: BuildReport }
+  /** A release gate's verdict on a component, just before it deploys. */
+  | { type: 'gate'; id: string; verdict: GateVerdict }
   | { type: 'component-start'; id: string; action: PlanActionType }
   | { type: 'component-progress'; id: string; progress: EngineProgress }
   | { type: 'component-notice'; id: string; message: string }

@@ -11,6 +11,7 @@ import type { DesiredComponent, DesiredStack } from '../model/desired.js';
 import type { Plan, PlanAction } from '../model/plan.js';
 import type { BreakerState, ComponentState, StackState } from '../model/state.js';
 import { inputsHash, resolveSpec } from '../plan/index.js';
+import type { GateVerdict, ReleaseStage } from '../pipeline/index.js';
 import type { Target } from '../targets/index.js';
 import type { ComponentReport, ComponentResult, RunListener } from './events.js';
 import { afterFailure, afterSuccess, position, refusal } from './breaker.js';
@@ -41,8 +42,10 @@ export interface ExecuteOptions {
   recover?: boolean;
   /** Components whose stacks are refreshed against what really exists before they deploy (drift remediation). */
   refresh?: ReadonlySet<string>;
-  /** A rollback: no hooks, and the circuit breakers keep counting the failures that caused it. */
+  /** A rollback: no hooks, no gates, and the circuit breakers keep counting the failures that caused it. */
   rollback?: boolean;
+  /** Artifacts and release gates before each component deploys (absent: components deploy as they are). */
+  release?: ReleaseStage;
   /**
    * The engine shares destroys in operations (both follow the workflows' sharesOperations): a
    * delete is handed over as soon as the deletes it must follow have started, naming them
@@ -72,6 +75,7 @@ export async function execute(o: ExecuteOptions): Promise<ExecuteResult> {
   const usedEngine = new Set<string>();
   const pulumiChanges = new Map<string, Record<string, number>>();
   const shownOutputs = new Map<string, Record<string, unknown>>();
+  const released = new Map<string, { digest?: string; verdicts: GateVerdict[] }>();
   const commit = (change: ComponentsChange): Promise<StackState> => o.writer.commit(change);
 
   // What used to depend on each component, as recorded: a deleted component goes after all of it.
@@ -134,12 +138,27 @@ export async function execute(o: ExecuteOptions): Promise<ExecuteResult> {
     const started = Date.now();
     try {
       await runHooks(hooks.pre, 'pre', hookContext);
+      const verdicts: GateVerdict[] = [];
+      released.set(id, { verdicts });
+      const release = o.release
+        ? await o.release.prepare(c, resolved.spec, {
+            rollback: o.rollback ?? false,
+            onVerdict: (verdict) => {
+              verdicts.push(verdict);
+              o.listener({ type: 'gate', id, verdict });
+            },
+            ...(o.cancel ? { signal: o.cancel } : {}),
+          })
+        : undefined;
+      const artifact = release?.artifact;
+      if (artifact) released.set(id, { digest: artifact.digest, verdicts });
       // Built first: a target that cannot build the program (a missing secret) fails before Pulumi runs.
       const program = o.target.program(c, resolved.spec, {
         stack: o.desired.name,
         environment: o.desired.environment,
         stackDir: o.desired.dir,
         rollback: o.rollback ?? false,
+        ...(artifact ? { artifact: { digest: artifact.digest, dir: artifact.dir } } : {}),
       });
       const engine = await o.engine();
       usedEngine.add(id);
@@ -159,7 +178,11 @@ export async function execute(o: ExecuteOptions): Promise<ExecuteResult> {
       await runHooks(hooks.post, 'post', { ...hookContext, outputs: visible });
       outputs.set(id, result.outputs);
       await commit((components, next) => {
-        components[id] = { ...componentStateOf(c, hash, visible, stackName, 'deployed', o), lastDurationMs: Date.now() - started };
+        components[id] = {
+          ...componentStateOf(c, hash, visible, stackName, 'deployed', o),
+          ...(artifact ? { artifact: { key: artifact.key, digest: artifact.digest } } : {}),
+          lastDurationMs: Date.now() - started,
+        };
         if (!o.rollback) setBreaker(next, id, afterSuccess(next.breakers?.[id], o.desired.circuitBreaker, Date.now()));
       });
     } catch (err) {
@@ -218,6 +241,8 @@ export async function execute(o: ExecuteOptions): Promise<ExecuteResult> {
       ...(n.status === 'cancelled' ? { reason: 'cancelled before it started' } : {}),
       ...(pulumiChanges.has(n.id) ? { changes: pulumiChanges.get(n.id)! } : {}),
       ...(shownOutputs.has(n.id) ? { outputs: shownOutputs.get(n.id)! } : {}),
+      ...(released.get(n.id)?.digest ? { artifact: released.get(n.id)!.digest! } : {}),
+      ...(released.get(n.id)?.verdicts.length ? { gates: released.get(n.id)!.verdicts } : {}),
     };
     reports.set(n.id, report);
     o.listener({ type: 'component-done', report });

@@ -43,6 +43,31 @@ export interface DesiredComponent {
   source: SourceRef;
   /** sha256 of kind, target and spec (references hashed by their source). */
   specHash: string;
+  /** Its artifact (`spec.build`), once the pipeline has keyed it (pipeline/keys.ts): absent for a component that builds nothing. */
+  build?: PlannedBuild;
+}
+
+/**
+ * A component's build as the plan sees it: the cache key of its inputs now, and whether the
+ * cache already holds that artifact (`digest` then) or what changed since its last build.
+ */
+export interface PlannedBuild {
+  key: string;
+  cache: 'hit' | 'miss';
+  /** The artifact's digest (`sha256:...`), known on a hit (and after the build). */
+  digest?: string;
+  /** On a miss: the first input that differs from the component's last build ("src/app.js changed"), else why. */
+  changed?: string;
+}
+
+/** `spec.pipeline` of the Stack, with its defaults (docs/pipeline.md). */
+export interface PipelinePolicy {
+  buildCache: 'shared' | 'environment';
+  requireSignedArtifacts: boolean;
+  /** Ed25519 public keys (PEM files, absolute) whose signatures are trusted. */
+  trustedKeys: string[];
+  /** Gates every component passes unless its own `spec.gates` says otherwise. */
+  gates: Record<string, unknown>;
 }
 
 export interface DesiredService {
@@ -66,6 +91,13 @@ export interface DesiredStack {
   circuitBreaker: { enabled: boolean; failureThreshold: number; recoveryTimeoutMs: number; halfOpenCalls: number };
   /** `spec.drift` of the Stack: differences drift detection never reports (absent: none). */
   drift?: { ignore: DriftIgnoreRule[] };
+  /**
+   * The rules of its Compliance and Security documents, as written (discovery/policies.ts reads
+   * them): checked at validation, and again by the policy gate against each resolved component.
+   */
+  policyRules?: Array<{ name: string; type: string } & Record<string, unknown>>;
+  /** `spec.pipeline` of the Stack: build cache, gates, signatures. */
+  pipeline: PipelinePolicy;
   /** The stack directory (absolute). */
   dir: string;
   services: Map<string, DesiredService>;
@@ -75,7 +107,8 @@ export interface DesiredStack {
 }
 
 /** The Stack's policies when it does not set them (documented in docs/configuration.md). */
-export const STACK_POLICY_DEFAULTS: Pick<DesiredStack, 'rollback' | 'circuitBreaker'> = {
+export const STACK_POLICY_DEFAULTS: Pick<DesiredStack, 'rollback' | 'circuitBreaker' | 'pipeline'> = {
+  pipeline: { buildCache: 'shared', requireSignedArtifacts: false, trustedKeys: [], gates: {} },
   rollback: { mode: 'auto', scope: 'run' },
   circuitBreaker: { enabled: true, failureThreshold: 3, recoveryTimeoutMs: 300_000, halfOpenCalls: 1 },
 };

@@ -12,6 +12,8 @@ export interface PlanAction {
   changes: string[];
   /** For reading only: the index in `Plan.waves` of the barrier wave it would run in (null: no-op). */
   wave: number | null;
+  /** Its build: a cache hit (the artifact's digest) or a miss and what changed. Absent: it builds nothing. */
+  build?: { cache: 'hit' | 'miss'; key: string; digest?: string; changed?: string };
 }
 
 export interface PlanSummary {

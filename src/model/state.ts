@@ -25,6 +25,8 @@ export interface ComponentState {
   lastDurationMs?: number;
   /** The Service's `version` when it was deployed, if it names one. */
   serviceVersion?: string;
+  /** The artifact it runs (`spec.build`): its cache key and digest, which is the component's version. */
+  artifact?: { key: string; digest: string };
   updatedAt: string;
 }
 

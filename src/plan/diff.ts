@@ -30,7 +30,8 @@ export function computePlan(
     const c = desired.components.get(id)!;
     const decided = decide(c, stored[id], stored);
     const forced = decided.action === 'no-op' ? force.get(id) : undefined;
-    actions.push({ ...decided, ...(forced ? { action: 'update' as const, reason: forced } : {}), wave: waveOf.get(id) ?? 0 });
+    const action = { ...decided, ...(forced ? { action: 'update' as const, reason: forced } : {}), wave: waveOf.get(id) ?? 0 };
+    actions.push(c.build && action.action !== 'no-op' ? { ...action, build: plannedBuildOf(c.build) } : action);
   }
 
   // Components gone from the configuration are deleted, dependents before their dependencies.
@@ -103,6 +104,9 @@ function decide(c: DesiredComponent, s: ComponentState | undefined, stored: Reco
     const changes = changedPaths(s.spec, c.spec);
     return { ...base, action: 'update', reason: changes.length ? `spec changed: ${changes.join(', ')}` : 'spec changed', changes };
   }
+  if (c.build && s.artifact?.key !== c.build.key) {
+    return { ...base, action: 'update', reason: 'build inputs changed', changes: ['/build'] };
+  }
   // Same spec: still an update if an upstream output it consumes has changed since.
   if (c.references.length > 0) {
     const resolved = resolveSpec(c.spec, (id) => stored[id]?.outputs);
@@ -112,6 +116,15 @@ function decide(c: DesiredComponent, s: ComponentState | undefined, stored: Reco
     }
   }
   return { ...base, action: 'no-op', reason: 'up to date', changes: [] };
+}
+
+function plannedBuildOf(b: NonNullable<DesiredComponent['build']>): NonNullable<PlanAction['build']> {
+  return {
+    cache: b.cache,
+    key: b.key,
+    ...(b.digest ? { digest: b.digest } : {}),
+    ...(b.changed && b.cache === 'miss' ? { changed: b.changed } : {}),
+  };
 }
 
 /** JSON pointers at which two specs differ (leaves and added/removed keys). */

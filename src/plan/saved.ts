@@ -11,7 +11,7 @@ import type { StackState } from '../model/state.js';
 /** What a plan depends on in the configuration (comment and formatting changes do not count). */
 export function configHashOf(desired: DesiredStack): string {
   const components = [...desired.components.values()]
-    .map((c) => [c.id, c.kind, c.target, c.specHash, c.dependsOn])
+    .map((c) => [c.id, c.kind, c.target, c.specHash, c.dependsOn, ...(c.build ? [c.build.key] : [])])
     .sort((a, b) => String(a[0]).localeCompare(String(b[0])));
   return hashOf({ stack: desired.name, environment: desired.environment, target: desired.target, components });
 }

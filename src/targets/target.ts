@@ -18,6 +18,8 @@ export interface TargetContext {
    * fastest safe way (no canary steps, no bake, never stopping what serves first).
    */
   rollback?: boolean;
+  /** The artifact the component runs (`spec.build`): its digest and the directory its files are in on this machine. */
+  artifact?: { digest: string; dir: string };
 }
 
 /** What a component's program would make, from a run of it that makes nothing (`plan --resources`). */

@@ -10,7 +10,7 @@ import type { LedgerStore } from '../ledger/index.js';
 import type { LockManager } from '../lock/index.js';
 import type { DesiredStack } from '../model/desired.js';
 import type { Plan, SavedPlan } from '../model/plan.js';
-import type { StateStore } from '../state/index.js';
+import type { BlobStore, StateStore } from '../state/index.js';
 import type { Target } from '../targets/index.js';
 
 export interface RunContext {
@@ -51,6 +51,8 @@ export interface EngineRequest {
  */
 export interface RunDependencies {
   store: StateStore;
+  /** The objects of the state backend, where the build cache is (default: those of the settings' state URL). */
+  blobs: BlobStore;
   locks: LockManager;
   openLedger: () => LedgerStore;
   target: Target;

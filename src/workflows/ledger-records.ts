@@ -15,12 +15,16 @@ export function serviceOf(componentId: string): string {
 }
 
 /**
- * A service's version: the one its Service names, else a short hash of its components' specs —
- * in sorted order, so that the configuration (discovery order) and the state (write order) give
- * the same version for the same components, and a rollback's from/to match deployment rows.
+ * A service's version: the one its Service names; else the digest of the artifact it builds
+ * (`sha256:...`; several artifacts: a digest of their digests); else a short hash of its
+ * components' specs — in sorted order, so that the configuration (discovery order) and the
+ * state (write order) give the same version, and a rollback's from/to match deployment rows.
  */
-export function versionOf(named: string | undefined, specHashes: string[]): string {
-  return named ?? (specHashes.length === 0 ? '(none)' : hashOf([...specHashes].sort()).slice(0, 12));
+export function versionOf(named: string | undefined, specHashes: string[], digests: string[] = []): string {
+  if (named !== undefined) return named;
+  if (digests.length === 1) return digests[0]!;
+  if (digests.length > 1) return `sha256:${hashOf([...digests].sort())}`;
+  return specHashes.length === 0 ? '(none)' : hashOf([...specHashes].sort()).slice(0, 12);
 }
 
 /** The version a service is deployed at by this configuration. */
@@ -29,6 +33,7 @@ export function desiredVersion(desired: DesiredStack, service: string): string {
   return versionOf(
     desired.services.get(service)?.version,
     components.map((c) => c.specHash),
+    components.flatMap((c) => (c.build?.digest ? [c.build.digest] : [])),
   );
 }
 

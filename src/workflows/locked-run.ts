@@ -17,7 +17,7 @@
 import { randomUUID } from 'node:crypto';
 import { stopLeftovers } from '../engine/index.js';
 import { DeployerError, InvalidInputError, StalePlanError } from '../errors.js';
-import { NOT_DONE, type ComponentReport, type ComponentResult, type RollbackSummary, type RunSummary } from '../executor/events.js';
+import { NOT_DONE, type ComponentReport, type RollbackSummary, type RunSummary } from '../executor/events.js';
 import { execute, type ExecuteResult } from '../executor/execute.js';
 import { exclusiveWriter, guardedWriter, sharedWriter, type StateWriter } from '../executor/state-writer.js';
 import type { DependencyGraph } from '../graph/index.js';
@@ -46,6 +46,8 @@ import { lockAndPlan, type LockedPlan } from './locking.js';
 import { serviceVersion, whatToUndo } from './restore.js';
 import { undoFailedRun } from './undo.js';
 import { provisionEngine, sharesOperations, type EngineSlot } from './run-engine.js';
+import { prepareRelease, stageRelease, type ReleasePrep } from './release.js';
+import { summarize } from './run-summary.js';
 
 /** A plan and what it was made from: the configuration, or (rollback) recorded states. */
 export interface Prepared {
@@ -74,6 +76,7 @@ interface Run {
   why: string;
   restored?: number;
   leaseMetadata: Record<string, string>;
+  release: ReleasePrep;
 }
 
 export async function runLocked(
@@ -105,9 +108,9 @@ export async function runLocked(
     const reviewed = await reviewRun(run, locked);
     if (reviewed) return reviewed;
     const executed = await executeRun(run, locked, ledger.open(), engine);
-    await recordRun(run, locked.prepared.desired, ledger.open(), executed);
+    await recordRun(run, executed.desired, ledger.open(), executed);
     const end = await markRunEnd(run, locked.lease, executed);
-    const summary = summarizeRun(run, locked.prepared.desired, executed, end.state, engine.current?.operations ?? 0);
+    const summary = summarizeRun(run, executed.desired, executed, end.state, engine.current?.operations ?? 0);
     ctx.listener({ type: 'summary', summary });
     if (locked.lease.lost.aborted) throw locked.lease.lost.reason as DeployerError;
     // The run happened and is summed up; then the reason its end could not be recorded (a full disk) ends the command.
@@ -135,9 +138,13 @@ async function prepareRun(
 ): Promise<Run | { nothing: string }> {
   const { settings, listener } = ctx;
   const started = Date.now();
-  const loaded = await loadStack(settings);
-  if (loaded.desired.warnings.length > 0) listener({ type: 'warnings', warnings: loaded.desired.warnings });
   const deps = ctx.dependencies ?? {};
+  const released = await prepareRelease(await loadStack(settings), settings, {
+    ...(deps.blobs ? { blobs: deps.blobs } : {}),
+    keyBuilds: operation === 'apply',
+  });
+  const loaded = released.loaded;
+  if (loaded.desired.warnings.length > 0) listener({ type: 'warnings', warnings: loaded.desired.warnings });
   // A bad --state-url or --lock-url is reported before anything else about the run.
   const store = deps.store ?? openStateStore(settings.stateUrl, settings.dir);
   const locks = deps.locks ?? openLockManager(settings.lockUrl, settings.dir);
@@ -170,6 +177,7 @@ async function prepareRun(
     why: purpose.why,
     ...(purpose.restored !== undefined ? { restored: purpose.restored } : {}),
     leaseMetadata: { deployment_id: runId, operation, pid: String(process.pid), ...(ctx.metadata ?? {}) },
+    release: released.prep,
   };
 }
 
@@ -223,6 +231,8 @@ async function reviewRun(run: Run, locked: LockedPlan<Prepared>): Promise<RunOut
 
 /** What execution left for the records: the reports, the states before and after, the undo if there was one. */
 interface Executed {
+  /** The desired stack as it deployed: with the digests of what the release stage built. */
+  desired: DesiredStack;
   deployments: DeploymentEvent[];
   base: StackState;
   result: ExecuteResult;
@@ -235,8 +245,16 @@ interface Executed {
 
 async function executeRun(run: Run, locked: LockedPlan<Prepared>, ledger: LedgerStore, engine: EngineSlot): Promise<Executed> {
   const { ctx, operation, store, runId } = run;
-  const { plan, desired, graph } = locked.prepared;
+  const { plan, graph } = locked.prepared;
   const { lease } = locked;
+  // The release stage: what the plan deploys is built (or found in the cache) before anything deploys.
+  const { desired, release } = await stageRelease(run.release, {
+    plan,
+    desired: locked.prepared.desired,
+    concurrency: ctx.settings.concurrency,
+    listener: ctx.listener,
+    ...(ctx.cancel ? { signal: ctx.cancel } : {}),
+  });
   await closeAbandoned(
     ledger,
     { locks: lease.locks, level: desired.lockLevel, stack: desired.name, environment: desired.environment },
@@ -274,6 +292,7 @@ async function executeRun(run: Run, locked: LockedPlan<Prepared>, ledger: Ledger
     concurrency: settings.concurrency,
     scheduling: settings.scheduling,
     destroysTogether: sharesOperations(desired),
+    release,
     listener: ctx.listener,
     ...(ctx.cancel ? { cancel: ctx.cancel } : {}),
   };
@@ -295,7 +314,7 @@ async function executeRun(run: Run, locked: LockedPlan<Prepared>, ledger: Ledger
   const undo = due
     ? await undoFailedRun({ ...machinery, due, desired, after: result.state, reports: result.reports, lost: lease.lost })
     : undefined;
-  return { deployments, base, result, failed, ...(undo ? { undo } : {}), ...(pending ? { pending } : {}), writer };
+  return { desired, deployments, base, result, failed, ...(undo ? { undo } : {}), ...(pending ? { pending } : {}), writer };
 }
 
 /** Rollback events (of the automatic undo, or of `deployer rollback` itself), then the deployments finished. */
@@ -361,26 +380,6 @@ function summarizeRun(run: Run, desired: DesiredStack, executed: Executed, final
     ...(failed && !undo && run.operation === 'apply'
       ? { advice: 'Nothing was rolled back. To return to the last version that worked: deployer rollback --last-good' }
       : {}),
-  };
-}
-
-function summarize(run: Run, desired: DesiredStack, reports: ComponentReport[], engineOperations: number, serial: number): RunSummary {
-  const counts = { created: 0, updated: 0, replaced: 0, deleted: 0, unchanged: 0, failed: 0, skipped: 0, cancelled: 0 } satisfies Record<
-    ComponentResult,
-    number
-  >;
-  for (const r of reports) counts[r.result]++;
-  return {
-    runId: run.runId,
-    operation: run.operation,
-    stack: desired.name,
-    environment: desired.environment,
-    ok: counts.failed + counts.skipped + counts.cancelled === 0,
-    counts,
-    engineOperations,
-    durationMs: Date.now() - run.started,
-    components: reports,
-    serial,
   };
 }
 

@@ -94,6 +94,8 @@ export function desiredFromRecorded(
       baseDir: now?.baseDir ?? current.dir,
       source: now?.source ?? { file: '', display: `state: ${id}`, docIndex: 0 },
       specHash: s.specHash,
+      // The artifact it ran, taken from the build cache by its key: a rollback never rebuilds.
+      ...(s.artifact ? { build: { key: s.artifact.key, cache: 'hit' as const, digest: s.artifact.digest } } : {}),
     });
   }
   const graph = buildGraph(
@@ -156,5 +158,6 @@ export function serviceVersion(components: Record<string, ComponentState>, servi
   return versionOf(
     named,
     mine.map(([, c]) => c.specHash),
+    mine.flatMap(([, c]) => (c.artifact ? [c.artifact.digest] : [])),
   );
 }

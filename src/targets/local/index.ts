@@ -106,8 +106,12 @@ export class LocalTarget implements Target {
             component: c.id,
             runtimeDir: path.join(root, 'services', c.service, c.name),
             command: spec['command'],
-            cwd: c.baseDir,
-            env: Object.fromEntries(env.map((e) => [e.k, e.secret ? secret(e.v) : e.v])),
+            // A built component runs the files its build produced, unpacked for its digest.
+            cwd: ctx.artifact?.dir ?? c.baseDir,
+            env: {
+              ...Object.fromEntries(env.map((e) => [e.k, e.secret ? secret(e.v) : e.v])),
+              ...(ctx.artifact ? { DEPLOYER_ARTIFACT: ctx.artifact.digest } : {}),
+            },
             port: spec['port'],
             healthCheck: health,
             startTimeout: LOCAL_START_TIMEOUT_S,
