@@ -51,7 +51,7 @@ describe('validate and plan', () => {
     expect(code).toBe(2);
     expect(json.ok).toBe(false);
     expect(json.error.code).toBe('VALIDATION_FAILED');
-    expect(json.error.problems[0]).toMatchObject({ path: '/spec/port', location: { line: 9 } });
+    expect(json.error.problems[0]).toMatchObject({ path: '/spec/port', location: { line: 13 } });
   });
 
   it('plan --detailed-exitcode exits 4 when there are changes, and writes nothing', async () => {

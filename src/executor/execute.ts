@@ -143,6 +143,7 @@ export async function execute(o: ExecuteOptions): Promise<ExecuteResult> {
       const release = o.release
         ? await o.release.prepare(c, resolved.spec, {
             rollback: o.rollback ?? false,
+            onArtifact: (digest) => released.set(id, { digest, verdicts }),
             onVerdict: (verdict) => {
               verdicts.push(verdict);
               o.listener({ type: 'gate', id, verdict });
@@ -151,7 +152,6 @@ export async function execute(o: ExecuteOptions): Promise<ExecuteResult> {
           })
         : undefined;
       const artifact = release?.artifact;
-      if (artifact) released.set(id, { digest: artifact.digest, verdicts });
       // Built first: a target that cannot build the program (a missing secret) fails before Pulumi runs.
       const program = o.target.program(c, resolved.spec, {
         stack: o.desired.name,

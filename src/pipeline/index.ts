@@ -8,7 +8,15 @@ export { BuildCache, type ArtifactManifest, type ArtifactSignature } from './cac
 export { buildComponent, type BuildOutcome } from './build.js';
 export { keyOf, whatChanged, type KeyedBuild } from './keys.js';
 export { keyBuilds, type KeyedComponent } from './plan-builds.js';
-export { buildAll, withDigests, Release, type BuildReport, type PreparedRelease, type ReleaseStage } from './release.js';
+export {
+  buildAll,
+  withDigests,
+  Release,
+  type BuildReport,
+  type PrepareOptions,
+  type PreparedRelease,
+  type ReleaseStage,
+} from './release.js';
 export type { GateSubject, GateVerdict } from './gates.js';
 export { publicKeyFile, privateKeyFrom, signDigest, writeNewKeyPair, fingerprintOf } from './signing.js';
 export { artifactsRoot } from './materialize.js';

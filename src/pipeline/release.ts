@@ -6,6 +6,7 @@
  * its key and passes no gates: it returns to what already ran.
  */
 import type { KeyObject } from 'node:crypto';
+import path from 'node:path';
 import { DeployerError } from '../errors.js';
 import type { DesiredComponent, DesiredStack } from '../model/desired.js';
 import { buildComponent, type BuildOutcome } from './build.js';
@@ -38,13 +39,18 @@ export interface PreparedRelease {
   verdicts: GateVerdict[];
 }
 
+/** How the executor follows one component through the release stage. */
+export interface PrepareOptions {
+  rollback: boolean;
+  signal?: AbortSignal;
+  /** The digest of the artifact it will deploy, once known (before its gates, which may refuse it). */
+  onArtifact?: (digest: string) => void;
+  onVerdict: (v: GateVerdict) => void;
+}
+
 /** The release stage as the executor sees it (a fake in the executor's unit tests). */
 export interface ReleaseStage {
-  prepare(
-    c: DesiredComponent,
-    resolvedSpec: Record<string, unknown>,
-    o: { rollback: boolean; signal?: AbortSignal; onVerdict: (v: GateVerdict) => void },
-  ): Promise<PreparedRelease>;
+  prepare(c: DesiredComponent, resolvedSpec: Record<string, unknown>, o: PrepareOptions): Promise<PreparedRelease>;
 }
 
 /** Builds `ids` (those of `keyed` the plan deploys), `concurrency` at a time; a failure is kept for its component, not thrown. */
@@ -91,6 +97,13 @@ export function withDigests(desired: DesiredStack, built: Map<string, BuildOutco
   return { ...desired, components };
 }
 
+/** The Stack's gates, a report path made absolute: relative to the stack directory, as a component's is to its file. */
+function stackGates(gates: Record<string, unknown>, stackDir: string): Record<string, unknown> {
+  const scan = gates['securityScan'] as ScanSettings | undefined;
+  if (!scan?.report) return gates;
+  return { ...gates, securityScan: { ...scan, report: path.resolve(stackDir, scan.report) } };
+}
+
 export class Release implements ReleaseStage {
   constructor(
     private readonly o: {
@@ -103,12 +116,9 @@ export class Release implements ReleaseStage {
     },
   ) {}
 
-  async prepare(
-    c: DesiredComponent,
-    resolvedSpec: Record<string, unknown>,
-    p: { rollback: boolean; signal?: AbortSignal; onVerdict: (v: GateVerdict) => void },
-  ): Promise<PreparedRelease> {
+  async prepare(c: DesiredComponent, resolvedSpec: Record<string, unknown>, p: PrepareOptions): Promise<PreparedRelease> {
     const artifact = c.build ? await this.artifactOf(c, p.rollback) : undefined;
+    if (artifact) p.onArtifact?.(artifact.digest);
     if (p.rollback) return { ...(artifact ? { artifact } : {}), verdicts: [] };
     const subject: GateSubject = {
       component: c,
@@ -142,7 +152,10 @@ export class Release implements ReleaseStage {
 
   private gatesOf(c: DesiredComponent): Gate[] {
     const { pipeline } = this.o.desired;
-    const settings = { ...pipeline.gates, ...((c.spec['gates'] as Record<string, unknown> | undefined) ?? {}) };
+    const settings = {
+      ...stackGates(pipeline.gates, this.o.desired.dir),
+      ...((c.spec['gates'] as Record<string, unknown> | undefined) ?? {}),
+    };
     const gates: Gate[] = [];
     if (settings['securityScan']) gates.push(new SecurityScanGate(settings['securityScan'] as ScanSettings));
     if (settings['policy'] !== false && (this.o.desired.policyRules?.length ?? 0) > 0) gates.push(new PolicyGate(this.o.policyViolations));

@@ -5,6 +5,7 @@
  */
 import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
 import { promises as fs } from 'node:fs';
+import path from 'node:path';
 import { InvalidInputError } from '../errors.js';
 import { sha256 } from '../model/hash.js';
 import type { ArtifactSignature } from './cache.js';
@@ -73,6 +74,7 @@ export function verifiedBy(s: ArtifactSignature, digest: string, trusted: KeyObj
 export async function writeNewKeyPair(file: string): Promise<{ privateFile: string; publicFile: string; fingerprint: string }> {
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
   const publicFile = `${file}.pub`;
+  await fs.mkdir(path.dirname(file), { recursive: true });
   await fs
     .writeFile(file, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600, flag: 'wx' })
     .catch((err: NodeJS.ErrnoException) => {

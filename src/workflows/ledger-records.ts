@@ -108,7 +108,23 @@ export async function finishDeployments(
       ...d,
       completed,
       status,
-      metadata: { ...d.metadata, results: Object.fromEntries(mine.map((r) => [r.id, r.result])) },
+      metadata: {
+        ...d.metadata,
+        results: Object.fromEntries(mine.map((r) => [r.id, r.result])),
+        // The release stage: what each component deployed and what its gates said.
+        ...(mine.some((r) => r.artifact)
+          ? { artifacts: Object.fromEntries(mine.flatMap((r) => (r.artifact ? [[r.id, r.artifact]] : []))) }
+          : {}),
+        ...(mine.some((r) => r.gates)
+          ? {
+              gates: Object.fromEntries(
+                mine.flatMap((r) =>
+                  r.gates ? [[r.id, r.gates.map((g) => ({ gate: g.gate, status: g.status, summary: g.summary }))]] : [],
+                ),
+              ),
+            }
+          : {}),
+      },
     };
     await ledger.recordDeployment(done);
     finished.push(done);

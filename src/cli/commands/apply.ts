@@ -192,6 +192,12 @@ function withLog(log: Log, render: (e: RunEvent) => void): (e: RunEvent) => void
       case 'component-done':
         log.info({ event: e.type, ...e.report }, `${e.report.id} ${e.report.result}`);
         break;
+      case 'gate':
+        log.info({ event: e.type, id: e.id, ...e.verdict }, `${e.id} gate ${e.verdict.gate} ${e.verdict.status}`);
+        break;
+      case 'build-done':
+        log.info({ event: e.type, id: e.id, ...e.build }, `${e.id} build ${e.build.error ? 'failed' : e.build.cache}`);
+        break;
       case 'component-progress':
         log.debug({ event: e.type, id: e.id, ...e.progress }, 'engine event');
         break;

@@ -1,4 +1,5 @@
-// The quick start's API: answers on $PORT, reports its greeting and the bucket it was given.
+// The quick start's API: answers on $PORT, reports its greeting, the bucket it was given and the
+// artifact it runs (deployer sets DEPLOYER_ARTIFACT to the digest of what `build` produced).
 import http from 'node:http';
 import { readdirSync } from 'node:fs';
 
@@ -14,7 +15,7 @@ const server = http.createServer((req, res) => {
   } catch {
     objects = [];
   }
-  const body = { greeting: process.env.GREETING ?? 'hello', assets: process.env.ASSETS_DIR ?? null, objects: objects.length, pid: process.pid };
+  const body = { greeting: process.env.GREETING ?? 'hello', assets: process.env.ASSETS_DIR ?? null, objects: objects.length, artifact: process.env.DEPLOYER_ARTIFACT ?? null, pid: process.pid };
   res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body) + '\n');
 });
 server.listen(port, '127.0.0.1');
