@@ -125,10 +125,20 @@ describe('lock status and unlock', () => {
     expect(noYes.code).toBe(2);
     expect(await locks.status('stack:quickstart:env:dev')).toMatchObject({ lockId: held.lockId });
 
-    const ok = await deployer([...at('lock', 'unlock'), '--force', held.lockId, '--yes']);
+    const audit = path.join(dir, 'audit', 'trail.jsonl');
+    const ok = await deployer([...at('lock', 'unlock'), '--force', held.lockId, '--yes', '--audit-log', audit]);
     expect(ok.code).toBe(0);
     expect(ok.stdout).toMatch(/Released stack:quickstart:env:dev/);
     expect(await locks.status('stack:quickstart:env:dev')).toBeUndefined();
+    // The force-unlock is in the audit trail, with who held the lock.
+    expect(JSON.parse(readFileSync(audit, 'utf8'))).toMatchObject({
+      event_type: 'lock-force-unlock',
+      status: 'released',
+      stack: 'quickstart',
+      environment: 'dev',
+      correlation_id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      details: { lockKey: 'stack:quickstart:env:dev', lockId: held.lockId, heldBy: 'ci@runner-7' },
+    });
   });
 
   it('a held lock makes apply exit 3, naming the holder and the unlock command', async () => {

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import type { Log } from './logger.js';
 import { resolveSettings, type SettingFlags, type Settings } from '../config/index.js';
 import type { CliIO } from './io.js';
+import { openAuditLog, type AuditLog } from '../util/audit-log.js';
 
 export interface GlobalOptions {
   dir?: string;
@@ -13,12 +14,15 @@ export interface GlobalOptions {
   lockUrl?: string;
   logLevel?: string;
   logFile?: string;
+  auditLog?: string;
 }
 
 export interface CommandContext {
   io: CliIO;
   /** Structured logs, every line with the command's correlation id (silent unless --log-level). */
   log: Log;
+  /** The command's id, in its logs and audit records. */
+  correlationId: string;
   /** Set by a command when it ends with something other than 0 without an error. */
   exitCode: number;
 }
@@ -30,6 +34,11 @@ export function allOptions<T extends object>(cmd: Command): T & GlobalOptions {
 
 export function settingsFrom(opts: GlobalOptions & SettingFlags, io: CliIO): Settings {
   return resolveSettings(opts, io.env);
+}
+
+/** The audit trail the settings name (`-`: this command's stdout), if any. */
+export function auditLogFor(settings: Settings, io: CliIO): AuditLog | undefined {
+  return settings.auditLog === undefined ? undefined : openAuditLog(settings.auditLog, (line) => io.stdout.write(line));
 }
 
 export function printJson(io: CliIO, value: unknown): void {

@@ -104,6 +104,10 @@ function buildProgram(ctx: CommandContext): Command {
         .default('silent'),
     )
     .option('--log-file <file>', 'write the structured logs to this file instead of stderr')
+    .option(
+      '--audit-log <file>',
+      'append the audit trail (one JSON record per deployment action, docs/audit.md) to this file, or - for stdout (also DEPLOYER_AUDIT_LOG, auditLog in deployer.config.yaml)',
+    )
     .addHelpText(
       'after',
       `\n  deployer --version              print the version\n\n${LAYOUT_HELP}\n\n${EXIT_CODES_HELP}\n\nQuick start:\n  deployer apply -C examples/quickstart -e dev --yes\n`,
@@ -117,7 +121,7 @@ function buildProgram(ctx: CommandContext): Command {
 /** Runs one deployer command; returns its exit code. Never throws. */
 export async function runCli(argv: string[], io: CliIO = processIO()): Promise<number> {
   const correlationId = randomUUID();
-  const ctx: CommandContext = { io, exitCode: EXIT.ok, log: createLogger(io, 'silent', undefined, correlationId) };
+  const ctx: CommandContext = { io, exitCode: EXIT.ok, correlationId, log: createLogger(io, 'silent', undefined, correlationId) };
   const program = buildProgram(ctx);
   try {
     await registerCommands(program, ctx, argv);

@@ -67,6 +67,14 @@ export function humanRenderer(write: (text: string) => void, options: { showPlan
       case 'gate':
         write(`${stamp()} ${e.id.padEnd(width)}  gate ${e.verdict.gate} ${e.verdict.status}: ${e.verdict.summary}\n`);
         break;
+      case 'component-rollout': {
+        const r = e.rollout;
+        const verified = r.verifiedAt
+          ? ` verified healthy in ${((Date.parse(r.verifiedAt) - Date.parse(r.startedAt)) / 1000).toFixed(1)}s,`
+          : '';
+        write(`${stamp()} ${e.id.padEnd(width)} ${verified} traffic switched to generation ${r.generation} (${r.strategy})\n`);
+        break;
+      }
       case 'component-start':
         if (e.action !== 'no-op') write(`${stamp()} ${e.id.padEnd(width)}  ${e.action} started\n`);
         break;

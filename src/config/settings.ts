@@ -32,6 +32,8 @@ export interface Settings {
   failFast: boolean;
   /** SQLite file or postgres:// URL. */
   ledger: string;
+  /** The audit trail: a file appended to, `-` for standard output; absent: none (docs/audit.md). */
+  auditLog?: string;
   /** `--var name=value` (over `--var-file` files, over the Stack's variables). */
   variables: Record<string, string | number | boolean>;
   varFiles: string[];
@@ -50,6 +52,7 @@ export interface SettingFlags {
   lockTimeout?: string;
   failFast?: boolean;
   ledger?: string;
+  auditLog?: string;
   var?: string[];
   varFile?: string[];
 }
@@ -147,10 +150,18 @@ export function resolveSettings(flags: SettingFlags, env: NodeJS.ProcessEnv = pr
     failFast:
       flags.failFast ?? (fromEnv('DEPLOYER_FAIL_FAST') !== undefined ? env['DEPLOYER_FAIL_FAST'] === 'true' : file['failFast'] === true),
     ledger: String(pick(flags.ledger, 'DEPLOY_LEDGER_DB', 'ledger', path.join(dir, '.deployer', 'ledger.db'))),
+    ...auditLogOf(flags.auditLog ?? fromEnv('DEPLOYER_AUDIT_LOG'), file['auditLog'], dir),
     variables: parseVars(flags.var ?? []),
     // Paths on the command line are relative to where the command runs.
     varFiles: (flags.varFile ?? []).map((f) => path.resolve(f)),
   };
+}
+
+/** The audit trail's place: a flag or the environment relative to where the command runs, the config file's to the stack directory. */
+function auditLogOf(given: string | undefined, inFile: unknown, dir: string): { auditLog?: string } {
+  if (given !== undefined) return { auditLog: given === '-' ? '-' : path.resolve(given) };
+  if (typeof inFile === 'string' && inFile !== '') return { auditLog: inFile === '-' ? '-' : path.resolve(dir, inFile) };
+  return {};
 }
 
 /** `--var name=value` entries; numbers and booleans keep their type. */

@@ -3,6 +3,7 @@ import type { ValidationProblem } from '../errors.js';
 import type { AcquiredLock, LockInfo } from '../lock/index.js';
 import type { Plan, PlanActionType } from '../model/plan.js';
 import type { BuildReport, GateVerdict } from '../pipeline/index.js';
+import type { RolloutReport } from '../targets/index.js';
 
 /** How one component ended in a run. */
 export type ComponentResult = 'created' | 'updated' | 'replaced' | 'deleted' | 'unchanged' | 'failed' | 'skipped' | 'cancelled';
@@ -31,6 +32,8 @@ export interface ComponentReport {
   artifact?: string;
   /** The release gates' verdicts, in the order they ran. */
   gates?: GateVerdict[];
+  /** The target's rollout of it (local MicroService): verified and switched when. */
+  rollout?: RolloutReport;
 }
 
 /** What an automatic rollback did after a failed run. */
@@ -77,6 +80,9 @@ export type RunEvent =
   | { type: 'lock-wait'; holder: LockInfo }
   | { type: 'lock-acquired'; locks: AcquiredLock[] }
   | { type: 'lock-lost'; reason: string }
+  /** The run's locks were renewed (every TTL/3), and released at its end. */
+  | { type: 'lock-renewed'; locks: AcquiredLock[] }
+  | { type: 'lock-released'; locks: AcquiredLock[] }
   | { type: 'setup'; message: string }
   /** Something the run did on its own that the user should know (recovery after a dead run). */
   | { type: 'notice'; message: string }
@@ -88,6 +94,8 @@ export type RunEvent =
   | { type: 'component-start'; id: string; action: PlanActionType }
   | { type: 'component-progress'; id: string; progress: EngineProgress }
   | { type: 'component-notice'; id: string; message: string }
+  /** How the target rolled the component out: when the new version was verified healthy and traffic switched to it. */
+  | { type: 'component-rollout'; id: string; rollout: RolloutReport }
   | { type: 'component-done'; report: ComponentReport }
   | { type: 'rollback-start'; reason: string; plan: Plan }
   | { type: 'rollback-done'; rollback: RollbackSummary }

@@ -12,7 +12,7 @@ import type { Plan, PlanAction } from '../model/plan.js';
 import type { BreakerState, ComponentState, StackState } from '../model/state.js';
 import { inputsHash, resolveSpec } from '../plan/index.js';
 import type { GateVerdict, ReleaseStage } from '../pipeline/index.js';
-import type { Target } from '../targets/index.js';
+import type { RolloutReport, Target, TargetContext } from '../targets/index.js';
 import type { ComponentReport, ComponentResult, RunListener } from './events.js';
 import { afterFailure, afterSuccess, position, refusal } from './breaker.js';
 import { hooksOf, runHooks } from './hooks.js';
@@ -76,6 +76,7 @@ export async function execute(o: ExecuteOptions): Promise<ExecuteResult> {
   const pulumiChanges = new Map<string, Record<string, number>>();
   const shownOutputs = new Map<string, Record<string, unknown>>();
   const released = new Map<string, { digest?: string; verdicts: GateVerdict[] }>();
+  const rollouts = new Map<string, RolloutReport>();
   const commit = (change: ComponentsChange): Promise<StackState> => o.writer.commit(change);
 
   // What used to depend on each component, as recorded: a deleted component goes after all of it.
@@ -152,14 +153,15 @@ export async function execute(o: ExecuteOptions): Promise<ExecuteResult> {
           })
         : undefined;
       const artifact = release?.artifact;
-      // Built first: a target that cannot build the program (a missing secret) fails before Pulumi runs.
-      const program = o.target.program(c, resolved.spec, {
+      const targetContext: TargetContext = {
         stack: o.desired.name,
         environment: o.desired.environment,
         stackDir: o.desired.dir,
         rollback: o.rollback ?? false,
         ...(artifact ? { artifact: { digest: artifact.digest, dir: artifact.dir } } : {}),
-      });
+      };
+      // Built first: a target that cannot build the program (a missing secret) fails before Pulumi runs.
+      const program = o.target.program(c, resolved.spec, targetContext);
       const engine = await o.engine();
       usedEngine.add(id);
       const result = await engine.up({
@@ -171,6 +173,7 @@ export async function execute(o: ExecuteOptions): Promise<ExecuteResult> {
         ...(o.refresh?.has(id) ? { refresh: true } : {}),
         ...(o.cancel ? { signal: o.cancel } : {}),
       });
+      await reportRollout(id, c, targetContext, started);
       // Dependents in this run get the values; the state and the report never see the secret ones.
       const visible = redact(result.outputs, result.secretOutputs);
       shownOutputs.set(id, visible);
@@ -196,6 +199,14 @@ export async function execute(o: ExecuteOptions): Promise<ExecuteResult> {
       });
       throw err;
     }
+  };
+
+  /** The target's account of the rollout this operation made (verified, switched), when it made one. */
+  const reportRollout = async (id: string, c: DesiredComponent, ctx: TargetContext, since: number): Promise<void> => {
+    const rollout = await o.target.lastRollout?.(c, ctx).catch(() => undefined);
+    if (!rollout || Date.parse(rollout.finishedAt) < since) return;
+    rollouts.set(id, rollout);
+    o.listener({ type: 'component-rollout', id, rollout });
   };
 
   const destroyOne = async (id: string): Promise<void> => {
@@ -243,6 +254,7 @@ export async function execute(o: ExecuteOptions): Promise<ExecuteResult> {
       ...(shownOutputs.has(n.id) ? { outputs: shownOutputs.get(n.id)! } : {}),
       ...(released.get(n.id)?.digest ? { artifact: released.get(n.id)!.digest! } : {}),
       ...(released.get(n.id)?.verdicts.length ? { gates: released.get(n.id)!.verdicts } : {}),
+      ...(rollouts.has(n.id) ? { rollout: rollouts.get(n.id)! } : {}),
     };
     reports.set(n.id, report);
     o.listener({ type: 'component-done', report });

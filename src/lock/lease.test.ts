@@ -267,3 +267,26 @@ describe('acquireLease: a holder that died on this host', () => {
     );
   });
 });
+
+describe('lease renewals are told', () => {
+  it('onRenew is called with the locks after every renewal that succeeded, and never after release', async () => {
+    const manager = new MemoryLockManager();
+    const told: string[][] = [];
+    let second: () => void = () => undefined;
+    const twice = new Promise<void>((resolve) => (second = resolve));
+    const l = await lease(manager, ['stack:s:env:e'], {
+      ttlMs: 300,
+      onRenew: (locks) => {
+        told.push(locks.map((x) => x.lockKey));
+        if (told.length === 2) second();
+      },
+    });
+    await twice;
+    await l.release();
+    const after = told.length;
+    // Released: a renewal timer that fires later does nothing, so nothing more is told.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    expect(told.slice(0, 2)).toEqual([['stack:s:env:e'], ['stack:s:env:e']]);
+    expect(told.length).toBe(after);
+  });
+});

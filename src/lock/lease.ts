@@ -19,6 +19,8 @@ export interface LeaseOptions {
   timeoutMs?: number;
   /** Called each time a wait starts on a holder. */
   onWait?: (holder: LockInfo) => void;
+  /** Called after each renewal of every lock succeeded (the audit trail records it). */
+  onRenew?: (locks: readonly AcquiredLock[]) => void;
   signal?: AbortSignal;
 }
 
@@ -106,7 +108,10 @@ function start(o: LeaseOptions, locks: AcquiredLock[]): Lease {
     });
     try {
       await Promise.race([Promise.all(locks.map((l) => o.manager.renew(l.lockKey, l.lockId, o.ttlMs))), hung]);
-      if (!released) schedule();
+      if (!released) {
+        o.onRenew?.(locks);
+        schedule();
+      }
     } catch (err) {
       if (released) return;
       lost.abort(err instanceof LockLostError ? err : new LockLostError(locks[0]!.lockKey, `renewal failed: ${String(err)}`));

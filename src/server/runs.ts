@@ -15,6 +15,7 @@ import type { RunEvent, RunListener, RunSummary } from '../executor/events.js';
 import type { Role } from '../ledger/access.js';
 import type { SavedPlan } from '../model/plan.js';
 import { applyStack } from '../workflows/apply.js';
+import { openAuditLog } from '../util/audit-log.js';
 import type { RunContext, RunOutcome } from '../workflows/context.js';
 import type { RollbackTarget } from '../workflows/restore.js';
 import { rollbackToVersion } from '../workflows/rollback.js';
@@ -166,6 +167,9 @@ export class RunManager {
       cancel: cancel.signal,
       initiator: request.initiator,
       metadata: request.metadata,
+      // The server's run is audited like the CLI's, under the run's id (the server's own audit log has the request).
+      correlationId: view.id,
+      ...(request.settings.auditLog ? { audit: openAuditLog(request.settings.auditLog, (line) => process.stdout.write(line)) } : {}),
       ...(request.savedPlan ? { savedPlan: { file: 'the plan in the request', saved: request.savedPlan } } : {}),
     };
     const outcome = this.workflow(request, ctx);

@@ -22,6 +22,20 @@ export interface TargetContext {
   artifact?: { digest: string; dir: string };
 }
 
+/**
+ * How a target rolled out a new version of a component (seed 002's verify and switch): when
+ * it started, when every new process was verified healthy, when traffic switched to the new
+ * version entirely, and when it was done. Times are ISO 8601.
+ */
+export interface RolloutReport {
+  generation: number;
+  strategy: string;
+  startedAt: string;
+  verifiedAt?: string;
+  switchedAt?: string;
+  finishedAt: string;
+}
+
 /** What a component's program would make, from a run of it that makes nothing (`plan --resources`). */
 export interface DescribedResources {
   /** Each resource by its Pulumi type and logical name, in the order the program made them. */
@@ -61,4 +75,9 @@ export interface Target {
    * absent when the target cannot (`plan --resources`).
    */
   describe?(component: DesiredComponent, resolvedSpec: Record<string, unknown>, context: TargetContext): Promise<DescribedResources>;
+  /** The last rollout of a deployed component, if the target knows it (absent: the target does not say). */
+  lastRollout?(
+    component: { id: string; service: string; name: string; kind: string },
+    context: TargetContext,
+  ): Promise<RolloutReport | undefined>;
 }

@@ -12,6 +12,7 @@ import type { DesiredStack } from '../model/desired.js';
 import type { Plan, SavedPlan } from '../model/plan.js';
 import type { BlobStore, StateStore } from '../state/index.js';
 import type { Target } from '../targets/index.js';
+import type { AuditLog } from '../util/audit-log.js';
 
 export interface RunContext {
   settings: Settings;
@@ -26,6 +27,10 @@ export interface RunContext {
   savedPlan?: { file: string; saved: SavedPlan };
   /** Who started the run, for locks and the ledger (default `user@host`). */
   initiator?: string;
+  /** The audit trail every action of the run is written to (`--audit-log`), if any. */
+  audit?: AuditLog;
+  /** The id shared by the logs and audit records of the command or request that started the run. */
+  correlationId?: string;
   /** deployment metadata: git_commit, ci_run_id ... */
   metadata?: Record<string, string>;
   /**

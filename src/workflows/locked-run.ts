@@ -48,6 +48,7 @@ import { undoFailedRun } from './undo.js';
 import { provisionEngine, sharesOperations, type EngineSlot } from './run-engine.js';
 import { prepareRelease, stageRelease, type ReleasePrep } from './release.js';
 import { summarize } from './run-summary.js';
+import { auditRun } from './audit.js';
 
 /** A plan and what it was made from: the configuration, or (rollback) recorded states. */
 export interface Prepared {
@@ -96,14 +97,14 @@ export async function runLocked(
   const locked = await lockRun(run, prepare);
   const ledger = lazyLedger(run);
   try {
-    if (locked.lease.locks.length > 0) ctx.listener({ type: 'lock-acquired', locks: [...locked.lease.locks] });
+    if (locked.lease.locks.length > 0) run.ctx.listener({ type: 'lock-acquired', locks: [...locked.lease.locks] });
     await cleanUpDeadRuns({
       locks: locked.lease.locks,
       level: run.loaded.desired.lockLevel,
       stack: run.loaded.desired.name,
       environment: run.loaded.desired.environment,
       ledger: ledger.open,
-      listener: ctx.listener,
+      listener: run.ctx.listener,
     });
     const reviewed = await reviewRun(run, locked);
     if (reviewed) return reviewed;
@@ -111,7 +112,7 @@ export async function runLocked(
     await recordRun(run, executed.desired, ledger.open(), executed);
     const end = await markRunEnd(run, locked.lease, executed);
     const summary = summarizeRun(run, executed.desired, executed, end.state, engine.current?.operations ?? 0);
-    ctx.listener({ type: 'summary', summary });
+    run.ctx.listener({ type: 'summary', summary });
     if (locked.lease.lost.aborted) throw locked.lease.lost.reason as DeployerError;
     // The run happened and is summed up; then the reason its end could not be recorded (a full disk) ends the command.
     if (end.failure !== undefined) throw end.failure;
@@ -125,7 +126,11 @@ export async function runLocked(
         // Whatever the engine started and did not stop (an interrupted operation's plugins) goes with the run.
         if (engine.current) await stopLeftovers(run.runId);
       } finally {
-        await locked.lease.release().catch(() => undefined);
+        const released = await locked.lease.release().then(
+          () => true,
+          () => false,
+        );
+        if (released && locked.lease.locks.length > 0) run.ctx.listener({ type: 'lock-released', locks: [...locked.lease.locks] });
       }
     }
   }
@@ -164,11 +169,13 @@ async function prepareRun(
   const purpose = purposeOf ? await purposeOf(loaded, store) : { why: operation };
   if ('nothing' in purpose) return purpose;
   const runId = randomUUID();
+  const initiator = ctx.initiator ?? whoAmI();
   return {
-    ctx,
+    // Every event of the run also goes to the audit trail, when there is one.
+    ctx: ctx.audit ? { ...ctx, listener: auditRun(ctx, ctx.audit, { runId, initiator, operation, desired: loaded.desired }) } : ctx,
     operation,
     runId,
-    initiator: ctx.initiator ?? whoAmI(),
+    initiator,
     started,
     loaded,
     store,
@@ -196,6 +203,7 @@ async function lockRun(run: Run, prepare: Prepare): Promise<LockedPlan<Prepared>
       lockedBy: run.initiator,
       metadata: run.leaseMetadata,
       onWait: (holder) => ctx.listener({ type: 'lock-wait', holder }),
+      onRenew: (held) => ctx.listener({ type: 'lock-renewed', locks: [...held] }),
       ...(ctx.stop ? { signal: ctx.stop } : {}),
     },
   });

@@ -21,6 +21,18 @@ const report = (name: string): void =>
 const serving = async (): Promise<{ artifact: string; release: number }> =>
   (await fetch(`http://127.0.0.1:${port}/`)).json() as Promise<{ artifact: string; release: number }>;
 
+const auditFile = (): string => path.join(dir, 'audit.jsonl');
+const trailRecords = (): Array<Record<string, unknown>> =>
+  existsSync(auditFile())
+    ? readFileSync(auditFile(), 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+    : [];
+const line = (x: Record<string, unknown>): string =>
+  `${String(x['event_type'])} ${String(x['status'])}${x['component'] ? ` ${String(x['component'])}` : ''}`;
+const trail = (): string[] => trailRecords().map(line);
+
 interface Built {
   builds: Array<{ id: string; cache: 'hit' | 'miss'; digest: string }>;
 }
@@ -66,8 +78,22 @@ describe('the release pipeline', () => {
 
   it('an unsigned artifact is refused by the signature gate: exit 1, nothing runs, the verdicts in the JSON, the log and the ledger', async () => {
     const logFile = path.join(dir, 'run.log');
-    const r = await deployerJson<Applied>(args('apply', '--yes', '--log-file', logFile, '--log-level', 'info'));
+    const r = await deployerJson<Applied>(args('apply', '--yes', '--log-file', logFile, '--log-level', 'info', '--audit-log', auditFile()));
     expect(r.code).toBe(1);
+    expect(trail()).toEqual([
+      'lock-acquire ok',
+      'plan made',
+      'build cache-hit web/api',
+      'gate passed web/api',
+      'gate passed web/api',
+      'gate refused web/api',
+      'deploy failed web/api',
+      'rollback started',
+      'rollback deleted web/api',
+      'rollback success',
+      'apply failed',
+      'lock-release ok',
+    ]);
     const api = r.json.summary.components.find((c) => c.id === 'web/api')!;
     expect(api.result).toBe('failed');
     expect(api.reason).toContain('is not signed, and this stack requires signed artifacts');
@@ -103,8 +129,25 @@ describe('the release pipeline', () => {
 
     const signed = await deployer(args('sign', 'web/api', '--key', path.join(dir, 'keys/release.pem')));
     expect(signed.stdout).toMatch(/^Signed sha256:[0-9a-f]{64} with key [0-9a-f]{12}\.$/m);
-    const applied = await deployerJson<Applied>(args('apply', '--yes'));
+    const applied = await deployerJson<Applied>(args('apply', '--yes', '--audit-log', auditFile()));
     expect(applied.code, JSON.stringify(applied.json.summary.components)).toBe(0);
+    // The audit trail of the run: every action, in order, under one deployment id and correlation id.
+    const records = trailRecords().slice(12); // after the refused run's 12 records
+    expect(records.map(line)).toEqual([
+      'lock-acquire ok',
+      'plan made',
+      'build cache-hit web/api',
+      'gate passed web/api',
+      'gate passed web/api',
+      'gate passed web/api',
+      'verify healthy web/api',
+      'switch switched web/api',
+      'deploy created web/api',
+      'apply success',
+      'lock-release ok',
+    ]);
+    expect(new Set(records.map((x) => x['deployment_id'])).size).toBe(1);
+    expect(new Set(records.map((x) => x['correlation_id'])).size).toBe(1);
     const api = applied.json.summary.components[0]!;
     expect(api.gates?.map((g) => `${g.gate} ${g.status}`)).toEqual(['security-scan passed', 'policy passed', 'signature passed']);
     expect(await serving()).toEqual({ artifact: api.artifact, release: 1 });

@@ -15,7 +15,7 @@ import { rollbackToVersion } from '../../workflows/rollback.js';
 import { traceRun } from '../../workflows/tracing.js';
 import { deployerVersion } from '../../package-info.js';
 import { startTracing } from '../../util/tracing.js';
-import { allOptions, printJson, settingsFrom, type CommandContext } from '../context.js';
+import { allOptions, auditLogFor, printJson, settingsFrom, type CommandContext } from '../context.js';
 import { confirmYes } from '../io.js';
 import { progressRenderer } from '../progress.js';
 
@@ -134,9 +134,12 @@ async function runCommand(
   process.on('SIGHUP', onTerminate);
   let outcome: RunOutcome;
   try {
+    const audit = auditLogFor(settings, io);
     outcome = await run({
       settings,
       listener: traced?.listener ?? listener,
+      correlationId: ctx.correlationId,
+      ...(audit ? { audit } : {}),
       ...(o.yes
         ? {}
         : {

@@ -2,8 +2,8 @@
 import type { Command } from 'commander';
 import { DeployerError, InvalidInputError } from '../../errors.js';
 import { loadStack } from '../../workflows/load-stack.js';
-import { isExpired, openLockManager, stackLockKey, staleReason, type LockInfo } from '../../lock/index.js';
-import { allOptions, printJson, settingsFrom, type CommandContext, type GlobalOptions } from '../context.js';
+import { isExpired, openLockManager, whoAmI, stackLockKey, staleReason, type LockInfo } from '../../lock/index.js';
+import { allOptions, auditLogFor, printJson, settingsFrom, type CommandContext, type GlobalOptions } from '../context.js';
 import { confirmYes } from '../io.js';
 
 /** The stack and environment whose locks to act on: from --stack/-e, else from the configuration. */
@@ -76,6 +76,20 @@ export function registerLock(program: Command, ctx: CommandContext): void {
       if (!(await manager.forceUnlock(target.lockKey, target.lockId))) {
         throw new DeployerError('LOCK_NOT_FOUND', `lock ${target.lockKey} changed hands meanwhile; nothing was released`);
       }
+      auditLogFor(settingsFrom(o, ctx.io), ctx.io)?.write({
+        timestamp: new Date().toISOString(),
+        event_type: 'lock-force-unlock',
+        deployment_id: target.metadata['deployment_id'] ?? null,
+        service: null,
+        region: null,
+        user: whoAmI(),
+        status: 'released',
+        duration_ms: null,
+        correlation_id: ctx.correlationId,
+        stack: id.stack,
+        environment: id.env,
+        details: { lockKey: target.lockKey, lockId: target.lockId, heldBy: target.lockedBy },
+      });
       if (o.json) printJson(ctx.io, { released: target });
       else ctx.io.stdout.write(`Released ${target.lockKey} (lock id ${target.lockId}, held by ${target.lockedBy}).\n`);
     });

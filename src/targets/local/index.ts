@@ -9,7 +9,7 @@ import { InvalidInputError } from '../../errors.js';
 import type { DesiredComponent } from '../../model/desired.js';
 import { distFile } from '../../package-info.js';
 import { batchable } from '../../util/resource-scope.js';
-import type { Target, TargetContext, TargetFinding } from '../target.js';
+import type { RolloutReport, Target, TargetContext, TargetFinding } from '../target.js';
 import { checkLocalSecrets, isSecretRef, resolveLocalSecret } from './secrets.js';
 import type { RolloutStrategy } from './protocol.js';
 import { decideStrategy, rollbackStrategy } from './strategy.js';
@@ -81,6 +81,14 @@ export class LocalTarget implements Target {
     const { restart } = await import('./microservice.js');
     const outs = await restart(path.join(localRoot(ctx.stackDir), ctx.stack, ctx.environment, 'services', c.service, c.name), c.id);
     return `restarted: generation ${outs.generation} serves ${outs.url}`;
+  }
+
+  async lastRollout(c: { service: string; name: string; kind: string }, ctx: TargetContext): Promise<RolloutReport | undefined> {
+    if (c.kind !== 'MicroService') return undefined;
+    const { files, readJson } = await import('./protocol.js');
+    return readJson<RolloutReport>(
+      files(path.join(localRoot(ctx.stackDir), ctx.stack, ctx.environment, 'services', c.service, c.name)).rollout,
+    );
   }
 
   program(c: DesiredComponent, spec: Record<string, unknown>, ctx: TargetContext) {

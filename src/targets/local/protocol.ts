@@ -106,6 +106,8 @@ export const files = (dir: string) => ({
   status: path.join(dir, 'status.json'),
   /** What serves now (the spec of the serving generation), for drift detection: read() reports it. */
   serving: path.join(dir, 'serving.json'),
+  /** When the last rollout started, was verified healthy, switched traffic and finished (targets' RolloutReport). */
+  rollout: path.join(dir, 'rollout.json'),
   supervisorLog: path.join(dir, 'supervisor.log'),
   appLog: path.join(dir, 'app.log'),
 });

@@ -40,6 +40,8 @@ export class Supervisor implements RolloutHost {
   private restartDelayMs = 500;
   private stopped = false;
   private deadline = Infinity;
+  /** The rollout in progress: when its processes were verified healthy and when traffic went to them alone. */
+  private timing: { generation: number; startedAt: number; verifiedAt?: number; switchedAt?: number } | undefined;
   private readonly log: WriteStream;
 
   constructor(private readonly dir: string) {
@@ -126,6 +128,7 @@ export class Supervisor implements RolloutHost {
     );
     await this.report({ generation, state: 'starting', phase: `${strategy.type}: starting` });
     this.deadline = Date.now() + strategy.timeoutMs;
+    this.timing = { generation, startedAt: Date.now() };
     try {
       if (!this.proxy || this.proxy.port !== spec.port) {
         const proxy = new SwitchingProxy();
@@ -142,6 +145,7 @@ export class Supervisor implements RolloutHost {
       await this.leavingProxy?.close();
       this.leavingProxy = undefined;
       await this.reportServing(generation, spec.port, spec);
+      await this.reportRollout(strategy.type);
       this.say(`generation ${generation} is serving on port ${spec.port}`);
     } catch (err) {
       const message = (err as Error).message;
@@ -157,6 +161,20 @@ export class Supervisor implements RolloutHost {
     } finally {
       this.deadline = Infinity;
     }
+  }
+
+  private async reportRollout(strategy: string): Promise<void> {
+    const t = this.timing;
+    if (!t) return;
+    const at = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
+    await writeJson(files(this.dir).rollout, {
+      generation: t.generation,
+      strategy,
+      startedAt: at(t.startedAt),
+      verifiedAt: at(t.verifiedAt),
+      switchedAt: at(t.switchedAt ?? Date.now()),
+      finishedAt: new Date().toISOString(),
+    });
   }
 
   private servingInfo(): Pick<Status, 'replicas' | 'backendPort' | 'childPid'> {
@@ -177,6 +195,11 @@ export class Supervisor implements RolloutHost {
 
   route(pool: Array<{ replica: Replica; weight: number }>): void {
     this.pool = pool as Array<{ replica: Running; weight: number }>;
+    const t = this.timing;
+    // The switch: the first moment the new generation alone takes the traffic.
+    if (t && t.switchedAt === undefined && pool.length > 0 && pool.every((p) => p.replica.generation === t.generation && p.weight > 0)) {
+      t.switchedAt = Date.now();
+    }
     const backends = pool.map(({ replica, weight }) => ({ port: replica.port, weight }));
     this.proxy?.setBackends(backends);
     this.leavingProxy?.setBackends(backends);
@@ -249,6 +272,7 @@ export class Supervisor implements RolloutHost {
         ? new Error(`${err.message} (deployment timeout reached)`)
         : err;
     });
+    if (this.timing?.generation === generation) this.timing.verifiedAt = Date.now();
     return running;
   }
 
