@@ -105,6 +105,10 @@ function buildProgram(ctx: CommandContext): Command {
     )
     .option('--log-file <file>', 'write the structured logs to this file instead of stderr')
     .option(
+      '--region <name>',
+      'of a Stack that lists regions, work on this one alone (plan, apply and destroy take every region otherwise; other commands the first listed)',
+    )
+    .option(
       '--audit-log <file>',
       'append the audit trail (one JSON record per deployment action, docs/audit.md) to this file, or - for stdout (also DEPLOYER_AUDIT_LOG, auditLog in deployer.config.yaml)',
     )

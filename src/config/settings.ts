@@ -34,6 +34,8 @@ export interface Settings {
   ledger: string;
   /** The audit trail: a file appended to, `-` for standard output; absent: none (docs/audit.md). */
   auditLog?: string;
+  /** One region of a Stack that lists regions (`--region`); absent: all of them. */
+  region?: string;
   /** `--var name=value` (over `--var-file` files, over the Stack's variables). */
   variables: Record<string, string | number | boolean>;
   varFiles: string[];
@@ -53,6 +55,7 @@ export interface SettingFlags {
   failFast?: boolean;
   ledger?: string;
   auditLog?: string;
+  region?: string;
   var?: string[];
   varFile?: string[];
 }
@@ -151,6 +154,7 @@ export function resolveSettings(flags: SettingFlags, env: NodeJS.ProcessEnv = pr
       flags.failFast ?? (fromEnv('DEPLOYER_FAIL_FAST') !== undefined ? env['DEPLOYER_FAIL_FAST'] === 'true' : file['failFast'] === true),
     ledger: String(pick(flags.ledger, 'DEPLOY_LEDGER_DB', 'ledger', path.join(dir, '.deployer', 'ledger.db'))),
     ...auditLogOf(flags.auditLog ?? fromEnv('DEPLOYER_AUDIT_LOG'), file['auditLog'], dir),
+    ...((flags.region ?? fromEnv('DEPLOYER_REGION')) ? { region: (flags.region ?? fromEnv('DEPLOYER_REGION'))! } : {}),
     variables: parseVars(flags.var ?? []),
     // Paths on the command line are relative to where the command runs.
     varFiles: (flags.varFile ?? []).map((f) => path.resolve(f)),

@@ -28,6 +28,7 @@ import {
   findStackDocument,
   refuseExtraStacks,
   stackPolicies,
+  chooseRegion,
   stackTarget,
   variableScope,
 } from './stack-doc.js';
@@ -45,6 +46,8 @@ export interface DiscoverOptions {
   varFiles?: string[];
   /** Where `${env.NAME}` reads from (default: this process's environment). */
   env?: NodeJS.ProcessEnv;
+  /** The region to build when the Stack lists regions (default: the first it lists). */
+  region?: string;
   /** The parse cache directory (default `<dir>/.deployer/cache`; false: none). */
   cacheDir?: string | false;
   /**
@@ -88,7 +91,8 @@ export async function discoverStack(options: DiscoverOptions): Promise<Discovere
   // The Stack as overlaid for this environment decides the rest: target, lock level, variables.
   const stack = byKey.get(keyOf(stackDoc, identity)!)!;
   const stackSpec = ((stack.data as { spec?: Record<string, unknown> }).spec ?? {}) as Record<string, unknown>;
-  const scope = await variableScope(stackSpec, { ...options, dir: dir.abs });
+  const region = chooseRegion(stackSpec, options.region);
+  const scope = await variableScope(stackSpec, { ...options, dir: dir.abs }, region);
 
   refuseLiteralSecrets(byKey, [...base.docs, ...overlays.docs], cache, problems);
   // The cache keeps what every environment's files parsed to, so switching -e costs nothing.
@@ -112,7 +116,9 @@ export async function discoverStack(options: DiscoverOptions): Promise<Discovere
 
   const desired: DesiredStack = {
     name: (stack.data as { metadata: { name: string } }).metadata.name,
-    environment,
+    // Each region is an environment of its own for state, locks and Pulumi stacks: `<env>/<region>`.
+    environment: region ? `${environment}/${region.name}` : environment,
+    ...(region ? { region: region.name } : {}),
     environments,
     target,
     ...stackPolicies(stackSpec, dir.abs),

@@ -6,7 +6,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { InvalidInputError } from '../errors.js';
-import { STACK_POLICY_DEFAULTS, type DesiredStack, type LockLevel, type TargetName } from '../model/desired.js';
+import { STACK_POLICY_DEFAULTS, type DesiredStack, type LockLevel, type RegionSpec, type TargetName } from '../model/desired.js';
 import { durationMs } from '../util/duration.js';
 import { yamlLib } from '../util/yaml-lib.js';
 import type { VariableScope, VariableValue } from './interpolate.js';
@@ -94,16 +94,35 @@ export function refuseExtraStacks(extra: SourceDoc[], first: SourceDoc, problems
 export async function variableScope(
   stackSpec: Spec,
   o: { dir: string; variables?: Record<string, VariableValue>; varFiles?: string[]; env?: NodeJS.ProcessEnv },
+  region?: RegionSpec,
 ): Promise<VariableScope> {
   return {
     vars: {
       ...((stackSpec['variables'] ?? {}) as Record<string, VariableValue>),
       ...(await readVarFiles(o.varFiles ?? [], o.dir)),
       ...(o.variables ?? {}),
+      // A region's own variables win: each region of a local stack needs ports of its own.
+      ...(region ? { region: region.name, ...region.variables } : {}),
     },
     env: o.env ?? process.env,
     allowEnv: new Set(Array.isArray(stackSpec['allowEnv']) ? (stackSpec['allowEnv'] as string[]) : []),
   };
+}
+
+/**
+ * The region to build of a Stack that lists regions: the one asked for, else the first listed;
+ * undefined when the Stack lists none (a region asked of it is bad input).
+ */
+export function chooseRegion(stackSpec: Spec, asked: string | undefined): RegionSpec | undefined {
+  const regions = listedRegions(stackSpec);
+  if (!regions || regions.length === 0) {
+    if (asked !== undefined) throw new InvalidInputError(`--region ${asked}: this stack lists no regions (spec.regions of the Stack)`);
+    return undefined;
+  }
+  if (asked === undefined) return regions[0];
+  const found = regions.find((r) => r.name === asked);
+  if (!found) throw new InvalidInputError(`--region ${asked} is not one of this stack's regions: ${regions.map((r) => r.name).join(', ')}`);
+  return found;
 }
 
 /** The Stack's target, as overlaid for this environment (`local` by default). */
@@ -118,14 +137,43 @@ export function stackTarget(stackSpec: Spec): TargetName {
 export function stackPolicies(
   stackSpec: Spec,
   stackDir: string,
-): Pick<DesiredStack, 'lockLevel' | 'rollback' | 'circuitBreaker' | 'drift' | 'pipeline'> {
+): Pick<DesiredStack, 'lockLevel' | 'rollback' | 'circuitBreaker' | 'drift' | 'pipeline' | 'regions' | 'regionRollout'> {
   const drift = stackSpec['drift'] as DesiredStack['drift'] | undefined;
   return {
+    ...regionsOf(stackSpec),
     pipeline: pipelinePolicy(stackSpec['pipeline'], stackDir),
     lockLevel: ((stackSpec['lock'] as { level?: LockLevel } | undefined)?.level ?? 'stack') as LockLevel,
     rollback: rollbackPolicy(stackSpec['rollback']),
     circuitBreaker: breakerPolicy(stackSpec['circuitBreaker']),
     drift: { ignore: drift?.ignore ?? [] },
+  };
+}
+
+/** `spec.regions` as written (read before the Stack's schema check: anything malformed is left to it). */
+function listedRegions(stackSpec: Spec): RegionSpec[] | undefined {
+  const listed = stackSpec['regions'];
+  if (!Array.isArray(listed)) return undefined;
+  return listed.flatMap((r: unknown): RegionSpec[] => {
+    if (typeof r === 'string') return [{ name: r, variables: {} }];
+    const o = r as { name?: unknown; variables?: unknown } | null;
+    if (typeof o?.name !== 'string') return [];
+    return [
+      { name: o.name, variables: (typeof o.variables === 'object' && o.variables !== null ? o.variables : {}) as RegionSpec['variables'] },
+    ];
+  });
+}
+
+function regionsOf(stackSpec: Spec): Pick<DesiredStack, 'regions' | 'regionRollout'> {
+  const regions = listedRegions(stackSpec);
+  if (!regions) return {};
+  const o = (stackSpec['regionRollout'] ?? {}) as { order?: 'parallel' | 'sequential'; canary?: string; maxSwitchLag?: string | number };
+  return {
+    regions,
+    regionRollout: {
+      order: o.order ?? 'parallel',
+      ...(o.canary ? { canary: o.canary } : {}),
+      maxSwitchLagMs: durationMs(o.maxSwitchLag, '5s'),
+    },
   };
 }
 

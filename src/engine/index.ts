@@ -28,5 +28,6 @@ export { stopLeftovers } from './leftovers.js';
 
 /** Pulumi stack names allow letters, digits, `-`, `_` and `.`: one stack per component. */
 export function pulumiStackName(stack: string, env: string, service: string, component: string): string {
-  return `${stack}.${env}.${service}.${component}`;
+  // A region's environment is `<env>/<region>`: Pulumi reads a `/` in a stack name as an organization.
+  return `${stack}.${env.replace(/\//g, '.')}.${service}.${component}`;
 }

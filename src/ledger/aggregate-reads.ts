@@ -19,10 +19,12 @@ class Where {
     return this;
   }
 
-  /** `column IN (...)` for a list given (an empty one matches nothing); nothing for none. */
+  /** `column IN (...)` for a list given, each value's regions too (`prod/eu-west-1` is in `prod`); an empty list matches nothing; nothing for none. */
   within(column: string, values: readonly string[] | undefined): this {
     if (values === undefined) return this;
-    return values.length === 0 ? this.add('1 = 0') : this.add(`${column} IN (${placeholders(values.length)})`, ...values);
+    if (values.length === 0) return this.add('1 = 0');
+    const regions = values.map(() => `${column} LIKE ?`).join(' OR ');
+    return this.add(`(${column} IN (${placeholders(values.length)}) OR ${regions})`, ...values, ...values.map((v) => `${v}/%`));
   }
 
   /** A time range of a window's end: `from` included, `to` as the end says. */

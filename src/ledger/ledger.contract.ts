@@ -106,6 +106,23 @@ export function ledgerStoreContract(name: string, make: () => Promise<LedgerUnde
       expect(await ids({ stack: 'web', limit: 1 })).toEqual(['d6']);
     });
 
+    it('an environment takes in its regions (prod/eu-west-1 is in prod), and nothing that only starts like it', async () => {
+      await ledger.recordDeployment(deployment('d1', { environment: 'prod' }));
+      await ledger.recordDeployment(deployment('d2', { environment: 'prod/eu-west-1', started: '2025-03-02T00:00:00.000Z' }));
+      await ledger.recordDeployment(deployment('d3', { environment: 'production', started: '2025-03-03T00:00:00.000Z' }));
+      await ledger.recordDeployment(deployment('d4', { environment: 'prod-eu', started: '2025-03-04T00:00:00.000Z' }));
+      await ledger.recordRollback(rollback('r1', { environment: 'prod/us-east-1' }));
+      expect(await ids({ environment: 'prod' })).toEqual(['d2', 'd1']);
+      expect(await ids({ environment: 'prod/eu-west-1' })).toEqual(['d2']);
+      expect((await ledger.listRollbacks({ environment: 'prod' })).map((r) => r.id)).toEqual(['r1']);
+      const counted = await ledger.countDeployments({
+        since: '2025-01-01T00:00:00.000Z',
+        until: '2025-12-31T00:00:00.000Z',
+        environments: ['prod'],
+      });
+      expect(counted.reduce((n, c) => n + c.count, 0)).toBe(2);
+    });
+
     it("finds a deployment by id, a run's deployments by the run, and the rollbacks that undid a deployment", async () => {
       await ledger.recordDeployment(deployment('d1', { parentId: 'run-a' }));
       await ledger.recordDeployment(deployment('d2', { parentId: 'run-a', service: 'worker', started: '2025-03-01T10:00:01.000Z' }));

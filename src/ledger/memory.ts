@@ -14,6 +14,7 @@ import {
   DEPLOYMENT_STATUSES,
   DEPLOYMENT_TYPES,
   DRIFT_TYPE,
+  inEnvironment,
   type DeploymentEvent,
   type DeploymentFilter,
   type DeploymentStatus,
@@ -192,7 +193,7 @@ export class MemoryLedger implements LedgerStore {
       !d.operation &&
       d.started >= f.since &&
       (!f.service || d.service === f.service) &&
-      (!f.environments || f.environments.includes(d.environment));
+      (!f.environments || f.environments.some((x) => inEnvironment(d.environment, x)));
     return [...this.records.deployments.values()].filter(keep).map((d) => {
       const metadata: Record<string, unknown> = {};
       for (const key of ['changes', 'commit_time'])
@@ -206,7 +207,7 @@ export class MemoryLedger implements LedgerStore {
     const counts = new Map<string, StatusCount>();
     for (const d of this.records.deployments.values()) {
       if (d.operation || d.started < f.since || d.started > f.until || (f.service && d.service !== f.service)) continue;
-      if (f.environments && !f.environments.includes(d.environment)) continue;
+      if (f.environments && !f.environments.some((x) => inEnvironment(d.environment, x))) continue;
       const group = f.groupBy ? d[f.groupBy] : 'all';
       const key = `${group}\u0000${d.status}`;
       const c = counts.get(key) ?? { group, status: d.status, count: 0 };
@@ -222,7 +223,7 @@ export class MemoryLedger implements LedgerStore {
     const deployments = [...this.records.deployments.values()].filter((d) => !d.operation);
     const w = { from: f.since, to: f.until };
     const asked = (e: { service: string; environment: string }): boolean =>
-      (!f.service || e.service === f.service) && (!f.environments || f.environments.includes(e.environment));
+      (!f.service || e.service === f.service) && (!f.environments || f.environments.some((x) => inEnvironment(e.environment, x)));
     if (f.metric === 'lead-time') return leadTimeSummary(deployments.filter(asked), w);
     // Only the failures asked for; a restore is looked for in their own service and environment, among every success.
     const failuresAskedAndRestores = deployments.filter((d) => asked(d) || d.status === 'success');
@@ -258,9 +259,10 @@ export class MemoryLedger implements LedgerStore {
 }
 
 function matches(e: { stack: string; service: string; environment: string }, f: RollbackFilter, time: string): boolean {
-  for (const key of ['stack', 'service', 'environment'] as const) {
+  for (const key of ['stack', 'service'] as const) {
     if (f[key] && e[key] !== f[key]) return false;
   }
+  if (f.environment && !inEnvironment(e.environment, f.environment)) return false;
   return (!f.since || time >= f.since) && (!f.until || time <= f.until);
 }
 

@@ -294,10 +294,12 @@ function conditions(
     where.push(clause(next()));
     params.push(value);
   };
-  for (const key of ['stack', 'service', 'environment'] as const) {
+  for (const key of ['stack', 'service'] as const) {
     const value = f[key];
     if (value) add((p) => `${key} = ${p}`, value);
   }
+  // The environment and its regions (`prod/eu-west-1` is in `prod`).
+  if (f.environment) add((p) => `(environment = ${p} OR environment LIKE ${p} || '/%')`, f.environment);
   for (const [column, value] of exact) if (value) add((p) => `${column} = ${p}`, value);
   if (f.since) add((p) => `${timeColumn} >= ${p}`, f.since);
   if (f.until) add((p) => `${timeColumn} <= ${p}`, f.until);

@@ -301,11 +301,17 @@ export class SqliteLedger implements LedgerStore {
 function conditions(f: RollbackFilter, timeColumn: string): { where: string[]; params: Record<string, unknown> } {
   const where: string[] = [];
   const params: Record<string, unknown> = {};
-  for (const key of ['stack', 'service', 'environment'] as const) {
+  for (const key of ['stack', 'service'] as const) {
     if (f[key]) {
       where.push(`${key} = @${key}`);
       params[key] = f[key];
     }
+  }
+  if (f.environment) {
+    // The environment and its regions (`prod/eu-west-1` is in `prod`).
+    where.push(`(environment = @environment OR environment LIKE @environmentRegions)`);
+    params['environment'] = f.environment;
+    params['environmentRegions'] = `${f.environment}/%`;
   }
   if (f.since) {
     where.push(`${timeColumn} >= @since`);

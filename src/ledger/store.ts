@@ -13,6 +13,14 @@ export type DeploymentType = BuiltinDeploymentType | (string & {});
 /** What became of a deployment: pending (queued, not started), in progress until its run ends it, then one of the last three. */
 export type DeploymentStatus = 'pending' | 'in-progress' | 'success' | 'failed' | 'rolled-back';
 
+/**
+ * Whether a record's environment is the one asked for, or one of its regions: a multi-region
+ * stack records `prod/eu-west-1`, and asking for `prod` finds it (filters, metrics).
+ */
+export function inEnvironment(recorded: string, asked: string): boolean {
+  return recorded === asked || recorded.startsWith(`${asked}/`);
+}
+
 export const DEPLOYMENT_TYPES: readonly BuiltinDeploymentType[] = ['blue-green', 'canary', 'rolling', 'big-bang'];
 /**
  * The type of a drift record (operation `drift`: a `deployer reconcile` cycle, nothing

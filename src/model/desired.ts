@@ -60,6 +60,19 @@ export interface PlannedBuild {
   changed?: string;
 }
 
+/** One region of `spec.regions`: its name and the variables it sets. */
+export interface RegionSpec {
+  name: string;
+  variables: Record<string, string | number | boolean>;
+}
+
+/** `spec.regionRollout` of the Stack, with its defaults. */
+export interface RegionRollout {
+  order: 'parallel' | 'sequential';
+  canary?: string;
+  maxSwitchLagMs: number;
+}
+
 /** `spec.pipeline` of the Stack, with its defaults (docs/pipeline.md). */
 export interface PipelinePolicy {
   buildCache: 'shared' | 'environment';
@@ -98,6 +111,11 @@ export interface DesiredStack {
   policyRules?: Array<{ name: string; type: string } & Record<string, unknown>>;
   /** `spec.pipeline` of the Stack: build cache, gates, signatures. */
   pipeline: PipelinePolicy;
+  /** `spec.regions` of the Stack (as overlaid for the environment): absent, one region. */
+  regions?: RegionSpec[];
+  regionRollout?: RegionRollout;
+  /** The region this desired stack is for, when the Stack lists regions (its `environment` is then `<env>/<region>`). */
+  region?: string;
   /** The stack directory (absolute). */
   dir: string;
   services: Map<string, DesiredService>;

@@ -20,7 +20,7 @@ export interface LoadedStack {
  * for all of them: a directory holding another stack is refused before anything else happens.
  */
 export async function loadStack(
-  settings: Pick<Settings, 'dir' | 'sourceDir' | 'environment' | 'variables' | 'varFiles'> & { stack?: string | undefined },
+  settings: Pick<Settings, 'dir' | 'sourceDir' | 'environment' | 'variables' | 'varFiles' | 'region'> & { stack?: string | undefined },
 ): Promise<LoadedStack> {
   const { desired, graph } = await discoverStack({
     dir: settings.sourceDir ?? settings.dir,
@@ -28,6 +28,7 @@ export async function loadStack(
     variables: settings.variables,
     varFiles: settings.varFiles,
     ...(settings.stack === undefined ? {} : { expectedStack: settings.stack }),
+    ...(settings.region === undefined ? {} : { region: settings.region }),
   });
   const target = targetFor(desired.target);
   const locator = new Locator();

@@ -18,6 +18,7 @@ import { startTracing } from '../../util/tracing.js';
 import { allOptions, auditLogFor, printJson, settingsFrom, type CommandContext } from '../context.js';
 import { confirmYes } from '../io.js';
 import { progressRenderer } from '../progress.js';
+import { stackRegions } from '../../workflows/stack-regions.js';
 
 interface RunFlags extends SettingFlags {
   json?: boolean;
@@ -103,6 +104,11 @@ async function runCommand(
     throw new InvalidInputError(`${operation} needs --yes when it does not run in a terminal (nothing was changed)`);
   }
   const settings = settingsFrom(o, io);
+  // A Stack that lists regions: every region, unless --region chooses one.
+  if (operation !== 'rollback' && settings.region === undefined && !reviewed && (await stackRegions(settings)).names.length > 0) {
+    const { runRegionsCommand } = await import('./regions.js');
+    return runRegionsCommand(ctx, o, settings, operation, run, ciMetadata(io.env));
+  }
   const write = (t: string): unknown => (o.json ? io.stderr : io.stdout).write(t);
   const progress = progressRenderer(io, o.json === true, write);
   const stop = new AbortController();

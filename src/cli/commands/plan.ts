@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { loadStack } from '../../workflows/load-stack.js';
 import { planStack } from '../../workflows/plan-stack.js';
+import { stackRegions } from '../../workflows/stack-regions.js';
 import type { PlanResources } from '../../workflows/plan-resources.js';
 import { renderPlanTable, savePlan } from '../../plan/index.js';
 import { warningsText } from '../render.js';
@@ -29,6 +30,20 @@ export function registerPlan(program: Command, ctx: CommandContext): void {
     .action(async (_f, cmd: Command) => {
       const o = allOptions<{ detailedExitcode?: boolean; showUnchanged?: boolean; out?: string; resources?: boolean }>(cmd);
       const settings = settingsFrom(o, ctx.io);
+      // A Stack that lists regions: each region's plan, unless --region chooses one.
+      const regions = settings.region === undefined && !o.out && !o.resources ? (await stackRegions(settings)).names : [];
+      if (regions.length > 0) {
+        const plans = [];
+        for (const region of regions) plans.push({ region, plan: (await planStack({ ...settings, region })).plan });
+        if (o.json) printJson(ctx.io, { regions: plans });
+        else
+          for (const { plan } of plans)
+            ctx.io.stdout.write(
+              `Stack ${plan.stack}, environment ${plan.environment}\n\n${renderPlanTable(plan, { showUnchanged: o.showUnchanged ?? false })}\n\n`,
+            );
+        if (o.detailedExitcode && plans.some((p) => p.plan.actions.some((a) => a.action !== 'no-op'))) ctx.exitCode = EXIT.changes;
+        return;
+      }
       const { plan, loaded, state } = await planStack(settings);
       ctx.io.stderr.write(warningsText(loaded.desired.warnings));
       const { describePlanResources, renderPlanResources } = o.resources ? await import('../../workflows/plan-resources.js') : {};

@@ -132,7 +132,8 @@ export class LocalTarget implements Target {
         );
         return Object.fromEntries(LOCAL_OUTPUTS.MicroService.map((o) => [o, r.output(o)]));
       }
-      const bucketName = (spec['bucketName'] as string | undefined) ?? `${ctx.stack}-${ctx.environment}-${c.service}-${c.name}`;
+      const bucketName =
+        (spec['bucketName'] as string | undefined) ?? `${ctx.stack}-${ctx.environment.replace(/\//g, '-')}-${c.service}-${c.name}`;
       const r = new LocalResource(
         'S3',
         c.name,

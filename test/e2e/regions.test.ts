@@ -1,0 +1,96 @@
+/**
+ * A stack in two regions on the local target, through the real Pulumi engine: each region its
+ * own processes, port, state, lock and Pulumi stacks; the traffic switch across regions within
+ * the bound; and a region failing mid-rollout rolling every region back, the other region
+ * answering every request meanwhile.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deployer, deployerJson } from '../helpers/cli.js';
+import { editFile, freePort, removeTestdirs, testdir } from '../helpers/testdir.js';
+
+let dir: string;
+let eu: number;
+let us: number;
+const args = (...a: string[]): string[] => [...a, '-C', dir, '-e', 'prod'];
+const answer = async (port: number): Promise<{ greeting: string; region: string }> =>
+  (await fetch(`http://127.0.0.1:${port}/`)).json() as Promise<{ greeting: string; region: string }>;
+
+interface Outcome {
+  ok: boolean;
+  regions: Array<{ region: string; summary?: { ok: boolean; runId: string }; rolledBack?: { ok: boolean } }>;
+  switch: { lagMs: number; boundMs: number; withinBound: boolean; switchedAt: Record<string, Record<string, string>> };
+}
+
+beforeAll(async () => {
+  eu = await freePort();
+  us = await freePort();
+  dir = testdir('regions', { PORT_EU: String(eu), PORT_US: String(us) });
+});
+afterAll(async () => {
+  await deployer(args('destroy', '--yes'));
+  removeTestdirs();
+});
+
+describe('a stack in two regions', () => {
+  it('plans and applies every region, each its own state and processes; the switch lag is within the bound', async () => {
+    const planned = await deployerJson<{ regions: Array<{ region: string; plan: { environment: string } }> }>(args('plan'));
+    expect(planned.json.regions.map((r) => `${r.region} ${r.plan.environment}`)).toEqual([
+      'eu-west-1 prod/eu-west-1',
+      'us-east-1 prod/us-east-1',
+    ]);
+    const r = await deployerJson<Outcome>(args('apply', '--yes'));
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json.ok).toBe(true);
+    expect(await answer(eu)).toEqual({ greeting: 'v1', region: 'eu-west-1' });
+    expect(await answer(us)).toEqual({ greeting: 'v1', region: 'us-east-1' });
+    expect(Object.keys(r.json.switch.switchedAt['web/api'] ?? {}).sort()).toEqual(['eu-west-1', 'us-east-1']);
+    expect(r.json.switch).toMatchObject({ boundMs: 5000, withinBound: true });
+    expect(r.json.switch.lagMs).toBeLessThanOrEqual(5000);
+    for (const region of ['eu-west-1', 'us-east-1']) {
+      expect(existsSync(path.join(dir, '.deployer/stacks/regions/prod', region, 'state.json'))).toBe(true);
+      const state = await deployerJson<{ environment: string; components: Record<string, { pulumiStack: string }> }>(
+        args('state', 'show', '--region', region),
+      );
+      expect(state.json.environment).toBe(`prod/${region}`);
+      expect(state.json.components['web/api']?.pulumiStack).toBe(`regions.prod.${region}.web.api`);
+    }
+    // The regions' events are told apart in the JSON stream.
+    expect(
+      r.stderr
+        .split('\n')
+        .filter((l) => l.includes('"type":"summary"'))
+        .map((l) => (JSON.parse(l) as { region: string }).region)
+        .sort(),
+    ).toEqual(['eu-west-1', 'us-east-1']);
+  });
+
+  it('a region failing mid-rollout rolls every region back; the other region answers every request meanwhile', async () => {
+    editFile(path.join(dir, 'services/web/api.yaml'), 'GREETING: v1', 'GREETING: v2');
+    let done = false;
+    const codes: number[] = [];
+    const load = (async () => {
+      while (!done)
+        codes.push(
+          await fetch(`http://127.0.0.1:${eu}/`).then(
+            (res) => res.status,
+            () => 0,
+          ),
+        );
+    })();
+    const r = await deployerJson<Outcome>(args('apply', '--yes', '--var', 'brokenIn=us-east-1'));
+    done = true;
+    await load;
+    expect(r.code).toBe(1);
+    const byRegion = Object.fromEntries(r.json.regions.map((x) => [x.region, x]));
+    expect(byRegion['us-east-1']?.summary?.ok).toBe(false);
+    expect(byRegion['eu-west-1']).toMatchObject({ summary: { ok: true }, rolledBack: { ok: true } });
+    expect(await answer(eu)).toEqual({ greeting: 'v1', region: 'eu-west-1' });
+    expect(await answer(us)).toEqual({ greeting: 'v1', region: 'us-east-1' });
+    expect(codes.length).toBeGreaterThan(0);
+    expect(codes.filter((c) => c !== 200)).toEqual([]);
+    const rollbacks = await deployerJson<{ rollbacks: Array<{ environment: string; reason: string }> }>(args('ledger', 'list-rollbacks'));
+    expect(rollbacks.json.rollbacks.map((x) => x.environment).sort()).toEqual(['prod/eu-west-1', 'prod/us-east-1']);
+  });
+});
