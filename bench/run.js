@@ -13,6 +13,7 @@
 //   engineCost:     40 components in deployer, plain Pulumi (one stack) and OpenTofu: first apply, no-op plan/apply, one change, destroy
 //   ledger:         1M events ingested into SQLite and PostgreSQL, then each metric over them, cold and cached
 //   server:         `deployer serve` under autocannon: signed webhook deliveries, and /metrics scraped under that load
+//   pipeline:       a standard change of the quick start from apply to serving (build, gates, rollout), a cache-hit apply, the switch lag of two regions
 // BENCH_ONLY=sharedState (or quickstart, engine) runs one group.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -25,6 +26,7 @@ import { benchDiscovery } from './discovery.js';
 import { benchDrift } from './drift.js';
 import { benchEngineCost } from './engine-cost.js';
 import { benchLedger } from './ledger.js';
+import { benchPipeline } from './pipeline.js';
 import { benchRollback } from './rollback.js';
 import { benchScheduling } from './scheduling.js';
 import { benchServer } from './server.js';
@@ -160,6 +162,7 @@ const result = {
   ...(want('engineCost') ? { engineCost: await benchEngineCost(quickstart) } : {}),
   ...(want('ledger') ? { ledger: await benchLedger() } : {}),
   ...(want('server') ? { server: await benchServer() } : {}),
+  ...(want('pipeline') ? { pipeline: await benchPipeline(quickstart, freePort, Math.min(RUNS, 5)) } : {}),
   ...(want('cliBuild') ? { cliBuild: benchCliBuild() } : {}),
 };
 process.stdout.write(JSON.stringify(result, null, 2) + '\n');

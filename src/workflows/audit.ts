@@ -23,6 +23,7 @@ export function auditRun(
       correlationId: ctx.correlationId ?? run.runId,
       stack: run.desired.name,
       environment: run.desired.environment,
+      ...(run.desired.region ? { region: run.desired.region } : {}),
       rollback: run.operation === 'rollback',
     },
     ctx.listener,
