@@ -14,6 +14,8 @@ export interface PlanAction {
   wave: number | null;
   /** Its build: a cache hit (the artifact's digest) or a miss and what changed. Absent: it builds nothing. */
   build?: { cache: 'hit' | 'miss'; key: string; digest?: string; changed?: string };
+  /** `deployer plan`: what its release gates would say now (the apply checks them again just before it deploys). */
+  gates?: Array<{ gate: string; status: 'passed' | 'refused' | 'skipped'; summary: string }>;
 }
 
 export interface PlanSummary {

@@ -123,11 +123,43 @@ export class Release implements ReleaseStage {
     const subject: GateSubject = {
       component: c,
       resolvedSpec,
-      environment: this.o.desired.environment,
+      environment: this.environment,
       ...(artifact ? { artifact: { digest: artifact.digest, context: artifact.dir } } : {}),
     };
     const verdicts = await runGates(this.gatesOf(c), subject, p.onVerdict, p.signal);
     return { ...(artifact ? { artifact } : {}), verdicts };
+  }
+
+  /**
+   * The verdicts the gates would give now, for `deployer plan`: nothing is unpacked or thrown; an
+   * artifact not built yet cannot be verified and says so.
+   */
+  async preview(c: DesiredComponent, resolvedSpec: Record<string, unknown>): Promise<GateVerdict[]> {
+    const digest = c.build?.digest;
+    const subject: GateSubject = {
+      component: c,
+      resolvedSpec,
+      environment: this.environment,
+      ...(digest ? { artifact: { digest, context: c.baseDir } } : {}),
+    };
+    const verdicts: GateVerdict[] = [];
+    const required =
+      this.o.desired.pipeline.requireSignedArtifacts || (c.spec['gates'] as { signature?: boolean } | undefined)?.signature === true;
+    for (const gate of this.gatesOf(c)) {
+      if (gate.name === 'signature' && c.build && !digest) {
+        if (required) verdicts.push({ gate: 'signature', status: 'skipped', summary: 'not built yet: checked once the build has run' });
+        continue;
+      }
+      const { verdict } = await gate.check(subject);
+      // An optional signature that is absent says nothing worth a line of the plan.
+      if (gate.name !== 'signature' || required || verdict.status !== 'skipped') verdicts.push(verdict);
+    }
+    return verdicts;
+  }
+
+  /** The environment the Compliance rules name: a region's `prod/eu-west-1` is `prod`. */
+  private get environment(): string {
+    return this.o.desired.environment.split('/')[0]!;
   }
 
   private async artifactOf(c: DesiredComponent, rollback: boolean): Promise<{ key: string; digest: string; dir: string }> {

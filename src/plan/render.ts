@@ -32,6 +32,11 @@ export function renderPlanTable(plan: Plan, options: { showUnchanged?: boolean }
         .trimEnd();
     lines.push(fmt(header), ...body.map(fmt));
   }
+  const gated = rows.filter((a) => a.gates?.length);
+  if (gated.length > 0) {
+    lines.push('', 'Release gates, as they would decide now (checked again just before each component deploys):');
+    for (const a of gated) for (const g of a.gates!) lines.push(`  ${a.id}  ${g.gate} ${g.status}: ${g.summary}`);
+  }
   lines.push('', summaryLine(plan));
   return lines.join('\n');
 }

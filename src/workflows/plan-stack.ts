@@ -8,13 +8,15 @@ import type { StackState } from '../model/state.js';
 import { computePlan } from '../plan/index.js';
 import { openStateStore } from '../state/index.js';
 import { loadStack, type LoadedStack } from './load-stack.js';
-import { prepareRelease } from './release.js';
+import { prepareRelease, previewGates } from './release.js';
 
 /** Plan only: reads the state without locking and changes nothing. */
 export async function planStack(settings: Settings): Promise<{ plan: Plan; loaded: LoadedStack; state: StackState | undefined }> {
   // Builds are keyed and looked up in the cache, so the plan says whether each would be built.
-  const { loaded } = await prepareRelease(await loadStack(settings), settings, { keyBuilds: true });
+  const { loaded, prep } = await prepareRelease(await loadStack(settings), settings, { keyBuilds: true });
   const store = openStateStore(settings.stateUrl, settings.dir);
   const state = await store.read(loaded.desired.name, loaded.desired.environment);
-  return { plan: computePlan(loaded.desired, state, loaded.graph), loaded, state };
+  // And what the release gates of each component it deploys would say now.
+  const plan = await previewGates(prep, loaded.desired, computePlan(loaded.desired, state, loaded.graph), state);
+  return { plan, loaded, state };
 }

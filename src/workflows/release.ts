@@ -11,6 +11,8 @@ import { evaluatePolicies, type PolicyRule } from '../discovery/policies.js';
 import type { RunListener } from '../executor/events.js';
 import type { DesiredStack } from '../model/desired.js';
 import type { Plan } from '../model/plan.js';
+import type { StackState } from '../model/state.js';
+import { resolveSpec } from '../plan/index.js';
 import {
   buildAll,
   BuildCache,
@@ -18,6 +20,7 @@ import {
   publicKeyFile,
   Release,
   withDigests,
+  type BuildOutcome,
   type GateSubject,
   type KeyedComponent,
 } from '../pipeline/index.js';
@@ -85,8 +88,13 @@ export async function stageRelease(
     onDone: (id, build) => o.listener({ type: 'build-done', id, build }),
   });
   const desired = withDigests(o.desired, built);
+  return { desired, release: releaseOf(prep, desired, built) };
+}
+
+/** The Release of a run: its cache, what it built, the trusted keys, and the Compliance rules as the policy gate checks them. */
+function releaseOf(prep: ReleasePrep, desired: DesiredStack, built: Map<string, BuildOutcome | Error>): Release {
   const rules = (desired.policyRules ?? []) as unknown as PolicyRule[];
-  const release = new Release({
+  return new Release({
     desired,
     cache: prep.cache,
     built,
@@ -104,5 +112,23 @@ export async function stageRelease(
         .filter((v) => !v.advisory)
         .map((v) => `${v.rule.name}: ${v.pointer.slice(1) || 'spec'} ${v.message}`),
   });
-  return { desired, release };
+}
+
+/**
+ * `plan` with what each deploying component's gates would say now (`deployer plan`): the scan
+ * report as it is, the Compliance rules over the spec resolved from the recorded outputs, the
+ * signature of an artifact already in the cache. Nothing is built or written.
+ */
+export async function previewGates(prep: ReleasePrep, desired: DesiredStack, plan: Plan, state: StackState | undefined): Promise<Plan> {
+  const release = releaseOf(prep, desired, new Map());
+  const actions = await Promise.all(
+    plan.actions.map(async (a) => {
+      if (a.action === 'no-op' || a.action === 'delete') return a;
+      const c = desired.components.get(a.id)!;
+      const resolved = resolveSpec(c.spec, (id) => state?.components[id]?.outputs).spec;
+      const gates = await release.preview(c, resolved);
+      return gates.length > 0 ? { ...a, gates } : a;
+    }),
+  );
+  return { ...plan, actions };
 }

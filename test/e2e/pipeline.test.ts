@@ -66,6 +66,8 @@ describe('the release pipeline', () => {
   it('the plan says what is built; deployer build builds once, then the cache hits', async () => {
     const planned = await deployer(args('plan'));
     expect(planned.stdout).toMatch(/web\/api\s+MicroService\s+0\s+new component; build \(miss: never built\)/);
+    expect(planned.stdout).toContain('web/api  signature skipped: not built yet: checked once the build has run');
+    expect(planned.stdout).toContain('web/api  policy passed: meets every Compliance rule');
     const first = await deployerJson<Built>(args('build'));
     expect(first.code).toBe(0);
     expect(first.json.builds).toEqual([
@@ -73,7 +75,12 @@ describe('the release pipeline', () => {
     ]);
     const again = await deployerJson<Built>(args('build'));
     expect(again.json.builds[0]).toMatchObject({ cache: 'hit', digest: first.json.builds[0]!.digest });
-    expect((await deployer(args('plan'))).stdout).toContain('new component; build (cache hit)');
+    const hit = await deployer(args('plan'));
+    expect(hit.stdout).toContain('new component; build (cache hit)');
+    // The plan says what the gates would decide now: the built artifact is not signed yet.
+    expect(hit.stdout).toContain('Release gates, as they would decide now');
+    expect(hit.stdout).toMatch(/web\/api {2}security-scan passed: trivy report \(scan.json\): 1 medium; 0 at critical or above, 0 allowed/);
+    expect(hit.stdout).toMatch(/web\/api {2}signature refused: .* is not signed, and this stack requires signed artifacts/);
   });
 
   it('an unsigned artifact is refused by the signature gate: exit 1, nothing runs, the verdicts in the JSON, the log and the ledger', async () => {
