@@ -5,8 +5,8 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-/** What reconcile/ may import: the workflows and everything below them. */
-const BELOW_RECONCILE = [
+/** What workflows/ may import: every layer that does one part of a command's work. */
+const BELOW_WORKFLOWS = [
   'config',
   'discovery',
   'graph',
@@ -20,8 +20,10 @@ const BELOW_RECONCILE = [
   'ledger',
   'model',
   'util',
-  'workflows',
 ];
+
+/** What reconcile/ may import: the workflows and everything below them. */
+const BELOW_RECONCILE = [...BELOW_WORKFLOWS, 'workflows'];
 
 /** What each folder of src/ may import (besides itself, errors.ts and package-info.ts). */
 export const LAYERS = {
@@ -38,21 +40,7 @@ export const LAYERS = {
   targets: ['model', 'util'],
   pipeline: ['state', 'model', 'util'],
   executor: ['graph', 'plan', 'pipeline', 'engine', 'targets', 'state', 'lock', 'model', 'util'],
-  workflows: [
-    'config',
-    'discovery',
-    'graph',
-    'plan',
-    'executor',
-    'pipeline',
-    'engine',
-    'targets',
-    'state',
-    'lock',
-    'ledger',
-    'model',
-    'util',
-  ],
+  workflows: BELOW_WORKFLOWS,
   reconcile: BELOW_RECONCILE,
   bootstrap: ['config', 'engine', 'state', 'lock', 'model', 'util'],
   // The server calls what the CLI calls: everything a command may reach, and the commands' loops.

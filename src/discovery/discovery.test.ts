@@ -363,7 +363,7 @@ describe('discover: invalid stacks written by the test', () => {
     expect(await problemsOf(dir, 'dev')).toEqual([
       `${web('api.yaml')}:7:3 MicroService/api /spec/replicas [minimum] must be >= 1`,
       `${web('b.yaml')}:2:1 - / [yaml:BAD_INDENT] Flow sequence in block collection must be sufficiently indented and end with a ]`,
-      'stack.yaml:7:3 Stack/tmp /spec/colour [additionalProperties] unknown field "colour"; expected one of description, environments, target, region, lock, drift, rollback, circuitBreaker, pipeline, variables, allowEnv',
+      'stack.yaml:7:3 Stack/tmp /spec/colour [additionalProperties] unknown field "colour"; expected one of description, environments, target, region, lock, drift, rollback, circuitBreaker, regions, regionRollout, pipeline, variables, allowEnv',
     ]);
   });
 

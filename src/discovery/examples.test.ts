@@ -161,7 +161,14 @@ describe('examples/ and test/fixtures/ through discover()', () => {
 
   it.each(cases)('%s, environment %s, is valid', async (rel, environment) => {
     // A copy, with the fixtures' placeholders (ports, the strategies fixture's strategy) filled in as their e2e tests do.
-    const dir = testdir(rel, { PORT_API: '20001', PORT_WORKER: '20002', PORT_BROKEN: '20003', STRATEGY: '{type: rolling}' });
+    const dir = testdir(rel, {
+      PORT_API: '20001',
+      PORT_WORKER: '20002',
+      PORT_BROKEN: '20003',
+      PORT_EU: '20004',
+      PORT_US: '20005',
+      STRATEGY: '{type: rolling}',
+    });
     const desired = await discover({ dir, displayBase: dir, environment, cacheDir: false });
     expect(desired.components.size).toBeGreaterThan(0);
   });

@@ -135,7 +135,8 @@ describe('POST /api/v1/deploy', () => {
     const types = events.map((e) => e.type);
     expect(types.slice(0, 2)).toEqual(['lock-acquired', 'plan']);
     expect(types.filter((t) => t === 'component-done')).toHaveLength(2);
-    expect(types.slice(-2)).toEqual(['summary', 'end']);
+    // The run's summary, then its lock released (the audit trail's last record), then the stream's end.
+    expect(types.slice(-3)).toEqual(['summary', 'lock-released', 'end']);
     expect(events.at(-1)!.data).toMatchObject({ id: run.id, status: 'succeeded' });
     // After the end, the whole stream is replayed at once.
     const again = await w.s.app.inject({ url: links.events, headers: w.s.as('viewer') });
