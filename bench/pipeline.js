@@ -103,7 +103,7 @@ export async function benchPipeline(quickstart, freePort, runs) {
       regionSwitchLag: await benchRegions(freePort, runs),
     };
   } finally {
-    spawnDestroy(dir, 'dev');
+    await spawnDestroy(dir, 'dev');
     rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -130,7 +130,7 @@ async function benchRegions(freePort, runs) {
     }
     return { regions: 2, runs: lags.length, lag_ms: lags, median_ms: median(lags), max_ms: Math.max(...lags), bound_ms: 5000 };
   } finally {
-    spawnDestroy(dir, 'prod');
+    await spawnDestroy(dir, 'prod');
     rmSync(dir, { recursive: true, force: true });
   }
 }
