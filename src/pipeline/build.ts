@@ -8,7 +8,6 @@ import { randomUUID } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { execa } from 'execa';
 import { BuildFailedError, CancelledError } from '../errors.js';
 import { sha256 } from '../model/hash.js';
 import type { BuildConfig } from './build-config.js';
@@ -78,6 +77,8 @@ function buildEnv(config: BuildConfig, keyed: KeyedBuild): Record<string, string
 
 async function runCommand(config: BuildConfig, command: string[], keyed: KeyedBuild, o: BuildOptions): Promise<Made> {
   const [program, ...args] = command as [string, ...string[]];
+  // Loaded when a build (or a scanner) runs: a plan never needs it.
+  const { execa } = await import('execa');
   const r = await execa(program, args, {
     cwd: config.context,
     env: buildEnv(config, keyed),

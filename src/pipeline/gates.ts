@@ -7,7 +7,6 @@
 import type { KeyObject } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { execa } from 'execa';
 import { GateRefusedError, SecurityScanFailed, type GateName } from '../errors.js';
 import type { DesiredComponent } from '../model/desired.js';
 import type { BuildCache } from './cache.js';
@@ -91,6 +90,8 @@ export class SecurityScanGate implements Gate {
     } else {
       const [program, ...args] = this.settings.command!;
       from = program!;
+      // Loaded when a build (or a scanner) runs: a plan never needs it.
+      const { execa } = await import('execa');
       const r = await execa(program!, args, {
         cwd: s.artifact?.context ?? s.component.baseDir,
         reject: false,
