@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { PulumiUnavailableError } from '../errors.js';
 import { pulumiSdkVersion } from '../package-info.js';
+import { findOnPath } from '../util/process.js';
 import { cachedCliRoot, findPulumiCli, type PulumiCli } from './pulumi-cli.js';
 
 export interface EnsureOptions {
@@ -123,16 +124,8 @@ async function buildPulumiCli(options: EnsureOptions, env: NodeJS.ProcessEnv): P
 
 async function findGo(env: NodeJS.ProcessEnv): Promise<string> {
   const goroot = env['GOROOT'];
-  for (const dir of [...(env['PATH'] ?? '').split(path.delimiter), ...(goroot ? [path.join(goroot, 'bin')] : [])]) {
-    if (!dir) continue;
-    const candidate = path.join(dir, 'go');
-    try {
-      await fs.access(candidate, fs.constants.X_OK);
-      return candidate;
-    } catch {
-      // keep looking
-    }
-  }
+  const found = findOnPath('go', { env, extraDirs: goroot ? [path.join(goroot, 'bin')] : [] });
+  if (found) return found;
   throw new PulumiUnavailableError('the Pulumi CLI is not installed, and Go is not available to build it', [
     'deployer builds the Pulumi CLI from its Go modules on first use. Either:',
     '  - install Go 1.25 or newer (https://go.dev/doc/install, or `apt-get install golang-go` where it is recent enough), then run `deployer setup`;',

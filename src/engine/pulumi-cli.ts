@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { PulumiUnavailableError } from '../errors.js';
 import { pulumiSdkVersion } from '../package-info.js';
+import { findOnPath } from '../util/process.js';
 
 export type PulumiSource = 'PULUMI_PATH' | 'PATH' | 'cache';
 
@@ -94,15 +95,6 @@ async function rootFor(binary: string, env: NodeJS.ProcessEnv): Promise<string> 
   return shim;
 }
 
-async function onPath(env: NodeJS.ProcessEnv): Promise<string | undefined> {
-  for (const dir of (env['PATH'] ?? '').split(path.delimiter)) {
-    if (!dir) continue;
-    const candidate = path.join(dir, 'pulumi');
-    if (await isExecutable(candidate)) return candidate;
-  }
-  return undefined;
-}
-
 /**
  * The Pulumi CLI to use, or undefined when only a build would give one.
  * PULUMI_PATH is an explicit choice: when it points at nothing usable, that is an error.
@@ -122,7 +114,7 @@ export async function findPulumiCli(env: NodeJS.ProcessEnv = process.env): Promi
     }
     return { binary, root: await rootFor(binary, env), version, source: 'PULUMI_PATH' };
   }
-  const found = await onPath(env);
+  const found = findOnPath('pulumi', { env });
   if (found) {
     const version = await versionOf(found, env);
     if (version && isCompatible(version))

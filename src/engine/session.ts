@@ -7,26 +7,17 @@
  * and everything it starts (its plugins, the dynamic providers) with the run's id, so the run
  * that takes over after a crash can find and stop what the dead run left behind.
  */
-import { accessSync, constants, promises as fs } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from '../util/atomic-write.js';
+import { findOnPath } from '../util/process.js';
 
 /** The variable marking the processes of a run (read from /proc/<pid>/environ by leftovers.ts). */
 export const RUN_MARKER = 'DEPLOYER_RUN_ID';
 
 /** setsid(1) from util-linux, when this machine has it. */
 function setsidBinary(): string | undefined {
-  for (const dir of [...(process.env['PATH'] ?? '').split(path.delimiter), '/usr/bin', '/bin']) {
-    if (!dir) continue;
-    const candidate = path.join(dir, 'setsid');
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
+  return findOnPath('setsid', { extraDirs: ['/usr/bin', '/bin'] });
 }
 
 /**

@@ -4,11 +4,12 @@
  * the artifact, so a miss can name the first file that differs from the component's last build.
  */
 import { createHash } from 'node:crypto';
-import { accessSync, constants, createReadStream, promises as fs } from 'node:fs';
+import { createReadStream, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { execFile } from 'node:child_process';
 import { BuildFailedError, InvalidInputError } from '../errors.js';
 import { canonicalJson, sha256 } from '../model/hash.js';
+import { findOnPath } from '../util/process.js';
 import type { BuildConfig } from './build-config.js';
 
 /** Bumped when what a key covers changes: every earlier key then misses once. */
@@ -121,20 +122,5 @@ export const CONTAINER_BUILDERS = ['docker', 'podman'] as const;
 export function containerBuilder(): string | undefined {
   const chosen = process.env['DEPLOYER_CONTAINER_BUILDER'];
   if (chosen) return chosen;
-  return CONTAINER_BUILDERS.find((b) => onPath(b) !== undefined);
-}
-
-/** The absolute path of `program` found on PATH, if it is there and executable. */
-export function onPath(program: string): string | undefined {
-  for (const dir of (process.env['PATH'] ?? '').split(path.delimiter)) {
-    if (!dir) continue;
-    const candidate = path.join(dir, program);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not in this directory
-    }
-  }
-  return undefined;
+  return CONTAINER_BUILDERS.find((b) => findOnPath(b) !== undefined);
 }

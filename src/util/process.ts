@@ -1,5 +1,9 @@
-/** Processes of this host: whether one runs (a zombie, exited and not yet reaped, does not), and which carry a marker. */
-import { readdirSync, readFileSync } from 'node:fs';
+/**
+ * Processes of this host: whether one runs (a zombie, exited and not yet reaped, does not), which
+ * carry a marker, and where a program is found on PATH.
+ */
+import { accessSync, constants, readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
 
 export function isAlive(pid: number): boolean {
   try {
@@ -65,4 +69,23 @@ export function processesWithEnv(name: string, value: string): ProcessInfo[] {
     }
   }
   return out;
+}
+
+/**
+ * The absolute path of `program`: the first executable file of that name in the directories of
+ * `env`'s PATH, then in `extraDirs`; undefined when there is none.
+ */
+export function findOnPath(program: string, o: { env?: NodeJS.ProcessEnv; extraDirs?: string[] } = {}): string | undefined {
+  for (const dir of [...((o.env ?? process.env)['PATH'] ?? '').split(path.delimiter), ...(o.extraDirs ?? [])]) {
+    if (!dir) continue;
+    const candidate = path.join(dir, program);
+    try {
+      if (!statSync(candidate).isFile()) continue;
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
 }
