@@ -55,3 +55,27 @@ export function openAuditLog(target: string, stdout: (line: string) => void): Au
   // Appended synchronously, a whole line at a time: records land in order and a crash loses none already written.
   return { write: (r) => appendFileSync(target, JSON.stringify(r) + '\n', { mode: 0o640 }) };
 }
+
+/** The record of a lock released by force (`lock unlock --force`, the server's force-unlock): whose lock, and which run held it. */
+export function forceUnlockRecord(o: {
+  lock: { lockKey: string; lockId: string; lockedBy: string; metadata: Record<string, string> };
+  user: string;
+  correlationId: string;
+  stack: string;
+  environment: string;
+}): AuditRecord {
+  return {
+    timestamp: new Date().toISOString(),
+    event_type: 'lock-force-unlock',
+    deployment_id: o.lock.metadata['deployment_id'] ?? null,
+    service: null,
+    region: null,
+    user: o.user,
+    status: 'released',
+    duration_ms: null,
+    correlation_id: o.correlationId,
+    stack: o.stack,
+    environment: o.environment,
+    details: { lockKey: o.lock.lockKey, lockId: o.lock.lockId, heldBy: o.lock.lockedBy },
+  };
+}

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { DeployerError, InvalidInputError } from '../../errors.js';
 import { loadStack } from '../../workflows/load-stack.js';
 import { isExpired, openLockManager, whoAmI, stackLockKey, staleReason, type LockInfo } from '../../lock/index.js';
+import { forceUnlockRecord } from '../../util/audit-log.js';
 import { allOptions, auditLogFor, printJson, settingsFrom, type CommandContext, type GlobalOptions } from '../context.js';
 import { confirmYes } from '../io.js';
 
@@ -76,20 +77,9 @@ export function registerLock(program: Command, ctx: CommandContext): void {
       if (!(await manager.forceUnlock(target.lockKey, target.lockId))) {
         throw new DeployerError('LOCK_NOT_FOUND', `lock ${target.lockKey} changed hands meanwhile; nothing was released`);
       }
-      auditLogFor(settingsFrom(o, ctx.io), ctx.io)?.write({
-        timestamp: new Date().toISOString(),
-        event_type: 'lock-force-unlock',
-        deployment_id: target.metadata['deployment_id'] ?? null,
-        service: null,
-        region: null,
-        user: whoAmI(),
-        status: 'released',
-        duration_ms: null,
-        correlation_id: ctx.correlationId,
-        stack: id.stack,
-        environment: id.env,
-        details: { lockKey: target.lockKey, lockId: target.lockId, heldBy: target.lockedBy },
-      });
+      auditLogFor(settingsFrom(o, ctx.io), ctx.io)?.write(
+        forceUnlockRecord({ lock: target, user: whoAmI(), correlationId: ctx.correlationId, stack: id.stack, environment: id.env }),
+      );
       if (o.json) printJson(ctx.io, { released: target });
       else ctx.io.stdout.write(`Released ${target.lockKey} (lock id ${target.lockId}, held by ${target.lockedBy}).\n`);
     });

@@ -5,7 +5,7 @@
  * whose lock another run holds is answered 409 with the holder: the lock decides, as it does
  * for the CLI.
  */
-import { openAuditLog } from '../../util/audit-log.js';
+import { forceUnlockRecord, openAuditLog } from '../../util/audit-log.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { InvalidInputError, type LockHeldError } from '../../errors.js';
 import type { RunEvent } from '../../executor/events.js';
@@ -272,20 +272,14 @@ function registerForceUnlock(app: FastifyInstance, ctx: ServerContext): void {
       }
       request.auditDetail = { lockId: held.lockId, heldBy: held.lockedBy };
       if (settings.auditLog) {
-        openAuditLog(settings.auditLog, (line) => process.stdout.write(line)).write({
-          timestamp: new Date().toISOString(),
-          event_type: 'lock-force-unlock',
-          deployment_id: held.metadata['deployment_id'] ?? null,
-          service: null,
-          region: null,
+        const record = forceUnlockRecord({
+          lock: held,
           user: request.principal?.actor ?? 'unknown',
-          status: 'released',
-          duration_ms: null,
-          correlation_id: request.id,
+          correlationId: request.id,
           stack: m[1]!,
           environment: m[2]!,
-          details: { lockKey: key, lockId: held.lockId, heldBy: held.lockedBy },
         });
+        openAuditLog(settings.auditLog, (line) => process.stdout.write(line)).write(record);
       }
       return { released: { ...held, lockedAt: held.lockedAt.toISOString(), expiresAt: held.expiresAt.toISOString(), expired: false } };
     },
