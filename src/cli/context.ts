@@ -1,4 +1,6 @@
 /** What every command shares: global options, settings, JSON output. */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import type { Command } from 'commander';
 import type { Log } from './logger.js';
 import { resolveSettings, type SettingFlags, type Settings } from '../config/index.js';
@@ -39,6 +41,12 @@ export function settingsFrom(opts: GlobalOptions & SettingFlags, io: CliIO): Set
 /** The audit trail the settings name (`-`: this command's stdout), if any. */
 export function auditLogFor(settings: Settings, io: CliIO): AuditLog | undefined {
   return settings.auditLog === undefined ? undefined : openAuditLog(settings.auditLog, (line) => io.stdout.write(line));
+}
+
+/** A run's report (`--report <file>`), as JSON: its directory made, the file written whole. */
+export function writeReportFile(file: string, report: Record<string, unknown>): void {
+  mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  writeFileSync(file, JSON.stringify(report, null, 2) + '\n');
 }
 
 export function printJson(io: CliIO, value: unknown): void {

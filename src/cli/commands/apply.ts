@@ -1,7 +1,6 @@
 /** `deployer apply`, `deployer destroy` and `deployer rollback`. */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { setMaxListeners } from 'node:events';
-import path from 'node:path';
 import type { Command } from 'commander';
 import type { Plan, SavedPlan } from '../../model/plan.js';
 import { readSavedPlan } from '../../plan/index.js';
@@ -15,7 +14,7 @@ import { rollbackToVersion } from '../../workflows/rollback.js';
 import { traceRun } from '../../workflows/tracing.js';
 import { deployerVersion } from '../../package-info.js';
 import { startTracing } from '../../util/tracing.js';
-import { allOptions, auditLogFor, printJson, settingsFrom, type CommandContext } from '../context.js';
+import { allOptions, auditLogFor, printJson, settingsFrom, writeReportFile, type CommandContext } from '../context.js';
 import { confirmYes } from '../io.js';
 import { progressRenderer } from '../progress.js';
 import { stackRegions } from '../../workflows/stack-regions.js';
@@ -230,9 +229,7 @@ function withLog(log: Log, render: (e: RunEvent) => void): (e: RunEvent) => void
 
 /** The run as data, for CI artifacts: written atomically, whatever the outcome of the run. */
 function writeReport(file: string, plan: Plan, summary: RunSummary): void {
-  const report = { format: 'deployer-report/v1', ...summary, plan: { summary: plan.summary, waves: plan.waves } };
-  mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-  writeFileSync(file, JSON.stringify(report, null, 2) + '\n');
+  writeReportFile(file, { format: 'deployer-report/v1', ...summary, plan: { summary: plan.summary, waves: plan.waves } });
 }
 
 function readPlanFile(file: string): SavedPlan {

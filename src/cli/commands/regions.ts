@@ -8,7 +8,7 @@ import { InvalidInputError } from '../../errors.js';
 import type { Settings } from '../../config/index.js';
 import type { RunContext, RunOutcome } from '../../workflows/context.js';
 import { runRegions, type RegionsOutcome } from '../../workflows/regions.js';
-import { auditLogFor, printJson, type CommandContext } from '../context.js';
+import { auditLogFor, printJson, writeReportFile, type CommandContext } from '../context.js';
 import { humanRenderer } from '../render.js';
 
 export async function runRegionsCommand(
@@ -39,12 +39,7 @@ export async function runRegionsCommand(
     run,
     listenerFor,
   );
-  if (o.report) {
-    const { writeFileSync, mkdirSync } = await import('node:fs');
-    const path = await import('node:path');
-    mkdirSync(path.dirname(path.resolve(o.report)), { recursive: true });
-    writeFileSync(o.report, JSON.stringify({ format: 'deployer-regions-report/v1', ...outcome }, null, 2) + '\n');
-  }
+  if (o.report) writeReportFile(o.report, { format: 'deployer-regions-report/v1', ...outcome });
   if (o.json) printJson(io, outcome);
   else write(`\n${regionsText(outcome)}\n`);
   ctx.exitCode = outcome.ok ? 0 : 1;
