@@ -15,7 +15,8 @@ import { createHash } from 'node:crypto';
 import type { AwsScope, Outputs } from '../scope.js';
 import type { ApiSpec, AuthorizerSpec, RouteSpec } from './api-gateway.js';
 import { apiGatewayMetric, backendOf, functionName, functionsOf, permit } from './api-gateway.js';
-import { addEdgeAlarms, arnRegion, refuse } from './edge.js';
+import { addEdgeAlarms, refuse } from './edge.js';
+import { httpAccessLogFormat, regionalBasePath } from './api-gateway-stage.js';
 
 type Json = Record<string, unknown>;
 
@@ -73,7 +74,9 @@ export function translateRestApi(scope: AwsScope, spec: ApiSpec): Outputs {
       deployment: deployment.id,
       stageName,
       xrayTracingEnabled: scope.infra.observability.tracing?.enabled ?? false,
-      ...(logs ? { accessLogSettings: { destinationArn: logs.arn, format: accessLogFormat() } } : {}),
+      ...(logs
+        ? { accessLogSettings: { destinationArn: logs.arn, format: httpAccessLogFormat({ resourcePath: '$context.resourcePath' }) } }
+        : {}),
     },
     scope.opts({ parent: api }),
   );
@@ -266,30 +269,13 @@ function gatewayResponses(scope: AwsScope, c: Cors): Json {
   return { DEFAULT_4XX: { responseParameters }, DEFAULT_5XX: { responseParameters } };
 }
 
-function accessLogFormat(): string {
-  return JSON.stringify({
-    requestId: '$context.requestId',
-    ip: '$context.identity.sourceIp',
-    requestTime: '$context.requestTime',
-    httpMethod: '$context.httpMethod',
-    resourcePath: '$context.resourcePath',
-    status: '$context.status',
-    protocol: '$context.protocol',
-    responseLength: '$context.responseLength',
-    integrationLatency: '$context.integrationLatency',
-    integrationError: '$context.integrationErrorMessage',
-    authorizerError: '$context.authorizer.error',
-  });
-}
-
 function customDomain(
   scope: AwsScope,
   api: InstanceType<AwsScope['aws']['apigateway']['RestApi']>,
   stage: InstanceType<AwsScope['aws']['apigateway']['Stage']>,
   domain: NonNullable<ApiSpec['domain']>,
 ): void {
-  if (arnRegion(domain.certificate) !== scope.infra.region)
-    throw refuse(scope, `a regional domain takes a certificate of its region (${scope.infra.region}); ${domain.certificate} is not`);
+  const basePath = regionalBasePath(scope, domain);
   const { aws } = scope;
   const made = new aws.apigateway.DomainName(
     'domain',
@@ -301,7 +287,6 @@ function customDomain(
     },
     scope.opts(),
   );
-  const basePath = (domain.basePath ?? '').replace(/^\/+|\/+$/g, '');
   new aws.apigateway.BasePathMapping(
     'domain',
     { restApi: api.id, stageName: stage.stageName, domainName: made.domainName, ...(basePath ? { basePath } : {}) },
