@@ -75,7 +75,8 @@ export async function execute(o: ExecuteOptions): Promise<ExecuteResult> {
   const usedEngine = new Set<string>();
   const pulumiChanges = new Map<string, Record<string, number>>();
   const shownOutputs = new Map<string, Record<string, unknown>>();
-  const released = new Map<string, { digest?: string; verdicts: GateVerdict[] }>();
+  const artifacts = new Map<string, string>();
+  const gateVerdicts = new Map<string, GateVerdict[]>();
   const rollouts = new Map<string, RolloutReport>();
   const commit = (change: ComponentsChange): Promise<StackState> => o.writer.commit(change);
 
@@ -139,14 +140,12 @@ export async function execute(o: ExecuteOptions): Promise<ExecuteResult> {
     const started = Date.now();
     try {
       await runHooks(hooks.pre, 'pre', hookContext);
-      const verdicts: GateVerdict[] = [];
-      released.set(id, { verdicts });
       const release = o.release
         ? await o.release.prepare(c, resolved.spec, {
             rollback: o.rollback ?? false,
-            onArtifact: (digest) => released.set(id, { digest, verdicts }),
+            onArtifact: (digest) => artifacts.set(id, digest),
             onVerdict: (verdict) => {
-              verdicts.push(verdict);
+              gateVerdicts.set(id, [...(gateVerdicts.get(id) ?? []), verdict]);
               o.listener({ type: 'gate', id, verdict });
             },
             ...(o.cancel ? { signal: o.cancel } : {}),
@@ -252,8 +251,8 @@ export async function execute(o: ExecuteOptions): Promise<ExecuteResult> {
       ...(n.status === 'cancelled' ? { reason: 'cancelled before it started' } : {}),
       ...(pulumiChanges.has(n.id) ? { changes: pulumiChanges.get(n.id)! } : {}),
       ...(shownOutputs.has(n.id) ? { outputs: shownOutputs.get(n.id)! } : {}),
-      ...(released.get(n.id)?.digest ? { artifact: released.get(n.id)!.digest! } : {}),
-      ...(released.get(n.id)?.verdicts.length ? { gates: released.get(n.id)!.verdicts } : {}),
+      ...(artifacts.has(n.id) ? { artifact: artifacts.get(n.id)! } : {}),
+      ...(gateVerdicts.has(n.id) ? { gates: gateVerdicts.get(n.id)! } : {}),
       ...(rollouts.has(n.id) ? { rollout: rollouts.get(n.id)! } : {}),
     };
     reports.set(n.id, report);
