@@ -166,13 +166,19 @@ function listedRegions(stackSpec: Spec): RegionSpec[] | undefined {
 function regionsOf(stackSpec: Spec): Pick<DesiredStack, 'regions' | 'regionRollout'> {
   const regions = listedRegions(stackSpec);
   if (!regions) return {};
-  const o = (stackSpec['regionRollout'] ?? {}) as { order?: 'parallel' | 'sequential'; canary?: string; maxSwitchLag?: string | number };
+  const o = (stackSpec['regionRollout'] ?? {}) as {
+    order?: 'parallel' | 'sequential';
+    canary?: string;
+    maxSwitchLag?: string | number;
+    switchTimeout?: string | number;
+  };
   return {
     regions,
     regionRollout: {
       order: o.order ?? 'parallel',
       ...(o.canary ? { canary: o.canary } : {}),
       maxSwitchLagMs: durationMs(o.maxSwitchLag, '5s'),
+      switchTimeoutMs: durationMs(o.switchTimeout, '5m'),
     },
   };
 }

@@ -71,6 +71,8 @@ export interface RegionRollout {
   order: 'parallel' | 'sequential';
   canary?: string;
   maxSwitchLagMs: number;
+  /** How long a region ready to switch waits for the others before it gives its switch up (parallel regions). */
+  switchTimeoutMs: number;
 }
 
 /** `spec.pipeline` of the Stack, with its defaults (docs/pipeline.md). */

@@ -3,14 +3,19 @@
  * applied to each of them, every region an environment of its own (`<env>/<region>`: its own
  * state, lock and Pulumi stacks). Regions run in parallel, or one after another, with a canary
  * region first when one is named. A failure in any region rolls every region that changed back
- * to the version it ran before (the failed one is undone by its own run, rollback: auto). The
- * consistency of the switch is measured: the lag between the first and the last region's
- * traffic switch to the new version, against the Stack's bound.
+ * to the version it ran before (the failed one is undone by its own run, rollback: auto).
+ * Regions applied in parallel switch together: a barrier (switch-barrier.ts) holds each region's
+ * verified new version until every region is ready, and calls every switch off once one region
+ * failed, so no region serves a version another refused. The consistency of the switch is
+ * measured: the lag between the first and the last region's switch, against the Stack's bound.
  */
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
 import type { RunListener, RunSummary } from '../executor/events.js';
 import type { RunContext, RunOutcome } from './context.js';
 import { stackRegions } from './stack-regions.js';
 import { rollbackToVersion } from './rollback.js';
+import { SwitchBarrier } from './switch-barrier.js';
 
 /** How one region's part of the run ended. */
 export interface RegionResult {
@@ -28,6 +33,10 @@ export interface RegionResult {
 export interface SwitchLag {
   /** Between the first and the last region's switch (the largest over the components switched in several regions). */
   lagMs: number;
+  /** The regions measured: those switched together (a canary region goes first, alone, and is not counted). */
+  regions: string[];
+  /** Whether a barrier held their switch until all were ready (parallel regions); one after another, nothing does. */
+  held: boolean;
   boundMs: number;
   withinBound: boolean;
   /** Per component, per region, when traffic went to the new version. */
@@ -56,10 +65,12 @@ export async function runRegions(
   const order = rollout?.order ?? 'parallel';
   const canary = rollout?.canary;
   const results = new Map<string, RegionResult>(names.map((r) => [r, { region: r }]));
-  const one = async (region: string): Promise<void> => {
+  const one = async (region: string, barrier?: SwitchBarrier): Promise<void> => {
     const result = results.get(region)!;
+    const listener = barrier ? barrier.listener(region, listenerFor(region)) : listenerFor(region);
     try {
-      const outcome = await run(regionContext(ctx, region, listenerFor(region)));
+      const rctx = regionContext(ctx, region, listener);
+      const outcome = await run(barrier ? { ...rctx, engineEnv: { ...rctx.engineEnv, ...barrier.engineEnv(region) } } : rctx);
       if (outcome.status === 'done') result.summary = outcome.summary;
     } catch (err) {
       const e = err as { code?: string; message?: string };
@@ -78,7 +89,26 @@ export async function runRegions(
         break;
       }
     }
-  } else await Promise.all(rest.map(one));
+  } else if (operation === 'apply' && rest.length > 1) {
+    // Regions applied together switch together: each holds its switch until all are ready.
+    const barrier = new SwitchBarrier({
+      dir: path.join(ctx.settings.dir, '.deployer', 'switch', randomUUID()),
+      regions: rest,
+      timeoutMs: rollout?.switchTimeoutMs ?? 300_000,
+    });
+    barrier.start();
+    try {
+      await Promise.all(
+        rest.map(async (r) => {
+          await one(r, barrier);
+          const result = results.get(r)!;
+          barrier.regionEnded(r, failed(result) ? (result.error?.message ?? 'its run failed') : undefined);
+        }),
+      );
+    } finally {
+      await barrier.close();
+    }
+  } else await Promise.all(rest.map((r) => one(r)));
 
   const all = [...results.values()];
   const anyFailed = all.some(failed);
@@ -86,7 +116,15 @@ export async function runRegions(
   return {
     ok: !anyFailed,
     regions: all,
-    ...(operation === 'apply' ? { switch: switchLag(all, rollout?.maxSwitchLagMs ?? 5000) } : {}),
+    ...(operation === 'apply'
+      ? {
+          switch: switchLag(
+            all.filter((r) => r.region !== canary || rest.length === 0),
+            rollout?.maxSwitchLagMs ?? 5000,
+            order === 'parallel' && rest.length > 1,
+          ),
+        }
+      : {}),
   };
 }
 
@@ -126,7 +164,7 @@ async function rollBackRegions(
 }
 
 /** The spread of the switch times of each component deployed in several regions, and the largest. */
-export function switchLag(all: RegionResult[], boundMs: number): SwitchLag {
+export function switchLag(all: RegionResult[], boundMs: number, held: boolean): SwitchLag {
   const switchedAt: Record<string, Record<string, string>> = {};
   for (const r of all)
     for (const c of r.summary?.components ?? []) if (c.rollout?.switchedAt) (switchedAt[c.id] ??= {})[r.region] = c.rollout.switchedAt;
@@ -135,5 +173,5 @@ export function switchLag(all: RegionResult[], boundMs: number): SwitchLag {
     const times = Object.values(byRegion).map((t) => Date.parse(t));
     if (times.length > 1) lagMs = Math.max(lagMs, Math.max(...times) - Math.min(...times));
   }
-  return { lagMs, boundMs, withinBound: lagMs <= boundMs, switchedAt };
+  return { lagMs, regions: all.map((r) => r.region), held, boundMs, withinBound: lagMs <= boundMs, switchedAt };
 }

@@ -28,7 +28,9 @@ export function rollbackToVersion(ctx: RunContext, to: RollbackTarget): Promise<
       if ('nothing' in found) return found;
       source = found;
       const which = to === 'last-good' ? ' (last known good)' : typeof to === 'object' ? ` (before run ${to.beforeRun})` : '';
-      return { why: `rollback to serial ${found.serial}${which}`, restored: found.serial };
+      // Why it was asked for, when the caller says (a multi-region run: another region failed).
+      const cause = ctx.metadata?.['reason'] ? `: ${ctx.metadata['reason']}` : '';
+      return { why: `rollback to serial ${found.serial}${which}${cause}`, restored: found.serial };
     },
   );
 }

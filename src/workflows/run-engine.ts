@@ -74,7 +74,7 @@ export async function provisionEngine(run: EngineNeed): Promise<EngineSlot> {
         store: r.store,
         desired: r.desired,
         runId: r.runId,
-        targetEnv: r.target.engineEnv(),
+        targetEnv: { ...r.target.engineEnv(), ...ctx.engineEnv },
         cli: await provision(),
       }));
   let engine: ComponentEngine | undefined;

@@ -1,8 +1,9 @@
 /**
  * A stack in two regions on the local target, through the real Pulumi engine: each region its
  * own processes, port, state, lock and Pulumi stacks; the traffic switch across regions within
- * the bound; and a region failing mid-rollout rolling every region back, the other region
- * answering every request meanwhile.
+ * the bound; a region failing before its switch calling the other's off (a barrier holds every
+ * switch until all regions are ready); and a region failing after the switch rolling every
+ * region back, the other region answering every request meanwhile.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -20,7 +21,28 @@ const answer = async (port: number): Promise<{ greeting: string; region: string 
 interface Outcome {
   ok: boolean;
   regions: Array<{ region: string; summary?: { ok: boolean; runId: string }; rolledBack?: { ok: boolean } }>;
-  switch: { lagMs: number; boundMs: number; withinBound: boolean; switchedAt: Record<string, Record<string, string>> };
+  switch: { lagMs: number; boundMs: number; withinBound: boolean; held: boolean; switchedAt: Record<string, Record<string, string>> };
+}
+
+/** Requests to `port` one after another until stopped: their statuses and the greetings answered, in order of first sight. */
+function watch(port: number): { stop(): Promise<{ statuses: number[]; greetings: string[] }> } {
+  let done = false;
+  const statuses: number[] = [];
+  const greetings = new Set<string>();
+  const load = (async () => {
+    while (!done) {
+      const res = await fetch(`http://127.0.0.1:${port}/`).catch(() => undefined);
+      statuses.push(res?.status ?? 0);
+      if (res?.ok) greetings.add(((await res.json()) as { greeting: string }).greeting);
+    }
+  })();
+  return {
+    async stop() {
+      done = true;
+      await load;
+      return { statuses, greetings: [...greetings] };
+    },
+  };
 }
 
 beforeAll(async () => {
@@ -66,31 +88,43 @@ describe('a stack in two regions', () => {
     ).toEqual(['eu-west-1', 'us-east-1']);
   });
 
-  it('a region failing mid-rollout rolls every region back; the other region answers every request meanwhile', async () => {
+  it('a region failing before its switch calls every switch off: the other region never serves the new version', async () => {
     editFile(path.join(dir, 'services/web/api.yaml'), 'GREETING: v1', 'GREETING: v2');
-    let done = false;
-    const codes: number[] = [];
-    const load = (async () => {
-      while (!done)
-        codes.push(
-          await fetch(`http://127.0.0.1:${eu}/`).then(
-            (res) => res.status,
-            () => 0,
-          ),
-        );
-    })();
+    const eu_ = watch(eu);
     const r = await deployerJson<Outcome>(args('apply', '--yes', '--var', 'brokenIn=us-east-1'));
-    done = true;
-    await load;
+    const seen = await eu_.stop();
+    expect(r.code).toBe(1);
+    const byRegion = Object.fromEntries(r.json.regions.map((x) => [x.region, x]));
+    expect(byRegion['us-east-1']?.summary?.ok).toBe(false);
+    // eu had v2 started and verified, held at the barrier, then called off: v1 kept every request.
+    expect(byRegion['eu-west-1']?.summary?.ok).toBe(false);
+    expect(JSON.stringify(byRegion['eu-west-1']?.summary)).toMatch(/called off in every region: region us-east-1/);
+    expect(seen.statuses.filter((c) => c !== 200)).toEqual([]);
+    expect(seen.greetings).toEqual(['v1']);
+    expect(await answer(eu)).toEqual({ greeting: 'v1', region: 'eu-west-1' });
+    expect(await answer(us)).toEqual({ greeting: 'v1', region: 'us-east-1' });
+  });
+
+  it('a region failing after the switch rolls every region back; the other region answers every request meanwhile', async () => {
+    editFile(path.join(dir, 'services/web/api.yaml'), 'GREETING: v2', 'GREETING: v3');
+    type Rollbacks = { rollbacks: Array<{ id: string; environment: string; reason: string }> };
+    const before = new Set((await deployerJson<Rollbacks>(args('ledger', 'list-rollbacks'))).json.rollbacks.map((x) => x.id));
+    const eu_ = watch(eu);
+    const r = await deployerJson<Outcome>(args('apply', '--yes', '--var', 'smokeFailsIn=us-east-1'));
+    const seen = await eu_.stop();
     expect(r.code).toBe(1);
     const byRegion = Object.fromEntries(r.json.regions.map((x) => [x.region, x]));
     expect(byRegion['us-east-1']?.summary?.ok).toBe(false);
     expect(byRegion['eu-west-1']).toMatchObject({ summary: { ok: true }, rolledBack: { ok: true } });
+    // Both switched to v3 together (the smoke test runs after the switch), then went back.
+    expect(r.json.switch).toMatchObject({ held: true, withinBound: true });
+    expect(Object.keys(r.json.switch.switchedAt['web/api'] ?? {}).sort()).toEqual(['eu-west-1', 'us-east-1']);
+    expect(seen.greetings).toContain('v3');
+    expect(seen.statuses.filter((c) => c !== 200)).toEqual([]);
     expect(await answer(eu)).toEqual({ greeting: 'v1', region: 'eu-west-1' });
     expect(await answer(us)).toEqual({ greeting: 'v1', region: 'us-east-1' });
-    expect(codes.length).toBeGreaterThan(0);
-    expect(codes.filter((c) => c !== 200)).toEqual([]);
-    const rollbacks = await deployerJson<{ rollbacks: Array<{ environment: string; reason: string }> }>(args('ledger', 'list-rollbacks'));
-    expect(rollbacks.json.rollbacks.map((x) => x.environment).sort()).toEqual(['prod/eu-west-1', 'prod/us-east-1']);
+    const rollbacks = (await deployerJson<Rollbacks>(args('ledger', 'list-rollbacks'))).json.rollbacks.filter((x) => !before.has(x.id));
+    expect(rollbacks.map((x) => x.environment).sort()).toEqual(['prod/eu-west-1', 'prod/us-east-1']);
+    expect(rollbacks.find((x) => x.environment === 'prod/eu-west-1')?.reason).toMatch(/region us-east-1 failed/);
   });
 });

@@ -15,6 +15,7 @@ import { files, readJson, tail, writeJson, type Desired, type ProcessSpec, type 
 import { writeFileAtomic } from '../../util/atomic-write.js';
 import { isAlive, signalGroup } from '../../util/process.js';
 import { decideStrategy, rolloutBudgetMs } from './strategy.js';
+import { barrierFromEnv } from '../switch-barrier.js';
 
 export interface MicroServiceInputs extends ProcessSpec {
   kind: 'MicroService';
@@ -114,7 +115,7 @@ async function servesAsRecorded(inputs: MicroServiceInputs): Promise<boolean> {
 async function startSupervisor(inputs: MicroServiceInputs): Promise<MicroServiceOutputs> {
   const f = files(inputs.runtimeDir);
   const generation = ((await readJson<Status>(f.status))?.generation ?? 0) + 1;
-  await writeJson(f.desired, { generation, spec: specOf(inputs) } satisfies Desired);
+  await writeJson(f.desired, { generation, spec: specOf(inputs), ...held(inputs) } satisfies Desired);
   await fs.rm(f.status, { force: true });
   // A create cut short (its run killed) may have launched a supervisor that has not reported yet:
   // the token says which launch is the newest, so only one supervisor ever runs for the directory.
@@ -143,7 +144,7 @@ async function roll(inputs: MicroServiceInputs, pid: number): Promise<MicroServi
   const status = await readJson<Status>(f.status);
   const desired = await readJson<Desired>(f.desired);
   const generation = Math.max(status?.generation ?? 0, desired?.generation ?? 0) + 1;
-  await writeJson(f.desired, { generation, spec: specOf(inputs) } satisfies Desired);
+  await writeJson(f.desired, { generation, spec: specOf(inputs), ...held(inputs) } satisfies Desired);
   process.kill(pid, 'SIGHUP');
   return waitFor(inputs, generation, pid);
 }
@@ -176,7 +177,7 @@ export async function restart(runtimeDir: string, component: string): Promise<Mi
 
 async function waitFor(inputs: MicroServiceInputs, generation: number, pid: number): Promise<MicroServiceOutputs> {
   const f = files(inputs.runtimeDir);
-  const budgetMs = rolloutBudgetMs(inputs.strategy ?? decideStrategy(undefined, 1)) + 15_000;
+  const budgetMs = rolloutBudgetMs(inputs.strategy ?? decideStrategy(undefined, 1)) + 15_000 + (barrierFromEnv()?.timeoutMs ?? 0);
   const deadline = Date.now() + budgetMs;
   while (Date.now() < deadline) {
     const s = await readJson<Status>(f.status);
@@ -195,6 +196,12 @@ async function waitFor(inputs: MicroServiceInputs, generation: number, pid: numb
     await sleep(50);
   }
   throw new Error(`${inputs.component}: no answer from the supervisor within ${Math.round(budgetMs / 1000)} s`);
+}
+
+/** The cross-region barrier this run holds the switch at, when it is a multi-region run (targets/switch-barrier.ts). */
+function held(i: MicroServiceInputs): Pick<Desired, 'barrier'> {
+  const barrier = barrierFromEnv();
+  return barrier ? { barrier: { ...barrier, component: i.component } } : {};
 }
 
 function specOf(i: MicroServiceInputs): ProcessSpec {

@@ -6,6 +6,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { readFileIfExists, writeFileAtomic } from '../../util/atomic-write.js';
+import type { SwitchParticipant } from '../switch-barrier.js';
 
 export interface ProcessSpec {
   command: string[];
@@ -54,6 +55,8 @@ export interface Desired {
    * Otherwise a generation whose spec is what serves now is adopted, not rolled out again.
    */
   reason?: 'deploy' | 'restart';
+  /** A multi-region run holds this generation's switch until every region is ready (targets/switch-barrier.ts). */
+  barrier?: SwitchParticipant;
 }
 
 /** Whether processes of `serving` are what `wanted` asks for (the strategy is how to get there, not what runs). */

@@ -27,6 +27,11 @@ export interface RolloutHost {
   start(spec: ProcessSpec, generation: number): Promise<Replica>;
   /** Takes a replica out of the traffic, waits for its requests to finish, stops it. */
   stop(r: Replica): Promise<void>;
+  /**
+   * Called before the new generation first takes traffic: resolves when it may (at once, unless
+   * a multi-region run holds the switch until every region is ready), throws when it may not.
+   */
+  beforeSwitch(): Promise<void>;
   /** Makes exactly these replicas serve, with these relative weights. */
   route(pool: Array<{ replica: Replica; weight: number }>): void;
   stats(r: Replica): BackendStats;
@@ -85,6 +90,7 @@ export async function rolling(host: RolloutHost, o: Rollout): Promise<void> {
         await Promise.all(leaving.map((r) => host.stop(r)));
       }
       news.push(...(await startMany(host, o.spec, o.generation, batch)));
+      await host.beforeSwitch();
       const surplus = olds.splice(0, Math.max(0, olds.length + news.length - o.replicas));
       host.route(equal([...olds, ...news]));
       await Promise.all(surplus.map((r) => host.stop(r)));
@@ -101,6 +107,12 @@ export async function blueGreen(host: RolloutHost, o: Rollout): Promise<void> {
   const blue = host.serving();
   host.phase(`blue-green: starting ${o.replicas} green`);
   const green = await startMany(host, o.spec, o.generation, o.replicas);
+  try {
+    await host.beforeSwitch();
+  } catch (err) {
+    await Promise.all(green.map((r) => host.stop(r)));
+    throw err;
+  }
   host.route(equal(green));
   host.phase('blue-green: switched to green');
   if (o.strategy.terminationWaitMs > 0 && blue.length > 0) await sleep(o.strategy.terminationWaitMs);
@@ -116,6 +128,7 @@ export async function canary(host: RolloutHost, o: Rollout): Promise<void> {
     for (const step of o.strategy.steps) {
       const want = Math.max(1, Math.ceil((o.replicas * step.percentage) / 100));
       if (want > canaries.length) canaries.push(...(await startMany(host, o.spec, o.generation, want - canaries.length)));
+      await host.beforeSwitch();
       host.route([
         ...olds.map((replica) => ({ replica, weight: (100 - step.percentage) / olds.length })),
         ...canaries.map((replica) => ({ replica, weight: step.percentage / canaries.length })),
@@ -156,6 +169,7 @@ async function judge(host: RolloutHost, canaries: Replica[], o: Rollout): Promis
 /** Stops everything, then starts the new set: the service is down in between. */
 export async function bigBang(host: RolloutHost, o: Rollout): Promise<void> {
   const olds = host.serving();
+  await host.beforeSwitch();
   host.route([]);
   host.phase('big-bang: stopping the old version');
   await Promise.all(olds.map((r) => host.stop(r)));

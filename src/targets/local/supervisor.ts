@@ -17,6 +17,7 @@ import { isAlive, signalGroup } from '../../util/process.js';
 import { checkOnce, waitHealthy } from './health.js';
 import { files, readJson, sameProcesses, writeJson, type Desired, type ProcessSpec, type Serving, type Status } from './protocol.js';
 import { SwitchingProxy, type BackendStats } from './proxy.js';
+import { awaitSwitch, type SwitchParticipant } from '../switch-barrier.js';
 import { STRATEGIES, type Replica, type RolloutHost } from './rollout.js';
 import { decideStrategy } from './strategy.js';
 
@@ -42,6 +43,8 @@ export class Supervisor implements RolloutHost {
   private deadline = Infinity;
   /** The rollout in progress: when its processes were verified healthy and when traffic went to them alone. */
   private timing: { generation: number; startedAt: number; verifiedAt?: number; switchedAt?: number } | undefined;
+  /** The cross-region barrier the rollout in progress waits at before it switches, until it has passed it. */
+  private barrier: SwitchParticipant | undefined;
   private readonly log: WriteStream;
 
   constructor(private readonly dir: string) {
@@ -129,6 +132,7 @@ export class Supervisor implements RolloutHost {
     await this.report({ generation, state: 'starting', phase: `${strategy.type}: starting` });
     this.deadline = Date.now() + strategy.timeoutMs;
     this.timing = { generation, startedAt: Date.now() };
+    this.barrier = desired.barrier;
     try {
       if (!this.proxy || this.proxy.port !== spec.port) {
         const proxy = new SwitchingProxy();
@@ -188,6 +192,19 @@ export class Supervisor implements RolloutHost {
   }
 
   // --- RolloutHost ---
+
+  async beforeSwitch(): Promise<void> {
+    const barrier = this.barrier;
+    const generation = this.timing?.generation;
+    if (!barrier || generation === undefined) return;
+    this.barrier = undefined; // once per rollout: later batches and steps follow without waiting
+    const since = Date.now();
+    await awaitSwitch(barrier, generation, {
+      onWait: () => this.phase(`verified; waiting for every region to be ready before switching (${barrier.region})`),
+    });
+    this.deadline += Date.now() - since; // the wait for other regions does not count against this rollout's timeout
+    this.say(`every region is ready: switching generation ${generation} (${barrier.region})`);
+  }
 
   serving(): Replica[] {
     return this.pool.map((p) => p.replica);
