@@ -41,4 +41,16 @@ describe('confirmation', () => {
     );
     expect(Object.keys(snapshotTree(path.join(dir, '.deployer'))).filter((f) => f.includes('stacks'))).toEqual([]);
   });
+
+  it('a multi-region apply shows the plan of every region, asks once, and declined changes nothing in any region', async () => {
+    const dir = testdir('regions', { PORT_EU: '1', PORT_US: '2' });
+    const io = terminal('no');
+    const code = await runCli(['apply', '-C', dir, '-e', 'prod'], io);
+    expect(code).toBe(1);
+    const out = io.out();
+    expect(out).toMatch(/environment prod\/eu-west-1[\s\S]*create +web\/api[\s\S]*environment prod\/us-east-1[\s\S]*create +web\/api/);
+    expect(out.match(/Do you want to apply these changes to 2 regions\?/g)).toHaveLength(1);
+    expect(out).toMatch(/Apply cancelled: nothing was changed\./);
+    expect(Object.keys(snapshotTree(path.join(dir, '.deployer'))).filter((f) => f.includes('stacks'))).toEqual([]);
+  });
 });

@@ -31,6 +31,11 @@ export function exitCodeFor(code: ErrorCode): number {
   return BY_CODE[code];
 }
 
+/** Whether a code carried as a string (a region's error in a multi-region outcome) is one of ours. */
+export function isErrorCode(code: string): code is ErrorCode {
+  return Object.hasOwn(BY_CODE, code);
+}
+
 export const EXIT_CODES_HELP = `Exit codes:
   0  success
   1  the operation failed (a component failed, its build failed or a release gate refused it, the engine failed, the machine refused: a full

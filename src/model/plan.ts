@@ -47,3 +47,10 @@ export interface SavedPlan {
   configHash: string;
   plan: Plan;
 }
+
+/** `plan --out` of a Stack that lists regions: every region's saved plan, applied together by `apply <file>`. */
+export interface SavedRegionsPlan {
+  format: 'deployer-regions-plan/v1';
+  createdAt: string;
+  regions: Array<{ region: string; saved: SavedPlan }>;
+}

@@ -5,4 +5,4 @@
 export { computePlan, computeDestroyPlan, changedPaths, restrictPlan } from './diff.js';
 export { resolveSpec, inputsHash, type OutputsOf } from './resolve.js';
 export { renderPlanTable, summaryLine } from './render.js';
-export { savePlan, readSavedPlan, stalePlanReasons, configHashOf } from './saved.js';
+export { savePlan, readSavedPlan, readSavedPlanFile, stalePlanReasons, configHashOf } from './saved.js';

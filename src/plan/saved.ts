@@ -5,7 +5,7 @@
  */
 import type { DesiredStack } from '../model/desired.js';
 import { hashOf } from '../model/hash.js';
-import type { Plan, SavedPlan } from '../model/plan.js';
+import type { Plan, SavedPlan, SavedRegionsPlan } from '../model/plan.js';
 import type { StackState } from '../model/state.js';
 
 /** What a plan depends on in the configuration (comment and formatting changes do not count). */
@@ -28,6 +28,18 @@ export function readSavedPlan(value: unknown): SavedPlan | string {
   if (typeof v.configHash !== 'string' || typeof v.plan !== 'object' || v.plan === null || !Array.isArray(v.plan.actions))
     return 'the plan file is damaged';
   return v as SavedPlan;
+}
+
+/** Parses a saved plan file's content, of one region or of every region; a reason when it is neither. */
+export function readSavedPlanFile(value: unknown): SavedPlan | SavedRegionsPlan | string {
+  const v = value as Partial<SavedRegionsPlan> | null;
+  if (typeof v !== 'object' || v === null || v.format !== 'deployer-regions-plan/v1') return readSavedPlan(value);
+  if (!Array.isArray(v.regions) || v.regions.length === 0) return 'the plan file is damaged';
+  for (const r of v.regions) {
+    const one = readSavedPlan((r as { saved?: unknown } | null)?.saved);
+    if (typeof one === 'string' || typeof r.region !== 'string') return `the plan file is damaged (region ${String(r?.region)})`;
+  }
+  return v as SavedRegionsPlan;
 }
 
 /** Why the saved plan can no longer be applied as it is (empty when it still can). */

@@ -62,12 +62,24 @@ describe('a stack in two regions', () => {
       'eu-west-1 prod/eu-west-1',
       'us-east-1 prod/us-east-1',
     ]);
-    const r = await deployerJson<Outcome>(args('apply', '--yes'));
+    // Without --yes and not in a terminal: refused, nothing changed.
+    const refused = await deployer(args('apply'));
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/needs --yes when it does not run in a terminal/);
+    // Every region's plan saved in one file, then carried out exactly (no --yes: it was reviewed).
+    const saved = await deployer(args('plan', '--out', path.join(dir, 'regions-plan.json')));
+    expect(saved.stdout).toMatch(/Saved the plan of 2 regions/);
+    const r = await deployerJson<Outcome>(args('apply', path.join(dir, 'regions-plan.json')));
     expect(r.code, r.stderr).toBe(0);
     expect(r.json.ok).toBe(true);
     expect(await answer(eu)).toEqual({ greeting: 'v1', region: 'eu-west-1' });
     expect(await answer(us)).toEqual({ greeting: 'v1', region: 'us-east-1' });
     expect(Object.keys(r.json.switch.switchedAt['web/api'] ?? {}).sort()).toEqual(['eu-west-1', 'us-east-1']);
+    // The saved plan is spent: applied again, every region refuses it.
+    const again = await deployer(args('apply', path.join(dir, 'regions-plan.json')));
+    expect(again.code).toBe(2);
+    expect(again.stdout).toMatch(/\[eu-west-1\] failed: the saved plan .* cannot be applied: the state is another history now/);
+    expect(again.stdout).toMatch(/A region failed: nothing was changed in any region\./);
     expect(r.json.switch).toMatchObject({ boundMs: 5000, withinBound: true });
     expect(r.json.switch.lagMs).toBeLessThanOrEqual(5000);
     for (const region of ['eu-west-1', 'us-east-1']) {

@@ -1,9 +1,8 @@
 /** `deployer apply`, `deployer destroy` and `deployer rollback`. */
 import { readFileSync } from 'node:fs';
-import { setMaxListeners } from 'node:events';
 import type { Command } from 'commander';
-import type { Plan, SavedPlan } from '../../model/plan.js';
-import { readSavedPlan } from '../../plan/index.js';
+import type { Plan, SavedPlan, SavedRegionsPlan } from '../../model/plan.js';
+import { readSavedPlanFile } from '../../plan/index.js';
 import type { Log } from '../logger.js';
 import type { RunEvent, RunSummary } from '../../executor/events.js';
 import type { SettingFlags } from '../../config/index.js';
@@ -16,6 +15,7 @@ import { deployerVersion } from '../../package-info.js';
 import { startTracing } from '../../util/tracing.js';
 import { allOptions, auditLogFor, printJson, settingsFrom, writeReportFile, type CommandContext } from '../context.js';
 import { confirmYes } from '../io.js';
+import { listenForInterrupts } from '../interrupts.js';
 import { progressRenderer } from '../progress.js';
 import { stackRegions } from '../../workflows/stack-regions.js';
 
@@ -53,14 +53,19 @@ export function registerApply(program: Command, ctx: CommandContext): void {
       .action(async (...args: unknown[]) => {
         const cmd = args.at(-1) as Command;
         const planFile = operation === 'apply' && typeof args[0] === 'string' ? args[0] : undefined;
-        const savedPlan = planFile ? { file: planFile, saved: readPlanFile(planFile) } : undefined;
+        const saved = planFile ? readPlanFile(planFile) : undefined;
         const run = operation === 'apply' ? applyStack : destroyStack;
+        if (saved?.format === 'deployer-regions-plan/v1') {
+          // Every region's plan, reviewed: each region's run carries out its own.
+          return runCommand(ctx, allOptions<RunFlags>(cmd), operation, run, { file: planFile!, regions: saved });
+        }
+        const savedPlan = saved ? { file: planFile!, saved } : undefined;
         await runCommand(
           ctx,
           allOptions<RunFlags>(cmd),
           operation,
           (rc) => run({ ...rc, ...(savedPlan ? { savedPlan } : {}) }),
-          savedPlan !== undefined,
+          savedPlan ? { file: savedPlan.file } : undefined,
         );
       });
   }
@@ -96,7 +101,8 @@ async function runCommand(
   o: RunFlags,
   operation: 'apply' | 'destroy' | 'rollback',
   run: (rc: RunContext) => Promise<RunOutcome>,
-  reviewed = false,
+  /** The saved plan the run carries out (`apply <file>`), every region's when the file holds them. */
+  reviewed?: { file: string; regions?: SavedRegionsPlan },
 ): Promise<void> {
   const io = ctx.io;
   if (!o.yes && !io.interactive && !reviewed) {
@@ -104,39 +110,23 @@ async function runCommand(
   }
   const settings = settingsFrom(o, io);
   // A Stack that lists regions: every region, unless --region chooses one.
-  if (operation !== 'rollback' && settings.region === undefined && !reviewed && (await stackRegions(settings)).names.length > 0) {
+  const inRegions = reviewed ? reviewed.regions !== undefined : (await stackRegions(settings)).names.length > 0;
+  if (operation !== 'rollback' && settings.region === undefined && inRegions) {
     const { runRegionsCommand } = await import('./regions.js');
-    return runRegionsCommand(ctx, o, settings, operation, run, ciMetadata(io.env));
+    return runRegionsCommand(ctx, o, settings, {
+      operation,
+      run,
+      metadata: ciMetadata(io.env),
+      ...(reviewed?.regions ? { saved: { file: reviewed.file, plan: reviewed.regions } } : {}),
+    });
   }
   const write = (t: string): unknown => (o.json ? io.stderr : io.stdout).write(t);
   const progress = progressRenderer(io, o.json === true, write);
-  const stop = new AbortController();
-  const cancel = new AbortController();
-  // Every running component's Pulumi operation listens for a cancel: more than Node's default of 10.
-  setMaxListeners(0, stop.signal, cancel.signal);
-  const onInterrupt = (): void => {
-    if (!stop.signal.aborted) {
-      stop.abort();
-      progress.note('\nInterrupted: finishing the components that are running, starting no more. Press Ctrl-C again to cancel them.\n');
-    } else cancel.abort();
-  };
-  // Pulumi runs in a session of its own (engine/session.ts), so a SIGTERM (a CI job cancelled,
-  // `timeout`) or a SIGHUP (the terminal closed) reaches deployer alone: it cancels the running
-  // operations itself, as a second Ctrl-C does, rather than dying and leaving them to run on.
-  const onTerminate = (signal: NodeJS.Signals): void => {
-    progress.note(
-      `\n${signal === 'SIGHUP' ? 'The terminal closed' : 'Terminated'}: cancelling the running components, starting no more.\n`,
-    );
-    stop.abort();
-    cancel.abort();
-  };
   // Spans of the run (OTEL_EXPORTER_OTLP_ENDPOINT): the OpenTelemetry modules are loaded only then.
   const tracing = await startTracing('deployer', { env: io.env, serviceVersion: deployerVersion });
   const listener = withLog(ctx.log, progress.render);
   const traced = tracing ? traceRun(tracing, operation, listener) : undefined;
-  process.on('SIGINT', onInterrupt);
-  process.on('SIGTERM', onTerminate);
-  process.on('SIGHUP', onTerminate);
+  const interrupts = listenForInterrupts((text) => progress.note(text));
   let outcome: RunOutcome;
   try {
     const audit = auditLogFor(settings, io);
@@ -156,8 +146,8 @@ async function runCommand(
               )
             ),
           }),
-      stop: stop.signal,
-      cancel: cancel.signal,
+      stop: interrupts.stop,
+      cancel: interrupts.cancel,
       metadata: ciMetadata(io.env),
     });
     traced?.end({ outcome });
@@ -166,9 +156,7 @@ async function runCommand(
     throw error;
   } finally {
     progress.close();
-    process.off('SIGINT', onInterrupt);
-    process.off('SIGTERM', onTerminate);
-    process.off('SIGHUP', onTerminate);
+    interrupts.dispose();
     // The spans are sent before the command ends: a CLI process does not live on to send them later.
     await tracing?.shutdown();
   }
@@ -232,14 +220,14 @@ function writeReport(file: string, plan: Plan, summary: RunSummary): void {
   writeReportFile(file, { format: 'deployer-report/v1', ...summary, plan: { summary: plan.summary, waves: plan.waves } });
 }
 
-function readPlanFile(file: string): SavedPlan {
+function readPlanFile(file: string): SavedPlan | SavedRegionsPlan {
   let value: unknown;
   try {
     value = JSON.parse(readFileSync(file, 'utf8'));
   } catch (err) {
     throw new InvalidInputError(`cannot read the plan ${file}: ${(err as Error).message}`);
   }
-  const saved = readSavedPlan(value);
+  const saved = readSavedPlanFile(value);
   if (typeof saved === 'string') throw new InvalidInputError(`${file}: ${saved}`);
   return saved;
 }

@@ -5,6 +5,7 @@ import { loadStack } from '../../workflows/load-stack.js';
 import { planStack } from '../../workflows/plan-stack.js';
 import { stackRegions } from '../../workflows/stack-regions.js';
 import type { PlanResources } from '../../workflows/plan-resources.js';
+import type { SavedRegionsPlan } from '../../model/plan.js';
 import { renderPlanTable, savePlan } from '../../plan/index.js';
 import { warningsText } from '../render.js';
 import { allOptions, printJson, settingsFrom, type CommandContext } from '../context.js';
@@ -31,17 +32,21 @@ export function registerPlan(program: Command, ctx: CommandContext): void {
       const o = allOptions<{ detailedExitcode?: boolean; showUnchanged?: boolean; out?: string; resources?: boolean }>(cmd);
       const settings = settingsFrom(o, ctx.io);
       // A Stack that lists regions: each region's plan, unless --region chooses one.
-      const regions = settings.region === undefined && !o.out && !o.resources ? (await stackRegions(settings)).names : [];
+      const regions = settings.region === undefined && !o.resources ? (await stackRegions(settings)).names : [];
       if (regions.length > 0) {
-        const plans = [];
-        for (const region of regions) plans.push({ region, plan: (await planStack({ ...settings, region })).plan });
-        if (o.json) printJson(ctx.io, { regions: plans });
-        else
-          for (const { plan } of plans)
+        const { planRegions, planText } = await import('./regions.js');
+        const plans = await planRegions(settings, regions);
+        if (o.json) printJson(ctx.io, { regions: plans.map((p) => ({ region: p.region, plan: p.saved.plan })) });
+        else for (const { saved } of plans) ctx.io.stdout.write(planText(saved.plan, o.showUnchanged ?? false) + '\n\n');
+        if (o.out) {
+          const file: SavedRegionsPlan = { format: 'deployer-regions-plan/v1', createdAt: new Date().toISOString(), regions: plans };
+          writeFileSync(o.out, JSON.stringify(file, null, 2) + '\n');
+          if (!o.json)
             ctx.io.stdout.write(
-              `Stack ${plan.stack}, environment ${plan.environment}\n\n${renderPlanTable(plan, { showUnchanged: o.showUnchanged ?? false })}\n\n`,
+              `Saved the plan of ${regions.length} regions to ${o.out}. Apply exactly it with: deployer apply ${o.out}\n`,
             );
-        if (o.detailedExitcode && plans.some((p) => p.plan.actions.some((a) => a.action !== 'no-op'))) ctx.exitCode = EXIT.changes;
+        }
+        if (o.detailedExitcode && plans.some((p) => p.saved.plan.actions.some((a) => a.action !== 'no-op'))) ctx.exitCode = EXIT.changes;
         return;
       }
       const { plan, loaded, state } = await planStack(settings);
