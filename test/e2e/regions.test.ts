@@ -90,6 +90,21 @@ describe('a stack in two regions', () => {
       expect(state.json.environment).toBe(`prod/${region}`);
       expect(state.json.components['web/api']?.pulumiStack).toBe(`regions.prod.${region}.web.api`);
     }
+    // Drift is checked in every region, each reported apart; a reconcile cycle runs per region.
+    const drift = await deployerJson<{ drifted: boolean; regions: Array<{ region: string; counts: { components: number } }> }>(
+      args('drift'),
+    );
+    expect(drift.code, drift.stderr).toBe(0);
+    expect(drift.json.regions.map((x) => `${x.region} ${x.counts.components}`)).toEqual(['eu-west-1 1', 'us-east-1 1']);
+    const cycles = await deployer(args('reconcile', '--once', '--json'));
+    expect(cycles.code, cycles.stderr).toBe(0);
+    expect(
+      cycles.stdout
+        .trim()
+        .split('\n')
+        .map((l) => `${(JSON.parse(l) as { region: string; status: string }).region} ${(JSON.parse(l) as { status: string }).status}`)
+        .sort(),
+    ).toEqual(['eu-west-1 clean', 'us-east-1 clean']);
     // The regions' events are told apart in the JSON stream.
     expect(
       r.stderr

@@ -8,6 +8,7 @@ import { parseDuration } from '../../util/duration.js';
 import { allOptions, settingsFrom, type CommandContext } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { progressRenderer } from '../progress.js';
+import { stackRegions } from '../../workflows/stack-regions.js';
 
 interface ReconcileFlags {
   every: string;
@@ -29,6 +30,8 @@ configuration drift (YAML not applied) is reported, not applied, without --apply
 Cycles never overlap; the pause is the interval ±10 %, doubled after a failed cycle (at most 8
 intervals). SIGTERM or Ctrl-C finishes the running cycle and exits 0.
 
+A Stack that lists regions runs a loop per region (--region: one); each line names its region.
+
 With --once, exit codes: 0 in sync, remediated or skipped · 4 drift left · 1 the cycle failed · 2 invalid input.
 With --json, one JSON line per cycle on stdout.`;
 
@@ -48,6 +51,13 @@ function cycleLine(r: CycleResult): string {
     : '';
   const ledger = r.ledgerError ? `\n  not recorded in the ledger: ${r.ledgerError}` : '';
   return `[${r.startedAt}] cycle ${r.cycle} (${took}): ${what}${left}${alerts}${ledger}\n`;
+}
+
+const SEVERITY: Record<CycleResult['status'], number> = { failed: 3, drifted: 2, skipped: 1, remediated: 1, clean: 0 };
+
+/** The cycles ordered so that the last one is the worst (the one the exit code reports). */
+function worstLast(cycles: CycleResult[]): CycleResult[] {
+  return [...cycles].sort((a, b) => SEVERITY[a.status] - SEVERITY[b.status]);
 }
 
 export function registerReconcile(program: Command, ctx: CommandContext): void {
@@ -79,24 +89,29 @@ export function registerReconcile(program: Command, ctx: CommandContext): void {
       process.on('SIGTERM', onSignal);
       process.on('SIGINT', onSignal);
       const progress = progressRenderer(ctx.io, o.json === true, write);
+      // A Stack that lists regions: a loop per region, side by side, unless --region chooses one.
+      const regions = settings.region === undefined ? (await stackRegions(settings)).names : [];
       let results: CycleResult[];
       try {
-        results = await reconcileLoop({
-          settings,
-          everyMs,
-          once: o.once === true,
-          ...(o.autoRemediate
-            ? { remediation: { allowDestructive: o.allowDestructive === true, applyConfigDrift: o.applyConfigDrift === true } }
-            : {}),
-          ...(o.alertWebhook ? { alert: { url: o.alertWebhook, ...(secret ? { secret } : {}) } } : {}),
-          concurrency: settings.concurrency,
-          signal: stop.signal,
-          listener: progress.render,
-          onCycle: (r) => {
-            if (o.json) ctx.io.stdout.write(JSON.stringify(r) + '\n');
-            else write(cycleLine(r));
-          },
-        });
+        const loop = (region: string | undefined): Promise<CycleResult[]> =>
+          reconcileLoop({
+            settings: region ? { ...settings, region } : settings,
+            everyMs,
+            once: o.once === true,
+            ...(o.autoRemediate
+              ? { remediation: { allowDestructive: o.allowDestructive === true, applyConfigDrift: o.applyConfigDrift === true } }
+              : {}),
+            ...(o.alertWebhook ? { alert: { url: o.alertWebhook, ...(secret ? { secret } : {}) } } : {}),
+            concurrency: settings.concurrency,
+            signal: stop.signal,
+            listener: progress.render,
+            onCycle: (r) => {
+              if (o.json) ctx.io.stdout.write(JSON.stringify(region ? { region, ...r } : r) + '\n');
+              else write(`${region ? `[${region}] ` : ''}${cycleLine(r)}`);
+            },
+          });
+        // With --once, the worst region's last cycle decides the exit code.
+        results = regions.length > 0 ? worstLast((await Promise.all(regions.map(loop))).map((r) => r.at(-1)!)) : await loop(undefined);
       } finally {
         progress.close();
         process.off('SIGTERM', onSignal);
