@@ -27,6 +27,7 @@ export type ErrorCode =
   | 'APPLY_FAILED'
   | 'BUILD_FAILED'
   | 'GATE_REFUSED'
+  | 'PORT_IN_USE'
   | 'CANCELLED'
   | 'MACHINE_FAULT'
   | 'INTERNAL';
@@ -251,6 +252,15 @@ export class DestroyBlockedError extends DeployerError {
 }
 
 /** A saved plan that no longer matches the state or the configuration. */
+/** A port a component needs is held by another program (local target): refused before anything starts. */
+export class PortInUseError extends DeployerError {
+  constructor(problems: string[]) {
+    super('PORT_IN_USE', problems[0]!, {
+      details: [...problems.slice(1), 'Nothing was started or changed. Free the port, or give the component another (or `port: auto`).'],
+    });
+  }
+}
+
 export class StalePlanError extends DeployerError {
   constructor(file: string, reasons: string[]) {
     super('STALE_PLAN', `the saved plan ${file} cannot be applied: ${reasons[0]}`, {

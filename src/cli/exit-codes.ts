@@ -22,6 +22,7 @@ const BY_CODE: Record<ErrorCode, number> = {
   APPLY_FAILED: EXIT.failed,
   BUILD_FAILED: EXIT.failed,
   GATE_REFUSED: EXIT.failed,
+  PORT_IN_USE: EXIT.failed,
   CANCELLED: EXIT.failed,
   MACHINE_FAULT: EXIT.failed,
   INTERNAL: EXIT.failed,

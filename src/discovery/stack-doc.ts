@@ -137,16 +137,26 @@ export function stackTarget(stackSpec: Spec): TargetName {
 export function stackPolicies(
   stackSpec: Spec,
   stackDir: string,
-): Pick<DesiredStack, 'lockLevel' | 'rollback' | 'circuitBreaker' | 'drift' | 'pipeline' | 'regions' | 'regionRollout'> {
+): Pick<DesiredStack, 'lockLevel' | 'rollback' | 'circuitBreaker' | 'drift' | 'pipeline' | 'regions' | 'regionRollout' | 'local'> {
   const drift = stackSpec['drift'] as DesiredStack['drift'] | undefined;
+  const portRange = (stackSpec['local'] as { portRange?: string } | undefined)?.portRange;
   return {
     ...regionsOf(stackSpec),
+    ...(portRange !== undefined ? { local: { portRange: parsePortRange(portRange) } } : {}),
     pipeline: pipelinePolicy(stackSpec['pipeline'], stackDir),
     lockLevel: ((stackSpec['lock'] as { level?: LockLevel } | undefined)?.level ?? 'stack') as LockLevel,
     rollback: rollbackPolicy(stackSpec['rollback']),
     circuitBreaker: breakerPolicy(stackSpec['circuitBreaker']),
     drift: { ignore: drift?.ignore ?? [] },
   };
+}
+
+/** "20000-29999" (the schema checked its form) as a range of ports; bad input when it is not one. */
+function parsePortRange(text: string): [number, number] {
+  const [from, to] = text.split('-').map(Number) as [number, number];
+  if (from < 1024 || to > 65535 || from > to)
+    throw new InvalidInputError(`spec.local.portRange of the Stack: "${text}" is not a range of ports within 1024-65535, lowest first`);
+  return [from, to];
 }
 
 /** `spec.regions` as written (read before the Stack's schema check: anything malformed is left to it). */

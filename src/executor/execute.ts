@@ -158,6 +158,9 @@ export async function execute(o: ExecuteOptions): Promise<ExecuteResult> {
         stackDir: o.desired.dir,
         rollback: o.rollback ?? false,
         ...(artifact ? { artifact: { digest: artifact.digest, dir: artifact.dir } } : {}),
+        ...(recorded?.outputs ? { recorded: recorded.outputs } : {}),
+        dependencies: Object.fromEntries(o.graph.dependenciesOf(id).map((d) => [d, outputs.get(d) ?? {}])),
+        ...(o.desired.local ? { portRange: o.desired.local.portRange } : {}),
       };
       // Built first: a target that cannot build the program (a missing secret) fails before Pulumi runs.
       const program = o.target.program(c, resolved.spec, targetContext);

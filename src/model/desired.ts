@@ -116,6 +116,8 @@ export interface DesiredStack {
   /** `spec.regions` of the Stack (as overlaid for the environment): absent, one region. */
   regions?: RegionSpec[];
   regionRollout?: RegionRollout;
+  /** `spec.local` of the Stack: settings of the local target (absent: its defaults). */
+  local?: { portRange: [number, number] };
   /** The region this desired stack is for, when the Stack lists regions (its `environment` is then `<env>/<region>`). */
   region?: string;
   /** The stack directory (absolute). */

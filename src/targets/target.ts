@@ -1,4 +1,5 @@
 import type { PulumiFn } from '@pulumi/pulumi/automation/index.js';
+import type { StackState } from '../model/state.js';
 import type { DesiredComponent, TargetName } from '../model/desired.js';
 
 /** A problem a target finds in a component, at a JSON pointer of its document. */
@@ -20,6 +21,12 @@ export interface TargetContext {
   rollback?: boolean;
   /** The artifact the component runs (`spec.build`): its digest and the directory its files are in on this machine. */
   artifact?: { digest: string; dir: string };
+  /** What the component's last deployment produced, as recorded in state (a port `auto` allocated keeps it). */
+  recorded?: Record<string, unknown>;
+  /** The outputs of the components it depends on, by id, as this run has them (service discovery). */
+  dependencies?: Record<string, Record<string, unknown>>;
+  /** local: the ports `port: auto` draws from (the Stack's spec.local.portRange). */
+  portRange?: readonly [number, number];
 }
 
 /**
@@ -75,6 +82,17 @@ export interface Target {
    * absent when the target cannot (`plan --resources`).
    */
   describe?(component: DesiredComponent, resolvedSpec: Record<string, unknown>, context: TargetContext): Promise<DescribedResources>;
+  /**
+   * Checks, before anything deploys, that the machine can take the components about to be
+   * deployed (local: their ports are free or already theirs); throws a DeployerError naming
+   * each that cannot. Absent: nothing to check.
+   */
+  preflight?(
+    changing: ReadonlyArray<{ component: DesiredComponent; recorded?: Record<string, unknown> }>,
+    context: TargetContext,
+  ): Promise<void>;
+  /** After a run: makes what it deployed findable (local: the registry file of every service's endpoints). */
+  publish?(state: StackState, context: TargetContext): Promise<void>;
   /** The last rollout of a deployed component, if the target knows it (absent: the target does not say). */
   lastRollout?(
     component: { id: string; service: string; name: string; kind: string },

@@ -49,6 +49,7 @@ import { provisionEngine, sharesOperations, type EngineSlot } from './run-engine
 import { prepareRelease, stageRelease, type ReleasePrep } from './release.js';
 import { summarize } from './run-summary.js';
 import { auditRun } from './audit.js';
+import { preflight, publishState } from './preflight.js';
 
 /** A plan and what it was made from: the configuration, or (rollback) recorded states. */
 export interface Prepared {
@@ -111,6 +112,7 @@ export async function runLocked(
     const executed = await executeRun(run, locked, ledger.open(), engine);
     await recordRun(run, executed.desired, ledger.open(), executed);
     const end = await markRunEnd(run, locked.lease, executed);
+    await publishState(run.target, executed.desired, end.state, (message) => run.ctx.listener({ type: 'notice', message }));
     const summary = summarizeRun(run, executed.desired, executed, end.state, engine.current?.operations ?? 0);
     run.ctx.listener({ type: 'summary', summary });
     if (locked.lease.lost.aborted) throw locked.lease.lost.reason as DeployerError;
@@ -232,6 +234,8 @@ async function reviewRun(run: Run, locked: LockedPlan<Prepared>): Promise<RunOut
     ctx.listener({ type: 'summary', summary });
     return { status: 'done', plan, summary };
   }
+  // What the machine must have for the changes is checked before the user is asked: nothing has started yet.
+  if (run.target.preflight) await preflight(run.target, locked.prepared, locked.stored);
   // A saved plan was reviewed when it was made: it is not asked about again.
   if (ctx.confirm && !ctx.savedPlan && !(await ctx.confirm(plan))) return { status: 'declined', plan };
   return undefined;

@@ -44,6 +44,8 @@ export class AwsTarget implements Target {
     if (!TRANSLATIONS[c.kind]) finding('/kind', `the aws target cannot deploy ${c.kind} yet`);
     if (CONTAINER_KINDS.has(c.kind) && typeof c.spec['image'] !== 'string')
       finding('/spec/image', `the aws target runs ${c.kind} from a container image: set spec.image`);
+    if (c.spec['port'] === 'auto')
+      finding('/spec/port', "port: auto is the local target's: on the aws target the container listens on a port you name (e.g. 8080)");
     for (const s of secretRefs(c.spec))
       if (s.provider !== 'aws-secretsmanager')
         finding(

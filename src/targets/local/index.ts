@@ -5,14 +5,17 @@
  */
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { InvalidInputError } from '../../errors.js';
+import { InvalidInputError, PortInUseError } from '../../errors.js';
 import type { DesiredComponent } from '../../model/desired.js';
+import type { StackState } from '../../model/state.js';
 import { distFile } from '../../package-info.js';
 import { batchable } from '../../util/resource-scope.js';
 import type { RolloutReport, Target, TargetContext, TargetFinding } from '../target.js';
 import { checkLocalSecrets, isSecretRef, resolveLocalSecret } from './secrets.js';
 import type { RolloutStrategy } from './protocol.js';
 import { decideStrategy, rollbackStrategy } from './strategy.js';
+import { allocatePort, DEFAULT_PORT_RANGE } from './ports.js';
+import { discoveryVariable } from './registry.js';
 
 /**
  * Health check defaults (docs/local-target.md), chosen so that a failing new version is noticed
@@ -43,6 +46,30 @@ export const LOCAL_OUTPUTS = {
 
 export function localRoot(stackDir: string): string {
   return path.join(stackDir, '.deployer', 'local');
+}
+
+/** Where a local MicroService's supervisor keeps its files (desired, status, logs). */
+export function runtimeDirOf(ctx: { stackDir: string; stack: string; environment: string }, c: { service: string; name: string }): string {
+  return path.join(localRoot(ctx.stackDir), ctx.stack, ctx.environment, 'services', c.service, c.name);
+}
+
+/** The port `port: auto` gave the component at its first deploy (recorded in state), else a free one of the range. */
+async function autoPort(ctx: TargetContext): Promise<number> {
+  const recorded = ctx.recorded?.['port'];
+  if (typeof recorded === 'number') return recorded;
+  return allocatePort(ctx.portRange ?? DEFAULT_PORT_RANGE);
+}
+
+/**
+ * Service discovery: the URL of each service the component depends on, as
+ * DEPLOYER_SERVICE_<SERVICE>_<COMPONENT>_URL, so a process finds its dependencies without
+ * hard-coded ports. Its own `env` wins over these.
+ */
+export function discoveryEnv(dependencies: Record<string, Record<string, unknown>>): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [id, outputs] of Object.entries(dependencies))
+    if (typeof outputs['url'] === 'string') env[discoveryVariable(id)] = outputs['url'];
+  return env;
 }
 
 export class LocalTarget implements Target {
@@ -79,16 +106,28 @@ export class LocalTarget implements Target {
     if (c.kind !== 'MicroService')
       throw new InvalidInputError(`${c.id} is ${c.kind === 'S3' ? 'an' : 'a'} ${c.kind}: only a MicroService runs processes to restart`);
     const { restart } = await import('./microservice.js');
-    const outs = await restart(path.join(localRoot(ctx.stackDir), ctx.stack, ctx.environment, 'services', c.service, c.name), c.id);
+    const outs = await restart(runtimeDirOf(ctx, c), c.id);
     return `restarted: generation ${outs.generation} serves ${outs.url}`;
+  }
+
+  async preflight(
+    changing: ReadonlyArray<{ component: DesiredComponent; recorded?: Record<string, unknown> }>,
+    ctx: TargetContext,
+  ): Promise<void> {
+    const { portProblems } = await import('./preflight.js');
+    const problems = await portProblems(changing, (c) => runtimeDirOf(ctx, c));
+    if (problems.length > 0) throw new PortInUseError(problems);
+  }
+
+  async publish(state: StackState, ctx: TargetContext): Promise<void> {
+    const { registryFile, registryOf, writeRegistry } = await import('./registry.js');
+    await writeRegistry(registryFile(localRoot(ctx.stackDir), ctx.stack, ctx.environment), registryOf(state));
   }
 
   async lastRollout(c: { service: string; name: string; kind: string }, ctx: TargetContext): Promise<RolloutReport | undefined> {
     if (c.kind !== 'MicroService') return undefined;
     const { files, readJson } = await import('./protocol.js');
-    return readJson<RolloutReport>(
-      files(path.join(localRoot(ctx.stackDir), ctx.stack, ctx.environment, 'services', c.service, c.name)).rollout,
-    );
+    return readJson<RolloutReport>(files(runtimeDirOf(ctx, c)).rollout);
   }
 
   program(c: DesiredComponent, spec: Record<string, unknown>, ctx: TargetContext) {
@@ -106,21 +145,23 @@ export class LocalTarget implements Target {
       )) as typeof import('./providers.js');
       if (c.kind === 'MicroService') {
         const replicas = (spec['replicas'] as number | undefined) ?? 1;
+        const port = spec['port'] === 'auto' ? await autoPort(ctx) : spec['port'];
         const health = { ...LOCAL_HEALTH_DEFAULTS, ...(spec['healthCheck'] as object | undefined) };
         const r = new LocalResource(
           'MicroService',
           c.name,
           {
             component: c.id,
-            runtimeDir: path.join(root, 'services', c.service, c.name),
+            runtimeDir: runtimeDirOf(ctx, c),
             command: spec['command'],
             // A built component runs the files its build produced, unpacked for its digest.
             cwd: ctx.artifact?.dir ?? c.baseDir,
             env: {
+              ...discoveryEnv(ctx.dependencies ?? {}),
               ...Object.fromEntries(env.map((e) => [e.k, e.secret ? secret(e.v) : e.v])),
               ...(ctx.artifact ? { DEPLOYER_ARTIFACT: ctx.artifact.digest } : {}),
             },
-            port: spec['port'],
+            port,
             healthCheck: health,
             startTimeout: LOCAL_START_TIMEOUT_S,
             replicas,

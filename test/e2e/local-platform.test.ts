@@ -1,0 +1,96 @@
+/**
+ * The local target as a small platform (issue 19), through the real Pulumi engine: `port: auto`
+ * takes a port from the Stack's range and keeps it across applies and a restart; a service finds
+ * the one it depends on through DEPLOYER_SERVICE_<SERVICE>_<COMPONENT>_URL; the registry file
+ * names every service's endpoint; and a second stack asking for a port the first one holds is
+ * refused before it starts anything, naming the port and the process that holds it.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deployer, deployerJson } from '../helpers/cli.js';
+import { editFile, removeTestdirs, testdir } from '../helpers/testdir.js';
+
+let dir: string;
+const args = (...a: string[]): string[] => [...a, '-C', dir, '-e', 'dev'];
+
+interface Answer {
+  name: string;
+  greeting: string;
+  backend: string | null;
+  upstream: { name: string; greeting: string } | null;
+}
+type State = { components: Record<string, { outputs: { port: number; url: string } }> };
+
+const portsOf = async (): Promise<Record<string, number>> => {
+  const s = await deployerJson<State>(args('state', 'show'));
+  return Object.fromEntries(Object.entries(s.json.components).map(([id, c]) => [id, c.outputs.port]));
+};
+const answer = async (port: number): Promise<Answer> => (await fetch(`http://127.0.0.1:${port}/`)).json() as Promise<Answer>;
+
+beforeAll(async () => {
+  dir = testdir('local-platform', { PORT_RANGE: '31000-31999' });
+  const r = await deployer(args('apply', '--yes'));
+  expect(r.code, r.stderr + r.stdout).toBe(0);
+});
+afterAll(async () => {
+  await deployer(args('destroy', '--yes'));
+  removeTestdirs();
+});
+
+describe('the local target as a small platform', () => {
+  it('port: auto takes a port of the range; the dependent process finds its dependency by the variable deployer sets', async () => {
+    const ports = await portsOf();
+    for (const port of Object.values(ports)) {
+      expect(port).toBeGreaterThanOrEqual(31000);
+      expect(port).toBeLessThanOrEqual(31999);
+    }
+    expect(ports['web/api']).not.toBe(ports['web/backend']);
+    const api = await answer(ports['web/api']!);
+    expect(api.backend).toBe(`http://127.0.0.1:${ports['web/backend']}`);
+    expect(api.upstream).toMatchObject({ name: 'backend', greeting: 'from the backend' });
+    // The registry names every service's endpoint and the variable its dependents find it in.
+    const registry = JSON.parse(readFileSync(path.join(dir, '.deployer/local/platform/dev/registry.json'), 'utf8')) as {
+      services: Record<string, { url: string; port: number; variable: string }>;
+    };
+    expect(registry.services['web/backend']).toEqual({
+      kind: 'MicroService',
+      url: `http://127.0.0.1:${ports['web/backend']}`,
+      port: ports['web/backend'],
+      variable: 'DEPLOYER_SERVICE_WEB_BACKEND_URL',
+    });
+    expect(registry.services['web/api']?.port).toBe(ports['web/api']);
+  });
+
+  it('an auto port stays the same across three applies and a restart', async () => {
+    const first = await portsOf();
+    for (const [from, greeting] of [
+      ['v1', 'v2'],
+      ['v2', 'v3'],
+      ['v3', 'v4'],
+    ] as const) {
+      editFile(path.join(dir, 'services/web/api.yaml'), `GREETING: ${from}`, `GREETING: ${greeting}`);
+      const r = await deployer(args('apply', '--yes'));
+      expect(r.code, r.stderr + r.stdout).toBe(0);
+      expect(await portsOf()).toEqual(first);
+      expect((await answer(first['web/api']!)).greeting).toBe(greeting);
+    }
+    const restarted = await deployer(args('restart', 'web/api'));
+    expect(restarted.code, restarted.stderr).toBe(0);
+    expect(await portsOf()).toEqual(first);
+    expect((await answer(first['web/api']!)).greeting).toBe('v4');
+  });
+
+  it('a stack asking for a port another stack holds is refused before it starts anything, naming the holder', async () => {
+    const held = (await portsOf())['web/api']!;
+    const other = testdir('port-clash', { CLASH_PORT: String(held) });
+    const r = await deployer(['apply', '--yes', '-C', other, '-e', 'dev']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(new RegExp(`other/web: port ${held} is already in use by process \\d+ \\(.*supervisor\\.js`));
+    expect(r.stderr).toMatch(/Nothing was started or changed/);
+    // Nothing started, nothing recorded: not even the bucket that had no port to ask for.
+    expect(existsSync(path.join(other, '.deployer/stacks'))).toBe(false);
+    expect(existsSync(path.join(other, '.deployer/local/clash/dev/buckets'))).toBe(false);
+    expect((await answer(held)).name).toBe('api');
+  });
+});
