@@ -8,7 +8,17 @@ import { AwsTarget } from './aws/index.js';
 import { LocalTarget } from './local/index.js';
 import type { Target } from './target.js';
 
-export type { DescribedResources, RolloutReport, Target, TargetContext, TargetFinding } from './target.js';
+export type {
+  DeployedRef,
+  DescribedResources,
+  ReplicaStatus,
+  RolloutReport,
+  ServiceState,
+  ServiceStatus,
+  Target,
+  TargetContext,
+  TargetFinding,
+} from './target.js';
 
 export function targetFor(name: TargetName): Target {
   if (name === 'local') return new LocalTarget();

@@ -91,6 +91,12 @@ export interface Target {
     changing: ReadonlyArray<{ component: DesiredComponent; recorded?: Record<string, unknown> }>,
     context: TargetContext,
   ): Promise<void>;
+  /**
+   * What runs now for each deployed component that runs something (`deployer services`): its
+   * state, processes, ports, restarts, resource use, a health check made now. Absent: the
+   * target does not say.
+   */
+  inspect?(components: ReadonlyArray<DeployedRef>, context: TargetContext): Promise<ServiceStatus[]>;
   /** After a run: makes what it deployed findable (local: the registry file of every service's endpoints). */
   publish?(state: StackState, context: TargetContext): Promise<void>;
   /** The last rollout of a deployed component, if the target knows it (absent: the target does not say). */
@@ -98,4 +104,48 @@ export interface Target {
     component: { id: string; service: string; name: string; kind: string },
     context: TargetContext,
   ): Promise<RolloutReport | undefined>;
+}
+
+/** A deployed component, as state records it. */
+export interface DeployedRef {
+  id: string;
+  service: string;
+  name: string;
+  kind: string;
+  outputs: Record<string, unknown>;
+}
+
+export type ServiceState = 'running' | 'starting' | 'restarting' | 'stopped' | 'failed';
+
+/** What runs for one component now (seed 003's service registry). */
+export interface ServiceStatus {
+  id: string;
+  kind: string;
+  state: ServiceState;
+  url?: string;
+  port?: number;
+  /** The generation serving traffic. */
+  generation?: number;
+  /** The process that supervises the component's processes. */
+  supervisorPid?: number;
+  replicas: ReplicaStatus[];
+  /** Processes restarted after they died, since the supervisor started. */
+  restarts: number;
+  /** A health check made as the status was taken. */
+  health?: { status: 'healthy' | 'unhealthy'; checkedAt: string };
+  /** When the supervisor started (the service's uptime counts from it). */
+  startedAt?: string;
+  uptimeMs?: number;
+  /** Why it failed, or what it is doing. */
+  detail?: string;
+}
+
+export interface ReplicaStatus {
+  pid?: number;
+  port: number;
+  generation: number;
+  /** CPU time the process used so far (user + system), seconds. */
+  cpuSeconds?: number;
+  /** Resident memory, bytes. */
+  rssBytes?: number;
 }

@@ -93,4 +93,36 @@ describe('the local target as a small platform', () => {
     expect(existsSync(path.join(other, '.deployer/local/clash/dev/buckets'))).toBe(false);
     expect((await answer(held)).name).toBe('api');
   });
+
+  it('services --json matches what runs, after a process is killed and after a whole service is', async () => {
+    type Services = {
+      services: Array<{
+        id: string;
+        state: string;
+        restarts: number;
+        supervisorPid?: number;
+        replicas: Array<{ pid: number }>;
+        health?: { status: string };
+      }>;
+    };
+    const services = async (): Promise<Services['services']> => (await deployerJson<Services>(args('services'))).json.services;
+    const before = await services();
+    expect(before.map((s) => `${s.id} ${s.state} ${s.health?.status}`)).toEqual(['web/api running healthy', 'web/backend running healthy']);
+    const api = before.find((s) => s.id === 'web/api')!;
+    const killed = api.replicas[0]!.pid;
+    process.kill(killed, 'SIGKILL');
+    // The supervisor restarts it: the registry shows the new process and counts the restart.
+    let now = await services();
+    while (now.find((s) => s.id === 'web/api')!.restarts === api.restarts || now.find((s) => s.id === 'web/api')!.state !== 'running')
+      now = await services();
+    const after = now.find((s) => s.id === 'web/api')!;
+    expect(after.restarts).toBe(api.restarts + 1);
+    expect(after.replicas[0]!.pid).not.toBe(killed);
+    expect(() => process.kill(after.replicas[0]!.pid, 0)).not.toThrow();
+    // The backend's supervisor and its processes killed behind deployer's back: stopped.
+    const backend = now.find((s) => s.id === 'web/backend')!;
+    process.kill(-backend.supervisorPid!, 'SIGKILL');
+    while ((await services()).find((s) => s.id === 'web/backend')!.state !== 'stopped');
+    expect((await services()).find((s) => s.id === 'web/backend')).toMatchObject({ state: 'stopped', replicas: [] });
+  });
 });

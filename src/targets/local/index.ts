@@ -10,7 +10,7 @@ import type { DesiredComponent } from '../../model/desired.js';
 import type { StackState } from '../../model/state.js';
 import { distFile } from '../../package-info.js';
 import { batchable } from '../../util/resource-scope.js';
-import type { RolloutReport, Target, TargetContext, TargetFinding } from '../target.js';
+import type { DeployedRef, RolloutReport, ServiceStatus, Target, TargetContext, TargetFinding } from '../target.js';
 import { checkLocalSecrets, isSecretRef, resolveLocalSecret } from './secrets.js';
 import type { RolloutStrategy } from './protocol.js';
 import { decideStrategy, rollbackStrategy } from './strategy.js';
@@ -117,6 +117,12 @@ export class LocalTarget implements Target {
     const { portProblems } = await import('./preflight.js');
     const problems = await portProblems(changing, (c) => runtimeDirOf(ctx, c));
     if (problems.length > 0) throw new PortInUseError(problems);
+  }
+
+  async inspect(components: ReadonlyArray<DeployedRef>, ctx: TargetContext): Promise<ServiceStatus[]> {
+    const { inspectService } = await import('./inspect.js');
+    const now = new Date();
+    return Promise.all(components.filter((c) => c.kind === 'MicroService').map((c) => inspectService(c, runtimeDirOf(ctx, c), now)));
   }
 
   async publish(state: StackState, ctx: TargetContext): Promise<void> {
