@@ -30,6 +30,7 @@ const COMMAND_MODULES: { names: string[]; load: () => Promise<Register> }[] = [
   { names: ['sign'], load: async () => (await import('./commands/build.js')).registerSign },
   { names: ['restart'], load: async () => (await import('./commands/restart.js')).registerRestart },
   { names: ['services'], load: async () => (await import('./commands/services.js')).registerServices },
+  { names: ['logs'], load: async () => (await import('./commands/logs.js')).registerLogs },
   { names: ['drift'], load: async () => (await import('./commands/drift.js')).registerDrift },
   { names: ['reconcile'], load: async () => (await import('./commands/reconcile.js')).registerReconcile },
   { names: ['bootstrap'], load: async () => (await import('./commands/bootstrap.js')).registerBootstrap },

@@ -97,6 +97,8 @@ export interface Target {
    * target does not say.
    */
   inspect?(components: ReadonlyArray<DeployedRef>, context: TargetContext): Promise<ServiceStatus[]>;
+  /** The file a deployed component's processes write their output to (`deployer logs`); absent: the target keeps none. */
+  logFile?(component: { service: string; name: string; kind: string }, context: TargetContext): string | undefined;
   /** After a run: makes what it deployed findable (local: the registry file of every service's endpoints). */
   publish?(state: StackState, context: TargetContext): Promise<void>;
   /** The last rollout of a deployed component, if the target knows it (absent: the target does not say). */

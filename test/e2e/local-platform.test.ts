@@ -62,6 +62,19 @@ describe('the local target as a small platform', () => {
     expect(registry.services['web/api']?.port).toBe(ports['web/api']);
   });
 
+  it('deployer logs prints what the processes wrote, each line stamped with its time and process', async () => {
+    const ports = await portsOf();
+    await answer(ports['web/api']!);
+    const logs = await deployer(args('logs', 'web/api', '--since', '1h'));
+    expect(logs.code, logs.stderr).toBe(0);
+    const lines = logs.stdout.trim().split('\n');
+    expect(lines.some((l) => /^\d{4}-\d\d-\d\dT[\d:.]+Z \[\d+\] api listening$/.test(l))).toBe(true);
+    expect(lines.some((l) => / \[\d+\] GET \/$/.test(l))).toBe(true);
+    const unknown = await deployer(args('logs', 'web/nothing'));
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/web\/nothing is not deployed in platform\/dev[\s\S]*web\/api, web\/backend/);
+  });
+
   it('an auto port stays the same across three applies and a restart', async () => {
     const first = await portsOf();
     for (const [from, greeting] of [

@@ -125,6 +125,10 @@ export class LocalTarget implements Target {
     return Promise.all(components.filter((c) => c.kind === 'MicroService').map((c) => inspectService(c, runtimeDirOf(ctx, c), now)));
   }
 
+  logFile(c: { service: string; name: string; kind: string }, ctx: TargetContext): string | undefined {
+    return c.kind === 'MicroService' ? path.join(runtimeDirOf(ctx, c), 'app.log') : undefined;
+  }
+
   async publish(state: StackState, ctx: TargetContext): Promise<void> {
     const { registryFile, registryOf, writeRegistry } = await import('./registry.js');
     await writeRegistry(registryFile(localRoot(ctx.stackDir), ctx.stack, ctx.environment), registryOf(state));

@@ -9,11 +9,11 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, openSync, closeSync, readdirSync, readFileSync, type WriteStream } from 'node:fs';
+import { createWriteStream, type WriteStream } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { readFileIfExists } from '../../util/atomic-write.js';
 import { freePort } from '../../util/net.js';
-import { isAlive, signalGroup } from '../../util/process.js';
+import { AppLog } from './app-log.js';
+import { claim } from './launch.js';
 import { checkOnce, waitHealthy } from './health.js';
 import { files, readJson, sameProcesses, writeJson, type Desired, type ProcessSpec, type Serving, type Status } from './protocol.js';
 import { SwitchingProxy, type BackendStats } from './proxy.js';
@@ -46,6 +46,7 @@ export class Supervisor implements RolloutHost {
   /** The cross-region barrier the rollout in progress waits at before it switches, until it has passed it. */
   private barrier: SwitchParticipant | undefined;
   private readonly log: WriteStream;
+  private readonly appLog: AppLog;
 
   constructor(private readonly dir: string) {
     this.status = {
@@ -57,6 +58,7 @@ export class Supervisor implements RolloutHost {
       updatedAt: new Date().toISOString(),
     };
     this.log = createWriteStream(files(dir).supervisorLog, { flags: 'a' });
+    this.appLog = new AppLog(files(dir).appLog);
   }
 
   private say(message: string): void {
@@ -249,13 +251,8 @@ export class Supervisor implements RolloutHost {
     const env: Record<string, string> = {};
     for (const k of INHERITED_ENV) if (process.env[k] !== undefined) env[k] = process.env[k]!;
     Object.assign(env, spec.env, { PORT: String(port) });
-    const out = openSync(files(this.dir).appLog, 'a');
-    let child: ChildProcess;
-    try {
-      child = spawn(spec.command[0]!, spec.command.slice(1), { cwd: spec.cwd, env, stdio: ['ignore', out, out] });
-    } finally {
-      closeSync(out);
-    }
+    const child: ChildProcess = spawn(spec.command[0]!, spec.command.slice(1), { cwd: spec.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.appLog.attach(child);
     const running: Running = { child, port, generation, spec, pid: child.pid, stopping: false, exited: false };
     let spawnError: string | undefined;
     child.on('error', (err) => {
@@ -340,46 +337,9 @@ export class Supervisor implements RolloutHost {
     await this.proxy?.close();
     await this.report({ state: 'stopped' });
     await this.writes;
+    await this.appLog.close();
     await new Promise<void>((r) => this.log.end(() => r()));
   }
-}
-
-/**
- * Only the newest launch for a directory runs: one launched by a create that a killed run cut
- * short, and superseded since, gives way; an older supervisor still running is stopped first.
- */
-async function claim(dir: string, token: string | undefined): Promise<boolean> {
-  if (token === undefined) return true;
-  const newest = (await readFileIfExists(files(dir).launch))?.toString('utf8').trim();
-  if (newest !== token) return false;
-  // Found by what they run, not by status.json (the provider removes it before each launch).
-  for (const older of supervisorsOf(dir).filter((pid) => pid !== process.pid)) {
-    signalGroup(older, 'SIGTERM');
-    const deadline = Date.now() + 15_000;
-    while (isAlive(older) && Date.now() < deadline) await sleep(50);
-    if (isAlive(older)) signalGroup(older, 'SIGKILL');
-  }
-  return true;
-}
-
-/** The supervisor processes of this host running for `dir` (Linux /proc; none known elsewhere). */
-function supervisorsOf(dir: string): number[] {
-  let pids: string[];
-  try {
-    pids = readdirSync('/proc').filter((p) => /^\d+$/.test(p));
-  } catch {
-    return [];
-  }
-  return pids
-    .filter((p) => {
-      try {
-        const args = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
-        return args.some((a) => a.endsWith('supervisor.js')) && args.includes(dir) && isAlive(Number(p));
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
 }
 
 async function main(dir: string, token: string | undefined): Promise<void> {
