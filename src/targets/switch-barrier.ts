@@ -15,7 +15,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { readFileIfExists } from '../util/atomic-write.js';
+import { readJsonIfValid } from '../util/atomic-write.js';
 import { isAlive } from '../util/process.js';
 
 /** The variable through which a run hands its barrier to the engine's provider processes. */
@@ -73,15 +73,7 @@ export function barrierFiles(barrierDir: string, component: string, region: stri
   return { ready: path.join(dir, `${name}.ready.json`), answer: path.join(dir, `${name}.go.json`) };
 }
 
-export async function readBarrierFile<T>(file: string): Promise<T | undefined> {
-  const body = await readFileIfExists(file);
-  if (body === undefined) return undefined;
-  try {
-    return JSON.parse(body.toString('utf8')) as T;
-  } catch {
-    return undefined; // being written: read again on the next poll
-  }
-}
+export const readBarrierFile = readJsonIfValid;
 
 /** Renamed into place (a reader never sees half of it); not synced: it matters only while the run lives. */
 export async function writeBarrierFile(file: string, value: SwitchReady | SwitchAnswer): Promise<void> {

@@ -55,3 +55,17 @@ export async function readFileIfExists(file: string): Promise<Buffer | undefined
     throw err;
   }
 }
+
+/**
+ * The JSON value in `file`, or undefined when there is no such file or it does not parse (a
+ * file another process is writing right now is read again later by those who poll).
+ */
+export async function readJsonIfValid<T>(file: string): Promise<T | undefined> {
+  const body = await readFileIfExists(file);
+  if (body === undefined) return undefined;
+  try {
+    return JSON.parse(body.toString('utf8')) as T;
+  } catch {
+    return undefined;
+  }
+}

@@ -5,7 +5,7 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { readFileIfExists, writeFileAtomic } from '../../util/atomic-write.js';
+import { readJsonIfValid, writeFileAtomic } from '../../util/atomic-write.js';
 import type { SwitchParticipant } from '../switch-barrier.js';
 
 export interface ProcessSpec {
@@ -115,15 +115,8 @@ export const files = (dir: string) => ({
   appLog: path.join(dir, 'app.log'),
 });
 
-export async function readJson<T>(file: string): Promise<T | undefined> {
-  const body = await readFileIfExists(file);
-  if (body === undefined) return undefined;
-  try {
-    return JSON.parse(body.toString('utf8')) as T;
-  } catch {
-    return undefined;
-  }
-}
+/** A protocol file's content; undefined when absent or being written. */
+export const readJson = readJsonIfValid;
 
 /** Written readable by the owner only: desired.json holds the service's environment, secrets included. */
 export async function writeJson(file: string, value: unknown): Promise<void> {
