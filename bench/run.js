@@ -14,6 +14,7 @@
 //   ledger:         1M events ingested into SQLite and PostgreSQL, then each metric over them, cold and cached
 //   server:         `deployer serve` under autocannon: signed webhook deliveries, and /metrics scraped under that load
 //   pipeline:       a standard change of the quick start from apply to serving (build, gates, rollout), a cache-hit apply, the switch lag of two regions
+//   localPlatform:  apply to all healthy for 20 local services with port: auto; `deployer services` latency with 20 and 100 components
 // BENCH_ONLY=sharedState (or quickstart, engine) runs one group.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -26,6 +27,7 @@ import { benchDiscovery } from './discovery.js';
 import { benchDrift } from './drift.js';
 import { benchEngineCost } from './engine-cost.js';
 import { benchLedger } from './ledger.js';
+import { benchLocalPlatform } from './local-platform.js';
 import { benchPipeline } from './pipeline.js';
 import { benchRollback } from './rollback.js';
 import { benchScheduling } from './scheduling.js';
@@ -163,6 +165,7 @@ const result = {
   ...(want('ledger') ? { ledger: await benchLedger() } : {}),
   ...(want('server') ? { server: await benchServer() } : {}),
   ...(want('pipeline') ? { pipeline: await benchPipeline(quickstart, freePort, Math.min(RUNS, 5)) } : {}),
+  ...(want('localPlatform') ? { localPlatform: await benchLocalPlatform(Math.min(RUNS, 5)) } : {}),
   ...(want('cliBuild') ? { cliBuild: benchCliBuild() } : {}),
 };
 process.stdout.write(JSON.stringify(result, null, 2) + '\n');

@@ -60,7 +60,7 @@ describe('a stack file that starts with a byte-order mark', () => {
     const text = `bogus: 1\n${API.replace('port: 8080', 'port: eighty')}`;
     const expected = [
       `${web('api.yaml')}:1:1 MicroService/api /bogus [additionalProperties] unknown field "bogus"; expected one of apiVersion, kind, metadata, spec`,
-      `${web('api.yaml')}:7:3 MicroService/api /spec/port [type] must be integer`,
+      `${web('api.yaml')}:7:3 MicroService/api /spec/port [oneOf] must be an integer from 1 to 65535, or "auto"`,
     ];
     expect(await problemsRaised(load(stackDir({ [web('api.yaml')]: text }, false)))).toEqual(expected);
     expect(await problemsRaised(load(stackDir({ [web('api.yaml')]: withBom(text) }, false)))).toEqual(expected);

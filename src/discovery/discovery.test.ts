@@ -169,7 +169,7 @@ describe('discover: environment overlays', () => {
     const overlay = path.join(dir, 'environments', 'staging', 'services', 'web', 'frontend.yaml');
     writeFileSync(overlay, 'apiVersion: components.deployer.io/v1\nkind: MicroService\nmetadata:\n  name: frontend\nspec:\n  port: high\n');
     expect(await problemsOf(dir, 'staging')).toEqual([
-      `${path.join('environments', 'staging', 'services', 'web', 'frontend.yaml')}:6:3 MicroService/frontend /spec/port [type] must be integer`,
+      `${path.join('environments', 'staging', 'services', 'web', 'frontend.yaml')}:6:3 MicroService/frontend /spec/port [oneOf] must be an integer from 1 to 65535, or "auto"`,
     ]);
     // The same stack is valid for dev, which has no such overlay.
     expect((await load(dir, 'dev')).components.get('web/frontend')!.spec['port']).toBe(3000);
@@ -217,7 +217,7 @@ describe('discover: invalid stacks from committed fixtures', () => {
     const api = path.join('services', 'web', 'api.yaml');
     const storage = path.join('services', 'web', 'storage.yaml');
     expect(await problemsOf(dir)).toEqual([
-      `${api}:7:3 MicroService/api /spec/port [type] must be integer`,
+      `${api}:7:3 MicroService/api /spec/port [oneOf] must be an integer from 1 to 65535, or "auto"`,
       `${api}:8:3 MicroService/api /spec/replica [additionalProperties] unknown field "replica"; did you mean "replicas"?`,
       `${api}:10:5 MicroService/api /spec/healthCheck/path [pattern] must be a path starting with /, such as /healthz; it answers 2xx when healthy.`,
       `${storage}:3:1 S4/files /kind [kind] unknown kind "S4"; did you mean "S3"?`,
@@ -231,7 +231,9 @@ describe('discover: invalid stacks from committed fixtures', () => {
     const err = (await load(dir).catch((e: unknown) => e)) as ValidationError;
     expect(err.code).toBe('VALIDATION_FAILED');
     expect(err.message).toBe('configuration is invalid: 6 problems');
-    expect(err.details[0]).toBe(`${path.join('services', 'web', 'api.yaml')}:7:3  MicroService/api  /spec/port  must be integer (type)`);
+    expect(err.details[0]).toBe(
+      `${path.join('services', 'web', 'api.yaml')}:7:3  MicroService/api  /spec/port  must be an integer from 1 to 65535, or "auto" (oneOf)`,
+    );
   });
 
   it("reports unknown components in dependsOn and valueFrom, an output the component's kind does not declare, and a component whose service has no Service document", async () => {
@@ -363,7 +365,7 @@ describe('discover: invalid stacks written by the test', () => {
     expect(await problemsOf(dir, 'dev')).toEqual([
       `${web('api.yaml')}:7:3 MicroService/api /spec/replicas [minimum] must be >= 1`,
       `${web('b.yaml')}:2:1 - / [yaml:BAD_INDENT] Flow sequence in block collection must be sufficiently indented and end with a ]`,
-      'stack.yaml:7:3 Stack/tmp /spec/colour [additionalProperties] unknown field "colour"; expected one of description, environments, target, region, lock, drift, rollback, circuitBreaker, regions, regionRollout, pipeline, variables, allowEnv',
+      'stack.yaml:7:3 Stack/tmp /spec/colour [additionalProperties] unknown field "colour"; expected one of description, environments, target, region, lock, drift, rollback, circuitBreaker, regions, regionRollout, local, pipeline, variables, allowEnv',
     ]);
   });
 

@@ -167,6 +167,8 @@ describe('examples/ and test/fixtures/ through discover()', () => {
       PORT_BROKEN: '20003',
       PORT_EU: '20004',
       PORT_US: '20005',
+      PORT_RANGE: '31000-31999',
+      CLASH_PORT: '20006',
       STRATEGY: '{type: rolling}',
     });
     const desired = await discover({ dir, displayBase: dir, environment, cacheDir: false });

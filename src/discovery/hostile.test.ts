@@ -76,7 +76,7 @@ describe('hostile input: YAML', () => {
     expect((stack.components.get('web/big')!.spec['env'] as { BLOB: string }).BLOB.length).toBe(10 * 1024 * 1024);
     expect(
       await problemsOf(stackDir({ [web('big.yaml')]: API.replace('name: api', 'name: big').replace('port: 8080', `port: ${big}`) })),
-    ).toEqual([`${web('big.yaml')}:6:3 MicroService/big /spec/port [type] must be integer`]);
+    ).toEqual([`${web('big.yaml')}:6:3 MicroService/big /spec/port [oneOf] must be an integer from 1 to 65535, or "auto"`]);
   });
 
   it.each([

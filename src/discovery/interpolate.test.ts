@@ -89,7 +89,7 @@ describe('variables: ${var.x}', () => {
     const dir = stackWith(API);
     expect((await load(dir, { variables: { port: 9090 } })).components.get('web/api')!.spec['port']).toBe(9090);
     expect(await problemsOf(dir, { variables: { port: '9090' } })).toEqual([
-      `${API_FILE}:6:3 MicroService/api /spec/port [type] must be integer`,
+      `${API_FILE}:6:3 MicroService/api /spec/port [oneOf] must be an integer from 1 to 65535, or "auto"`,
     ]);
   });
 

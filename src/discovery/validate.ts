@@ -140,9 +140,15 @@ function toFinding(e: ErrorObject): Omit<Finding, 'document'> {
       message = `must be ${JSON.stringify((e.params as { allowedValue: unknown }).allowedValue)}`;
       break;
     case 'oneOf': {
-      // The failed branches say little; the schema's own description of the value says what it must be.
-      const description = (e.parentSchema as { description?: string } | undefined)?.description;
-      message = description ? `must be: ${description}` : 'does not match any of the allowed forms';
+      // The failed branches say little: the schema says in a few words what the value must be
+      // (`x-deployer-must`), else its description does.
+      const parent = e.parentSchema as { description?: string; 'x-deployer-must'?: string } | undefined;
+      const must = parent?.['x-deployer-must'];
+      message = must
+        ? `must be ${must}`
+        : parent?.description
+          ? `must be: ${parent.description}`
+          : 'does not match any of the allowed forms';
       break;
     }
     case 'pattern': {

@@ -177,7 +177,19 @@ export function resourceDrift(
         message: `${r.type.split(':').pop()} ${r.name} ${LIVENESS[what]}`,
       });
     }
-    for (const path of paths.filter((p) => !(p in LIVENESS))) {
+    const killed = r.actual['oomKills'];
+    if (paths.includes('oomKills') && typeof killed === 'number' && killed > 0) {
+      // Not a setting that moved: processes that died for memory, which a restart hid.
+      findings.push({
+        ...base,
+        kind: 'resource',
+        path: 'oomKills',
+        actual: killed,
+        severity: 'warning',
+        message: `${r.type.split(':').pop()} ${r.name} had ${killed} process(es) killed by the kernel for going over its memory limit`,
+      });
+    }
+    for (const path of paths.filter((p) => !(p in LIVENESS) && p !== 'oomKills')) {
       // Pulumi shows a secret output as this in its events; its value is never ours to show.
       // A value added behind deployer's back under a secret's name is a secret too.
       const secret =

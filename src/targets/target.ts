@@ -85,12 +85,13 @@ export interface Target {
   /**
    * Checks, before anything deploys, that the machine can take the components about to be
    * deployed (local: their ports are free or already theirs); throws a DeployerError naming
-   * each that cannot. Absent: nothing to check.
+   * each that cannot. Resolves to what the user should know (local: a cpu or memory limit this
+   * machine cannot apply, and why). Absent: nothing to check.
    */
   preflight?(
     changing: ReadonlyArray<{ component: DesiredComponent; recorded?: Record<string, unknown> }>,
     context: TargetContext,
-  ): Promise<void>;
+  ): Promise<string[]>;
   /**
    * What runs now for each deployed component that runs something (`deployer services`): its
    * state, processes, ports, restarts, resource use, a health check made now. Absent: the
@@ -140,6 +141,12 @@ export interface ServiceStatus {
   uptimeMs?: number;
   /** Why it failed, or what it is doing. */
   detail?: string;
+  /** How its processes' cpu and memory are limited on this machine, and what could not be. */
+  limits?: { mechanism: string; memory?: string; cpu?: string; warnings: string[] };
+  /** Processes the kernel killed for going over their memory limit. */
+  oomKills?: number;
+  /** The last time one of its processes died, and how. */
+  lastExit?: { at: string; reason: string };
 }
 
 export interface ReplicaStatus {

@@ -1,7 +1,9 @@
 /**
- * Around a run, the target's part: its check, before a run deploys anything, that the machine can take what the plan
- * creates or changes (local: their ports are free or already theirs). It runs under the lock,
- * before the user is asked: a refusal leaves state, locks and the ledger as they were.
+ * Around a run, the target's part. Before the run deploys anything, its check that the machine
+ * can take what the plan creates or changes (local: their ports are free or already theirs; a
+ * cpu or memory limit it cannot apply is told). It runs under the lock, before the user is
+ * asked: a refusal leaves state, locks and the ledger as they were. After the run, its
+ * publication of what the run left.
  */
 import type { DesiredStack } from '../model/desired.js';
 import type { Plan } from '../model/plan.js';
@@ -12,6 +14,7 @@ export async function preflight(
   target: Target,
   prepared: { plan: Plan; desired: DesiredStack },
   stored: StackState | undefined,
+  notice: (message: string) => void,
 ): Promise<void> {
   if (!target.preflight) return;
   const { plan, desired } = prepared;
@@ -22,7 +25,8 @@ export async function preflight(
       return { component: desired.components.get(a.id)!, ...(recorded ? { recorded } : {}) };
     });
   if (changing.length === 0) return;
-  await target.preflight(changing, { stack: desired.name, environment: desired.environment, stackDir: desired.dir });
+  const warnings = await target.preflight(changing, { stack: desired.name, environment: desired.environment, stackDir: desired.dir });
+  for (const w of warnings) notice(w);
 }
 
 /** The target's publication of what the run left (local: the registry); a failure to write it is told, not fatal. */

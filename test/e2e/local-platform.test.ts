@@ -120,7 +120,11 @@ describe('the local target as a small platform', () => {
     };
     const services = async (): Promise<Services['services']> => (await deployerJson<Services>(args('services'))).json.services;
     const before = await services();
-    expect(before.map((s) => `${s.id} ${s.state} ${s.health?.status}`)).toEqual(['web/api running healthy', 'web/backend running healthy']);
+    expect(before.map((s) => `${s.id} ${s.state} ${s.health?.status}`)).toEqual([
+      'lab/hog running healthy',
+      'web/api running healthy',
+      'web/backend running healthy',
+    ]);
     const api = before.find((s) => s.id === 'web/api')!;
     const killed = api.replicas[0]!.pid;
     process.kill(killed, 'SIGKILL');
@@ -137,5 +141,48 @@ describe('the local target as a small platform', () => {
     process.kill(-backend.supervisorPid!, 'SIGKILL');
     while ((await services()).find((s) => s.id === 'web/backend')!.state !== 'stopped');
     expect((await services()).find((s) => s.id === 'web/backend')).toMatchObject({ state: 'stopped', replicas: [] });
+  });
+
+  it('a process over its memory limit is killed, restarted, and reported', async () => {
+    type Hog = {
+      state: string;
+      port: number;
+      restarts: number;
+      replicas: Array<{ pid: number }>;
+      limits: { mechanism: string; memory?: string; cpu?: string; warnings: string[] };
+      oomKills?: number;
+      lastExit?: { reason: string };
+    };
+    const hogNow = async (): Promise<Hog> =>
+      (await deployerJson<{ services: Array<Hog & { id: string }> }>(args('services'))).json.services.find((s) => s.id === 'lab/hog')!;
+    const before = await hogNow();
+    expect(before.state).toBe('running');
+    // On this machine the limits are cgroups (v2, or v1 where v2 has no memory controller); prlimit elsewhere, with a warning.
+    if (before.limits.mechanism.startsWith('cgroup')) expect(before.limits.memory).toMatch(/128 MiB \(cgroup v[12]\)/);
+    else expect(before.limits.warnings.join('\n')).toMatch(/memory 128 MiB applied as a process limit/);
+    await fetch(`http://127.0.0.1:${before.port}/hog`).catch(() => undefined);
+    let after = await hogNow();
+    while (after.restarts === before.restarts || after.state !== 'running') after = await hogNow();
+    expect(after.restarts).toBe(before.restarts + 1);
+    expect(after.replicas[0]!.pid).not.toBe(before.replicas[0]!.pid);
+    if (before.limits.mechanism.startsWith('cgroup')) {
+      expect(after.oomKills).toBe(1);
+      expect(after.lastExit?.reason).toMatch(/killed by the kernel: over its memory limit/);
+    } else expect(after.lastExit?.reason).toMatch(/exit code/);
+    const table = await deployer(args('services'));
+    expect(table.stdout).toMatch(/lab\/hog: limits .*128 MiB/);
+    if (before.limits.mechanism.startsWith('cgroup')) {
+      // Drift says it too: the restart hid it from anyone who only looks at what serves.
+      const drift = await deployerJson<{ components: Array<{ id: string; findings: Array<{ path: string; message: string }> }> }>(
+        args('drift', '--component', 'lab/hog'),
+      );
+      expect(drift.code).toBe(4);
+      expect(drift.json.components.find((c) => c.id === 'lab/hog')?.findings).toEqual([
+        expect.objectContaining({
+          path: 'oomKills',
+          message: expect.stringMatching(/had 1 process\(es\) killed by the kernel for going over its memory limit/),
+        }),
+      ]);
+    }
   });
 });

@@ -134,7 +134,9 @@ describe('quick start on the local target', () => {
     try {
       const r = await deployer(args('apply', '--yes'), { DEPLOY_LEDGER_DB: ledger });
       expect(r.code).toBe(2);
-      expect(r.stderr).toMatch(/services\/web\/api\.yaml:\d+:\d+ {2}MicroService\/api {2}\/spec\/port {2}must be integer/);
+      expect(r.stderr).toMatch(
+        /services\/web\/api\.yaml:\d+:\d+ {2}MicroService\/api {2}\/spec\/port {2}must be an integer from 1 to 65535, or "auto"/,
+      );
       expect(r.stderr).toMatch(/unknown field "porta"; did you mean "port"\?/);
       expect(snapshotTree(path.join(dir, '.deployer'))).toEqual(before);
       expect(readFileSync(ledger).equals(ledgerBefore)).toBe(true);

@@ -51,7 +51,13 @@ export function servicesTable(report: ServicesReport): string {
       .join('  ')
       .trimEnd(),
   );
-  const details = report.services.filter((s) => s.detail).map((s) => `  ${s.id}: ${s.detail}`);
+  const details = report.services.flatMap((s) => [
+    ...(s.detail ? [`  ${s.id}: ${s.detail}`] : []),
+    ...(s.limits ? [`  ${s.id}: limits ${[s.limits.memory, s.limits.cpu].filter(Boolean).join(', ') || 'none applied'}`] : []),
+    ...(s.limits?.warnings ?? []).map((w) => `  ${s.id}: ${w}`),
+    ...(s.oomKills ? [`  ${s.id}: ${s.oomKills} process(es) killed by the kernel for going over the memory limit`] : []),
+    ...(s.lastExit ? [`  ${s.id}: last exit ${s.lastExit.at}: ${s.lastExit.reason}`] : []),
+  ]);
   const title = `Stack ${report.stack}, environment ${report.environment}: ${report.services.length} service(s), at ${report.takenAt}`;
   if (report.services.length === 0) return `${title}\n(nothing deployed runs a process)`;
   return [title, '', ...lines, ...(details.length ? ['', ...details] : [])].join('\n');

@@ -53,6 +53,14 @@ export function runtimeDirOf(ctx: { stackDir: string; stack: string; environment
   return path.join(localRoot(ctx.stackDir), ctx.stack, ctx.environment, 'services', c.service, c.name);
 }
 
+/** `memory` and `cpu` of the spec, as each process's limits (only when asked: a spec without them keeps its inputs). */
+function resourcesOf(spec: Record<string, unknown>): { resources?: { memoryMiB?: number; cpuUnits?: number } } {
+  const memory = spec['memory'] as number | undefined;
+  const cpu = spec['cpu'] as number | undefined;
+  if (memory === undefined && cpu === undefined) return {};
+  return { resources: { ...(memory !== undefined ? { memoryMiB: memory } : {}), ...(cpu !== undefined ? { cpuUnits: cpu } : {}) } };
+}
+
 /** The port `port: auto` gave the component at its first deploy (recorded in state), else a free one of the range. */
 async function autoPort(ctx: TargetContext): Promise<number> {
   const recorded = ctx.recorded?.['port'];
@@ -113,10 +121,11 @@ export class LocalTarget implements Target {
   async preflight(
     changing: ReadonlyArray<{ component: DesiredComponent; recorded?: Record<string, unknown> }>,
     ctx: TargetContext,
-  ): Promise<void> {
-    const { portProblems } = await import('./preflight.js');
+  ): Promise<string[]> {
+    const { limitWarnings, portProblems } = await import('./preflight.js');
     const problems = await portProblems(changing, (c) => runtimeDirOf(ctx, c));
     if (problems.length > 0) throw new PortInUseError(problems);
+    return limitWarnings(changing.map((x) => x.component).filter((c) => c.kind === 'MicroService'));
   }
 
   async inspect(components: ReadonlyArray<DeployedRef>, ctx: TargetContext): Promise<ServiceStatus[]> {
@@ -175,6 +184,7 @@ export class LocalTarget implements Target {
             healthCheck: health,
             startTimeout: LOCAL_START_TIMEOUT_S,
             replicas,
+            ...resourcesOf(spec),
             strategy: (ctx.rollback ? rollbackStrategy : (s: RolloutStrategy) => s)(
               decideStrategy(spec['strategy'] as Parameters<typeof decideStrategy>[0], replicas),
             ),

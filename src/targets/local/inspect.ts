@@ -78,5 +78,8 @@ export async function inspectService(ref: DeployedRef, dir: string, now = new Da
     ...(health ? { health: { status: health === 'healthy' ? 'healthy' : 'unhealthy', checkedAt: now.toISOString() } } : {}),
     ...(started ? { startedAt: started.toISOString(), uptimeMs: Math.max(0, now.getTime() - started.getTime()) } : {}),
     ...(status.error ? { detail: status.error } : status.phase ? { detail: status.phase } : {}),
+    ...(status.limits ? { limits: status.limits } : {}),
+    ...(status.oomKills ? { oomKills: status.oomKills } : {}),
+    ...(status.lastExit ? { lastExit: status.lastExit } : {}),
   };
 }

@@ -83,7 +83,9 @@ export async function read(
   const port = now?.port ?? props.port;
   const healthy = running && (await checkOnce(port, hc.path, hc.timeout * 1000)) === 'healthy';
   // Said only when it is not: what apply recorded says nothing of health, and a deployed service answers.
-  return { id, props: { ...props, ...actual, pid, running, ...(healthy ? {} : { healthy: false }) } };
+  // Processes the kernel killed for memory are said: the supervisor's restarts would hide them.
+  const oom = status?.oomKills ? { oomKills: status.oomKills } : {};
+  return { id, props: { ...props, ...actual, pid, running, ...(healthy ? {} : { healthy: false }), ...oom } };
 }
 
 export async function remove(id: string): Promise<void> {
@@ -214,6 +216,7 @@ function specOf(i: MicroServiceInputs): ProcessSpec {
     startTimeout: i.startTimeout,
     ...(i.replicas !== undefined ? { replicas: i.replicas } : {}),
     ...(i.strategy !== undefined ? { strategy: i.strategy } : {}),
+    ...(i.resources !== undefined ? { resources: i.resources } : {}),
   };
 }
 

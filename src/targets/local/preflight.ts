@@ -2,9 +2,11 @@
  * What the local target checks before a run deploys anything: every port the changing
  * MicroServices will listen on is free, or is already theirs (their own supervisor's proxy
  * holds it); two of them never ask for the same one. A port `auto` allocated earlier counts as
- * fixed: it is the one recorded.
+ * fixed: it is the one recorded. And the cpu and memory limits they ask for are tried, so that
+ * a limit this machine cannot apply is said before the run, with why.
  */
 import type { DesiredComponent } from '../../model/desired.js';
+import { limitsFor } from './limits.js';
 import { liveSupervisor } from './microservice.js';
 import { describeHolder, listenerOn } from './ports.js';
 
@@ -40,4 +42,20 @@ export async function portProblems(
     problems.push(`${c.id}: ${describeHolder(port, holder)}`);
   }
   return problems;
+}
+
+/** For each component asking for cpu or memory, each limit this machine cannot apply as asked, and why. */
+export function limitWarnings(services: DesiredComponent[]): string[] {
+  return services.flatMap((c, i) => {
+    const memory = c.spec['memory'] as number | undefined;
+    const cpu = c.spec['cpu'] as number | undefined;
+    if (memory === undefined && cpu === undefined) return [];
+    // Made and removed at once: the same attempt the supervisor makes for each process.
+    const trial = limitsFor(`deployer/preflight-${process.pid}-${i}`, {
+      ...(memory !== undefined ? { memoryMiB: memory } : {}),
+      ...(cpu !== undefined ? { cpuUnits: cpu } : {}),
+    });
+    trial.release();
+    return trial.applied.warnings.map((w) => `${c.id}: ${w}`);
+  });
 }

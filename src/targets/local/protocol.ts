@@ -7,6 +7,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { readJsonIfValid, writeFileAtomic } from '../../util/atomic-write.js';
 import type { SwitchParticipant } from '../switch-barrier.js';
+import type { AppliedLimits, ResourceRequest } from './limits.js';
 
 export interface ProcessSpec {
   command: string[];
@@ -28,6 +29,8 @@ export interface ProcessSpec {
   replicas?: number;
   /** How a new generation replaces the serving one (default: rolling, one at a time). */
   strategy?: RolloutStrategy;
+  /** `memory` (MiB) and `cpu` (1024 = one CPU) of each process, enforced as this machine allows (limits.ts). */
+  resources?: ResourceRequest;
 }
 
 /** A deployment strategy with every parameter decided (see strategy.ts for the defaults). */
@@ -96,6 +99,12 @@ export interface Status {
   childPid?: number;
   /** The processes serving now. */
   replicas?: Array<{ pid: number | undefined; port: number; generation: number; weight: number }>;
+  /** How the processes' cpu and memory are limited here, and what could not be (limits.ts). */
+  limits?: AppliedLimits;
+  /** Processes the kernel killed for going over their memory limit, since the supervisor started. */
+  oomKills?: number;
+  /** The last time a serving process died, and how. */
+  lastExit?: { at: string; reason: string };
   /** What the rollout is doing, for progress output ("canary 10 %: baking 5 s"). */
   phase?: string;
   restarts: number;

@@ -12,7 +12,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { freePort } from '../../util/net.js';
+import { createHash } from 'node:crypto';
+import path from 'node:path';
 import { AppLog } from './app-log.js';
+import { limitsFor } from './limits.js';
 import { claim } from './launch.js';
 import { checkOnce, waitHealthy } from './health.js';
 import { files, readJson, sameProcesses, writeJson, type Desired, type ProcessSpec, type Serving, type Status } from './protocol.js';
@@ -47,6 +50,8 @@ export class Supervisor implements RolloutHost {
   private barrier: SwitchParticipant | undefined;
   private readonly log: WriteStream;
   private readonly appLog: AppLog;
+  /** The cgroups of this component's processes go below this name (one per process: `<name>/<port>`). */
+  private readonly cgroupName: string;
 
   constructor(private readonly dir: string) {
     this.status = {
@@ -59,6 +64,7 @@ export class Supervisor implements RolloutHost {
     };
     this.log = createWriteStream(files(dir).supervisorLog, { flags: 'a' });
     this.appLog = new AppLog(files(dir).appLog);
+    this.cgroupName = `deployer/${createHash('sha256').update(path.resolve(dir)).digest('hex').slice(0, 12)}-${path.basename(path.dirname(dir))}.${path.basename(dir)}`;
   }
 
   private say(message: string): void {
@@ -251,7 +257,11 @@ export class Supervisor implements RolloutHost {
     const env: Record<string, string> = {};
     for (const k of INHERITED_ENV) if (process.env[k] !== undefined) env[k] = process.env[k]!;
     Object.assign(env, spec.env, { PORT: String(port) });
-    const child: ChildProcess = spawn(spec.command[0]!, spec.command.slice(1), { cwd: spec.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Inside its cpu and memory limits from its first instruction (limits.ts).
+    const limits = limitsFor(`${this.cgroupName}/${port}`, spec.resources ?? {});
+    if (spec.resources && this.status.limits?.mechanism !== limits.applied.mechanism) void this.report({ limits: limits.applied });
+    const [program, ...args] = limits.command(spec.command);
+    const child: ChildProcess = spawn(program!, args, { cwd: spec.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     this.appLog.attach(child);
     const running: Running = { child, port, generation, spec, pid: child.pid, stopping: false, exited: false };
     let spawnError: string | undefined;
@@ -262,9 +272,19 @@ export class Supervisor implements RolloutHost {
     });
     child.on('exit', (code, signal) => {
       running.exited = true;
+      const overMemory = limits.oomKills() > 0;
+      limits.release();
       if (running.stopping || this.stopped) return;
-      const how = signal ? `signal ${signal}` : `exit code ${code}`;
+      const how = overMemory
+        ? `killed by the kernel: over its memory limit (${limits.applied.memory})`
+        : signal
+          ? `signal ${signal}`
+          : `exit code ${code}`;
       this.say(`generation ${generation} process ${child.pid} ended (${how})`);
+      void this.report({
+        lastExit: { at: new Date().toISOString(), reason: `process ${child.pid}: ${how}` },
+        ...(overMemory ? { oomKills: (this.status.oomKills ?? 0) + 1 } : {}),
+      });
       if (this.pool.some((p) => p.replica === running)) this.restartAfterCrash(running);
     });
     const hc = spec.healthCheck;
