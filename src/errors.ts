@@ -28,6 +28,7 @@ export type ErrorCode =
   | 'BUILD_FAILED'
   | 'GATE_REFUSED'
   | 'PORT_IN_USE'
+  | 'CAPACITY_EXCEEDED'
   | 'CANCELLED'
   | 'MACHINE_FAULT'
   | 'INTERNAL';
@@ -258,6 +259,22 @@ export class PortInUseError extends DeployerError {
     super('PORT_IN_USE', problems[0]!, {
       details: [...problems.slice(1), 'Nothing was started or changed. Free the port, or give the component another (or `port: auto`).'],
     });
+  }
+}
+
+/** The changing components ask for more than this machine has (local target): refused before anything starts. */
+export class CapacityExceededError extends DeployerError {
+  constructor(problems: string[]) {
+    super(
+      'CAPACITY_EXCEEDED',
+      `this machine cannot take ${problems.length === 1 ? 'a component' : `${problems.length} components`} of the plan: ${problems[0]!}`,
+      {
+        details: [
+          ...problems.slice(1),
+          'Nothing was started or changed. Free some, ask for less (memory, cpu, replicas), or deploy anyway with --ignore-capacity.',
+        ],
+      },
+    );
   }
 }
 

@@ -23,6 +23,7 @@ const BY_CODE: Record<ErrorCode, number> = {
   BUILD_FAILED: EXIT.failed,
   GATE_REFUSED: EXIT.failed,
   PORT_IN_USE: EXIT.failed,
+  CAPACITY_EXCEEDED: EXIT.failed,
   CANCELLED: EXIT.failed,
   MACHINE_FAULT: EXIT.failed,
   INTERNAL: EXIT.failed,

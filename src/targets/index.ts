@@ -11,6 +11,7 @@ import type { Target } from './target.js';
 export type {
   DeployedRef,
   DescribedResources,
+  PreflightOptions,
   ReplicaStatus,
   RolloutReport,
   ServiceState,

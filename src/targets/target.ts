@@ -91,6 +91,7 @@ export interface Target {
   preflight?(
     changing: ReadonlyArray<{ component: DesiredComponent; recorded?: Record<string, unknown> }>,
     context: TargetContext,
+    options: PreflightOptions,
   ): Promise<string[]>;
   /**
    * What runs now for each deployed component that runs something (`deployer services`): its
@@ -157,4 +158,11 @@ export interface ReplicaStatus {
   cpuSeconds?: number;
   /** Resident memory, bytes. */
   rssBytes?: number;
+}
+
+export interface PreflightOptions {
+  /** Every component of the stack as it will be (what the whole stack asks of the machine). */
+  all: readonly DesiredComponent[];
+  /** `--ignore-capacity`: what does not fit is told, not refused. */
+  ignoreCapacity: boolean;
 }

@@ -38,6 +38,8 @@ export interface RunContext {
    * first (drift remediation, reconcile/): id -> why, shown as the plan's reason.
    */
   remediate?: ReadonlyMap<string, string>;
+  /** `--ignore-capacity`: components the machine cannot take are deployed anyway (told, not refused). */
+  ignoreCapacity?: boolean;
   /** Variables the run's engine hands its provider processes, beside the target's (a multi-region run's switch barrier). */
   engineEnv?: Record<string, string>;
   /** What the run works with, instead of what the settings name (the executor's unit tests). */

@@ -235,7 +235,7 @@ async function reviewRun(run: Run, locked: LockedPlan<Prepared>): Promise<RunOut
     return { status: 'done', plan, summary };
   }
   // What the machine must have for the changes is checked before the user is asked: nothing has started yet.
-  await preflight(run.target, locked.prepared, locked.stored, (message) => ctx.listener({ type: 'notice', message }));
+  await preflight(run.target, locked.prepared, locked.stored, (message) => ctx.listener({ type: 'notice', message }), ctx.ignoreCapacity);
   // A saved plan was reviewed when it was made: it is not asked about again.
   if (ctx.confirm && !ctx.savedPlan && !(await ctx.confirm(plan))) return { status: 'declined', plan };
   return undefined;

@@ -15,6 +15,7 @@ export async function preflight(
   prepared: { plan: Plan; desired: DesiredStack },
   stored: StackState | undefined,
   notice: (message: string) => void,
+  ignoreCapacity = false,
 ): Promise<void> {
   if (!target.preflight) return;
   const { plan, desired } = prepared;
@@ -25,7 +26,11 @@ export async function preflight(
       return { component: desired.components.get(a.id)!, ...(recorded ? { recorded } : {}) };
     });
   if (changing.length === 0) return;
-  const warnings = await target.preflight(changing, { stack: desired.name, environment: desired.environment, stackDir: desired.dir });
+  const warnings = await target.preflight(
+    changing,
+    { stack: desired.name, environment: desired.environment, stackDir: desired.dir },
+    { all: [...desired.components.values()], ignoreCapacity },
+  );
   for (const w of warnings) notice(w);
 }
 

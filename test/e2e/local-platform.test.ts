@@ -107,6 +107,22 @@ describe('the local target as a small platform', () => {
     expect((await answer(held)).name).toBe('api');
   });
 
+  it('a service asking for more memory than the machine has is refused before anything starts, unless --ignore-capacity', async () => {
+    const other = testdir('port-clash', { CLASH_PORT: String(31999) });
+    editFile(path.join(other, 'services/other/web.yaml'), 'port: 31999', 'port: auto\n  memory: 100000000');
+    const refused = await deployer(['apply', '--yes', '-C', other, '-e', 'dev']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(
+      /this machine cannot take a component of the plan: other\/web asks for 100000000 MiB of memory \(100000000 MiB × 1 replica\(s\)\); \d+ MiB is available/,
+    );
+    expect(refused.stderr).toMatch(/Nothing was started or changed.*--ignore-capacity/);
+    expect(existsSync(path.join(other, '.deployer/stacks'))).toBe(false);
+    const anyway = await deployer(['apply', '--yes', '--ignore-capacity', '-C', other, '-e', 'dev']);
+    expect(anyway.code, anyway.stderr).toBe(0);
+    expect(anyway.stdout + anyway.stderr).toMatch(/deployed despite --ignore-capacity: other\/web asks for 100000000 MiB/);
+    expect((await deployer(['destroy', '--yes', '-C', other, '-e', 'dev'])).code).toBe(0);
+  });
+
   it('services --json matches what runs, after a process is killed and after a whole service is', async () => {
     type Services = {
       services: Array<{

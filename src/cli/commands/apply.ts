@@ -21,6 +21,7 @@ import { stackRegions } from '../../workflows/stack-regions.js';
 
 interface RunFlags extends SettingFlags {
   json?: boolean;
+  ignoreCapacity?: boolean;
   yes?: boolean;
   report?: string;
 }
@@ -44,6 +45,7 @@ export function registerApply(program: Command, ctx: CommandContext): void {
         'graph (default): start each component as soon as what it needs is done; waves: barrier layers, as the plan shows them',
       )
       .option('--fail-fast', 'start no new component after the first failure')
+      .option('--ignore-capacity', 'local: deploy even what this machine has too little memory, CPU or disk for (told, not refused)')
       .option(
         '--report <file>',
         "write a JSON report of the run: per component when it started and ended, the result and its cause, Pulumi's summary, outputs (secrets redacted)",
@@ -149,6 +151,7 @@ async function runCommand(
       stop: interrupts.stop,
       cancel: interrupts.cancel,
       metadata: ciMetadata(io.env),
+      ...(o.ignoreCapacity ? { ignoreCapacity: true } : {}),
     });
     traced?.end({ outcome });
   } catch (error) {

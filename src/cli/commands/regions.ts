@@ -30,7 +30,7 @@ export interface RegionsRun {
 
 export async function runRegionsCommand(
   ctx: CommandContext,
-  o: { json?: boolean; yes?: boolean; report?: string },
+  o: { json?: boolean; yes?: boolean; report?: string; ignoreCapacity?: boolean },
   settings: Settings,
   r: RegionsRun,
 ): Promise<void> {
@@ -67,6 +67,7 @@ export async function runRegionsCommand(
         metadata: r.metadata,
         stop: interrupts.stop,
         cancel: interrupts.cancel,
+        ...(o.ignoreCapacity ? { ignoreCapacity: true } : {}),
         ...(audit ? { audit } : {}),
       },
       r.operation,

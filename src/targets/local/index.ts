@@ -5,12 +5,12 @@
  */
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { InvalidInputError, PortInUseError } from '../../errors.js';
+import { CapacityExceededError, InvalidInputError, PortInUseError } from '../../errors.js';
 import type { DesiredComponent } from '../../model/desired.js';
 import type { StackState } from '../../model/state.js';
 import { distFile } from '../../package-info.js';
 import { batchable } from '../../util/resource-scope.js';
-import type { DeployedRef, RolloutReport, ServiceStatus, Target, TargetContext, TargetFinding } from '../target.js';
+import type { DeployedRef, PreflightOptions, RolloutReport, ServiceStatus, Target, TargetContext, TargetFinding } from '../target.js';
 import { checkLocalSecrets, isSecretRef, resolveLocalSecret } from './secrets.js';
 import type { RolloutStrategy } from './protocol.js';
 import { decideStrategy, rollbackStrategy } from './strategy.js';
@@ -121,11 +121,19 @@ export class LocalTarget implements Target {
   async preflight(
     changing: ReadonlyArray<{ component: DesiredComponent; recorded?: Record<string, unknown> }>,
     ctx: TargetContext,
+    options: PreflightOptions,
   ): Promise<string[]> {
     const { limitWarnings, portProblems } = await import('./preflight.js');
+    const { capacityProblems, machineCapacity } = await import('./capacity.js');
     const problems = await portProblems(changing, (c) => runtimeDirOf(ctx, c));
     if (problems.length > 0) throw new PortInUseError(problems);
-    return limitWarnings(changing.map((x) => x.component).filter((c) => c.kind === 'MicroService'));
+    const components = changing.map((x) => x.component);
+    const unfit = capacityProblems(components, options.all, await machineCapacity(ctx.stackDir));
+    if (unfit.length > 0 && !options.ignoreCapacity) throw new CapacityExceededError(unfit);
+    return [
+      ...unfit.map((p) => `deployed despite --ignore-capacity: ${p}`),
+      ...limitWarnings(components.filter((c) => c.kind === 'MicroService')),
+    ];
   }
 
   async inspect(components: ReadonlyArray<DeployedRef>, ctx: TargetContext): Promise<ServiceStatus[]> {
