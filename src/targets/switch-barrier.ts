@@ -12,7 +12,7 @@
  * The run names the directory to its engine's providers in DEPLOYER_SWITCH_BARRIER; a
  * participant that gets no answer (the run died, or the wait outlived its bound) does not switch.
  */
-import { promises as fs } from 'node:fs';
+import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { readJsonIfValid } from '../util/atomic-write.js';
@@ -41,6 +41,8 @@ export interface SwitchParticipant extends SwitchBarrierRef {
 export interface SwitchReady {
   generation: number;
   at: string;
+  /** Why the participant gave its switch up (it does not switch): the others must not either. */
+  gaveUp?: string;
 }
 
 export interface SwitchAnswer {
@@ -62,9 +64,14 @@ export function barrierFromEnv(env: NodeJS.ProcessEnv = process.env): SwitchBarr
   }
 }
 
-/** The directory of one component's switch inside a barrier (component ids hold `/`). */
+/** A component id as the name of its directory in a barrier (ids hold `/`); a name already made stays as it is. */
+export function componentKey(component: string): string {
+  return component.replace(/[^A-Za-z0-9._-]/g, '_');
+}
+
+/** The directory of one component's switch inside a barrier. */
 export function componentDir(barrierDir: string, component: string): string {
-  return path.join(barrierDir, component.replace(/[^A-Za-z0-9._-]/g, '_'));
+  return path.join(barrierDir, componentKey(component));
 }
 
 export function barrierFiles(barrierDir: string, component: string, region: string): { ready: string; answer: string } {
@@ -104,8 +111,13 @@ export async function awaitSwitch(
       throw new Error(`the switch was called off in every region: ${answer.reason ?? 'another region failed'}`);
     }
     if (!isAlive(p.coordinatorPid)) throw new Error('the run coordinating the switch across regions ended before it answered');
-    if (Date.now() > deadline)
-      throw new Error(`the other regions were not ready to switch within ${Math.round(p.timeoutMs / 1000)} s: the switch was given up`);
+    if (!existsSync(f.ready)) throw new Error('the run coordinating the switch across regions closed its barrier before it answered');
+    if (Date.now() > deadline) {
+      const givenUp = `the other regions were not ready to switch within ${Math.round(p.timeoutMs / 1000)} s: the switch was given up`;
+      // Said where the coordinator looks: a region that gave up is a region that failed, and the others must not switch.
+      await writeBarrierFile(f.ready, { generation, at: new Date().toISOString(), gaveUp: givenUp }).catch(() => undefined);
+      throw new Error(givenUp);
+    }
     await sleep(o.pollMs ?? 10);
   }
 }

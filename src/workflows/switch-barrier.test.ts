@@ -5,7 +5,7 @@
  * lost; a rollout after the answer is not held; no answer within the bound gives the switch up.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -144,5 +144,39 @@ describe('the cross-region switch barrier', () => {
     await expect(awaitSwitch({ ...participant, coordinatorPid: Number(gone.stdout), timeoutMs: 60_000 }, 2)).rejects.toThrow(
       /the run coordinating the switch across regions ended before it answered/,
     );
+  });
+
+  it('a region that gave its switch up calls the others off; one planned unchanged is answered; closing releases a waiter', async () => {
+    const dir = path.join(root, 'gave-up');
+    const barrier = new SwitchBarrier({ dir, regions: ['eu', 'us'], timeoutMs: 60_000, pollMs: 10 });
+    barrier.start();
+    const ref = (region: string, timeoutMs = 60_000): SwitchParticipant => ({
+      ...barrierFromEnv(barrier.engineEnv(region))!,
+      component: ID,
+      timeoutMs,
+    });
+    barrier.listener('eu', () => undefined)(planEvent('update'));
+    barrier.listener('us', () => undefined)(planEvent('update'));
+    // eu waits for us past its bound, gives up, and says so: us may not switch then.
+    await expect(awaitSwitch(ref('eu', 100), 2)).rejects.toThrow(/the switch was given up/);
+    await expect(awaitSwitch(ref('us'), 2)).rejects.toThrow(/called off in every region: region eu gave its switch of web_api up/);
+    await barrier.close();
+
+    // A component both plans leave unchanged, deployed anyway (its inputs changed with a dependency's outputs).
+    const other = new SwitchBarrier({ dir: path.join(root, 'unplanned'), regions: ['eu', 'us'], timeoutMs: 60_000, pollMs: 10 });
+    other.start();
+    const refOf = (region: string): SwitchParticipant => ({ ...barrierFromEnv(other.engineEnv(region))!, component: ID });
+    other.listener('eu', () => undefined)(planEvent('no-op'));
+    other.listener('us', () => undefined)(planEvent('no-op'));
+    await awaitSwitch(refOf('eu'), 2);
+    // Closed while a participant waits (its run ended): it gives its switch up at once.
+    const third = new SwitchBarrier({ dir: path.join(root, 'closed'), regions: ['eu', 'us'], timeoutMs: 60_000, pollMs: 10 });
+    third.start();
+    third.listener('eu', () => undefined)(planEvent('update'));
+    const waiting = awaitSwitch({ ...barrierFromEnv(third.engineEnv('eu'))!, component: ID }, 2);
+    await until(async () => existsSync(path.join(root, 'closed', 'web_api', 'eu.ready.json')));
+    await third.close();
+    await expect(waiting).rejects.toThrow(/closed its barrier before it answered/);
+    await other.close();
   });
 });

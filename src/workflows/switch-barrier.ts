@@ -9,12 +9,20 @@
  * the run rolls the regions back: no region moves traffic to a version that another refused.
  *
  * A rollout that arrives after its component's answer (a rollback within the region's run) is
- * let through at once: only the first switch of a component in a region is held.
+ * let through at once: only the first switch of a component in a region is held. Components
+ * are known by their directory name in the barrier (componentKey).
+ *
+ * Known limits: a failure is learnt from the region's events, and components deployed in one
+ * Pulumi operation report theirs when the operation ends, so a component held while another of
+ * its operation fails may still be let through (the run then rolls every region back); with
+ * `--concurrency` below the components ready together, regions that start them in different
+ * orders wait on each other until `switchTimeout`.
  */
 import { promises as fs } from 'node:fs';
 import type { RunEvent, RunListener } from '../executor/events.js';
 import {
   barrierFiles,
+  componentKey,
   readBarrierFile,
   SWITCH_BARRIER_ENV,
   writeBarrierFile,
@@ -82,15 +90,16 @@ export class SwitchBarrier {
   async close(): Promise<void> {
     this.closed = true;
     await this.loop;
+    // A participant still waiting sees its ready file gone and gives its switch up.
     await fs.rm(this.o.dir, { recursive: true, force: true });
   }
 
   private observe(region: string, e: RunEvent): void {
     if (e.type === 'plan' && !this.planned.has(region)) {
       const changing = e.plan.actions.filter((a) => a.action === 'create' || a.action === 'update' || a.action === 'replace');
-      this.planned.set(region, new Set(changing.map((a) => a.id)));
+      this.planned.set(region, new Set(changing.map((a) => componentKey(a.id))));
     } else if (e.type === 'component-done') {
-      this.settled.get(region)?.add(e.report.id);
+      this.settled.get(region)?.add(componentKey(e.report.id));
       if (FAILED_RESULTS.has(e.report.result) && this.failure === undefined)
         this.failure = `region ${region}: ${e.report.id} ${e.report.result}${e.report.reason ? ` (${firstLine(e.report.reason)})` : ''}`;
     }
@@ -103,9 +112,14 @@ export class SwitchBarrier {
     }
   }
 
-  /** One look at every component some region deploys: answers the participants that may (or may not) switch now. */
+  /**
+   * One look at every component some region deploys, or that waits (a component planned
+   * unchanged whose inputs changed with a dependency's outputs deploys too): answers the
+   * participants that may (or may not) switch now.
+   */
   async answerReady(): Promise<void> {
-    const components = new Set([...this.planned.values()].flatMap((s) => [...s]));
+    const waiting = await fs.readdir(this.o.dir).catch(() => [] as string[]);
+    const components = new Set([...[...this.planned.values()].flatMap((s) => [...s]), ...waiting]);
     await Promise.all([...components].map((id) => this.answerComponent(id)));
   }
 
@@ -114,7 +128,8 @@ export class SwitchBarrier {
     await Promise.all(
       this.o.regions.map(async (region) => {
         const r = await readBarrierFile<SwitchReady>(barrierFiles(this.o.dir, id, region).ready);
-        if (r) ready.set(region, r.generation);
+        if (r?.gaveUp) this.failure ??= `region ${region} gave its switch of ${id} up: ${r.gaveUp}`;
+        else if (r) ready.set(region, r.generation);
       }),
     );
     const waiting = [...ready].filter(([region, generation]) => this.answered.get(key(id, region)) !== generation);

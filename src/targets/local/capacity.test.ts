@@ -2,7 +2,7 @@
 import os from 'node:os';
 import { describe, expect, it } from 'vitest';
 import type { DesiredComponent } from '../../model/desired.js';
-import { capacityProblems, machineCapacity } from './capacity.js';
+import { capacityNotes, capacityProblems, machineCapacity } from './capacity.js';
 
 const c = (id: string, kind: string, spec: Record<string, unknown>): DesiredComponent =>
   ({ id, kind, spec }) as unknown as DesiredComponent;
@@ -22,13 +22,18 @@ describe('capacity before a local deployment', () => {
     ]);
   });
 
-  it('cpu: the whole stack’s shares against the machine’s CPUs, naming the changing services', () => {
+  it('cpu: a process asking for more than the machine is refused; the stack’s caps adding up to more are told', () => {
     const a = c('web/a', 'MicroService', { cpu: 1024 });
     const b = c('web/b', 'MicroService', { cpu: 768, replicas: 2 });
-    expect(capacityProblems([a], [a, c('web/x', 'MicroService', { cpu: 1024 })], machine)).toEqual([]);
-    expect(capacityProblems([b], [a, b], machine)).toEqual([
-      "web/b (1536 units): the stack's MicroServices ask for 2560 CPU units in all (2.50 CPUs); this machine has 2 (2048 units)",
+    const huge = c('web/huge', 'MicroService', { cpu: 4096 });
+    expect(capacityProblems([a, b], [a, b], machine)).toEqual([]);
+    expect(capacityProblems([huge], [huge], machine)).toEqual([
+      'web/huge asks for 4096 CPU units per process (4.00 CPUs); this machine has 2',
     ]);
+    expect(capacityNotes([b], [a, b], machine)).toEqual([
+      "the stack's MicroServices may use up to 2560 CPU units in all (2.50 CPUs); this machine has 2: they cannot all have their share at once",
+    ]);
+    expect(capacityNotes([a], [a, c('web/x', 'MicroService', { cpu: 1024 })], machine)).toEqual([]);
   });
 
   it('disk: a bucket needs some free space under .deployer/', () => {

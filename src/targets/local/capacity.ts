@@ -2,9 +2,9 @@
  * Whether this machine can take what a run is about to start (seed 003's resource manager:
  * "availability checked before a deployment"). Memory: the new processes of the changing
  * MicroServices (`memory` × replicas) against what the kernel says is available now
- * (MemAvailable: the processes they replace still hold theirs until they stop). CPU: every
- * MicroService of the stack's `cpu` × replicas against the machine's CPUs (1024 units each):
- * shares that add up to more than the machine are promises it cannot keep. Disk: a bucket
+ * (MemAvailable: the processes they replace still hold theirs until they stop), counted as if
+ * every replica started at once (a blue-green rollout does). CPU: a process asking for more than
+ * the machine has is refused; the stack's caps adding up to more are told. Disk: a bucket
  * writes into the stack's `.deployer/`; a filesystem with less than 256 MiB free takes none.
  */
 import { promises as fs } from 'node:fs';
@@ -57,17 +57,10 @@ export function capacityProblems(
       );
     memoryLeft -= need;
   }
-  const cpuAsked = all
-    .filter((c) => c.kind === 'MicroService' && c.spec['cpu'] !== undefined)
-    .map((c) => ({ id: c.id, units: (c.spec['cpu'] as number) * replicasOf(c) }));
-  const total = cpuAsked.reduce((t, c) => t + c.units, 0);
-  if (total > machine.cpus * 1024) {
-    const changed = new Set(changing.map((c) => c.id));
-    const named = cpuAsked.filter((c) => changed.has(c.id)).map((c) => `${c.id} (${c.units} units)`);
-    if (named.length > 0)
-      problems.push(
-        `${named.join(', ')}: the stack's MicroServices ask for ${total} CPU units in all (${(total / 1024).toFixed(2)} CPUs); this machine has ${machine.cpus} (${machine.cpus * 1024} units)`,
-      );
+  for (const c of changing) {
+    const cpu = c.spec['cpu'] as number | undefined;
+    if (c.kind === 'MicroService' && cpu !== undefined && cpu > machine.cpus * 1024)
+      problems.push(`${c.id} asks for ${cpu} CPU units per process (${(cpu / 1024).toFixed(2)} CPUs); this machine has ${machine.cpus}`);
   }
   const buckets = changing.filter((c) => c.kind === 'S3');
   if (buckets.length > 0 && machine.diskFreeMiB !== undefined && machine.diskFreeMiB < MIN_FREE_DISK_MIB)
@@ -75,4 +68,18 @@ export function capacityProblems(
       `${buckets.map((b) => b.id).join(', ')}: ${machine.diskFreeMiB} MiB free on the filesystem of .deployer/, below the ${MIN_FREE_DISK_MIB} MiB a bucket needs`,
     );
   return problems;
+}
+
+/**
+ * CPU is a cap per process, not a reservation: shares of the whole stack that add up to more
+ * than the machine are told (they cannot all be had at once), not refused.
+ */
+export function capacityNotes(changing: readonly DesiredComponent[], all: readonly DesiredComponent[], machine: MachineCapacity): string[] {
+  const asked = all.filter((c) => c.kind === 'MicroService' && c.spec['cpu'] !== undefined);
+  const total = asked.reduce((t, c) => t + (c.spec['cpu'] as number) * replicasOf(c), 0);
+  const changed = new Set(changing.map((c) => c.id));
+  if (total <= machine.cpus * 1024 || !asked.some((c) => changed.has(c.id))) return [];
+  return [
+    `the stack's MicroServices may use up to ${total} CPU units in all (${(total / 1024).toFixed(2)} CPUs); this machine has ${machine.cpus}: they cannot all have their share at once`,
+  ];
 }

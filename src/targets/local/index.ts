@@ -124,14 +124,20 @@ export class LocalTarget implements Target {
     options: PreflightOptions,
   ): Promise<string[]> {
     const { limitWarnings, portProblems } = await import('./preflight.js');
-    const { capacityProblems, machineCapacity } = await import('./capacity.js');
-    const problems = await portProblems(changing, (c) => runtimeDirOf(ctx, c));
+    const { capacityNotes, capacityProblems, machineCapacity } = await import('./capacity.js');
+    const problems = await portProblems(
+      changing,
+      (c) => runtimeDirOf(ctx, c),
+      path.join(localRoot(ctx.stackDir), ctx.stack, ctx.environment, 'services'),
+    );
     if (problems.length > 0) throw new PortInUseError(problems);
     const components = changing.map((x) => x.component);
-    const unfit = capacityProblems(components, options.all, await machineCapacity(ctx.stackDir));
+    const machine = await machineCapacity(ctx.stackDir);
+    const unfit = capacityProblems(components, options.all, machine);
     if (unfit.length > 0 && !options.ignoreCapacity) throw new CapacityExceededError(unfit);
     return [
       ...unfit.map((p) => `deployed despite --ignore-capacity: ${p}`),
+      ...capacityNotes(components, options.all, machine),
       ...limitWarnings(components.filter((c) => c.kind === 'MicroService')),
     ];
   }

@@ -69,33 +69,53 @@ function ownCgroups(): Map<string, string> {
 const write = (file: string, value: string): void => writeFileSync(file, value);
 const why = (err: unknown): string => (err as NodeJS.ErrnoException).code ?? (err as Error).message;
 
-/** cgroup v2: a directory for the process below ours, with the controllers enabled on the way. */
+/**
+ * cgroup v2: a directory for the process below ours, the memory and cpu controllers enabled at
+ * each level on the way. The kernel allows that only where the cgroup holds no process of its
+ * own ("no internal processes"): a delegated subtree, or the root. Anything refused on the way
+ * is the reason to fall back, and nothing made is left behind.
+ */
 function cgroupV2(root: string, name: string, r: ResourceRequest): { dir: string; applied: AppliedLimits } | string {
   const mount = existsSync(path.join(root, 'cgroup.controllers')) ? root : path.join(root, 'unified');
   const own = ownCgroups().get('(v2)');
   if (own === undefined || !existsSync(path.join(mount, 'cgroup.controllers'))) return 'cgroup v2 is not mounted';
   const base = path.join(mount, own);
-  const available = readFileSync(path.join(base, 'cgroup.controllers'), 'utf8').trim().split(/\s+/);
+  let available: string[];
+  try {
+    available = readFileSync(path.join(base, 'cgroup.controllers'), 'utf8').trim().split(/\s+/);
+  } catch (err) {
+    return `cgroup v2: this process's cgroup ${base} cannot be read (${why(err)})`;
+  }
   const missing = ['memory', 'cpu'].filter((c) => !available.includes(c));
   if (missing.length > 0)
     return `cgroup v2 offers no ${missing.join(' or ')} controller in ${base} (it has: ${available.join(' ') || 'none'})`;
-  try {
-    write(path.join(base, 'cgroup.subtree_control'), '+memory +cpu');
-  } catch (err) {
-    return `cgroup v2: the memory and cpu controllers cannot be enabled below ${base} (${why(err)}: run deployer in a delegated cgroup, e.g. systemd-run --user --scope -p Delegate=yes)`;
-  }
   const dir = path.join(base, name);
-  mkdirSync(dir, { recursive: true });
-  const applied: AppliedLimits = { mechanism: 'cgroup-v2', warnings: [] };
-  if (r.memoryMiB !== undefined) {
-    write(path.join(dir, 'memory.max'), String(r.memoryMiB * 1048576));
-    applied.memory = `memory.max ${r.memoryMiB} MiB (cgroup v2)`;
+  const made: string[] = [];
+  try {
+    // Enabled in ours, then in each directory between it and the process's own.
+    let level = base;
+    for (const part of name.split('/')) {
+      write(path.join(level, 'cgroup.subtree_control'), '+memory +cpu');
+      level = path.join(level, part);
+      if (!existsSync(level)) {
+        mkdirSync(level);
+        made.push(level);
+      }
+    }
+    const applied: AppliedLimits = { mechanism: 'cgroup-v2', warnings: [] };
+    if (r.memoryMiB !== undefined) {
+      write(path.join(dir, 'memory.max'), String(r.memoryMiB * 1048576));
+      applied.memory = `memory.max ${r.memoryMiB} MiB (cgroup v2)`;
+    }
+    if (r.cpuUnits !== undefined) {
+      write(path.join(dir, 'cpu.max'), `${Math.round((r.cpuUnits / 1024) * CPU_PERIOD_US)} ${CPU_PERIOD_US}`);
+      applied.cpu = `cpu.max ${(r.cpuUnits / 1024).toFixed(2)} CPU (cgroup v2)`;
+    }
+    return { dir, applied };
+  } catch (err) {
+    for (const d of made.reverse()) removeDirs([d]);
+    return `cgroup v2: the memory and cpu controllers cannot be used below ${base} (${why(err)}; the kernel allows them only in a cgroup with no process of its own, e.g. one delegated to deployer)`;
   }
-  if (r.cpuUnits !== undefined) {
-    write(path.join(dir, 'cpu.max'), `${Math.round((r.cpuUnits / 1024) * CPU_PERIOD_US)} ${CPU_PERIOD_US}`);
-    applied.cpu = `cpu.max ${(r.cpuUnits / 1024).toFixed(2)} CPU (cgroup v2)`;
-  }
-  return { dir, applied };
 }
 
 /** cgroup v1: a directory for the process in the memory and cpu hierarchies, below ours. */
@@ -110,6 +130,7 @@ function cgroupV1(root: string, name: string, r: ResourceRequest): { dirs: strin
   const memoryBase = r.memoryMiB !== undefined ? hierarchy('memory') : undefined;
   const cpuBase = r.cpuUnits !== undefined ? hierarchy('cpu') : undefined;
   if (r.memoryMiB !== undefined && !memoryBase) return 'no cgroup v1 memory hierarchy is mounted';
+  if (!memoryBase && !cpuBase) return 'no cgroup v1 cpu hierarchy is mounted';
   const applied: AppliedLimits = { mechanism: 'cgroup-v1', warnings: [] };
   const dirs: string[] = [];
   try {
@@ -160,6 +181,12 @@ function joining(procsFiles: string[], command: string[]): string[] {
   return ['/bin/sh', '-c', script, 'deployer-limits', String(procsFiles.length), ...procsFiles, ...command];
 }
 
+/** A counter counted from now: a cgroup left from an earlier process (its directory reused) does not count its kills. */
+function since(count: () => number): () => number {
+  const start = count();
+  return () => count() - start;
+}
+
 /** A count out of `memory.events` (v2) or `memory.oom_control` (v1): the kernel's OOM kills in that cgroup. */
 function oomKillsIn(file: string): number {
   try {
@@ -175,6 +202,19 @@ function oomKillsIn(file: string): number {
  * best way this machine allows. Nothing asked: no limits, no warnings.
  */
 export function limitsFor(name: string, r: ResourceRequest, o: { cgroupRoot?: string; prlimit?: string | null } = {}): ProcessLimits {
+  try {
+    return bestLimits(name, r, o);
+  } catch (err) {
+    // Whatever the machine refused unforeseen, the process still starts: with what a process limit can do.
+    return processLimits(
+      r,
+      [`the cgroups could not be used (${why(err)})`],
+      o.prlimit === undefined ? findOnPath('prlimit') : (o.prlimit ?? undefined),
+    );
+  }
+}
+
+function bestLimits(name: string, r: ResourceRequest, o: { cgroupRoot?: string; prlimit?: string | null }): ProcessLimits {
   if (r.memoryMiB === undefined && r.cpuUnits === undefined)
     return { applied: { mechanism: 'none', warnings: [] }, command: (c) => c, oomKills: () => 0, release: () => undefined };
   const root = o.cgroupRoot ?? CGROUP_ROOT;
@@ -184,7 +224,7 @@ export function limitsFor(name: string, r: ResourceRequest, o: { cgroupRoot?: st
     return {
       applied: v2.applied,
       command: (c) => joining(procs, c),
-      oomKills: () => oomKillsIn(path.join(v2.dir, 'memory.events')),
+      oomKills: since(() => oomKillsIn(path.join(v2.dir, 'memory.events'))),
       release: () => removeDirs([v2.dir], depth(name)),
     };
   }
@@ -197,7 +237,7 @@ export function limitsFor(name: string, r: ResourceRequest, o: { cgroupRoot?: st
           v1.dirs.map((d) => path.join(d, 'cgroup.procs')),
           c,
         ),
-      oomKills: () => (v1.memoryDir ? oomKillsIn(path.join(v1.memoryDir, 'memory.oom_control')) : 0),
+      oomKills: since(() => (v1.memoryDir ? oomKillsIn(path.join(v1.memoryDir, 'memory.oom_control')) : 0)),
       release: () => removeDirs(v1.dirs, depth(name)),
     };
   }

@@ -28,6 +28,13 @@ function isReserved(port: number): boolean {
   return false;
 }
 
+/**
+ * The listening addresses that keep the local proxy from listening on 127.0.0.1: any address,
+ * and loopback itself, in IPv4 and IPv6 (dual-stack `::`, and IPv4-mapped 127.0.0.1). One on
+ * another address (`192.168.1.5:8080`, `[::1]:8080`) does not.
+ */
+const CLASHES_WITH_LOOPBACK = new Set(['00000000', '0100007F', '00000000000000000000000000000000', '0000000000000000FFFF00000100007F']);
+
 /** The listening TCP sockets of this machine by port, with their socket inode; undefined where /proc does not tell. */
 async function listeningSockets(): Promise<Map<number, string> | undefined> {
   const tables = await Promise.all(['/proc/net/tcp', '/proc/net/tcp6'].map((f) => fs.readFile(f, 'utf8').catch(() => undefined)));
@@ -38,7 +45,9 @@ async function listeningSockets(): Promise<Map<number, string> | undefined> {
       const cols = line.trim().split(/\s+/);
       // local_address is ADDR:PORT in hex; state 0A is LISTEN; column 9 is the socket's inode.
       if (cols.length < 10 || cols[3] !== '0A') continue;
-      const port = parseInt(cols[1]!.split(':')[1]!, 16);
+      const [address, hexPort] = cols[1]!.split(':') as [string, string];
+      if (!CLASHES_WITH_LOOPBACK.has(address.toUpperCase())) continue;
+      const port = parseInt(hexPort, 16);
       if (!out.has(port)) out.set(port, cols[9]!);
     }
   return out;

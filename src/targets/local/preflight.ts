@@ -5,6 +5,7 @@
  * fixed: it is the one recorded. And the cpu and memory limits they ask for are tried, so that
  * a limit this machine cannot apply is said before the run, with why.
  */
+import path from 'node:path';
 import type { DesiredComponent } from '../../model/desired.js';
 import { limitsFor } from './limits.js';
 import { liveSupervisor } from './microservice.js';
@@ -21,6 +22,8 @@ function portOf(component: DesiredComponent, recorded: Record<string, unknown> |
 export async function portProblems(
   changing: ReadonlyArray<{ component: DesiredComponent; recorded?: Record<string, unknown> }>,
   runtimeDirOf: (c: DesiredComponent) => string,
+  /** The directory of this stack's and environment's local services (their supervisors run with a path below it). */
+  stackRoot?: string,
 ): Promise<string[]> {
   const problems: string[] = [];
   const askedBy = new Map<number, string>();
@@ -39,6 +42,8 @@ export async function portProblems(
     const own = await liveSupervisor(runtimeDirOf(c));
     // Its own supervisor serves it now (an update); one this user cannot see may be it too.
     if (own !== undefined && (holder.pid === own || holder.pid === undefined)) continue;
+    // Another component of this stack and environment: the run moves it or deletes it (a rename keeping its port).
+    if (stackRoot !== undefined && holder.command?.includes(`${stackRoot}${path.sep}`)) continue;
     problems.push(`${c.id}: ${describeHolder(port, holder)}`);
   }
   return problems;

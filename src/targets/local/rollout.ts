@@ -137,6 +137,7 @@ export async function canary(host: RolloutHost, o: Rollout): Promise<void> {
       await host.watch(step.bakeMs, () => judge(host, canaries, o));
     }
     canaries.push(...(await startMany(host, o.spec, o.generation, Math.max(0, o.replicas - canaries.length))));
+    await host.beforeSwitch(); // held already at the first step, unless there was none (a single 100% step)
     host.route(equal(canaries));
     host.phase('canary: promoted');
     await Promise.all(olds.map((r) => host.stop(r)));
