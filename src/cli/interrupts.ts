@@ -6,6 +6,7 @@
  * itself rather than dying and leaving them to run on.
  */
 import { setMaxListeners } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface Interrupts {
   /** Aborted: start no new component. */
@@ -45,4 +46,21 @@ export function listenForInterrupts(note: (text: string) => void): Interrupts {
       process.off('SIGHUP', onTerminate);
     },
   };
+}
+
+/** Runs `tick` every `everyMs` until Ctrl-C or SIGTERM (`services --watch`, `logs --follow`): a signal ends the wait at once. */
+export async function everyUntilInterrupted(everyMs: number, tick: () => Promise<void>): Promise<void> {
+  const stop = new AbortController();
+  const onSignal = (): void => stop.abort();
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    while (!stop.signal.aborted) {
+      await tick();
+      await sleep(everyMs, undefined, { signal: stop.signal }).catch(() => undefined);
+    }
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
 }

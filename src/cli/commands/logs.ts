@@ -6,6 +6,7 @@ import { stampOf } from '../../targets/local/app-log.js';
 import { parseDuration } from '../../util/duration.js';
 import { logFileOf } from '../../workflows/logs.js';
 import { allOptions, settingsFrom, type CommandContext } from '../context.js';
+import { everyUntilInterrupted } from '../interrupts.js';
 
 /** The lines of `text` written at or after `since` (ms since the epoch); unstamped ones only when there is no bound. */
 export function linesSince(text: string, since: number | undefined): string {
@@ -36,33 +37,19 @@ export function registerLogs(program: Command, ctx: CommandContext): void {
 
 /** Prints what is appended to `file` from `offset` on, until Ctrl-C or SIGTERM. */
 async function follow(ctx: CommandContext, file: string, offset: number): Promise<void> {
-  const stop = new AbortController();
-  const onSignal = (): void => stop.abort();
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  try {
-    let at = offset;
-    while (!stop.signal.aborted) {
-      const size = (await fs.stat(file).catch(() => undefined))?.size ?? 0;
-      if (size < at) at = 0; // the file was started anew (the service redeployed from scratch)
-      if (size > at) {
-        const handle = await fs.open(file, 'r');
-        try {
-          const chunk = Buffer.alloc(size - at);
-          await handle.read(chunk, 0, chunk.length, at);
-          ctx.io.stdout.write(chunk.toString('utf8'));
-          at = size;
-        } finally {
-          await handle.close();
-        }
-      }
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, 200);
-        stop.signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
-      });
+  let at = offset;
+  await everyUntilInterrupted(200, async () => {
+    const size = (await fs.stat(file).catch(() => undefined))?.size ?? 0;
+    if (size < at) at = 0; // the file was started anew (the service redeployed from scratch)
+    if (size <= at) return;
+    const handle = await fs.open(file, 'r');
+    try {
+      const chunk = Buffer.alloc(size - at);
+      await handle.read(chunk, 0, chunk.length, at);
+      ctx.io.stdout.write(chunk.toString('utf8'));
+      at = size;
+    } finally {
+      await handle.close();
     }
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  }
+  });
 }

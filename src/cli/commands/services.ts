@@ -5,6 +5,7 @@ import { parseDuration } from '../../util/duration.js';
 import { listServices, type ServicesReport } from '../../workflows/services.js';
 import { allOptions, printJson, settingsFrom, type CommandContext } from '../context.js';
 import { InvalidInputError } from '../../errors.js';
+import { everyUntilInterrupted } from '../interrupts.js';
 
 const HELP = `
 For each deployed component that runs something (local target: MicroServices): its state
@@ -83,21 +84,6 @@ export function registerServices(program: Command, ctx: CommandContext): void {
       if (!o.watch) return show(await listServices(settings));
       const everyMs = typeof o.watch === 'string' ? parseDuration(o.watch, '--watch') : 2000;
       if (everyMs < 200) throw new InvalidInputError(`--watch must be at least 200ms (got ${String(o.watch)})`);
-      const stop = new AbortController();
-      const onSignal = (): void => stop.abort();
-      process.on('SIGINT', onSignal);
-      process.on('SIGTERM', onSignal);
-      try {
-        while (!stop.signal.aborted) {
-          show(await listServices(settings));
-          await new Promise<void>((resolve) => {
-            const t = setTimeout(resolve, everyMs);
-            stop.signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
-          });
-        }
-      } finally {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
-      }
+      await everyUntilInterrupted(everyMs, async () => show(await listServices(settings)));
     });
 }
