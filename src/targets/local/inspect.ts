@@ -6,7 +6,7 @@
 import { promises as fs } from 'node:fs';
 import type { DeployedRef, ReplicaStatus, ServiceState, ServiceStatus } from '../target.js';
 import { checkOnce } from './health.js';
-import { liveSupervisor } from './microservice.js';
+import { supervisorOf } from './microservice.js';
 import { files, readJson, type Desired, type Status } from './protocol.js';
 
 const TICKS_PER_SECOND = 100; // USER_HZ: 100 on every Linux the kernel ships for
@@ -44,11 +44,8 @@ const STATES: Record<Status['state'], ServiceState> = {
 
 /** One MicroService's status, from its runtime directory. */
 export async function inspectService(ref: DeployedRef, dir: string, now = new Date()): Promise<ServiceStatus> {
-  const [status, desired, pid] = await Promise.all([
-    readJson<Status>(files(dir).status),
-    readJson<Desired>(files(dir).desired),
-    liveSupervisor(dir),
-  ]);
+  const [status, desired] = await Promise.all([readJson<Status>(files(dir).status), readJson<Desired>(files(dir).desired)]);
+  const pid = await supervisorOf(dir, status);
   const port = status?.proxyPort ?? (typeof ref.outputs['port'] === 'number' ? ref.outputs['port'] : undefined);
   const base = {
     id: ref.id,

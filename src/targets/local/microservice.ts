@@ -222,7 +222,11 @@ function specOf(i: MicroServiceInputs): ProcessSpec {
 
 /** The supervisor's pid if one runs for this directory (checked by its command line, not just the pid). */
 export async function liveSupervisor(dir: string): Promise<number | undefined> {
-  const status = await readJson<Status>(files(dir).status);
+  return supervisorOf(dir, await readJson<Status>(files(dir).status));
+}
+
+/** The supervisor `status` names, if it still runs for this directory (for a caller that has read status.json already). */
+export async function supervisorOf(dir: string, status: Status | undefined): Promise<number | undefined> {
   const pid = status?.supervisorPid;
   if (!pid || !isAlive(pid)) return undefined;
   const cmdline = await fs.readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => undefined);
