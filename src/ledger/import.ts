@@ -86,12 +86,12 @@ class RecordReader {
     return d;
   }
 
-  /** A record's `operation`: absent (a deployment), destroy, restart or drift. */
+  /** A record's `operation`: absent (a deployment), destroy, restart, drift, stop or start. */
   operation(): Pick<DeploymentEvent, 'operation'> {
     const v = this.raw['operation'];
     if (v === undefined || v === null || v === '' || v === 'deploy') return {};
-    if (v === 'destroy' || v === 'restart' || v === 'drift') return { operation: v };
-    this.say('operation', `${JSON.stringify(v)} is not one of deploy, destroy, restart, drift`);
+    if (v === 'destroy' || v === 'restart' || v === 'drift' || v === 'stop' || v === 'start') return { operation: v };
+    this.say('operation', `${JSON.stringify(v)} is not one of deploy, destroy, restart, drift, stop, start`);
     return {};
   }
 

@@ -43,6 +43,13 @@ const tablesOf = (file: string): string[] => {
   }
 };
 
+/** The deployments table's indexes, by name and definition. */
+const indexesOf = (db: Database.Database): Array<{ name: string; sql: string | null }> =>
+  db.prepare(`SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'deployments' ORDER BY name`).all() as Array<{
+    name: string;
+    sql: string | null;
+  }>;
+
 describe('ledger migrations', () => {
   it('numbers the migrations 1, 2, 3 ... with no gap', () => {
     expect(MIGRATIONS.map((m) => m.version)).toEqual(MIGRATIONS.map((_, i) => i + 1));
@@ -102,8 +109,7 @@ describe('ledger migrations', () => {
     expect(versionOf(file)).toBe(SCHEMA_VERSION);
   });
 
-  it('a ledger at version 8 moves to 9: the access tables and the triggers of the audit log, every record intact', async () => {
-    expect(SCHEMA_VERSION).toBe(9);
+  it('a ledger at version 8 moves on: the access tables and the triggers of the audit log, every record intact', async () => {
     const file = ledgerFile();
     const db = new Database(file);
     db.exec(MIGRATIONS[0]!.sqlite);
@@ -119,13 +125,48 @@ describe('ledger migrations', () => {
     expect(await after.deploymentTotals([300])).toMatchObject([{ service: 'api', count: 1, buckets: [1], durationSum: 300 }]);
     expect((await after.access().appendAudit(entry())).seq).toBe(1);
     await after.close();
-    expect(versionOf(file)).toBe(9);
+    expect(versionOf(file)).toBe(SCHEMA_VERSION);
     expect(tablesOf(file)).toEqual(expect.arrayContaining(['api_tokens', 'audit_log', 'webhook_deliveries']));
     const check = new Database(file);
     try {
       const triggers = check.prepare(`SELECT name FROM sqlite_master WHERE type = 'trigger' ORDER BY name`).all();
       expect(triggers).toEqual([{ name: 'audit_log_no_delete' }, { name: 'audit_log_no_update' }]);
       expect(() => check.exec('DELETE FROM audit_log')).toThrow('audit_log is append-only');
+    } finally {
+      check.close();
+    }
+  });
+
+  it('a ledger at version 9 moves to 10: stop and start are operations, every record and index kept', async () => {
+    expect(SCHEMA_VERSION).toBe(10);
+    const file = ledgerFile();
+    const db = new Database(file);
+    expect(migrateSqlite(db, file, MIGRATIONS.slice(0, 9))).toHaveLength(9);
+    const indexesAt9 = indexesOf(db);
+    db.close();
+    const at9 = openLedger(file);
+    await at9.recordMany({ deployments: [deployment('d1'), deployment('r1', { operation: 'restart' })] });
+    await at9.close();
+    // Opened at 9 by this deployer: migrated before anything is read or written.
+    const after = openLedger(file);
+    await after.recordDeployment(deployment('s1', { operation: 'stop', started: '2025-03-02T10:00:00.000Z' }));
+    await after.recordDeployment(deployment('s2', { operation: 'start', started: '2025-03-02T11:00:00.000Z' }));
+    expect((await after.listDeployments()).map((d) => [d.id, d.operation ?? 'deploy'])).toEqual(
+      expect.arrayContaining([
+        ['d1', 'deploy'],
+        ['r1', 'restart'],
+        ['s1', 'stop'],
+        ['s2', 'start'],
+      ]),
+    );
+    // Only the deployment counts in a metric.
+    expect(await after.deploymentTotals([300])).toMatchObject([{ service: 'api', count: 1 }]);
+    await after.close();
+    expect(versionOf(file)).toBe(10);
+    const check = new Database(file);
+    try {
+      expect(indexesOf(check)).toEqual(indexesAt9);
+      expect(() => check.exec(`UPDATE deployments SET operation = 'pause' WHERE id = 's1'`)).toThrow(/CHECK constraint/);
     } finally {
       check.close();
     }

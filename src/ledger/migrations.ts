@@ -88,6 +88,41 @@ ALTER TABLE deployments ADD CONSTRAINT deployments_operation_check CHECK (operat
 ${DRIFT_TYPE_ROW}
 `;
 
+/** Migration 10: `deployer stop` and `deployer start` (issue 19: the local target's lifecycle) are operations too. */
+const OPERATIONS_V10 = `'deploy','destroy','restart','drift','stop','start'`;
+
+/** The deployments table made again with the operations of migration 10, as migration 8 did, with every index it had. */
+const LIFECYCLE_SQLITE = `
+CREATE TABLE deployments_v10 (
+  id TEXT PRIMARY KEY,
+  stack TEXT NOT NULL,
+  service TEXT NOT NULL,
+  version TEXT NOT NULL,
+  environment TEXT NOT NULL,
+  type TEXT NOT NULL REFERENCES deployment_types (name),
+  started TEXT NOT NULL,
+  completed TEXT,
+  status TEXT NOT NULL CHECK (status IN (${STATUSES_V5})),
+  initiator TEXT NOT NULL,
+  metadata TEXT NOT NULL DEFAULT '{}',
+  parent_id TEXT,
+  operation TEXT NOT NULL DEFAULT 'deploy' CHECK (operation IN (${OPERATIONS_V10}))
+);
+INSERT INTO deployments_v10 (id, stack, service, version, environment, type, started, completed, status, initiator, metadata, parent_id, operation)
+  SELECT id, stack, service, version, environment, type, started, completed, status, initiator, metadata, parent_id, operation FROM deployments;
+DROP TABLE deployments;
+ALTER TABLE deployments_v10 RENAME TO deployments;
+CREATE INDEX deployments_by_service ON deployments (service, environment, started);
+CREATE INDEX deployments_by_started ON deployments (started);
+CREATE INDEX deployments_by_environment ON deployments (environment, started, operation, status, service, type);
+CREATE INDEX deployments_restores ON deployments (service, environment, completed) WHERE status = 'success' AND operation = 'deploy';
+${TOTALS_INDEX}${LOOKUP_INDEXES}`;
+
+const LIFECYCLE_POSTGRES = `
+ALTER TABLE deployments DROP CONSTRAINT deployments_operation_check;
+ALTER TABLE deployments ADD CONSTRAINT deployments_operation_check CHECK (operation IN (${OPERATIONS_V10}));
+`;
+
 /** Migration 5: the types deployments may have, the built-in ones in it from the start. */
 function typesSchema(collate: string): string {
   const builtins = Object.entries(BUILTIN_DESCRIPTIONS);
@@ -243,6 +278,12 @@ ALTER TABLE rollbacks ADD COLUMN deployment_id TEXT;
       "indexes that find a run's deployments and the rollbacks of a deployment (the API's deployment view)",
     sqlite: `${ACCESS_SQLITE}${TOTALS_INDEX}${LOOKUP_INDEXES}`,
     postgres: `${ACCESS_POSTGRES}${TOTALS_INDEX}${LOOKUP_INDEXES}`,
+  },
+  {
+    version: 10,
+    name: 'the operations stop and start (deployer stop|start on the local target): recorded, counted in no metric',
+    sqlite: LIFECYCLE_SQLITE,
+    postgres: LIFECYCLE_POSTGRES,
   },
 ];
 

@@ -54,11 +54,12 @@ export interface DeploymentEvent {
   parentId: string | null;
   /**
    * What the run did to the service, when it was not a deployment: `destroy` (it was removed),
-   * `restart` (restarted as it was) or `drift` (a reconcile cycle checked it, type DRIFT_TYPE).
+   * `restart` (restarted as it was), `drift` (a reconcile cycle checked it, type DRIFT_TYPE),
+   * `stop` or `start` (`deployer stop|start` took its processes down or brought them back).
    * Such records are kept and listed, and counted in no metric.
    * Absent: a deployment (and every record written before the ledger kept it).
    */
-  operation?: 'destroy' | 'restart' | 'drift';
+  operation?: 'destroy' | 'restart' | 'drift' | 'stop' | 'start';
 }
 
 /** What a run did to a service: a deployment unless said otherwise. */

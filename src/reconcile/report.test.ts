@@ -83,6 +83,14 @@ describe('resource drift', () => {
     ]);
   });
 
+  it('a service stopped through deployer stop is no drift; its other properties still are', () => {
+    const stopped = { running: false, healthy: false, stopped: 'by alice@laptop at 2026-12-07T03:00:00.000Z' };
+    expect(resourceDrift(api, [reading({ running: true, port: 8080 }, { ...stopped, port: 8080 })], noSecrets)).toEqual([]);
+    expect(resourceDrift(api, [reading({ running: true, port: 8080 }, { ...stopped, port: 9090 })], noSecrets)).toEqual([
+      expect.objectContaining({ path: 'port', recorded: 8080, actual: 9090 }),
+    ]);
+  });
+
   it('never shows a secret: a secretRef in the configuration, or what Pulumi masks', () => {
     const found = resourceDrift(
       api,

@@ -162,8 +162,10 @@ export function resourceDrift(
     }
     const keep = (v: Record<string, unknown>): Record<string, unknown> =>
       Object.fromEntries(Object.entries(v).filter(([k]) => !o.volatile.has(k)));
-    const paths = differingPaths(keep(r.recorded), keep(r.actual));
-    const down = paths.filter((p) => p in LIVENESS && r.actual![p] === false);
+    // Stopped through `deployer stop` (local): not running on purpose, which is no drift.
+    const stoppedOnPurpose = typeof r.actual['stopped'] === 'string';
+    const paths = differingPaths(keep(r.recorded), keep(r.actual)).filter((p) => p !== 'stopped');
+    const down = stoppedOnPurpose ? [] : paths.filter((p) => p in LIVENESS && r.actual![p] === false);
     if (down.length > 0) {
       // Not running says it all: its health is not news then.
       const what = down.includes('running') ? 'running' : down[0]!;

@@ -78,6 +78,17 @@ export interface Target {
    */
   restart?(component: { id: string; service: string; name: string; kind: string }, context: TargetContext): Promise<string>;
   /**
+   * Stops a deployed component's processes on purpose (drift does not report it), or starts
+   * them again as deployed (seed 003's lifecycle: `deployer stop|start`); absent when the target
+   * cannot. `by` is who asked. Resolves to a summary once done (started: serving again).
+   */
+  lifecycle?(
+    action: LifecycleAction,
+    component: { id: string; service: string; name: string; kind: string },
+    context: TargetContext,
+    by: string,
+  ): Promise<string>;
+  /**
    * Runs the component's program without deploying anything and says what it would make;
    * absent when the target cannot (`plan --resources`).
    */
@@ -109,6 +120,9 @@ export interface Target {
     context: TargetContext,
   ): Promise<RolloutReport | undefined>;
 }
+
+/** What `deployer stop|start` does to a component. */
+export type LifecycleAction = 'stop' | 'start';
 
 /** A deployed component, as state records it. */
 export interface DeployedRef {
@@ -142,6 +156,8 @@ export interface ServiceStatus {
   uptimeMs?: number;
   /** Why it failed, or what it is doing. */
   detail?: string;
+  /** Who stopped it through `deployer stop` (absent: it was not, or it runs again). */
+  stoppedBy?: string;
   /** How its processes' cpu and memory are limited on this machine, and what could not be. */
   limits?: { mechanism: string; memory?: string; cpu?: string; warnings: string[] };
   /** Processes the kernel killed for going over their memory limit. */

@@ -5,24 +5,15 @@
  * a restart of each service (operation `restart`: listed, counted in no metric); the whole stack
  * is locked so that no run deploys any part of it meanwhile.
  */
-import { randomUUID } from 'node:crypto';
 import type { Settings } from '../config/index.js';
-import { openLedger, type DeploymentEvent } from '../ledger/index.js';
-import { whoAmI } from '../lock/index.js';
-import type { ComponentState } from '../model/state.js';
 import { InvalidInputError } from '../errors.js';
 import { openStateStore } from '../state/index.js';
 import { targetFor } from '../targets/index.js';
 import { loadStack } from './load-stack.js';
-import { serviceVersion } from './restore.js';
+import { recordServiceOperation, type ComponentOutcome } from './service-records.js';
 import { withStackExclusive } from './state-commands.js';
 
-export interface RestartResult {
-  id: string;
-  ok: boolean;
-  message: string;
-  durationMs: number;
-}
+export type RestartResult = ComponentOutcome;
 
 export async function restartComponents(settings: Settings, ids: string[], say: (line: string) => void): Promise<RestartResult[]> {
   const { desired, graph } = await loadStack(settings);
@@ -64,46 +55,6 @@ export async function restartComponents(settings: Settings, ids: string[], say: 
       say(`${id}: ${results.at(-1)!.message} (${((Date.now() - started) / 1000).toFixed(1)}s)`);
     }
   });
-  await recordRestarts(settings, desired.name, desired.environment, state!.components, results);
+  await recordServiceOperation(settings, { stack: desired.name, environment: desired.environment, components: state!.components }, 'restart', results);
   return results;
-}
-
-/** One `restart` record per service restarted: the version it runs, when, by whom, and each component's outcome. */
-async function recordRestarts(
-  settings: Settings,
-  stack: string,
-  environment: string,
-  components: Record<string, ComponentState>,
-  results: RestartResult[],
-): Promise<void> {
-  if (results.length === 0) return;
-  const runId = randomUUID();
-  const completed = new Date().toISOString();
-  const services = [...new Set(results.map((r) => r.id.split('/')[0]!))];
-  const ledger = openLedger(settings.ledger);
-  try {
-    await ledger.recordMany({
-      deployments: services.map((service): DeploymentEvent => {
-        const mine = results.filter((r) => r.id.startsWith(`${service}/`));
-        const took = mine.reduce((ms, r) => ms + r.durationMs, 0);
-        return {
-          id: randomUUID(),
-          stack,
-          service,
-          version: serviceVersion(components, service),
-          environment,
-          type: 'rolling',
-          started: new Date(Date.parse(completed) - took).toISOString(),
-          completed,
-          status: mine.every((r) => r.ok) ? 'success' : 'failed',
-          initiator: whoAmI(),
-          metadata: { operation: 'restart', results: Object.fromEntries(mine.map((r) => [r.id, r.ok ? 'restarted' : r.message])) },
-          parentId: runId,
-          operation: 'restart',
-        };
-      }),
-    });
-  } finally {
-    await ledger.close();
-  }
 }

@@ -3,7 +3,8 @@
  * takes a port from the Stack's range and keeps it across applies and a restart; a service finds
  * the one it depends on through DEPLOYER_SERVICE_<SERVICE>_<COMPONENT>_URL; the registry file
  * names every service's endpoint; and a second stack asking for a port the first one holds is
- * refused before it starts anything, naming the port and the process that holds it.
+ * refused before it starts anything, naming the port and the process that holds it; `deployer
+ * stop|start` take a service down on purpose (no drift, in the ledger) and bring it back.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -121,6 +122,45 @@ describe('the local target as a small platform', () => {
     expect(anyway.code, anyway.stderr).toBe(0);
     expect(anyway.stdout + anyway.stderr).toMatch(/deployed despite --ignore-capacity: other\/web asks for 100000000 MiB/);
     expect((await deployer(['destroy', '--yes', '-C', other, '-e', 'dev'])).code).toBe(0);
+  });
+
+  it('deployer stop and start: stopped on purpose is no drift, recorded in the ledger, and serves again on the same port', async () => {
+    type Drift = { components: Array<{ id: string; status: string; findings: Array<{ path: string; message: string }> }> };
+    type Listed = { services: Array<{ id: string; state: string; detail?: string; stoppedBy?: string; replicas: unknown[] }> };
+    const port = (await portsOf())['web/api']!;
+    const stopped = await deployer(args('stop', 'web/api'));
+    expect(stopped.code, stopped.stderr).toBe(0);
+    expect(stopped.stdout).toMatch(/web\/api: stopped \(supervisor \d+ and its processes\)/);
+    await expect(fetch(`http://127.0.0.1:${port}/`)).rejects.toThrow();
+    const listed = (await deployerJson<Listed>(args('services'))).json.services.find((s) => s.id === 'web/api')!;
+    expect(listed).toMatchObject({ state: 'stopped', replicas: [], detail: expect.stringMatching(/^stopped by .+ \(deployer start starts it\)$/) });
+    // Stopped through deployer: drift does not report it, and an apply with nothing changed leaves it stopped.
+    const drift = await deployerJson<Drift>(args('drift', '--component', 'web/api'));
+    expect(drift.code, JSON.stringify(drift.json)).toBe(0);
+    expect(drift.json.components.find((c) => c.id === 'web/api')?.findings).toEqual([]);
+    expect((await deployer(args('apply', '--yes'))).code).toBe(0);
+    await expect(fetch(`http://127.0.0.1:${port}/`)).rejects.toThrow();
+    // Naming something not deployed changes nothing.
+    const unknown = await deployer(args('stop', 'web/nothing'));
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/not deployed in platform\/dev: web\/nothing/);
+
+    const started = await deployer(args('start', 'web/api'));
+    expect(started.code, started.stderr).toBe(0);
+    expect(started.stdout).toMatch(/web\/api: started: generation \d+ serves http:\/\/127\.0\.0\.1:\d+/);
+    expect((await answer(port)).name).toBe('api');
+    expect(await portsOf()).toMatchObject({ 'web/api': port });
+    const again = (await deployerJson<Listed>(args('services'))).json.services.find((s) => s.id === 'web/api')!;
+    expect(again.state).toBe('running');
+    expect(again.stoppedBy).toBeUndefined();
+
+    type Deployment = { service: string; operation?: string; status: string; metadata: { results: Record<string, string> } };
+    const ledger = (await deployerJson<{ deployments: Deployment[] }>(args('ledger', 'list-deployments'))).json.deployments;
+    const lifecycle = ledger.filter((d) => d.operation === 'stop' || d.operation === 'start');
+    expect(lifecycle.map((d) => [d.operation, d.service, d.status, d.metadata.results['web/api']]).sort()).toEqual([
+      ['start', 'web', 'success', 'started'],
+      ['stop', 'web', 'success', 'stopped'],
+    ]);
   });
 
   it('services --json matches what runs, after a process is killed and after a whole service is', async () => {

@@ -10,7 +10,7 @@ import type { DesiredComponent } from '../../model/desired.js';
 import type { StackState } from '../../model/state.js';
 import { distFile } from '../../package-info.js';
 import { batchable } from '../../util/resource-scope.js';
-import type { DeployedRef, PreflightOptions, RolloutReport, ServiceStatus, Target, TargetContext, TargetFinding } from '../target.js';
+import type { DeployedRef, LifecycleAction, PreflightOptions, RolloutReport, ServiceStatus, Target, TargetContext, TargetFinding } from '../target.js';
 import { checkLocalSecrets, isSecretRef, resolveLocalSecret } from './secrets.js';
 import type { RolloutStrategy } from './protocol.js';
 import { decideStrategy, rollbackStrategy } from './strategy.js';
@@ -116,6 +116,19 @@ export class LocalTarget implements Target {
     const { restart } = await import('./microservice.js');
     const outs = await restart(runtimeDirOf(ctx, c), c.id);
     return `restarted: generation ${outs.generation} serves ${outs.url}`;
+  }
+
+  async lifecycle(
+    action: LifecycleAction,
+    c: { id: string; service: string; name: string; kind: string },
+    ctx: TargetContext,
+    by: string,
+  ): Promise<string> {
+    if (c.kind !== 'MicroService')
+      throw new InvalidInputError(`${c.id} is ${c.kind === 'S3' ? 'an' : 'a'} ${c.kind}: only a MicroService runs processes to ${action}`);
+    const { startService, stopService } = await import('./lifecycle.js');
+    const dir = runtimeDirOf(ctx, c);
+    return action === 'stop' ? stopService(dir, c.id, by) : startService(dir, c.id);
   }
 
   async preflight(

@@ -7,7 +7,7 @@ import { promises as fs } from 'node:fs';
 import type { DeployedRef, ReplicaStatus, ServiceState, ServiceStatus } from '../target.js';
 import { checkOnce } from './health.js';
 import { supervisorOf } from './microservice.js';
-import { files, readJson, type Desired, type Status } from './protocol.js';
+import { files, readJson, type Desired, type Status, type StoppedMark } from './protocol.js';
 
 const TICKS_PER_SECOND = 100; // USER_HZ: 100 on every Linux the kernel ships for
 const PAGE_SIZE = 4096;
@@ -54,8 +54,10 @@ export async function inspectService(ref: DeployedRef, dir: string, now = new Da
     ...(port ? { port } : {}),
   };
   if (pid === undefined || !status) {
-    // Its supervisor is gone: nothing of it runs (killed, or the machine restarted).
-    return { ...base, state: 'stopped', replicas: [], restarts: status?.restarts ?? 0, detail: 'no supervisor runs for it' };
+    // Stopped through `deployer stop`, or its supervisor is gone behind deployer's back (killed, the machine restarted).
+    const mark = await readJson<StoppedMark>(files(dir).stopped);
+    const detail = mark ? `stopped by ${mark.by} at ${mark.at} (deployer start starts it)` : 'no supervisor runs for it';
+    return { ...base, state: 'stopped', replicas: [], restarts: status?.restarts ?? 0, detail, ...(mark ? { stoppedBy: mark.by } : {}) };
   }
   // A failed rollout leaves the previous generation serving: the service runs.
   const state = status.state === 'failed' && status.servingGeneration > 0 ? 'running' : STATES[status.state];

@@ -11,7 +11,7 @@ import { openSync, closeSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { distFile } from '../../package-info.js';
 import { checkOnce } from './health.js';
-import { files, readJson, tail, writeJson, type Desired, type ProcessSpec, type Serving, type Status } from './protocol.js';
+import { files, readJson, tail, writeJson, type Desired, type ProcessSpec, type Serving, type Status, type StoppedMark } from './protocol.js';
 import { writeFileAtomic } from '../../util/atomic-write.js';
 import { isAlive, signalGroup } from '../../util/process.js';
 import { decideStrategy, rolloutBudgetMs } from './strategy.js';
@@ -48,8 +48,11 @@ export async function create(inputs: MicroServiceInputs): Promise<{ id: string; 
 export async function update(_id: string, _olds: MicroServiceOutputs, news: MicroServiceInputs): Promise<{ outs: MicroServiceOutputs }> {
   const pid = await liveSupervisor(news.runtimeDir);
   if (pid === undefined) {
+    // Gone, or stopped through `deployer stop`: deploying a change starts it again.
     await fs.mkdir(news.runtimeDir, { recursive: true });
-    return { outs: await startSupervisor(news) };
+    const outs = await startSupervisor(news);
+    await fs.rm(files(news.runtimeDir).stopped, { force: true });
+    return { outs };
   }
   return { outs: await roll(news, pid) };
 }
@@ -62,7 +65,7 @@ export async function update(_id: string, _olds: MicroServiceOutputs, news: Micr
 export async function read(
   id: string,
   props: MicroServiceOutputs,
-): Promise<{ id?: string; props?: MicroServiceOutputs & { healthy?: boolean } }> {
+): Promise<{ id?: string; props?: MicroServiceOutputs & { healthy?: boolean; stopped?: string } }> {
   const pid = await liveSupervisor(id);
   if (pid === undefined) {
     const dirExists = await fs.stat(id).then(
@@ -70,7 +73,10 @@ export async function read(
       () => false,
     );
     if (!dirExists) return {}; // gone: Pulumi forgets it
-    return { id, props: { ...props, running: false, healthy: false } };
+    // Stopped through `deployer stop`: not running, on purpose (drift does not report it).
+    const mark = await readJson<StoppedMark>(files(id).stopped);
+    const stopped = mark ? { stopped: `by ${mark.by} at ${mark.at}` } : {};
+    return { id, props: { ...props, running: false, healthy: false, ...stopped } };
   }
   const f = files(id);
   const [status, serving] = await Promise.all([readJson<Status>(f.status), readJson<Serving>(f.serving)]);
@@ -107,14 +113,17 @@ export async function diff(olds: MicroServiceOutputs, news: MicroServiceInputs):
 
 async function servesAsRecorded(inputs: MicroServiceInputs): Promise<boolean> {
   const f = files(inputs.runtimeDir);
-  // Its processes gone (killed behind deployer's back): an update starts them again.
-  if ((await liveSupervisor(inputs.runtimeDir)) === undefined && (await readJson<Status>(f.status))) return false;
+  // Its processes gone (killed behind deployer's back): an update starts them again. Stopped
+  // through `deployer stop`, it stays stopped until `deployer start` or a change deploys it.
+  if ((await liveSupervisor(inputs.runtimeDir)) === undefined && (await readJson<Status>(f.status)))
+    return (await readJson<StoppedMark>(f.stopped)) !== undefined;
   const [status, desired] = await Promise.all([readJson<Status>(f.status), readJson<Desired>(f.desired)]);
   if (!status || !desired) return true; // not ours to judge: read() reports a missing service
   return status.state !== 'failed' && JSON.stringify(desired.spec) === JSON.stringify(specOf(inputs));
 }
 
-async function startSupervisor(inputs: MicroServiceInputs): Promise<MicroServiceOutputs> {
+/** Launches a supervisor for the directory with `inputs` as a new generation; resolves once it serves. */
+export async function startSupervisor(inputs: MicroServiceInputs): Promise<MicroServiceOutputs> {
   const f = files(inputs.runtimeDir);
   const generation = ((await readJson<Status>(f.status))?.generation ?? 0) + 1;
   await writeJson(f.desired, { generation, spec: specOf(inputs), ...held(inputs) } satisfies Desired);
@@ -162,7 +171,7 @@ export async function restart(runtimeDir: string, component: string): Promise<Mi
   const desired = await readJson<Desired>(f.desired);
   const status = await readJson<Status>(f.status);
   if (pid === undefined || !desired)
-    throw new Error(`${component} is not running (no live supervisor in ${runtimeDir}); \`deployer apply\` starts it`);
+    throw new Error(`${component} is not running (no live supervisor in ${runtimeDir}); \`deployer start\` starts it`);
   const own = desired.spec;
   const oneByOne = { ...decideStrategy(undefined, own.replicas ?? 1), ...(own.strategy ? { timeoutMs: own.strategy.timeoutMs } : {}) };
   const generation = Math.max(status?.generation ?? 0, desired.generation) + 1;
@@ -237,11 +246,14 @@ export async function supervisorOf(dir: string, status: Status | undefined): Pro
 /** Stops the supervisor's process group (it and the service processes) and removes the directory. */
 async function stop(dir: string): Promise<void> {
   const pid = await liveSupervisor(dir);
-  if (pid !== undefined) {
-    signalGroup(pid, 'SIGTERM');
-    const deadline = Date.now() + 12_000;
-    while (isAlive(pid) && Date.now() < deadline) await sleep(50);
-    if (isAlive(pid)) signalGroup(pid, 'SIGKILL');
-  }
+  if (pid !== undefined) await stopGroup(pid);
   await fs.rm(dir, { recursive: true, force: true });
+}
+
+/** Stops a supervisor's process group: SIGTERM (it drains and stops its processes), SIGKILL if it has not ended in 12 s. */
+export async function stopGroup(pid: number): Promise<void> {
+  signalGroup(pid, 'SIGTERM');
+  const deadline = Date.now() + 12_000;
+  while (isAlive(pid) && Date.now() < deadline) await sleep(50);
+  if (isAlive(pid)) signalGroup(pid, 'SIGKILL');
 }

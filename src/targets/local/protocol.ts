@@ -120,9 +120,17 @@ export const files = (dir: string) => ({
   serving: path.join(dir, 'serving.json'),
   /** When the last rollout started, was verified healthy, switched traffic and finished (targets' RolloutReport). */
   rollout: path.join(dir, 'rollout.json'),
+  /** Present while the component is stopped through `deployer stop` (a StoppedMark): drift does not report it. */
+  stopped: path.join(dir, 'stopped.json'),
   supervisorLog: path.join(dir, 'supervisor.log'),
   appLog: path.join(dir, 'app.log'),
 });
+
+/** `stopped.json`: who stopped the component through `deployer stop`, and when. */
+export interface StoppedMark {
+  by: string;
+  at: string;
+}
 
 /** A protocol file's content; undefined when absent or being written. */
 export const readJson = readJsonIfValid;

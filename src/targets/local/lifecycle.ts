@@ -1,0 +1,50 @@
+/**
+ * `deployer stop` and `deployer start` on the local target (seed 003's lifecycle management):
+ * stop takes a MicroService's supervisor and processes down and leaves `stopped.json` saying who
+ * stopped it, so drift knows it was on purpose; its runtime directory (what it runs, its port,
+ * its logs) stays. Start launches a supervisor for what was deployed and waits until it serves.
+ */
+import { promises as fs } from 'node:fs';
+import { liveSupervisor, startSupervisor, stopGroup, type MicroServiceInputs } from './microservice.js';
+import { files, readJson, writeJson, type Desired, type StoppedMark } from './protocol.js';
+
+/** What was deployed in `dir`, or an error saying it was never deployed here. */
+async function deployedSpec(dir: string, component: string): Promise<Desired> {
+  const desired = await readJson<Desired>(files(dir).desired);
+  if (!desired) throw new Error(`${component} has nothing deployed in ${dir}: \`deployer apply\` deploys it`);
+  return desired;
+}
+
+/** Stops the component's processes on purpose; resolves to what was done. */
+export async function stopService(dir: string, component: string, by: string): Promise<string> {
+  await deployedSpec(dir, component);
+  const pid = await liveSupervisor(dir);
+  const already = await readJson<StoppedMark>(files(dir).stopped);
+  if (pid === undefined && already) return `already stopped (by ${already.by} at ${already.at})`;
+  // The mark first: a drift check made while it stops sees a stop, not an outage.
+  await writeJson(files(dir).stopped, { by, at: new Date().toISOString() } satisfies StoppedMark);
+  if (pid === undefined) return 'stopped (nothing of it was running)';
+  await stopGroup(pid);
+  return `stopped (supervisor ${pid} and its processes)`;
+}
+
+/** Starts what was deployed again, if it is not running; resolves to what was done once it serves. */
+export async function startService(dir: string, component: string): Promise<string> {
+  const desired = await deployedSpec(dir, component);
+  const running = await liveSupervisor(dir);
+  if (running !== undefined) {
+    await fs.rm(files(dir).stopped, { force: true });
+    return `already running (supervisor ${running})`;
+  }
+  const inputs: MicroServiceInputs = { ...desired.spec, kind: 'MicroService', component, runtimeDir: dir };
+  try {
+    const outs = await startSupervisor(inputs);
+    await fs.rm(files(dir).stopped, { force: true });
+    return `started: generation ${outs.generation} serves ${outs.url}`;
+  } catch (err) {
+    // Not serving: it stays stopped as it was, nothing of the attempt left running.
+    const pid = await liveSupervisor(dir);
+    if (pid !== undefined) await stopGroup(pid);
+    throw err;
+  }
+}

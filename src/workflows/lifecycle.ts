@@ -1,0 +1,73 @@
+/**
+ * `deployer stop|start <service>/<component>...` (seed 003's lifecycle management): takes
+ * deployed components' processes down on purpose, or brings them back as deployed. Not a
+ * deployment: the state and the Pulumi stacks do not change. The stack is locked meanwhile, as
+ * for a restart; each is recorded in the ledger (operation `stop` or `start`), and drift does
+ * not report a component stopped this way (it does one whose processes died otherwise).
+ * Stops go in reverse dependency order (dependents first), starts in dependency order.
+ */
+import type { Settings } from '../config/index.js';
+import { InvalidInputError } from '../errors.js';
+import { whoAmI } from '../lock/index.js';
+import { openStateStore } from '../state/index.js';
+import { targetFor } from '../targets/index.js';
+import type { LifecycleAction } from '../targets/target.js';
+import { loadStack } from './load-stack.js';
+import { recordServiceOperation, type ComponentOutcome } from './service-records.js';
+import { withStackExclusive } from './state-commands.js';
+
+export async function changeLifecycle(
+  settings: Settings,
+  action: LifecycleAction,
+  ids: readonly string[],
+  say: (line: string) => void,
+): Promise<ComponentOutcome[]> {
+  const { desired, graph } = await loadStack(settings);
+  const target = targetFor(desired.target);
+  if (!target.lifecycle) throw new InvalidInputError(`the ${desired.target} target cannot ${action} components`);
+  if (ids.length === 0) throw new InvalidInputError(`name what to ${action}: deployer ${action} <service>/<component>...`);
+  const store = openStateStore(settings.stateUrl, settings.dir);
+  const state = await store.read(desired.name, desired.environment);
+  const deployed = Object.entries(state?.components ?? {}).filter(([, c]) => c.status === 'deployed');
+  const unknown = ids.filter((id) => !deployed.some(([d]) => d === id));
+  if (unknown.length > 0)
+    throw new InvalidInputError(`not deployed in ${desired.name}/${desired.environment}: ${unknown.join(', ')}`, [
+      `deployed: ${deployed.map(([id]) => id).join(', ') || '(none)'}`,
+    ]);
+  const notRunning = ids.filter((id) => state!.components[id]!.kind !== 'MicroService');
+  if (notRunning.length > 0)
+    throw new InvalidInputError(`${notRunning.join(', ')}: only a MicroService runs processes to ${action}`, [
+      'Nothing was stopped or started.',
+    ]);
+  const wanted = new Set(ids);
+  const inOrder = [...graph.order.filter((id) => wanted.has(id)), ...ids.filter((id) => !graph.order.includes(id))];
+  const order = action === 'stop' ? inOrder.reverse() : inOrder;
+
+  const results: ComponentOutcome[] = [];
+  const by = whoAmI();
+  await withStackExclusive({ settings, stack: desired.name, environment: desired.environment }, action, async () => {
+    for (const id of order) {
+      const c = state!.components[id]!;
+      const [service, name] = id.split('/') as [string, string];
+      const started = Date.now();
+      say(`${id}: ${action === 'stop' ? 'stopping' : 'starting'}`);
+      try {
+        const message = await target.lifecycle!(
+          action,
+          { id, service, name, kind: c.kind },
+          { stack: desired.name, environment: desired.environment, stackDir: desired.dir },
+          by,
+        );
+        results.push({ id, ok: true, message, durationMs: Date.now() - started });
+        say(`${id}: ${message} (${((Date.now() - started) / 1000).toFixed(1)}s)`);
+      } catch (err) {
+        // Stop at the first failure: what is done stays done, the rest is left as it is.
+        results.push({ id, ok: false, message: (err as Error).message, durationMs: Date.now() - started });
+        break;
+      }
+    }
+  });
+  const where = { stack: desired.name, environment: desired.environment, components: state!.components };
+  await recordServiceOperation(settings, where, action, results);
+  return results;
+}
