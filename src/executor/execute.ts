@@ -161,6 +161,14 @@ export async function execute(o: ExecuteOptions): Promise<ExecuteResult> {
         ...(recorded?.outputs ? { recorded: recorded.outputs } : {}),
         dependencies: Object.fromEntries(o.graph.dependenciesOf(id).map((d) => [d, outputs.get(d) ?? {}])),
         ...(o.desired.local ? { portRange: o.desired.local.portRange } : {}),
+        ...(o.desired.circuitBreaker.enabled
+          ? {
+              crashBreaker: {
+                failureThreshold: o.desired.circuitBreaker.failureThreshold,
+                recoveryTimeoutMs: o.desired.circuitBreaker.recoveryTimeoutMs,
+              },
+            }
+          : {}),
       };
       // Built first: a target that cannot build the program (a missing secret) fails before Pulumi runs.
       const program = o.target.program(c, resolved.spec, targetContext);

@@ -16,6 +16,14 @@ import type { CycleResult } from './loop.js';
 /** At most this many findings of a service are kept in its record; the counts say how many there were. */
 const FINDINGS_KEPT = 50;
 
+/** Processes of the service the kernel killed for memory (local target), as its findings say: kept as a count of its own. */
+function oomKillsOf(findings: ReadonlyArray<{ path: string; actual?: unknown }>): { oomKills?: number } {
+  const killed = findings
+    .filter((f) => f.path === 'oomKills' && typeof f.actual === 'number')
+    .reduce((n, f) => n + (f.actual as number), 0);
+  return killed > 0 ? { oomKills: killed } : {};
+}
+
 /** The records of one cycle, one per service; pure. */
 export function driftRecords(
   desired: Pick<DesiredStack, 'name' | 'environment' | 'services'>,
@@ -51,6 +59,7 @@ export function driftRecords(
           findings: findings.length,
           critical: findings.filter((f) => f.severity === 'critical').length,
           ignored: mine.reduce((n, c) => n + c.ignored, 0),
+          ...oomKillsOf(findings),
           ...(remediated.length > 0 ? { remediated } : {}),
           ...(left.length > 0 ? { left } : {}),
           report: findings.slice(0, FINDINGS_KEPT),

@@ -91,6 +91,14 @@ describe('resource drift', () => {
     ]);
   });
 
+  it('an open circuit breaker is said once, critical, with its reason, in place of not running', () => {
+    const reason = 'circuit breaker open: 3 process(es) died in a row; not restarted until 2026-12-07T03:10:00.000Z';
+    const found = resourceDrift(api, [reading({ running: true }, { running: false, healthy: false, circuitBreaker: reason })], noSecrets);
+    expect(found).toEqual([
+      expect.objectContaining({ path: 'circuitBreaker', actual: 'open', severity: 'critical', message: `MicroService api: ${reason}` }),
+    ]);
+  });
+
   it('never shows a secret: a secretRef in the configuration, or what Pulumi masks', () => {
     const found = resourceDrift(
       api,

@@ -164,8 +164,20 @@ export function resourceDrift(
       Object.fromEntries(Object.entries(v).filter(([k]) => !o.volatile.has(k)));
     // Stopped through `deployer stop` (local): not running on purpose, which is no drift.
     const stoppedOnPurpose = typeof r.actual['stopped'] === 'string';
-    const paths = differingPaths(keep(r.recorded), keep(r.actual)).filter((p) => p !== 'stopped');
-    const down = stoppedOnPurpose ? [] : paths.filter((p) => p in LIVENESS && r.actual![p] === false);
+    const breaker = r.actual['circuitBreaker'];
+    const paths = differingPaths(keep(r.recorded), keep(r.actual)).filter((p) => p !== 'stopped' && p !== 'circuitBreaker');
+    if (typeof breaker === 'string') {
+      // Its processes kept dying and the supervisor stopped restarting them: that says why it is down.
+      findings.push({
+        ...base,
+        kind: 'resource',
+        path: 'circuitBreaker',
+        actual: 'open',
+        severity: 'critical',
+        message: `${r.type.split(':').pop()} ${r.name}: ${breaker}`,
+      });
+    }
+    const down = stoppedOnPurpose || typeof breaker === 'string' ? [] : paths.filter((p) => p in LIVENESS && r.actual![p] === false);
     if (down.length > 0) {
       // Not running says it all: its health is not news then.
       const what = down.includes('running') ? 'running' : down[0]!;

@@ -27,6 +27,8 @@ export interface TargetContext {
   dependencies?: Record<string, Record<string, unknown>>;
   /** local: the ports `port: auto` draws from (the Stack's spec.local.portRange). */
   portRange?: readonly [number, number];
+  /** local: the Stack's circuit breaker, which the supervisor applies to processes that die (absent: disabled). */
+  crashBreaker?: { failureThreshold: number; recoveryTimeoutMs: number };
 }
 
 /**
@@ -164,6 +166,10 @@ export interface ServiceStatus {
   oomKills?: number;
   /** The last time one of its processes died, and how. */
   lastExit?: { at: string; reason: string };
+  /** The circuit breaker over its processes that die, once one died early: position, counts, when it tries again. */
+  breaker?: { position: 'closed' | 'open' | 'half-open'; failures: number; oomKills: number; retryAt?: string; reason?: string };
+  /** The last round of the supervisor's own periodic health checks. */
+  lastHealthCheck?: { at: string; status: 'healthy' | 'unhealthy'; failing: number };
 }
 
 export interface ReplicaStatus {

@@ -55,6 +55,11 @@ export async function restartComponents(settings: Settings, ids: string[], say: 
       say(`${id}: ${results.at(-1)!.message} (${((Date.now() - started) / 1000).toFixed(1)}s)`);
     }
   });
-  await recordServiceOperation(settings, { stack: desired.name, environment: desired.environment, components: state!.components }, 'restart', results);
+  await recordServiceOperation(
+    settings,
+    { stack: desired.name, environment: desired.environment, components: state!.components },
+    'restart',
+    results,
+  );
   return results;
 }

@@ -133,7 +133,11 @@ describe('the local target as a small platform', () => {
     expect(stopped.stdout).toMatch(/web\/api: stopped \(supervisor \d+ and its processes\)/);
     await expect(fetch(`http://127.0.0.1:${port}/`)).rejects.toThrow();
     const listed = (await deployerJson<Listed>(args('services'))).json.services.find((s) => s.id === 'web/api')!;
-    expect(listed).toMatchObject({ state: 'stopped', replicas: [], detail: expect.stringMatching(/^stopped by .+ \(deployer start starts it\)$/) });
+    expect(listed).toMatchObject({
+      state: 'stopped',
+      replicas: [],
+      detail: expect.stringMatching(/^stopped by .+ \(deployer start starts it\)$/),
+    });
     // Stopped through deployer: drift does not report it, and an apply with nothing changed leaves it stopped.
     const drift = await deployerJson<Drift>(args('drift', '--component', 'web/api'));
     expect(drift.code, JSON.stringify(drift.json)).toBe(0);
@@ -199,7 +203,7 @@ describe('the local target as a small platform', () => {
     expect((await services()).find((s) => s.id === 'web/backend')).toMatchObject({ state: 'stopped', replicas: [] });
   });
 
-  it('a process over its memory limit is killed, restarted, and reported', async () => {
+  it('a process over its memory limit is killed, restarted, reported, and counted in the circuit breaker', async () => {
     type Hog = {
       state: string;
       port: number;
@@ -208,6 +212,7 @@ describe('the local target as a small platform', () => {
       limits: { mechanism: string; memory?: string; cpu?: string; warnings: string[] };
       oomKills?: number;
       lastExit?: { reason: string };
+      breaker?: { position: string; failures: number; oomKills: number; reason: string };
     };
     const hogNow = async (): Promise<Hog> =>
       (await deployerJson<{ services: Array<Hog & { id: string }> }>(args('services'))).json.services.find((s) => s.id === 'lab/hog')!;
@@ -240,5 +245,31 @@ describe('the local target as a small platform', () => {
         }),
       ]);
     }
+
+    // Killed again before it lived the recovery time: the Stack's circuit breaker (failureThreshold 2)
+    // opens, and the supervisor stops restarting it.
+    const cgroup = before.limits.mechanism.startsWith('cgroup');
+    await fetch(`http://127.0.0.1:${after.port}/hog`).catch(() => undefined);
+    let open = await hogNow();
+    while (open.breaker?.position !== 'open') open = await hogNow();
+    expect(open).toMatchObject({ state: 'failed', replicas: [], restarts: after.restarts });
+    expect(open.breaker).toMatchObject({ failures: 2, oomKills: cgroup ? 2 : 0 });
+    expect(open.breaker!.reason).toMatch(/^circuit breaker open: 2 process\(es\) died in a row.*; not restarted until /);
+    expect((await deployer(args('services'))).stdout).toMatch(/lab\/hog\s+failed\s+0 [\s\S]*lab\/hog: circuit breaker open/);
+    // Drift says it, critical; a reconcile cycle records it in the ledger.
+    type Finding = { path: string; severity: string; message: string; actual?: unknown };
+    const drift = await deployerJson<{ components: Array<{ id: string; findings: Finding[] }> }>(args('drift', '--component', 'lab/hog'));
+    expect(drift.code).toBe(4);
+    expect(drift.json.components.find((c) => c.id === 'lab/hog')?.findings).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ path: 'circuitBreaker', severity: 'critical', message: expect.stringMatching(/: circuit breaker open/) }),
+      ]),
+    );
+    expect((await deployer(args('reconcile', '--once'))).code).toBe(4);
+    type Record = { service: string; operation?: string; metadata: { drift?: { oomKills?: number; report: Finding[] } } };
+    const records = (await deployerJson<{ deployments: Record[] }>(args('ledger', 'list-deployments'))).json.deployments;
+    const cycle = records.find((d) => d.operation === 'drift' && d.service === 'lab')!;
+    expect(cycle.metadata.drift!.report.map((f) => f.path)).toContain('circuitBreaker');
+    if (cgroup) expect(cycle.metadata.drift!.oomKills).toBe(2);
   });
 });

@@ -22,6 +22,7 @@ describe('deployer services table', () => {
           ],
           restarts: 2,
           health: { status: 'healthy', checkedAt: '2026-12-06T10:00:00.000Z' },
+          lastHealthCheck: { at: '2026-12-06T09:59:58.500Z', status: 'healthy', failing: 0 },
           uptimeMs: 3_723_000,
         },
         {
@@ -46,6 +47,7 @@ describe('deployer services table', () => {
       'PID:PORT',
       'RESTARTS',
       'HEALTH',
+      'LAST-CHECK',
       'CPU',
       'RSS',
       'UPTIME',
@@ -59,11 +61,12 @@ describe('deployer services table', () => {
       '11:40001,12:40002',
       '2',
       'healthy',
+      'healthy/1s',
       '2.0s',
       '100.0M',
       '1h2m',
     ]);
-    expect(lines[4]!.split(/\s+/)).toEqual(['web/worker', 'stopped', '0', '-', '20418', '-', '0', '-', '-', '-', '-']);
+    expect(lines[4]!.split(/\s+/)).toEqual(['web/worker', 'stopped', '0', '-', '20418', '-', '0', '-', '-', '-', '-', '-']);
     expect(lines.at(-1)).toBe('  web/worker: no supervisor runs for it');
     expect(servicesTable({ stack: 's', environment: 'e', takenAt: 't', services: [] })).toMatch(/nothing deployed runs a process/);
   });

@@ -10,8 +10,10 @@ import { everyUntilInterrupted } from '../interrupts.js';
 const HELP = `
 For each deployed component that runs something (local target: MicroServices): its state
 (running, starting, restarting, stopped, failed), replicas, the generation serving, its port and
-the processes' pids and private ports, restarts after crashes, a health check made now, CPU time
-and resident memory of each process, and uptime. --watch redraws it until Ctrl-C (with --json:
+the processes' pids and private ports, restarts after crashes, a health check made now, the
+supervisor's last periodic check (LAST-CHECK: its result / how long ago), CPU time and resident
+memory of each process, and uptime; under the table, what is wrong: why it stopped or failed,
+limits that could not be applied, processes killed for memory, the circuit breaker. --watch redraws it until Ctrl-C (with --json:
 one JSON document per line, each a snapshot).`;
 
 const mib = (bytes: number | undefined): string => (bytes === undefined ? '-' : `${(bytes / 1048576).toFixed(1)}M`);
@@ -24,7 +26,15 @@ function uptime(ms: number | undefined): string {
   return `${Math.floor(s / 3600)}h${Math.floor((s % 3600) / 60)}m`;
 }
 
-function row(s: ServiceStatus): string[] {
+/** The supervisor's last periodic health check: its result and how long ago, as of `takenAt`. */
+function lastCheck(s: ServiceStatus, takenAt: string): string {
+  const c = s.lastHealthCheck;
+  if (!c) return '-';
+  const ago = Math.max(0, Date.parse(takenAt) - Date.parse(c.at));
+  return `${c.status}/${Number.isNaN(ago) ? '?' : uptime(ago)}`;
+}
+
+function row(s: ServiceStatus, takenAt: string): string[] {
   const cpu = s.replicas.reduce((t, r) => t + (r.cpuSeconds ?? 0), 0);
   const rss = s.replicas.reduce((t, r) => t + (r.rssBytes ?? 0), 0);
   return [
@@ -36,6 +46,7 @@ function row(s: ServiceStatus): string[] {
     s.replicas.map((r) => `${r.pid ?? '?'}:${r.port}`).join(',') || '-',
     String(s.restarts),
     s.health?.status ?? '-',
+    lastCheck(s, takenAt),
     s.replicas.length ? `${cpu.toFixed(1)}s` : '-',
     s.replicas.length ? mib(rss) : '-',
     uptime(s.uptimeMs),
@@ -43,8 +54,8 @@ function row(s: ServiceStatus): string[] {
 }
 
 export function servicesTable(report: ServicesReport): string {
-  const head = ['COMPONENT', 'STATE', 'REPLICAS', 'GEN', 'PORT', 'PID:PORT', 'RESTARTS', 'HEALTH', 'CPU', 'RSS', 'UPTIME'];
-  const rows = [head, ...report.services.map(row)];
+  const head = ['COMPONENT', 'STATE', 'REPLICAS', 'GEN', 'PORT', 'PID:PORT', 'RESTARTS', 'HEALTH', 'LAST-CHECK', 'CPU', 'RSS', 'UPTIME'];
+  const rows = [head, ...report.services.map((s) => row(s, report.takenAt))];
   const widths = head.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   const lines = rows.map((r) =>
     r
@@ -58,6 +69,7 @@ export function servicesTable(report: ServicesReport): string {
     ...(s.limits?.warnings ?? []).map((w) => `  ${s.id}: ${w}`),
     ...(s.oomKills ? [`  ${s.id}: ${s.oomKills} process(es) killed by the kernel for going over the memory limit`] : []),
     ...(s.lastExit ? [`  ${s.id}: last exit ${s.lastExit.at}: ${s.lastExit.reason}`] : []),
+    ...(s.breaker?.reason && !s.detail?.includes(s.breaker.reason) ? [`  ${s.id}: ${s.breaker.reason}`] : []),
   ]);
   const title = `Stack ${report.stack}, environment ${report.environment}: ${report.services.length} service(s), at ${report.takenAt}`;
   if (report.services.length === 0) return `${title}\n(nothing deployed runs a process)`;

@@ -10,7 +10,16 @@ import type { DesiredComponent } from '../../model/desired.js';
 import type { StackState } from '../../model/state.js';
 import { distFile } from '../../package-info.js';
 import { batchable } from '../../util/resource-scope.js';
-import type { DeployedRef, LifecycleAction, PreflightOptions, RolloutReport, ServiceStatus, Target, TargetContext, TargetFinding } from '../target.js';
+import type {
+  DeployedRef,
+  LifecycleAction,
+  PreflightOptions,
+  RolloutReport,
+  ServiceStatus,
+  Target,
+  TargetContext,
+  TargetFinding,
+} from '../target.js';
 import { checkLocalSecrets, isSecretRef, resolveLocalSecret } from './secrets.js';
 import type { RolloutStrategy } from './protocol.js';
 import { decideStrategy, rollbackStrategy } from './strategy.js';
@@ -212,6 +221,7 @@ export class LocalTarget implements Target {
             startTimeout: LOCAL_START_TIMEOUT_S,
             replicas,
             ...resourcesOf(spec),
+            ...(ctx.crashBreaker ? { crashBreaker: ctx.crashBreaker } : {}),
             strategy: (ctx.rollback ? rollbackStrategy : (s: RolloutStrategy) => s)(
               decideStrategy(spec['strategy'] as Parameters<typeof decideStrategy>[0], replicas),
             ),

@@ -60,7 +60,8 @@ export async function inspectService(ref: DeployedRef, dir: string, now = new Da
     return { ...base, state: 'stopped', replicas: [], restarts: status?.restarts ?? 0, detail, ...(mark ? { stoppedBy: mark.by } : {}) };
   }
   // A failed rollout leaves the previous generation serving: the service runs.
-  const state = status.state === 'failed' && status.servingGeneration > 0 ? 'running' : STATES[status.state];
+  const serves = (status.replicas?.length ?? 0) > 0;
+  const state = status.state === 'failed' && status.servingGeneration > 0 && serves ? 'running' : STATES[status.state];
   const replicas = await Promise.all(
     (status.replicas ?? []).map(async (r) => ({ ...r, ...(r.pid !== undefined ? await usageOf(r.pid) : {}) })),
   );
@@ -80,5 +81,7 @@ export async function inspectService(ref: DeployedRef, dir: string, now = new Da
     ...(status.limits ? { limits: status.limits } : {}),
     ...(status.oomKills ? { oomKills: status.oomKills } : {}),
     ...(status.lastExit ? { lastExit: status.lastExit } : {}),
+    ...(status.breaker ? { breaker: status.breaker } : {}),
+    ...(status.lastHealthCheck ? { lastHealthCheck: status.lastHealthCheck } : {}),
   };
 }

@@ -36,7 +36,8 @@ export async function startService(dir: string, component: string): Promise<stri
     await fs.rm(files(dir).stopped, { force: true });
     return `already running (supervisor ${running})`;
   }
-  const inputs: MicroServiceInputs = { ...desired.spec, kind: 'MicroService', component, runtimeDir: dir };
+  const breaker = desired.breaker ? { crashBreaker: desired.breaker } : {};
+  const inputs: MicroServiceInputs = { ...desired.spec, kind: 'MicroService', component, runtimeDir: dir, ...breaker };
   try {
     const outs = await startSupervisor(inputs);
     await fs.rm(files(dir).stopped, { force: true });

@@ -11,16 +11,29 @@ import { openSync, closeSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { distFile } from '../../package-info.js';
 import { checkOnce } from './health.js';
-import { files, readJson, tail, writeJson, type Desired, type ProcessSpec, type Serving, type Status, type StoppedMark } from './protocol.js';
+import {
+  files,
+  readJson,
+  tail,
+  writeJson,
+  type Desired,
+  type ProcessSpec,
+  type Serving,
+  type Status,
+  type StoppedMark,
+} from './protocol.js';
 import { writeFileAtomic } from '../../util/atomic-write.js';
 import { isAlive, signalGroup } from '../../util/process.js';
 import { decideStrategy, rolloutBudgetMs } from './strategy.js';
 import { barrierFromEnv } from '../switch-barrier.js';
+import type { CrashBreakerPolicy } from './crash-breaker.js';
 
 export interface MicroServiceInputs extends ProcessSpec {
   kind: 'MicroService';
   component: string;
   runtimeDir: string;
+  /** The Stack's circuit breaker for processes that die; not what runs, so changing it restarts nothing. */
+  crashBreaker?: CrashBreakerPolicy;
 }
 
 export interface MicroServiceOutputs extends MicroServiceInputs {
@@ -65,7 +78,7 @@ export async function update(_id: string, _olds: MicroServiceOutputs, news: Micr
 export async function read(
   id: string,
   props: MicroServiceOutputs,
-): Promise<{ id?: string; props?: MicroServiceOutputs & { healthy?: boolean; stopped?: string } }> {
+): Promise<{ id?: string; props?: MicroServiceOutputs & { healthy?: boolean; stopped?: string; circuitBreaker?: string } }> {
   const pid = await liveSupervisor(id);
   if (pid === undefined) {
     const dirExists = await fs.stat(id).then(
@@ -82,7 +95,9 @@ export async function read(
   const [status, serving] = await Promise.all([readJson<Status>(f.status), readJson<Serving>(f.serving)]);
   // A rollout in progress still runs: the previous generation serves until the new one takes over.
   const rollingOut = status?.state === 'starting' && status.servingGeneration > 0;
-  const running = status?.state === 'ready' || status?.state === 'failed' || rollingOut;
+  // A failed rollout leaves the previous version serving; an open circuit breaker may leave nothing.
+  const serves = (status?.replicas?.length ?? 0) > 0;
+  const running = status?.state === 'ready' || (status?.state === 'failed' && serves) || rollingOut;
   const now = serving?.spec;
   const actual = now ? { command: now.command, env: now.env, port: now.port, replicas: now.replicas ?? 1 } : {};
   const hc = now?.healthCheck ?? props.healthCheck;
@@ -91,7 +106,8 @@ export async function read(
   // Said only when it is not: what apply recorded says nothing of health, and a deployed service answers.
   // Processes the kernel killed for memory are said: the supervisor's restarts would hide them.
   const oom = status?.oomKills ? { oomKills: status.oomKills } : {};
-  return { id, props: { ...props, ...actual, pid, running, ...(healthy ? {} : { healthy: false }), ...oom } };
+  const breaker = status?.breaker?.position === 'open' ? { circuitBreaker: status.breaker.reason } : {};
+  return { id, props: { ...props, ...actual, pid, running, ...(healthy ? {} : { healthy: false }), ...oom, ...breaker } };
 }
 
 export async function remove(id: string): Promise<void> {
@@ -126,7 +142,7 @@ async function servesAsRecorded(inputs: MicroServiceInputs): Promise<boolean> {
 export async function startSupervisor(inputs: MicroServiceInputs): Promise<MicroServiceOutputs> {
   const f = files(inputs.runtimeDir);
   const generation = ((await readJson<Status>(f.status))?.generation ?? 0) + 1;
-  await writeJson(f.desired, { generation, spec: specOf(inputs), ...held(inputs) } satisfies Desired);
+  await writeJson(f.desired, { generation, spec: specOf(inputs), ...held(inputs), ...breakerOf(inputs) } satisfies Desired);
   await fs.rm(f.status, { force: true });
   // A create cut short (its run killed) may have launched a supervisor that has not reported yet:
   // the token says which launch is the newest, so only one supervisor ever runs for the directory.
@@ -155,7 +171,7 @@ async function roll(inputs: MicroServiceInputs, pid: number): Promise<MicroServi
   const status = await readJson<Status>(f.status);
   const desired = await readJson<Desired>(f.desired);
   const generation = Math.max(status?.generation ?? 0, desired?.generation ?? 0) + 1;
-  await writeJson(f.desired, { generation, spec: specOf(inputs), ...held(inputs) } satisfies Desired);
+  await writeJson(f.desired, { generation, spec: specOf(inputs), ...held(inputs), ...breakerOf(inputs) } satisfies Desired);
   process.kill(pid, 'SIGHUP');
   return waitFor(inputs, generation, pid);
 }
@@ -175,14 +191,15 @@ export async function restart(runtimeDir: string, component: string): Promise<Mi
   const own = desired.spec;
   const oneByOne = { ...decideStrategy(undefined, own.replicas ?? 1), ...(own.strategy ? { timeoutMs: own.strategy.timeoutMs } : {}) };
   const generation = Math.max(status?.generation ?? 0, desired.generation) + 1;
-  await writeJson(f.desired, { generation, spec: { ...own, strategy: oneByOne }, reason: 'restart' } satisfies Desired);
+  const breaker = desired.breaker ? { breaker: desired.breaker } : {};
+  await writeJson(f.desired, { generation, spec: { ...own, strategy: oneByOne }, reason: 'restart', ...breaker } satisfies Desired);
   process.kill(pid, 'SIGHUP');
   const inputs: MicroServiceInputs = { ...own, kind: 'MicroService', component, runtimeDir };
   try {
     return await waitFor({ ...inputs, strategy: oneByOne }, generation, pid);
   } finally {
     // What is desired stays the component's own spec (the supervisor has read this generation already).
-    await writeJson(f.desired, { generation, spec: own } satisfies Desired);
+    await writeJson(f.desired, { generation, spec: own, ...breaker } satisfies Desired);
   }
 }
 
@@ -207,6 +224,10 @@ async function waitFor(inputs: MicroServiceInputs, generation: number, pid: numb
     await sleep(50);
   }
   throw new Error(`${inputs.component}: no answer from the supervisor within ${Math.round(budgetMs / 1000)} s`);
+}
+
+function breakerOf(i: MicroServiceInputs): Pick<Desired, 'breaker'> {
+  return i.crashBreaker ? { breaker: i.crashBreaker } : {};
 }
 
 /** The cross-region barrier this run holds the switch at, when it is a multi-region run (targets/switch-barrier.ts). */

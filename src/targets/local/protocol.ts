@@ -8,6 +8,8 @@ import path from 'node:path';
 import { readJsonIfValid, writeFileAtomic } from '../../util/atomic-write.js';
 import type { SwitchParticipant } from '../switch-barrier.js';
 import type { AppliedLimits, ResourceRequest } from './limits.js';
+import type { CrashBreakerPolicy, CrashBreakerStatus } from './crash-breaker.js';
+import type { LastHealthCheck } from './liveness.js';
 
 export interface ProcessSpec {
   command: string[];
@@ -60,6 +62,8 @@ export interface Desired {
   reason?: 'deploy' | 'restart';
   /** A multi-region run holds this generation's switch until every region is ready (targets/switch-barrier.ts). */
   barrier?: SwitchParticipant;
+  /** The Stack's circuit breaker, applied to the processes that die (crash-breaker.ts); absent: disabled. */
+  breaker?: CrashBreakerPolicy;
 }
 
 /** Whether processes of `serving` are what `wanted` asks for (the strategy is how to get there, not what runs). */
@@ -105,6 +109,10 @@ export interface Status {
   oomKills?: number;
   /** The last time a serving process died, and how. */
   lastExit?: { at: string; reason: string };
+  /** The circuit breaker of its processes, once one died early (crash-breaker.ts). */
+  breaker?: CrashBreakerStatus;
+  /** The last round of the supervisor's periodic health checks (liveness.ts). */
+  lastHealthCheck?: LastHealthCheck;
   /** What the rollout is doing, for progress output ("canary 10 %: baking 5 s"). */
   phase?: string;
   restarts: number;

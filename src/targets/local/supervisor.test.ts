@@ -28,6 +28,15 @@ async function status(dir: string): Promise<Status> {
   return (await readJson<Status>(files(dir).status))!;
 }
 
+/** The status once `ok` holds for it (status.json is polled as the supervisor rewrites it). */
+async function until(dir: string, ok: (s: Status) => boolean): Promise<Status> {
+  for (;;) {
+    const s = await readJson<Status>(files(dir).status);
+    if (s && ok(s)) return s;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
 describe('Supervisor', () => {
   it('serves, restarts a crashed process, moves to a new port, and stops everything', async () => {
     const dir = path.join(root, 'one');
@@ -115,6 +124,54 @@ describe('Supervisor', () => {
     await supervisor.reload();
     expect(await getJson(v1.port)).toMatchObject({ version: 'v1b' });
     expect((await status(dir)).childPid).not.toBe(restarted);
+    await supervisor.stopAll();
+  });
+
+  it('counts processes that die early in the circuit breaker: open at the threshold, a trial after the recovery time, closed after it lives', async () => {
+    const dir = path.join(root, 'breaker');
+    mkdirSync(dir, { recursive: true });
+    const v1 = await spec({ VERSION: 'v1' });
+    const breaker = { failureThreshold: 2, recoveryTimeoutMs: 4000 };
+    await writeJson(files(dir).desired, { generation: 1, spec: v1, breaker } satisfies Desired);
+    const supervisor = new Supervisor(dir);
+    await supervisor.reload();
+    const first = (await status(dir)).childPid!;
+    process.kill(first, 'SIGKILL');
+    // Below the threshold: restarted, and the count is said.
+    const second = (await until(dir, (s) => s.state === 'ready' && s.childPid !== undefined && s.childPid !== first)).childPid!;
+    expect((await status(dir)).breaker).toMatchObject({ position: 'closed', failures: 1 });
+    process.kill(second, 'SIGKILL');
+    // At the threshold: not restarted; nothing serves, and the status says why and until when.
+    const open = await until(dir, (s) => s.breaker?.position === 'open');
+    expect(open).toMatchObject({ state: 'failed', replicas: [], restarts: 1 });
+    expect(open.error).toMatch(/^circuit breaker open: 2 process\(es\) died in a row; not restarted until \d{4}-/);
+    expect(await get(v1.port)).toEqual({ status: 503, body: 'no healthy backend\n' });
+    // After the recovery time, one trial restart (half-open); once it has lived as long, closed.
+    const trial = await until(dir, (s) => s.state === 'ready' && (s.replicas?.length ?? 0) === 1);
+    expect(trial.breaker?.position).toBe('half-open');
+    expect(trial.restarts).toBe(2);
+    expect(await getJson(v1.port)).toMatchObject({ version: 'v1' });
+    await until(dir, (s) => s.breaker === undefined);
+    await supervisor.stopAll();
+  });
+
+  it('replaces a process that stops answering its health check, and reports the last check', async () => {
+    const dir = path.join(root, 'liveness');
+    mkdirSync(dir, { recursive: true });
+    const v1 = await spec({ VERSION: 'v1' });
+    await writeJson(files(dir).desired, { generation: 1, spec: v1 } satisfies Desired);
+    const supervisor = new Supervisor(dir);
+    await supervisor.reload();
+    const first = (await until(dir, (s) => s.lastHealthCheck?.status === 'healthy')).childPid!;
+    // Its health check fails from now on: after 3 failed checks in a row it is killed and replaced.
+    await get(v1.port, '/sicken');
+    await until(dir, (s) => s.lastHealthCheck?.status === 'unhealthy');
+    const replaced = await until(dir, (s) => s.state === 'ready' && s.childPid !== undefined && s.childPid !== first);
+    expect(replaced.restarts).toBe(1);
+    expect(replaced.lastExit?.reason).toBe(`process ${first}: killed: it failed its health check 3 times in a row`);
+    expect(isAlive(first)).toBe(false);
+    await until(dir, (s) => s.lastHealthCheck?.status === 'healthy' && Date.parse(s.lastHealthCheck.at) > Date.parse(replaced.updatedAt));
+    expect(await getJson(v1.port)).toMatchObject({ version: 'v1' });
     await supervisor.stopAll();
   });
 });

@@ -8,30 +8,21 @@
  * Run as `node supervisor.js <runtimeDir> [launchToken]`; SIGHUP = read desired.json again; SIGTERM = stop.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { freePort } from '../../util/net.js';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { AppLog } from './app-log.js';
-import { limitsFor } from './limits.js';
 import { claim } from './launch.js';
-import { checkOnce, waitHealthy } from './health.js';
+import { checkOnce } from './health.js';
+import { endReplica, replicaHealthy, spawnReplica, type Death, type Running } from './replica.js';
 import { files, readJson, sameProcesses, writeJson, type Desired, type ProcessSpec, type Serving, type Status } from './protocol.js';
 import { SwitchingProxy, type BackendStats } from './proxy.js';
 import { awaitSwitch, type SwitchParticipant } from '../switch-barrier.js';
 import { STRATEGIES, type Replica, type RolloutHost } from './rollout.js';
+import { BreakerGate } from './breaker-gate.js';
+import { Liveness } from './liveness.js';
 import { decideStrategy } from './strategy.js';
-
-interface Running extends Replica {
-  child: ChildProcess;
-  /** Set when we stop it on purpose, so its exit is not treated as a crash. */
-  stopping: boolean;
-}
-
-/** Variables a service process inherits from the supervisor; nothing of deployer's or Pulumi's own. */
-const INHERITED_ENV = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'USER', 'SHELL', 'NODE_OPTIONS'];
 
 export class Supervisor implements RolloutHost {
   private proxy: SwitchingProxy | undefined;
@@ -52,6 +43,9 @@ export class Supervisor implements RolloutHost {
   private readonly appLog: AppLog;
   /** The cgroups of this component's processes go below this name (one per process: `<name>/<port>`). */
   private readonly cgroupName: string;
+  /** The Stack's circuit breaker over the processes that die, and the ones it holds. */
+  private readonly gate: BreakerGate<Running>;
+  private readonly liveness: Liveness;
 
   constructor(private readonly dir: string) {
     this.status = {
@@ -65,6 +59,31 @@ export class Supervisor implements RolloutHost {
     this.log = createWriteStream(files(dir).supervisorLog, { flags: 'a' });
     this.appLog = new AppLog(files(dir).appLog);
     this.cgroupName = `deployer/${createHash('sha256').update(path.resolve(dir)).digest('hex').slice(0, 12)}-${path.basename(path.dirname(dir))}.${path.basename(dir)}`;
+    this.liveness = new Liveness({
+      checkable: () => {
+        // What serves, between rollouts and restarts (a failed rollout leaves the previous version serving).
+        const live = this.pool.filter((p) => p.weight > 0 && !p.replica.stopping && !p.replica.exited).map((p) => p.replica);
+        const between = this.status.state === 'ready' || this.status.state === 'failed';
+        return between && live[0] ? { replicas: live, spec: live[0].spec } : undefined;
+      },
+      checked: (lastHealthCheck) => void this.report({ lastHealthCheck }),
+      hung: (r, times) => {
+        const running = r as Running;
+        if (running.stopping || running.exited) return;
+        this.say(`process ${running.pid} failed its health check ${times} times in a row: replacing it`);
+        running.hung = times;
+        running.child.kill('SIGKILL');
+      },
+    });
+    this.liveness.start();
+    this.gate = new BreakerGate<Running>({
+      say: (message) => this.say(message),
+      retry: (r) => {
+        this.pool.push({ replica: r, weight: 0 }); // the slot a restart fills
+        this.restartAfterCrash(r);
+      },
+      changed: () => void this.report({ breaker: this.gate.status() }),
+    });
   }
 
   private say(message: string): void {
@@ -129,6 +148,7 @@ export class Supervisor implements RolloutHost {
     if (await this.adoptable(desired)) {
       for (const { replica } of this.pool) replica.spec = spec;
       this.say(`generation ${generation} is what serves already (generation ${this.status.servingGeneration}): adopted, nothing restarted`);
+      this.resetBreaker(desired);
       await this.reportServing(generation, spec.port, spec);
       return;
     }
@@ -156,6 +176,7 @@ export class Supervisor implements RolloutHost {
       await STRATEGIES[strategy.type](this, { spec, generation, replicas, strategy });
       await this.leavingProxy?.close();
       this.leavingProxy = undefined;
+      this.resetBreaker(desired);
       await this.reportServing(generation, spec.port, spec);
       await this.reportRollout(strategy.type);
       this.say(`generation ${generation} is serving on port ${spec.port}`);
@@ -173,6 +194,12 @@ export class Supervisor implements RolloutHost {
     } finally {
       this.deadline = Infinity;
     }
+  }
+
+  /** A generation serves: its processes' failures count afresh, under the policy it came with. */
+  private resetBreaker(desired: Desired): void {
+    this.gate.reset(desired.breaker);
+    void this.report({ breaker: undefined });
   }
 
   private async reportRollout(strategy: string): Promise<void> {
@@ -253,61 +280,33 @@ export class Supervisor implements RolloutHost {
   }
 
   async start(spec: ProcessSpec, generation: number): Promise<Running> {
-    const port = await freePort();
-    const env: Record<string, string> = {};
-    for (const k of INHERITED_ENV) if (process.env[k] !== undefined) env[k] = process.env[k]!;
-    Object.assign(env, spec.env, { PORT: String(port) });
-    // Inside its cpu and memory limits from its first instruction (limits.ts).
-    const limits = limitsFor(`${this.cgroupName}/${port}`, spec.resources ?? {});
-    if (spec.resources && this.status.limits?.mechanism !== limits.applied.mechanism) void this.report({ limits: limits.applied });
-    const [program, ...args] = limits.command(spec.command);
-    const child: ChildProcess = spawn(program!, args, { cwd: spec.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    this.appLog.attach(child);
-    const running: Running = { child, port, generation, spec, pid: child.pid, stopping: false, exited: false };
-    let spawnError: string | undefined;
-    child.on('error', (err) => {
-      // Spawning failed (e.g. ENOENT): there is no process, and no 'exit' will follow.
-      spawnError = `cannot start ${spec.command[0]}: ${err.message}`;
-      if (child.pid === undefined) running.exited = true;
+    const running = await spawnReplica({
+      spec,
+      generation,
+      cgroup: this.cgroupName,
+      appLog: this.appLog,
+      limited: (applied) => {
+        if (this.status.limits?.mechanism !== applied.mechanism) void this.report({ limits: applied });
+      },
+      died: (r, death) => this.died(r, death),
     });
-    child.on('exit', (code, signal) => {
-      running.exited = true;
-      const overMemory = limits.oomKills() > 0;
-      limits.release();
-      if (running.stopping || this.stopped) return;
-      const how = overMemory
-        ? `killed by the kernel: over its memory limit (${limits.applied.memory})`
-        : signal
-          ? `signal ${signal}`
-          : `exit code ${code}`;
-      this.say(`generation ${generation} process ${child.pid} ended (${how})`);
-      void this.report({
-        lastExit: { at: new Date().toISOString(), reason: `process ${child.pid}: ${how}` },
-        ...(overMemory ? { oomKills: (this.status.oomKills ?? 0) + 1 } : {}),
-      });
-      if (this.pool.some((p) => p.replica === running)) this.restartAfterCrash(running);
-    });
-    const hc = spec.healthCheck;
-    const left = this.deadline - Date.now();
-    await waitHealthy({
-      port,
-      path: hc.path,
-      healthyThreshold: hc.healthyThreshold,
-      unhealthyThreshold: hc.unhealthyThreshold,
-      gracePeriodMs: hc.gracePeriod * 1000,
-      intervalMs: hc.interval * 1000,
-      timeoutMs: Math.max(0, Math.min(spec.startTimeout * 1000, left)),
-      checkTimeoutMs: hc.timeout * 1000,
-      abandoned: () =>
-        spawnError ?? (running.exited ? `the process exited before it became healthy (see ${files(this.dir).appLog})` : undefined),
-    }).catch(async (err: Error) => {
+    await replicaHealthy(running, this.deadline - Date.now(), files(this.dir).appLog).catch(async (err: Error) => {
       await this.stop(running);
-      throw left < spec.startTimeout * 1000 && /did not pass/.test(err.message)
-        ? new Error(`${err.message} (deployment timeout reached)`)
-        : err;
+      throw err;
     });
     if (this.timing?.generation === generation) this.timing.verifiedAt = Date.now();
     return running;
+  }
+
+  /** A process died while nobody was stopping it: said, counted, and replaced if it was serving. */
+  private died(running: Running, death: Death): void {
+    if (this.stopped) return;
+    this.say(`generation ${running.generation} process ${running.pid} ended (${death.how})`);
+    void this.report({
+      lastExit: { at: new Date().toISOString(), reason: `process ${running.pid}: ${death.how}` },
+      ...(death.oom ? { oomKills: (this.status.oomKills ?? 0) + 1 } : {}),
+    });
+    if (this.pool.some((p) => p.replica === running)) this.restartAfterCrash(running, { oom: death.oom });
   }
 
   /** Stops a process: out of the traffic, drain its requests, then SIGTERM, then SIGKILL. */
@@ -316,39 +315,48 @@ export class Supervisor implements RolloutHost {
     running.stopping = true;
     if (this.pool.some((p) => p.replica === running)) this.route(this.pool.filter((p) => p.replica !== running));
     await Promise.all([this.proxy, this.leavingProxy].map((p) => p?.drain(running.port, 10_000)));
-    if (running.exited || running.child.pid === undefined) return;
-    const exited = new Promise<void>((resolve) => running.child.once('exit', () => resolve()));
-    running.child.kill('SIGTERM');
-    const killed = await Promise.race([exited.then(() => true), new Promise<boolean>((res) => setTimeout(() => res(false), 5_000))]);
-    if (!killed) {
-      running.child.kill('SIGKILL');
-      await exited;
-    }
+    await endReplica(running);
   }
 
-  /** A serving process died: start another of the same version in its place, backing off. */
-  private restartAfterCrash(crashed: Running): void {
+  /**
+   * A serving process died (`death`; absent: a trial, or a retry already counted): counted in the
+   * circuit breaker, then another of the same version started in its place, backing off, unless
+   * the breaker holds it.
+   */
+  private restartAfterCrash(crashed: Running, death?: { oom: boolean }): void {
     this.queue = this.queue.then(async () => {
       if (this.stopped || !this.pool.some((p) => p.replica === crashed)) return;
       this.route(this.pool.filter((p) => p.replica !== crashed));
-      await this.report({ state: 'restarting', restarts: this.status.restarts + 1 });
+      if (death && this.gate.crashed(crashed, death.oom)) return this.reportHeld();
+      await this.report({ state: 'restarting', restarts: this.status.restarts + 1, breaker: this.gate.status() });
       await sleep(this.restartDelayMs);
       this.restartDelayMs = Math.min(30_000, this.restartDelayMs * 2);
       try {
         const next = await this.start(crashed.spec, crashed.generation);
         this.route([...this.pool, { replica: next, weight: 1 }]);
         this.restartDelayMs = 500;
-        await this.report({ state: 'ready', error: undefined, ...this.servingInfo() });
+        await this.report({ state: 'ready', error: undefined, ...this.servingInfo(), breaker: this.gate.status() });
+        this.gate.restarted(next);
       } catch (err) {
         this.say(`restart failed: ${(err as Error).message}`);
+        if (this.gate.failedStart(crashed)) return this.reportHeld();
         this.pool.push({ replica: crashed, weight: 0 }); // keeps the slot so the next attempt is made
         this.restartAfterCrash(crashed);
       }
     });
   }
 
+  /** The breaker holds a dead process: failed when nothing serves any more, else serving with fewer. */
+  private async reportHeld(): Promise<void> {
+    const breaker = this.gate.status()!;
+    const none = this.pool.length === 0;
+    await this.report({ state: none ? 'failed' : 'ready', error: none ? breaker.reason : undefined, breaker, ...this.servingInfo() });
+  }
+
   async stopAll(): Promise<void> {
     this.stopped = true;
+    this.liveness.stop();
+    this.gate.close();
     this.say('stopping');
     await this.queue.catch(() => undefined);
     const all = this.serving();

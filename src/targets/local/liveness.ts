@@ -1,0 +1,72 @@
+/**
+ * The supervisor's periodic health checks (issue 19: "last health check"; seed 003's health
+ * monitoring): while a service serves and no rollout runs, each serving process is asked its
+ * health check path every `interval` seconds. The last result is reported (`deployer services`);
+ * a process that answers unhealthy, or not at all, `unhealthyThreshold` times in a row is hung:
+ * the supervisor replaces it as if it had crashed (counted in restarts and the circuit breaker).
+ */
+import { checkOnce } from './health.js';
+import type { ProcessSpec } from './protocol.js';
+import type { Replica } from './rollout.js';
+
+/** The last round of checks, as status.json and `deployer services` show it. */
+export interface LastHealthCheck {
+  at: string;
+  /** healthy: every serving process answered 2xx. */
+  status: 'healthy' | 'unhealthy';
+  /** Serving processes that did not answer healthy in this round. */
+  failing: number;
+}
+
+export interface LivenessHost {
+  /** The processes to check now, with the spec they run; none while a rollout runs or nothing serves. */
+  checkable(): { replicas: Replica[]; spec: ProcessSpec } | undefined;
+  /** A round of checks ended. */
+  checked(result: LastHealthCheck): void;
+  /** `replica` failed its checks `times` in a row: replace it. */
+  hung(replica: Replica, times: number): void;
+}
+
+export class Liveness {
+  private readonly failures = new WeakMap<Replica, number>();
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  constructor(private readonly host: LivenessHost) {}
+
+  /** Checks every `interval` of the serving spec from now on (at least once a second). */
+  start(): void {
+    this.schedule(1000);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+  }
+
+  private schedule(ms: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => void this.round(), ms);
+  }
+
+  private async round(): Promise<void> {
+    const now = this.host.checkable();
+    if (!now || now.replicas.length === 0) return this.schedule(1000);
+    const hc = now.spec.healthCheck;
+    const answers = await Promise.all(now.replicas.map((r) => checkOnce(r.port, hc.path, hc.timeout * 1000)));
+    if (this.stopped) return;
+    let failing = 0;
+    now.replicas.forEach((replica, i) => {
+      if (answers[i] === 'healthy') return void this.failures.set(replica, 0);
+      failing += 1;
+      const times = (this.failures.get(replica) ?? 0) + 1;
+      this.failures.set(replica, times);
+      if (times >= hc.unhealthyThreshold) {
+        this.failures.set(replica, 0);
+        this.host.hung(replica, times);
+      }
+    });
+    this.host.checked({ at: new Date().toISOString(), status: failing === 0 ? 'healthy' : 'unhealthy', failing });
+    this.schedule(Math.max(1000, hc.interval * 1000));
+  }
+}
