@@ -76,7 +76,7 @@ describe('secrets: found in a stack', () => {
     SESSION_SECRET:
       secretRef: {provider: env, key: SESSION_SECRET}
     UPSTREAM_TOKEN:
-      valueFrom: {component: web/auth, output: arn}
+      valueFrom: {component: web/auth, output: name}
     USE_TOKEN: true
     OLD_PASSWORD: ""
     GREETING: \${var.greeting}

@@ -9,6 +9,7 @@
 import type { Settings } from '../config/index.js';
 import { InvalidInputError } from '../errors.js';
 import { whoAmI } from '../lock/index.js';
+import { PROCESS_KINDS } from '../model/stack-infra.js';
 import { openStateStore } from '../state/index.js';
 import { targetFor } from '../targets/index.js';
 import type { LifecycleAction } from '../targets/target.js';
@@ -34,9 +35,9 @@ export async function changeLifecycle(
     throw new InvalidInputError(`not deployed in ${desired.name}/${desired.environment}: ${unknown.join(', ')}`, [
       `deployed: ${deployed.map(([id]) => id).join(', ') || '(none)'}`,
     ]);
-  const notRunning = ids.filter((id) => state!.components[id]!.kind !== 'MicroService');
+  const notRunning = ids.filter((id) => !PROCESS_KINDS.has(state!.components[id]!.kind));
   if (notRunning.length > 0)
-    throw new InvalidInputError(`${notRunning.join(', ')}: only a MicroService runs processes to ${action}`, [
+    throw new InvalidInputError(`${notRunning.join(', ')}: only a MicroService or a Worker runs processes to ${action}`, [
       'Nothing was stopped or started.',
     ]);
   const wanted = new Set(ids);

@@ -1,6 +1,7 @@
 /** `deployer logs`: where a deployed component's processes write their output (read-only, no lock). */
 import type { Settings } from '../config/index.js';
 import { InvalidInputError } from '../errors.js';
+import { PROCESS_KINDS } from '../model/stack-infra.js';
 import { openStateStore } from '../state/index.js';
 import { targetFor } from '../targets/index.js';
 import { loadStack } from './load-stack.js';
@@ -10,7 +11,7 @@ export async function logFileOf(settings: Settings, id: string): Promise<string>
   const target = targetFor(desired.target);
   const state = await openStateStore(settings.stateUrl, settings.dir).read(desired.name, desired.environment);
   const running = Object.entries(state?.components ?? {})
-    .filter(([, c]) => c.kind === 'MicroService')
+    .filter(([, c]) => PROCESS_KINDS.has(c.kind))
     .map(([x]) => x)
     .sort();
   const recorded = state?.components[id];

@@ -7,6 +7,7 @@
  */
 import type { Settings } from '../config/index.js';
 import { InvalidInputError } from '../errors.js';
+import { PROCESS_KINDS } from '../model/stack-infra.js';
 import { openStateStore } from '../state/index.js';
 import { targetFor } from '../targets/index.js';
 import { loadStack } from './load-stack.js';
@@ -22,7 +23,7 @@ export async function restartComponents(settings: Settings, ids: string[], say: 
   const store = openStateStore(settings.stateUrl, settings.dir);
   const state = await store.read(desired.name, desired.environment);
   const deployed = Object.entries(state?.components ?? {})
-    .filter(([, c]) => c.status === 'deployed' && c.kind === 'MicroService')
+    .filter(([, c]) => c.status === 'deployed' && PROCESS_KINDS.has(c.kind))
     .map(([id]) => id);
   const unknown = ids.filter((id) => !state?.components[id]);
   if (unknown.length > 0)

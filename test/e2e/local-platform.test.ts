@@ -4,7 +4,8 @@
  * the one it depends on through DEPLOYER_SERVICE_<SERVICE>_<COMPONENT>_URL; the registry file
  * names every service's endpoint; and a second stack asking for a port the first one holds is
  * refused before it starts anything, naming the port and the process that holds it; `deployer
- * stop|start` take a service down on purpose (no drift, in the ledger) and bring it back.
+ * stop|start` take a service down on purpose (no drift, in the ledger) and bring it back; a
+ * Worker runs with no port, limited and checked by its command.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -25,7 +26,10 @@ type State = { components: Record<string, { outputs: { port: number; url: string
 
 const portsOf = async (): Promise<Record<string, number>> => {
   const s = await deployerJson<State>(args('state', 'show'));
-  return Object.fromEntries(Object.entries(s.json.components).map(([id, c]) => [id, c.outputs.port]));
+  // A Worker has no port.
+  return Object.fromEntries(
+    Object.entries(s.json.components).flatMap(([id, c]) => (c.outputs.port === undefined ? [] : [[id, c.outputs.port]])),
+  );
 };
 const answer = async (port: number): Promise<Answer> => (await fetch(`http://127.0.0.1:${port}/`)).json() as Promise<Answer>;
 
@@ -167,6 +171,47 @@ describe('the local target as a small platform', () => {
     ]);
   });
 
+  it('a Worker runs its processes with no port, inside its limits, checked by its command; a change rolls it', async () => {
+    type Listed = {
+      id: string;
+      kind: string;
+      state: string;
+      port?: number;
+      replicas: Array<{ pid: number }>;
+      limits?: { mechanism: string; memory?: string; warnings: string[] };
+      lastHealthCheck?: { status: string };
+    };
+    const consumer = async (): Promise<Listed> =>
+      (await deployerJson<{ services: Listed[] }>(args('services'))).json.services.find((s) => s.id === 'lab/consumer')!;
+    let now = await consumer();
+    while (now.lastHealthCheck?.status !== 'healthy') now = await consumer();
+    expect(now).toMatchObject({ kind: 'Worker', state: 'running' });
+    expect(now.port).toBeUndefined();
+    expect(now.replicas).toHaveLength(2);
+    if (now.limits!.mechanism.startsWith('cgroup')) expect(now.limits!.memory).toMatch(/128 MiB \(cgroup v[12]\)/);
+    else expect(now.limits!.warnings.join('\n')).toMatch(/memory 128 MiB applied as a process limit/);
+    const outputs = (await deployerJson<{ components: Record<string, { outputs: Record<string, unknown> }> }>(args('state', 'show'))).json
+      .components['lab/consumer']!.outputs;
+    expect(outputs).toMatchObject({ name: 'lab/consumer', pid: expect.any(Number) });
+    let logs = (await deployer(args('logs', 'lab/consumer', '--since', '1h'))).stdout;
+    while (!/took job \d+ from jobs/.test(logs)) logs = (await deployer(args('logs', 'lab/consumer', '--since', '1h'))).stdout;
+    expect(logs).toMatch(/consumer v1 started on jobs \(PORT=none\)/);
+
+    editFile(path.join(dir, 'services/lab/consumer.yaml'), 'GREETING: v1', 'GREETING: v2');
+    const r = await deployer(args('apply', '--yes'));
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    const rolled = await consumer();
+    expect(rolled.state).toBe('running');
+    expect(rolled.replicas.map((x) => x.pid)).not.toEqual(expect.arrayContaining(now.replicas.map((x) => x.pid)));
+    expect((await deployer(args('logs', 'lab/consumer', '--since', '1h'))).stdout).toMatch(
+      /consumer stopping after \d+ jobs[\s\S]*consumer v2 started on jobs/,
+    );
+    const drift = await deployerJson<{ components: Array<{ id: string; findings: unknown[] }> }>(
+      args('drift', '--component', 'lab/consumer'),
+    );
+    expect(drift.code, JSON.stringify(drift.json)).toBe(0);
+  });
+
   it('services --json matches what runs, after a process is killed and after a whole service is', async () => {
     type Services = {
       services: Array<{
@@ -181,6 +226,7 @@ describe('the local target as a small platform', () => {
     const services = async (): Promise<Services['services']> => (await deployerJson<Services>(args('services'))).json.services;
     const before = await services();
     expect(before.map((s) => `${s.id} ${s.state} ${s.health?.status}`)).toEqual([
+      'lab/consumer running undefined',
       'lab/hog running healthy',
       'web/api running healthy',
       'web/backend running healthy',

@@ -31,7 +31,7 @@ describe('capacity before a local deployment', () => {
       'web/huge asks for 4096 CPU units per process (4.00 CPUs); this machine has 2',
     ]);
     expect(capacityNotes([b], [a, b], machine)).toEqual([
-      "the stack's MicroServices may use up to 2560 CPU units in all (2.50 CPUs); this machine has 2: they cannot all have their share at once",
+      "the stack's processes may use up to 2560 CPU units in all (2.50 CPUs); this machine has 2: they cannot all have their share at once",
     ]);
     expect(capacityNotes([a], [a, c('web/x', 'MicroService', { cpu: 1024 })], machine)).toEqual([]);
   });

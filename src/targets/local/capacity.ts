@@ -1,12 +1,13 @@
 /**
  * Whether this machine can take what a run is about to start (seed 003's resource manager:
  * "availability checked before a deployment"). Memory: the new processes of the changing
- * MicroServices (`memory` × replicas) against what the kernel says is available now
+ * MicroServices and Workers (`memory` × replicas) against what the kernel says is available now
  * (MemAvailable: the processes they replace still hold theirs until they stop), counted as if
  * every replica started at once (a blue-green rollout does). CPU: a process asking for more than
  * the machine has is refused; the stack's caps adding up to more are told. Disk: a bucket
  * writes into the stack's `.deployer/`; a filesystem with less than 256 MiB free takes none.
  */
+import { PROCESS_KINDS as RUNS } from '../../model/stack-infra.js';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import type { DesiredComponent } from '../../model/desired.js';
@@ -38,7 +39,7 @@ const replicasOf = (c: DesiredComponent): number => (c.spec['replicas'] as numbe
 
 /**
  * Why the changing components do not fit this machine, one line per component that does not
- * (empty: they all fit). `all` is every MicroService of the stack as it will be (for CPU).
+ * (empty: they all fit). `all` is every component of the stack as it will be (for CPU).
  */
 export function capacityProblems(
   changing: readonly DesiredComponent[],
@@ -49,7 +50,7 @@ export function capacityProblems(
   let memoryLeft = machine.memoryAvailableMiB;
   for (const c of changing) {
     const memory = c.spec['memory'] as number | undefined;
-    if (c.kind !== 'MicroService' || memory === undefined) continue;
+    if (!RUNS.has(c.kind) || memory === undefined) continue;
     const need = memory * replicasOf(c);
     if (need > memoryLeft)
       problems.push(
@@ -59,7 +60,7 @@ export function capacityProblems(
   }
   for (const c of changing) {
     const cpu = c.spec['cpu'] as number | undefined;
-    if (c.kind === 'MicroService' && cpu !== undefined && cpu > machine.cpus * 1024)
+    if (RUNS.has(c.kind) && cpu !== undefined && cpu > machine.cpus * 1024)
       problems.push(`${c.id} asks for ${cpu} CPU units per process (${(cpu / 1024).toFixed(2)} CPUs); this machine has ${machine.cpus}`);
   }
   const buckets = changing.filter((c) => c.kind === 'S3');
@@ -75,11 +76,11 @@ export function capacityProblems(
  * than the machine are told (they cannot all be had at once), not refused.
  */
 export function capacityNotes(changing: readonly DesiredComponent[], all: readonly DesiredComponent[], machine: MachineCapacity): string[] {
-  const asked = all.filter((c) => c.kind === 'MicroService' && c.spec['cpu'] !== undefined);
+  const asked = all.filter((c) => RUNS.has(c.kind) && c.spec['cpu'] !== undefined);
   const total = asked.reduce((t, c) => t + (c.spec['cpu'] as number) * replicasOf(c), 0);
   const changed = new Set(changing.map((c) => c.id));
   if (total <= machine.cpus * 1024 || !asked.some((c) => changed.has(c.id))) return [];
   return [
-    `the stack's MicroServices may use up to ${total} CPU units in all (${(total / 1024).toFixed(2)} CPUs); this machine has ${machine.cpus}: they cannot all have their share at once`,
+    `the stack's processes may use up to ${total} CPU units in all (${(total / 1024).toFixed(2)} CPUs); this machine has ${machine.cpus}: they cannot all have their share at once`,
   ];
 }

@@ -1,6 +1,8 @@
-/** HTTP health checks of local processes. */
+/** Health checks of local processes: HTTP (a MicroService), a command (a Worker), or being alive. */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { execFile } from 'node:child_process';
 import http from 'node:http';
+import type { ProcessSpec } from './protocol.js';
 
 /** `healthy`: a 2xx answer; `unhealthy`: another answer; `no-answer`: refused or timed out. */
 export type CheckResult = 'healthy' | 'unhealthy' | 'no-answer';
@@ -16,6 +18,34 @@ export function checkOnce(port: number, path: string, timeoutMs: number): Promis
     req.on('timeout', () => req.destroy(new Error('timeout')));
     req.on('error', () => resolve('no-answer'));
   });
+}
+
+/** A process to check: where it listens, whether it still runs, what it runs. */
+export interface Probed {
+  port: number;
+  exited: boolean;
+  spec: Pick<ProcessSpec, 'cwd' | 'env' | 'healthCheck'>;
+}
+
+/**
+ * One check of `r` as its spec says: GET the path on its port; or the command, in its directory
+ * with its environment, healthy on exit code 0; or, with neither, healthy while it runs.
+ */
+export function probe(r: Probed): Promise<CheckResult> {
+  const hc = r.spec.healthCheck;
+  if (r.exited) return Promise.resolve('no-answer');
+  if (hc.path !== undefined) return checkOnce(r.port, hc.path, hc.timeout * 1000);
+  if (!hc.command) return Promise.resolve('healthy');
+  const [program, ...args] = hc.command;
+  const env = { PATH: process.env['PATH'] ?? '', ...r.spec.env };
+  return new Promise((resolve) => {
+    execFile(program!, args, { cwd: r.spec.cwd, env, timeout: hc.timeout * 1000 }, (err) => resolve(err ? 'unhealthy' : 'healthy'));
+  });
+}
+
+/** What a check is, in words: `GET /healthz`, `command check.sh`, `running`. */
+export function describeCheck(hc: ProcessSpec['healthCheck']): string {
+  return hc.path !== undefined ? `GET ${hc.path}` : hc.command ? `command ${hc.command.join(' ')}` : 'process running';
 }
 
 export interface WaitHealthyOptions {
@@ -35,6 +65,9 @@ export interface WaitHealthyOptions {
   checkTimeoutMs: number;
   /** Stop early (the process died). */
   abandoned?: () => string | undefined;
+  /** The check itself (default: GET `path` on `port`), and what it is in words. */
+  check?: () => Promise<CheckResult>;
+  what?: string;
   pollMs?: number;
 }
 
@@ -51,19 +84,19 @@ export async function waitHealthy(o: WaitHealthyOptions): Promise<void> {
   while (true) {
     const reason = o.abandoned?.();
     if (reason) throw new Error(reason);
-    const result = await checkOnce(o.port, o.path, o.checkTimeoutMs);
+    const result = o.check ? await o.check() : await checkOnce(o.port, o.path, o.checkTimeoutMs);
     if (result === 'healthy') {
       unhealthy = 0;
       if (++healthy >= o.healthyThreshold) return;
     } else {
       healthy = 0;
       if (result === 'unhealthy' && Date.now() - started >= o.gracePeriodMs && ++unhealthy >= o.unhealthyThreshold) {
-        throw new Error(`health check GET ${o.path} answered unhealthy ${unhealthy} times in a row`);
+        throw new Error(`health check ${o.what ?? `GET ${o.path}`} answered unhealthy ${unhealthy} times in a row`);
       }
     }
     if (Date.now() >= deadline) {
       throw new Error(
-        `health check GET ${o.path} did not pass ${o.healthyThreshold} time(s) in a row within ${Math.round(o.timeoutMs / 1000)} s`,
+        `health check ${o.what ?? `GET ${o.path}`} did not pass ${o.healthyThreshold} time(s) in a row within ${Math.round(o.timeoutMs / 1000)} s`,
       );
     }
     const answered = result !== 'no-answer';

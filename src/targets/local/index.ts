@@ -41,7 +41,28 @@ export const LOCAL_HEALTH_DEFAULTS = {
 export const LOCAL_START_TIMEOUT_S = 30;
 
 /** What the local target can make on this machine. */
-export const LOCAL_KINDS = new Set(['MicroService', 'S3']);
+export const LOCAL_KINDS = new Set(['MicroService', 'Worker', 'S3']);
+
+/** The kinds a supervisor runs as processes: a MicroService behind its port, a Worker with none. */
+export const SUPERVISED_KINDS: ReadonlySet<string> = new Set(['MicroService', 'Worker']);
+
+/** Health check defaults of a Worker without one: its processes healthy while they run (checked every second). */
+export const LOCAL_WORKER_HEALTH_DEFAULTS = { interval: 1, timeout: 5, healthyThreshold: 2, unhealthyThreshold: 3, gracePeriod: 0 };
+
+/** A Worker's `healthCheck` (a command, with `retries`) as the supervisor runs it. */
+function workerHealth(hc: Record<string, unknown> | undefined): Record<string, unknown> {
+  if (!hc) return LOCAL_WORKER_HEALTH_DEFAULTS;
+  const { retries, ...rest } = hc;
+  return {
+    ...LOCAL_WORKER_HEALTH_DEFAULTS,
+    healthyThreshold: 1,
+    ...rest,
+    ...(retries !== undefined ? { unhealthyThreshold: retries } : {}),
+  };
+}
+
+/** "a Worker", "an S3": for messages that name a component's kind. */
+const aKind = (kind: string): string => `${/^[AEIOSU]/.test(kind) ? 'an' : 'a'} ${kind}`;
 
 /**
  * The outputs program() returns for each kind. The kind's schema declares the same list for
@@ -50,6 +71,7 @@ export const LOCAL_KINDS = new Set(['MicroService', 'S3']);
  */
 export const LOCAL_OUTPUTS = {
   MicroService: ['url', 'port', 'pid'],
+  Worker: ['name', 'pid'],
   S3: ['bucketName', 'path', 'url', 'arn'],
 } as const satisfies Record<string, readonly string[]>;
 
@@ -99,16 +121,16 @@ export class LocalTarget implements Target {
       return [
         {
           pointer: '/kind',
-          message: `the local target cannot deploy ${c.kind}: it runs MicroService and S3 (use target: aws for the others)`,
+          message: `the local target cannot deploy ${c.kind}: it runs MicroService, Worker and S3 (use target: aws for the others)`,
           rule: 'target:local',
         },
       ];
     }
     const problems = checkLocalSecrets(c);
-    if (c.kind === 'MicroService' && !Array.isArray(c.spec['command'])) {
+    if (SUPERVISED_KINDS.has(c.kind) && !Array.isArray(c.spec['command'])) {
       problems.push({
         pointer: '/spec/command',
-        message: 'the local target runs a MicroService as a process: set spec.command (e.g. ["node", "server.js"])',
+        message: `the local target runs ${aKind(c.kind)} as a process: set spec.command (e.g. ["node", "${c.kind === 'Worker' ? 'worker' : 'server'}.js"])`,
         rule: 'target:local',
       });
     }
@@ -120,11 +142,11 @@ export class LocalTarget implements Target {
   }
 
   async restart(c: { id: string; service: string; name: string; kind: string }, ctx: TargetContext): Promise<string> {
-    if (c.kind !== 'MicroService')
-      throw new InvalidInputError(`${c.id} is ${c.kind === 'S3' ? 'an' : 'a'} ${c.kind}: only a MicroService runs processes to restart`);
+    if (!SUPERVISED_KINDS.has(c.kind))
+      throw new InvalidInputError(`${c.id} is ${aKind(c.kind)}: only a MicroService or a Worker runs processes to restart`);
     const { restart } = await import('./microservice.js');
     const outs = await restart(runtimeDirOf(ctx, c), c.id);
-    return `restarted: generation ${outs.generation} serves ${outs.url}`;
+    return `restarted: generation ${outs.generation} ${outs.url ? `serves ${outs.url}` : 'runs'}`;
   }
 
   async lifecycle(
@@ -133,8 +155,8 @@ export class LocalTarget implements Target {
     ctx: TargetContext,
     by: string,
   ): Promise<string> {
-    if (c.kind !== 'MicroService')
-      throw new InvalidInputError(`${c.id} is ${c.kind === 'S3' ? 'an' : 'a'} ${c.kind}: only a MicroService runs processes to ${action}`);
+    if (!SUPERVISED_KINDS.has(c.kind))
+      throw new InvalidInputError(`${c.id} is ${aKind(c.kind)}: only a MicroService or a Worker runs processes to ${action}`);
     const { startService, stopService } = await import('./lifecycle.js');
     const dir = runtimeDirOf(ctx, c);
     return action === 'stop' ? stopService(dir, c.id, by) : startService(dir, c.id);
@@ -160,18 +182,18 @@ export class LocalTarget implements Target {
     return [
       ...unfit.map((p) => `deployed despite --ignore-capacity: ${p}`),
       ...capacityNotes(components, options.all, machine),
-      ...limitWarnings(components.filter((c) => c.kind === 'MicroService')),
+      ...limitWarnings(components.filter((c) => SUPERVISED_KINDS.has(c.kind))),
     ];
   }
 
   async inspect(components: ReadonlyArray<DeployedRef>, ctx: TargetContext): Promise<ServiceStatus[]> {
     const { inspectService } = await import('./inspect.js');
     const now = new Date();
-    return Promise.all(components.filter((c) => c.kind === 'MicroService').map((c) => inspectService(c, runtimeDirOf(ctx, c), now)));
+    return Promise.all(components.filter((c) => SUPERVISED_KINDS.has(c.kind)).map((c) => inspectService(c, runtimeDirOf(ctx, c), now)));
   }
 
   logFile(c: { service: string; name: string; kind: string }, ctx: TargetContext): string | undefined {
-    return c.kind === 'MicroService' ? path.join(runtimeDirOf(ctx, c), 'app.log') : undefined;
+    return SUPERVISED_KINDS.has(c.kind) ? path.join(runtimeDirOf(ctx, c), 'app.log') : undefined;
   }
 
   async publish(state: StackState, ctx: TargetContext): Promise<void> {
@@ -180,7 +202,7 @@ export class LocalTarget implements Target {
   }
 
   async lastRollout(c: { service: string; name: string; kind: string }, ctx: TargetContext): Promise<RolloutReport | undefined> {
-    if (c.kind !== 'MicroService') return undefined;
+    if (!SUPERVISED_KINDS.has(c.kind)) return undefined;
     const { files, readJson } = await import('./protocol.js');
     return readJson<RolloutReport>(files(runtimeDirOf(ctx, c)).rollout);
   }
@@ -198,12 +220,13 @@ export class LocalTarget implements Target {
       const { LocalResource, secret } = (await import(
         pathToFileURL(distFile('targets/local/providers.js')).href
       )) as typeof import('./providers.js');
-      if (c.kind === 'MicroService') {
+      if (SUPERVISED_KINDS.has(c.kind)) {
+        const worker = c.kind === 'Worker';
         const replicas = (spec['replicas'] as number | undefined) ?? 1;
-        const port = spec['port'] === 'auto' ? await autoPort(ctx) : spec['port'];
-        const health = { ...LOCAL_HEALTH_DEFAULTS, ...(spec['healthCheck'] as object | undefined) };
+        const port = worker ? undefined : spec['port'] === 'auto' ? await autoPort(ctx) : spec['port'];
+        const hc = spec['healthCheck'] as Record<string, unknown> | undefined;
         const r = new LocalResource(
-          'MicroService',
+          c.kind,
           c.name,
           {
             component: c.id,
@@ -216,8 +239,8 @@ export class LocalTarget implements Target {
               ...Object.fromEntries(env.map((e) => [e.k, e.secret ? secret(e.v) : e.v])),
               ...(ctx.artifact ? { DEPLOYER_ARTIFACT: ctx.artifact.digest } : {}),
             },
-            port,
-            healthCheck: health,
+            ...(worker ? { name: c.id } : { port }),
+            healthCheck: worker ? workerHealth(hc) : { ...LOCAL_HEALTH_DEFAULTS, ...hc },
             startTimeout: LOCAL_START_TIMEOUT_S,
             replicas,
             ...resourcesOf(spec),
@@ -226,9 +249,9 @@ export class LocalTarget implements Target {
               decideStrategy(spec['strategy'] as Parameters<typeof decideStrategy>[0], replicas),
             ),
           },
-          ['url', 'pid', 'generation', 'running'],
+          worker ? ['pid', 'generation', 'running'] : ['url', 'pid', 'generation', 'running'],
         );
-        return Object.fromEntries(LOCAL_OUTPUTS.MicroService.map((o) => [o, r.output(o)]));
+        return Object.fromEntries(LOCAL_OUTPUTS[c.kind as 'MicroService' | 'Worker'].map((o) => [o, r.output(o)]));
       }
       const bucketName =
         (spec['bucketName'] as string | undefined) ?? `${ctx.stack}-${ctx.environment.replace(/\//g, '-')}-${c.service}-${c.name}`;

@@ -67,7 +67,7 @@ export async function inspectService(ref: DeployedRef, dir: string, now = new Da
   );
   const started = await startOf(pid);
   const hc = desired?.spec.healthCheck;
-  const health = port && hc ? await checkOnce(port, hc.path, Math.min(hc.timeout, 1) * 1000) : undefined;
+  const health = port && hc?.path !== undefined ? await checkOnce(port, hc.path, Math.min(hc.timeout, 1) * 1000) : undefined;
   return {
     ...base,
     state,

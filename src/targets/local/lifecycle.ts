@@ -41,7 +41,7 @@ export async function startService(dir: string, component: string): Promise<stri
   try {
     const outs = await startSupervisor(inputs);
     await fs.rm(files(dir).stopped, { force: true });
-    return `started: generation ${outs.generation} serves ${outs.url}`;
+    return `started: generation ${outs.generation} ${outs.url ? `serves ${outs.url}` : 'runs'}`;
   } catch (err) {
     // Not serving: it stays stopped as it was, nothing of the attempt left running.
     const pid = await liveSupervisor(dir);

@@ -5,7 +5,7 @@
  * a process that answers unhealthy, or not at all, `unhealthyThreshold` times in a row is hung:
  * the supervisor replaces it as if it had crashed (counted in restarts and the circuit breaker).
  */
-import { checkOnce } from './health.js';
+import { probe } from './health.js';
 import type { ProcessSpec } from './protocol.js';
 import type { Replica } from './rollout.js';
 
@@ -53,7 +53,7 @@ export class Liveness {
     const now = this.host.checkable();
     if (!now || now.replicas.length === 0) return this.schedule(1000);
     const hc = now.spec.healthCheck;
-    const answers = await Promise.all(now.replicas.map((r) => checkOnce(r.port, hc.path, hc.timeout * 1000)));
+    const answers = await Promise.all(now.replicas.map((r) => probe(r)));
     if (this.stopped) return;
     let failing = 0;
     now.replicas.forEach((replica, i) => {

@@ -22,7 +22,7 @@ afterAll(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
-async function inputs(name: string, env: Record<string, string>): Promise<ms.MicroServiceInputs> {
+async function inputs(name: string, env: Record<string, string>): Promise<ms.MicroServiceInputs & { port: number }> {
   runtimeDirs.push(path.join(root, name));
   return {
     kind: 'MicroService',

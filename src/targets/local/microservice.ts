@@ -28,8 +28,9 @@ import { decideStrategy, rolloutBudgetMs } from './strategy.js';
 import { barrierFromEnv } from '../switch-barrier.js';
 import type { CrashBreakerPolicy } from './crash-breaker.js';
 
+/** A MicroService (its processes behind a proxy on its port) or a Worker (its processes, no port): both supervised alike. */
 export interface MicroServiceInputs extends ProcessSpec {
-  kind: 'MicroService';
+  kind: 'MicroService' | 'Worker';
   component: string;
   runtimeDir: string;
   /** The Stack's circuit breaker for processes that die; not what runs, so changing it restarts nothing. */
@@ -37,7 +38,8 @@ export interface MicroServiceInputs extends ProcessSpec {
 }
 
 export interface MicroServiceOutputs extends MicroServiceInputs {
-  url: string;
+  /** Where a MicroService answers; a Worker has none. */
+  url?: string;
   pid: number;
   generation: number;
   running: boolean;
@@ -99,10 +101,14 @@ export async function read(
   const serves = (status?.replicas?.length ?? 0) > 0;
   const running = status?.state === 'ready' || (status?.state === 'failed' && serves) || rollingOut;
   const now = serving?.spec;
-  const actual = now ? { command: now.command, env: now.env, port: now.port, replicas: now.replicas ?? 1 } : {};
+  const actual = now
+    ? { command: now.command, env: now.env, ...(now.port !== undefined ? { port: now.port } : {}), replicas: now.replicas ?? 1 }
+    : {};
   const hc = now?.healthCheck ?? props.healthCheck;
   const port = now?.port ?? props.port;
-  const healthy = running && (await checkOnce(port, hc.path, hc.timeout * 1000)) === 'healthy';
+  // A MicroService answers on its port; a Worker's processes are checked by its supervisor (lastHealthCheck).
+  const answers = port !== undefined && hc.path !== undefined ? (await checkOnce(port, hc.path, hc.timeout * 1000)) === 'healthy' : true;
+  const healthy = running && answers;
   // Said only when it is not: what apply recorded says nothing of health, and a deployed service answers.
   // Processes the kernel killed for memory are said: the supervisor's restarts would hide them.
   const oom = status?.oomKills ? { oomKills: status.oomKills } : {};
@@ -210,7 +216,8 @@ async function waitFor(inputs: MicroServiceInputs, generation: number, pid: numb
   while (Date.now() < deadline) {
     const s = await readJson<Status>(f.status);
     if (s && s.generation === generation && s.state === 'ready') {
-      return { ...inputs, url: `http://127.0.0.1:${inputs.port}`, pid, generation, running: true };
+      const url = inputs.port !== undefined ? { url: `http://127.0.0.1:${inputs.port}` } : {};
+      return { ...inputs, ...url, pid, generation, running: true };
     }
     if (s && s.generation === generation && s.state === 'failed') {
       const serving = s.servingGeneration > 0 ? ' The previous version keeps serving.' : '';

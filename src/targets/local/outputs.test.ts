@@ -32,6 +32,7 @@ beforeAll(async () => {
 const schemas = loadSchemas();
 const SPECS: Record<keyof typeof LOCAL_OUTPUTS, Record<string, unknown>> = {
   MicroService: { port: 8080, command: ['node', 'server.mjs'] },
+  Worker: { command: ['node', 'worker.mjs'] },
   S3: {},
 };
 

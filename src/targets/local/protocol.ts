@@ -15,9 +15,13 @@ export interface ProcessSpec {
   command: string[];
   cwd: string;
   env: Record<string, string>;
-  port: number;
+  /** The public port (a MicroService); absent for a Worker, which serves no traffic. */
+  port?: number;
   healthCheck: {
-    path: string;
+    /** An HTTP check: GET this path on the process's port (a MicroService). */
+    path?: string;
+    /** A command check (a Worker's): exit code 0 is healthy. With neither, a running process is healthy. */
+    command?: string[];
     /** Seconds */
     interval: number;
     timeout: number;
@@ -27,7 +31,7 @@ export interface ProcessSpec {
   };
   /** Seconds one new process has to become healthy. */
   startTimeout: number;
-  /** Processes behind the proxy (default 1). */
+  /** Processes to run (behind the proxy, for a MicroService; default 1). */
   replicas?: number;
   /** How a new generation replaces the serving one (default: rolling, one at a time). */
   strategy?: RolloutStrategy;

@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { freePort } from '../../util/net.js';
 import type { AppLog } from './app-log.js';
-import { waitHealthy } from './health.js';
+import { describeCheck, probe, waitHealthy } from './health.js';
 import { limitsFor, type AppliedLimits } from './limits.js';
 import type { ProcessSpec } from './protocol.js';
 import type { Replica } from './rollout.js';
@@ -48,7 +48,8 @@ export async function spawnReplica(o: {
   const port = await freePort();
   const env: Record<string, string> = {};
   for (const k of INHERITED_ENV) if (process.env[k] !== undefined) env[k] = process.env[k]!;
-  Object.assign(env, spec.env, { PORT: String(port) });
+  // A MicroService listens on the private port it is given; a Worker listens on none.
+  Object.assign(env, spec.env, spec.port !== undefined ? { PORT: String(port) } : {});
   // Inside its cpu and memory limits from its first instruction.
   const limits = limitsFor(`${o.cgroup}/${port}`, spec.resources ?? {});
   if (spec.resources) o.limited(limits.applied);
@@ -94,7 +95,9 @@ export async function replicaHealthy(running: Running, leftMs: number, appLogFil
   try {
     await waitHealthy({
       port: running.port,
-      path: hc.path,
+      path: hc.path ?? '/',
+      check: () => probe(running),
+      what: describeCheck(hc),
       healthyThreshold: hc.healthyThreshold,
       unhealthyThreshold: hc.unhealthyThreshold,
       gracePeriodMs: hc.gracePeriod * 1000,

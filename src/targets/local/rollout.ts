@@ -8,7 +8,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BackendStats } from './proxy.js';
 import type { ProcessSpec, RolloutStrategy } from './protocol.js';
-import { checkOnce } from './health.js';
+import { describeCheck, probe } from './health.js';
 
 /** A service process the supervisor started. */
 export interface Replica {
@@ -153,8 +153,7 @@ async function judge(host: RolloutHost, canaries: Replica[], o: Rollout): Promis
   if (canaries.some((r) => r.exited)) return 'canary aborted: a new process exited';
   const hc = o.spec.healthCheck;
   for (const r of canaries) {
-    if ((await checkOnce(r.port, hc.path, hc.timeout * 1000)) !== 'healthy')
-      return `canary aborted: health check GET ${hc.path} failed on the new version`;
+    if ((await probe(r)) !== 'healthy') return `canary aborted: health check ${describeCheck(hc)} failed on the new version`;
   }
   const total = canaries
     .map((r) => host.stats(r))

@@ -13,7 +13,7 @@ import { Supervisor } from './supervisor.js';
 const root = mkdtempSync(path.join(os.tmpdir(), 'deployer-sup-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-async function spec(env: Record<string, string>, port?: number): Promise<ProcessSpec> {
+async function spec(env: Record<string, string>, port?: number): Promise<ProcessSpec & { port: number }> {
   return {
     command: [process.execPath, path.join(repoRoot, 'test/fixtures/apps/echo-server.mjs')],
     cwd: repoRoot,

@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { AppLog } from './app-log.js';
 import { claim } from './launch.js';
-import { checkOnce } from './health.js';
+import { probe } from './health.js';
 import { endReplica, replicaHealthy, spawnReplica, type Death, type Running } from './replica.js';
 import { files, readJson, sameProcesses, writeJson, type Desired, type ProcessSpec, type Serving, type Status } from './protocol.js';
 import { SwitchingProxy, type BackendStats } from './proxy.js';
@@ -118,19 +118,17 @@ export class Supervisor implements RolloutHost {
     if (
       desired.reason === 'restart' ||
       serving.length !== (desired.spec.replicas ?? 1) ||
-      !this.proxy ||
-      this.proxy.port !== desired.spec.port
+      (desired.spec.port !== undefined && (!this.proxy || this.proxy.port !== desired.spec.port))
     )
       return false;
     if (!serving.every((r) => !r.exited && sameProcesses(r.spec, desired.spec))) return false;
     // Kept only if they answer now: a hung process is replaced by a rollout, as any other.
-    const hc = desired.spec.healthCheck;
-    const answers = await Promise.all(serving.map((r) => checkOnce(r.port, hc.path, hc.timeout * 1000)));
+    const answers = await Promise.all(serving.map((r) => probe(r)));
     return answers.every((a) => a === 'healthy');
   }
 
-  /** Generation `generation` serves on `port` (running `spec`): ready, no error, no phase. */
-  private async reportServing(generation: number, port: number, spec: ProcessSpec): Promise<void> {
+  /** Generation `generation` serves on `port` (running `spec`; a Worker has none): ready, no error, no phase. */
+  private async reportServing(generation: number, port: number | undefined, spec: ProcessSpec): Promise<void> {
     await writeJson(files(this.dir).serving, { generation, spec } satisfies Serving);
     await this.report({
       generation,
@@ -162,7 +160,8 @@ export class Supervisor implements RolloutHost {
     this.timing = { generation, startedAt: Date.now() };
     this.barrier = desired.barrier;
     try {
-      if (!this.proxy || this.proxy.port !== spec.port) {
+      // A Worker serves no traffic: no proxy, no port.
+      if (spec.port !== undefined && (!this.proxy || this.proxy.port !== spec.port)) {
         const proxy = new SwitchingProxy();
         await proxy.listen(spec.port).catch((err: NodeJS.ErrnoException) => {
           throw new Error(
@@ -179,7 +178,7 @@ export class Supervisor implements RolloutHost {
       this.resetBreaker(desired);
       await this.reportServing(generation, spec.port, spec);
       await this.reportRollout(strategy.type);
-      this.say(`generation ${generation} is serving on port ${spec.port}`);
+      this.say(`generation ${generation} is ${spec.port !== undefined ? `serving on port ${spec.port}` : 'running'}`);
     } catch (err) {
       const message = (err as Error).message;
       this.say(`generation ${generation} failed: ${message}`);
