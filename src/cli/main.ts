@@ -30,6 +30,7 @@ const COMMAND_MODULES: { names: string[]; load: () => Promise<Register> }[] = [
   { names: ['sign'], load: async () => (await import('./commands/build.js')).registerSign },
   { names: ['restart'], load: async () => (await import('./commands/restart.js')).registerRestart },
   { names: ['stop', 'start'], load: async () => (await import('./commands/lifecycle.js')).registerLifecycle },
+  { names: ['run'], load: async () => (await import('./commands/lifecycle.js')).registerRun },
   { names: ['services'], load: async () => (await import('./commands/services.js')).registerServices },
   { names: ['logs'], load: async () => (await import('./commands/logs.js')).registerLogs },
   { names: ['drift'], load: async () => (await import('./commands/drift.js')).registerDrift },

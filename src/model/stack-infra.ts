@@ -56,8 +56,8 @@ export const VPC_KINDS: ReadonlySet<string> = new Set([
   'NLB',
   'APIGateway',
 ]);
-/** Kinds whose components run long-lived processes: `deployer restart`, `stop`, `start` and `logs` apply to them. */
-export const PROCESS_KINDS: ReadonlySet<string> = new Set(['MicroService', 'Worker']);
+/** Kinds whose components run processes (a CronJob on its schedule): `deployer restart`, `stop`, `start` and `logs` apply to them. */
+export const PROCESS_KINDS: ReadonlySet<string> = new Set(['MicroService', 'Worker', 'CronJob']);
 /** Kinds that run on the stack's ECS cluster. */
 export const CONTAINER_KINDS: ReadonlySet<string> = new Set(['MicroService', 'Worker', 'CronJob']);
 

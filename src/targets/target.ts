@@ -90,6 +90,8 @@ export interface Target {
     context: TargetContext,
     by: string,
   ): Promise<string>;
+  /** Runs a deployed CronJob now, outside its schedule (`deployer run`); resolves once the run has ended. Absent: the target cannot. */
+  runJob?(component: { id: string; service: string; name: string; kind: string }, context: TargetContext): Promise<JobRun>;
   /**
    * Runs the component's program without deploying anything and says what it would make;
    * absent when the target cannot (`plan --resources`).
@@ -121,6 +123,16 @@ export interface Target {
     component: { id: string; service: string; name: string; kind: string },
     context: TargetContext,
   ): Promise<RolloutReport | undefined>;
+}
+
+/** One run of a CronJob: how it ended, after how many attempts. */
+export interface JobRun {
+  id: string;
+  startedAt: string;
+  finishedAt?: string;
+  status: 'running' | 'succeeded' | 'failed' | 'timed-out' | 'skipped';
+  attempts: number;
+  detail?: string;
 }
 
 /** What `deployer stop|start` does to a component. */
@@ -170,6 +182,8 @@ export interface ServiceStatus {
   breaker?: { position: 'closed' | 'open' | 'half-open'; failures: number; oomKills: number; retryAt?: string; reason?: string };
   /** The last round of the supervisor's own periodic health checks. */
   lastHealthCheck?: { at: string; status: 'healthy' | 'unhealthy'; failing: number };
+  /** A CronJob: when it runs next (none while suspended or stopped) and how its last run went; its `replicas` are the runs in progress. */
+  cron?: { nextRunAt?: string; suspended: boolean; lastRun?: JobRun & { trigger: string } };
 }
 
 export interface ReplicaStatus {

@@ -12,10 +12,29 @@ import { whoAmI } from '../lock/index.js';
 import { PROCESS_KINDS } from '../model/stack-infra.js';
 import { openStateStore } from '../state/index.js';
 import { targetFor } from '../targets/index.js';
-import type { LifecycleAction } from '../targets/target.js';
+import type { JobRun, LifecycleAction } from '../targets/target.js';
 import { loadStack } from './load-stack.js';
 import { recordServiceOperation, type ComponentOutcome } from './service-records.js';
 import { withStackExclusive } from './state-commands.js';
+
+/** `deployer run <service>/<cronjob>`: the CronJob run now, outside its schedule; resolves to how the run ended. */
+export async function runJob(settings: Settings, id: string): Promise<JobRun> {
+  const { desired } = await loadStack(settings);
+  const target = targetFor(desired.target);
+  if (!target.runJob) throw new InvalidInputError(`the ${desired.target} target cannot run a CronJob on demand`);
+  const state = await openStateStore(settings.stateUrl, settings.dir).read(desired.name, desired.environment);
+  const c = state?.components[id];
+  const jobs = Object.entries(state?.components ?? {}).filter(([, x]) => x.status === 'deployed' && x.kind === 'CronJob');
+  if (!c || c.status !== 'deployed' || c.kind !== 'CronJob')
+    throw new InvalidInputError(`${id} is not a CronJob deployed in ${desired.name}/${desired.environment}`, [
+      `deployed CronJobs: ${jobs.map(([x]) => x).join(', ') || '(none)'}`,
+    ]);
+  const [service, name] = id.split('/') as [string, string];
+  return target.runJob(
+    { id, service, name, kind: c.kind },
+    { stack: desired.name, environment: desired.environment, stackDir: desired.dir },
+  );
+}
 
 export async function changeLifecycle(
   settings: Settings,

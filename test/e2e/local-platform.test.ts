@@ -5,7 +5,8 @@
  * names every service's endpoint; and a second stack asking for a port the first one holds is
  * refused before it starts anything, naming the port and the process that holds it; `deployer
  * stop|start` take a service down on purpose (no drift, in the ledger) and bring it back; a
- * Worker runs with no port, limited and checked by its command.
+ * Worker runs with no port, limited and checked by its command; a CronJob runs on its schedule
+ * and on demand.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -212,6 +213,40 @@ describe('the local target as a small platform', () => {
     expect(drift.code, JSON.stringify(drift.json)).toBe(0);
   });
 
+  it('a CronJob is scheduled in its time zone, runs on demand with its retries, and a schedule it cannot run is refused at plan', async () => {
+    type Listed = {
+      id: string;
+      kind: string;
+      state: string;
+      cron?: { nextRunAt?: string; suspended: boolean; lastRun?: { status: string } };
+    };
+    const nightly = (await deployerJson<{ services: Listed[] }>(args('services'))).json.services.find((s) => s.id === 'lab/nightly')!;
+    expect(nightly).toMatchObject({ kind: 'CronJob', state: 'running', cron: { suspended: false } });
+    // 03:00 in Paris is 02:00 UTC in December (and 01:00 in summer).
+    const next = new Date(nightly.cron!.nextRunAt!);
+    expect(next.getTime()).toBeGreaterThan(Date.now());
+    expect([1, 2]).toContain(next.getUTCHours());
+    expect(next.getUTCMinutes()).toBe(0);
+
+    const run = await deployer(args('run', 'lab/nightly'));
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/lab\/nightly: run [0-9a-f-]+ succeeded after 2 attempt\(s\) \(exit code 0\)/);
+    const logs = (await deployer(args('logs', 'lab/nightly'))).stdout;
+    expect(logs).toMatch(/nightly job: failing this attempt[\s\S]*nightly job: done/);
+    expect((await deployer(args('services'))).stdout).toMatch(
+      /lab\/nightly: next run \S+; last run \S+ \(manual\): succeeded, exit code 0/,
+    );
+    const notAJob = await deployer(args('run', 'lab/consumer'));
+    expect(notAJob.code).toBe(2);
+    expect(notAJob.stderr).toMatch(/lab\/consumer is not a CronJob deployed in platform\/dev[\s\S]*deployed CronJobs: lab\/nightly/);
+
+    const other = testdir('local-platform', { PORT_RANGE: '32000-32099' });
+    editFile(path.join(other, 'services/lab/nightly.yaml'), 'schedule: "0 3 * * *"', 'schedule: "0 3 * * ? 2030"');
+    const plan = await deployer(['plan', '-C', other, '-e', 'dev']);
+    expect(plan.code).toBe(2);
+    expect(plan.stderr).toMatch(/services\/lab\/nightly\.yaml:\d+:\d+ .*\/spec\/schedule .*year field "2030"/);
+  });
+
   it('services --json matches what runs, after a process is killed and after a whole service is', async () => {
     type Services = {
       services: Array<{
@@ -228,6 +263,7 @@ describe('the local target as a small platform', () => {
     expect(before.map((s) => `${s.id} ${s.state} ${s.health?.status}`)).toEqual([
       'lab/consumer running undefined',
       'lab/hog running healthy',
+      'lab/nightly running undefined',
       'web/api running healthy',
       'web/backend running healthy',
     ]);

@@ -1,6 +1,6 @@
 /** `deployer stop <component...>` and `deployer start <component...>`: a deployed service's processes taken down on purpose, or brought back. */
 import type { Command } from 'commander';
-import { changeLifecycle } from '../../workflows/lifecycle.js';
+import { changeLifecycle, runJob } from '../../workflows/lifecycle.js';
 import type { LifecycleAction } from '../../targets/target.js';
 import { allOptions, printJson, settingsFrom, type CommandContext } from '../context.js';
 
@@ -12,6 +12,25 @@ const DESCRIPTIONS: Record<LifecycleAction, string> = {
     'Start services stopped with `deployer stop` (or whose processes died) as they were deployed, in dependency order, each serving before the next. ' +
     'Recorded in the ledger; the state does not change',
 };
+
+export function registerRun(program: Command, ctx: CommandContext): void {
+  program
+    .command('run <component>')
+    .description(
+      'Run a deployed CronJob (<service>/<component>) now, outside its schedule, under its own rules (limits, timeout, retries, concurrency), ' +
+        'and wait until it ends. Exit code 0 when it succeeded, 1 when it failed, timed out or was skipped (concurrency: forbid)',
+    )
+    .action(async (id: string, _f, cmd: Command) => {
+      const o = allOptions(cmd);
+      const run = await runJob(settingsFrom(o, ctx.io), id);
+      if (o.json) printJson(ctx.io, { ok: run.status === 'succeeded', run });
+      else
+        (run.status === 'succeeded' ? ctx.io.stdout : ctx.io.stderr).write(
+          `${id}: run ${run.id} ${run.status} after ${run.attempts} attempt(s)${run.detail ? ` (${run.detail})` : ''}; its output: deployer logs ${id}\n`,
+        );
+      ctx.exitCode = run.status === 'succeeded' ? 0 : 1;
+    });
+}
 
 export function registerLifecycle(program: Command, ctx: CommandContext): void {
   for (const action of ['stop', 'start'] as const) {

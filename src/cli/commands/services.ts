@@ -34,6 +34,15 @@ function lastCheck(s: ServiceStatus, takenAt: string): string {
   return `${c.status}/${Number.isNaN(ago) ? '?' : uptime(ago)}`;
 }
 
+/** A CronJob's schedule in words: when it runs next, and its last run. */
+function cronLine(c: NonNullable<ServiceStatus['cron']>): string {
+  const next = c.suspended ? 'suspended' : c.nextRunAt ? `next run ${c.nextRunAt}` : 'not scheduled';
+  const last = c.lastRun
+    ? `; last run ${c.lastRun.startedAt} (${c.lastRun.trigger}): ${c.lastRun.status}${c.lastRun.detail ? `, ${c.lastRun.detail}` : ''}`
+    : '';
+  return next + last;
+}
+
 function row(s: ServiceStatus, takenAt: string): string[] {
   const cpu = s.replicas.reduce((t, r) => t + (r.cpuSeconds ?? 0), 0);
   const rss = s.replicas.reduce((t, r) => t + (r.rssBytes ?? 0), 0);
@@ -70,6 +79,7 @@ export function servicesTable(report: ServicesReport): string {
     ...(s.oomKills ? [`  ${s.id}: ${s.oomKills} process(es) killed by the kernel for going over the memory limit`] : []),
     ...(s.lastExit ? [`  ${s.id}: last exit ${s.lastExit.at}: ${s.lastExit.reason}`] : []),
     ...(s.breaker?.reason && !s.detail?.includes(s.breaker.reason) ? [`  ${s.id}: ${s.breaker.reason}`] : []),
+    ...(s.cron ? [`  ${s.id}: ${cronLine(s.cron)}`] : []),
   ]);
   const title = `Stack ${report.stack}, environment ${report.environment}: ${report.services.length} service(s), at ${report.takenAt}`;
   if (report.services.length === 0) return `${title}\n(nothing deployed runs a process)`;

@@ -12,6 +12,7 @@ import { distFile } from '../../package-info.js';
 import { batchable } from '../../util/resource-scope.js';
 import type {
   DeployedRef,
+  JobRun,
   LifecycleAction,
   PreflightOptions,
   RolloutReport,
@@ -25,6 +26,10 @@ import type { RolloutStrategy } from './protocol.js';
 import { decideStrategy, rollbackStrategy } from './strategy.js';
 import { allocatePort, DEFAULT_PORT_RANGE } from './ports.js';
 import { discoveryVariable } from './registry.js';
+import { parseSchedule } from './schedule.js';
+import type { CronSpec } from './protocol.js';
+import { PROCESS_KINDS } from '../../model/stack-infra.js';
+import { parseDuration } from '../../util/duration.js';
 
 /**
  * Health check defaults (docs/local-target.md), chosen so that a failing new version is noticed
@@ -41,10 +46,10 @@ export const LOCAL_HEALTH_DEFAULTS = {
 export const LOCAL_START_TIMEOUT_S = 30;
 
 /** What the local target can make on this machine. */
-export const LOCAL_KINDS = new Set(['MicroService', 'Worker', 'S3']);
+export const LOCAL_KINDS = new Set(['MicroService', 'Worker', 'CronJob', 'S3']);
 
-/** The kinds a supervisor runs as processes: a MicroService behind its port, a Worker with none. */
-export const SUPERVISED_KINDS: ReadonlySet<string> = new Set(['MicroService', 'Worker']);
+/** The kinds a supervisor runs as processes: a MicroService behind its port, a Worker with none, a CronJob on its schedule. */
+export const SUPERVISED_KINDS: ReadonlySet<string> = PROCESS_KINDS;
 
 /** Health check defaults of a Worker without one: its processes healthy while they run (checked every second). */
 export const LOCAL_WORKER_HEALTH_DEFAULTS = { interval: 1, timeout: 5, healthyThreshold: 2, unhealthyThreshold: 3, gracePeriod: 0 };
@@ -61,6 +66,30 @@ function workerHealth(hc: Record<string, unknown> | undefined): Record<string, u
   };
 }
 
+/** A CronJob's schedule and time zone the local target cannot run, at their place in the YAML. */
+function scheduleProblems(spec: Record<string, unknown>): TargetFinding[] {
+  try {
+    parseSchedule(String(spec['schedule']), (spec['timezone'] as string | undefined) ?? 'UTC');
+    return [];
+  } catch (err) {
+    const pointer = /timezone/i.test((err as Error).message) ? '/spec/timezone' : '/spec/schedule';
+    return [{ pointer, message: (err as Error).message, rule: 'target:local' }];
+  }
+}
+
+/** A CronJob's schedule and rules as its supervisor runs them. */
+function cronOf(spec: Record<string, unknown>): CronSpec {
+  const timeout = spec['timeout'] as string | undefined;
+  return {
+    schedule: String(spec['schedule']),
+    timezone: (spec['timezone'] as string | undefined) ?? 'UTC',
+    ...(timeout !== undefined ? { timeoutMs: parseDuration(timeout, 'spec.timeout') } : {}),
+    retries: (spec['retries'] as number | undefined) ?? 0,
+    concurrency: (spec['concurrency'] as CronSpec['concurrency'] | undefined) ?? 'forbid',
+    suspend: (spec['suspend'] as boolean | undefined) ?? false,
+  };
+}
+
 /** "a Worker", "an S3": for messages that name a component's kind. */
 const aKind = (kind: string): string => `${/^[AEIOSU]/.test(kind) ? 'an' : 'a'} ${kind}`;
 
@@ -72,6 +101,7 @@ const aKind = (kind: string): string => `${/^[AEIOSU]/.test(kind) ? 'an' : 'a'} 
 export const LOCAL_OUTPUTS = {
   MicroService: ['url', 'port', 'pid'],
   Worker: ['name', 'pid'],
+  CronJob: ['name', 'pid'],
   S3: ['bucketName', 'path', 'url', 'arn'],
 } as const satisfies Record<string, readonly string[]>;
 
@@ -121,7 +151,7 @@ export class LocalTarget implements Target {
       return [
         {
           pointer: '/kind',
-          message: `the local target cannot deploy ${c.kind}: it runs MicroService, Worker and S3 (use target: aws for the others)`,
+          message: `the local target cannot deploy ${c.kind}: it runs MicroService, Worker, CronJob and S3 (use target: aws for the others)`,
           rule: 'target:local',
         },
       ];
@@ -134,6 +164,7 @@ export class LocalTarget implements Target {
         rule: 'target:local',
       });
     }
+    if (c.kind === 'CronJob') problems.push(...scheduleProblems(c.spec));
     return problems;
   }
 
@@ -160,6 +191,12 @@ export class LocalTarget implements Target {
     const { startService, stopService } = await import('./lifecycle.js');
     const dir = runtimeDirOf(ctx, c);
     return action === 'stop' ? stopService(dir, c.id, by) : startService(dir, c.id);
+  }
+
+  async runJob(c: { id: string; service: string; name: string; kind: string }, ctx: TargetContext): Promise<JobRun> {
+    if (c.kind !== 'CronJob') throw new InvalidInputError(`${c.id} is ${aKind(c.kind)}: only a CronJob runs on demand`);
+    const { runJobNow } = await import('./lifecycle.js');
+    return runJobNow(runtimeDirOf(ctx, c), c.id);
   }
 
   async preflight(
@@ -221,7 +258,8 @@ export class LocalTarget implements Target {
         pathToFileURL(distFile('targets/local/providers.js')).href
       )) as typeof import('./providers.js');
       if (SUPERVISED_KINDS.has(c.kind)) {
-        const worker = c.kind === 'Worker';
+        const worker = c.kind !== 'MicroService';
+        const cron = c.kind === 'CronJob' ? { cron: cronOf(spec) } : {};
         const replicas = (spec['replicas'] as number | undefined) ?? 1;
         const port = worker ? undefined : spec['port'] === 'auto' ? await autoPort(ctx) : spec['port'];
         const hc = spec['healthCheck'] as Record<string, unknown> | undefined;
@@ -245,13 +283,14 @@ export class LocalTarget implements Target {
             replicas,
             ...resourcesOf(spec),
             ...(ctx.crashBreaker ? { crashBreaker: ctx.crashBreaker } : {}),
+            ...cron,
             strategy: (ctx.rollback ? rollbackStrategy : (s: RolloutStrategy) => s)(
               decideStrategy(spec['strategy'] as Parameters<typeof decideStrategy>[0], replicas),
             ),
           },
           worker ? ['pid', 'generation', 'running'] : ['url', 'pid', 'generation', 'running'],
         );
-        return Object.fromEntries(LOCAL_OUTPUTS[c.kind as 'MicroService' | 'Worker'].map((o) => [o, r.output(o)]));
+        return Object.fromEntries(LOCAL_OUTPUTS[c.kind as 'MicroService' | 'Worker' | 'CronJob'].map((o) => [o, r.output(o)]));
       }
       const bucketName =
         (spec['bucketName'] as string | undefined) ?? `${ctx.stack}-${ctx.environment.replace(/\//g, '-')}-${c.service}-${c.name}`;

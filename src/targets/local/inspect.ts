@@ -83,5 +83,6 @@ export async function inspectService(ref: DeployedRef, dir: string, now = new Da
     ...(status.lastExit ? { lastExit: status.lastExit } : {}),
     ...(status.breaker ? { breaker: status.breaker } : {}),
     ...(status.lastHealthCheck ? { lastHealthCheck: status.lastHealthCheck } : {}),
+    ...(status.cron ? { cron: status.cron } : {}),
   };
 }

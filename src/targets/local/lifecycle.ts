@@ -4,9 +4,12 @@
  * stopped it, so drift knows it was on purpose; its runtime directory (what it runs, its port,
  * its logs) stays. Start launches a supervisor for what was deployed and waits until it serves.
  */
+import { randomUUID } from 'node:crypto';
 import { promises as fs } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { isAlive } from '../../util/process.js';
 import { liveSupervisor, startSupervisor, stopGroup, type MicroServiceInputs } from './microservice.js';
-import { files, readJson, writeJson, type Desired, type StoppedMark } from './protocol.js';
+import { files, readJson, writeJson, type CronRun, type Desired, type StoppedMark } from './protocol.js';
 
 /** What was deployed in `dir`, or an error saying it was never deployed here. */
 async function deployedSpec(dir: string, component: string): Promise<Desired> {
@@ -26,6 +29,27 @@ export async function stopService(dir: string, component: string, by: string): P
   if (pid === undefined) return 'stopped (nothing of it was running)';
   await stopGroup(pid);
   return `stopped (supervisor ${pid} and its processes)`;
+}
+
+/**
+ * Runs a CronJob now, outside its schedule (`deployer run`), under its own rules (limits,
+ * timeout, retries, concurrency); resolves to the run's record once it has ended.
+ */
+export async function runJobNow(dir: string, component: string): Promise<CronRun> {
+  const desired = await deployedSpec(dir, component);
+  if (!desired.spec.cron) throw new Error(`${component} is not a CronJob: only a CronJob runs on demand`);
+  const pid = await liveSupervisor(dir);
+  if (pid === undefined)
+    throw new Error(`${component} is not running (stopped, or its supervisor is gone): \`deployer start ${component}\` starts it`);
+  const id = randomUUID();
+  await writeJson(files(dir).runNow, { id });
+  process.kill(pid, 'SIGUSR1');
+  for (;;) {
+    const run = (await readJson<CronRun[]>(files(dir).runs))?.find((r) => r.id === id);
+    if (run?.finishedAt) return run;
+    if (!isAlive(pid)) throw new Error(`${component}: its supervisor ended before the run did (see ${files(dir).supervisorLog})`);
+    await sleep(100);
+  }
 }
 
 /** Starts what was deployed again, if it is not running; resolves to what was done once it serves. */

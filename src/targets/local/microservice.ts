@@ -28,9 +28,9 @@ import { decideStrategy, rolloutBudgetMs } from './strategy.js';
 import { barrierFromEnv } from '../switch-barrier.js';
 import type { CrashBreakerPolicy } from './crash-breaker.js';
 
-/** A MicroService (its processes behind a proxy on its port) or a Worker (its processes, no port): both supervised alike. */
+/** A MicroService (its processes behind a proxy on its port), a Worker (its processes, no port) or a CronJob (its command on a schedule): supervised alike. */
 export interface MicroServiceInputs extends ProcessSpec {
-  kind: 'MicroService' | 'Worker';
+  kind: 'MicroService' | 'Worker' | 'CronJob';
   component: string;
   runtimeDir: string;
   /** The Stack's circuit breaker for processes that die; not what runs, so changing it restarts nothing. */
@@ -254,6 +254,7 @@ function specOf(i: MicroServiceInputs): ProcessSpec {
     ...(i.replicas !== undefined ? { replicas: i.replicas } : {}),
     ...(i.strategy !== undefined ? { strategy: i.strategy } : {}),
     ...(i.resources !== undefined ? { resources: i.resources } : {}),
+    ...(i.cron !== undefined ? { cron: i.cron } : {}),
   };
 }
 

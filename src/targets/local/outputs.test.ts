@@ -33,6 +33,7 @@ const schemas = loadSchemas();
 const SPECS: Record<keyof typeof LOCAL_OUTPUTS, Record<string, unknown>> = {
   MicroService: { port: 8080, command: ['node', 'server.mjs'] },
   Worker: { command: ['node', 'worker.mjs'] },
+  CronJob: { command: ['node', 'job.mjs'], schedule: '*/5 * * * *' },
   S3: {},
 };
 

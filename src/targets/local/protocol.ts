@@ -37,6 +37,35 @@ export interface ProcessSpec {
   strategy?: RolloutStrategy;
   /** `memory` (MiB) and `cpu` (1024 = one CPU) of each process, enforced as this machine allows (limits.ts). */
   resources?: ResourceRequest;
+  /** A CronJob: the command runs on this schedule instead of running all the time (cron-runner.ts). */
+  cron?: CronSpec;
+}
+
+/** A CronJob's schedule and its runs' rules, as the local target runs them. */
+export interface CronSpec {
+  schedule: string;
+  timezone: string;
+  /** A run still going after this long is stopped and counts as failed. */
+  timeoutMs?: number;
+  /** Retries of a failed run. */
+  retries: number;
+  /** A run due while one still runs: run both, skip the new one, or stop the old one. */
+  concurrency: 'allow' | 'forbid' | 'replace';
+  /** Keep the job but do not run it on its schedule. */
+  suspend: boolean;
+}
+
+/** One run of a CronJob, as `runs.json` keeps it. */
+export interface CronRun {
+  id: string;
+  trigger: 'schedule' | 'manual';
+  startedAt: string;
+  finishedAt?: string;
+  status: 'running' | 'succeeded' | 'failed' | 'timed-out' | 'skipped';
+  /** Attempts made (1 + retries used). */
+  attempts: number;
+  /** How the last attempt ended, in words. */
+  detail?: string;
 }
 
 /** A deployment strategy with every parameter decided (see strategy.ts for the defaults). */
@@ -117,6 +146,8 @@ export interface Status {
   breaker?: CrashBreakerStatus;
   /** The last round of the supervisor's periodic health checks (liveness.ts). */
   lastHealthCheck?: LastHealthCheck;
+  /** A CronJob: when it runs next, whether it is suspended, and its last run. */
+  cron?: { nextRunAt?: string; suspended: boolean; lastRun?: CronRun };
   /** What the rollout is doing, for progress output ("canary 10 %: baking 5 s"). */
   phase?: string;
   restarts: number;
@@ -125,6 +156,10 @@ export interface Status {
 
 export const files = (dir: string) => ({
   desired: path.join(dir, 'desired.json'),
+  /** A CronJob's last runs, newest last (cron-runner.ts). */
+  runs: path.join(dir, 'runs.json'),
+  /** The run `deployer run` asks for (its id), read on SIGUSR1. */
+  runNow: path.join(dir, 'run-now.json'),
   /** The token of the newest supervisor launched for this directory: an older one that boots late gives way. */
   launch: path.join(dir, 'launch.token'),
   status: path.join(dir, 'status.json'),

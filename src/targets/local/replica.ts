@@ -26,6 +26,8 @@ export interface Running extends Replica {
 /** How a process that was not being stopped died. */
 export interface Death {
   how: string;
+  /** Its exit code (null when a signal ended it). */
+  code: number | null;
   /** The kernel killed it for going over its memory limit. */
   oom: boolean;
 }
@@ -83,7 +85,7 @@ export async function spawnReplica(o: {
         : signal
           ? `signal ${signal}`
           : `exit code ${code}`;
-    o.died(running, { how, oom });
+    o.died(running, { how, oom, code });
   });
   return running;
 }

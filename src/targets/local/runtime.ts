@@ -16,11 +16,13 @@ interface Handler {
   diff(olds: never, news: never): { changes: boolean; replaces: string[] } | Promise<{ changes: boolean; replaces: string[] }>;
 }
 
-// A Worker is supervised as a MicroService is, without a port or a proxy.
-const handlers: Record<string, Handler> = { MicroService: microservice, Worker: microservice, S3: bucket } as unknown as Record<
-  string,
-  Handler
->;
+// A Worker is supervised as a MicroService is, without a port or a proxy; a CronJob's supervisor runs it on its schedule.
+const handlers: Record<string, Handler> = {
+  MicroService: microservice,
+  Worker: microservice,
+  CronJob: microservice,
+  S3: bucket,
+} as unknown as Record<string, Handler>;
 
 function handler(kind: string): Handler {
   const h = handlers[kind];

@@ -6,6 +6,7 @@
  * an update, and a new version that fails its checks never keeps traffic.
  *
  * Run as `node supervisor.js <runtimeDir> [launchToken]`; SIGHUP = read desired.json again; SIGTERM = stop.
+ * A CronJob's directory gets a CronRunner (cron-runner.ts) instead; SIGUSR1 = the run `deployer run` asks for.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createWriteStream, type WriteStream } from 'node:fs';
@@ -22,6 +23,7 @@ import { awaitSwitch, type SwitchParticipant } from '../switch-barrier.js';
 import { STRATEGIES, type Replica, type RolloutHost } from './rollout.js';
 import { BreakerGate } from './breaker-gate.js';
 import { Liveness } from './liveness.js';
+import { CronRunner } from './cron-runner.js';
 import { decideStrategy } from './strategy.js';
 
 export class Supervisor implements RolloutHost {
@@ -374,7 +376,10 @@ async function main(dir: string, token: string | undefined): Promise<void> {
     process.stderr.write(`${new Date().toISOString()} a newer supervisor was launched for ${dir}: this one gives way\n`);
     process.exit(0);
   }
-  const supervisor = new Supervisor(dir);
+  // A CronJob's supervisor runs its command on a schedule; any other keeps its processes running.
+  const cron = (await readJson<Desired>(files(dir).desired))?.spec.cron !== undefined;
+  const supervisor = cron ? new CronRunner(dir) : new Supervisor(dir);
+  if (supervisor instanceof CronRunner) process.on('SIGUSR1', () => void supervisor.runNow());
   process.on('SIGHUP', () => void supervisor.reload());
   const shutdown = (): void => {
     void supervisor.stopAll().finally(() => process.exit(0));
