@@ -21,7 +21,7 @@ export interface LastHealthCheck {
 export interface LivenessHost {
   /** The processes to check now, with the spec they run; none while a rollout runs or nothing serves. */
   checkable(): { replicas: Replica[]; spec: ProcessSpec } | undefined;
-  /** A round of checks ended. */
+  /** A round of checks ended with another result than the last told, or 5 s after the last told. */
   checked(result: LastHealthCheck): void;
   /** `replica` failed its checks `times` in a row: replace it. */
   hung(replica: Replica, times: number): void;
@@ -31,6 +31,7 @@ export class Liveness {
   private readonly failures = new WeakMap<Replica, number>();
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
+  private told: LastHealthCheck | undefined;
 
   constructor(private readonly host: LivenessHost) {}
 
@@ -66,7 +67,13 @@ export class Liveness {
         this.host.hung(replica, times);
       }
     });
-    this.host.checked({ at: new Date().toISOString(), status: failing === 0 ? 'healthy' : 'unhealthy', failing });
+    // Told when it changes, else every 5 s: the status file is not rewritten every second for nothing.
+    const result: LastHealthCheck = { at: new Date().toISOString(), status: failing === 0 ? 'healthy' : 'unhealthy', failing };
+    const last = this.told;
+    if (!last || last.status !== result.status || last.failing !== failing || Date.parse(result.at) - Date.parse(last.at) >= 5_000) {
+      this.told = result;
+      this.host.checked(result);
+    }
     this.schedule(Math.max(1000, hc.interval * 1000));
   }
 }
