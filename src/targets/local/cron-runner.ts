@@ -8,11 +8,8 @@
  * Each run is kept in runs.json (the last 20); SIGUSR1 runs the one `deployer run` asked for.
  */
 import { randomUUID } from 'node:crypto';
-import { createWriteStream, type WriteStream } from 'node:fs';
-import path from 'node:path';
-import { createHash } from 'node:crypto';
-import { AppLog } from './app-log.js';
 import { files, readJson, writeJson, type CronRun, type Desired, type ProcessSpec, type Status } from './protocol.js';
+import { SupervisorBase } from './supervisor-base.js';
 import { endReplica, spawnReplica, type Death, type Running } from './replica.js';
 import { parseSchedule, type Schedule } from './schedule.js';
 
@@ -21,8 +18,7 @@ const RUNS_KEPT = 20;
 /** setTimeout waits at most this long; a later run is re-armed on the way. */
 const LONGEST_TIMER_MS = 2 ** 31 - 1;
 
-export class CronRunner {
-  private status: Status;
+export class CronRunner extends SupervisorBase {
   private spec: ProcessSpec | undefined;
   private schedule: Schedule | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -33,50 +29,14 @@ export class CronRunner {
   private readonly active = new Set<string>();
   private readonly replaced = new Set<string>();
   private runs: CronRun[] = [];
-  private queue: Promise<void> = Promise.resolve();
-  private writes: Promise<void> = Promise.resolve();
-  private stopped = false;
-  private readonly log: WriteStream;
-  private readonly appLog: AppLog;
-  private readonly cgroup: string;
 
-  constructor(private readonly dir: string) {
-    this.status = {
-      generation: 0,
-      servingGeneration: 0,
-      state: 'starting',
-      supervisorPid: process.pid,
-      restarts: 0,
-      updatedAt: new Date().toISOString(),
-    };
-    this.log = createWriteStream(files(dir).supervisorLog, { flags: 'a' });
-    this.appLog = new AppLog(files(dir).appLog);
-    this.cgroup = `deployer/${createHash('sha256').update(path.resolve(dir)).digest('hex').slice(0, 12)}-${path.basename(path.dirname(dir))}.${path.basename(dir)}`;
+  constructor(dir: string) {
+    super(dir);
   }
 
-  private say(message: string): void {
-    this.log.write(`${new Date().toISOString()} ${message}\n`);
-  }
-
-  private report(patch: Partial<Status>): Promise<void> {
-    this.status = { ...this.status, ...patch, updatedAt: new Date().toISOString() };
-    const snapshot = this.status;
-    this.writes = this.writes.then(() => writeJson(files(this.dir).status, snapshot)).catch(() => undefined);
-    return this.writes;
-  }
-
-  /** Reads desired.json and takes a generation not seen yet: its schedule replaces the previous one. */
-  reload(): Promise<void> {
-    this.queue = this.queue.then(async () => {
-      const desired = await readJson<Desired>(files(this.dir).desired);
-      if (!desired?.spec.cron || desired.generation <= this.status.generation || this.stopped) return;
-      await this.take(desired);
-    });
-    return this.queue;
-  }
-
-  private async take(desired: Desired): Promise<void> {
-    const cron = desired.spec.cron!;
+  protected async take(desired: Desired): Promise<void> {
+    const cron = desired.spec.cron;
+    if (!cron) return; // not a CronJob's generation: nothing this runner can run
     try {
       this.schedule = parseSchedule(cron.schedule, cron.timezone);
     } catch (err) {
@@ -166,7 +126,7 @@ export class CronRunner {
     const r = await spawnReplica({
       spec,
       generation: this.status.generation,
-      cgroup: this.cgroup,
+      cgroup: this.cgroupName,
       appLog: this.appLog,
       limited: (applied) => void this.report({ limits: applied }),
       died: (_r, d) => (death = d),
@@ -200,7 +160,7 @@ export class CronRunner {
   private async record(run: CronRun): Promise<CronRun> {
     this.runs = [...this.runs.filter((r) => r.id !== run.id), run].slice(-RUNS_KEPT);
     const runs = this.runs;
-    this.writes = this.writes.then(() => writeJson(files(this.dir).runs, runs)).catch(() => undefined);
+    void this.afterWrites(() => writeJson(files(this.dir).runs, runs));
     await this.report({ cron: this.cronStatus() });
     return run;
   }
@@ -220,8 +180,6 @@ export class CronRunner {
     await Promise.all([...this.running.values()].map((r) => endReplica(r)));
     this.nextAt = undefined;
     await this.report({ state: 'stopped', replicas: [], cron: this.cronStatus() });
-    await this.writes;
-    await this.appLog.close();
-    await new Promise<void>((r) => this.log.end(() => r()));
+    await this.closeFiles();
   }
 }

@@ -1,7 +1,7 @@
 /**
  * The supervisor's periodic health checks (issue 19: "last health check"; seed 003's health
  * monitoring): while a service serves and no rollout runs, each serving process is asked its
- * health check path every `interval` seconds. The last result is reported (`deployer services`);
+ * health check every `interval` seconds, and at least 5 s apart. The last result is reported (`deployer services`);
  * a process that answers unhealthy, or not at all, `unhealthyThreshold` times in a row is hung:
  * the supervisor replaces it as if it had crashed (counted in restarts and the circuit breaker).
  */
@@ -27,17 +27,27 @@ export interface LivenessHost {
   hung(replica: Replica, times: number): void;
 }
 
+/** Rounds of checks are at least this far apart (a health check's `interval` may ask for more). */
+export const LIVENESS_MIN_INTERVAL_MS = 5_000;
+
 export class Liveness {
   private readonly failures = new WeakMap<Replica, number>();
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private told: LastHealthCheck | undefined;
 
-  constructor(private readonly host: LivenessHost) {}
+  /**
+   * @param minIntervalMs the shortest time between rounds: a health check `interval` of 1 s is
+   *   for a rollout deciding fast; a hundred services asked every second would load the machine.
+   */
+  constructor(
+    private readonly host: LivenessHost,
+    private readonly minIntervalMs = LIVENESS_MIN_INTERVAL_MS,
+  ) {}
 
-  /** Checks every `interval` of the serving spec from now on (at least once a second). */
+  /** Checks every `interval` of the serving spec (at least `minIntervalMs` apart) from now on. */
   start(): void {
-    this.schedule(1000);
+    this.schedule(this.minIntervalMs);
   }
 
   stop(): void {
@@ -52,7 +62,7 @@ export class Liveness {
 
   private async round(): Promise<void> {
     const now = this.host.checkable();
-    if (!now || now.replicas.length === 0) return this.schedule(1000);
+    if (!now || now.replicas.length === 0) return this.schedule(this.minIntervalMs);
     const hc = now.spec.healthCheck;
     const answers = await Promise.all(now.replicas.map((r) => probe(r)));
     if (this.stopped) return;
@@ -74,6 +84,6 @@ export class Liveness {
       this.told = result;
       this.host.checked(result);
     }
-    this.schedule(Math.max(1000, hc.interval * 1000));
+    this.schedule(Math.max(this.minIntervalMs, hc.interval * 1000));
   }
 }

@@ -160,7 +160,7 @@ describe('Supervisor', () => {
     mkdirSync(dir, { recursive: true });
     const v1 = await spec({ VERSION: 'v1' });
     await writeJson(files(dir).desired, { generation: 1, spec: v1 } satisfies Desired);
-    const supervisor = new Supervisor(dir);
+    const supervisor = new Supervisor(dir, { livenessMinIntervalMs: 200 });
     await supervisor.reload();
     const first = (await until(dir, (s) => s.lastHealthCheck?.status === 'healthy')).childPid!;
     // Its health check fails from now on: after 3 failed checks in a row it is killed and replaced.

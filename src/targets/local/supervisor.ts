@@ -9,11 +9,8 @@
  * A CronJob's directory gets a CronRunner (cron-runner.ts) instead; SIGUSR1 = the run `deployer run` asks for.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createWriteStream, type WriteStream } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { createHash } from 'node:crypto';
-import path from 'node:path';
-import { AppLog } from './app-log.js';
+import { SupervisorBase } from './supervisor-base.js';
 import { claim } from './launch.js';
 import { probe } from './health.js';
 import { endReplica, replicaHealthy, spawnReplica, type Death, type Running } from './replica.js';
@@ -26,57 +23,43 @@ import { Liveness } from './liveness.js';
 import { CronRunner } from './cron-runner.js';
 import { decideStrategy } from './strategy.js';
 
-export class Supervisor implements RolloutHost {
+export class Supervisor extends SupervisorBase implements RolloutHost {
   private proxy: SwitchingProxy | undefined;
   /** The proxy on the previous port while a rollout moves the service to a new one. */
   private leavingProxy: SwitchingProxy | undefined;
   private pool: Array<{ replica: Running; weight: number }> = [];
-  private status: Status;
-  private queue: Promise<void> = Promise.resolve();
-  private writes: Promise<void> = Promise.resolve();
   private restartDelayMs = 500;
-  private stopped = false;
   private deadline = Infinity;
   /** The rollout in progress: when its processes were verified healthy and when traffic went to them alone. */
   private timing: { generation: number; startedAt: number; verifiedAt?: number; switchedAt?: number } | undefined;
   /** The cross-region barrier the rollout in progress waits at before it switches, until it has passed it. */
   private barrier: SwitchParticipant | undefined;
-  private readonly log: WriteStream;
-  private readonly appLog: AppLog;
-  /** The cgroups of this component's processes go below this name (one per process: `<name>/<port>`). */
-  private readonly cgroupName: string;
   /** The Stack's circuit breaker over the processes that die, and the ones it holds. */
   private readonly gate: BreakerGate<Running>;
   private readonly liveness: Liveness;
 
-  constructor(private readonly dir: string) {
-    this.status = {
-      generation: 0,
-      servingGeneration: 0,
-      state: 'starting',
-      supervisorPid: process.pid,
-      restarts: 0,
-      updatedAt: new Date().toISOString(),
-    };
-    this.log = createWriteStream(files(dir).supervisorLog, { flags: 'a' });
-    this.appLog = new AppLog(files(dir).appLog);
-    this.cgroupName = `deployer/${createHash('sha256').update(path.resolve(dir)).digest('hex').slice(0, 12)}-${path.basename(path.dirname(dir))}.${path.basename(dir)}`;
-    this.liveness = new Liveness({
-      checkable: () => {
-        // What serves, between rollouts and restarts (a failed rollout leaves the previous version serving).
-        const live = this.pool.filter((p) => p.weight > 0 && !p.replica.stopping && !p.replica.exited).map((p) => p.replica);
-        const between = this.status.state === 'ready' || this.status.state === 'failed';
-        return between && live[0] ? { replicas: live, spec: live[0].spec } : undefined;
+  /** @param o.livenessMinIntervalMs the shortest time between two rounds of periodic health checks (liveness.ts). */
+  constructor(dir: string, o: { livenessMinIntervalMs?: number } = {}) {
+    super(dir);
+    this.liveness = new Liveness(
+      {
+        checkable: () => {
+          // What serves, between rollouts and restarts (a failed rollout leaves the previous version serving).
+          const live = this.pool.filter((p) => p.weight > 0 && !p.replica.stopping && !p.replica.exited).map((p) => p.replica);
+          const between = this.status.state === 'ready' || this.status.state === 'failed';
+          return between && live[0] ? { replicas: live, spec: live[0].spec } : undefined;
+        },
+        checked: (lastHealthCheck) => void this.report({ lastHealthCheck }),
+        hung: (r, times) => {
+          const running = r as Running;
+          if (running.stopping || running.exited) return;
+          this.say(`process ${running.pid} failed its health check ${times} times in a row: replacing it`);
+          running.hung = times;
+          running.child.kill('SIGKILL');
+        },
       },
-      checked: (lastHealthCheck) => void this.report({ lastHealthCheck }),
-      hung: (r, times) => {
-        const running = r as Running;
-        if (running.stopping || running.exited) return;
-        this.say(`process ${running.pid} failed its health check ${times} times in a row: replacing it`);
-        running.hung = times;
-        running.child.kill('SIGKILL');
-      },
-    });
+      o.livenessMinIntervalMs,
+    );
     this.liveness.start();
     this.gate = new BreakerGate<Running>({
       say: (message) => this.say(message),
@@ -88,26 +71,8 @@ export class Supervisor implements RolloutHost {
     });
   }
 
-  private say(message: string): void {
-    this.log.write(`${new Date().toISOString()} ${message}\n`);
-  }
-
-  /** Status writes are chained so they land in order. */
-  private report(patch: Partial<Status>): Promise<void> {
-    this.status = { ...this.status, ...patch, updatedAt: new Date().toISOString() };
-    const snapshot = this.status;
-    this.writes = this.writes.then(() => writeJson(files(this.dir).status, snapshot)).catch(() => undefined);
-    return this.writes;
-  }
-
-  /** Reads desired.json and rolls it out if it is a generation not seen yet. Serialized. */
-  reload(): Promise<void> {
-    this.queue = this.queue.then(async () => {
-      const desired = await readJson<Desired>(files(this.dir).desired);
-      if (!desired || desired.generation <= this.status.generation || this.stopped) return;
-      await this.rollout(desired);
-    });
-    return this.queue;
+  protected take(desired: Desired): Promise<void> {
+    return this.rollout(desired);
   }
 
   /**
@@ -365,9 +330,7 @@ export class Supervisor implements RolloutHost {
     await Promise.all(all.map((r) => this.stop(r)));
     await this.proxy?.close();
     await this.report({ state: 'stopped' });
-    await this.writes;
-    await this.appLog.close();
-    await new Promise<void>((r) => this.log.end(() => r()));
+    await this.closeFiles();
   }
 }
 
