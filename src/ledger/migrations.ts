@@ -53,9 +53,15 @@ const STATUSES_V5 = `'pending','in-progress','success','failed','rolled-back'`;
 const OPERATIONS_V8 = `'deploy','destroy','restart','drift'`;
 const DRIFT_TYPE_ROW = `INSERT INTO deployment_types (name, description, builtin) VALUES ('${DRIFT_TYPE}', 'a drift check (deployer reconcile): nothing deployed', 1) ON CONFLICT (name) DO NOTHING;`;
 
-/** SQLite cannot change a CHECK: the table is made again as it was, with the new one, and its indexes. */
-const DRIFT_SQLITE = `
-CREATE TABLE deployments_v8 (
+/**
+ * SQLite cannot change a CHECK: the deployments table is made again as it was, with the
+ * operations `operations` may hold, every row copied, and its indexes made again (`indexes`:
+ * those added after migration 8).
+ */
+function rebuildDeployments(version: number, operations: string, indexes = ''): string {
+  const table = `deployments_v${version}`;
+  return `
+CREATE TABLE ${table} (
   id TEXT PRIMARY KEY,
   stack TEXT NOT NULL,
   service TEXT NOT NULL,
@@ -68,17 +74,20 @@ CREATE TABLE deployments_v8 (
   initiator TEXT NOT NULL,
   metadata TEXT NOT NULL DEFAULT '{}',
   parent_id TEXT,
-  operation TEXT NOT NULL DEFAULT 'deploy' CHECK (operation IN (${OPERATIONS_V8}))
+  operation TEXT NOT NULL DEFAULT 'deploy' CHECK (operation IN (${operations}))
 );
-INSERT INTO deployments_v8 (id, stack, service, version, environment, type, started, completed, status, initiator, metadata, parent_id, operation)
+INSERT INTO ${table} (id, stack, service, version, environment, type, started, completed, status, initiator, metadata, parent_id, operation)
   SELECT id, stack, service, version, environment, type, started, completed, status, initiator, metadata, parent_id, operation FROM deployments;
 DROP TABLE deployments;
-ALTER TABLE deployments_v8 RENAME TO deployments;
+ALTER TABLE ${table} RENAME TO deployments;
 CREATE INDEX deployments_by_service ON deployments (service, environment, started);
 CREATE INDEX deployments_by_started ON deployments (started);
 CREATE INDEX deployments_by_environment ON deployments (environment, started, operation, status, service, type);
 CREATE INDEX deployments_restores ON deployments (service, environment, completed) WHERE status = 'success' AND operation = 'deploy';
-${DRIFT_TYPE_ROW}
+${indexes}`;
+}
+
+const DRIFT_SQLITE = `${rebuildDeployments(8, OPERATIONS_V8)}${DRIFT_TYPE_ROW}
 `;
 
 // PostgreSQL names a column's CHECK <table>_<column>_check.
@@ -91,32 +100,8 @@ ${DRIFT_TYPE_ROW}
 /** Migration 10: `deployer stop` and `deployer start` (issue 19: the local target's lifecycle) are operations too. */
 const OPERATIONS_V10 = `'deploy','destroy','restart','drift','stop','start'`;
 
-/** The deployments table made again with the operations of migration 10, as migration 8 did, with every index it had. */
-const LIFECYCLE_SQLITE = `
-CREATE TABLE deployments_v10 (
-  id TEXT PRIMARY KEY,
-  stack TEXT NOT NULL,
-  service TEXT NOT NULL,
-  version TEXT NOT NULL,
-  environment TEXT NOT NULL,
-  type TEXT NOT NULL REFERENCES deployment_types (name),
-  started TEXT NOT NULL,
-  completed TEXT,
-  status TEXT NOT NULL CHECK (status IN (${STATUSES_V5})),
-  initiator TEXT NOT NULL,
-  metadata TEXT NOT NULL DEFAULT '{}',
-  parent_id TEXT,
-  operation TEXT NOT NULL DEFAULT 'deploy' CHECK (operation IN (${OPERATIONS_V10}))
-);
-INSERT INTO deployments_v10 (id, stack, service, version, environment, type, started, completed, status, initiator, metadata, parent_id, operation)
-  SELECT id, stack, service, version, environment, type, started, completed, status, initiator, metadata, parent_id, operation FROM deployments;
-DROP TABLE deployments;
-ALTER TABLE deployments_v10 RENAME TO deployments;
-CREATE INDEX deployments_by_service ON deployments (service, environment, started);
-CREATE INDEX deployments_by_started ON deployments (started);
-CREATE INDEX deployments_by_environment ON deployments (environment, started, operation, status, service, type);
-CREATE INDEX deployments_restores ON deployments (service, environment, completed) WHERE status = 'success' AND operation = 'deploy';
-${TOTALS_INDEX}${LOOKUP_INDEXES}`;
+/** The deployments table made again with the operations of migration 10, and the indexes migration 9 added. */
+const LIFECYCLE_SQLITE = rebuildDeployments(10, OPERATIONS_V10, `${TOTALS_INDEX}${LOOKUP_INDEXES}`);
 
 const LIFECYCLE_POSTGRES = `
 ALTER TABLE deployments DROP CONSTRAINT deployments_operation_check;

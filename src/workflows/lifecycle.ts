@@ -56,7 +56,7 @@ export async function changeLifecycle(
     ]);
   const notRunning = ids.filter((id) => !PROCESS_KINDS.has(state!.components[id]!.kind));
   if (notRunning.length > 0)
-    throw new InvalidInputError(`${notRunning.join(', ')}: only a MicroService or a Worker runs processes to ${action}`, [
+    throw new InvalidInputError(`${notRunning.join(', ')}: only a MicroService, a Worker or a CronJob runs processes to ${action}`, [
       'Nothing was stopped or started.',
     ]);
   const wanted = new Set(ids);

@@ -37,6 +37,11 @@ export class BreakerGate<R extends Restartable> {
     return this.decide(r, this.breaker.crashed(Date.now() - r.startedAt, oom, Date.now()));
   }
 
+  /** True (and `r` held until the next trial) when the breaker is open now: a trial's sibling after the trial died. */
+  holdIfOpen(r: R): boolean {
+    return this.breaker.holds(Date.now()) && this.decide(r, 'hold');
+  }
+
   /** A process started in place of `r` did not become healthy; true when the breaker now holds `r`. */
   failedStart(r: R): boolean {
     return this.decide(r, this.breaker.crashed(0, false, Date.now()));

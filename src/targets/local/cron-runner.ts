@@ -8,6 +8,8 @@
  * Each run is kept in runs.json (the last 20); SIGUSR1 runs the one `deployer run` asked for.
  */
 import { randomUUID } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
 import { files, readJson, writeJson, type CronRun, type Desired, type ProcessSpec, type Status } from './protocol.js';
 import { SupervisorBase } from './supervisor-base.js';
 import { endReplica, spawnReplica, type Death, type Running } from './replica.js';
@@ -60,30 +62,45 @@ export class CronRunner extends SupervisorBase {
     });
   }
 
-  /** Sets the timer for the next run of the schedule (none while suspended or stopped). */
-  private arm(): void {
+  /**
+   * Sets the timer for the next run of the schedule (none while suspended or stopped): the one
+   * after `due` (the run just made, so a rate keeps its cadence), or after now when that one is
+   * past; a timer that wakes before `next` (a wait longer than setTimeout's) keeps it.
+   */
+  private arm(due?: Date): void {
     clearTimeout(this.timer);
     this.nextAt = undefined;
     const cron = this.spec?.cron;
     if (!cron || cron.suspend || this.stopped || !this.schedule) return;
-    const next = this.schedule.next(new Date());
+    const now = new Date();
+    const after = due && this.schedule.next(due);
+    const next = after && after > now ? after : this.schedule.next(now);
     if (!next) return;
+    this.wait(next);
+  }
+
+  private wait(next: Date): void {
     this.nextAt = next;
     this.timer = setTimeout(
       () => {
-        if (Date.now() >= next.getTime()) void this.fire('schedule');
-        this.arm();
+        if (Date.now() < next.getTime()) return this.wait(next); // woke early: still the same run
+        this.fire('schedule').catch((err: Error) => this.say(`a scheduled run could not start: ${err.message}`));
+        this.arm(next);
         void this.report({ cron: this.cronStatus() });
       },
       Math.min(LONGEST_TIMER_MS, Math.max(0, next.getTime() - Date.now())),
     );
   }
 
-  /** `deployer run`: the run named in run-now.json, now, under the same rules as a scheduled one. */
+  /** `deployer run`: each run asked for in run-now/ (a file per run id), now, under the same rules as a scheduled one. */
   async runNow(): Promise<void> {
-    const asked = await readJson<{ id: string }>(files(this.dir).runNow);
-    if (!asked || !this.spec || this.runs.some((r) => r.id === asked.id)) return;
-    void this.fire('manual', asked.id);
+    const dir = files(this.dir).runNow;
+    const asked = await fs.readdir(dir).catch(() => [] as string[]);
+    for (const id of asked) {
+      await fs.rm(path.join(dir, id), { force: true });
+      if (!this.spec || this.runs.some((r) => r.id === id)) continue;
+      this.fire('manual', id).catch((err: Error) => this.say(`run ${id} could not start: ${err.message}`));
+    }
   }
 
   /** A run is due: started as `concurrency` says, tried again on failure; resolves to its record once it ends. */

@@ -174,7 +174,7 @@ export class LocalTarget implements Target {
 
   async restart(c: { id: string; service: string; name: string; kind: string }, ctx: TargetContext): Promise<string> {
     if (!SUPERVISED_KINDS.has(c.kind))
-      throw new InvalidInputError(`${c.id} is ${aKind(c.kind)}: only a MicroService or a Worker runs processes to restart`);
+      throw new InvalidInputError(`${c.id} is ${aKind(c.kind)}: only a MicroService, a Worker or a CronJob runs processes to restart`);
     const { restart } = await import('./microservice.js');
     const outs = await restart(runtimeDirOf(ctx, c), c.id);
     return `restarted: generation ${outs.generation} ${outs.url ? `serves ${outs.url}` : 'runs'}`;
@@ -187,7 +187,7 @@ export class LocalTarget implements Target {
     by: string,
   ): Promise<string> {
     if (!SUPERVISED_KINDS.has(c.kind))
-      throw new InvalidInputError(`${c.id} is ${aKind(c.kind)}: only a MicroService or a Worker runs processes to ${action}`);
+      throw new InvalidInputError(`${c.id} is ${aKind(c.kind)}: only a MicroService, a Worker or a CronJob runs processes to ${action}`);
     const { startService, stopService } = await import('./lifecycle.js');
     const dir = runtimeDirOf(ctx, c);
     return action === 'stop' ? stopService(dir, c.id, by) : startService(dir, c.id);

@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { promises as fs } from 'node:fs';
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isAlive } from '../../util/process.js';
 import { liveSupervisor, startSupervisor, stopGroup, type MicroServiceInputs } from './microservice.js';
@@ -31,6 +32,9 @@ export async function stopService(dir: string, component: string, by: string): P
   return `stopped (supervisor ${pid} and its processes)`;
 }
 
+/** A run asked for that the supervisor has not started within this long is reported, not waited for. */
+const RUN_PICKED_UP_MS = 15_000;
+
 /**
  * Runs a CronJob now, outside its schedule (`deployer run`), under its own rules (limits,
  * timeout, retries, concurrency); resolves to the run's record once it has ended.
@@ -42,12 +46,18 @@ export async function runJobNow(dir: string, component: string): Promise<CronRun
   if (pid === undefined)
     throw new Error(`${component} is not running (stopped, or its supervisor is gone): \`deployer start ${component}\` starts it`);
   const id = randomUUID();
-  await writeJson(files(dir).runNow, { id });
+  await fs.mkdir(files(dir).runNow, { recursive: true });
+  await fs.writeFile(path.join(files(dir).runNow, id), '');
   process.kill(pid, 'SIGUSR1');
+  const asked = Date.now();
   for (;;) {
     const run = (await readJson<CronRun[]>(files(dir).runs))?.find((r) => r.id === id);
     if (run?.finishedAt) return run;
     if (!isAlive(pid)) throw new Error(`${component}: its supervisor ended before the run did (see ${files(dir).supervisorLog})`);
+    if (!run && Date.now() - asked > RUN_PICKED_UP_MS)
+      throw new Error(
+        `${component}: its supervisor did not start the run within ${RUN_PICKED_UP_MS / 1000} s (see ${files(dir).supervisorLog})`,
+      );
     await sleep(100);
   }
 }

@@ -279,9 +279,17 @@ async function stop(dir: string): Promise<void> {
   await fs.rm(dir, { recursive: true, force: true });
 }
 
-/** Stops a supervisor's process group: SIGTERM (it drains and stops its processes), SIGKILL if it has not ended in 12 s. */
+/**
+ * Stops a supervisor: SIGTERM to it alone (it takes its processes out of the traffic and stops
+ * them itself, none restarted meanwhile), then SIGKILL to its whole process group if it has not
+ * ended in 12 s.
+ */
 export async function stopGroup(pid: number): Promise<void> {
-  signalGroup(pid, 'SIGTERM');
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    return; // gone already
+  }
   const deadline = Date.now() + 12_000;
   while (isAlive(pid) && Date.now() < deadline) await sleep(50);
   if (isAlive(pid)) signalGroup(pid, 'SIGKILL');

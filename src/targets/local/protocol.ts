@@ -158,8 +158,8 @@ export const files = (dir: string) => ({
   desired: path.join(dir, 'desired.json'),
   /** A CronJob's last runs, newest last (cron-runner.ts). */
   runs: path.join(dir, 'runs.json'),
-  /** The run `deployer run` asks for (its id), read on SIGUSR1. */
-  runNow: path.join(dir, 'run-now.json'),
+  /** The runs `deployer run` asks for, a file named by each run's id, read on SIGUSR1. */
+  runNow: path.join(dir, 'run-now'),
   /** The token of the newest supervisor launched for this directory: an older one that boots late gives way. */
   launch: path.join(dir, 'launch.token'),
   status: path.join(dir, 'status.json'),

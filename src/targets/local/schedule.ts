@@ -2,7 +2,8 @@
  * A CronJob's `schedule` on the local target: a cron expression of 5 fields, or EventBridge's 6
  * (the 6th, the year, must be `*` here), `@hourly`…`@yearly`, or `rate(N minutes|hours|days)`,
  * read in its IANA `timezone`. Cron expressions are computed by croner (a well-kept library with
- * time zones and `?`, `L`, `#`); a rate counts from the moment the schedule was armed.
+ * time zones and `?`, `L`, `#`); a rate counts from the moment the schedule was first armed,
+ * each run due `N` units after the one before.
  */
 import { Cron } from 'croner';
 
@@ -23,7 +24,9 @@ export function parseSchedule(expression: string, timezone: string): Schedule {
   }
   let pattern = expression;
   const fields = expression.split(' ');
-  if (fields.length === 6) {
+  // EventBridge numbers weekdays 1 (Sunday) to 7, as the aws target passes them on; 5 fields are cron's 0-6.
+  const eventBridge = fields.length === 6;
+  if (eventBridge) {
     // EventBridge's sixth field is the year; the local target runs every year.
     if (fields[5] !== '*' && fields[5] !== '?')
       throw new Error(`the year field "${fields[5]}" of "${expression}" cannot be scheduled on the local target: use * there`);
@@ -31,7 +34,7 @@ export function parseSchedule(expression: string, timezone: string): Schedule {
   }
   let cron: Cron;
   try {
-    cron = new Cron(pattern, { timezone, paused: true });
+    cron = new Cron(pattern, { timezone, paused: true, alternativeWeekdays: eventBridge });
     cron.nextRun(); // a time zone that does not exist fails here
   } catch (err) {
     throw new Error(`"${expression}" in ${timezone} is not a schedule the local target can run: ${(err as Error).message}`);

@@ -63,9 +63,13 @@ export class Supervisor extends SupervisorBase implements RolloutHost {
     this.liveness.start();
     this.gate = new BreakerGate<Running>({
       say: (message) => this.say(message),
+      // In the queue, after any rollout in progress: a replica of a generation no longer serving is not restarted.
       retry: (r) => {
-        this.pool.push({ replica: r, weight: 0 }); // the slot a restart fills
-        this.restartAfterCrash(r);
+        this.queue = this.queue.then(() => {
+          if (this.stopped || r.generation !== this.status.servingGeneration) return;
+          this.pool.push({ replica: r, weight: 0 }); // the slot a restart fills
+          this.restartAfterCrash(r);
+        });
       },
       changed: () => void this.report({ breaker: this.gate.status() }),
     });
@@ -293,9 +297,11 @@ export class Supervisor extends SupervisorBase implements RolloutHost {
     this.queue = this.queue.then(async () => {
       if (this.stopped || !this.pool.some((p) => p.replica === crashed)) return;
       this.route(this.pool.filter((p) => p.replica !== crashed));
-      if (death && this.gate.crashed(crashed, death.oom)) return this.reportHeld();
+      // Counted when it died; a trial or a retry is held when the breaker opened again meanwhile.
+      if (death ? this.gate.crashed(crashed, death.oom) : this.gate.holdIfOpen(crashed)) return this.reportHeld();
       await this.report({ state: 'restarting', restarts: this.status.restarts + 1, breaker: this.gate.status() });
       await sleep(this.restartDelayMs);
+      if (this.stopped) return;
       this.restartDelayMs = Math.min(30_000, this.restartDelayMs * 2);
       try {
         const next = await this.start(crashed.spec, crashed.generation);
