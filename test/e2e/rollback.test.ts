@@ -188,6 +188,6 @@ describe('rollback', () => {
     expect(restart).toMatchObject({ service: 'web', operation: 'restart', status: 'success', version: '1.0.0' });
     const bucket = await deployer(args('restart', 'web/files'), env());
     expect(bucket.code).toBe(2);
-    expect(bucket.stderr).toMatch(/web\/files is an S3: only a MicroService runs processes to restart/);
+    expect(bucket.stderr).toMatch(/web\/files is an S3: only a MicroService, a Worker or a CronJob runs processes to restart/);
   });
 });
