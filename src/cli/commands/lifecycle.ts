@@ -6,7 +6,7 @@ import { allOptions, printJson, settingsFrom, type CommandContext } from '../con
 
 const DESCRIPTIONS: Record<LifecycleAction, string> = {
   stop:
-    'Stop deployed services (<service>/<component>, MicroServices on the local target): their processes are drained and ended, dependents first. ' +
+    'Stop deployed services (<service>/<component>: a MicroService, Worker or CronJob on the local target): their processes are drained and ended, dependents first (a CronJob: no run on schedule). ' +
     'Recorded in the ledger; drift does not report a service stopped this way. Nothing is undeployed: `deployer start`, or an apply that changes it, starts it again',
   start:
     'Start services stopped with `deployer stop` (or whose processes died) as they were deployed, in dependency order, each serving before the next. ' +
