@@ -14,8 +14,7 @@ import { openStateStore } from '../state/index.js';
 import { targetFor } from '../targets/index.js';
 import type { JobRun, LifecycleAction } from '../targets/target.js';
 import { loadStack } from './load-stack.js';
-import { recordServiceOperation, type ComponentOutcome } from './service-records.js';
-import { withStackExclusive } from './state-commands.js';
+import { inDependencyOrder, operateOneByOne, type ComponentOutcome } from './service-records.js';
 
 /** `deployer run <service>/<cronjob>`: the CronJob run now, outside its schedule; resolves to how the run ended. */
 export async function runJob(settings: Settings, id: string): Promise<JobRun> {
@@ -59,35 +58,13 @@ export async function changeLifecycle(
     throw new InvalidInputError(`${notRunning.join(', ')}: only a MicroService, a Worker or a CronJob runs processes to ${action}`, [
       'Nothing was stopped or started.',
     ]);
-  const wanted = new Set(ids);
-  const inOrder = [...graph.order.filter((id) => wanted.has(id)), ...ids.filter((id) => !graph.order.includes(id))];
-  const order = action === 'stop' ? inOrder.reverse() : inOrder;
-
-  const results: ComponentOutcome[] = [];
+  const inOrder = inDependencyOrder(graph.order, ids);
   const by = whoAmI();
-  await withStackExclusive({ settings, stack: desired.name, environment: desired.environment }, action, async () => {
-    for (const id of order) {
-      const c = state!.components[id]!;
-      const [service, name] = id.split('/') as [string, string];
-      const started = Date.now();
-      say(`${id}: ${action === 'stop' ? 'stopping' : 'starting'}`);
-      try {
-        const message = await target.lifecycle!(
-          action,
-          { id, service, name, kind: c.kind },
-          { stack: desired.name, environment: desired.environment, stackDir: desired.dir },
-          by,
-        );
-        results.push({ id, ok: true, message, durationMs: Date.now() - started });
-        say(`${id}: ${message} (${((Date.now() - started) / 1000).toFixed(1)}s)`);
-      } catch (err) {
-        // Stop at the first failure: what is done stays done, the rest is left as it is.
-        results.push({ id, ok: false, message: (err as Error).message, durationMs: Date.now() - started });
-        break;
-      }
-    }
-  });
-  const where = { stack: desired.name, environment: desired.environment, components: state!.components };
-  await recordServiceOperation(settings, where, action, results);
-  return results;
+  return operateOneByOne(
+    settings,
+    { stack: desired.name, environment: desired.environment, stackDir: desired.dir, components: state!.components },
+    action,
+    action === 'stop' ? inOrder.reverse() : inOrder,
+    { begins: action === 'stop' ? 'stopping' : 'starting', act: (c, context) => target.lifecycle!(action, c, context, by), say },
+  );
 }

@@ -11,8 +11,7 @@ import { PROCESS_KINDS } from '../model/stack-infra.js';
 import { openStateStore } from '../state/index.js';
 import { targetFor } from '../targets/index.js';
 import { loadStack } from './load-stack.js';
-import { recordServiceOperation, type ComponentOutcome } from './service-records.js';
-import { withStackExclusive } from './state-commands.js';
+import { inDependencyOrder, operateOneByOne, type ComponentOutcome } from './service-records.js';
 
 export type RestartResult = ComponentOutcome;
 
@@ -30,37 +29,12 @@ export async function restartComponents(settings: Settings, ids: string[], say: 
     throw new InvalidInputError(`not deployed in ${desired.name}/${desired.environment}: ${unknown.join(', ')}`, [
       `deployed services: ${deployed.join(', ') || '(none)'}`,
     ]);
-  const wanted = new Set(ids.length > 0 ? ids : deployed);
-  const order = [...graph.order.filter((id) => wanted.has(id)), ...[...wanted].filter((id) => !graph.order.includes(id))];
-
-  const results: RestartResult[] = [];
-  // The whole stack, as a state change takes it: no run may deploy any part of it meanwhile.
-  await withStackExclusive({ settings, stack: desired.name, environment: desired.environment }, 'restart', async () => {
-    for (const id of order) {
-      const c = state!.components[id]!;
-      const [service, name] = id.split('/') as [string, string];
-      const started = Date.now();
-      say(`${id}: rolling restart`);
-      try {
-        const message = await target.restart!(
-          { id, service, name, kind: c.kind },
-          { stack: desired.name, environment: desired.environment, stackDir: desired.dir },
-        );
-        results.push({ id, ok: true, message, durationMs: Date.now() - started });
-      } catch (err) {
-        if (err instanceof InvalidInputError) throw err; // asked for something that cannot be restarted
-        // Stop at the first failure: the old processes still serve; the next ones are left as they are.
-        results.push({ id, ok: false, message: (err as Error).message, durationMs: Date.now() - started });
-        break;
-      }
-      say(`${id}: ${results.at(-1)!.message} (${((Date.now() - started) / 1000).toFixed(1)}s)`);
-    }
-  });
-  await recordServiceOperation(
+  // Stops at the first failure: the old processes still serve; the next ones are left as they are.
+  return operateOneByOne(
     settings,
-    { stack: desired.name, environment: desired.environment, components: state!.components },
+    { stack: desired.name, environment: desired.environment, stackDir: desired.dir, components: state!.components },
     'restart',
-    results,
+    inDependencyOrder(graph.order, ids.length > 0 ? ids : deployed),
+    { begins: 'rolling restart', act: (c, context) => target.restart!(c, context), say },
   );
-  return results;
 }
