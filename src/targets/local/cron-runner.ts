@@ -151,20 +151,15 @@ export class CronRunner extends SupervisorBase {
     this.running.set(id, r);
     if (this.replaced.has(id)) void endReplica(r); // replaced while it was being started
     void this.report(this.jobs());
-    const ended = new Promise<number | null>((resolve) => {
-      r.child.once('exit', (code) => resolve(code));
-      r.child.once('error', () => r.child.pid === undefined && resolve(null));
-    });
     let timedOut = false;
     const timeoutMs = spec.cron!.timeoutMs;
     const timer = timeoutMs ? setTimeout(() => ((timedOut = true), void endReplica(r)), timeoutMs) : undefined;
-    const code = await ended;
+    const code = await r.ended;
     clearTimeout(timer);
     this.running.delete(id);
     void this.report(this.jobs());
     if (r.spawnError) return { status: 'failed', detail: r.spawnError };
     if (timedOut) return { status: 'timed-out', detail: `still running after ${timeoutMs! / 1000} s: stopped` };
-    if (this.replaced.has(id)) return { status: 'failed', detail: 'stopped: a newer run replaced it (concurrency: replace)' };
     if (death?.oom) return { status: 'failed', detail: death.how };
     return code === 0 ? { status: 'succeeded', detail: 'exit code 0' } : { status: 'failed', detail: death?.how ?? `exit code ${code}` };
   }

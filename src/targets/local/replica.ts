@@ -21,6 +21,8 @@ export interface Running extends Replica {
   hung?: number;
   /** Why it could not be started at all (no 'exit' follows then). */
   spawnError?: string;
+  /** Settles once the process has ended, or could not be started: its exit code (null: a signal, or no process). */
+  ended: Promise<number | null>;
 }
 
 /** How a process that was not being stopped died. */
@@ -58,7 +60,9 @@ export async function spawnReplica(o: {
   const [program, ...args] = limits.command(spec.command);
   const child: ChildProcess = spawn(program!, args, { cwd: spec.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   o.appLog.attach(child);
+  let ended!: (code: number | null) => void;
   const running: Running = {
+    ended: new Promise((resolve) => (ended = resolve)),
     child,
     port,
     generation: o.generation,
@@ -71,10 +75,14 @@ export async function spawnReplica(o: {
   child.on('error', (err) => {
     // Spawning failed (e.g. ENOENT): there is no process, and no 'exit' will follow.
     running.spawnError = `cannot start ${spec.command[0]}: ${err.message}`;
-    if (child.pid === undefined) running.exited = true;
+    if (child.pid === undefined) {
+      running.exited = true;
+      ended(null);
+    }
   });
   child.on('exit', (code, signal) => {
     running.exited = true;
+    ended(code);
     const oom = limits.oomKills() > 0;
     limits.release();
     if (running.stopping) return;
@@ -119,11 +127,10 @@ export async function replicaHealthy(running: Running, leftMs: number, appLogFil
 export async function endReplica(running: Running): Promise<void> {
   running.stopping = true;
   if (running.exited || running.child.pid === undefined) return;
-  const exited = new Promise<void>((resolve) => running.child.once('exit', () => resolve()));
   running.child.kill('SIGTERM');
-  const killed = await Promise.race([exited.then(() => true), new Promise<boolean>((res) => setTimeout(() => res(false), 5_000))]);
+  const killed = await Promise.race([running.ended.then(() => true), new Promise<boolean>((res) => setTimeout(() => res(false), 5_000))]);
   if (!killed) {
     running.child.kill('SIGKILL');
-    await exited;
+    await running.ended;
   }
 }
