@@ -48,9 +48,6 @@ export const LOCAL_START_TIMEOUT_S = 30;
 /** What the local target can make on this machine. */
 export const LOCAL_KINDS = new Set(['MicroService', 'Worker', 'CronJob', 'S3']);
 
-/** The kinds a supervisor runs as processes: a MicroService behind its port, a Worker with none, a CronJob on its schedule. */
-export const SUPERVISED_KINDS: ReadonlySet<string> = PROCESS_KINDS;
-
 /** Health check defaults of a Worker without one: its processes healthy while they run (checked every second). */
 export const LOCAL_WORKER_HEALTH_DEFAULTS = { interval: 1, timeout: 5, healthyThreshold: 2, unhealthyThreshold: 3, gracePeriod: 0 };
 
@@ -157,7 +154,7 @@ export class LocalTarget implements Target {
       ];
     }
     const problems = checkLocalSecrets(c);
-    if (SUPERVISED_KINDS.has(c.kind) && !Array.isArray(c.spec['command'])) {
+    if (PROCESS_KINDS.has(c.kind) && !Array.isArray(c.spec['command'])) {
       problems.push({
         pointer: '/spec/command',
         message: `the local target runs ${aKind(c.kind)} as a process: set spec.command (e.g. ["node", "${c.kind === 'Worker' ? 'worker' : 'server'}.js"])`,
@@ -173,7 +170,7 @@ export class LocalTarget implements Target {
   }
 
   async restart(c: { id: string; service: string; name: string; kind: string }, ctx: TargetContext): Promise<string> {
-    if (!SUPERVISED_KINDS.has(c.kind))
+    if (!PROCESS_KINDS.has(c.kind))
       throw new InvalidInputError(`${c.id} is ${aKind(c.kind)}: only a MicroService, a Worker or a CronJob runs processes to restart`);
     const { restart } = await import('./microservice.js');
     const outs = await restart(runtimeDirOf(ctx, c), c.id);
@@ -186,7 +183,7 @@ export class LocalTarget implements Target {
     ctx: TargetContext,
     by: string,
   ): Promise<string> {
-    if (!SUPERVISED_KINDS.has(c.kind))
+    if (!PROCESS_KINDS.has(c.kind))
       throw new InvalidInputError(`${c.id} is ${aKind(c.kind)}: only a MicroService, a Worker or a CronJob runs processes to ${action}`);
     const { startService, stopService } = await import('./lifecycle.js');
     const dir = runtimeDirOf(ctx, c);
@@ -219,18 +216,18 @@ export class LocalTarget implements Target {
     return [
       ...unfit.map((p) => `deployed despite --ignore-capacity: ${p}`),
       ...capacityNotes(components, options.all, machine),
-      ...limitWarnings(components.filter((c) => SUPERVISED_KINDS.has(c.kind))),
+      ...limitWarnings(components.filter((c) => PROCESS_KINDS.has(c.kind))),
     ];
   }
 
   async inspect(components: ReadonlyArray<DeployedRef>, ctx: TargetContext): Promise<ServiceStatus[]> {
     const { inspectService } = await import('./inspect.js');
     const now = new Date();
-    return Promise.all(components.filter((c) => SUPERVISED_KINDS.has(c.kind)).map((c) => inspectService(c, runtimeDirOf(ctx, c), now)));
+    return Promise.all(components.filter((c) => PROCESS_KINDS.has(c.kind)).map((c) => inspectService(c, runtimeDirOf(ctx, c), now)));
   }
 
   logFile(c: { service: string; name: string; kind: string }, ctx: TargetContext): string | undefined {
-    return SUPERVISED_KINDS.has(c.kind) ? path.join(runtimeDirOf(ctx, c), 'app.log') : undefined;
+    return PROCESS_KINDS.has(c.kind) ? path.join(runtimeDirOf(ctx, c), 'app.log') : undefined;
   }
 
   async publish(state: StackState, ctx: TargetContext): Promise<void> {
@@ -239,7 +236,7 @@ export class LocalTarget implements Target {
   }
 
   async lastRollout(c: { service: string; name: string; kind: string }, ctx: TargetContext): Promise<RolloutReport | undefined> {
-    if (!SUPERVISED_KINDS.has(c.kind)) return undefined;
+    if (!PROCESS_KINDS.has(c.kind)) return undefined;
     const { files, readJson } = await import('./protocol.js');
     return readJson<RolloutReport>(files(runtimeDirOf(ctx, c)).rollout);
   }
@@ -257,7 +254,7 @@ export class LocalTarget implements Target {
       const { LocalResource, secret } = (await import(
         pathToFileURL(distFile('targets/local/providers.js')).href
       )) as typeof import('./providers.js');
-      if (SUPERVISED_KINDS.has(c.kind)) {
+      if (PROCESS_KINDS.has(c.kind)) {
         const worker = c.kind !== 'MicroService';
         const cron = c.kind === 'CronJob' ? { cron: cronOf(spec) } : {};
         const replicas = (spec['replicas'] as number | undefined) ?? 1;

@@ -9,7 +9,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isAlive } from '../../util/process.js';
-import { liveSupervisor, startSupervisor, stopGroup, type MicroServiceInputs } from './microservice.js';
+import { deployedInputs, liveSupervisor, startSupervisor, stopSupervisor } from './microservice.js';
 import { files, readJson, writeJson, type CronRun, type Desired, type StoppedMark } from './protocol.js';
 
 /** What was deployed in `dir`, or an error saying it was never deployed here. */
@@ -28,7 +28,7 @@ export async function stopService(dir: string, component: string, by: string): P
   // The mark first: a drift check made while it stops sees a stop, not an outage.
   await writeJson(files(dir).stopped, { by, at: new Date().toISOString() } satisfies StoppedMark);
   if (pid === undefined) return 'stopped (nothing of it was running)';
-  await stopGroup(pid);
+  await stopSupervisor(pid);
   return `stopped (supervisor ${pid} and its processes)`;
 }
 
@@ -70,16 +70,14 @@ export async function startService(dir: string, component: string): Promise<stri
     await fs.rm(files(dir).stopped, { force: true });
     return `already running (supervisor ${running})`;
   }
-  const breaker = desired.breaker ? { crashBreaker: desired.breaker } : {};
-  const inputs: MicroServiceInputs = { ...desired.spec, kind: 'MicroService', component, runtimeDir: dir, ...breaker };
   try {
-    const outs = await startSupervisor(inputs);
+    const outs = await startSupervisor(deployedInputs(desired, component, dir));
     await fs.rm(files(dir).stopped, { force: true });
     return `started: generation ${outs.generation} ${outs.url ? `serves ${outs.url}` : 'runs'}`;
   } catch (err) {
     // Not serving: it stays stopped as it was, nothing of the attempt left running.
     const pid = await liveSupervisor(dir);
-    if (pid !== undefined) await stopGroup(pid);
+    if (pid !== undefined) await stopSupervisor(pid);
     throw err;
   }
 }

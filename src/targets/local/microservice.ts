@@ -135,11 +135,11 @@ export async function diff(olds: MicroServiceOutputs, news: MicroServiceInputs):
 
 async function servesAsRecorded(inputs: MicroServiceInputs): Promise<boolean> {
   const f = files(inputs.runtimeDir);
+  const [status, desired] = await Promise.all([readJson<Status>(f.status), readJson<Desired>(f.desired)]);
   // Its processes gone (killed behind deployer's back): an update starts them again. Stopped
   // through `deployer stop`, it stays stopped until `deployer start` or a change deploys it.
-  if ((await liveSupervisor(inputs.runtimeDir)) === undefined && (await readJson<Status>(f.status)))
+  if (status && (await supervisorOf(inputs.runtimeDir, status)) === undefined)
     return (await readJson<StoppedMark>(f.stopped)) !== undefined;
-  const [status, desired] = await Promise.all([readJson<Status>(f.status), readJson<Desired>(f.desired)]);
   if (!status || !desired) return true; // not ours to judge: read() reports a missing service
   return status.state !== 'failed' && JSON.stringify(desired.spec) === JSON.stringify(specOf(inputs));
 }
@@ -200,7 +200,7 @@ export async function restart(runtimeDir: string, component: string): Promise<Mi
   const breaker = desired.breaker ? { breaker: desired.breaker } : {};
   await writeJson(f.desired, { generation, spec: { ...own, strategy: oneByOne }, reason: 'restart', ...breaker } satisfies Desired);
   process.kill(pid, 'SIGHUP');
-  const inputs: MicroServiceInputs = { ...own, kind: 'MicroService', component, runtimeDir };
+  const inputs = deployedInputs(desired, component, runtimeDir);
   try {
     return await waitFor({ ...inputs, strategy: oneByOne }, generation, pid);
   } finally {
@@ -231,6 +231,11 @@ async function waitFor(inputs: MicroServiceInputs, generation: number, pid: numb
     await sleep(50);
   }
   throw new Error(`${inputs.component}: no answer from the supervisor within ${Math.round(budgetMs / 1000)} s`);
+}
+
+/** What `desired.json` says was deployed, as the inputs of the component that deployed it (the kind aside: all are supervised alike). */
+export function deployedInputs(desired: Desired, component: string, runtimeDir: string): MicroServiceInputs {
+  return { ...desired.spec, kind: 'MicroService', component, runtimeDir, ...(desired.breaker ? { crashBreaker: desired.breaker } : {}) };
 }
 
 function breakerOf(i: MicroServiceInputs): Pick<Desired, 'breaker'> {
@@ -272,10 +277,10 @@ export async function supervisorOf(dir: string, status: Status | undefined): Pro
   return pid;
 }
 
-/** Stops the supervisor's process group (it and the service processes) and removes the directory. */
+/** Stops the supervisor (which stops its processes) and removes the directory. */
 async function stop(dir: string): Promise<void> {
   const pid = await liveSupervisor(dir);
-  if (pid !== undefined) await stopGroup(pid);
+  if (pid !== undefined) await stopSupervisor(pid);
   await fs.rm(dir, { recursive: true, force: true });
 }
 
@@ -284,7 +289,7 @@ async function stop(dir: string): Promise<void> {
  * them itself, none restarted meanwhile), then SIGKILL to its whole process group if it has not
  * ended in 12 s.
  */
-export async function stopGroup(pid: number): Promise<void> {
+export async function stopSupervisor(pid: number): Promise<void> {
   try {
     process.kill(pid, 'SIGTERM');
   } catch {
