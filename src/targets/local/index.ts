@@ -27,6 +27,7 @@ import { decideStrategy, rollbackStrategy } from './strategy.js';
 import { allocatePort, DEFAULT_PORT_RANGE } from './ports.js';
 import { discoveryVariable } from './registry.js';
 import { parseSchedule } from './schedule.js';
+import { resourceRequestOf } from './limits.js';
 import type { CronSpec } from './protocol.js';
 import { PROCESS_KINDS } from '../../model/stack-infra.js';
 import { parseDuration } from '../../util/duration.js';
@@ -109,14 +110,6 @@ export function localRoot(stackDir: string): string {
 /** Where a local MicroService's supervisor keeps its files (desired, status, logs). */
 export function runtimeDirOf(ctx: { stackDir: string; stack: string; environment: string }, c: { service: string; name: string }): string {
   return path.join(localRoot(ctx.stackDir), ctx.stack, ctx.environment, 'services', c.service, c.name);
-}
-
-/** `memory` and `cpu` of the spec, as each process's limits (only when asked: a spec without them keeps its inputs). */
-function resourcesOf(spec: Record<string, unknown>): { resources?: { memoryMiB?: number; cpuUnits?: number } } {
-  const memory = spec['memory'] as number | undefined;
-  const cpu = spec['cpu'] as number | undefined;
-  if (memory === undefined && cpu === undefined) return {};
-  return { resources: { ...(memory !== undefined ? { memoryMiB: memory } : {}), ...(cpu !== undefined ? { cpuUnits: cpu } : {}) } };
 }
 
 /** The port `port: auto` gave the component at its first deploy (recorded in state), else a free one of the range. */
@@ -260,6 +253,8 @@ export class LocalTarget implements Target {
         const replicas = (spec['replicas'] as number | undefined) ?? 1;
         const port = worker ? undefined : spec['port'] === 'auto' ? await autoPort(ctx) : spec['port'];
         const hc = spec['healthCheck'] as Record<string, unknown> | undefined;
+        // Limits only when asked: a spec without them keeps its inputs as they were.
+        const resources = resourceRequestOf(spec);
         const r = new LocalResource(
           c.kind,
           c.name,
@@ -278,7 +273,7 @@ export class LocalTarget implements Target {
             healthCheck: worker ? workerHealth(hc) : { ...LOCAL_HEALTH_DEFAULTS, ...hc },
             startTimeout: LOCAL_START_TIMEOUT_S,
             replicas,
-            ...resourcesOf(spec),
+            ...(resources ? { resources } : {}),
             ...(ctx.crashBreaker ? { crashBreaker: ctx.crashBreaker } : {}),
             ...cron,
             strategy: (ctx.rollback ? rollbackStrategy : (s: RolloutStrategy) => s)(

@@ -23,6 +23,14 @@ export interface ResourceRequest {
   cpuUnits?: number;
 }
 
+/** The `memory` (MiB) and `cpu` (units) a component's spec asks for; undefined when it asks for neither. */
+export function resourceRequestOf(spec: Record<string, unknown>): ResourceRequest | undefined {
+  const memory = spec['memory'] as number | undefined;
+  const cpu = spec['cpu'] as number | undefined;
+  if (memory === undefined && cpu === undefined) return undefined;
+  return { ...(memory !== undefined ? { memoryMiB: memory } : {}), ...(cpu !== undefined ? { cpuUnits: cpu } : {}) };
+}
+
 export type LimitMechanism = 'cgroup-v2' | 'cgroup-v1' | 'prlimit' | 'none';
 
 /** How the limits of a component are applied on this machine, for status and `deployer services`. */

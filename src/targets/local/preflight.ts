@@ -7,7 +7,7 @@
  */
 import path from 'node:path';
 import type { DesiredComponent } from '../../model/desired.js';
-import { limitsFor } from './limits.js';
+import { limitsFor, resourceRequestOf } from './limits.js';
 import { liveSupervisor } from './microservice.js';
 import { describeHolder, listenerOn } from './ports.js';
 
@@ -52,14 +52,10 @@ export async function portProblems(
 /** For each component asking for cpu or memory, each limit this machine cannot apply as asked, and why. */
 export function limitWarnings(services: DesiredComponent[]): string[] {
   return services.flatMap((c, i) => {
-    const memory = c.spec['memory'] as number | undefined;
-    const cpu = c.spec['cpu'] as number | undefined;
-    if (memory === undefined && cpu === undefined) return [];
+    const asked = resourceRequestOf(c.spec);
+    if (!asked) return [];
     // Made and removed at once: the same attempt the supervisor makes for each process.
-    const trial = limitsFor(`deployer/preflight-${process.pid}-${i}`, {
-      ...(memory !== undefined ? { memoryMiB: memory } : {}),
-      ...(cpu !== undefined ? { cpuUnits: cpu } : {}),
-    });
+    const trial = limitsFor(`deployer/preflight-${process.pid}-${i}`, asked);
     trial.release();
     return trial.applied.warnings.map((w) => `${c.id}: ${w}`);
   });
