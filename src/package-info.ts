@@ -4,12 +4,23 @@
  * TypeScript) and the @pulumi/pulumi SDK whose version the Pulumi CLI must match.
  */
 import { createRequire } from 'node:module';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The package root: this file is `src/package-info.ts` or `dist/package-info.js`. */
-export const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+/**
+ * The package root: the nearest directory above this module with deployer's package.json. This
+ * module is `src/package-info.ts`, `dist/package-info.js`, or a part of the bundled CLI under
+ * `dist/bundle/` (scripts/bundle-cli.js), so its depth below the root varies.
+ */
+export const packageRoot = findPackageRoot(path.dirname(fileURLToPath(import.meta.url)));
+
+function findPackageRoot(start: string): string {
+  for (let dir = start; ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, 'Pulumi.yaml')) && existsSync(path.join(dir, 'package.json'))) return dir;
+    if (path.dirname(dir) === dir) return path.resolve(start, '..');
+  }
+}
 
 const require = createRequire(import.meta.url);
 

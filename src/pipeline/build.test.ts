@@ -150,6 +150,15 @@ describe('the build cache, refusals', () => {
     ).rejects.toThrow(/succeeded but produced none of its outputs/);
   });
 
+  it("the builder's version is what its --version prints, this node's included", async () => {
+    const dir = tmp();
+    const c = project(dir);
+    expect((await keyOf(buildConfigOf(c)!)).builderVersion).toBe(process.version);
+    writeFileSync(path.join(dir, 'builder.sh'), '#!/bin/sh\necho "builder 7.1.2"\necho more\n', { mode: 0o755 });
+    const other = buildConfigOf({ ...c, spec: { build: { ...(c.spec['build'] as object), command: ['./builder.sh'] } } })!;
+    expect((await keyOf(other)).builderVersion).toBe('builder 7.1.2');
+  });
+
   it('a Dockerfile build with no container builder here says what is missing', async () => {
     const dir = tmp();
     writeFileSync(path.join(dir, 'Dockerfile'), 'FROM scratch\n');

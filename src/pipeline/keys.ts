@@ -4,7 +4,7 @@
  * the artifact, so a miss can name the first file that differs from the component's last build.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, promises as fs } from 'node:fs';
+import { createReadStream, promises as fs, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { execFile } from 'node:child_process';
 import { BuildFailedError, InvalidInputError } from '../errors.js';
@@ -54,6 +54,8 @@ export function builderVersionOf(config: BuildConfig): Promise<string> {
   const program = config.builder.type === 'command' ? config.builder.command[0]! : containerBuilder();
   // No container builder here: the key says so, the plan shows a miss, and the build explains (build.ts).
   if (program === undefined) return Promise.resolve('no container builder');
+  // The node running deployer answers `--version` with process.version: no process to start.
+  if (isThisNode(program, config.context)) return Promise.resolve(process.version);
   const key = `${config.context}\0${program}`;
   let asked = askedVersions.get(key);
   if (!asked) {
@@ -77,6 +79,17 @@ export function builderVersionOf(config: BuildConfig): Promise<string> {
     askedVersions.set(key, asked);
   }
   return asked;
+}
+
+/** Whether `program`, as found from `cwd`, is the very node executable this process runs in. */
+function isThisNode(program: string, cwd: string): boolean {
+  const found = program.includes('/') ? path.resolve(cwd, program) : findOnPath(program);
+  if (found === undefined) return false;
+  try {
+    return realpathSync(found) === realpathSync(process.execPath);
+  } catch {
+    return false;
+  }
 }
 
 /** The key of `config`'s build as its inputs are now. */

@@ -10,6 +10,7 @@ import type { Command } from 'commander';
 import { InvalidInputError, machineFault } from '../../errors.js';
 import { isPostgresUrl, isoTime, type ChangeEvent } from '../../ledger/index.js';
 import { writeFileAtomic } from '../../util/atomic-write.js';
+import { packageRoot } from '../../package-info.js';
 import { gitCommits, gitHooksDir, gitRepository } from '../../util/git.js';
 import { allOptions, printJson, settingsFrom, type CommandContext } from '../context.js';
 import { withLedger, write } from './ledger-store.js';
@@ -96,7 +97,7 @@ export function registerLedgerHooks(ledger: Command, ctx: CommandContext): void 
 /** The hook: this node and this deployer, the stack directory, and the ledger when it is a file (a URL's password is never written). */
 function hookScript(rev: string, dir: string, ledger: string): string {
   const quote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
-  const bin = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..', '..', 'bin', 'deployer.js');
+  const bin = path.join(packageRoot, 'bin', 'deployer.js');
   const ledgerFlag = isPostgresUrl(ledger) ? '' : ` --ledger ${quote(path.resolve(ledger))}`;
   return [
     '#!/bin/sh',
