@@ -3,7 +3,8 @@
 // command): deployer on local S3 components; plain Pulumi, one stack of dynamic resources that
 // each make a directory (the Automation API from this project's own @pulumi/pulumi and CLI:
 // always runs); OpenTofu's builtin terraform_data (when `tofu` is on PATH or BENCH_TOFU names
-// it). Figures in seconds; ratios are deployer / peer. Wall-clock, never asserted by tests.
+// it). Figures in seconds (a no-op plan or apply: the median of 5); ratios are deployer / peer.
+// Wall-clock, never asserted by tests.
 //   BENCH_ENGINE_SIZES=40,200 sets the sizes (default 40); the anchors run at every size.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -27,6 +28,12 @@ function timed(command, args, options) {
   const ms = performance.now() - t0;
   if (r.status !== 0) throw new Error(`${command} ${args.join(' ')} exited ${r.status}:\n${r.stdout}\n${r.stderr}`);
   return ms;
+}
+
+/** The median of `runs` timings of `measure`: a no-op is cheap and idempotent, and one run of it is mostly noise. */
+function medianOf(runs, measure) {
+  const samples = Array.from({ length: runs }, measure).sort((a, b) => a - b);
+  return samples[Math.floor(runs / 2)];
 }
 
 const componentId = (i) => `s${Math.floor(i / 10)}/c${i}`;
@@ -65,8 +72,8 @@ function benchDeployer(n) {
   try {
     writeDeployerStack(dir, n);
     const firstApply = deployer('apply', '--yes');
-    const noOpPlan = deployer('plan');
-    const noOpApply = deployer('apply', '--yes');
+    const noOpPlan = medianOf(5, () => deployer('plan'));
+    const noOpApply = medianOf(5, () => deployer('apply', '--yes'));
     writeComponent(dir, Math.floor(n / 2), 'changed');
     const changePlan = deployer('plan');
     const changeApply = deployer('apply', '--yes');
@@ -124,8 +131,8 @@ function benchTofu(n, tofu) {
     write(false);
     tf('init', '-input=false', '-no-color');
     const firstApply = tf('apply', '-auto-approve', '-input=false', '-no-color');
-    const noOpPlan = tf('plan', '-input=false', '-no-color');
-    const noOpApply = tf('apply', '-auto-approve', '-input=false', '-no-color');
+    const noOpPlan = medianOf(5, () => tf('plan', '-input=false', '-no-color'));
+    const noOpApply = medianOf(5, () => tf('apply', '-auto-approve', '-input=false', '-no-color'));
     write(true);
     const changeOne = tf('apply', '-auto-approve', '-input=false', '-no-color');
     const destroy = tf('destroy', '-auto-approve', '-input=false', '-no-color');

@@ -1,16 +1,13 @@
 #!/usr/bin/env node
-// The `deployer` command: runs the compiled CLI (built by `npm install` / `npm run build`). The
-// bundled CLI (dist/bundle/, scripts/bundle-cli.js) starts about twice as fast; it is used while
-// it is at least as new as the compiled modules it was made from, so a `tsc` alone is never
-// shadowed by an older bundle.
-import { existsSync, statSync } from 'node:fs';
+// The `deployer` command: runs the CLI built by `npm install` / `npm run build`, bundled with its
+// code cache when that is current (bin/bundled-cli.js), else as compiled modules.
+import { existsSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { compiledCli, loadBundledCli } from './bundled-cli.js';
 
-const compiled = new URL('../dist/cli/main.js', import.meta.url);
-const bundled = new URL('../dist/bundle/main.js', import.meta.url);
-if (!existsSync(compiled)) {
+if (!existsSync(compiledCli)) {
   process.stderr.write('deployer is not built: run `npm install` (or `npm run build`) in its directory first.\n');
   process.exit(1);
 }
-const fresh = existsSync(bundled) && statSync(bundled).mtimeMs >= statSync(compiled).mtimeMs;
-const { runCli } = await import((fresh ? bundled : compiled).href);
-process.exitCode = await runCli(process.argv.slice(2));
+const cli = loadBundledCli() ?? (await import(pathToFileURL(compiledCli).href));
+process.exitCode = await cli.runCli(process.argv.slice(2));

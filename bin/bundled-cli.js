@@ -1,0 +1,43 @@
+// Loads the bundled CLI (dist/bundle/deployer.cjs, made by scripts/bundle-cli.js) with V8's code
+// cache, the compiled form of the code it ran when the build warmed it up. Reading that instead
+// of compiling ~1.5 MB of JavaScript is most of a short command's start-up (docs/performance.md,
+// "Start-up"). Used by bin/deployer.js, and by the build to write the cache.
+//
+// The bundle is used only while it is at least as new as dist/cli/main.js (a `tsc` alone is
+// never shadowed by an older bundle), and the cache only when its name carries the bundle's size
+// and time: V8 checks the cache's V8 version and flags but not the text it was made from.
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import vm from 'node:vm';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const compiledCli = path.join(root, 'dist', 'cli', 'main.js');
+export const bundledCli = path.join(root, 'dist', 'bundle', 'deployer.cjs');
+
+/** The code cache's file for the bundle as it is now on disk. */
+export function codeCacheFile(bundle = bundledCli) {
+  const { size, mtimeMs } = statSync(bundle);
+  return `${bundle}.${size}-${Math.trunc(mtimeMs)}.v8cache`;
+}
+
+/** The bundle's dynamic imports, made from this module (scripts/bundle-cli.js routes them here). */
+const importForBundle = (specifier) => import(specifier);
+
+/**
+ * The bundled CLI, or undefined when there is none or it is older than the compiled modules.
+ * `script` is V8's view of it: `script.createCachedData()` makes the cache.
+ */
+export function loadBundledCli({ useCache = true } = {}) {
+  if (!existsSync(bundledCli)) return undefined;
+  if (statSync(bundledCli).mtimeMs < statSync(compiledCli).mtimeMs) return undefined;
+  const cacheFile = codeCacheFile();
+  const cachedData = useCache && existsSync(cacheFile) ? readFileSync(cacheFile) : undefined;
+  const wrapper = `(function (exports, require, module, __filename, __dirname, __deployerImport) {${readFileSync(bundledCli, 'utf8')}\n})`;
+  const script = new vm.Script(wrapper, { filename: bundledCli, cachedData });
+  const module = { exports: {} };
+  const run = script.runInThisContext();
+  run(module.exports, createRequire(bundledCli), module, bundledCli, path.dirname(bundledCli), importForBundle);
+  return { runCli: module.exports.runCli, script, cacheFile };
+}
