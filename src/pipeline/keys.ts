@@ -54,31 +54,35 @@ export function builderVersionOf(config: BuildConfig): Promise<string> {
   const program = config.builder.type === 'command' ? config.builder.command[0]! : containerBuilder();
   // No container builder here: the key says so, the plan shows a miss, and the build explains (build.ts).
   if (program === undefined) return Promise.resolve('no container builder');
-  // The node running deployer answers `--version` with process.version: no process to start.
-  if (isThisNode(program, config.context)) return Promise.resolve(process.version);
   const key = `${config.context}\0${program}`;
   let asked = askedVersions.get(key);
   if (!asked) {
-    // node:child_process rather than execa: this runs on every plan of a stack that builds, and
-    // loading execa costs more (about 130 ms) than the question itself.
-    asked = new Promise<string>((resolve, reject) => {
-      const child = execFile(program, ['--version'], { cwd: config.context, timeout: 30_000 }, (err, stdout) => {
-        if (!err) return resolve(String(stdout).trim().split('\n')[0] ?? '');
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-          return reject(
-            new BuildFailedError(`${config.component}: the build program ${program} was not found`, [
-              `Looked for it on PATH from ${config.context}. Install it, or set spec.build.command to a program that exists.`,
-            ]),
-          );
-        }
-        // A program that has no --version is still a builder: its identity is its name.
-        resolve(`${path.basename(program)} (no --version)`);
-      });
-      child.stdin?.end();
-    });
+    // The node running deployer answers `--version` with process.version: no process to start.
+    asked = isThisNode(program, config.context) ? Promise.resolve(process.version) : askVersion(program, config);
     askedVersions.set(key, asked);
   }
   return asked;
+}
+
+/** Runs `program --version` from the build context: the first line it prints. */
+function askVersion(program: string, config: BuildConfig): Promise<string> {
+  // node:child_process rather than execa: this runs on every plan of a stack that builds, and
+  // loading execa costs more (about 130 ms) than the question itself.
+  return new Promise<string>((resolve, reject) => {
+    const child = execFile(program, ['--version'], { cwd: config.context, timeout: 30_000 }, (err, stdout) => {
+      if (!err) return resolve(String(stdout).trim().split('\n')[0] ?? '');
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+        return reject(
+          new BuildFailedError(`${config.component}: the build program ${program} was not found`, [
+            `Looked for it on PATH from ${config.context}. Install it, or set spec.build.command to a program that exists.`,
+          ]),
+        );
+      }
+      // A program that has no --version is still a builder: its identity is its name.
+      resolve(`${path.basename(program)} (no --version)`);
+    });
+    child.stdin?.end();
+  });
 }
 
 /** Whether `program`, as found from `cwd`, is the very node executable this process runs in. */
