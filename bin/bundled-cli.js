@@ -16,12 +16,6 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const compiledCli = path.join(root, 'dist', 'cli', 'main.js');
 export const bundledCli = path.join(root, 'dist', 'bundle', 'deployer.cjs');
 
-/** The code cache's file for the bundle as it is now on disk. */
-export function codeCacheFile(bundle = bundledCli) {
-  const { size, mtimeMs } = statSync(bundle);
-  return `${bundle}.${size}-${Math.trunc(mtimeMs)}.v8cache`;
-}
-
 /** The bundle's dynamic imports, made from this module (scripts/bundle-cli.js routes them here). */
 const importForBundle = (specifier) => import(specifier);
 
@@ -30,9 +24,9 @@ const importForBundle = (specifier) => import(specifier);
  * `script` is V8's view of it: `script.createCachedData()` makes the cache.
  */
 export function loadBundledCli({ useCache = true } = {}) {
-  if (!existsSync(bundledCli)) return undefined;
-  if (statSync(bundledCli).mtimeMs < statSync(compiledCli).mtimeMs) return undefined;
-  const cacheFile = codeCacheFile();
+  const bundle = statSync(bundledCli, { throwIfNoEntry: false });
+  if (!bundle || bundle.mtimeMs < statSync(compiledCli).mtimeMs) return undefined;
+  const cacheFile = `${bundledCli}.${bundle.size}-${Math.trunc(bundle.mtimeMs)}.v8cache`;
   const cachedData = useCache && existsSync(cacheFile) ? readFileSync(cacheFile) : undefined;
   const wrapper = `(function (exports, require, module, __filename, __dirname, __deployerImport) {${readFileSync(bundledCli, 'utf8')}\n})`;
   const script = new vm.Script(wrapper, { filename: bundledCli, cachedData });

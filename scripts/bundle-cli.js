@@ -31,16 +31,22 @@ const external = Object.keys(dependencies)
  * Routes the compiled modules' dynamic imports of packages and files (execa, the AWS SDK, the
  * local target's providers) through `__deployerImport`, the loader's own `import()`: an import()
  * inside a vm.Script needs an experimental callback (and prints a warning). Imports of the CLI's
- * own modules (`./`, `../`) are left for esbuild to bundle.
+ * own modules (`./`, `../`) and of the BUNDLED packages (tinyglobby) are left for esbuild to bundle.
  */
 const distDir = `${path.join(root, 'dist')}${path.sep}`;
+const DYNAMIC_IMPORT = String.raw`(?<![\w$.])import\(`;
+const bundledNames = [...BUNDLED].map((name) => name.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')).join('|');
+const LEFT_TO_ESBUILD = String.raw`(?!\s*['"](?:\.\.?\/|(?:${bundledNames})['"/]))`;
 const routeDynamicImports = {
   name: 'route-dynamic-imports',
   setup(b) {
     b.onLoad({ filter: /\.js$/ }, async (args) => {
       if (!args.path.startsWith(distDir)) return undefined;
       const text = await readFile(args.path, 'utf8');
-      return { contents: text.replace(/(?<![\w$.])import\((?!\s*['"]\.\.?\/)/g, '__deployerImport('), loader: 'js' };
+      return {
+        contents: text.replace(new RegExp(DYNAMIC_IMPORT + LEFT_TO_ESBUILD, 'g'), '__deployerImport('),
+        loader: 'js',
+      };
     });
   },
 };
@@ -60,7 +66,7 @@ await build({
   plugins: [routeDynamicImports],
   logLevel: 'warning',
 });
-const left = /(?<![\w$.])import\(/.exec(readFileSync(bundledCli, 'utf8'));
+const left = new RegExp(DYNAMIC_IMPORT).exec(readFileSync(bundledCli, 'utf8'));
 if (left) throw new Error(`the bundled CLI still has an import() the loader cannot serve, at offset ${left.index}`);
 
 const cli = loadBundledCli({ useCache: false });
@@ -84,7 +90,7 @@ async function warmUp(runCli) {
     const quickstart = path.join(dir, 'quickstart');
     cpSync(path.join(root, 'examples', 'quickstart'), quickstart, {
       recursive: true,
-      filter: (src) => !src.includes(`${path.sep}.deployer`) && !src.includes(`${path.sep}node_modules`),
+      filter: (src) => !['.deployer', 'node_modules'].includes(path.basename(src)),
     });
     const empty = path.join(dir, 'empty');
     cpSync(path.join(quickstart, 'stack.yaml'), path.join(empty, 'stack.yaml'));
