@@ -21,6 +21,7 @@ import { Problems, sortProblems } from './problems.js';
 import { overlayCandidates, pendingAt } from './provenance.js';
 import { scanStackDir, type ScannedFiles } from './scan.js';
 import { notSecretPointers } from './secret-schema.js';
+import { ValidMemo } from './valid-memo.js';
 import { findLiteralSecrets } from './secrets.js';
 import {
   checkStackName,
@@ -71,9 +72,12 @@ export async function discover(options: DiscoverOptions): Promise<DesiredStack> 
 export async function discoverStack(options: DiscoverOptions): Promise<DiscoveredStack> {
   const dir = await stackDirectory(options);
   const problems = new Problems();
-  const cache = new DocumentCache(options.cacheDir === false ? undefined : (options.cacheDir ?? path.join(dir.abs, '.deployer', 'cache')));
+  const cacheDir = options.cacheDir === false ? undefined : (options.cacheDir ?? path.join(dir.abs, '.deployer', 'cache'));
+  const cache = new DocumentCache(cacheDir);
   await cache.load();
-  const schemas = loadSchemas();
+  const installed = loadSchemas();
+  const known = await ValidMemo.load(cacheDir, installed.fingerprint);
+  const schemas: SchemaSet = { ...installed, known };
 
   const base = await readBaseDocuments(dir, options, cache, problems);
   const { stackDoc, extra } = findStackDocument(base.docs, dir.show(dir.abs), problems);
@@ -113,6 +117,8 @@ export async function discoverStack(options: DiscoverOptions): Promise<Discovere
   problems.add(...built.problems);
   const graph = buildDependencyGraph(built, problems);
   problems.failIfAny();
+  // Only once nothing was refused: a document with a literal secret in it may validate clean, and its hash must not be kept.
+  await known.save();
 
   const desired: DesiredStack = {
     name: (stack.data as { metadata: { name: string } }).metadata.name,

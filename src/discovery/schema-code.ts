@@ -91,16 +91,16 @@ export function writeValidatorModules(sources: SchemaSources, outDir: string): G
 }
 
 /**
- * The generated validators of `dir` when they were made from exactly these schemas; undefined
- * when there are none or they are stale (the caller compiles then).
+ * The generated validators of `dir` when they were made from exactly the schemas of
+ * `fingerprint` (fingerprintOf); undefined when there are none or they are stale (the caller compiles then).
  */
-export function generatedValidators(dir: string, sources: SchemaSources): ((kind: string) => ValidateFunction) | undefined {
+export function generatedValidators(dir: string, fingerprint: string): ((kind: string) => ValidateFunction) | undefined {
   let index: GeneratedIndex;
   try {
     index = JSON.parse(readFileSync(path.join(dir, 'index.json'), 'utf8')) as GeneratedIndex;
   } catch {
     return undefined;
   }
-  if (index.fingerprint !== fingerprintOf(sources)) return undefined;
+  if (index.fingerprint !== fingerprint) return undefined;
   return (kind) => (require(path.join(dir, `${kind}.cjs`)) as (r: NodeJS.Require) => ValidateFunction)(require);
 }

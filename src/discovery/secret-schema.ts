@@ -7,11 +7,9 @@
  * to find where its marked fields are, so a marker applies exactly to the field it is on, not
  * to every key of that name.
  */
-import { readFileSync, readdirSync } from 'node:fs';
-import path from 'node:path';
 import { COMPONENT_KINDS, isComponentKind } from '../model/documents.js';
 import { escapePointer } from '../model/pointer.js';
-import { schemasDir } from '../package-info.js';
+import { loadSchemas } from './validate.js';
 
 /** The schema keyword that marks a property whose name says secret but whose value is not one. */
 export const NOT_SECRET_MARKER = 'x-deployer-not-secret';
@@ -25,14 +23,23 @@ interface Node {
 
 const isSchema = (v: unknown): v is Schema => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** The schemas of one directory, by file name, with the walk over documents. */
-export class MarkedFields {
-  private readonly files = new Map<string, Schema>();
-  private readonly partialSpec: Schema | undefined;
+/** A schema file by its name (`S3.schema.json`), parsed; undefined when there is none. */
+export type SchemaFiles = (file: string) => Schema | undefined;
 
-  constructor(dir: string = schemasDir) {
-    for (const f of readdirSync(dir).filter((n) => n.endsWith('.schema.json')))
-      this.files.set(f, JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as Schema);
+/** The installed schemas (`schemas/`), as validation read them: no file is read twice in a run. */
+const installedSchemas: SchemaFiles = (file) => loadSchemas().schemaOf(file.replace(/\.schema\.json$/, ''));
+
+/**
+ * The schemas, with the walk over documents. A schema's expansion (its `$ref` and combinators,
+ * followed) is worked out once per field name and kept: a stack's documents of one kind walk the
+ * same schemas, and following them again for each document was most of a small stack's discovery.
+ */
+export class MarkedFields {
+  private readonly partialSpec: Schema | undefined;
+  /** Expansions by schema, then by the file its `$ref`s resolve in and the field's name. */
+  private readonly expansions = new WeakMap<Schema, Map<string, Node[]>>();
+
+  constructor(private readonly files: SchemaFiles = installedSchemas) {
     this.partialSpec = this.resolve({ file: 'defs.schema.json', schema: { $ref: '#/definitions/partialSpec' } })?.schema;
   }
 
@@ -48,13 +55,13 @@ export class MarkedFields {
   marked(data: unknown, keyword: string): Map<string, unknown> {
     const out = new Map<string, unknown>();
     const kind = isSchema(data) ? data['kind'] : undefined;
-    const root = typeof kind === 'string' ? this.files.get(`${kind}.schema.json`) : undefined;
+    const root = typeof kind === 'string' ? this.files(`${kind}.schema.json`) : undefined;
     if (root) this.walk(data, [{ file: `${String(kind)}.schema.json`, schema: root }], '', '', { keyword, out });
     return out;
   }
 
   private walk(value: unknown, nodes: Node[], pointer: string, key: string, found: { keyword: string; out: Map<string, unknown> }): void {
-    const expanded = nodes.flatMap((n) => this.expand(n, key, new Set()));
+    const expanded = nodes.flatMap((n) => this.expanded(n, key));
     const marker = expanded.find((n) => n.schema[found.keyword] !== undefined);
     if (pointer !== '' && marker) found.out.set(pointer, marker.schema[found.keyword]);
     if (Array.isArray(value)) {
@@ -76,6 +83,16 @@ export class MarkedFields {
     }
   }
 
+  /** `expand` of a node, kept for the next document with a field of that name there. */
+  private expanded(node: Node, key: string): Node[] {
+    let byPlace = this.expansions.get(node.schema);
+    if (!byPlace) this.expansions.set(node.schema, (byPlace = new Map()));
+    const place = `${node.file}\0${key}`;
+    let nodes = byPlace.get(place);
+    if (!nodes) byPlace.set(place, (nodes = this.expand(node, key, new Set())));
+    return nodes;
+  }
+
   /**
    * A schema and every schema it stands for: its `$ref`, the branches of its combinators. A
    * partial spec (InfraDefaults' `components.<Kind>`, ComponentInfra's `spec`) stands for the
@@ -88,7 +105,7 @@ export class MarkedFields {
     if (node.schema === this.partialSpec) {
       const kinds = isComponentKind(key) ? [key] : COMPONENT_KINDS;
       for (const k of kinds) {
-        const spec = (this.files.get(`${k}.schema.json`)?.['properties'] as Schema | undefined)?.['spec'];
+        const spec = (this.files(`${k}.schema.json`)?.['properties'] as Schema | undefined)?.['spec'];
         if (isSchema(spec)) out.push(...this.expand({ file: `${k}.schema.json`, schema: spec }, key, seen));
       }
       return out;
@@ -112,7 +129,7 @@ export class MarkedFields {
     if (typeof ref !== 'string') return undefined;
     const [file, fragment = ''] = ref.split('#');
     const target = file ? file : node.file;
-    let at: unknown = this.files.get(target);
+    let at: unknown = this.files(target);
     for (const seg of fragment.split('/').filter((s) => s !== ''))
       at = isSchema(at) ? at[seg.replace(/~1/g, '/').replace(/~0/g, '~')] : undefined;
     return isSchema(at) ? { file: target, schema: at } : undefined;
@@ -121,7 +138,7 @@ export class MarkedFields {
 
 let shared: MarkedFields | undefined;
 
-/** The walker over the installed schemas (`schemas/`), which are read once per process. */
+/** The walker over the installed schemas (`schemas/`), which are read once per process, each parsed when first walked. */
 export function markedFields(): MarkedFields {
   return (shared ??= new MarkedFields());
 }

@@ -6,13 +6,21 @@ import type { ErrorObject, ValidateFunction } from 'ajv';
 import type { ValidationProblem } from '../errors.js';
 import { distFile, schemasDir } from '../package-info.js';
 import { escapePointer, locate, type ParsedDocument } from './parse.js';
-import { ajvWith, generatedValidators, readSchemaSources, schemaId, type SchemaSources } from './schema-code.js';
+import { ajvWith, fingerprintOf, generatedValidators, readSchemaSources, schemaId, type SchemaSources } from './schema-code.js';
 import { closest } from './suggest.js';
+import type { KnownValid } from './valid-memo.js';
 
 export interface SchemaSet {
   kinds: string[];
+  /** sha256 over the schemas (and how validators are made from them): what a validation result holds for. */
+  fingerprint: string;
+  /** The documents known valid under these schemas (a discovery's memo, valid-memo.ts): not validated again. */
+  known?: KnownValid;
   validatorFor(kind: string): ValidateFunction | undefined;
-  /** A kind's schema as written (for its `x-deployer-*` annotations), undefined for an unknown kind. */
+  /**
+   * A kind's schema as written (for its `x-deployer-*` annotations), or `defs`, the definitions
+   * the kinds share; undefined for an unknown kind.
+   */
   schemaOf(kind: string): Record<string, unknown> | undefined;
 }
 
@@ -42,17 +50,19 @@ export function loadSchemas(
   };
   const kinds = [...sources.keys()].filter((k) => k !== 'defs').sort();
   const known = new Set(kinds);
-  const load = (generated !== null ? generatedValidators(generated, sources) : undefined) ?? compiler(sources);
+  const fingerprint = fingerprintOf(sources);
+  const load = (generated !== null ? generatedValidators(generated, fingerprint) : undefined) ?? compiler(sources);
   const validators = new Map<string, ValidateFunction>();
   const set: SchemaSet = {
     kinds,
+    fingerprint,
     validatorFor: (k) => {
       if (!known.has(k)) return undefined;
       let v = validators.get(k);
       if (!v) validators.set(k, (v = load(k)));
       return v;
     },
-    schemaOf: (k) => (known.has(k) ? rawOf(k) : undefined),
+    schemaOf: (k) => (sources.has(k) ? rawOf(k) : undefined),
   };
   if (useCache) cached = set;
   return set;
@@ -82,6 +92,10 @@ export function labelOf(data: unknown): string | undefined {
 
 /** Validates one document's data against the schema of its kind; empty when valid. */
 export function validateData(schemas: SchemaSet, data: unknown): Finding[] {
+  return schemas.known ? schemas.known.validated(data, () => findingsOf(schemas, data)) : findingsOf(schemas, data);
+}
+
+function findingsOf(schemas: SchemaSet, data: unknown): Finding[] {
   const label = labelOf(data);
   const finding = (pointer: string, message: string, rule: string): Finding => ({ pointer, message, rule, document: label });
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
