@@ -111,4 +111,13 @@ export default tseslint.config(
     },
   },
   ...layerRules,
+  {
+    // The command's entry and the bundle's loader are CommonJS (bin/package.json): Node starts them without its ES module loader.
+    files: ['bin/**/*.js'],
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: { require: 'readonly', module: 'writable', __dirname: 'readonly' },
+    },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
 );

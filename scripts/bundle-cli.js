@@ -15,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { bundledCli, loadBundledCli } from '../bin/bundled-cli.js';
+import { bundledCli, loadBundledCli, wrapBundle } from '../bin/bundled-cli.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -66,8 +66,10 @@ await build({
   plugins: [routeDynamicImports],
   logLevel: 'warning',
 });
-const left = new RegExp(DYNAMIC_IMPORT).exec(readFileSync(bundledCli, 'utf8'));
+const bundled = readFileSync(bundledCli, 'utf8');
+const left = new RegExp(DYNAMIC_IMPORT).exec(bundled);
 if (left) throw new Error(`the bundled CLI still has an import() the loader cannot serve, at offset ${left.index}`);
+writeFileSync(bundledCli, wrapBundle(bundled));
 
 const cli = loadBundledCli({ useCache: false });
 await warmUp(cli.runCli);

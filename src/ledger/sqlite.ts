@@ -5,8 +5,9 @@
  * the result, or rejects with the error (a machine fault, such as a full disk, said so).
  */
 import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { LedgerUnavailableError, MachineFaultError, machineFault } from '../errors.js';
 import { noSpaceLeft } from '../util/disk.js';
 import { tamperedWrite, verifyChain, type ChainVerification } from './chain.js';
@@ -48,6 +49,14 @@ import type {
   RollbackFilter,
 } from './store.js';
 
+const require = createRequire(import.meta.url);
+
+/**
+ * better-sqlite3, loaded when a ledger is first opened: a run with nothing to record (a no-op
+ * apply) imports this module but never opens the ledger, and loading the driver was a few ms of it.
+ */
+const sqliteDriver = (): typeof Database => require('better-sqlite3') as typeof Database;
+
 /** The upsert of a registered type with SQLite's parameters. */
 const REGISTER_TYPE_SQLITE = REGISTER_TYPE_SQL.replace('$1', '?').replace('$2', '?');
 
@@ -79,7 +88,7 @@ export class SqliteLedger implements LedgerStore {
   constructor(private readonly file: string) {
     this.db = this.guard('open the ledger', () => {
       mkdirSync(path.dirname(file), { recursive: true });
-      const db = new Database(file);
+      const db = new (sqliteDriver())(file);
       try {
         db.pragma('busy_timeout = 5000');
         // Setting WAL takes the file for a moment: another process opening it at once may find it busy.

@@ -13,9 +13,12 @@ import type { Plan, SavedPlan } from '../model/plan.js';
 import type { BlobStore, StateStore } from '../state/index.js';
 import type { Target } from '../targets/index.js';
 import type { AuditLog } from '../util/audit-log.js';
+import type { LoadedStack } from './load-stack.js';
 
 export interface RunContext {
   settings: Settings;
+  /** The stack as the command already loaded it for these very settings (to ask its regions): not discovered again. */
+  loaded?: LoadedStack;
   listener: RunListener;
   /** Asked once the plan is known and has changes; false aborts without touching anything. */
   confirm?: (plan: Plan) => Promise<boolean>;

@@ -146,7 +146,7 @@ async function prepareRun(
   const { settings, listener } = ctx;
   const started = Date.now();
   const deps = ctx.dependencies ?? {};
-  const released = await prepareRelease(await loadStack(settings), settings, {
+  const released = await prepareRelease(ctx.loaded ?? (await loadStack(settings)), settings, {
     ...(deps.blobs ? { blobs: deps.blobs } : {}),
     keyBuilds: operation === 'apply',
   });

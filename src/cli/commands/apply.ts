@@ -112,7 +112,8 @@ async function runCommand(
   }
   const settings = settingsFrom(o, io);
   // A Stack that lists regions: every region, unless --region chooses one.
-  const inRegions = reviewed ? reviewed.regions !== undefined : (await stackRegions(settings)).names.length > 0;
+  const asked = reviewed ? undefined : await stackRegions(settings);
+  const inRegions = reviewed ? reviewed.regions !== undefined : asked!.names.length > 0;
   if (operation !== 'rollback' && settings.region === undefined && inRegions) {
     const { runRegionsCommand } = await import('./regions.js');
     return runRegionsCommand(ctx, o, settings, {
@@ -152,6 +153,8 @@ async function runCommand(
       cancel: interrupts.cancel,
       metadata: ciMetadata(io.env),
       ...(o.ignoreCapacity ? { ignoreCapacity: true } : {}),
+      // The stack as loaded to ask its regions: the run does not discover it again.
+      ...(asked ? { loaded: asked.loaded } : {}),
     });
     traced?.end({ outcome });
   } catch (error) {

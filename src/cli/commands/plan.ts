@@ -32,7 +32,8 @@ export function registerPlan(program: Command, ctx: CommandContext): void {
       const o = allOptions<{ detailedExitcode?: boolean; showUnchanged?: boolean; out?: string; resources?: boolean }>(cmd);
       const settings = settingsFrom(o, ctx.io);
       // A Stack that lists regions: each region's plan, unless --region chooses one.
-      const regions = settings.region === undefined && !o.resources ? (await stackRegions(settings)).names : [];
+      const asked = settings.region === undefined && !o.resources ? await stackRegions(settings) : undefined;
+      const regions = asked?.names ?? [];
       if (regions.length > 0) {
         const { planRegions, planText } = await import('./regions.js');
         const plans = await planRegions(settings, regions);
@@ -49,7 +50,7 @@ export function registerPlan(program: Command, ctx: CommandContext): void {
         if (o.detailedExitcode && plans.some((p) => p.saved.plan.actions.some((a) => a.action !== 'no-op'))) ctx.exitCode = EXIT.changes;
         return;
       }
-      const { plan, loaded, state } = await planStack(settings);
+      const { plan, loaded, state } = await planStack(settings, asked?.loaded);
       ctx.io.stderr.write(warningsText(loaded.desired.warnings));
       const { describePlanResources, renderPlanResources } = o.resources ? await import('../../workflows/plan-resources.js') : {};
       const resources = describePlanResources ? await describePlanResources(loaded, state, plan) : undefined;
