@@ -69,6 +69,9 @@ export class EngineError extends DeployerError {
   }
 }
 
+/** Shared operations running at once: a Pulumi operation keeps about one core busy (the CLI, its provider). */
+const BATCHES_AT_ONCE = Math.max(2, os.availableParallelism());
+
 /** One-stack operations running at once (the run's concurrency was 8 before operations were shared). */
 const ALONE_OPERATIONS = 8;
 
@@ -77,9 +80,8 @@ export class Engine implements ComponentEngine {
   /** How many Pulumi operations this engine ran (a no-op apply must run none). */
   operations = 0;
   private command: Promise<PulumiCommand> | undefined;
-  // Batches running at once: a Pulumi operation keeps about one core busy (the CLI, its provider).
   private readonly gatherer = new Gatherer((members) => this.runGathered(members), {
-    slots: Math.max(2, os.availableParallelism()),
+    slots: BATCHES_AT_ONCE,
     quietMs: 50,
     maxWaitMs: 300,
   });
@@ -198,6 +200,7 @@ export class Engine implements ComponentEngine {
       workDir: (stackName) => path.join(this.config.workRoot, stackName),
       waitFor: (stackName, after, stop) => this.destroys.waitFor(stackName, after, stop),
       failure: (operation, stackName, diagnostics, cause) => new EngineError(operation, stackName, diagnostics, cause),
+      opsAtOnce: BATCHES_AT_ONCE,
     };
   }
 
