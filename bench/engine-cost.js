@@ -15,7 +15,8 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const bin = path.join(root, 'bin', 'deployer.js');
-const seconds = (ms) => Math.round(ms / 10) / 100;
+// Milliseconds kept: a no-op takes a tenth of a second, and a ratio of hundredths rounded is no ratio.
+const seconds = (ms) => Math.round(ms) / 1000;
 
 /** The DAG: the distinct earlier components component i depends on. */
 export function dependenciesOf(i) {
