@@ -82,13 +82,17 @@ function writeComponent(dir, i, team) {
 
 function benchDeployer(n) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'deployer-bench-cost-'));
-  const deployer = (...args) => timed(process.execPath, [bin, ...args, '-C', dir, '-e', 'dev']);
+  const inDir =
+    (env) =>
+    (...args) =>
+      timed(process.execPath, [bin, ...args, '-C', dir, '-e', 'dev'], { env });
+  const deployer = inDir(process.env);
   try {
     writeDeployerStack(dir, n);
     const firstApply = deployer('apply', '--yes');
     const noOpPlan = medianOf(5, () => deployer('plan'));
     const noOpApply = medianOf(5, () => deployer('apply', '--yes'));
-    const noExtraCa = (...args) => timed(process.execPath, [bin, ...args, '-C', dir, '-e', 'dev'], { env: withoutExtraCa() });
+    const noExtraCa = inDir(withoutExtraCa());
     const withoutExtraCaCerts = EXTRA_CA
       ? { noOpPlan: medianOf(5, () => noExtraCa('plan')), noOpApply: medianOf(5, () => noExtraCa('apply', '--yes')) }
       : undefined;

@@ -23,7 +23,7 @@ const bundledCli = path.join(root, 'dist', 'bundle', 'deployer.cjs');
  * compiles the file as it is, with no copy of 1.5 MB to wrap it.
  */
 function wrapBundle(code) {
-  const ascii = code.replace(/[^ -~\t\n\r]/g, (c) => (c.charCodeAt(0) < 0x80 ? c : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
+  const ascii = code.replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
   return `(function (exports, require, module, __filename, __dirname, __deployerImport) {${ascii}\n})`;
 }
 

@@ -152,20 +152,24 @@ export class DocumentCache {
       if (st && !this.forgotten.has(st.hash)) stamps[f] = st;
     }
     const cache: CacheFile = { format: CACHE_FORMAT, writtenAt: Date.now(), files: stamps, entries };
-    const file = this.file;
     // When the new cache cannot be written, the old one goes: it may hold a file forgotten since.
-    await writeFileAtomic(file, JSON.stringify(cache)).catch(() => fs.rm(file, { force: true }).catch(() => undefined));
-    await removeOtherFormats(path.dirname(file));
+    await saveCacheFile(this.file, JSON.stringify(cache), 'documents');
   }
 }
 
-/** Removes `documents-*.json` caches (and their leftover temporary files) of other formats from `dir`. */
-async function removeOtherFormats(dir: string): Promise<void> {
+/**
+ * Writes `file`, one of the caches of `.deployer/cache/` (`<family>-<format>.json`), or removes it
+ * when it cannot be written; then removes the caches of the family's other formats (older
+ * versions, other schemas) beside it, and their leftover temporary files.
+ */
+export async function saveCacheFile(file: string, body: string, family: string): Promise<void> {
+  await writeFileAtomic(file, body).catch(() => fs.rm(file, { force: true }).catch(() => undefined));
+  const dir = path.dirname(file);
+  const name = path.basename(file);
   const names = await fs.readdir(dir).catch(() => [] as string[]);
+  const ofFamily = new RegExp(`^\\.?${family}-.*\\.json(\\..*\\.tmp)?$`);
   // A temporary file of this format may be another process's write in progress: left alone.
-  const other = names.filter(
-    (n) => /^\.?documents-.*\.json(\..*\.tmp)?$/.test(n) && n !== `${CACHE_FORMAT}.json` && !n.startsWith(`.${CACHE_FORMAT}.json.`),
-  );
+  const other = names.filter((n) => ofFamily.test(n) && n !== name && !n.startsWith(`.${name}.`));
   await Promise.all(other.map((n) => fs.rm(path.join(dir, n), { force: true }).catch(() => undefined)));
 }
 

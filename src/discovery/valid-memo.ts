@@ -11,11 +11,11 @@
  * a validated document holds no literal secret (discovery refuses those first), and its spec is
  * in the state in full.
  */
-import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { sha256 } from '../model/hash.js';
 import { deployerVersion } from '../package-info.js';
-import { readFileIfExists, writeFileAtomic } from '../util/atomic-write.js';
+import { readFileIfExists } from '../util/atomic-write.js';
+import { saveCacheFile } from './read-documents.js';
 
 /** Hashes kept from earlier runs (other environments' documents) beyond this run's, at most. */
 const KEEP_EARLIER = 4096;
@@ -67,12 +67,6 @@ export class ValidMemo implements KnownValid {
   async save(): Promise<void> {
     if (!this.file || !this.added) return;
     const earlier = [...this.earlier].filter((h) => !this.now.has(h)).slice(-KEEP_EARLIER);
-    const file = this.file;
-    await writeFileAtomic(file, JSON.stringify({ valid: [...earlier, ...this.now] })).catch(() =>
-      fs.rm(file, { force: true }).catch(() => undefined),
-    );
-    const names = await fs.readdir(path.dirname(file)).catch(() => [] as string[]);
-    const others = names.filter((n) => /^valid-.*\.json$/.test(n) && n !== path.basename(file));
-    await Promise.all(others.map((n) => fs.rm(path.join(path.dirname(file), n), { force: true }).catch(() => undefined)));
+    await saveCacheFile(this.file, JSON.stringify({ valid: [...earlier, ...this.now] }), 'valid');
   }
 }
