@@ -4,7 +4,7 @@
  * nothing here waits on the clock).
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { Gatherer, SHARE_OUT_FROM, shareOut, type BatchMember } from './batch-operation.js';
+import { Gatherer, type BatchMember } from './batch-operation.js';
 
 const member = (stackName: string): BatchMember => ({
   kind: 'up',
@@ -61,30 +61,5 @@ describe('Gatherer', () => {
     finish();
     await vi.advanceTimersByTimeAsync(0);
     expect(batches).toEqual([['first'], ['x', 'y', 'z']]);
-  });
-});
-
-describe('shareOut', () => {
-  const entries = (count: number, kind: BatchMember['kind'] = 'up') =>
-    Array.from({ length: count }, (_, i) => ({ m: { ...member(`s${i}`), kind } }));
-  const sizes = (parts: Array<Array<{ m: BatchMember }>>): number[] => parts.map((p) => p.length);
-
-  it('keeps a group below SHARE_OUT_FROM whole: one operation', () => {
-    expect(sizes(shareOut(entries(SHARE_OUT_FROM - 1), 2))).toEqual([SHARE_OUT_FROM - 1]);
-    expect(shareOut([], 2)).toEqual([]);
-  });
-
-  it('shares a large group of deployments out among the operations the machine runs at once, each member in exactly one', () => {
-    const group = entries(198);
-    const parts = shareOut(group, 2);
-    expect(sizes(parts)).toEqual([99, 99]);
-    expect(parts.flat()).toEqual(group);
-    expect(sizes(shareOut(entries(200), 3))).toEqual([67, 67, 66]);
-  });
-
-  it('keeps a large group whole when one operation runs at a time, or when it destroys (their order lives inside one operation)', () => {
-    expect(sizes(shareOut(entries(198), 1))).toEqual([198]);
-    const withDestroy = [...entries(100), { m: { ...member('gone'), kind: 'destroy' as const } }];
-    expect(sizes(shareOut(withDestroy, 2))).toEqual([101]);
   });
 });

@@ -18,15 +18,8 @@ import type { EngineEvent, PulumiFn } from '@pulumi/pulumi/automation/index.js';
 import { CancelledError } from '../errors.js';
 import { inResourceScope } from '../util/resource-scope.js';
 import { backendObjects, type BackendObjects } from './backend-objects.js';
-import {
-  holdsSecrets,
-  memberOfUrn,
-  mergeCheckpoints,
-  saltOf,
-  shareableProviders,
-  unscopedName,
-  type CheckpointFile,
-} from './batch-checkpoint.js';
+import { memberOfUrn, mergeCheckpoints, shareableProviders, unscopedName, type CheckpointFile } from './batch-checkpoint.js';
+import { afterOf, behindStopped, groupBySalt, ordered, shareOut } from './batch-groups.js';
 import { OP_PREFIX, recoverDeadOps, splitBack, writeOp } from './batch-store.js';
 import { readCheckpoint } from './checkpoint-objects.js';
 import type { DestroyOptions, OperationOptions, ResourceChanges, UpResult } from './component-engine.js';
@@ -59,6 +52,12 @@ export interface BatchHost {
   failure(operation: string, stackName: string, diagnostics: string[], cause?: unknown): Error;
   /** How many shared operations the machine runs well at once (one per core): a large group of deployments is shared out among them. */
   opsAtOnce: number;
+}
+
+/** A member that may share an operation, with the checkpoint it starts from. */
+interface Eligible {
+  m: BatchMember;
+  checkpoint: CheckpointFile | undefined;
 }
 
 let opCounter = 0;
@@ -108,7 +107,7 @@ export class Gatherer {
 export async function runBatches(host: BatchHost, members: BatchMember[]): Promise<void> {
   const objects = backendObjects(host.backendUrl);
   if (!objects) return void (await Promise.all(members.map((m) => aloneAfter(host, m))));
-  const eligible: Array<{ m: BatchMember; checkpoint: CheckpointFile | undefined }> = [];
+  const eligible: Eligible[] = [];
   const alone: BatchMember[] = [];
   const nothing: BatchMember[] = [];
   await Promise.all(
@@ -138,31 +137,39 @@ export async function runBatches(host: BatchHost, members: BatchMember[]): Promi
     ...nothing.map((m) => forget(host, m)),
     ...alone.map((m) => aloneAfter(host, m)),
     ...groups.flatMap((g) => g.later.map((e) => aloneAfter(host, e.m))),
-    ...groups.flatMap((g) => shareOut(g.together, host.opsAtOnce).map((part) => runBatch(host, objects, part))),
+    ...groups.map((g) => runGroup(host, objects, g.together)),
   ]);
 }
 
-/** From this many members, a group that only deploys is shared out among several operations. */
-export const SHARE_OUT_FROM = 64;
-
-/**
- * A group's members as the operations that run them at once: one, or `parts` of about equal size
- * when the group is large and only deploys. Pulumi writes the op stack's whole checkpoint after
- * every step, so an operation's cost grows with the square of its resources: a first apply of 200
- * components, 198 of them ready together, took 14.5 s with those in one operation and 11.1 s with
- * them in two at once on two cores (docs/performance.md). A group with destroys stays whole:
- * their order inside one operation (destroy-order.ts) would become waits between operations.
- */
-export function shareOut<T extends { m: BatchMember }>(together: T[], parts: number): T[][] {
-  if (together.length === 0) return [];
-  if (together.length < SHARE_OUT_FROM || parts < 2 || together.some((e) => e.m.kind !== 'up')) return [together];
-  const size = Math.ceil(together.length / parts);
-  const out: T[][] = [];
-  for (let i = 0; i < together.length; i += size) out.push(together.slice(i, i + size));
-  return out;
+/** A group's members as operations: shared out when large (batch-groups.ts shareOut). */
+async function runGroup(host: BatchHost, objects: BackendObjects, together: Eligible[]): Promise<void> {
+  const { now, next } = shareOut(together, host.opsAtOnce);
+  await Promise.all([...now.map((part) => runBatch(host, objects, part)), ...(next.length > 0 ? [runNext(host, objects, next)] : [])]);
 }
 
-const afterOf = (m: BatchMember): readonly string[] => (m.kind === 'destroy' ? (m.o.after ?? []) : []);
+/**
+ * Destroys that follow those of operations already running: each waits for the destroys it
+ * follows outside `next` to end. One behind a destroy that failed (or a run told to stop) does
+ * not start, nor does one behind it: they end blocked (DestroyBlockedError), what they depend on
+ * kept. The others go on as a group of their own, in the same order.
+ */
+async function runNext(host: BatchHost, objects: BackendObjects, next: Eligible[]): Promise<void> {
+  const inNext = new Set(next.map((e) => e.m.o.stackName));
+  const stopped = new Set<string>();
+  await Promise.all(
+    next.map(async ({ m }) => {
+      try {
+        await host.waitFor(m.o.stackName, afterOf(m).filter((a) => !inNext.has(a)), m.o.stop);
+      } catch (err) {
+        stopped.add(m.o.stackName);
+        m.reject(err);
+      }
+    }),
+  );
+  const { go, behind } = behindStopped(next, stopped);
+  // Behind a stopped one, waiting for it ends blocked too (aloneAfter never gets to run them).
+  await Promise.all([...behind.map((e) => aloneAfter(host, e.m)), runGroup(host, objects, go)]);
+}
 
 /** A destroy with nothing to delete: done once those it must follow are, as if it had deleted something. */
 async function forget(host: BatchHost, m: BatchMember): Promise<void> {
@@ -185,52 +192,8 @@ async function aloneAfter(host: BatchHost, m: BatchMember): Promise<void> {
   await settle(m, host.alone(m));
 }
 
-/**
- * A group in delete order (a destroy before those it must follow: Pulumi needs what a resource
- * depends on listed first), less the destroys that must follow one outside the group: those wait
- * for it and run alone (`later`).
- */
-function ordered<T extends { m: BatchMember }>(group: T[]): { together: T[]; later: T[] } {
-  const inside = new Map(group.map((e) => [e.m.o.stackName, e]));
-  for (let changed = true; changed;) {
-    changed = false;
-    for (const [stack, e] of inside)
-      if (afterOf(e.m).some((a) => !inside.has(a))) {
-        inside.delete(stack);
-        changed = true;
-      }
-  }
-  // Reverse post-order over `after`: each destroy lands before every destroy it must follow.
-  const postOrder: T[] = [];
-  const placed = new Set<string>();
-  const place = (e: T): void => {
-    if (placed.has(e.m.o.stackName)) return;
-    placed.add(e.m.o.stackName);
-    for (const a of afterOf(e.m)) place(inside.get(a)!);
-    postOrder.push(e);
-  };
-  for (const e of inside.values()) place(e);
-  const together = postOrder.reverse();
-  return { together, later: group.filter((e) => !inside.has(e.m.o.stackName)) };
-}
-
 async function settle(m: BatchMember, result: Promise<UpResult>): Promise<void> {
   await result.then(m.resolve, m.reject);
-}
-
-/** Members whose checkpoints hold secrets under different salts cannot share one secrets manager. */
-function groupBySalt<T extends { checkpoint: CheckpointFile | undefined }>(members: T[]): T[][] {
-  const groups = new Map<string, T[]>();
-  const free: T[] = [];
-  for (const e of members) {
-    const salt = holdsSecrets(e.checkpoint) ? saltOf(e.checkpoint) : undefined;
-    if (salt === undefined) free.push(e);
-    else groups.set(salt, [...(groups.get(salt) ?? []), e]);
-  }
-  const all = [...groups.values()];
-  if (all.length === 0) return free.length > 0 ? [free] : [];
-  all[0]!.push(...free);
-  return all;
 }
 
 /** What the events of the op said about one member. */
@@ -246,7 +209,7 @@ interface MemberEvents {
 async function runBatch(
   host: BatchHost,
   objects: BackendObjects,
-  group: Array<{ m: BatchMember; checkpoint: CheckpointFile | undefined }>,
+  group: Eligible[],
 ): Promise<void> {
   const op = `${OP_PREFIX}${process.pid}.${++opCounter}`;
   const byStack = new Map(group.map((e) => [e.m.o.stackName, e]));
@@ -303,7 +266,7 @@ interface OpOutcome {
 /** A member's outcome from what the op's events said of it. */
 async function settleMember(
   host: BatchHost,
-  e: { m: BatchMember; checkpoint: CheckpointFile | undefined },
+  e: Eligible,
   seen: MemberEvents,
   o: OpOutcome,
 ): Promise<void> {

@@ -1,0 +1,66 @@
+/**
+ * A large destroy shared out among operations, in-process through the real engine: the destroys
+ * that follow no other are split among operations that run at once, and those that must follow
+ * them run next, in an operation of their own, once theirs have ended. Behind a delete that
+ * failed in an earlier operation nothing is deleted; the others behind the ones that succeeded go on.
+ */
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { SHARE_OUT_FROM } from '../../src/engine/batch-groups.js';
+import { DestroyBlockedError } from '../../src/errors.js';
+import { bucketEngine } from '../helpers/bucket-engine.js';
+import { useTempDirs } from '../helpers/tmp.js';
+
+const tempDir = useTempDirs('destroy-shared');
+const nothing = async (): Promise<Record<string, never>> => ({});
+
+describe('a large destroy shared out', () => {
+  it('deletes the free destroys in operations at once, then those behind them, and keeps what a failed delete depends on', async () => {
+    const dir = tempDir();
+    const { engine, bucket } = await bucketEngine(dir, 'wide');
+    const leaves = Array.from({ length: SHARE_OUT_FROM + 2 }, (_, i) => bucket(`l${i}`));
+    const [mid, base] = [bucket('mid'), bucket('base')];
+    const all = [...leaves, mid, base];
+    const dirs = new Map((await Promise.all(all.map((b) => engine.up(b)))).map((r, i) => [all[i]!.stackName, String(r.outputs['path'])]));
+    const stacks = path.join(dir, 'pulumi', '.pulumi', 'stacks', 'deployer');
+    const checkpoints = (): string[] =>
+      readdirSync(stacks)
+        .filter((f) => f.endsWith('.json'))
+        .sort();
+
+    // l5's bucket holds an object: a bucket that is not empty refuses to be deleted. mid follows
+    // the second half of the leaves only; base follows every leaf and mid.
+    const failing = leaves[5]!;
+    writeFileSync(path.join(dirs.get(failing.stackName)!, 'kept.txt'), 'still here\n');
+    const secondHalf = leaves.slice(leaves.length / 2).map((l) => l.stackName);
+    const before = engine.operations;
+    const outcomes = await Promise.allSettled([
+      ...leaves.map((l) => engine.destroy({ ...l, program: nothing })),
+      engine.destroy({ ...mid, program: nothing, after: secondHalf }),
+      engine.destroy({ ...base, program: nothing, after: [...leaves.map((l) => l.stackName), mid.stackName] }),
+    ]);
+    const outcomeOf = new Map(outcomes.map((o, i) => [all[i]!.stackName, o]));
+
+    // Two operations of leaves at once (this machine runs at least two), then one for mid.
+    expect(engine.operations - before).toBe(3);
+    const failed = outcomeOf.get(failing.stackName)!;
+    expect(failed.status === 'rejected' && String(failed.reason)).toMatch(/not empty/);
+    const blocked = outcomeOf.get(base.stackName)!;
+    expect(blocked.status === 'rejected' && blocked.reason).toBeInstanceOf(DestroyBlockedError);
+    expect(blocked.status === 'rejected' && (blocked.reason as DestroyBlockedError).blockedBy).toEqual([failing.stackName]);
+    const deleted = all.filter((b) => b !== failing && b !== base);
+    expect(deleted.filter((b) => outcomeOf.get(b.stackName)!.status !== 'fulfilled')).toEqual([]);
+    expect(deleted.filter((b) => existsSync(dirs.get(b.stackName)!))).toEqual([]);
+    expect([existsSync(dirs.get(base.stackName)!), existsSync(dirs.get(failing.stackName)!)]).toEqual([true, true]);
+    expect(checkpoints()).toEqual(['wide.test.app.base.json', 'wide.test.app.l5.json']);
+    // What is left is each component's own again: no resource depends on another component's.
+    for (const name of ['base', 'l5']) {
+      const file = JSON.parse(readFileSync(path.join(stacks, `wide.test.app.${name}.json`), 'utf8')) as {
+        checkpoint: { latest: { resources: Array<{ dependencies?: string[] }> } };
+      };
+      const dependencies = file.checkpoint.latest.resources.flatMap((r) => r.dependencies ?? []);
+      expect(dependencies.every((u) => u.startsWith(`urn:pulumi:wide.test.app.${name}::`))).toBe(true);
+    }
+  });
+});
