@@ -39,7 +39,7 @@ export function groupBySalt<T extends { checkpoint: CheckpointFile | undefined }
  */
 export function ordered<T extends { m: GroupedMember }>(group: T[]): { together: T[]; later: T[] } {
   const inside = new Map(group.map((e) => [stackOf(e), e]));
-  for (let changed = true; changed; ) {
+  for (let changed = true; changed;) {
     changed = false;
     for (const [stack, e] of inside)
       if (afterOf(e.m).some((a) => !inside.has(a))) {

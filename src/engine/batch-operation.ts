@@ -159,7 +159,11 @@ async function runNext(host: BatchHost, objects: BackendObjects, next: Eligible[
   await Promise.all(
     next.map(async ({ m }) => {
       try {
-        await host.waitFor(m.o.stackName, afterOf(m).filter((a) => !inNext.has(a)), m.o.stop);
+        await host.waitFor(
+          m.o.stackName,
+          afterOf(m).filter((a) => !inNext.has(a)),
+          m.o.stop,
+        );
       } catch (err) {
         stopped.add(m.o.stackName);
         m.reject(err);
@@ -206,11 +210,7 @@ interface MemberEvents {
   done: Set<string>;
 }
 
-async function runBatch(
-  host: BatchHost,
-  objects: BackendObjects,
-  group: Eligible[],
-): Promise<void> {
+async function runBatch(host: BatchHost, objects: BackendObjects, group: Eligible[]): Promise<void> {
   const op = `${OP_PREFIX}${process.pid}.${++opCounter}`;
   const byStack = new Map(group.map((e) => [e.m.o.stackName, e]));
   const seen = new Map<string, MemberEvents>(
@@ -264,12 +264,7 @@ interface OpOutcome {
 }
 
 /** A member's outcome from what the op's events said of it. */
-async function settleMember(
-  host: BatchHost,
-  e: Eligible,
-  seen: MemberEvents,
-  o: OpOutcome,
-): Promise<void> {
+async function settleMember(host: BatchHost, e: Eligible, seen: MemberEvents, o: OpOutcome): Promise<void> {
   const { m } = e;
   const stack = m.o.stackName;
   // Behind a destroy that failed, Pulumi deleted nothing of this one; it must not run alone either.
