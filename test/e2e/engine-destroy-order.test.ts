@@ -4,11 +4,11 @@
  * deletes the dependents first; behind a delete that fails nothing is deleted (DestroyBlockedError,
  * never retried alone); a destroy handed over while the one it follows already runs waits for it.
  */
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DestroyBlockedError } from '../../src/errors.js';
-import { bucketEngine } from '../helpers/bucket-engine.js';
+import { bucketEngine, checkpointFiles, foreignDependencies } from '../helpers/bucket-engine.js';
 import { useTempDirs } from '../helpers/tmp.js';
 
 const tempDir = useTempDirs('destroy-order');
@@ -21,11 +21,6 @@ describe('destroys in order', () => {
     expect(engine.sharesDestroys).toBe(true);
     const [base, web, api] = [bucket('base'), bucket('web'), bucket('api')];
     const [baseDir, webDir, apiDir] = (await Promise.all([base, web, api].map((b) => engine.up(b)))).map((r) => String(r.outputs['path']));
-    const stacks = path.join(dir, 'pulumi', '.pulumi', 'stacks', 'deployer');
-    const checkpoints = (): string[] =>
-      readdirSync(stacks)
-        .filter((f) => f.endsWith('.json'))
-        .sort();
 
     // web's bucket holds an object: a bucket that is not empty refuses to be deleted.
     writeFileSync(path.join(webDir!, 'kept.txt'), 'still here\n');
@@ -40,15 +35,9 @@ describe('destroys in order', () => {
     expect(apiOut.status).toBe('fulfilled');
     expect(baseOut.status === 'rejected' && baseOut.reason).toBeInstanceOf(DestroyBlockedError);
     expect([existsSync(baseDir!), existsSync(webDir!), existsSync(apiDir!)]).toEqual([true, true, false]);
-    expect(checkpoints()).toEqual(['order.test.app.base.json', 'order.test.app.web.json']);
+    expect(checkpointFiles(dir)).toEqual(['order.test.app.base.json', 'order.test.app.web.json']);
     // Each checkpoint is its own again: no resource depends on another component's.
-    for (const name of ['base', 'web']) {
-      const file = JSON.parse(readFileSync(path.join(stacks, `order.test.app.${name}.json`), 'utf8')) as {
-        checkpoint: { latest: { resources: Array<{ dependencies?: string[] }> } };
-      };
-      const dependencies = file.checkpoint.latest.resources.flatMap((r) => r.dependencies ?? []);
-      expect(dependencies.every((u) => u.startsWith(`urn:pulumi:order.test.app.${name}::`))).toBe(true);
-    }
+    for (const name of ['base', 'web']) expect(foreignDependencies(dir, `order.test.app.${name}`)).toEqual([]);
 
     // Handed over while web's operation already runs: base waits for it, then goes on its own.
     rmSync(path.join(webDir!, 'kept.txt'));
@@ -59,6 +48,6 @@ describe('destroys in order', () => {
     await Promise.all([webGone, engine.destroy({ ...base, program: nothing, after: [web.stackName] })]);
     expect(engine.operations - before).toBe(3);
     expect([existsSync(baseDir!), existsSync(webDir!)]).toEqual([false, false]);
-    expect(checkpoints()).toEqual([]);
+    expect(checkpointFiles(dir)).toEqual([]);
   });
 });

@@ -2,6 +2,7 @@
  * The real engine over a file backend in `dir`, with the local target, and local S3 buckets as
  * operations on it: what the in-process engine tests drive.
  */
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { PulumiFn } from '@pulumi/pulumi/automation/index.js';
@@ -41,3 +42,21 @@ export async function bucketEngine(dir: string, prefix: string, batching = true)
   };
   return { engine, bucket };
 }
+
+/** The checkpoint files the engine over `dir` keeps (one per component stack), sorted. */
+export function checkpointFiles(dir: string): string[] {
+  return readdirSync(stacksDir(dir))
+    .filter((f) => f.endsWith('.json'))
+    .sort();
+}
+
+/** The dependencies in `stackName`'s checkpoint on resources of other stacks (none once a shared operation was split back). */
+export function foreignDependencies(dir: string, stackName: string): string[] {
+  const file = JSON.parse(readFileSync(path.join(stacksDir(dir), `${stackName}.json`), 'utf8')) as {
+    checkpoint: { latest: { resources: Array<{ dependencies?: string[] }> } };
+  };
+  const own = `urn:pulumi:${stackName}::`;
+  return file.checkpoint.latest.resources.flatMap((r) => r.dependencies ?? []).filter((u) => !u.startsWith(own));
+}
+
+const stacksDir = (dir: string): string => path.join(dir, 'pulumi', '.pulumi', 'stacks', 'deployer');
