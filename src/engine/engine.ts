@@ -70,7 +70,7 @@ export class EngineError extends DeployerError {
 }
 
 /** Shared operations running at once: a Pulumi operation keeps about one core busy (the CLI, its provider). */
-const BATCHES_AT_ONCE = Math.max(2, os.availableParallelism());
+export const BATCHES_AT_ONCE = Math.max(2, os.availableParallelism());
 
 /** One-stack operations running at once (the run's concurrency was 8 before operations were shared). */
 const ALONE_OPERATIONS = 8;
