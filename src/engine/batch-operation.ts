@@ -50,7 +50,7 @@ export interface BatchHost {
   /** Resolves once the destroys of `after` ended; throws DestroyBlockedError when one failed (destroy-order.ts). */
   waitFor(stackName: string, after: readonly string[], stop?: AbortSignal): Promise<void>;
   failure(operation: string, stackName: string, diagnostics: string[], cause?: unknown): Error;
-  /** How many shared operations the machine runs well at once (one per core): a large group of deployments is shared out among them. */
+  /** How many shared operations the machine runs well at once (one per core): a large group is shared out among them (batch-groups.ts). */
   opsAtOnce: number;
 }
 
@@ -149,27 +149,27 @@ async function runGroup(host: BatchHost, objects: BackendObjects, together: Elig
 
 /**
  * Destroys that follow those of operations already running: each waits for the destroys it
- * follows outside `next` to end. One behind a destroy that failed (or a run told to stop) does
- * not start, nor does one behind it: they end blocked (DestroyBlockedError), what they depend on
- * kept. The others go on as a group of their own, in the same order.
+ * follows outside `next` to end. One behind a destroy that failed does not start, nor does one
+ * behind it: they end blocked (DestroyBlockedError), what they depend on kept. Once every wait has
+ * ended, a run told to stop meanwhile starts none of them. The others go on as a group of their
+ * own, in the same order.
  */
 async function runNext(host: BatchHost, objects: BackendObjects, next: Eligible[]): Promise<void> {
   const inNext = new Set(next.map((e) => e.m.o.stackName));
+  const outside = (m: BatchMember): string[] => afterOf(m).filter((a) => !inNext.has(a));
   const stopped = new Set<string>();
-  await Promise.all(
-    next.map(async ({ m }) => {
-      try {
-        await host.waitFor(
-          m.o.stackName,
-          afterOf(m).filter((a) => !inNext.has(a)),
-          m.o.stop,
-        );
-      } catch (err) {
-        stopped.add(m.o.stackName);
-        m.reject(err);
-      }
-    }),
-  );
+  const hold = async (m: BatchMember, stop?: AbortSignal): Promise<void> => {
+    if (stopped.has(m.o.stackName)) return;
+    try {
+      await host.waitFor(m.o.stackName, outside(m), stop);
+    } catch (err) {
+      stopped.add(m.o.stackName);
+      m.reject(err);
+    }
+  };
+  await Promise.all(next.map(({ m }) => hold(m)));
+  // Their predecessors have all ended, so this asks at once: has the run been told to stop?
+  await Promise.all(next.map(({ m }) => hold(m, m.o.stop)));
   const { go, behind } = behindStopped(next, stopped);
   // Behind a stopped one, waiting for it ends blocked too (aloneAfter never gets to run them).
   await Promise.all([...behind.map((e) => aloneAfter(host, e.m)), runGroup(host, objects, go)]);
@@ -233,15 +233,15 @@ async function runBatch(host: BatchHost, objects: BackendObjects, group: Eligibl
     return out;
   };
   const onEvent = (e: EngineEvent): void => routeEvent(e, byStack, seen);
-  const merged = mergeCheckpoints(
-    op,
-    host.project,
-    group.map((e) => ({ stack: e.m.o.stackName, checkpoint: e.checkpoint, after: afterOf(e.m) })),
-    manifestOf(host.cliVersion),
-  );
   let opError: unknown;
   let remaining: Set<string>;
   try {
+    const merged = mergeCheckpoints(
+      op,
+      host.project,
+      group.map((e) => ({ stack: e.m.o.stackName, checkpoint: e.checkpoint, after: afterOf(e.m) })),
+      manifestOf(host.cliVersion),
+    );
     await writeOp(objects, host, op, [...byStack.keys()], merged);
     await host.run(op, program, onEvent, group[0]!.m.o.signal).catch((err: unknown) => (opError = err));
     remaining = await splitBack(objects, host, op, [...byStack.keys()]);
@@ -251,7 +251,8 @@ async function runBatch(host: BatchHost, objects: BackendObjects, group: Eligibl
     return;
   }
   const outcome = { opError, programErrors, captures, remaining };
-  await Promise.all(group.map((e) => settleMember(host, e, seen.get(e.m.o.stackName)!, outcome)));
+  // Never throws: what follows this op (runNext) must not outlive a rejected batch.
+  await Promise.all(group.map((e) => settleMember(host, e, seen.get(e.m.o.stackName)!, outcome).catch((err: unknown) => e.m.reject(err))));
 }
 
 /** What the op did, for each member's outcome. */

@@ -1,8 +1,8 @@
 /**
  * A large destroy shared out among operations, in-process through the real engine: the destroys
  * that follow no other are split among operations that run at once, and those that must follow
- * them run next, in an operation of their own, once theirs have ended. Behind a delete that
- * failed in an earlier operation nothing is deleted; the others behind the ones that succeeded go on.
+ * them run next, together in an operation of their own, once theirs have ended. Behind a delete
+ * that failed in an earlier operation nothing is deleted, nor behind that; the others go on.
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -17,45 +17,70 @@ const tempDir = useTempDirs('destroy-shared');
 const nothing = async (): Promise<Record<string, never>> => ({});
 
 describe('a large destroy shared out', () => {
-  it('deletes the free destroys in operations at once, then those behind them, and keeps what a failed delete depends on', async () => {
+  it('deletes the free destroys in operations at once, then those behind them together, and keeps what a failed delete depends on', async () => {
     const dir = tempDir();
     const { engine, bucket } = await bucketEngine(dir, 'wide');
     const leaves = Array.from({ length: SHARE_OUT_FROM + 2 }, (_, i) => bucket(`l${i}`));
-    const [mid, base] = [bucket('mid'), bucket('base')];
-    const all = [...leaves, mid, base];
+    const [midA, midB, base, root] = [bucket('midA'), bucket('midB'), bucket('base'), bucket('root')];
+    const all = [...leaves, midA, midB, base, root];
     const dirs = new Map((await Promise.all(all.map((b) => engine.up(b)))).map((r, i) => [all[i]!.stackName, String(r.outputs['path'])]));
 
-    // l5's bucket holds an object: a bucket that is not empty refuses to be deleted. mid follows
-    // the second half of the leaves only; base follows every leaf and mid.
+    // l5's bucket holds an object: a bucket that is not empty refuses to be deleted. midA follows
+    // the second half of the leaves, midB a few of them; base follows every leaf and both mids;
+    // root follows base.
     const failing = leaves[5]!;
     writeFileSync(path.join(dirs.get(failing.stackName)!, 'kept.txt'), 'still here\n');
-    const secondHalf = leaves.slice(leaves.length / 2).map((l) => l.stackName);
+    const names = (bs: Array<{ stackName: string }>): string[] => bs.map((b) => b.stackName);
+    const secondHalf = names(leaves.slice(leaves.length / 2));
+    const few = names(leaves.slice(40, 50));
+    const steps: string[] = []; // every delete's start and end, in the order the engine reported them
+    const destroy = (b: { stackName: string }, after: string[] = []): Promise<unknown> =>
+      engine.destroy({ ...b, program: nothing, after, onProgress: (p) => steps.push(`${p.stack} ${p.phase}`) });
     const before = engine.operations;
     const outcomes = await Promise.allSettled([
-      ...leaves.map((l) => engine.destroy({ ...l, program: nothing })),
-      engine.destroy({ ...mid, program: nothing, after: secondHalf }),
-      engine.destroy({ ...base, program: nothing, after: [...leaves.map((l) => l.stackName), mid.stackName] }),
+      ...leaves.map((l) => destroy(l)),
+      destroy(midA, secondHalf),
+      destroy(midB, few),
+      destroy(base, [...names(leaves), midA.stackName, midB.stackName]),
+      destroy(root, [base.stackName]),
     ]);
     const outcomeOf = new Map(outcomes.map((o, i) => [all[i]!.stackName, o]));
 
-    // The leaves in as many operations at once as the machine runs (two on two cores), then one for mid.
+    // The leaves in as many operations at once as the machine runs (two on two cores), then one for both mids.
     const leafParts = shareOut(
       leaves.map((l) => ({ m: { kind: 'destroy' as const, o: l } })),
       BATCHES_AT_ONCE,
     ).now.length;
-    expect(leafParts).toBeGreaterThanOrEqual(2);
     expect(engine.operations - before).toBe(leafParts + 1);
+    // A mid's delete started only once every leaf it follows had been deleted.
+    const at = (step: string): number => steps.indexOf(step);
+    for (const [mid, after] of [
+      [midA, secondHalf],
+      [midB, few],
+    ] as const) {
+      const leavesDone = after.map((leaf) => at(`${leaf} done`));
+      expect(leavesDone.filter((i) => i < 0)).toEqual([]);
+      expect(at(`${mid.stackName} started`)).toBeGreaterThan(Math.max(...leavesDone));
+    }
+
     const failed = outcomeOf.get(failing.stackName)!;
     expect(failed.status === 'rejected' && String(failed.reason)).toMatch(/not empty/);
-    const blocked = outcomeOf.get(base.stackName)!;
-    expect(blocked.status === 'rejected' && blocked.reason).toBeInstanceOf(DestroyBlockedError);
-    expect(blocked.status === 'rejected' && (blocked.reason as DestroyBlockedError).blockedBy).toEqual([failing.stackName]);
-    const deleted = all.filter((b) => b !== failing && b !== base);
+    // base waited for l5 in another operation; root, behind base, never started either.
+    for (const [held, by] of [
+      [base, failing],
+      [root, base],
+    ] as const) {
+      const outcome = outcomeOf.get(held.stackName)!;
+      expect(outcome.status === 'rejected' && outcome.reason).toBeInstanceOf(DestroyBlockedError);
+      expect(outcome.status === 'rejected' && (outcome.reason as DestroyBlockedError).blockedBy).toEqual([by.stackName]);
+    }
+    const kept = [failing, base, root];
+    const deleted = all.filter((b) => !kept.includes(b));
     expect(deleted.filter((b) => outcomeOf.get(b.stackName)!.status !== 'fulfilled')).toEqual([]);
     expect(deleted.filter((b) => existsSync(dirs.get(b.stackName)!))).toEqual([]);
-    expect([existsSync(dirs.get(base.stackName)!), existsSync(dirs.get(failing.stackName)!)]).toEqual([true, true]);
-    expect(checkpointFiles(dir)).toEqual(['wide.test.app.base.json', 'wide.test.app.l5.json']);
+    expect(kept.filter((b) => !existsSync(dirs.get(b.stackName)!))).toEqual([]);
+    expect(checkpointFiles(dir)).toEqual(['wide.test.app.base.json', 'wide.test.app.l5.json', 'wide.test.app.root.json']);
     // What is left is each component's own again: no resource depends on another component's.
-    for (const name of ['base', 'l5']) expect(foreignDependencies(dir, `wide.test.app.${name}`)).toEqual([]);
+    for (const name of ['base', 'l5', 'root']) expect(foreignDependencies(dir, `wide.test.app.${name}`)).toEqual([]);
   });
 });
