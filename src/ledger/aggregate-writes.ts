@@ -146,8 +146,14 @@ function* deleteSamples(metric: Sample['metric'], ids: readonly string[]): SqlWo
   }
 }
 
-const sameSamples = (a: readonly Sample[], b: readonly Sample[]): boolean => JSON.stringify(a) === JSON.stringify(b);
-const sameFailure = (a: Failure | undefined, b: Failure | undefined): boolean => JSON.stringify(a) === JSON.stringify(b);
+/**
+ * Whether two facts of a record (its samples, its failure, its restore) are the same. Most
+ * writes record something new, which had none: that is answered without serializing either.
+ */
+const sameSamples = (a: readonly Sample[], b: readonly Sample[]): boolean =>
+  a.length === b.length && (a.length === 0 || JSON.stringify(a) === JSON.stringify(b));
+const same = (a: object | undefined, b: object | undefined): boolean =>
+  a === b || (a !== undefined && b !== undefined && JSON.stringify(a) === JSON.stringify(b));
 
 /** A row of `failures`. */
 interface FailureRow {
@@ -196,19 +202,19 @@ export function* updateAggregates(chunk: WrittenChunk, deltas: AggregateDeltas, 
       samplesNew.push(...now);
     }
     const [failedBefore, failedNow] = [before && failureOf(before), failureOf(after)];
-    if (!sameFailure(failedBefore, failedNow)) {
+    if (!same(failedBefore, failedNow)) {
       if (failedBefore) failuresGone.push(after.id);
       if (failedNow) failuresNew.push(failedNow);
     }
     const [restoredBefore, restoredNow] = [before && restoreOf(before), restoreOf(after)];
-    if (JSON.stringify(restoredBefore) !== JSON.stringify(restoredNow)) {
+    if (!same(restoredBefore, restoredNow)) {
       restoreMoved(restoredBefore);
       restoreMoved(restoredNow);
     }
   }
   for (const { before, after } of chunk.rollbacks) {
     const [was, now] = [before && rollbackRestoreOf(before), rollbackRestoreOf(after)];
-    if (JSON.stringify(was) !== JSON.stringify(now)) {
+    if (!same(was, now)) {
       restoreMoved(was);
       restoreMoved(now);
     }

@@ -13,6 +13,7 @@ import { openLedger } from './index.js';
 import { entry } from './access.contract.js';
 import { deployment, rollback } from './ledger.contract.js';
 import { MIGRATIONS, SCHEMA_VERSION, migrateSqlite, type Migration } from './migrations.js';
+import { deploymentTotalsOf } from './totals.js';
 
 const dirs: string[] = [];
 function ledgerFile(): string {
@@ -137,8 +138,7 @@ describe('ledger migrations', () => {
     }
   });
 
-  it('a ledger at version 9 moves to 10: stop and start are operations, every record and index kept', async () => {
-    expect(SCHEMA_VERSION).toBe(10);
+  it('a ledger at version 9 moves on: stop and start are operations, every record and index kept', async () => {
     const file = ledgerFile();
     const db = new Database(file);
     expect(migrateSqlite(db, file, MIGRATIONS.slice(0, 9))).toHaveLength(9);
@@ -162,10 +162,11 @@ describe('ledger migrations', () => {
     // Only the deployment counts in a metric.
     expect(await after.deploymentTotals([300])).toMatchObject([{ service: 'api', count: 1 }]);
     await after.close();
-    expect(versionOf(file)).toBe(10);
+    expect(versionOf(file)).toBe(SCHEMA_VERSION);
     const check = new Database(file);
     try {
-      expect(indexesOf(check)).toEqual(indexesAt9);
+      // Migration 11 dropped the totals index (the counting index serves the totals since).
+      expect(indexesOf(check).map((i) => i.name)).toEqual(indexesAt9.map((i) => i.name).filter((n) => n !== 'deployments_totals'));
       expect(() => check.exec(`UPDATE deployments SET operation = 'pause' WHERE id = 's1'`)).toThrow(/CHECK constraint/);
     } finally {
       check.close();
@@ -189,6 +190,49 @@ describe('ledger migrations', () => {
     );
     expect(versionOf(file)).toBe(SCHEMA_VERSION + 5);
     expect(tablesOf(file)).toEqual([]);
+  });
+
+  it('a ledger at version 10 moves to 11: the totals are read from the counting index, and say what they said before', async () => {
+    expect(SCHEMA_VERSION).toBe(11);
+    const file = ledgerFile();
+    const db = new Database(file);
+    expect(migrateSqlite(db, file, MIGRATIONS.slice(0, 10))).toHaveLength(10);
+    expect(indexesOf(db).map((i) => i.name)).toContain('deployments_totals');
+    const events = [
+      deployment('d1'),
+      deployment('d2', { status: 'failed', completed: '2025-03-01T10:00:30.500Z' }),
+      deployment('d3', { status: 'in-progress', completed: null }),
+      deployment('r1', { operation: 'restart' }),
+    ];
+    const insert = db.prepare(
+      `INSERT INTO deployments (id, stack, service, version, environment, type, started, completed, status, initiator, metadata, parent_id, operation)
+       VALUES (@id, @stack, @service, @version, @environment, @type, @started, @completed, @status, @initiator, '{}', @parentId, @operation)`,
+    );
+    for (const e of events) insert.run({ ...e, operation: e.operation ?? 'deploy' });
+    db.close();
+
+    const after = openLedger(file);
+    const totals = await after.deploymentTotals([30.5, 300, Infinity]);
+    await after.close();
+    // What the records say, as the memory store (which keeps no index) computes it.
+    expect(totals).toEqual(deploymentTotalsOf(events, [30.5, 300, Infinity]));
+    expect(totals.map((t) => [t.status, t.count, t.buckets])).toEqual([
+      ['failed', 1, [1, 1, 1]],
+      ['in-progress', 1, [0, 0, 0]],
+      ['success', 1, [0, 1, 1]],
+    ]);
+    expect(versionOf(file)).toBe(11);
+    const check = new Database(file);
+    try {
+      expect(indexesOf(check).map((i) => i.name)).not.toContain('deployments_totals');
+      // The totals read the counting index alone, never the table.
+      const plan = check
+        .prepare(`EXPLAIN QUERY PLAN SELECT service, environment, type, status, completed FROM deployments WHERE operation = 'deploy'`)
+        .all() as Array<{ detail: string }>;
+      expect(plan.map((p) => p.detail).join('\n')).toContain('USING COVERING INDEX deployments_by_environment');
+    } finally {
+      check.close();
+    }
   });
 
   it('a migration that fails leaves the file at the version before it, with nothing of it applied', () => {

@@ -14,7 +14,7 @@ import { backfillPostgresHistory } from './postgres-history.js';
 import { backfillHistory, HISTORY_SQL } from './sqlite-history.js';
 import { runPostgres, runSqlite } from './sql-steps.js';
 import { DRIFT_TYPE } from './store.js';
-import { TOTALS_INDEX } from './totals.js';
+import { TOTALS_INDEX, TOTALS_FROM_COUNT_INDEX } from './totals.js';
 import { BUILTIN_DESCRIPTIONS } from './types.js';
 
 export interface Migration {
@@ -269,6 +269,12 @@ ALTER TABLE rollbacks ADD COLUMN deployment_id TEXT;
     name: 'the operations stop and start (deployer stop|start on the local target): recorded, counted in no metric',
     sqlite: LIFECYCLE_SQLITE,
     postgres: LIFECYCLE_POSTGRES,
+  },
+  {
+    version: 11,
+    name: "GET /metrics totals read from the counting index, which now holds each deployment's completion: one index fewer to keep up on every write",
+    sqlite: TOTALS_FROM_COUNT_INDEX,
+    postgres: TOTALS_FROM_COUNT_INDEX,
   },
 ];
 

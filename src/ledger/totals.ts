@@ -21,18 +21,30 @@ export const TOTALS_INDEX = `CREATE INDEX IF NOT EXISTS deployments_totals ON de
   WHERE operation = 'deploy';`;
 
 /**
+ * Migration 11: the totals index dropped, and the index the counted metrics read
+ * (`deployments_by_environment`) made again with each deployment's completion in it, so that the
+ * totals read that index alone. Every write kept the totals index up for the rare read of
+ * `GET /metrics` (which the server caches until the ledger changes); priced at 1M events, that
+ * index alone was a tenth of an ingest's time (docs/ledger.md, "Size and speed").
+ */
+export const TOTALS_FROM_COUNT_INDEX = `DROP INDEX deployments_totals;
+DROP INDEX deployments_by_environment;
+CREATE INDEX deployments_by_environment ON deployments (environment, started, operation, status, service, type, completed);
+`;
+
+/**
  * How each dialect computes a deployment's duration in seconds (NULL while it has no
  * completion), and the clause that makes the rows with it a subquery of their own: otherwise
  * both databases fold the subquery into the totals' and compute the duration again for each
  * aggregate that reads it (12 times a row with 10 buckets: 15 s for a million in PostgreSQL).
  * SQLite: julianday's difference in days, rounded to the millisecond (a double of days is off
- * by microseconds); the subquery in the index's order, which SQLite's GROUP BY then streams.
+ * by microseconds); `LIMIT -1` keeps the subquery apart.
  * PostgreSQL: the text parsed as timestamptz, the interval between them exact until cast.
  */
 const DIALECT: Record<TotalsDialect, { seconds: string; apart: string }> = {
   sqlite: {
     seconds: 'ROUND((julianday(completed) - julianday(started)) * 86400000) / 1000.0',
-    apart: 'ORDER BY service, environment, type, status LIMIT -1',
+    apart: 'LIMIT -1',
   },
   postgres: {
     seconds: 'CAST(EXTRACT(EPOCH FROM CAST(completed AS timestamptz) - CAST(started AS timestamptz)) AS DOUBLE PRECISION)',
