@@ -239,9 +239,9 @@ export function accessStoreContract(name: string, make: () => Promise<AccessUnde
         durationSum: 0,
         ...over,
       });
-      expect(await ledger.deploymentTotals([30.5, 60, 300, 1000, Infinity])).toEqual([
+      expect(await ledger.deploymentTotals([30, 60, 300, 900, Infinity])).toEqual([
         group({ status: 'failed', buckets: [0, 0, 0, 0, 1], durationSum: 1200 }),
-        group({ count: 3, buckets: [1, 2, 3, 3, 3], durationCount: 3, durationSum: 390.5 }),
+        group({ count: 3, buckets: [0, 2, 3, 3, 3], durationCount: 3, durationSum: 390.5 }),
         group({ type: 'canary', status: 'in-progress', durationCount: 0 }),
         group({ environment: 'staging', buckets: [0, 1, 1, 1, 1], durationSum: 60 }),
         group({ service: 'worker', type: 'shadow', buckets: [0, 0, 0, 0, 1], durationSum: 3600 }),
@@ -260,10 +260,25 @@ export function accessStoreContract(name: string, make: () => Promise<AccessUnde
         { service: 'worker', environment: 'prod', count: 1 },
       ]);
       await expect(ledger.deploymentTotals([60, Number.NaN])).rejects.toThrow(/the duration bucket NaN is not a number of seconds/);
+      // Durations are counted at the ledger's bounds (those GET /metrics exports): another bound is refused, not guessed.
+      await expect(ledger.deploymentTotals([30.5])).rejects.toThrow(/the ledger does not count durations at 30.5 s/);
+    });
+
+    it('a deployment written again is totalled as its last write says, once', async () => {
+      await ledger.recordDeployment(deployment('d1', { status: 'in-progress', completed: null }));
+      await ledger.recordDeployment(deployment('d1', { completed: '2025-03-01T10:00:14.250Z' }));
+      await ledger.recordDeployment(deployment('d2', { status: 'failed', completed: '2025-03-01T10:00:20.000Z' }));
+      await ledger.recordDeployment(deployment('d2', { status: 'rolled-back', completed: '2025-03-01T10:00:20.000Z' }));
+      expect(
+        (await ledger.deploymentTotals([5, 15, 30])).map((t) => [t.status, t.count, t.buckets, t.durationCount, t.durationSum]),
+      ).toEqual([
+        ['rolled-back', 1, [0, 0, 1], 1, 20],
+        ['success', 1, [0, 1, 1], 1, 14.25],
+      ]);
     });
 
     it('an empty ledger has no totals', async () => {
-      expect(await ledger.deploymentTotals([1, 10])).toEqual([]);
+      expect(await ledger.deploymentTotals([5, 15])).toEqual([]);
       expect(await ledger.rollbackTotals()).toEqual([]);
     });
 
@@ -279,7 +294,7 @@ export function accessStoreContract(name: string, make: () => Promise<AccessUnde
       await expect(access.listAudit()).rejects.toThrow();
       await expect(access.claimDelivery(delivery('d1'))).rejects.toThrow();
       await expect(access.releaseDelivery('github', '42', 'd1')).rejects.toThrow();
-      await expect(ledger.deploymentTotals([1])).rejects.toThrow();
+      await expect(ledger.deploymentTotals([5])).rejects.toThrow();
       await expect(ledger.rollbackTotals()).rejects.toThrow();
     });
   });
@@ -338,5 +353,5 @@ export function accessSqlContract(name: string, make: () => Promise<SqlLedgerUnd
   });
 }
 
-/** Migration 9 undone: its tables (their triggers with them). */
-const DROP_ACCESS_TABLES = 'DROP TABLE api_tokens; DROP TABLE audit_log; DROP TABLE webhook_deliveries;';
+/** Migrations 9 and 11 undone: the access tables (their triggers with them), and the totals' counters. */
+const DROP_ACCESS_TABLES = 'DROP TABLE api_tokens; DROP TABLE audit_log; DROP TABLE webhook_deliveries; DROP TABLE deployment_durations;';

@@ -20,6 +20,7 @@ import {
   type Sample,
 } from './aggregates.js';
 import { execute, insertRows, placeholders, select, type SqlColumn, type SqlWork } from './sql-steps.js';
+import { durationBucketOf, durationMsOf } from './totals.js';
 import { deploymentOf, rollbackOf, ROLLBACK_COLUMNS, type DeploymentRow } from './rows.js';
 import type { RollbackEvent } from './store.js';
 
@@ -68,6 +69,13 @@ const COUNT_COLUMNS: readonly SqlColumn[] = [
   ['type', 'text'],
   ['status', 'text'],
 ];
+const DURATION_COLUMNS: readonly SqlColumn[] = [
+  ['service', 'text'],
+  ['environment', 'text'],
+  ['type', 'text'],
+  ['status', 'text'],
+  ['bucket', 'integer'],
+];
 const BIN_COLUMNS: readonly SqlColumn[] = [
   ['metric', 'text'],
   ['service', 'text'],
@@ -86,6 +94,11 @@ const ROWS_PER_STATEMENT = 400;
 export class AggregateDeltas {
   readonly counts = new Map<string, { values: unknown[]; delta: number }>();
   readonly bins = new Map<string, { values: unknown[]; delta: number }>();
+  /** The totals' counters (migration 11): a count and a sum of milliseconds per group and bucket. */
+  readonly durations = new Map<string, { values: unknown[]; delta: number; ms: number }>();
+
+  /** `durations: false`: a ledger below migration 11 (the backfill of migration 7) has no totals' counters to keep. */
+  constructor(private readonly keepsDurations = true) {}
 
   private static add(map: AggregateDeltas['counts'], values: unknown[], delta: number): void {
     const key = values.join('\u0000');
@@ -96,12 +109,23 @@ export class AggregateDeltas {
 
   /** How many counters it would write: stored before it grows large. */
   get size(): number {
-    return this.counts.size + this.bins.size;
+    return this.counts.size + this.bins.size + this.durations.size;
   }
 
+  /** A deployment counted (+1) or no longer counted (-1) by status, and in the totals by its duration. */
   count(d: AggregateInput | undefined, delta: number): void {
     const k = d && countKeyOf(d);
-    if (k) AggregateDeltas.add(this.counts, [k.environment, k.month, k.service, k.type, k.status], delta);
+    if (!k) return;
+    AggregateDeltas.add(this.counts, [k.environment, k.month, k.service, k.type, k.status], delta);
+    if (!this.keepsDurations) return;
+    const ms = durationMsOf(d);
+    const values = [k.service, k.environment, k.type, k.status, durationBucketOf(ms)];
+    const key = values.join('\u0000');
+    const entry = this.durations.get(key);
+    if (entry) {
+      entry.delta += delta;
+      entry.ms += delta * (ms ?? 0);
+    } else this.durations.set(key, { values, delta, ms: delta * (ms ?? 0) });
   }
 
   /** A sample counted in its bin, for every service and for its own. */
@@ -238,8 +262,17 @@ const MAX_PENDING_COUNTERS = 50_000;
 export function* storeDeltas(deltas: AggregateDeltas): SqlWork<void> {
   yield* upsertCounters('metric_counts', COUNT_COLUMNS, deltas.counts);
   yield* upsertCounters('metric_bins', BIN_COLUMNS, deltas.bins);
+  const durations = [...deltas.durations.values()].filter((d) => d.delta !== 0 || d.ms !== 0).map((d) => [...d.values, d.delta, d.ms]);
+  yield* insertRows(
+    'deployment_durations',
+    [...DURATION_COLUMNS, ['count', 'integer'], ['duration_ms', 'bigint']],
+    durations,
+    `ON CONFLICT (service, environment, type, status, bucket) DO UPDATE
+       SET count = deployment_durations.count + excluded.count, duration_ms = deployment_durations.duration_ms + excluded.duration_ms`,
+  );
   deltas.counts.clear();
   deltas.bins.clear();
+  deltas.durations.clear();
 }
 
 /** Takes away the failures (and their recovery samples) of `gone`, and adds `added` as not recovered yet. */
@@ -341,9 +374,9 @@ export function* recoverAll(): SqlWork<void> {
   }
 }
 
-/** Migration 7's backfill: the aggregates of every record written before it, a few hundred records at a time. */
+/** Migration 7's backfill: the aggregates of every record written before it, a few hundred records at a time (the totals' counters come with migration 11, which counts them itself). */
 export function* backfillAggregates(): SqlWork<void> {
-  const deltas = new AggregateDeltas();
+  const deltas = new AggregateDeltas(false);
   for (const table of ['deployments', 'rollbacks'] as const) {
     let after = '';
     for (;;) {

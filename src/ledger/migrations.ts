@@ -14,7 +14,7 @@ import { backfillPostgresHistory } from './postgres-history.js';
 import { backfillHistory, HISTORY_SQL } from './sqlite-history.js';
 import { runPostgres, runSqlite } from './sql-steps.js';
 import { DRIFT_TYPE } from './store.js';
-import { TOTALS_INDEX, TOTALS_FROM_COUNT_INDEX } from './totals.js';
+import { durationCountersSchema, TOTALS_INDEX } from './totals.js';
 import { BUILTIN_DESCRIPTIONS } from './types.js';
 
 export interface Migration {
@@ -272,9 +272,9 @@ ALTER TABLE rollbacks ADD COLUMN deployment_id TEXT;
   },
   {
     version: 11,
-    name: "GET /metrics totals read from the counting index, which now holds each deployment's completion: one index fewer to keep up on every write",
-    sqlite: TOTALS_FROM_COUNT_INDEX,
-    postgres: TOTALS_FROM_COUNT_INDEX,
+    name: 'GET /metrics totals kept as counters by every write (deployments by group and duration bucket), the totals index dropped: one index fewer to keep up on every write',
+    sqlite: durationCountersSchema('sqlite', ''),
+    postgres: durationCountersSchema('postgres', ' COLLATE "C"'),
   },
 ];
 

@@ -211,7 +211,7 @@ export class PostgresLedger implements LedgerStore {
   }
 
   async deploymentTotals(bucketsSeconds: readonly number[]): Promise<DeploymentTotals[]> {
-    return this.use(() => this.transaction((c) => runPostgres(c, deploymentTotalsSql(bucketsSeconds, 'postgres'))));
+    return this.use(() => this.transaction((c) => runPostgres(c, deploymentTotalsSql(bucketsSeconds))));
   }
 
   async rollbackTotals(): Promise<RollbackTotals[]> {

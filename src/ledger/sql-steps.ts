@@ -17,7 +17,7 @@ export interface SqlStatement {
 }
 
 /** A column of rows inserted at once, and its type (PostgreSQL's name; SQLite takes any). */
-export type SqlColumn = readonly [name: string, type: 'text' | 'integer' | 'double precision'];
+export type SqlColumn = readonly [name: string, type: 'text' | 'integer' | 'bigint' | 'double precision'];
 
 /**
  * Many rows inserted into one table, each driver the way its database takes them best: SQLite

@@ -71,7 +71,8 @@ export function sqlLedgerContract(name: string, make: () => Promise<SqlLedgerUnd
       });
       await first.close();
       await db.exec(
-        'DROP TABLE metric_counts; DROP TABLE metric_samples; DROP TABLE metric_bins; DROP TABLE failures; DROP INDEX deployments_restores;',
+        // Migrations 7 and 11 undone: the aggregates, and the totals' counters.
+        'DROP TABLE metric_counts; DROP TABLE metric_samples; DROP TABLE metric_bins; DROP TABLE failures; DROP INDEX deployments_restores; DROP TABLE deployment_durations;',
       );
       await db.setSchemaVersion(6);
       const upgraded = open();

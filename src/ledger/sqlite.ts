@@ -207,7 +207,7 @@ export class SqliteLedger implements LedgerStore {
   }
 
   async deploymentTotals(bucketsSeconds: readonly number[]): Promise<DeploymentTotals[]> {
-    return this.guard('read the ledger', () => runSqlite(this.db, deploymentTotalsSql(bucketsSeconds, 'sqlite')));
+    return this.guard('read the ledger', () => runSqlite(this.db, deploymentTotalsSql(bucketsSeconds)));
   }
 
   async rollbackTotals(): Promise<RollbackTotals[]> {

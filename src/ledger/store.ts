@@ -227,8 +227,9 @@ export interface LedgerStore {
    * Deployments (operation deploy only: no destroy, restart or drift record) counted by
    * service, environment, type and status, each group with its durations (completed - started,
    * of the completed ones) in the cumulative buckets given: what `GET /metrics` exports as
-   * `deployer_deployments_total` and `deployer_deployment_duration_seconds`. Without reading
-   * every record whole (a ledger of a million events answers in well under a second).
+   * `deployer_deployments_total` and `deployer_deployment_duration_seconds`. Each bound is one of
+   * the ledger's (totals.ts DURATION_BOUNDS) or Infinity; another is refused. Read from counters
+   * every write keeps, never from the records.
    */
   deploymentTotals(bucketsSeconds: readonly number[]): Promise<DeploymentTotals[]>;
   /** Rollbacks counted by service and environment (`deployer_rollbacks_total`). */

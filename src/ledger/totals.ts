@@ -1,65 +1,98 @@
 /**
- * The totals `GET /metrics` exports (LedgerStore.deploymentTotals and rollbackTotals): the SQL
- * of both SQL stores, written once (sql-steps.ts), that groups and sums in the database, so a
- * ledger of a million records is counted without one of them read out; and the same totals
- * computed from the memory store's records. A duration is `completed - started` in seconds, to
- * the millisecond, computed by each database from the ISO times kept as text.
+ * The totals `GET /metrics` exports (LedgerStore.deploymentTotals and rollbackTotals). The SQL
+ * stores keep the deployments' totals as counters that every write brings up to date in its
+ * transaction (aggregate-writes.ts): per service, environment, type and status, how many
+ * deployments have a duration in each of the ledger's buckets (DURATION_BOUNDS) and the sum of
+ * their durations in milliseconds. So a ledger of a million records is totalled by reading a few
+ * thousand counters, and no index is kept up for it on every write. The memory store computes
+ * the same totals from its records. A duration is `completed - started`, to the millisecond.
  */
 import { InvalidInputError } from '../errors.js';
 import { select, type SqlWork } from './sql-steps.js';
 import type { DeploymentEvent, DeploymentTotals, RollbackEvent, RollbackTotals } from './store.js';
 
-/** Which dialect a duration is computed in. */
+/** Which dialect a duration is computed in (the backfill of migration 11). */
 export type TotalsDialect = 'sqlite' | 'postgres';
 
 /**
  * Migration 9: the deployments' groups and times in an index of their own, so that the totals
- * read it alone, in their groups' order (SQLite then groups without sorting), never the table
- * and its metadata. Only deployments are in it: what no metric counts is not kept twice.
+ * read it alone, never the table and its metadata (dropped by migration 11).
  */
 export const TOTALS_INDEX = `CREATE INDEX IF NOT EXISTS deployments_totals ON deployments (service, environment, type, status, started, completed)
   WHERE operation = 'deploy';`;
 
-/**
- * Migration 11: the totals index dropped, and the index the counted metrics read
- * (`deployments_by_environment`) made again with each deployment's completion in it, so that the
- * totals read that index alone. Every write kept the totals index up for the rare read of
- * `GET /metrics` (which the server caches until the ledger changes); priced at 1M events, that
- * index alone was a tenth of an ingest's time (docs/ledger.md, "Size and speed").
- */
-export const TOTALS_FROM_COUNT_INDEX = `DROP INDEX deployments_totals;
-DROP INDEX deployments_by_environment;
-CREATE INDEX deployments_by_environment ON deployments (environment, started, operation, status, service, type, completed);
-`;
+/** The bounds, in seconds, of the buckets the ledger counts durations in: what `GET /metrics` exports. */
+export const DURATION_BOUNDS: readonly number[] = [5, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200];
 
-/**
- * How each dialect computes a deployment's duration in seconds (NULL while it has no
- * completion), and the clause that makes the rows with it a subquery of their own: otherwise
- * both databases fold the subquery into the totals' and compute the duration again for each
- * aggregate that reads it (12 times a row with 10 buckets: 15 s for a million in PostgreSQL).
- * SQLite: julianday's difference in days, rounded to the millisecond (a double of days is off
- * by microseconds); `LIMIT -1` keeps the subquery apart.
- * PostgreSQL: the text parsed as timestamptz, the interval between them exact until cast.
- */
-const DIALECT: Record<TotalsDialect, { seconds: string; apart: string }> = {
-  sqlite: {
-    seconds: 'ROUND((julianday(completed) - julianday(started)) * 86400000) / 1000.0',
-    apart: 'LIMIT -1',
-  },
-  postgres: {
-    seconds: 'CAST(EXTRACT(EPOCH FROM CAST(completed AS timestamptz) - CAST(started AS timestamptz)) AS DOUBLE PRECISION)',
-    apart: 'OFFSET 0',
-  },
+/** The bucket of a deployment without a duration (not completed). */
+const NO_DURATION = -1;
+
+/** A deployment's duration in milliseconds, or null while it has no completion. */
+export function durationMsOf(d: Pick<DeploymentEvent, 'started' | 'completed'>): number | null {
+  return d.completed === null ? null : Date.parse(d.completed) - Date.parse(d.started);
+}
+
+/** The bucket a duration is counted in: the first bound at or above it, one past the last bound above them all. */
+export function durationBucketOf(ms: number | null): number {
+  if (ms === null) return NO_DURATION;
+  const i = DURATION_BOUNDS.findIndex((bound) => ms <= bound * 1000);
+  return i === -1 ? DURATION_BOUNDS.length : i;
+}
+
+/** The SQL of a duration in milliseconds (NULL while not completed), as each dialect computes it from the ISO times kept as text. */
+const DURATION_MS_SQL: Record<TotalsDialect, string> = {
+  // julianday's difference in days, rounded to the millisecond (a double of days is off by microseconds).
+  sqlite: 'CAST(ROUND((julianday(completed) - julianday(started)) * 86400000) AS INTEGER)',
+  postgres: 'CAST(ROUND(EXTRACT(EPOCH FROM CAST(completed AS timestamptz) - CAST(started AS timestamptz)) * 1000) AS BIGINT)',
 };
 
-/** Refuses a bucket bound that is not a number (Infinity is one: it counts every duration). */
+/**
+ * Migration 11: the totals kept as counters (`deployment_durations`), counted from every
+ * deployment recorded before it, and the totals index dropped: every write kept that index up for
+ * the rare read of `GET /metrics`, and it was a tenth of the time of a large import (docs/ledger.md).
+ */
+export function durationCountersSchema(dialect: TotalsDialect, c: string): string {
+  const ms = DURATION_MS_SQL[dialect];
+  const bucket = `CASE WHEN ms IS NULL THEN ${NO_DURATION} ${DURATION_BOUNDS.map((b, i) => `WHEN ms <= ${b * 1000} THEN ${i}`).join(' ')} ELSE ${DURATION_BOUNDS.length} END`;
+  return `
+CREATE TABLE deployment_durations (
+  service TEXT${c} NOT NULL, environment TEXT${c} NOT NULL, type TEXT${c} NOT NULL, status TEXT${c} NOT NULL, bucket INTEGER NOT NULL,
+  count INTEGER NOT NULL, duration_ms BIGINT NOT NULL,
+  PRIMARY KEY (service, environment, type, status, bucket)
+);
+INSERT INTO deployment_durations (service, environment, type, status, bucket, count, duration_ms)
+  SELECT service, environment, type, status, ${bucket}, COUNT(*), COALESCE(SUM(ms), 0)
+  FROM (SELECT service, environment, type, status, ${ms} AS ms FROM deployments WHERE operation = 'deploy') AS d
+  GROUP BY 1, 2, 3, 4, 5;
+DROP INDEX deployments_totals;
+`;
+}
+
+/**
+ * Refuses a bound the ledger does not count at: a number of seconds that is not one of
+ * DURATION_BOUNDS (Infinity counts every duration, so it is one too).
+ */
 export function refuseBuckets(bucketsSeconds: readonly number[]): void {
   for (const bound of bucketsSeconds) {
     if (typeof bound !== 'number' || Number.isNaN(bound))
       throw new InvalidInputError(`the duration bucket ${String(bound)} is not a number of seconds`, [
-        'Give each bucket its upper bound in seconds, e.g. 30, 60, 300.',
+        `Give each bucket its upper bound in seconds, one of ${DURATION_BOUNDS.join(', ')} or Infinity.`,
+      ]);
+    if (bound !== Infinity && !DURATION_BOUNDS.includes(bound))
+      throw new InvalidInputError(`the ledger does not count durations at ${bound} s`, [
+        `It counts them at ${DURATION_BOUNDS.join(', ')} s and Infinity: ask for those.`,
       ]);
   }
+}
+
+/** The cumulative count of each bound from counts per bucket (the one of each deployment's duration). */
+function cumulative(perBucket: ReadonlyMap<number, number>, bucketsSeconds: readonly number[]): number[] {
+  return bucketsSeconds.map((bound) => {
+    const last = bound === Infinity ? DURATION_BOUNDS.length : DURATION_BOUNDS.indexOf(bound);
+    let n = 0;
+    for (const [bucket, count] of perBucket) if (bucket !== NO_DURATION && bucket <= last) n += count;
+    return n;
+  });
 }
 
 /**
@@ -76,37 +109,69 @@ function byGroup<T>(key: (t: T) => string[]): (a: T, b: T) => number {
 const deploymentOrder = byGroup<DeploymentTotals>((t) => [t.service, t.environment, t.type, t.status]);
 const rollbackOrder = byGroup<RollbackTotals>((t) => [t.service, t.environment]);
 
-/** A row of the totals' SELECT: a column per bucket (b0, b1 ...). */
-type TotalsRow = Omit<DeploymentTotals, 'buckets'> & Record<`b${number}`, number>;
+/** A group being totalled: its counts per bucket and the sum of its durations. */
+interface Group {
+  service: string;
+  environment: string;
+  type: DeploymentTotals['type'];
+  status: DeploymentTotals['status'];
+  perBucket: Map<number, number>;
+  durationMs: number;
+}
+
+/** The groups as DeploymentTotals (those left with no deployment dropped), in their byte order. */
+function totalsOf(groups: Iterable<Group>, bucketsSeconds: readonly number[]): DeploymentTotals[] {
+  const totals: DeploymentTotals[] = [];
+  for (const g of groups) {
+    const counts = [...g.perBucket.entries()];
+    const count = counts.reduce((n, [, c]) => n + c, 0);
+    if (count === 0) continue;
+    totals.push({
+      service: g.service,
+      environment: g.environment,
+      type: g.type,
+      status: g.status,
+      count,
+      buckets: cumulative(g.perBucket, bucketsSeconds),
+      durationCount: count - (g.perBucket.get(NO_DURATION) ?? 0),
+      durationSum: g.durationMs / 1000,
+    });
+  }
+  return totals.sort(deploymentOrder);
+}
+
+/** A group's place among others: its four names joined by NUL. */
+const groupKey = (g: Pick<Group, 'service' | 'environment' | 'type' | 'status'>): string =>
+  [g.service, g.environment, g.type, g.status].join('\u0000');
 
 /**
  * The deployments (operation deploy) counted by service, environment, type and status, with
  * their durations in `bucketsSeconds` (cumulative: each counts the durations at or below it),
- * ordered by those four (byte order).
+ * ordered by those four (byte order), from the counters alone.
  */
-export function* deploymentTotalsSql(bucketsSeconds: readonly number[], dialect: TotalsDialect): SqlWork<DeploymentTotals[]> {
+export function* deploymentTotalsSql(bucketsSeconds: readonly number[]): SqlWork<DeploymentTotals[]> {
   refuseBuckets(bucketsSeconds);
-  const { seconds, apart } = DIALECT[dialect];
-  const buckets = bucketsSeconds.map((_, i) => `, CAST(SUM(CASE WHEN seconds <= ? THEN 1 ELSE 0 END) AS INTEGER) AS b${i}`).join('');
-  const rows = yield* select<TotalsRow>(
-    `SELECT service, environment, type, status, CAST(COUNT(*) AS INTEGER) AS count,
-       CAST(COUNT(seconds) AS INTEGER) AS "durationCount", CAST(COALESCE(SUM(seconds), 0) AS DOUBLE PRECISION) AS "durationSum"${buckets}
-     FROM (SELECT service, environment, type, status, ${seconds} AS seconds FROM deployments WHERE operation = 'deploy' ${apart}) AS d
-     GROUP BY service, environment, type, status`,
-    bucketsSeconds,
+  type Row = Omit<Group, 'perBucket' | 'durationMs'> & { bucket: number; count: number; duration_ms: number | string };
+  const rows = yield* select<Row>(
+    'SELECT service, environment, type, status, bucket, count, duration_ms FROM deployment_durations WHERE count <> 0',
   );
-  return rows
-    .map((r) => ({
+  const groups = new Map<string, Group>();
+  for (const r of rows) {
+    const key = groupKey(r);
+    const g = groups.get(key) ?? {
       service: r.service,
       environment: r.environment,
       type: r.type,
       status: r.status,
-      count: r.count,
-      buckets: bucketsSeconds.map((_, i) => Number(r[`b${i}`])),
-      durationCount: r.durationCount,
-      durationSum: r.durationSum,
-    }))
-    .sort(deploymentOrder);
+      perBucket: new Map(),
+      durationMs: 0,
+    };
+    groups.set(key, g);
+    g.perBucket.set(r.bucket, (g.perBucket.get(r.bucket) ?? 0) + Number(r.count));
+    // PostgreSQL hands a BIGINT back as text.
+    g.durationMs += Number(r.duration_ms);
+  }
+  return totalsOf(groups.values(), bucketsSeconds);
 }
 
 /** The rollbacks counted by service and environment, in that order (byte order). */
@@ -120,31 +185,25 @@ export function* rollbackTotalsSql(): SqlWork<RollbackTotals[]> {
 /** deploymentTotalsSql over the memory store's records: the same groups, counts and sums. */
 export function deploymentTotalsOf(deployments: Iterable<DeploymentEvent>, bucketsSeconds: readonly number[]): DeploymentTotals[] {
   refuseBuckets(bucketsSeconds);
-  const groups = new Map<string, DeploymentTotals>();
+  const groups = new Map<string, Group>();
   for (const d of deployments) {
     if (d.operation) continue; // only deployments: no destroy, restart or drift
-    const key = JSON.stringify([d.service, d.environment, d.type, d.status]);
+    const key = groupKey(d);
     const g = groups.get(key) ?? {
       service: d.service,
       environment: d.environment,
       type: d.type,
       status: d.status,
-      count: 0,
-      buckets: bucketsSeconds.map(() => 0),
-      durationCount: 0,
-      durationSum: 0,
+      perBucket: new Map(),
+      durationMs: 0,
     };
     groups.set(key, g);
-    g.count++;
-    if (d.completed === null) continue;
-    const seconds = (Date.parse(d.completed) - Date.parse(d.started)) / 1000;
-    g.durationCount++;
-    g.durationSum += seconds;
-    bucketsSeconds.forEach((bound, i) => {
-      if (seconds <= bound) g.buckets[i]!++;
-    });
+    const ms = durationMsOf(d);
+    const bucket = durationBucketOf(ms);
+    g.perBucket.set(bucket, (g.perBucket.get(bucket) ?? 0) + 1);
+    g.durationMs += ms ?? 0;
   }
-  return [...groups.values()].sort(deploymentOrder);
+  return totalsOf(groups.values(), bucketsSeconds);
 }
 
 /** rollbackTotalsSql over the memory store's records. */

@@ -15,6 +15,7 @@
  */
 import { collectDefaultMetrics, Counter, Histogram, Registry, type Metric } from 'prom-client';
 import type { DeploymentTotals, LedgerStore, RollbackTotals } from '../ledger/store.js';
+import { DURATION_BOUNDS } from '../ledger/totals.js';
 
 /** Whether a stack's environment is locked, as `deployer_lock_held` exports it. */
 export interface LockStatus {
@@ -58,7 +59,7 @@ export interface ServerMetrics {
  * Deployment duration buckets, in seconds: from a quick no-op-ish deploy (5 s) to a long canary
  * bake (2 h); the default HTTP-style buckets (5 ms .. 10 s) would put every deployment in +Inf.
  */
-export const DEPLOYMENT_DURATION_BUCKETS: readonly number[] = [5, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200];
+export const DEPLOYMENT_DURATION_BUCKETS: readonly number[] = DURATION_BOUNDS;
 
 /** HTTP request duration buckets, in seconds (a webhook is expected in milliseconds). */
 const REQUEST_DURATION_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
