@@ -21,7 +21,6 @@ import {
 } from './aggregates.js';
 import { execute, insertRows, placeholders, select, type SqlColumn, type SqlWork } from './sql-steps.js';
 import { durationBucketOf, durationMsOf } from './totals.js';
-import { deploymentOf, rollbackOf, ROLLBACK_COLUMNS, type DeploymentRow } from './rows.js';
 import type { RollbackEvent } from './store.js';
 
 /**
@@ -85,7 +84,7 @@ const BIN_COLUMNS: readonly SqlColumn[] = [
 ];
 
 /** Rows per multi-row statement: well below either database's limit on parameters. */
-const ROWS_PER_STATEMENT = 400;
+export const ROWS_PER_STATEMENT = 400;
 
 /**
  * The additions to the counters of a write, by key, gathered over all its chunks (a counter
@@ -163,10 +162,16 @@ function* insertSamples(samples: readonly Sample[]): SqlWork<void> {
   yield* insertRows('metric_samples', SAMPLE_COLUMNS, rows);
 }
 
-function* deleteSamples(metric: Sample['metric'], ids: readonly string[]): SqlWork<void> {
-  for (let i = 0; i < ids.length; i += ROWS_PER_STATEMENT) {
-    const part = ids.slice(i, i + ROWS_PER_STATEMENT);
-    yield* execute(`DELETE FROM metric_samples WHERE metric = ? AND deployment_id IN (${placeholders(part.length)})`, [metric, ...part]);
+/** Each sample of `samples` taken away, found by its whole key (migration 12: the table is kept in that key's order). */
+function* deleteSamples(samples: readonly Sample[]): SqlWork<void> {
+  for (let i = 0; i < samples.length; i += ROWS_PER_STATEMENT) {
+    const part = samples.slice(i, i + ROWS_PER_STATEMENT);
+    // CAST: PostgreSQL types the VALUES of untyped parameters as text.
+    const values = part.map(() => '(?, CAST(? AS INTEGER), ?, ?, ?, ?, CAST(? AS INTEGER))').join(', ');
+    yield* execute(
+      `DELETE FROM metric_samples WHERE (metric, bin, started, environment, service, deployment_id, n) IN (VALUES ${values})`,
+      part.flatMap((s) => [s.metric, s.bin, s.started, s.environment, s.service, s.deploymentId, s.n]),
+    );
   }
 }
 
@@ -202,7 +207,7 @@ const failureOfRow = (r: FailureRow): Failure => ({
  * a later `recomputeRecoveries` of every failure (the backfill of migration 7 does that once).
  */
 export function* updateAggregates(chunk: WrittenChunk, deltas: AggregateDeltas, recover = true): SqlWork<void> {
-  const samplesGone: string[] = [];
+  const samplesGone: Sample[] = [];
   const samplesNew: Sample[] = [];
   const failuresGone: string[] = [];
   const failuresNew: Failure[] = [];
@@ -220,7 +225,7 @@ export function* updateAggregates(chunk: WrittenChunk, deltas: AggregateDeltas, 
     deltas.count(after, +1);
     const [was, now] = [before ? leadSamplesOf(before) : [], leadSamplesOf(after)];
     if (!sameSamples(was, now)) {
-      if (was.length > 0) samplesGone.push(after.id);
+      samplesGone.push(...was);
       was.forEach((s) => deltas.sample(s, -1));
       now.forEach((s) => deltas.sample(s, +1));
       samplesNew.push(...now);
@@ -244,7 +249,7 @@ export function* updateAggregates(chunk: WrittenChunk, deltas: AggregateDeltas, 
     }
   }
 
-  yield* deleteSamples('lead-time', samplesGone);
+  yield* deleteSamples(samplesGone);
   yield* insertSamples(samplesNew);
   yield* replaceFailures(failuresGone, failuresNew, deltas);
   if (recover) {
@@ -277,13 +282,15 @@ export function* storeDeltas(deltas: AggregateDeltas): SqlWork<void> {
 
 /** Takes away the failures (and their recovery samples) of `gone`, and adds `added` as not recovered yet. */
 function* replaceFailures(gone: readonly string[], added: readonly Failure[], deltas: AggregateDeltas): SqlWork<void> {
+  const samplesGone: Sample[] = [];
   for (let i = 0; i < gone.length; i += ROWS_PER_STATEMENT) {
     const ids = gone.slice(i, i + ROWS_PER_STATEMENT);
     const rows = yield* select<FailureRow>(`SELECT * FROM failures WHERE deployment_id IN (${placeholders(ids.length)})`, ids);
-    for (const r of rows) deltas.sample(recoverySampleOf(failureOfRow(r), r.restored_at), -1);
+    for (const r of rows) samplesGone.push(recoverySampleOf(failureOfRow(r), r.restored_at));
     yield* execute(`DELETE FROM failures WHERE deployment_id IN (${placeholders(ids.length)})`, ids);
   }
-  yield* deleteSamples('mttr', gone);
+  samplesGone.forEach((s) => deltas.sample(s, -1));
+  yield* deleteSamples(samplesGone);
   const failureColumns: SqlColumn[] = ['deployment_id', 'service', 'environment', 'started', 'failed_at'].map(
     (name) => [name, 'text'] as const,
   );
@@ -317,9 +324,10 @@ function* failuresAfter(moved: ReadonlyArray<{ service: string; environment: str
 }
 
 /** The first restore at or after each failure of `ids`, found again; its recovery sample changed where it moved. */
-function* recomputeRecoveries(ids: readonly string[], deltas: AggregateDeltas): SqlWork<void> {
+export function* recomputeRecoveries(ids: readonly string[], deltas: AggregateDeltas): SqlWork<void> {
   const changed: Array<{ id: string; restoredAt: string | null }> = [];
   const samples: Sample[] = [];
+  const samplesGone: Sample[] = [];
   for (let i = 0; i < ids.length; i += ROWS_PER_STATEMENT) {
     const part = ids.slice(i, i + ROWS_PER_STATEMENT);
     const rows = yield* select<FailureRow & { by_deployment: string | null; by_rollback: string | null }>(
@@ -334,7 +342,9 @@ function* recomputeRecoveries(ids: readonly string[], deltas: AggregateDeltas): 
       const found = [r.by_deployment, r.by_rollback].filter((t): t is string => t !== null).sort()[0] ?? null;
       if (found === r.restored_at) continue;
       const failure = failureOfRow(r);
-      deltas.sample(recoverySampleOf(failure, r.restored_at), -1);
+      const was = recoverySampleOf(failure, r.restored_at);
+      deltas.sample(was, -1);
+      samplesGone.push(was);
       const now = recoverySampleOf(failure, found);
       deltas.sample(now, +1);
       samples.push(now);
@@ -348,52 +358,6 @@ function* recomputeRecoveries(ids: readonly string[], deltas: AggregateDeltas): 
       part.flatMap((c) => [c.id, c.restoredAt]),
     );
   }
-  yield* deleteSamples(
-    'mttr',
-    changed.map((c) => c.id),
-  );
+  yield* deleteSamples(samplesGone);
   yield* insertSamples(samples);
-}
-
-/** Finds the first restore of every failure again (after a backfill that wrote records with `recover: false`), a few hundred at a time. */
-export function* recoverAll(): SqlWork<void> {
-  let after = '';
-  for (;;) {
-    const rows = yield* select<{ deployment_id: string }>(
-      `SELECT deployment_id FROM failures WHERE deployment_id > ? ORDER BY deployment_id LIMIT ${ROWS_PER_STATEMENT}`,
-      [after],
-    );
-    if (rows.length === 0) return;
-    const deltas = new AggregateDeltas();
-    yield* recomputeRecoveries(
-      rows.map((r) => r.deployment_id),
-      deltas,
-    );
-    yield* storeDeltas(deltas);
-    after = rows.at(-1)!.deployment_id;
-  }
-}
-
-/** Migration 7's backfill: the aggregates of every record written before it, a few hundred records at a time (the totals' counters come with migration 11, which counts them itself). */
-export function* backfillAggregates(): SqlWork<void> {
-  const deltas = new AggregateDeltas(false);
-  for (const table of ['deployments', 'rollbacks'] as const) {
-    let after = '';
-    for (;;) {
-      const columns = table === 'deployments' ? '*' : ROLLBACK_COLUMNS;
-      const rows = yield* select<DeploymentRow & RollbackEvent>(
-        `SELECT ${columns} FROM ${table} WHERE id > ? ORDER BY id LIMIT ${ROWS_PER_STATEMENT}`,
-        [after],
-      );
-      if (rows.length === 0) break;
-      const chunk: WrittenChunk =
-        table === 'deployments'
-          ? { deployments: rows.map((r) => ({ before: undefined, after: deploymentOf(r) })), rollbacks: [] }
-          : { deployments: [], rollbacks: rows.map((r) => ({ before: undefined, after: rollbackOf(r) })) };
-      yield* updateAggregates(chunk, deltas, false);
-      after = rows.at(-1)!.id;
-    }
-  }
-  yield* storeDeltas(deltas);
-  yield* recoverAll();
 }

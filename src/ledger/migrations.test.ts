@@ -14,6 +14,8 @@ import { entry } from './access.contract.js';
 import { deployment, rollback } from './ledger.contract.js';
 import { MIGRATIONS, SCHEMA_VERSION, migrateSqlite, type Migration } from './migrations.js';
 import { deploymentTotalsOf } from './totals.js';
+import { queryMetric } from './metric-query.js';
+import { SqliteWriter } from './sqlite-history.js';
 
 const dirs: string[] = [];
 function ledgerFile(): string {
@@ -193,7 +195,6 @@ describe('ledger migrations', () => {
   });
 
   it('a ledger at version 10 moves to 11: the totals are counted from its deployments, and the totals index is gone', async () => {
-    expect(SCHEMA_VERSION).toBe(11);
     const file = ledgerFile();
     const db = new Database(file);
     expect(migrateSqlite(db, file, MIGRATIONS.slice(0, 10))).toHaveLength(10);
@@ -226,10 +227,56 @@ describe('ledger migrations', () => {
     await after.recordDeployment(deployment('d5', { completed: '2025-03-01T10:00:05.000Z' }));
     expect((await after.deploymentTotals([5])).map((t) => t.buckets)).toEqual([[0], [0], [1]]);
     await after.close();
-    expect(versionOf(file)).toBe(11);
+    expect(versionOf(file)).toBe(SCHEMA_VERSION);
     const check = new Database(file);
     try {
       expect(indexesOf(check).map((i) => i.name)).not.toContain('deployments_totals');
+    } finally {
+      check.close();
+    }
+  });
+
+  it('a ledger at version 11 moves to 12: its samples kept, in the order medians read them, and the medians the same', async () => {
+    const file = ledgerFile();
+    const db = new Database(file);
+    expect(migrateSqlite(db, file, MIGRATIONS.slice(0, 11))).toHaveLength(11);
+    // Written as this deployer writes, into the tables of version 11.
+    db.transaction(() =>
+      new SqliteWriter(db).write({
+        deployments: [
+          deployment('d1', { status: 'failed', started: '2025-03-01T10:00:00.000Z', completed: '2025-03-01T10:05:00.000Z' }),
+          deployment('d2', {
+            started: '2025-03-01T12:00:00.000Z',
+            completed: '2025-03-01T12:05:00.000Z',
+            metadata: { changes: [{ commit: 'c1', committedAt: '2025-03-01T10:05:00.000Z' }] },
+          }),
+        ],
+        rollbacks: [rollback('r1', { at: '2025-03-01T11:00:00.000Z' })],
+      }),
+    )();
+    const samplesAt11 = db.prepare('SELECT * FROM metric_samples ORDER BY metric, deployment_id').all();
+    expect(samplesAt11).toHaveLength(2);
+    db.close();
+
+    const after = openLedger(file);
+    const window = { from: '2025-03-01T00:00:00.000Z', to: '2025-03-31T23:59:59.999Z' };
+    expect(await queryMetric(after, { metric: 'mttr', window, timeZone: 'UTC' })).toMatchObject([{ value: 3300, counted: 1 }]);
+    expect(await queryMetric(after, { metric: 'lead-time', window, timeZone: 'UTC' })).toMatchObject([{ value: 7200, counted: 1 }]);
+    // A rewrite of d1 as a success takes its recovery sample away by its whole key.
+    await after.recordDeployment(deployment('d1', { started: '2025-03-01T10:00:00.000Z', completed: '2025-03-01T10:05:00.000Z' }));
+    expect(await queryMetric(after, { metric: 'mttr', window, timeZone: 'UTC' })).toMatchObject([{ value: null, counted: 0 }]);
+    await after.close();
+    const check = new Database(file, { readonly: true });
+    try {
+      expect(check.prepare('SELECT * FROM metric_samples ORDER BY metric, deployment_id').all()).toEqual([
+        // d1 now a success without commits (counted apart), d2's sample as version 11 kept it, d1's recovery gone.
+        expect.objectContaining({ metric: 'lead-time', deployment_id: 'd1', bin: -2 }),
+        samplesAt11[0],
+      ]);
+      const plan = check
+        .prepare(`EXPLAIN QUERY PLAN SELECT seconds FROM metric_samples WHERE metric = 'lead-time' AND bin = 3 AND started >= '2025'`)
+        .all() as Array<{ detail: string }>;
+      expect(plan.map((p) => p.detail).join()).toContain('USING PRIMARY KEY');
     } finally {
       check.close();
     }

@@ -1,0 +1,58 @@
+/**
+ * Migration 7's backfill: the aggregates of aggregate-writes.ts computed for every record written
+ * before them, a few hundred records at a time, then the first restore of every failure found.
+ */
+import {
+  AggregateDeltas,
+  recomputeRecoveries,
+  ROWS_PER_STATEMENT,
+  storeDeltas,
+  updateAggregates,
+  type WrittenChunk,
+} from './aggregate-writes.js';
+import { deploymentOf, rollbackOf, ROLLBACK_COLUMNS, type DeploymentRow } from './rows.js';
+import { select, type SqlWork } from './sql-steps.js';
+import type { RollbackEvent } from './store.js';
+
+/** Finds the first restore of every failure again (after a backfill that wrote records with `recover: false`), a few hundred at a time. */
+export function* recoverAll(): SqlWork<void> {
+  let after = '';
+  for (;;) {
+    const rows = yield* select<{ deployment_id: string }>(
+      `SELECT deployment_id FROM failures WHERE deployment_id > ? ORDER BY deployment_id LIMIT ${ROWS_PER_STATEMENT}`,
+      [after],
+    );
+    if (rows.length === 0) return;
+    const deltas = new AggregateDeltas();
+    yield* recomputeRecoveries(
+      rows.map((r) => r.deployment_id),
+      deltas,
+    );
+    yield* storeDeltas(deltas);
+    after = rows.at(-1)!.deployment_id;
+  }
+}
+
+/** Migration 7's backfill: the aggregates of every record written before it, a few hundred records at a time (the totals' counters come with migration 11, which counts them itself). */
+export function* backfillAggregates(): SqlWork<void> {
+  const deltas = new AggregateDeltas(false);
+  for (const table of ['deployments', 'rollbacks'] as const) {
+    let after = '';
+    for (;;) {
+      const columns = table === 'deployments' ? '*' : ROLLBACK_COLUMNS;
+      const rows = yield* select<DeploymentRow & RollbackEvent>(
+        `SELECT ${columns} FROM ${table} WHERE id > ? ORDER BY id LIMIT ${ROWS_PER_STATEMENT}`,
+        [after],
+      );
+      if (rows.length === 0) break;
+      const chunk: WrittenChunk =
+        table === 'deployments'
+          ? { deployments: rows.map((r) => ({ before: undefined, after: deploymentOf(r) })), rollbacks: [] }
+          : { deployments: [], rollbacks: rows.map((r) => ({ before: undefined, after: rollbackOf(r) })) };
+      yield* updateAggregates(chunk, deltas, false);
+      after = rows.at(-1)!.id;
+    }
+  }
+  yield* storeDeltas(deltas);
+  yield* recoverAll();
+}
