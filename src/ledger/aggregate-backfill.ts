@@ -1,6 +1,8 @@
 /**
- * Migration 7's backfill: the aggregates of aggregate-writes.ts computed for every record written
- * before them, a few hundred records at a time, then the first restore of every failure found.
+ * The backfills of the aggregates of aggregate-writes.ts, computed for every record written
+ * before them a few hundred records at a time, by the same code as every write: migration 7's
+ * (counts, samples, failures, then the first restore of every failure found) and migration 11's
+ * (the totals' counters).
  */
 import {
   AggregateDeltas,
@@ -55,4 +57,21 @@ export function* backfillAggregates(): SqlWork<void> {
   }
   yield* storeDeltas(deltas);
   yield* recoverAll();
+}
+
+/** Migration 11's backfill: every deployment recorded before it counted in the totals' counters. */
+export function* backfillDurations(): SqlWork<void> {
+  const deltas = new AggregateDeltas();
+  let after = '';
+  for (;;) {
+    const rows = yield* select<DeploymentRow>(
+      `SELECT id, service, environment, type, status, started, completed, operation FROM deployments
+       WHERE id > ? AND operation = 'deploy' ORDER BY id LIMIT ${ROWS_PER_STATEMENT}`,
+      [after],
+    );
+    if (rows.length === 0) break;
+    for (const r of rows) deltas.duration(deploymentOf({ ...r, metadata: '{}' }), +1);
+    after = rows.at(-1)!.id;
+  }
+  yield* storeDeltas(deltas);
 }

@@ -116,9 +116,14 @@ export class AggregateDeltas {
     const k = d && countKeyOf(d);
     if (!k) return;
     AggregateDeltas.add(this.counts, [k.environment, k.month, k.service, k.type, k.status], delta);
-    if (!this.keepsDurations) return;
+    if (this.keepsDurations) this.duration(d, delta);
+  }
+
+  /** A deployment counted (+1) or no longer counted (-1) in the totals, by its duration. */
+  duration(d: AggregateInput, delta: number): void {
+    if (countKeyOf(d) === undefined) return;
     const ms = durationMsOf(d);
-    const values = [k.service, k.environment, k.type, k.status, durationBucketOf(ms)];
+    const values = [d.service, d.environment, d.type, d.status, durationBucketOf(ms)];
     const key = values.join('\u0000');
     const entry = this.durations.get(key);
     if (entry) {

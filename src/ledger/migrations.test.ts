@@ -167,7 +167,7 @@ describe('ledger migrations', () => {
     expect(versionOf(file)).toBe(SCHEMA_VERSION);
     const check = new Database(file);
     try {
-      // Migration 11 dropped the totals index (the counting index serves the totals since).
+      // Migration 11 dropped the totals index (counters serve the totals since).
       expect(indexesOf(check).map((i) => i.name)).toEqual(indexesAt9.map((i) => i.name).filter((n) => n !== 'deployments_totals'));
       expect(() => check.exec(`UPDATE deployments SET operation = 'pause' WHERE id = 's1'`)).toThrow(/CHECK constraint/);
     } finally {
@@ -205,6 +205,8 @@ describe('ledger migrations', () => {
       deployment('d3', { status: 'in-progress', completed: null }),
       deployment('d4', { completed: '2025-03-01T12:00:00.001Z' }),
       deployment('r1', { operation: 'restart' }),
+      // Finer than a millisecond, as another tool may write it: counted as every write counts it (whole milliseconds).
+      deployment('a1', { service: 'web', completed: '2025-03-01T10:00:05.0006Z' }),
     ];
     const insert = db.prepare(
       `INSERT INTO deployments (id, stack, service, version, environment, type, started, completed, status, initiator, metadata, parent_id, operation)
@@ -218,14 +220,26 @@ describe('ledger migrations', () => {
     const totals = await after.deploymentTotals(bounds);
     // What the records say, as the memory store (which keeps no counters) computes it.
     expect(totals).toEqual(deploymentTotalsOf(events, bounds));
-    expect(totals.map((t) => [t.status, t.count, t.buckets, t.durationSum])).toEqual([
-      ['failed', 1, [0, 1, 1, 1], 30.5],
-      ['in-progress', 1, [0, 0, 0, 0], 0],
-      ['success', 2, [0, 1, 1, 2], 300 + 7200.001],
+    expect(totals.map((t) => [t.service, t.status, t.count, t.buckets, t.durationSum])).toEqual([
+      ['api', 'failed', 1, [0, 1, 1, 1], 30.5],
+      ['api', 'in-progress', 1, [0, 0, 0, 0], 0],
+      ['api', 'success', 2, [0, 1, 1, 2], 300 + 7200.001],
+      ['web', 'success', 1, [1, 1, 1, 1], 5],
     ]);
-    // A later write adds to the counters the migration made.
-    await after.recordDeployment(deployment('d5', { completed: '2025-03-01T10:00:05.000Z' }));
-    expect((await after.deploymentTotals([5])).map((t) => t.buckets)).toEqual([[0], [0], [1]]);
+    // Records the migration counted, written again through the store, leave the buckets it put them in.
+    const rewritten = [
+      deployment('d3', { completed: '2025-03-01T10:00:10.000Z' }),
+      deployment('a1', { service: 'web', status: 'failed', completed: '2025-03-01T10:00:05.0006Z' }),
+      deployment('d5', { completed: '2025-03-01T10:00:05.000Z' }),
+    ];
+    await after.recordMany({ deployments: rewritten });
+    const final = [...events.filter((e) => !['d3', 'a1'].includes(e.id)), ...rewritten];
+    expect(await after.deploymentTotals(bounds)).toEqual(deploymentTotalsOf(final, bounds));
+    expect((await after.deploymentTotals([5])).map((t) => [t.service, t.status, t.buckets])).toEqual([
+      ['api', 'failed', [0]],
+      ['api', 'success', [1]],
+      ['web', 'failed', [1]],
+    ]);
     await after.close();
     expect(versionOf(file)).toBe(SCHEMA_VERSION);
     const check = new Database(file);

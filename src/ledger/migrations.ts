@@ -9,7 +9,7 @@ import type Database from 'better-sqlite3';
 import type pg from 'pg';
 import { InvalidInputError } from '../errors.js';
 import { ACCESS_POSTGRES, ACCESS_SQLITE } from './access-schema.js';
-import { backfillAggregates } from './aggregate-backfill.js';
+import { backfillAggregates, backfillDurations } from './aggregate-backfill.js';
 import { aggregatesSchema } from './aggregate-writes.js';
 import { backfillPostgresHistory } from './postgres-history.js';
 import { backfillHistory, HISTORY_SQL } from './sqlite-history.js';
@@ -299,8 +299,10 @@ ALTER TABLE rollbacks ADD COLUMN deployment_id TEXT;
   {
     version: 11,
     name: 'GET /metrics totals kept as counters by every write (deployments by group and duration bucket), the totals index dropped: one index fewer to keep up on every write',
-    sqlite: durationCountersSchema('sqlite', ''),
-    postgres: durationCountersSchema('postgres', ' COLLATE "C"'),
+    sqlite: durationCountersSchema(''),
+    postgres: durationCountersSchema(' COLLATE "C"'),
+    after: (db) => runSqlite(db, backfillDurations()),
+    afterPostgres: (client) => runPostgres(client, backfillDurations()),
   },
   {
     version: 12,

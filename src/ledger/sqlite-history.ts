@@ -96,11 +96,12 @@ export class SqliteWriter {
           e.environment,
           e.type,
           e.started,
-          e.completed,
+          // Absent (from an untyped caller) is stored, and recorded in the history, as null.
+          e.completed ?? null,
           e.status,
           e.initiator,
           metadata,
-          e.parentId,
+          e.parentId ?? null,
           e.operation ?? 'deploy',
         );
         const now = deploymentOf(rowAfterUpsert(was, e, metadata));
@@ -157,8 +158,9 @@ function byId<T extends { id: string }>(rows: readonly T[]): Map<string, T> {
 
 /** The row the upsert left (what it keeps of `was`, what it takes of `e`), without reading it back. */
 function rowAfterUpsert(was: DeploymentRow | undefined, e: DeploymentEvent, metadata: string): DeploymentRow {
-  if (was) return { ...was, version: e.version, completed: e.completed, status: e.status, metadata };
-  const { id, stack, service, version, environment, type, started, completed, status, initiator } = e;
+  if (was) return { ...was, version: e.version, completed: e.completed ?? null, status: e.status, metadata };
+  const { id, stack, service, version, environment, type, started, status, initiator } = e;
+  const completed = e.completed ?? null;
   return {
     id,
     stack,
@@ -171,7 +173,7 @@ function rowAfterUpsert(was: DeploymentRow | undefined, e: DeploymentEvent, meta
     status,
     initiator,
     metadata,
-    parent_id: e.parentId,
+    parent_id: e.parentId ?? null,
     operation: e.operation ?? 'deploy',
   };
 }

@@ -11,6 +11,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MachineFaultError } from '../errors.js';
 import { openLedger, type LedgerStore } from './index.js';
 import { deployment, ledgerStoreContract, rollback } from './ledger.contract.js';
+import type { DeploymentEvent } from './store.js';
 import { sqlLedgerContract } from './sql.contract.js';
 import { SqliteLedger } from './sqlite.js';
 
@@ -78,6 +79,14 @@ describe('SqliteLedger', () => {
     const again = newLedger(file);
     expect(await again.listDeployments()).toEqual([deployment('d1')]);
     expect(await again.listRollbacks()).toEqual([rollback('r1')]);
+  });
+
+  it('a deployment without a run or a completion (from an untyped caller) is kept, and its history says so', async () => {
+    const ledger = newLedger(ledgerFile());
+    const { parentId: _run, completed: _end, ...bare } = deployment('p1', { status: 'in-progress' });
+    await ledger.recordDeployment(bare as DeploymentEvent);
+    expect(await ledger.listDeployments()).toEqual([deployment('p1', { status: 'in-progress', parentId: null, completed: null })]);
+    expect(await ledger.verify()).toEqual({ ok: true, rows: 1, problems: [] });
   });
 
   it('runs in WAL mode, so readers do not block the writer', async () => {

@@ -11,9 +11,6 @@ import { InvalidInputError } from '../errors.js';
 import { select, type SqlWork } from './sql-steps.js';
 import type { DeploymentEvent, DeploymentTotals, RollbackEvent, RollbackTotals } from './store.js';
 
-/** Which dialect a duration is computed in (the backfill of migration 11). */
-export type TotalsDialect = 'sqlite' | 'postgres';
-
 /**
  * Migration 9: the deployments' groups and times in an index of their own, so that the totals
  * read it alone, never the table and its metadata (dropped by migration 11).
@@ -27,9 +24,15 @@ export const DURATION_BOUNDS: readonly number[] = [5, 15, 30, 60, 120, 300, 600,
 /** The bucket of a deployment without a duration (not completed). */
 const NO_DURATION = -1;
 
-/** A deployment's duration in milliseconds, or null while it has no completion. */
+/**
+ * A deployment's duration in whole milliseconds, or null while it has no completion (or a time
+ * that is not one: counted as the SQL of old counted it, without a duration). Every write and
+ * migration 11's backfill compute it here, so a record is taken out of the bucket it was put in.
+ */
 export function durationMsOf(d: Pick<DeploymentEvent, 'started' | 'completed'>): number | null {
-  return d.completed === null ? null : Date.parse(d.completed) - Date.parse(d.started);
+  if (d.completed === null || d.completed === undefined) return null;
+  const ms = Date.parse(d.completed) - Date.parse(d.started);
+  return Number.isFinite(ms) ? ms : null;
 }
 
 /** The bucket a duration is counted in: the first bound at or above it, one past the last bound above them all. */
@@ -39,31 +42,18 @@ export function durationBucketOf(ms: number | null): number {
   return i === -1 ? DURATION_BOUNDS.length : i;
 }
 
-/** The SQL of a duration in milliseconds (NULL while not completed), as each dialect computes it from the ISO times kept as text. */
-const DURATION_MS_SQL: Record<TotalsDialect, string> = {
-  // julianday's difference in days, rounded to the millisecond (a double of days is off by microseconds).
-  sqlite: 'CAST(ROUND((julianday(completed) - julianday(started)) * 86400000) AS INTEGER)',
-  postgres: 'CAST(ROUND(EXTRACT(EPOCH FROM CAST(completed AS timestamptz) - CAST(started AS timestamptz)) * 1000) AS BIGINT)',
-};
-
 /**
- * Migration 11: the totals kept as counters (`deployment_durations`), counted from every
- * deployment recorded before it, and the totals index dropped: every write kept that index up for
+ * Migration 11: the totals kept as counters (`deployment_durations`; `backfillDurations` counts
+ * every deployment recorded before it), and the totals index dropped: every write kept that index up for
  * the rare read of `GET /metrics`, and it was a tenth of the time of a large import (docs/ledger.md).
  */
-export function durationCountersSchema(dialect: TotalsDialect, c: string): string {
-  const ms = DURATION_MS_SQL[dialect];
-  const bucket = `CASE WHEN ms IS NULL THEN ${NO_DURATION} ${DURATION_BOUNDS.map((b, i) => `WHEN ms <= ${b * 1000} THEN ${i}`).join(' ')} ELSE ${DURATION_BOUNDS.length} END`;
+export function durationCountersSchema(c: string): string {
   return `
 CREATE TABLE deployment_durations (
   service TEXT${c} NOT NULL, environment TEXT${c} NOT NULL, type TEXT${c} NOT NULL, status TEXT${c} NOT NULL, bucket INTEGER NOT NULL,
   count INTEGER NOT NULL, duration_ms BIGINT NOT NULL,
   PRIMARY KEY (service, environment, type, status, bucket)
 );
-INSERT INTO deployment_durations (service, environment, type, status, bucket, count, duration_ms)
-  SELECT service, environment, type, status, ${bucket}, COUNT(*), COALESCE(SUM(ms), 0)
-  FROM (SELECT service, environment, type, status, ${ms} AS ms FROM deployments WHERE operation = 'deploy') AS d
-  GROUP BY 1, 2, 3, 4, 5;
 DROP INDEX deployments_totals;
 `;
 }

@@ -11,8 +11,8 @@ import { createServerMetrics, type ServerMetrics } from '../metrics.js';
 
 /**
  * The ledger's totals, read again only when the ledger has changed since (its revision, one
- * row to read, changes with every write): a PostgreSQL ledger of a million deployments takes
- * seconds to total, and Prometheus scrapes every few seconds whether anything was deployed or not.
+ * row to read, changes with every write): Prometheus scrapes every few seconds whether anything
+ * was deployed or not, and the totals, though read from counters, are a few thousand rows.
  */
 export function totalsCache(ledger: LedgerStore): Pick<LedgerStore, 'deploymentTotals' | 'rollbackTotals'> {
   let deployments: { key: string; totals: Promise<DeploymentTotals[]> } | undefined;
