@@ -83,6 +83,9 @@ const BIN_COLUMNS: readonly SqlColumn[] = [
   ['bin', 'integer'],
 ];
 
+/** Counters by key: the key's values, and what is added to the counter (its count, then any sums it keeps). */
+type Counters = Map<string, { values: unknown[]; sums: number[] }>;
+
 /** Rows per multi-row statement: well below either database's limit on parameters. */
 export const ROWS_PER_STATEMENT = 400;
 
@@ -91,19 +94,20 @@ export const ROWS_PER_STATEMENT = 400;
  * many records touch is written once) and stored by `storeDeltas` before the write commits.
  */
 export class AggregateDeltas {
-  readonly counts = new Map<string, { values: unknown[]; delta: number }>();
-  readonly bins = new Map<string, { values: unknown[]; delta: number }>();
+  readonly counts: Counters = new Map();
+  readonly bins: Counters = new Map();
   /** The totals' counters (migration 11): a count and a sum of milliseconds per group and bucket. */
-  readonly durations = new Map<string, { values: unknown[]; delta: number; ms: number }>();
+  readonly durations: Counters = new Map();
 
   /** `durations: false`: a ledger below migration 11 (the backfill of migration 7) has no totals' counters to keep. */
   constructor(private readonly keepsDurations = true) {}
 
-  private static add(map: AggregateDeltas['counts'], values: unknown[], delta: number): void {
+  /** Adds `sums` (a count, then any sums the counter keeps) to the counter of `values`. */
+  private static add(map: Counters, values: unknown[], ...sums: number[]): void {
     const key = values.join('\u0000');
     const entry = map.get(key);
-    if (entry) entry.delta += delta;
-    else map.set(key, { values, delta });
+    if (entry) sums.forEach((v, i) => (entry.sums[i]! += v));
+    else map.set(key, { values, sums });
   }
 
   /** How many counters it would write: stored before it grows large. */
@@ -116,20 +120,18 @@ export class AggregateDeltas {
     const k = d && countKeyOf(d);
     if (!k) return;
     AggregateDeltas.add(this.counts, [k.environment, k.month, k.service, k.type, k.status], delta);
-    if (this.keepsDurations) this.duration(d, delta);
+    if (this.keepsDurations) this.addDuration(d, delta);
   }
 
-  /** A deployment counted (+1) or no longer counted (-1) in the totals, by its duration. */
+  /** A deployment counted (+1) or no longer counted (-1) in the totals, by its duration (migration 11's backfill). */
   duration(d: AggregateInput, delta: number): void {
-    if (countKeyOf(d) === undefined) return;
+    if (countKeyOf(d) !== undefined) this.addDuration(d, delta);
+  }
+
+  /** `d`, which the totals count, added to its group's bucket with its milliseconds. */
+  private addDuration(d: AggregateInput, delta: number): void {
     const ms = durationMsOf(d);
-    const values = [d.service, d.environment, d.type, d.status, durationBucketOf(ms)];
-    const key = values.join('\u0000');
-    const entry = this.durations.get(key);
-    if (entry) {
-      entry.delta += delta;
-      entry.ms += delta * (ms ?? 0);
-    } else this.durations.set(key, { values, delta, ms: delta * (ms ?? 0) });
+    AggregateDeltas.add(this.durations, [d.service, d.environment, d.type, d.status, durationBucketOf(ms)], delta, delta * (ms ?? 0));
   }
 
   /** A sample counted in its bin, for every service and for its own. */
@@ -140,15 +142,20 @@ export class AggregateDeltas {
   }
 }
 
-function* upsertCounters(table: string, columns: readonly SqlColumn[], deltas: AggregateDeltas['counts']): SqlWork<void> {
-  const rows = [...deltas.values()].filter((d) => d.delta !== 0).map((d) => [...d.values, d.delta]);
+/**
+ * The counters of `deltas` added to `table`'s: `columns` its key, then `count` and the other sums
+ * the counters keep (`sumColumns`), in the order of their `sums`. A counter left unchanged is not written.
+ */
+function* upsertCounters(
+  table: string,
+  columns: readonly SqlColumn[],
+  deltas: Counters,
+  sumColumns: readonly SqlColumn[] = [['count', 'integer']],
+): SqlWork<void> {
+  const rows = [...deltas.values()].filter((d) => d.sums.some((v) => v !== 0)).map((d) => [...d.values, ...d.sums]);
   const key = columns.map(([name]) => name).join(', ');
-  yield* insertRows(
-    table,
-    [...columns, ['count', 'integer']],
-    rows,
-    `ON CONFLICT (${key}) DO UPDATE SET count = ${table}.count + excluded.count`,
-  );
+  const set = sumColumns.map(([name]) => `${name} = ${table}.${name} + excluded.${name}`).join(', ');
+  yield* insertRows(table, [...columns, ...sumColumns], rows, `ON CONFLICT (${key}) DO UPDATE SET ${set}`);
 }
 
 const SAMPLE_COLUMNS: readonly SqlColumn[] = [
@@ -272,14 +279,10 @@ const MAX_PENDING_COUNTERS = 50_000;
 export function* storeDeltas(deltas: AggregateDeltas): SqlWork<void> {
   yield* upsertCounters('metric_counts', COUNT_COLUMNS, deltas.counts);
   yield* upsertCounters('metric_bins', BIN_COLUMNS, deltas.bins);
-  const durations = [...deltas.durations.values()].filter((d) => d.delta !== 0 || d.ms !== 0).map((d) => [...d.values, d.delta, d.ms]);
-  yield* insertRows(
-    'deployment_durations',
-    [...DURATION_COLUMNS, ['count', 'integer'], ['duration_ms', 'bigint']],
-    durations,
-    `ON CONFLICT (service, environment, type, status, bucket) DO UPDATE
-       SET count = deployment_durations.count + excluded.count, duration_ms = deployment_durations.duration_ms + excluded.duration_ms`,
-  );
+  yield* upsertCounters('deployment_durations', DURATION_COLUMNS, deltas.durations, [
+    ['count', 'integer'],
+    ['duration_ms', 'bigint'],
+  ]);
   deltas.counts.clear();
   deltas.bins.clear();
   deltas.durations.clear();

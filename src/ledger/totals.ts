@@ -130,9 +130,21 @@ function totalsOf(groups: Iterable<Group>, bucketsSeconds: readonly number[]): D
   return totals.sort(deploymentOrder);
 }
 
-/** A group's place among others: its four names joined by NUL. */
-const groupKey = (g: Pick<Group, 'service' | 'environment' | 'type' | 'status'>): string =>
-  [g.service, g.environment, g.type, g.status].join('\u0000');
+/** Adds `count` deployments of `bucket`, and `ms` to the durations, to the group `names` are in. */
+function addToGroup(
+  groups: Map<string, Group>,
+  names: Pick<Group, 'service' | 'environment' | 'type' | 'status'>,
+  bucket: number,
+  count: number,
+  ms: number,
+): void {
+  const { service, environment, type, status } = names;
+  const key = [service, environment, type, status].join('\u0000');
+  let g = groups.get(key);
+  if (!g) groups.set(key, (g = { service, environment, type, status, perBucket: new Map(), durationMs: 0 }));
+  g.perBucket.set(bucket, (g.perBucket.get(bucket) ?? 0) + count);
+  g.durationMs += ms;
+}
 
 /**
  * The deployments (operation deploy) counted by service, environment, type and status, with
@@ -146,21 +158,8 @@ export function* deploymentTotalsSql(bucketsSeconds: readonly number[]): SqlWork
     'SELECT service, environment, type, status, bucket, count, duration_ms FROM deployment_durations WHERE count <> 0',
   );
   const groups = new Map<string, Group>();
-  for (const r of rows) {
-    const key = groupKey(r);
-    const g = groups.get(key) ?? {
-      service: r.service,
-      environment: r.environment,
-      type: r.type,
-      status: r.status,
-      perBucket: new Map(),
-      durationMs: 0,
-    };
-    groups.set(key, g);
-    g.perBucket.set(r.bucket, (g.perBucket.get(r.bucket) ?? 0) + Number(r.count));
-    // PostgreSQL hands a BIGINT back as text.
-    g.durationMs += Number(r.duration_ms);
-  }
+  // PostgreSQL hands a BIGINT back as text.
+  for (const r of rows) addToGroup(groups, r, r.bucket, Number(r.count), Number(r.duration_ms));
   return totalsOf(groups.values(), bucketsSeconds);
 }
 
@@ -178,20 +177,8 @@ export function deploymentTotalsOf(deployments: Iterable<DeploymentEvent>, bucke
   const groups = new Map<string, Group>();
   for (const d of deployments) {
     if (d.operation) continue; // only deployments: no destroy, restart or drift
-    const key = groupKey(d);
-    const g = groups.get(key) ?? {
-      service: d.service,
-      environment: d.environment,
-      type: d.type,
-      status: d.status,
-      perBucket: new Map(),
-      durationMs: 0,
-    };
-    groups.set(key, g);
     const ms = durationMsOf(d);
-    const bucket = durationBucketOf(ms);
-    g.perBucket.set(bucket, (g.perBucket.get(bucket) ?? 0) + 1);
-    g.durationMs += ms ?? 0;
+    addToGroup(groups, d, durationBucketOf(ms), 1, ms ?? 0);
   }
   return totalsOf(groups.values(), bucketsSeconds);
 }
