@@ -48,6 +48,25 @@ export function rollback(id: string, over: Partial<RollbackEvent> = {}): Rollbac
   };
 }
 
+/**
+ * A failure and its restore, and a deployment shipping one commit: d1 failed at 10:05 and the
+ * rollback r1 restored it at 11:00 (recovery 3300 s); d2 shipped c1 two hours after its commit
+ * (lead time 7200 s).
+ */
+export function failureRestoredAndCommitShipped(): { deployments: DeploymentEvent[]; rollbacks: RollbackEvent[] } {
+  return {
+    deployments: [
+      deployment('d1', { status: 'failed', started: '2025-03-01T10:00:00.000Z', completed: '2025-03-01T10:05:00.000Z' }),
+      deployment('d2', {
+        started: '2025-03-01T12:00:00.000Z',
+        completed: '2025-03-01T12:05:00.000Z',
+        metadata: { changes: [{ commit: 'c1', committedAt: '2025-03-01T10:05:00.000Z' }] },
+      }),
+    ],
+    rollbacks: [rollback('r1', { at: '2025-03-01T11:00:00.000Z' })],
+  };
+}
+
 export function ledgerStoreContract(name: string, make: () => Promise<LedgerUnderTest>): void {
   describe(`LedgerStore contract: ${name}`, () => {
     let ledger: LedgerStore;

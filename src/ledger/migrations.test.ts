@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../errors.js';
 import { openLedger } from './index.js';
 import { entry } from './access.contract.js';
-import { deployment, rollback } from './ledger.contract.js';
+import { deployment, failureRestoredAndCommitShipped, rollback } from './ledger.contract.js';
 import { MIGRATIONS, SCHEMA_VERSION, migrateSqlite, type Migration } from './migrations.js';
 import { deploymentTotalsOf } from './totals.js';
 import { queryMetric } from './metric-query.js';
@@ -255,19 +255,7 @@ describe('ledger migrations', () => {
     const db = new Database(file);
     expect(migrateSqlite(db, file, MIGRATIONS.slice(0, 11))).toHaveLength(11);
     // Written as this deployer writes, into the tables of version 11.
-    db.transaction(() =>
-      new SqliteWriter(db).write({
-        deployments: [
-          deployment('d1', { status: 'failed', started: '2025-03-01T10:00:00.000Z', completed: '2025-03-01T10:05:00.000Z' }),
-          deployment('d2', {
-            started: '2025-03-01T12:00:00.000Z',
-            completed: '2025-03-01T12:05:00.000Z',
-            metadata: { changes: [{ commit: 'c1', committedAt: '2025-03-01T10:05:00.000Z' }] },
-          }),
-        ],
-        rollbacks: [rollback('r1', { at: '2025-03-01T11:00:00.000Z' })],
-      }),
-    )();
+    db.transaction(() => new SqliteWriter(db).write(failureRestoredAndCommitShipped()))();
     const samplesAt11 = db.prepare('SELECT * FROM metric_samples ORDER BY metric, deployment_id').all();
     expect(samplesAt11).toHaveLength(2);
     db.close();

@@ -6,7 +6,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LedgerTamperedError } from '../errors.js';
-import { deployment, rollback } from './ledger.contract.js';
+import { deployment, failureRestoredAndCommitShipped, rollback } from './ledger.contract.js';
 import { queryMetric } from './metric-query.js';
 import type { MetricName } from './metrics.js';
 import type { LedgerStore } from './store.js';
@@ -52,14 +52,10 @@ export function sqlLedgerContract(name: string, make: () => Promise<SqlLedgerUnd
 
     it('a ledger written before the aggregates (migration 7) gets them from its records: metrics read the same', async () => {
       const first = open();
+      const { deployments, rollbacks } = failureRestoredAndCommitShipped();
       await first.recordMany({
         deployments: [
-          deployment('d1', { status: 'failed', started: '2025-03-01T10:00:00.000Z', completed: '2025-03-01T10:05:00.000Z' }),
-          deployment('d2', {
-            started: '2025-03-01T12:00:00.000Z',
-            completed: '2025-03-01T12:05:00.000Z',
-            metadata: { changes: [{ commit: 'c1', committedAt: '2025-03-01T10:05:00.000Z' }] },
-          }),
+          ...deployments,
           deployment('d3', {
             status: 'rolled-back',
             service: 'web',
@@ -67,7 +63,7 @@ export function sqlLedgerContract(name: string, make: () => Promise<SqlLedgerUnd
             completed: '2025-03-02T10:00:00.000Z',
           }),
         ],
-        rollbacks: [rollback('r1', { at: '2025-03-01T11:00:00.000Z' })],
+        rollbacks,
       });
       await first.close();
       await db.exec(
