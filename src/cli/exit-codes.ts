@@ -41,7 +41,7 @@ export function isErrorCode(code: string): code is ErrorCode {
 export const EXIT_CODES_HELP = `Exit codes:
   0  success
   1  the operation failed (a component failed, its build failed or a release gate refused it, the engine failed, the machine refused: a full
-     disk, no permission; the ledger's server unreachable; \`ledger verify\` found the ledger changed behind its back; or a bug)
+     disk, no permission; the ledger's server unreachable; \`ledger verify\` found the ledger changed behind its back or its aggregates behind its records; or a bug)
   2  invalid input (flags, configuration, a stale saved plan; nothing was written)
   3  the lock is held by another run (its holder is printed)
   4  changes present (plan --detailed-exitcode), or drift found (drift)`;

@@ -353,5 +353,6 @@ export function accessSqlContract(name: string, make: () => Promise<SqlLedgerUnd
   });
 }
 
-/** Migrations 9 and 11 undone: the access tables (their triggers with them), and the totals' counters. */
-const DROP_ACCESS_TABLES = 'DROP TABLE api_tokens; DROP TABLE audit_log; DROP TABLE webhook_deliveries; DROP TABLE deployment_durations;';
+/** Migrations 9, 11 and 13 undone: the access tables (their triggers with them), the totals' counters, the recounts (10 and 12 apply again as they are). */
+const DROP_ACCESS_TABLES =
+  'DROP TABLE api_tokens; DROP TABLE audit_log; DROP TABLE webhook_deliveries; DROP TABLE deployment_durations; ALTER TABLE ledger_head DROP COLUMN recounts;';

@@ -15,6 +15,7 @@ import {
   DEPLOYMENT_TYPES,
   DRIFT_TYPE,
   inEnvironment,
+  type AggregateDifference,
   type DeploymentEvent,
   type DeploymentFilter,
   type DeploymentStatus,
@@ -122,6 +123,11 @@ export class MemoryLedger implements LedgerStore {
     for (const d of this.records.deployments.values()) current.set(`deployment ${d.id}`, canonicalJson(d));
     for (const r of this.records.rollbacks.values()) current.set(`rollback ${r.id}`, canonicalJson(r));
     return verifyChain(this.records.history, this.records.head, current);
+  }
+
+  async recountAggregates(): Promise<AggregateDifference[]> {
+    this.open();
+    return [];
   }
 
   private append(kind: RecordKind, recordId: string, record: unknown, recordedAt: string): void {

@@ -194,6 +194,9 @@ CREATE INDEX IF NOT EXISTS rollbacks_by_service ON rollbacks (service, environme
 `;
 }
 
+/** Migration 13. */
+const RECOUNTS_SQL = 'ALTER TABLE ledger_head ADD COLUMN recounts INTEGER NOT NULL DEFAULT 0;';
+
 /**
  * Every migration, oldest first. Migration 1 is the schema of the ledgers written before
  * migrations were numbered (`CREATE ... IF NOT EXISTS`), so such a file adopts version 1 as it is.
@@ -309,6 +312,12 @@ ALTER TABLE rollbacks ADD COLUMN deployment_id TEXT;
     name: 'lead-time and recovery samples kept in the order medians read them, each found by its whole key: two structures to keep up on every write instead of four',
     sqlite: SAMPLES_SQLITE,
     postgres: SAMPLES_POSTGRES,
+  },
+  {
+    version: 13,
+    name: "the recounts of the aggregates (ledger recount) counted beside the chain's head: they change the ledger's revision, so answers cached before are not reused",
+    sqlite: RECOUNTS_SQL,
+    postgres: RECOUNTS_SQL,
   },
 ];
 

@@ -12,6 +12,7 @@ import { canonicalJson } from '../model/hash.js';
 import { tamperedWrite, verifyChain, type ChainVerification } from './chain.js';
 import { MIGRATIONS, refuseNewer } from './migrations.js';
 import { countFromAggregates, sampleSummary } from './aggregate-reads.js';
+import { recountAggregates, revisionOf } from './aggregate-recount.js';
 import { migratePostgres, readPostgresHistory, writePostgresBatch } from './postgres-history.js';
 import { runPostgres } from './sql-steps.js';
 import {
@@ -31,6 +32,7 @@ import type { AccessStore } from './access.js';
 import { PostgresAccess } from './access-postgres.js';
 import { deploymentTotalsSql, rollbackTotalsSql } from './totals.js';
 import type {
+  AggregateDifference,
   ChangeEvent,
   DeploymentTotals,
   RollbackTotals,
@@ -147,6 +149,15 @@ export class PostgresLedger implements LedgerStore {
     );
   }
 
+  async recountAggregates(options: { keep: boolean }): Promise<AggregateDifference[]> {
+    const work = async (c: pg.PoolClient): Promise<AggregateDifference[]> => {
+      // Writers take the chain's head first: none writes while the aggregates are counted again.
+      await c.query('SELECT rows FROM ledger_head WHERE id = 1 FOR UPDATE');
+      return runPostgres(c, recountAggregates());
+    };
+    return this.use(() => this.transaction(work, 'BEGIN', options.keep ? 'COMMIT' : 'ROLLBACK'));
+  }
+
   async registerType(name: string, description: string): Promise<void> {
     refuseTypeName(name);
     await this.query(REGISTER_TYPE_SQL, [name, description]);
@@ -224,8 +235,11 @@ export class PostgresLedger implements LedgerStore {
   }
 
   async revision(): Promise<string> {
-    const [head] = await this.query<{ rows: number; hash: string }>('SELECT rows, hash FROM ledger_head WHERE id = 1', []);
-    return head ? `${head.rows}:${head.hash}` : 'no head';
+    const [head] = await this.query<{ rows: number; hash: string; recounts: number }>(
+      'SELECT rows, hash, recounts FROM ledger_head WHERE id = 1',
+      [],
+    );
+    return head ? revisionOf(head) : 'no head';
   }
 
   async close(): Promise<void> {
@@ -249,15 +263,18 @@ export class PostgresLedger implements LedgerStore {
     });
   }
 
-  /** `work` in one transaction (`begin` opens it: a read of several statements sees one snapshot with SNAPSHOT). */
-  private async transaction<T>(work: (c: pg.PoolClient) => Promise<T>, begin = 'BEGIN'): Promise<T> {
+  /**
+   * `work` in one transaction (`begin` opens it: a read of several statements sees one snapshot
+   * with SNAPSHOT; `end` closes it: ROLLBACK for work whose changes are not kept).
+   */
+  private async transaction<T>(work: (c: pg.PoolClient) => Promise<T>, begin = 'BEGIN', end: 'COMMIT' | 'ROLLBACK' = 'COMMIT'): Promise<T> {
     const client = await this.pool.connect().catch((err: unknown) => {
       throw this.failure(err);
     });
     try {
       await client.query(begin);
       const result = await work(client);
-      await client.query('COMMIT');
+      await client.query(end);
       return result;
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);

@@ -67,8 +67,8 @@ export function sqlLedgerContract(name: string, make: () => Promise<SqlLedgerUnd
       });
       await first.close();
       await db.exec(
-        // Migrations 7 and 11 undone: the aggregates, and the totals' counters.
-        'DROP TABLE metric_counts; DROP TABLE metric_samples; DROP TABLE metric_bins; DROP TABLE failures; DROP INDEX deployments_restores; DROP TABLE deployment_durations;',
+        // Migrations 7, 11 and 13 undone: the aggregates, the totals' counters and the recounts.
+        'DROP TABLE metric_counts; DROP TABLE metric_samples; DROP TABLE metric_bins; DROP TABLE failures; DROP INDEX deployments_restores; DROP TABLE deployment_durations; ALTER TABLE ledger_head DROP COLUMN recounts;',
       );
       await db.setSchemaVersion(6);
       const upgraded = open();
@@ -83,6 +83,35 @@ export function sqlLedgerContract(name: string, make: () => Promise<SqlLedgerUnd
         deployment('d4', { service: 'web', started: '2025-03-02T11:00:00.000Z', completed: '2025-03-02T11:30:00.000Z' }),
       );
       expect(await ask('mttr')).toMatchObject([{ value: (3300 + 5400) / 2, counted: 2, notes: [] }]);
+    });
+
+    it('aggregates a writer did not keep (an older deployer) are named by a recount, mended when it is kept, and the metrics read true again', async () => {
+      const l = open();
+      await l.recordMany(failureRestoredAndCommitShipped());
+      const rowsThatDiffer = async (keep: boolean) =>
+        Object.fromEntries((await l.recountAggregates({ keep })).map((d) => [d.table, d.differingRows]));
+      const none = { metric_counts: 0, metric_bins: 0, metric_samples: 0, failures: 0, deployment_durations: 0 };
+      expect(await rowsThatDiffer(false)).toEqual(none);
+      // d5 written by a writer that knew no aggregates: a success shipping c5, committed an hour before it completed;
+      // and d1's failure taken away behind the ledger's back.
+      await db.exec(
+        `INSERT INTO deployments (id, stack, service, version, environment, type, started, completed, status, initiator, metadata, parent_id, operation)
+         VALUES ('d5', 'web', 'api', 'v5', 'prod', 'big-bang', '2025-03-05T10:00:00.000Z', '2025-03-05T10:05:00.000Z', 'success', 'old@host',
+                 '{"changes":[{"commit":"c5","committedAt":"2025-03-05T09:05:00.000Z"}]}', NULL, 'deploy')`,
+      );
+      await db.exec(`DELETE FROM failures WHERE deployment_id = 'd1'`);
+      const window = { from: '2025-03-01T00:00:00.000Z', to: '2025-03-31T23:59:59.999Z' };
+      const ask = (metric: MetricName) => queryMetric(l, { metric, window, timeZone: 'UTC' });
+      expect(await ask('lead-time')).toMatchObject([{ value: 7200, counted: 1 }]);
+      // d2's status counter and duration bucket (d5 shares them), d5's sample, its bin for every service and for api, d1's failure.
+      const stale = { metric_counts: 1, metric_bins: 2, metric_samples: 1, failures: 1, deployment_durations: 1 };
+      expect(await rowsThatDiffer(false)).toEqual(stale);
+      // A check changed nothing: the same differences, the same metric.
+      expect(await ask('lead-time')).toMatchObject([{ value: 7200, counted: 1 }]);
+      expect(await rowsThatDiffer(true)).toEqual(stale);
+      expect(await ask('lead-time')).toMatchObject([{ value: (7200 + 3600) / 2, counted: 2 }]);
+      expect(await ask('mttr')).toMatchObject([{ value: 3300, counted: 1 }]);
+      expect(await rowsThatDiffer(false)).toEqual(none);
     });
 
     /** Four rows (d1 twice, r1, d2); then `sql` behind the ledger's back; then a new store verifies. */

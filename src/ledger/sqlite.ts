@@ -25,6 +25,7 @@ import {
   type DeploymentRow,
 } from './rows.js';
 import { countFromAggregates, sampleSummary } from './aggregate-reads.js';
+import { recountAggregates, revisionOf } from './aggregate-recount.js';
 import { readHistory, SqliteWriter } from './sqlite-history.js';
 import { runSqlite, type SqlWork } from './sql-steps.js';
 import { orderedTypes, REGISTER_TYPE_SQL, refuseTypeName } from './types.js';
@@ -33,6 +34,7 @@ import type { AccessStore } from './access.js';
 import { SqliteAccess } from './access-sqlite.js';
 import { deploymentTotalsSql, rollbackTotalsSql } from './totals.js';
 import type {
+  AggregateDifference,
   ChangeEvent,
   DeploymentTotals,
   RollbackTotals,
@@ -59,6 +61,9 @@ const sqliteDriver = (): typeof Database => require('better-sqlite3') as typeof 
 
 /** The upsert of a registered type with SQLite's parameters. */
 const REGISTER_TYPE_SQLITE = REGISTER_TYPE_SQL.replace('$1', '?').replace('$2', '?');
+
+/** What leaves a transaction whose work is not to be kept (a check by recount). */
+const NOT_KEPT = Symbol('not kept');
 
 /** How long a write waits for other writers of the file in all. */
 const WRITE_WAIT_MS = 120_000;
@@ -224,8 +229,9 @@ export class SqliteLedger implements LedgerStore {
 
   async revision(): Promise<string> {
     return this.guard('read the ledger', () => {
-      const head = this.db.prepare('SELECT rows, hash FROM ledger_head WHERE id = 1').get() as { rows: number; hash: string } | undefined;
-      return head ? `${head.rows}:${head.hash}` : 'no head';
+      const head = this.db.prepare('SELECT rows, hash, recounts FROM ledger_head WHERE id = 1').get() as
+        { rows: number; hash: string; recounts: number } | undefined;
+      return head ? revisionOf(head) : 'no head';
     });
   }
 
@@ -245,6 +251,22 @@ export class SqliteLedger implements LedgerStore {
         })
         .deferred(),
     );
+  }
+
+  async recountAggregates(options: { keep: boolean }): Promise<AggregateDifference[]> {
+    return this.guard("count the ledger's aggregates again", () => {
+      let differences: AggregateDifference[] = [];
+      try {
+        this.writeTransaction(() => {
+          differences = runSqlite(this.db, recountAggregates());
+          // Thrown out of the transaction, which rolls it back: a check keeps nothing.
+          if (!options.keep) throw NOT_KEPT;
+        });
+      } catch (err) {
+        if (err !== NOT_KEPT) throw err;
+      }
+      return differences;
+    });
   }
 
   /**

@@ -219,6 +219,13 @@ export interface LedgerStore {
    */
   verify(): Promise<ChainVerification>;
   /**
+   * Counts the metrics' aggregates again from the records (aggregate-recount.ts) and says, table
+   * by table, how many rows differ from what was kept. `keep: false` (a check) leaves them as
+   * they were; `keep: true` keeps the recount. Other writers wait while it runs. A store that
+   * keeps no aggregates (the memory store computes from its records) has none to differ.
+   */
+  recountAggregates(options: { keep: boolean }): Promise<AggregateDifference[]>;
+  /**
    * What the ledger is at: a token that every write changes (the audit history's head), so that
    * what was computed from the ledger can be kept until it changes.
    */
@@ -238,6 +245,12 @@ export interface LedgerStore {
   access(): AccessStore;
   /** Releases the store (its file or connections); it is not used afterwards. */
   close(): Promise<void>;
+}
+
+/** How many rows of one aggregate table a recount found different from what was kept. */
+export interface AggregateDifference {
+  table: 'metric_counts' | 'metric_bins' | 'metric_samples' | 'failures' | 'deployment_durations';
+  differingRows: number;
 }
 
 /** One group of `LedgerStore.deploymentTotals`. */

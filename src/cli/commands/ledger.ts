@@ -1,6 +1,6 @@
-/** `deployer ledger record-deployment | record-rollback | list-deployments | list-rollbacks | show-metrics | verify` (export and import: ledger-transfer.ts). */
+/** `deployer ledger record-deployment | record-rollback | list-deployments | list-rollbacks | show-metrics` (verify and recount: ledger-verify.ts; export and import: ledger-transfer.ts). */
 import { Option, type Command } from 'commander';
-import { InvalidInputError, LedgerTamperedError } from '../../errors.js';
+import { InvalidInputError } from '../../errors.js';
 import {
   DEPLOYMENT_STATUSES,
   DEPLOYMENT_TYPES,
@@ -22,6 +22,7 @@ import { registerLedgerTransfer } from './ledger-transfer.js';
 import { registerLedgerVisualize } from './ledger-visualize.js';
 import { knownTypes, listFilter, withLedger, write, type ListFlags } from './ledger-store.js';
 import { registerLedgerTypes } from './ledger-types.js';
+import { registerLedgerVerify } from './ledger-verify.js';
 import { allOptions, printJson, settingsFrom, type CommandContext } from '../context.js';
 
 export function registerLedger(program: Command, ctx: CommandContext): void {
@@ -168,24 +169,7 @@ export function registerLedger(program: Command, ctx: CommandContext): void {
       ctx.io.stdout.write(`${o.metric} from ${from} to ${to} (bands: DORA ${BAND_YEAR})\n`);
       for (const r of results) ctx.io.stdout.write(`  ${o.groupBy ? `${r.group}: ` : ''}${metricLine(r)}\n`);
     });
-  ledger
-    .command('verify')
-    .description(
-      "Check the ledger's audit history (every write is a row chained to the one before by its hash): name each row or record changed, removed or added behind the ledger's back; exit 1 if any",
-    )
-    .action(async (_f, cmd: Command) => {
-      const o = allOptions(cmd);
-      const settings = settingsFrom(o, ctx.io);
-      const verified = await withLedger(settings.ledger, { ok: true, rows: 0, problems: [] }, (store) => store.verify());
-      // One document with --json: the verification when intact, else the error naming each problem.
-      if (verified.ok && o.json) return printJson(ctx.io, verified);
-      if (verified.ok)
-        return void ctx.io.stdout.write(`The ledger is intact: ${verified.rows} row(s) of history, each as it was written.\n`);
-      throw new LedgerTamperedError(
-        `the ledger ${settings.ledger} was changed behind its back: ${verified.problems.length} problem(s)`,
-        verified.problems.map((p) => p.message),
-      );
-    });
+  registerLedgerVerify(ledger, ctx);
   registerLedgerTransfer(ledger, ctx);
   registerLedgerVisualize(ledger, ctx);
   registerLedgerHooks(ledger, ctx);
