@@ -14,6 +14,8 @@ import { withLedger } from './ledger-store.js';
 const differing = (differences: readonly AggregateDifference[]): string[] =>
   differences.filter((d) => d.differingRows > 0).map((d) => `${d.table}: ${d.differingRows} row(s) differ from a recount of the records`);
 
+const RECOUNTING = "Counting the metrics' aggregates again from every record (other writers of the ledger wait)...\n";
+
 export function registerLedgerVerify(ledger: Command, ctx: CommandContext): void {
   ledger
     .command('verify')
@@ -27,6 +29,8 @@ export function registerLedgerVerify(ledger: Command, ctx: CommandContext): void
     .action(async (_f, cmd: Command) => {
       const o = allOptions<{ aggregates?: boolean }>(cmd);
       const settings = settingsFrom(o, ctx.io);
+      // A recount reads every record: on a large ledger, a minute or more.
+      if (o.aggregates) ctx.io.stderr.write(RECOUNTING);
       const verified = await withLedger(
         settings.ledger,
         { ok: true, rows: 0, problems: [], aggregates: [] as AggregateDifference[] },
@@ -61,6 +65,7 @@ export function registerLedgerVerify(ledger: Command, ctx: CommandContext): void
     .action(async (_f, cmd: Command) => {
       const o = allOptions(cmd);
       const settings = settingsFrom(o, ctx.io);
+      ctx.io.stderr.write(RECOUNTING);
       const differences = await withLedger(settings.ledger, [] as AggregateDifference[], (store) =>
         store.recountAggregates({ keep: true }),
       );
