@@ -78,58 +78,101 @@ export interface ChainVerification {
   problems: ChainProblem[];
 }
 
+/** What the verifier keeps of a record's last row: enough to name it, and its body's hash (not the body). */
+interface LastRow {
+  seq: number;
+  kind: RecordKind;
+  recordId: string;
+  bodyHash: string;
+  /** What the current record says against it: not seen yet, the same, or otherwise. */
+  current: 'unseen' | 'same' | 'changed';
+}
+
 /**
- * Checks `rows` (in seq order) against each other and `head`, and the current records (by kind
- * and id, as canonical JSON) against the last row of each. At most `most` problems are listed.
+ * `ledger verify`, fed a row at a time: the history in seq order (`row`), its head (`head`),
+ * then each current record as canonical JSON (`current`). It keeps one hash per record, never
+ * the rows, so a ledger of millions of rows is checked in bounded memory, read as it streams
+ * from the store. At most `most` problems are listed.
  */
-export function verifyChain(rows: ChainRow[], head: ChainHead | undefined, current: Map<string, string>, most = 50): ChainVerification {
-  const problems: ChainProblem[] = [];
-  const say = (p: ChainProblem): void => void (problems.length < most && problems.push(p));
-  let prev = GENESIS;
-  const last = new Map<string, ChainRow>();
-  rows.forEach((row, i) => {
+export class ChainVerifier {
+  private readonly problems: ChainProblem[] = [];
+  private readonly added: ChainProblem[] = [];
+  private readonly last = new Map<string, LastRow>();
+  private prev = GENESIS;
+  private rows = 0;
+
+  constructor(private readonly most = 50) {}
+
+  private say(p: ChainProblem, to = this.problems): void {
+    if (to.length < this.most) to.push(p);
+  }
+
+  /** The next row of the history (rows come in seq order). */
+  row(row: ChainRow): void {
     const named = { seq: row.seq, kind: row.kind, recordId: row.recordId };
-    if (row.seq !== i + 1)
-      say({ ...named, message: `row ${i + 1} is missing: the row after row ${i} is numbered ${row.seq} (${row.kind} ${row.recordId})` });
-    if (row.prevHash !== prev)
-      say({
+    this.rows += 1;
+    if (row.seq !== this.rows)
+      this.say({
+        ...named,
+        message: `row ${this.rows} is missing: the row after row ${this.rows - 1} is numbered ${row.seq} (${row.kind} ${row.recordId})`,
+      });
+    if (row.prevHash !== this.prev)
+      this.say({
         ...named,
         message: `row ${row.seq} (${row.kind} ${row.recordId}) does not follow the row before it: a row before it was changed or removed`,
       });
     if (rowHash(row) !== row.hash)
-      say({ ...named, message: `row ${row.seq} (${row.kind} ${row.recordId}, revision ${row.revision}) was changed after it was written` });
-    prev = row.hash;
-    last.set(`${row.kind} ${row.recordId}`, row);
-  });
-  if (head && (head.rows !== rows.length || head.hash !== prev)) {
-    say({
-      message: `the history ends at row ${rows.length}, but ${head.rows} rows were written: the last ${Math.max(1, head.rows - rows.length)} row(s) were removed or changed`,
+      this.say({
+        ...named,
+        message: `row ${row.seq} (${row.kind} ${row.recordId}, revision ${row.revision}) was changed after it was written`,
+      });
+    this.prev = row.hash;
+    // A record's later row takes the place of its first in the map: problems are named in the order records first appeared.
+    this.last.set(`${row.kind} ${row.recordId}`, {
+      seq: row.seq,
+      kind: row.kind,
+      recordId: row.recordId,
+      bodyHash: sha256(row.body),
+      current: 'unseen',
     });
   }
-  for (const [key, row] of last) {
-    const body = current.get(key);
-    if (body === undefined)
-      say({
-        kind: row.kind,
-        recordId: row.recordId,
-        message: `${key} is in the history (row ${row.seq}) but no longer in the ledger: it was removed`,
+
+  /** The head the store keeps (undefined: its row is gone), after the last row. */
+  head(head: ChainHead | undefined): void {
+    if (head && (head.rows !== this.rows || head.hash !== this.prev)) {
+      this.say({
+        message: `the history ends at row ${this.rows}, but ${head.rows} rows were written: the last ${Math.max(1, head.rows - this.rows)} row(s) were removed or changed`,
       });
-    else if (body !== row.body)
-      say({
-        kind: row.kind,
-        recordId: row.recordId,
-        message: `${key} no longer says what its last write (row ${row.seq}) recorded: it was changed`,
-      });
-  }
-  for (const key of current.keys()) {
-    if (!last.has(key)) {
-      const space = key.indexOf(' ');
-      const kind = key.slice(0, space) as RecordKind;
-      const recordId = key.slice(space + 1);
-      say({ kind, recordId, message: `${key} is in the ledger but in no row of its history: it was added behind the ledger's back` });
     }
   }
-  return { ok: problems.length === 0, rows: rows.length, problems };
+
+  /** A record the ledger holds now, by kind, id and canonical JSON. */
+  current(kind: RecordKind, recordId: string, body: string): void {
+    const last = this.last.get(`${kind} ${recordId}`);
+    if (last) last.current = sha256(body) === last.bodyHash ? 'same' : 'changed';
+    else
+      this.say(
+        {
+          kind,
+          recordId,
+          message: `${kind} ${recordId} is in the ledger but in no row of its history: it was added behind the ledger's back`,
+        },
+        this.added,
+      );
+  }
+
+  /** What was found: the rows and head first, then each record against its last row, then records the history never had. */
+  result(): ChainVerification {
+    for (const [key, row] of this.last) {
+      const named = { kind: row.kind, recordId: row.recordId };
+      if (row.current === 'unseen')
+        this.say({ ...named, message: `${key} is in the history (row ${row.seq}) but no longer in the ledger: it was removed` });
+      else if (row.current === 'changed')
+        this.say({ ...named, message: `${key} no longer says what its last write (row ${row.seq}) recorded: it was changed` });
+    }
+    for (const p of this.added) this.say(p);
+    return { ok: this.problems.length === 0, rows: this.rows, problems: this.problems };
+  }
 }
 
 /** The uniqueness violations of each database (SQLite's codes, PostgreSQL's SQLSTATE). */

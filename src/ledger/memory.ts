@@ -9,7 +9,7 @@ import { emptyAccessRecords, MemoryAccess, type MemoryAccessRecords } from './ac
 import { deploymentTotalsOf, rollbackTotalsOf } from './totals.js';
 import { leadTimeSummary, recoverySummary } from './metrics.js';
 import { BUILTIN_DESCRIPTIONS, refuseTypeName } from './types.js';
-import { appendRow, GENESIS, verifyChain, type ChainHead, type ChainRow, type ChainVerification, type RecordKind } from './chain.js';
+import { appendRow, ChainVerifier, GENESIS, type ChainHead, type ChainRow, type ChainVerification, type RecordKind } from './chain.js';
 import {
   DEPLOYMENT_STATUSES,
   DEPLOYMENT_TYPES,
@@ -119,10 +119,12 @@ export class MemoryLedger implements LedgerStore {
 
   async verify(): Promise<ChainVerification> {
     this.open();
-    const current = new Map<string, string>();
-    for (const d of this.records.deployments.values()) current.set(`deployment ${d.id}`, canonicalJson(d));
-    for (const r of this.records.rollbacks.values()) current.set(`rollback ${r.id}`, canonicalJson(r));
-    return verifyChain(this.records.history, this.records.head, current);
+    const verifier = new ChainVerifier();
+    this.records.history.forEach((row) => verifier.row(row));
+    verifier.head(this.records.head);
+    for (const d of this.records.deployments.values()) verifier.current('deployment', d.id, canonicalJson(d));
+    for (const r of this.records.rollbacks.values()) verifier.current('rollback', r.id, canonicalJson(r));
+    return verifier.result();
   }
 
   async recountAggregates(): Promise<AggregateDifference[]> {

@@ -8,12 +8,11 @@
 import { createRequire } from 'node:module';
 import type pg from 'pg';
 import { LedgerUnavailableError, MachineFaultError } from '../errors.js';
-import { canonicalJson } from '../model/hash.js';
-import { tamperedWrite, verifyChain, type ChainVerification } from './chain.js';
+import { ChainVerifier, tamperedWrite, type ChainVerification } from './chain.js';
 import { MIGRATIONS, refuseNewer } from './migrations.js';
 import { countFromAggregates, sampleSummary } from './aggregate-reads.js';
 import { recountAggregates, revisionOf } from './aggregate-recount.js';
-import { migratePostgres, readPostgresHistory, writePostgresBatch } from './postgres-history.js';
+import { migratePostgres, verifyPostgresHistory, verifyPostgresRecords, writePostgresBatch } from './postgres-history.js';
 import { runPostgres } from './sql-steps.js';
 import {
   CHANGE_COLUMNS,
@@ -137,15 +136,12 @@ export class PostgresLedger implements LedgerStore {
     // One snapshot: rows appended while it reads are not half seen.
     return this.use(() =>
       this.transaction(async (c) => {
-        await c.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY');
-        const { rows, head } = await readPostgresHistory(c);
-        const current = new Map<string, string>();
-        const deployments = await c.query<DeploymentRow>('SELECT * FROM deployments');
-        for (const d of deployments.rows.map(deploymentOf)) current.set(`deployment ${d.id}`, canonicalJson(d));
-        const rollbacks = await c.query<RollbackEvent>(`SELECT ${ROLLBACK_COLUMNS} FROM rollbacks`);
-        for (const r of rollbacks.rows.map(rollbackOf)) current.set(`rollback ${r.id}`, canonicalJson(r));
-        return verifyChain(rows, head, current);
-      }),
+        const verifier = new ChainVerifier();
+        await verifyPostgresHistory(c, verifier);
+        await verifyPostgresRecords(c, verifier, 'deployment');
+        await verifyPostgresRecords(c, verifier, 'rollback');
+        return verifier.result();
+      }, SNAPSHOT),
     );
   }
 

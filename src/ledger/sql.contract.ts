@@ -127,6 +127,20 @@ export function sqlLedgerContract(name: string, make: () => Promise<SqlLedgerUnd
     }
     const messages = (v: { problems: Array<{ message: string }> }): string[] => v.problems.map((p) => p.message);
 
+    it('a history of more rows than verify reads at once (12,000) verifies, and what was done past the first rows is named', async () => {
+      const l = open();
+      const ids = Array.from({ length: 12_000 }, (_, i) => `d${String(i).padStart(5, '0')}`);
+      await l.recordMany({ deployments: ids.map((id) => deployment(id)) });
+      expect(await l.verify()).toEqual({ ok: true, rows: 12_000, problems: [] });
+      await db.exec(`UPDATE ledger_rows SET body = replace(body, '"api"', '"payments"') WHERE seq = 11000`);
+      await db.exec(`DELETE FROM deployments WHERE id = 'd11999'`);
+      expect(messages(await l.verify())).toEqual([
+        'row 11000 (deployment d10999, revision 1) was changed after it was written',
+        'deployment d10999 no longer says what its last write (row 11000) recorded: it was changed',
+        'deployment d11999 is in the history (row 12000) but no longer in the ledger: it was removed',
+      ]);
+    });
+
     it('an intact ledger verifies', async () => {
       expect(await tampered()).toEqual({ ok: true, rows: 4, problems: [] });
     });

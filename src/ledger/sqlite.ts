@@ -10,7 +10,7 @@ import path from 'node:path';
 import type Database from 'better-sqlite3';
 import { LedgerUnavailableError, MachineFaultError, machineFault } from '../errors.js';
 import { noSpaceLeft } from '../util/disk.js';
-import { tamperedWrite, verifyChain, type ChainVerification } from './chain.js';
+import { ChainVerifier, tamperedWrite, type ChainVerification } from './chain.js';
 import { canonicalJson } from '../model/hash.js';
 import { migrateSqlite } from './migrations.js';
 import {
@@ -26,7 +26,7 @@ import {
 } from './rows.js';
 import { countFromAggregates, sampleSummary } from './aggregate-reads.js';
 import { recountAggregates, revisionOf } from './aggregate-recount.js';
-import { readHistory, SqliteWriter } from './sqlite-history.js';
+import { SqliteWriter, verifyHistory } from './sqlite-history.js';
 import { runSqlite, type SqlWork } from './sql-steps.js';
 import { orderedTypes, REGISTER_TYPE_SQL, refuseTypeName } from './types.js';
 import { DRIFT_TYPE } from './store.js';
@@ -243,11 +243,18 @@ export class SqliteLedger implements LedgerStore {
     return this.guard('read the ledger', () =>
       this.db
         .transaction(() => {
-          const { rows, head } = readHistory(this.db);
-          const current = new Map<string, string>();
-          for (const d of this.readDeployments({})) current.set(`deployment ${d.id}`, canonicalJson(d));
-          for (const r of this.readRollbacks({})) current.set(`rollback ${r.id}`, canonicalJson(r));
-          return verifyChain(rows, head, current);
+          const verifier = new ChainVerifier();
+          verifyHistory(this.db, verifier);
+          // Each record as it streams from SQLite: a large ledger is never held whole.
+          for (const row of this.db.prepare('SELECT * FROM deployments').iterate() as IterableIterator<DeploymentRow>) {
+            const d = deploymentOf(row);
+            verifier.current('deployment', d.id, canonicalJson(d));
+          }
+          for (const row of this.db.prepare(`SELECT ${ROLLBACK_COLUMNS} FROM rollbacks`).iterate() as IterableIterator<RollbackEvent>) {
+            const r = rollbackOf(row);
+            verifier.current('rollback', r.id, canonicalJson(r));
+          }
+          return verifier.result();
         })
         .deferred(),
     );
