@@ -8,7 +8,10 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deployer, deployerJson } from '../../test/helpers/cli.js';
+import { createTestDatabase } from '../../test/helpers/postgres.js';
 import { removeTestdirs, writeStackDir } from '../../test/helpers/testdir.js';
+import pg from 'pg';
+import { PostgresLedger } from '../ledger/postgres.js';
 import { deployment, failureRestoredAndCommitShipped } from '../ledger/ledger.contract.js';
 import { SqliteLedger } from '../ledger/sqlite.js';
 import { SqliteWriter } from '../ledger/sqlite-history.js';
@@ -79,5 +82,30 @@ describe('ledger verify --aggregates and ledger recount', () => {
     const after = await deployerJson<{ results: Array<{ value: number; counted: number }> }>(leadTime, env());
     expect(after.json.results[0]).toMatchObject({ value: (7200 + 3600) / 2, counted: 2 });
     expect((await deployer(['ledger', 'verify', '--aggregates'], env())).code).toBe(0);
+  });
+
+  it('on PostgreSQL, a ledger changed behind its back is named without the password of its URL', async () => {
+    const db = await createTestDatabase();
+    try {
+      const ledger = new PostgresLedger(db.url);
+      await ledger.recordMany(failureRestoredAndCommitShipped());
+      await ledger.close();
+      const client = new pg.Client({ connectionString: db.url });
+      await client.connect();
+      await client.query(`UPDATE deployments SET status = 'success' WHERE id = 'd1'`);
+      await client.end();
+      // The test server trusts loopback: any password is accepted, and must never be printed.
+      const url = new URL(db.url);
+      url.password = 's3cret-pw';
+      const checked = await deployer(['ledger', 'verify', '--aggregates', '--ledger', url.toString()]);
+      expect(checked.code).toBe(1);
+      expect(checked.stderr).toMatch(
+        /the ledger postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:\d+\/\S+ was changed behind its back: 1 problem/,
+      );
+      expect(checked.stderr).toMatch(/deployment d1 no longer says what its last write/);
+      expect(checked.stdout + checked.stderr).not.toContain('s3cret-pw');
+    } finally {
+      await db.drop();
+    }
   });
 });

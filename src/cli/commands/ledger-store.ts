@@ -1,7 +1,15 @@
 /** The ledger a `deployer ledger` command works on (opened for the command, closed after it), and the records its flags select. */
 import { existsSync } from 'node:fs';
 import { InvalidInputError } from '../../errors.js';
-import { DEPLOYMENT_TYPES, isoTime, isPostgresUrl, openLedger, type LedgerStore, type RollbackFilter } from '../../ledger/index.js';
+import {
+  DEPLOYMENT_TYPES,
+  isoTime,
+  isPostgresUrl,
+  openLedger,
+  redactedUrl,
+  type LedgerStore,
+  type RollbackFilter,
+} from '../../ledger/index.js';
 
 /** Writes through the ledger at `location` (created when missing), closed afterwards. */
 export async function write(location: string, work: (store: LedgerStore) => Promise<void>): Promise<void> {
@@ -14,6 +22,9 @@ export async function write(location: string, work: (store: LedgerStore) => Prom
 }
 
 /** What `read` reads from the ledger at `location`, closed afterwards; `empty` when there is no ledger file (nothing is created). */
+/** The ledger as a message names it: a PostgreSQL URL without its password. */
+export const shownLedger = (location: string): string => (isPostgresUrl(location) ? redactedUrl(location) : location);
+
 export async function withLedger<T>(location: string, empty: T, read: (store: LedgerStore) => Promise<T>): Promise<T> {
   if (!isPostgresUrl(location) && !existsSync(location)) return empty;
   const store = openLedger(location);

@@ -9,10 +9,9 @@ import { Option, type Command } from 'commander';
 import { InvalidInputError, machineFault } from '../../errors.js';
 import { EXPORT_FORMATS, exportLedger, type ExportFormat } from '../../ledger/export.js';
 import { parseExport } from '../../ledger/import.js';
-import { isPostgresUrl, redactedUrl } from '../../ledger/index.js';
 import { writeFileAtomic } from '../../util/atomic-write.js';
 import { allOptions, printJson, settingsFrom, type CommandContext } from '../context.js';
-import { knownTypes, listFilter, withLedger, write, type ListFlags } from './ledger-store.js';
+import { knownTypes, listFilter, shownLedger, withLedger, write, type ListFlags } from './ledger-store.js';
 
 export function registerLedgerTransfer(ledger: Command, ctx: CommandContext): void {
   ledger
@@ -74,7 +73,7 @@ export function registerLedgerTransfer(ledger: Command, ctx: CommandContext): vo
       await write(settings.ledger, (store) => store.recordMany(batch));
       const summary = {
         file,
-        ledger: isPostgresUrl(settings.ledger) ? redactedUrl(settings.ledger) : settings.ledger,
+        ledger: shownLedger(settings.ledger),
         deployments: batch.deployments?.length ?? 0,
         rollbacks: batch.rollbacks?.length ?? 0,
       };

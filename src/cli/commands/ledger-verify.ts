@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import { LedgerTamperedError } from '../../errors.js';
 import type { AggregateDifference } from '../../ledger/store.js';
 import { allOptions, printJson, settingsFrom, type CommandContext } from '../context.js';
-import { withLedger } from './ledger-store.js';
+import { shownLedger, withLedger } from './ledger-store.js';
 
 /** `metric_counts: 3 row(s) ...` for each table a recount found different. */
 const differing = (differences: readonly AggregateDifference[]): string[] =>
@@ -48,12 +48,12 @@ export function registerLedgerVerify(ledger: Command, ctx: CommandContext): void
         return void ctx.io.stdout.write(`The ledger is intact: ${chain.rows} row(s) of history, each as it was written${counted}.\n`);
       }
       if (!chain.ok)
-        throw new LedgerTamperedError(`the ledger ${settings.ledger} was changed behind its back: ${chain.problems.length} problem(s)`, [
-          ...chain.problems.map((p) => p.message),
-          ...stale,
-        ]);
+        throw new LedgerTamperedError(
+          `the ledger ${shownLedger(settings.ledger)} was changed behind its back: ${chain.problems.length} problem(s)`,
+          [...chain.problems.map((p) => p.message), ...stale],
+        );
       throw new LedgerTamperedError(
-        `the metrics' aggregates of the ledger ${settings.ledger} differ from its records (a writer did not keep them, such as an older deployer): \`deployer ledger recount\` counts them again`,
+        `the metrics' aggregates of the ledger ${shownLedger(settings.ledger)} differ from its records (a writer did not keep them, such as an older deployer): \`deployer ledger recount\` counts them again`,
         stale,
       );
     });
