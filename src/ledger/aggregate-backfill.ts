@@ -16,13 +16,22 @@ import { deploymentOf, rollbackOf, ROLLBACK_COLUMNS, type DeploymentRow } from '
 import { select, type SqlWork } from './sql-steps.js';
 import type { RollbackEvent } from './store.js';
 
+/**
+ * The condition of the page after `after` in the order of `column` (a key): none for the first
+ * page, so a record whose id is empty (which writes count) is read too.
+ */
+function pageAfter(column: string, after: string | null): { where: string; params: unknown[] } {
+  return after === null ? { where: '1 = 1', params: [] } : { where: `${column} > ?`, params: [after] };
+}
+
 /** Finds the first restore of every failure again (after a backfill that wrote records with `recover: false`), a few hundred at a time. */
 export function* recoverAll(): SqlWork<void> {
-  let after = '';
+  let after: string | null = null;
   for (;;) {
-    const rows = yield* select<{ deployment_id: string }>(
-      `SELECT deployment_id FROM failures WHERE deployment_id > ? ORDER BY deployment_id LIMIT ${ROWS_PER_STATEMENT}`,
-      [after],
+    const page = pageAfter('deployment_id', after);
+    const rows: Array<{ deployment_id: string }> = yield* select(
+      `SELECT deployment_id FROM failures WHERE ${page.where} ORDER BY deployment_id LIMIT ${ROWS_PER_STATEMENT}`,
+      page.params,
     );
     if (rows.length === 0) return;
     const deltas = new AggregateDeltas();
@@ -39,12 +48,13 @@ export function* recoverAll(): SqlWork<void> {
 export function* backfillAggregates(): SqlWork<void> {
   const deltas = new AggregateDeltas(false);
   for (const table of ['deployments', 'rollbacks'] as const) {
-    let after = '';
+    let after: string | null = null;
     for (;;) {
       const columns = table === 'deployments' ? '*' : ROLLBACK_COLUMNS;
-      const rows = yield* select<DeploymentRow & RollbackEvent>(
-        `SELECT ${columns} FROM ${table} WHERE id > ? ORDER BY id LIMIT ${ROWS_PER_STATEMENT}`,
-        [after],
+      const page = pageAfter('id', after);
+      const rows: Array<DeploymentRow & RollbackEvent> = yield* select(
+        `SELECT ${columns} FROM ${table} WHERE ${page.where} ORDER BY id LIMIT ${ROWS_PER_STATEMENT}`,
+        page.params,
       );
       if (rows.length === 0) break;
       const chunk: WrittenChunk =
@@ -62,12 +72,13 @@ export function* backfillAggregates(): SqlWork<void> {
 /** Migration 11's backfill: every deployment recorded before it counted in the totals' counters. */
 export function* backfillDurations(): SqlWork<void> {
   const deltas = new AggregateDeltas();
-  let after = '';
+  let after: string | null = null;
   for (;;) {
-    const rows = yield* select<DeploymentRow>(
+    const page = pageAfter('id', after);
+    const rows: DeploymentRow[] = yield* select(
       `SELECT id, service, environment, type, status, started, completed, operation FROM deployments
-       WHERE id > ? AND operation = 'deploy' ORDER BY id LIMIT ${ROWS_PER_STATEMENT}`,
-      [after],
+       WHERE ${page.where} AND operation = 'deploy' ORDER BY id LIMIT ${ROWS_PER_STATEMENT}`,
+      page.params,
     );
     if (rows.length === 0) break;
     for (const r of rows) deltas.duration(deploymentOf({ ...r, metadata: '{}' }), +1);

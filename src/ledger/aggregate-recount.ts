@@ -18,7 +18,8 @@ import type { AggregateDifference } from './store.js';
 const AGGREGATE_TABLES: ReadonlyArray<{ table: AggregateDifference['table']; key: string; live: string }> = [
   { table: 'metric_counts', key: 'environment, month, service, type, status', live: 'count <> 0' },
   { table: 'metric_bins', key: 'metric, service, environment, month, bin', live: 'count <> 0' },
-  { table: 'metric_samples', key: 'metric, bin, started, environment, service, deployment_id, n', live: '1 = 1' },
+  // A sample is the deployment's n-th of its metric: one whose bin or time changed is one row that differs.
+  { table: 'metric_samples', key: 'metric, deployment_id, n', live: '1 = 1' },
   { table: 'failures', key: 'deployment_id', live: '1 = 1' },
   { table: 'deployment_durations', key: 'service, environment, type, status, bucket', live: 'count <> 0 OR duration_ms <> 0' },
 ];

@@ -207,11 +207,12 @@ const VERIFY_PAGE = 5_000;
  * one snapshot: REPEATABLE READ), then its head.
  */
 export async function verifyPostgresHistory(client: pg.ClientBase, verifier: ChainVerifier): Promise<void> {
-  for (let after = 0; ;) {
-    const { rows } = await client.query<ChainRow>(
+  // The first page from the lowest seq there is: a row put at 0 or below behind the ledger's back is read (and named) too.
+  for (let after: number | null = null; ;) {
+    const { rows }: pg.QueryResult<ChainRow> = await client.query(
       `SELECT seq, kind, record_id AS "recordId", revision, body, recorded_at AS "recordedAt", prev_hash AS "prevHash", hash
-       FROM ledger_rows WHERE seq > $1 ORDER BY seq LIMIT ${VERIFY_PAGE}`,
-      [after],
+       FROM ledger_rows ${after === null ? '' : 'WHERE seq > $1'} ORDER BY seq LIMIT ${VERIFY_PAGE}`,
+      after === null ? [] : [after],
     );
     rows.forEach((row) => verifier.row(row));
     if (rows.length < VERIFY_PAGE) break;

@@ -87,7 +87,10 @@ export function sqlLedgerContract(name: string, make: () => Promise<SqlLedgerUnd
 
     it('aggregates a writer did not keep (an older deployer) are named by a recount, mended when it is kept, and the metrics read true again', async () => {
       const l = open();
-      await l.recordMany(failureRestoredAndCommitShipped());
+      const { deployments, rollbacks } = failureRestoredAndCommitShipped();
+      // A record whose id is empty is counted by writes, and by the recount too.
+      const unnamed = deployment('', { status: 'failed', started: '2025-03-01T10:30:00.000Z', completed: '2025-03-01T10:35:00.000Z' });
+      await l.recordMany({ deployments: [...deployments, unnamed], rollbacks });
       const rowsThatDiffer = async (keep: boolean) =>
         Object.fromEntries((await l.recountAggregates({ keep })).map((d) => [d.table, d.differingRows]));
       const none = { metric_counts: 0, metric_bins: 0, metric_samples: 0, failures: 0, deployment_durations: 0 };
@@ -110,7 +113,8 @@ export function sqlLedgerContract(name: string, make: () => Promise<SqlLedgerUnd
       expect(await ask('lead-time')).toMatchObject([{ value: 7200, counted: 1 }]);
       expect(await rowsThatDiffer(true)).toEqual(stale);
       expect(await ask('lead-time')).toMatchObject([{ value: (7200 + 3600) / 2, counted: 2 }]);
-      expect(await ask('mttr')).toMatchObject([{ value: 3300, counted: 1 }]);
+      // d1 (failed 10:05) and the unnamed one (10:35) restored by r1 at 11:00.
+      expect(await ask('mttr')).toMatchObject([{ value: (3300 + 1500) / 2, counted: 2 }]);
       expect(await rowsThatDiffer(false)).toEqual(none);
     });
 
@@ -188,6 +192,23 @@ export function sqlLedgerContract(name: string, make: () => Promise<SqlLedgerUnd
       expect(await l.verify()).toMatchObject({ ok: false, rows: 4 });
       expect((await l.listDeployments()).map((d) => d.id)).toEqual(['d2']);
       await l.close();
+    });
+
+    it('a row put before the first one of the history is named', async () => {
+      const v = await tampered(
+        `INSERT INTO ledger_rows (seq, kind, record_id, revision, body, recorded_at, prev_hash, hash) VALUES (0, 'deployment', 'd0', 1, '{}', 'x', 'x', 'x')`,
+      );
+      expect(messages(v)).toContainEqual('row 1 is missing: the row after row 0 is numbered 0 (deployment d0)');
+    });
+
+    it('records added without their history are named newest first', async () => {
+      const insert = (id: string, started: string) =>
+        `INSERT INTO deployments (id, stack, service, version, environment, type, started, status, initiator) VALUES ('${id}', 's', 'x', 'v', 'e', 'big-bang', '${started}', 'success', 'i')`;
+      const added = await tampered(insert('x-old', '2020-01-01T00:00:00.000Z'), insert('x-new', '2030-01-01T00:00:00.000Z'));
+      expect(messages(added)).toEqual([
+        "deployment x-new is in the ledger but in no row of its history: it was added behind the ledger's back",
+        "deployment x-old is in the ledger but in no row of its history: it was added behind the ledger's back",
+      ]);
     });
 
     it('a record added without its history is named', async () => {

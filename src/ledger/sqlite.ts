@@ -245,12 +245,16 @@ export class SqliteLedger implements LedgerStore {
         .transaction(() => {
           const verifier = new ChainVerifier();
           verifyHistory(this.db, verifier);
-          // Each record as it streams from SQLite: a large ledger is never held whole.
-          for (const row of this.db.prepare('SELECT * FROM deployments').iterate() as IterableIterator<DeploymentRow>) {
+          // Each record as it streams from SQLite (newest first, as before): a large ledger is never held whole.
+          for (const row of this.db
+            .prepare('SELECT * FROM deployments ORDER BY started DESC, id')
+            .iterate() as IterableIterator<DeploymentRow>) {
             const d = deploymentOf(row);
             verifier.current('deployment', d.id, canonicalJson(d));
           }
-          for (const row of this.db.prepare(`SELECT ${ROLLBACK_COLUMNS} FROM rollbacks`).iterate() as IterableIterator<RollbackEvent>) {
+          for (const row of this.db
+            .prepare(`SELECT ${ROLLBACK_COLUMNS} FROM rollbacks ORDER BY at DESC, id`)
+            .iterate() as IterableIterator<RollbackEvent>) {
             const r = rollbackOf(row);
             verifier.current('rollback', r.id, canonicalJson(r));
           }

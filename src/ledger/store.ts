@@ -226,8 +226,8 @@ export interface LedgerStore {
    */
   recountAggregates(options: { keep: boolean }): Promise<AggregateDifference[]>;
   /**
-   * What the ledger is at: a token that every write changes (the audit history's head), so that
-   * what was computed from the ledger can be kept until it changes.
+   * What the ledger is at: a token that every write changes (the audit history's head, and the
+   * count of kept recounts), so that what was computed from the ledger can be kept until it changes.
    */
   revision(): Promise<string>;
   /**
