@@ -90,7 +90,7 @@ interface LastRow {
 
 /**
  * `ledger verify`, fed a row at a time: the history in seq order (`row`), its head (`head`),
- * then each current record as canonical JSON (`current`). It keeps one hash per record, never
+ * then each current record (`current`). It keeps one hash per record, never
  * the rows, so a ledger of millions of rows is checked in bounded memory, read as it streams
  * from the store. At most `most` problems are listed.
  */
@@ -146,10 +146,11 @@ export class ChainVerifier {
     }
   }
 
-  /** A record the ledger holds now, by kind, id and canonical JSON. */
-  current(kind: RecordKind, recordId: string, body: string): void {
+  /** A record the ledger holds now, as the store hands it out (compared as canonical JSON, as its rows were written). */
+  current(kind: RecordKind, record: { id: string }): void {
+    const recordId = record.id;
     const last = this.last.get(`${kind} ${recordId}`);
-    if (last) last.current = sha256(body) === last.bodyHash ? 'same' : 'changed';
+    if (last) last.current = sha256(canonicalJson(record)) === last.bodyHash ? 'same' : 'changed';
     else
       this.say(
         {

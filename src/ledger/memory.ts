@@ -3,7 +3,6 @@
  * SQLite store (ledger.contract.ts), the same refusals of what its schema refuses, and handles
  * that can share their records, so a run may close its handle while the test reads on.
  */
-import { canonicalJson } from '../model/hash.js';
 import type { AccessStore } from './access.js';
 import { emptyAccessRecords, MemoryAccess, type MemoryAccessRecords } from './access-memory.js';
 import { deploymentTotalsOf, rollbackTotalsOf } from './totals.js';
@@ -122,8 +121,8 @@ export class MemoryLedger implements LedgerStore {
     const verifier = new ChainVerifier();
     this.records.history.forEach((row) => verifier.row(row));
     verifier.head(this.records.head);
-    for (const d of this.records.deployments.values()) verifier.current('deployment', d.id, canonicalJson(d));
-    for (const r of this.records.rollbacks.values()) verifier.current('rollback', r.id, canonicalJson(r));
+    for (const d of this.records.deployments.values()) verifier.current('deployment', d);
+    for (const r of this.records.rollbacks.values()) verifier.current('rollback', r);
     return verifier.result();
   }
 

@@ -6,7 +6,6 @@
  */
 import type pg from 'pg';
 import { appendRow, type ChainHead, type ChainRow, type ChainVerifier, type RecordKind } from './chain.js';
-import { canonicalJson } from '../model/hash.js';
 import type { Migration } from './migrations.js';
 import { AggregateDeltas, storeDeltas, updateAggregates } from './aggregate-writes.js';
 import { deploymentOf, distinctChunks, rollbackOf, ROLLBACK_COLUMNS, ROLLBACK_COLUMNS_V1, type DeploymentRow } from './rows.js';
@@ -222,7 +221,7 @@ export async function verifyPostgresHistory(client: pg.ClientBase, verifier: Cha
   verifier.head(head.rows[0]);
 }
 
-/** Feeds `verifier` every current record of `table` as canonical JSON, a page at a time by id (in the snapshot of the history). */
+/** Feeds `verifier` every current record of `kind`, a page at a time by id (in the snapshot of the history). */
 export async function verifyPostgresRecords(client: pg.ClientBase, verifier: ChainVerifier, kind: RecordKind): Promise<void> {
   const columns = kind === 'deployment' ? '*' : ROLLBACK_COLUMNS;
   for (let after: string | null = null; ;) {
@@ -231,7 +230,7 @@ export async function verifyPostgresRecords(client: pg.ClientBase, verifier: Cha
       `SELECT ${columns} FROM ${table} ${after === null ? '' : 'WHERE id > $1'} ORDER BY id LIMIT ${VERIFY_PAGE}`,
       after === null ? [] : [after],
     );
-    for (const row of rows) verifier.current(kind, row.id, canonicalJson(kind === 'deployment' ? deploymentOf(row) : rollbackOf(row)));
+    for (const row of rows) verifier.current(kind, kind === 'deployment' ? deploymentOf(row) : rollbackOf(row));
     if (rows.length < VERIFY_PAGE) break;
     after = rows.at(-1)!.id;
   }

@@ -11,7 +11,6 @@ import type Database from 'better-sqlite3';
 import { LedgerUnavailableError, MachineFaultError, machineFault } from '../errors.js';
 import { noSpaceLeft } from '../util/disk.js';
 import { ChainVerifier, tamperedWrite, type ChainVerification } from './chain.js';
-import { canonicalJson } from '../model/hash.js';
 import { migrateSqlite } from './migrations.js';
 import {
   CHANGE_COLUMNS,
@@ -249,14 +248,12 @@ export class SqliteLedger implements LedgerStore {
           for (const row of this.db
             .prepare('SELECT * FROM deployments ORDER BY started DESC, id')
             .iterate() as IterableIterator<DeploymentRow>) {
-            const d = deploymentOf(row);
-            verifier.current('deployment', d.id, canonicalJson(d));
+            verifier.current('deployment', deploymentOf(row));
           }
           for (const row of this.db
             .prepare(`SELECT ${ROLLBACK_COLUMNS} FROM rollbacks ORDER BY at DESC, id`)
             .iterate() as IterableIterator<RollbackEvent>) {
-            const r = rollbackOf(row);
-            verifier.current('rollback', r.id, canonicalJson(r));
+            verifier.current('rollback', rollbackOf(row));
           }
           return verifier.result();
         })

@@ -21,10 +21,10 @@ export async function write(location: string, work: (store: LedgerStore) => Prom
   }
 }
 
-/** What `read` reads from the ledger at `location`, closed afterwards; `empty` when there is no ledger file (nothing is created). */
 /** The ledger as a message names it: a PostgreSQL URL without its password. */
 export const shownLedger = (location: string): string => (isPostgresUrl(location) ? redactedUrl(location) : location);
 
+/** What `read` reads from the ledger at `location`, closed afterwards; `empty` when there is no ledger file (nothing is created). */
 export async function withLedger<T>(location: string, empty: T, read: (store: LedgerStore) => Promise<T>): Promise<T> {
   if (!isPostgresUrl(location) && !existsSync(location)) return empty;
   const store = openLedger(location);
