@@ -13,16 +13,8 @@ import {
   type WrittenChunk,
 } from './aggregate-writes.js';
 import { deploymentOf, rollbackOf, ROLLBACK_COLUMNS, type DeploymentRow } from './rows.js';
-import { select, type SqlWork } from './sql-steps.js';
+import { pageAfter, select, type SqlWork } from './sql-steps.js';
 import type { RollbackEvent } from './store.js';
-
-/**
- * The condition of the page after `after` in the order of `column` (a key): none for the first
- * page, so a record whose id is empty (which writes count) is read too.
- */
-function pageAfter(column: string, after: string | null): { where: string; params: unknown[] } {
-  return after === null ? { where: '1 = 1', params: [] } : { where: `${column} > ?`, params: [after] };
-}
 
 /** Finds the first restore of every failure again (after a backfill that wrote records with `recover: false`), a few hundred at a time. */
 export function* recoverAll(): SqlWork<void> {

@@ -5,7 +5,7 @@
  * transaction. Writers take the chain's head row FOR UPDATE first, so they append one at a time.
  */
 import type pg from 'pg';
-import { appendRow, type ChainHead, type ChainRow, type ChainVerifier, type RecordKind } from './chain.js';
+import { appendRow, type ChainHead, type ChainRow, type RecordKind } from './chain.js';
 import type { Migration } from './migrations.js';
 import { AggregateDeltas, storeDeltas, updateAggregates } from './aggregate-writes.js';
 import { deploymentOf, distinctChunks, rollbackOf, ROLLBACK_COLUMNS, ROLLBACK_COLUMNS_V1, type DeploymentRow } from './rows.js';
@@ -196,44 +196,6 @@ async function appendRows(
     ]),
   );
   return head;
-}
-
-/** Rows read at a time by `verify`: a ledger of millions of rows is never held at once. */
-const VERIFY_PAGE = 5_000;
-
-/**
- * Feeds `verifier` the whole history in the order it was written, a page at a time (call it in
- * one snapshot: REPEATABLE READ), then its head.
- */
-export async function verifyPostgresHistory(client: pg.ClientBase, verifier: ChainVerifier): Promise<void> {
-  // The first page from the lowest seq there is: a row put at 0 or below behind the ledger's back is read (and named) too.
-  for (let after: number | null = null; ;) {
-    const { rows }: pg.QueryResult<ChainRow> = await client.query(
-      `SELECT seq, kind, record_id AS "recordId", revision, body, recorded_at AS "recordedAt", prev_hash AS "prevHash", hash
-       FROM ledger_rows ${after === null ? '' : 'WHERE seq > $1'} ORDER BY seq LIMIT ${VERIFY_PAGE}`,
-      after === null ? [] : [after],
-    );
-    rows.forEach((row) => verifier.row(row));
-    if (rows.length < VERIFY_PAGE) break;
-    after = rows.at(-1)!.seq;
-  }
-  const head = await client.query<ChainHead>('SELECT rows, hash FROM ledger_head WHERE id = 1');
-  verifier.head(head.rows[0]);
-}
-
-/** Feeds `verifier` every current record of `kind`, a page at a time by id (in the snapshot of the history). */
-export async function verifyPostgresRecords(client: pg.ClientBase, verifier: ChainVerifier, kind: RecordKind): Promise<void> {
-  const columns = kind === 'deployment' ? '*' : ROLLBACK_COLUMNS;
-  for (let after: string | null = null; ;) {
-    const table = kind === 'deployment' ? 'deployments' : 'rollbacks';
-    const { rows }: pg.QueryResult<DeploymentRow & RollbackEvent> = await client.query(
-      `SELECT ${columns} FROM ${table} ${after === null ? '' : 'WHERE id > $1'} ORDER BY id LIMIT ${VERIFY_PAGE}`,
-      after === null ? [] : [after],
-    );
-    for (const row of rows) verifier.current(kind, kind === 'deployment' ? deploymentOf(row) : rollbackOf(row));
-    if (rows.length < VERIFY_PAGE) break;
-    after = rows.at(-1)!.id;
-  }
 }
 
 /** Migration 2 in PostgreSQL: what was recorded before the history existed becomes its first rows. */

@@ -12,7 +12,8 @@ import { ChainVerifier, tamperedWrite, type ChainVerification } from './chain.js
 import { MIGRATIONS, refuseNewer } from './migrations.js';
 import { countFromAggregates, sampleSummary } from './aggregate-reads.js';
 import { recountAggregates, revisionOf } from './aggregate-recount.js';
-import { migratePostgres, verifyPostgresHistory, verifyPostgresRecords, writePostgresBatch } from './postgres-history.js';
+import { migratePostgres, writePostgresBatch } from './postgres-history.js';
+import { verifyHistory, verifyRecordsById } from './verify-steps.js';
 import { runPostgres } from './sql-steps.js';
 import {
   CHANGE_COLUMNS,
@@ -137,9 +138,9 @@ export class PostgresLedger implements LedgerStore {
     return this.use(() =>
       this.transaction(async (c) => {
         const verifier = new ChainVerifier();
-        await verifyPostgresHistory(c, verifier);
-        await verifyPostgresRecords(c, verifier, 'deployment');
-        await verifyPostgresRecords(c, verifier, 'rollback');
+        await runPostgres(c, verifyHistory(verifier));
+        await runPostgres(c, verifyRecordsById(verifier, 'deployment'));
+        await runPostgres(c, verifyRecordsById(verifier, 'rollback'));
         return verifier.result();
       }, SNAPSHOT),
     );

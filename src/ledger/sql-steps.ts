@@ -42,6 +42,14 @@ export function* select<T>(sql: string, params: readonly unknown[] = []): SqlWor
   return (yield { kind: 'statement', sql, params, reads: true }) as T[];
 }
 
+/**
+ * The condition of the page after `after` in the order of `column` (a key): none for the first
+ * page, so a row whose key sorts below any a page could start after (an empty id, a seq of 0) is read too.
+ */
+export function pageAfter(column: string, after: string | number | null): { where: string; params: unknown[] } {
+  return after === null ? { where: '1 = 1', params: [] } : { where: `${column} > ?`, params: [after] };
+}
+
 /** A statement run for its effect, inside SqlWork. */
 export function* execute(sql: string, params: readonly unknown[] = []): SqlWork<void> {
   yield { kind: 'statement', sql, params, reads: false };

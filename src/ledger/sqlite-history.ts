@@ -3,7 +3,7 @@
  * transaction of every write and never changed, and `ledger_head`, the chain's end.
  */
 import type Database from 'better-sqlite3';
-import { appendRow, GENESIS, type ChainHead, type ChainRow, type ChainVerifier, type RecordKind } from './chain.js';
+import { appendRow, GENESIS, type ChainHead, type RecordKind } from './chain.js';
 import { AggregateDeltas, storeDeltas, updateAggregates } from './aggregate-writes.js';
 import { deploymentOf, distinctChunks, rollbackOf, ROLLBACK_COLUMNS, ROLLBACK_COLUMNS_V1, type DeploymentRow } from './rows.js';
 import { runSqlite } from './sql-steps.js';
@@ -176,21 +176,6 @@ function rowAfterUpsert(was: DeploymentRow | undefined, e: DeploymentEvent, meta
     parent_id: e.parentId ?? null,
     operation: e.operation ?? 'deploy',
   };
-}
-
-/**
- * Feeds `verifier` the whole history in the order it was written, a row at a time as SQLite
- * reads it (a ledger of millions of rows is never held at once), then its head.
- */
-export function verifyHistory(db: Database.Database, verifier: ChainVerifier): void {
-  const rows = db
-    .prepare(
-      `SELECT seq, kind, record_id AS recordId, revision, body, recorded_at AS recordedAt, prev_hash AS prevHash, hash
-       FROM ledger_rows ORDER BY seq`,
-    )
-    .iterate() as IterableIterator<ChainRow>;
-  for (const row of rows) verifier.row(row);
-  verifier.head(db.prepare('SELECT rows, hash FROM ledger_head WHERE id = 1').get() as ChainHead | undefined);
 }
 
 /** What was recorded before the history existed becomes its first rows (revision 1 each, oldest first). */

@@ -25,7 +25,8 @@ import {
 } from './rows.js';
 import { countFromAggregates, sampleSummary } from './aggregate-reads.js';
 import { recountAggregates, revisionOf } from './aggregate-recount.js';
-import { SqliteWriter, verifyHistory } from './sqlite-history.js';
+import { SqliteWriter } from './sqlite-history.js';
+import { verifyHistory } from './verify-steps.js';
 import { runSqlite, type SqlWork } from './sql-steps.js';
 import { orderedTypes, REGISTER_TYPE_SQL, refuseTypeName } from './types.js';
 import { DRIFT_TYPE } from './store.js';
@@ -243,7 +244,7 @@ export class SqliteLedger implements LedgerStore {
       this.db
         .transaction(() => {
           const verifier = new ChainVerifier();
-          verifyHistory(this.db, verifier);
+          runSqlite(this.db, verifyHistory(verifier));
           // Each record as it streams from SQLite (newest first, as before): a large ledger is never held whole.
           for (const row of this.db
             .prepare('SELECT * FROM deployments ORDER BY started DESC, id')
