@@ -3,6 +3,8 @@
 // the benchmark's own on loopback, PostgreSQL's default durability), then each metric over all
 // of them, cold (computed from the store) and warm (the same question again: answered from the
 // cache until a new event changes the ledger), and cold over the last 30 days (show-metrics' default window). Goals: ingest < 30 s on SQLite, a metric < 100 ms.
+// Beside SQLite's ingest, its floor (ledger-floor.js): the rows that ingest left, written again
+// by better-sqlite3 alone, and the ratio of the two.
 // BENCH_LEDGER_EVENTS changes the count (default 1,000,000).
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -12,6 +14,7 @@ import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { startPostgres } from '../test/helpers/postgres-server.mjs';
 import { seeded } from '../test/helpers/seeded.mjs';
+import { ledgerFloor } from './ledger-floor.js';
 
 const dist = (p) => pathToFileURL(path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', 'dist', p)).href;
 const EVENTS = Number(process.env.BENCH_LEDGER_EVENTS ?? 1_000_000);
@@ -112,7 +115,10 @@ export async function benchLedger() {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'deployer-bench-ledger-'));
   const server = await startPostgres({ durable: true });
   try {
-    const sqlite = await measure(openLedger, path.join(dir, 'ledger.db'), queryMetric, METRIC_NAMES);
+    const sqliteFile = path.join(dir, 'ledger.db');
+    const sqlite = await measure(openLedger, sqliteFile, queryMetric, METRIC_NAMES);
+    sqlite.floor = await ledgerFloor(openLedger, sqliteFile, Math.ceil(EVENTS / BATCH));
+    sqlite.ingest_over_floor = Math.round((sqlite.ingest_s / sqlite.floor.floor_s) * 100) / 100;
     const admin = new pg.Client({ connectionString: server.url });
     await admin.connect();
     await admin.query('CREATE DATABASE bench_ledger');

@@ -11,7 +11,7 @@
 //   rollback:       automatic rollback after a failed health check, through the real engine: time after the failure
 //   drift:          `deployer drift` of the quick start and of 50 local components (10/25/50, concurrency 1/4/8)
 //   engineCost:     40 components in deployer, plain Pulumi (one stack) and OpenTofu: first apply, no-op plan/apply, one change, destroy
-//   ledger:         1M events ingested into SQLite and PostgreSQL, then each metric over them, cold and cached
+//   ledger:         1M events ingested into SQLite and PostgreSQL, then each metric over them, cold and cached; SQLite's floor (the same rows written by better-sqlite3 alone)
 //   server:         `deployer serve` under autocannon: signed webhook deliveries, and /metrics scraped under that load
 //   pipeline:       a standard change of the quick start from apply to serving (build, gates, rollout), a cache-hit apply, the switch lag of two regions
 //   localPlatform:  apply to all healthy for 20 local services with port: auto; `deployer services` latency with 20 and 100 components

@@ -1,0 +1,94 @@
+// The floor under the ledger's ingest (issue 13's goal: 1M events in < 30 s on SQLite): the rows
+// an ingest left in its SQLite ledger, written again into an empty ledger of the same schema by
+// better-sqlite3 alone, a batch at a time, with the ledger's own pragmas. No deployer code runs
+// in the timed part: no canonical JSON or hashes, no aggregates computed, no record read before
+// its write, every counter written once with its final value. What deployer's ingest takes
+// above this is its own cost; this is what SQLite takes on this machine to keep those rows.
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import Database from 'better-sqlite3';
+
+/** Each table in the order a batch writes it, and the order its rows were first written in. */
+const TABLES = [
+  ['deployments', 'rowid'],
+  ['rollbacks', 'rowid'],
+  ['ledger_rows', 'seq'],
+  // Without a rowid: by time, as the ingest wrote them.
+  ['metric_samples', 'started'],
+  ['metric_bins', 'rowid'],
+  ['metric_counts', 'rowid'],
+  ['failures', 'rowid'],
+  ['deployment_durations', 'rowid'],
+];
+
+/** The same pragmas as the SQLite store's (src/ledger/sqlite.ts). */
+function openLikeTheLedger(file) {
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('cache_size = -65536');
+  db.pragma('foreign_keys = ON');
+  return db;
+}
+
+/**
+ * Writes the rows of the ledger at `sourceFile` again, in `batches` transactions, into an empty
+ * ledger made by `openLedger` (so of the same schema). Returns the seconds its inserts and commits took, in all and per table.
+ */
+export async function ledgerFloor(openLedger, sourceFile, batches) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'deployer-bench-floor-'));
+  const source = new Database(sourceFile, { readonly: true });
+  try {
+    const file = path.join(dir, 'floor.db');
+    await openLedger(file).close();
+    const db = openLikeTheLedger(file);
+    const tables = TABLES.map(([table, order]) => {
+      const read = source.prepare(`SELECT * FROM ${table} ORDER BY ${order}`).raw();
+      const columns = read.columns().map((c) => c.name);
+      const count = source.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get().n;
+      const insert = db.prepare(`INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`);
+      return { table, rows: read.iterate(), perBatch: Math.ceil(count / batches), insert, count, seconds: 0 };
+    });
+    let commitMs = 0;
+    for (let b = 0; b < batches; b++) {
+      // Read outside the timing: each table's share of this batch.
+      const slices = tables.map((t) => take(t.rows, t.perBatch));
+      db.exec('BEGIN IMMEDIATE');
+      tables.forEach((t, i) => {
+        const s0 = performance.now();
+        for (const row of slices[i]) t.insert.run(...row);
+        t.seconds += (performance.now() - s0) / 1000;
+      });
+      const c0 = performance.now();
+      db.exec('COMMIT');
+      commitMs += performance.now() - c0;
+    }
+    db.close();
+    for (const t of tables) t.rows.return();
+    const byTable = Object.fromEntries(tables.map((t) => [t.table, { rows: t.count, s: round(t.seconds) }]));
+    const insertS = tables.reduce((s, t) => s + t.seconds, 0);
+    return {
+      rows: tables.reduce((n, t) => n + t.count, 0),
+      floor_s: round(insertS + commitMs / 1000),
+      commits_s: round(commitMs / 1000),
+      by_table: byTable,
+    };
+  } finally {
+    source.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function take(iterator, n) {
+  const rows = [];
+  for (let i = 0; i < n; i++) {
+    const next = iterator.next();
+    if (next.done) break;
+    rows.push(next.value);
+  }
+  return rows;
+}
+
+const round = (s) => Math.round(s * 10) / 10;
