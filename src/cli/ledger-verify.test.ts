@@ -73,7 +73,7 @@ describe('ledger verify --aggregates and ledger recount', () => {
       env(),
     );
     expect(asJson.json.error.code).toBe('LEDGER_TAMPERED');
-    expect(asJson.json.error.details).toContain('metric_bins: 2 row(s) differ from a recount of the records');
+    expect(asJson.json.error.details).toContain('metric_bins_all_services: 1 row(s) differ from a recount of the records');
     // The check kept nothing: the metric still reads one change.
     expect((await deployerJson<{ results: Array<{ counted: number }> }>(leadTime, env())).json.results[0]?.counted).toBe(1);
 

@@ -4,7 +4,7 @@
  * by the months in the window and two months' records, never by the ledger's size. Medians are
  * exact: the bins say which bin holds the median, and only that bin's samples are read.
  */
-import { medianRanks, splitWindow, ALL_SERVICES, LEFT_OUT_BIN, NO_COMMITS_BIN, type WindowParts } from './aggregates.js';
+import { medianRanks, splitWindow, LEFT_OUT_BIN, NO_COMMITS_BIN, type WindowParts } from './aggregates.js';
 import { placeholders, select, type SqlWork } from './sql-steps.js';
 import type { CountFilter, SampleFilter, SampleSummary, StatusCount } from './store.js';
 
@@ -84,13 +84,12 @@ export function* sampleSummary(f: SampleFilter): SqlWork<SampleSummary> {
     for (const r of rows) bins.set(r.bin, (bins.get(r.bin) ?? 0) + r.count);
   };
   if (parts.months) {
-    const w = new Where()
-      .add('metric = ?', f.metric)
-      .add('service = ?', f.service ?? ALL_SERVICES)
-      .within('environment', f.environments)
-      .add('month >= ?', parts.months.first)
-      .add('month <= ?', parts.months.last);
-    add(yield* select(`SELECT bin, CAST(SUM(count) AS INTEGER) AS count FROM metric_bins WHERE ${w.sql} GROUP BY bin`, w.params));
+    const w = new Where().add('metric = ?', f.metric);
+    // One service's bins, or every service's in their own table (migration 14).
+    if (f.service) w.add('service = ?', f.service);
+    const table = f.service ? 'metric_bins' : 'metric_bins_all_services';
+    w.within('environment', f.environments).add('month >= ?', parts.months.first).add('month <= ?', parts.months.last);
+    add(yield* select(`SELECT bin, CAST(SUM(count) AS INTEGER) AS count FROM ${table} WHERE ${w.sql} GROUP BY bin`, w.params));
   }
   const samplesOf = (w: Where): Where => {
     w.add('metric = ?', f.metric).within('environment', f.environments);

@@ -18,6 +18,7 @@ import type { AggregateDifference } from './store.js';
 const AGGREGATE_TABLES: ReadonlyArray<{ table: AggregateDifference['table']; key: string; live: string }> = [
   { table: 'metric_counts', key: 'environment, month, service, type, status', live: 'count <> 0' },
   { table: 'metric_bins', key: 'metric, service, environment, month, bin', live: 'count <> 0' },
+  { table: 'metric_bins_all_services', key: 'metric, environment, month, bin', live: 'count <> 0' },
   // A sample is the deployment's n-th of its metric: one whose bin or time changed is one row that differs.
   { table: 'metric_samples', key: 'metric, deployment_id, n', live: '1 = 1' },
   { table: 'failures', key: 'deployment_id', live: '1 = 1' },

@@ -7,8 +7,8 @@
  * - Status counts per UTC month, environment, service, type and status: the counted metrics
  *   add a window's whole months from these and count its ragged ends from the records.
  * - Samples: a lead time per change shipped by a successful deployment, a recovery time per
- *   failed one, each in a bin (binOf). Their counts per month and bin, for every service and for
- *   each one, tell which bin holds the median; only that bin's samples are read to find it. So
+ *   failed one, each in a bin (binOf). Their counts per month and bin, for every service (a table
+ *   of their own) and for each one, tell which bin holds the median; only that bin's samples are read to find it. So
  *   the median is exact, as metrics.ts computes it from the records.
  */
 import { InternalError } from '../errors.js';
@@ -21,8 +21,6 @@ export type SampledMetric = 'lead-time' | 'mttr';
 export const LEFT_OUT_BIN = -1;
 /** A bin counting successful deployments that carry no commit times (lead time's note). */
 export const NO_COMMITS_BIN = -2;
-/** The rows of `metric_bins` that count every service. */
-export const ALL_SERVICES = '';
 
 /** Each bin is 2 % wider than the one below it: the median's bin holds about 2 % of a window's samples. */
 const BIN_RATIO = Math.log(1.02);

@@ -10,7 +10,7 @@ import type pg from 'pg';
 import { InvalidInputError } from '../errors.js';
 import { ACCESS_POSTGRES, ACCESS_SQLITE } from './access-schema.js';
 import { backfillAggregates, backfillDurations } from './aggregate-backfill.js';
-import { aggregatesSchema } from './aggregate-writes.js';
+import { aggregatesSchema, allServicesBinsSchema, type Dialect } from './aggregate-writes.js';
 import { backfillPostgresHistory } from './postgres-history.js';
 import { backfillHistory, HISTORY_SQL } from './sqlite-history.js';
 import { runPostgres, runSqlite } from './sql-steps.js';
@@ -198,6 +198,19 @@ CREATE INDEX IF NOT EXISTS rollbacks_by_service ON rollbacks (service, environme
 const RECOUNTS_SQL = 'ALTER TABLE ledger_head ADD COLUMN recounts INTEGER NOT NULL DEFAULT 0;';
 
 /**
+ * Migration 14: the bins of every service (service '' until now) moved to their own table. The
+ * table may be there already: migration 7 makes it for its backfill, which writes as every write does.
+ */
+function allServicesBinsApart(dialect: Dialect): string {
+  return `${allServicesBinsSchema(dialect)}
+INSERT INTO metric_bins_all_services (metric, environment, month, bin, count)
+  SELECT metric, environment, month, bin, count FROM metric_bins WHERE service = ''
+  ON CONFLICT (metric, environment, month, bin) DO UPDATE SET count = metric_bins_all_services.count + excluded.count;
+DELETE FROM metric_bins WHERE service = '';
+`;
+}
+
+/**
  * Every migration, oldest first. Migration 1 is the schema of the ledgers written before
  * migrations were numbered (`CREATE ... IF NOT EXISTS`), so such a file adopts version 1 as it is.
  */
@@ -273,8 +286,8 @@ ALTER TABLE rollbacks ADD COLUMN deployment_id TEXT;
   {
     version: 7,
     name: 'aggregates kept by every write (counts by month, binned lead and recovery times): a metric over a large ledger without reading it',
-    sqlite: aggregatesSchema(''),
-    postgres: aggregatesSchema(' COLLATE "C"'),
+    sqlite: aggregatesSchema('sqlite'),
+    postgres: aggregatesSchema('postgres'),
     after: (db) => runSqlite(db, backfillAggregates()),
     afterPostgres: (client) => runPostgres(client, backfillAggregates()),
   },
@@ -318,6 +331,12 @@ ALTER TABLE rollbacks ADD COLUMN deployment_id TEXT;
     name: "the recounts of the aggregates (ledger recount) counted beside the chain's head: they change the ledger's revision, so answers cached before are not reused",
     sqlite: RECOUNTS_SQL,
     postgres: RECOUNTS_SQL,
+  },
+  {
+    version: 14,
+    name: "the lead-time and recovery bins of every service kept apart from each service's: a metric of every service reads them from a few pages",
+    sqlite: allServicesBinsApart('sqlite'),
+    postgres: allServicesBinsApart('postgres'),
   },
 ];
 

@@ -67,8 +67,8 @@ export function sqlLedgerContract(name: string, make: () => Promise<SqlLedgerUnd
       });
       await first.close();
       await db.exec(
-        // Migrations 7, 11 and 13 undone: the aggregates, the totals' counters and the recounts.
-        'DROP TABLE metric_counts; DROP TABLE metric_samples; DROP TABLE metric_bins; DROP TABLE failures; DROP INDEX deployments_restores; DROP TABLE deployment_durations; ALTER TABLE ledger_head DROP COLUMN recounts;',
+        // Migrations 7, 11, 13 and 14 undone: the aggregates, the totals' counters, the recounts, the bins of every service apart.
+        'DROP TABLE metric_counts; DROP TABLE metric_samples; DROP TABLE metric_bins; DROP TABLE metric_bins_all_services; DROP TABLE failures; DROP INDEX deployments_restores; DROP TABLE deployment_durations; ALTER TABLE ledger_head DROP COLUMN recounts;',
       );
       await db.setSchemaVersion(6);
       const upgraded = open();
@@ -85,6 +85,26 @@ export function sqlLedgerContract(name: string, make: () => Promise<SqlLedgerUnd
       expect(await ask('mttr')).toMatchObject([{ value: (3300 + 5400) / 2, counted: 2, notes: [] }]);
     });
 
+    it("a ledger whose bins of every service were kept among each service's (before migration 14) has them moved: metrics read the same", async () => {
+      const first = open();
+      await first.recordMany(failureRestoredAndCommitShipped());
+      await first.close();
+      // The layout of migrations 7 to 13: the bins of every service were rows of service ''.
+      await db.exec(
+        `INSERT INTO metric_bins (metric, service, environment, month, bin, count)
+           SELECT metric, '', environment, month, bin, count FROM metric_bins_all_services;
+         DROP TABLE metric_bins_all_services;`,
+      );
+      await db.setSchemaVersion(13);
+      const upgraded = open();
+      const window = { from: '2025-03-01T00:00:00.000Z', to: '2025-03-31T23:59:59.999Z' };
+      const ask = (metric: MetricName) => queryMetric(upgraded, { metric, window, timeZone: 'UTC' });
+      expect(await ask('lead-time')).toMatchObject([{ value: 7200, counted: 1 }]);
+      expect(await ask('mttr')).toMatchObject([{ value: 3300, counted: 1 }]);
+      // Moved, none left behind: a recount of the records finds every table as it is.
+      expect((await upgraded.recountAggregates({ keep: false })).filter((d) => d.differingRows > 0)).toEqual([]);
+    });
+
     it('aggregates a writer did not keep (an older deployer) are named by a recount, mended when it is kept, and the metrics read true again', async () => {
       const l = open();
       const { deployments, rollbacks } = failureRestoredAndCommitShipped();
@@ -93,7 +113,14 @@ export function sqlLedgerContract(name: string, make: () => Promise<SqlLedgerUnd
       await l.recordMany({ deployments: [...deployments, unnamed], rollbacks });
       const rowsThatDiffer = async (keep: boolean) =>
         Object.fromEntries((await l.recountAggregates({ keep })).map((d) => [d.table, d.differingRows]));
-      const none = { metric_counts: 0, metric_bins: 0, metric_samples: 0, failures: 0, deployment_durations: 0 };
+      const none = {
+        metric_counts: 0,
+        metric_bins: 0,
+        metric_bins_all_services: 0,
+        metric_samples: 0,
+        failures: 0,
+        deployment_durations: 0,
+      };
       expect(await rowsThatDiffer(false)).toEqual(none);
       // d5 written by a writer that knew no aggregates: a success shipping c5, committed an hour before it completed;
       // and d1's failure taken away behind the ledger's back.
@@ -106,8 +133,15 @@ export function sqlLedgerContract(name: string, make: () => Promise<SqlLedgerUnd
       const window = { from: '2025-03-01T00:00:00.000Z', to: '2025-03-31T23:59:59.999Z' };
       const ask = (metric: MetricName) => queryMetric(l, { metric, window, timeZone: 'UTC' });
       expect(await ask('lead-time')).toMatchObject([{ value: 7200, counted: 1 }]);
-      // d2's status counter and duration bucket (d5 shares them), d5's sample, its bin for every service and for api, d1's failure.
-      const stale = { metric_counts: 1, metric_bins: 2, metric_samples: 1, failures: 1, deployment_durations: 1 };
+      // d2's status counter and duration bucket (d5 shares them), d5's sample, its bin for api and for every service, d1's failure.
+      const stale = {
+        metric_counts: 1,
+        metric_bins: 1,
+        metric_bins_all_services: 1,
+        metric_samples: 1,
+        failures: 1,
+        deployment_durations: 1,
+      };
       expect(await rowsThatDiffer(false)).toEqual(stale);
       // A check changed nothing: the same differences, the same metric.
       expect(await ask('lead-time')).toMatchObject([{ value: 7200, counted: 1 }]);

@@ -249,7 +249,7 @@ export interface LedgerStore {
 
 /** How many rows of one aggregate table a recount found different from what was kept. */
 export interface AggregateDifference {
-  table: 'metric_counts' | 'metric_bins' | 'metric_samples' | 'failures' | 'deployment_durations';
+  table: 'metric_counts' | 'metric_bins' | 'metric_bins_all_services' | 'metric_samples' | 'failures' | 'deployment_durations';
   differingRows: number;
 }
 
