@@ -18,6 +18,8 @@ const TABLES = [
   // Without a rowid: by time, as the ingest wrote them.
   ['metric_samples', 'started'],
   ['metric_bins', 'rowid'],
+  // Without a rowid (migration 14): few rows, by key.
+  ['metric_bins_all_services', 'metric, environment, month, bin'],
   ['metric_counts', 'rowid'],
   ['failures', 'rowid'],
   ['deployment_durations', 'rowid'],

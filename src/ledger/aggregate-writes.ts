@@ -4,7 +4,7 @@
  * what it contributes now is added (status counts, lead-time samples), and every failure whose
  * first restore may have moved (a new failure, or a restore added or taken away in its service
  * and environment) has its recovery time found again. Written once for both SQL stores
- * (sql-steps.ts); the schema is migration 7's (AGGREGATES_SQL).
+ * (sql-steps.ts); the schema is migration 7's (aggregatesSchema), and 14's for the bins of every service.
  */
 import {
   countKeyOf,

@@ -8,8 +8,8 @@
  *   add a window's whole months from these and count its ragged ends from the records.
  * - Samples: a lead time per change shipped by a successful deployment, a recovery time per
  *   failed one, each in a bin (binOf). Their counts per month and bin, for every service (a table
- *   of their own) and for each one, tell which bin holds the median; only that bin's samples are read to find it. So
- *   the median is exact, as metrics.ts computes it from the records.
+ *   of their own) and for each one, tell which bin holds the median; only that bin's samples are
+ *   read to find it. So the median is exact, as metrics.ts computes it from the records.
  */
 import { InternalError } from '../errors.js';
 import type { DeploymentEvent, DeploymentStatus, RollbackEvent } from './store.js';
