@@ -76,9 +76,14 @@ function* batches(count) {
 async function measure(openLedger, location, queryMetric, METRIC_NAMES) {
   const store = openLedger(location);
   try {
-    const t0 = performance.now();
-    for (const batch of batches(EVENTS)) await store.recordMany(batch);
-    const ingestS = Math.round((performance.now() - t0) / 100) / 10;
+    // Only the store's work is timed, not the generation of each batch.
+    let ingestMs = 0;
+    for (const batch of batches(EVENTS)) {
+      const t0 = performance.now();
+      await store.recordMany(batch);
+      ingestMs += performance.now() - t0;
+    }
+    const ingestS = Math.round(ingestMs / 100) / 10;
     const metrics = {};
     const window = { from: new Date(FROM).toISOString(), to: new Date(FROM + SPAN_MS).toISOString() };
     for (const metric of METRIC_NAMES) {
