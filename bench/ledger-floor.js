@@ -42,11 +42,13 @@ function openLikeTheLedger(file) {
 export async function ledgerFloor(openLedger, sourceFile, batches) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'deployer-bench-floor-'));
   const source = new Database(sourceFile, { readonly: true });
+  let db;
+  let tables = [];
   try {
     const file = path.join(dir, 'floor.db');
     await openLedger(file).close();
-    const db = openLikeTheLedger(file);
-    const tables = TABLES.map(([table, order]) => {
+    db = openLikeTheLedger(file);
+    tables = TABLES.map(([table, order]) => {
       const read = source.prepare(`SELECT * FROM ${table} ORDER BY ${order}`).raw();
       const columns = read.columns().map((c) => c.name);
       const count = source.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get().n;
@@ -67,17 +69,17 @@ export async function ledgerFloor(openLedger, sourceFile, batches) {
       db.exec('COMMIT');
       commitMs += performance.now() - c0;
     }
-    db.close();
-    for (const t of tables) t.rows.return();
-    const byTable = Object.fromEntries(tables.map((t) => [t.table, { rows: t.count, s: round(t.seconds) }]));
     const insertS = tables.reduce((s, t) => s + t.seconds, 0);
     return {
       rows: tables.reduce((n, t) => n + t.count, 0),
       floor_s: round(insertS + commitMs / 1000),
       commits_s: round(commitMs / 1000),
-      by_table: byTable,
+      by_table: Object.fromEntries(tables.map((t) => [t.table, { rows: t.count, s: round(t.seconds) }])),
     };
   } finally {
+    // The reads left open end before their connection closes (better-sqlite3 refuses to close a busy one).
+    for (const t of tables) t.rows.return();
+    db?.close();
     source.close();
     rmSync(dir, { recursive: true, force: true });
   }
