@@ -198,15 +198,20 @@ CREATE INDEX IF NOT EXISTS rollbacks_by_service ON rollbacks (service, environme
 const RECOUNTS_SQL = 'ALTER TABLE ledger_head ADD COLUMN recounts INTEGER NOT NULL DEFAULT 0;';
 
 /**
- * Migration 14: the bins of every service (service '' until now) moved to their own table. The
- * table may be there already: migration 7 makes it for its backfill, which writes as every write does.
+ * Migration 14: the bins of every service (service '' until now) in a table of their own. The
+ * table may be there already, with rows: migration 7 makes and fills it, as its backfill writes
+ * as every write does, and a run stopped between 7 and 14 may have left a ledger an older
+ * deployer then wrote to or recounted in the old layout. So the table is counted again from each
+ * service's bins, which every layout kept right (each sample is in its service's bin and in the
+ * bin of every service), and the rows of service '' are dropped.
  */
 function allServicesBinsApart(dialect: Dialect): string {
   return `${allServicesBinsSchema(dialect)}
-INSERT INTO metric_bins_all_services (metric, environment, month, bin, count)
-  SELECT metric, environment, month, bin, count FROM metric_bins WHERE service = ''
-  ON CONFLICT (metric, environment, month, bin) DO UPDATE SET count = metric_bins_all_services.count + excluded.count;
 DELETE FROM metric_bins WHERE service = '';
+DELETE FROM metric_bins_all_services;
+INSERT INTO metric_bins_all_services (metric, environment, month, bin, count)
+  SELECT metric, environment, month, bin, SUM(count) FROM metric_bins
+  GROUP BY metric, environment, month, bin HAVING SUM(count) <> 0;
 `;
 }
 
