@@ -90,9 +90,9 @@ interface LastRow {
 
 /**
  * `ledger verify`, fed a row at a time: the history in seq order (`row`), its head (`head`),
- * then each current record (`current`). It keeps one hash per record, never
- * the rows, so a ledger of millions of rows is checked in bounded memory, read as it streams
- * from the store. At most `most` problems are listed.
+ * then each current record (`current`). It keeps one hash per record, never the rows, so a
+ * ledger of millions of rows is checked in bounded memory, read as it streams from the store.
+ * At most `most` problems are listed.
  */
 export class ChainVerifier {
   private readonly problems: ChainProblem[] = [];
