@@ -25,21 +25,19 @@ const TABLES = [
   ['deployment_durations', 'rowid'],
 ];
 
-/** The same pragmas as the SQLite store's (src/ledger/sqlite.ts). */
-function openLikeTheLedger(file) {
+/** A connection with the SQLite store's own settings (`settings`: its SQLITE_SETTINGS). */
+function openLikeTheLedger(file, settings) {
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  db.pragma('cache_size = -65536');
-  db.pragma('foreign_keys = ON');
+  for (const setting of settings) db.pragma(setting);
   return db;
 }
 
 /**
  * Writes the rows of the ledger at `sourceFile` again, in `batches` transactions, into an empty
- * ledger made by `openLedger` (so of the same schema). Returns the seconds its inserts and commits took, in all and per table.
+ * ledger made by `openLedger` (so of the same schema), with the store's `settings`. Returns the seconds its inserts and commits took, in all and per table.
  */
-export async function ledgerFloor(openLedger, sourceFile, batches) {
+export async function ledgerFloor(openLedger, settings, sourceFile, batches) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'deployer-bench-floor-'));
   const source = new Database(sourceFile, { readonly: true });
   let db;
@@ -47,7 +45,7 @@ export async function ledgerFloor(openLedger, sourceFile, batches) {
   try {
     const file = path.join(dir, 'floor.db');
     await openLedger(file).close();
-    db = openLikeTheLedger(file);
+    db = openLikeTheLedger(file, settings);
     tables = TABLES.map(([table, order]) => {
       const read = source.prepare(`SELECT * FROM ${table} ORDER BY ${order}`).raw();
       const columns = read.columns().map((c) => c.name);

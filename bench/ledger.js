@@ -115,6 +115,7 @@ async function measure(openLedger, location, queryMetric, METRIC_NAMES) {
 
 export async function benchLedger() {
   const { openLedger } = await import(dist('ledger/index.js'));
+  const { SQLITE_SETTINGS } = await import(dist('ledger/sqlite.js'));
   const { queryMetric } = await import(dist('ledger/metric-query.js'));
   const { METRIC_NAMES } = await import(dist('ledger/metrics.js'));
   const dir = mkdtempSync(path.join(os.tmpdir(), 'deployer-bench-ledger-'));
@@ -122,7 +123,7 @@ export async function benchLedger() {
   try {
     const sqliteFile = path.join(dir, 'ledger.db');
     const sqlite = await measure(openLedger, sqliteFile, queryMetric, METRIC_NAMES);
-    sqlite.floor = await ledgerFloor(openLedger, sqliteFile, Math.ceil(EVENTS / BATCH));
+    sqlite.floor = await ledgerFloor(openLedger, SQLITE_SETTINGS, sqliteFile, Math.ceil(EVENTS / BATCH));
     sqlite.ingest_over_floor = Math.round((sqlite.ingest_s / sqlite.floor.floor_s) * 100) / 100;
     const admin = new pg.Client({ connectionString: server.url });
     await admin.connect();
