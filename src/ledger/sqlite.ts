@@ -73,7 +73,7 @@ export const SQLITE_SETTINGS: readonly string[] = [
   'cache_size = -65536',
   // A checkpoint once the WAL holds 32,768 pages (128 MiB), not SQLite's 1,000: a batch of 10,000
   // events dirties thousands of pages, so every commit checkpointed, copying and syncing again the
-  // index pages the next batch changes anyway (1M events: 70 s → 60 s, docs/ledger.md).
+  // index pages the next batch changes anyway (1M events: a few seconds less, docs/ledger.md).
   'wal_autocheckpoint = 32768',
   // After a checkpoint the WAL is cut back to 64 MiB: a server that keeps the ledger open keeps no more on disk.
   'journal_size_limit = 67108864',
