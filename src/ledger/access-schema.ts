@@ -8,6 +8,7 @@
  * again): a ledger set back to an earlier schema version, as sql.contract.ts does, migrates again.
  */
 import { ROLES } from './access.js';
+import { collation, type Dialect } from './sql-steps.js';
 
 /** The message both databases refuse a change of the audit log with. */
 export const AUDIT_APPEND_ONLY = 'audit_log is append-only';
@@ -15,11 +16,11 @@ export const AUDIT_APPEND_ONLY = 'audit_log is append-only';
 const ROLE_LIST = ROLES.map((r) => `'${r}'`).join(',');
 
 /**
- * The three tables; `c` follows each text column that is compared or sorted (PostgreSQL's "C"
- * collation, so both stores order times and names alike), `seq` is the audit log's key.
- * The audit log's role has no CHECK: the log must never refuse to record an action.
+ * The three tables in `dialect` (each compared or sorted text column with its `collation`);
+ * `seq` is the audit log's key. The audit log's role has no CHECK: the log must never refuse to record an action.
  */
-function tables(c: string, seq: string): string {
+function tables(dialect: Dialect, seq: string): string {
+  const c = collation(dialect);
   return `
 CREATE TABLE IF NOT EXISTS api_tokens (
   id TEXT${c} PRIMARY KEY,
@@ -57,7 +58,7 @@ CREATE TABLE IF NOT EXISTS webhook_deliveries (
 }
 
 /** SQLite: AUTOINCREMENT, so that a seq is never given twice (not even the last one's, after a failed append). */
-export const ACCESS_SQLITE = `${tables('', 'INTEGER PRIMARY KEY AUTOINCREMENT')}
+export const ACCESS_SQLITE = `${tables('sqlite', 'INTEGER PRIMARY KEY AUTOINCREMENT')}
 CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log
 BEGIN SELECT RAISE(ABORT, '${AUDIT_APPEND_ONLY}'); END;
 CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log
@@ -68,7 +69,7 @@ BEGIN SELECT RAISE(ABORT, '${AUDIT_APPEND_ONLY}'); END;
  * PostgreSQL: an identity the store cannot set (ALWAYS), and one trigger function for an
  * UPDATE or DELETE of a row and for a TRUNCATE (which fires no row trigger).
  */
-export const ACCESS_POSTGRES = `${tables(' COLLATE "C"', 'BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY')}
+export const ACCESS_POSTGRES = `${tables('postgres', 'BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY')}
 CREATE OR REPLACE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   RAISE EXCEPTION '${AUDIT_APPEND_ONLY}';

@@ -18,15 +18,9 @@ import {
   type Failure,
   type Sample,
 } from './aggregates.js';
-import { execute, insertRows, placeholders, select, type SqlColumn, type SqlWork } from './sql-steps.js';
+import { collation, execute, insertRows, placeholders, select, type Dialect, type SqlColumn, type SqlWork } from './sql-steps.js';
 import { durationBucketOf, durationMsOf } from './totals.js';
 import type { RollbackEvent } from './store.js';
-
-/** The SQL dialect a schema is written in. */
-export type Dialect = 'sqlite' | 'postgres';
-
-/** Each compared text column's collation in `dialect`: PostgreSQL's "C", so both stores order times alike. */
-const collation = (dialect: Dialect): string => (dialect === 'postgres' ? ' COLLATE "C"' : '');
 
 /**
  * Migration 14 (and 7, whose backfill is the same code as every write and so writes them): the

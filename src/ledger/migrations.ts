@@ -10,10 +10,10 @@ import type pg from 'pg';
 import { InvalidInputError } from '../errors.js';
 import { ACCESS_POSTGRES, ACCESS_SQLITE } from './access-schema.js';
 import { backfillAggregates, backfillDurations } from './aggregate-backfill.js';
-import { aggregatesSchema, allServicesBinsSchema, type Dialect } from './aggregate-writes.js';
+import { aggregatesSchema, allServicesBinsSchema } from './aggregate-writes.js';
 import { backfillPostgresHistory } from './postgres-history.js';
 import { backfillHistory, HISTORY_SQL } from './sqlite-history.js';
-import { runPostgres, runSqlite } from './sql-steps.js';
+import { collation, runPostgres, runSqlite, type Dialect } from './sql-steps.js';
 import { DRIFT_TYPE } from './store.js';
 import { durationCountersSchema, TOTALS_INDEX } from './totals.js';
 import { BUILTIN_DESCRIPTIONS } from './types.js';
@@ -135,7 +135,8 @@ ALTER TABLE metric_samples ADD PRIMARY KEY (${SAMPLES_KEY}) INCLUDE (seconds);
 `;
 
 /** Migration 5: the types deployments may have, the built-in ones in it from the start. */
-function typesSchema(collate: string): string {
+function typesSchema(dialect: Dialect): string {
+  const collate = collation(dialect);
   const builtins = Object.entries(BUILTIN_DESCRIPTIONS);
   return `
 CREATE TABLE deployment_types (
@@ -147,7 +148,8 @@ INSERT INTO deployment_types (name, description, builtin) VALUES ${builtins.map(
 }
 
 /** Migration 4: the changes the git hooks record. */
-function changesSchema(collate: string): string {
+function changesSchema(dialect: Dialect): string {
+  const collate = collation(dialect);
   return `
 CREATE TABLE changes (
   repo TEXT${collate} NOT NULL,
@@ -161,8 +163,9 @@ CREATE INDEX changes_pending ON changes (repo, shipped_by, committed_at);
 `;
 }
 
-/** Migration 1: the tables of the ledgers written before migrations were numbered; `collate` follows each sorted text column. */
-function baseSchema(collate: string): string {
+/** Migration 1: the tables of the ledgers written before migrations were numbered. */
+function baseSchema(dialect: Dialect): string {
+  const collate = collation(dialect);
   return `
 CREATE TABLE IF NOT EXISTS deployments (
   id TEXT${collate} PRIMARY KEY,
@@ -223,9 +226,8 @@ export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
     name: 'deployments and rollbacks, indexed by service and time',
-    sqlite: baseSchema(''),
-    // Byte order for what is sorted and compared, as SQLite does, whatever the database's locale.
-    postgres: baseSchema(' COLLATE "C"'),
+    sqlite: baseSchema('sqlite'),
+    postgres: baseSchema('postgres'),
   },
   {
     version: 2,
@@ -244,13 +246,13 @@ export const MIGRATIONS: readonly Migration[] = [
   {
     version: 4,
     name: 'changes (commits) recorded by git hooks, pending until a deployment ships them (lead time)',
-    sqlite: changesSchema(''),
-    postgres: changesSchema(' COLLATE "C"'),
+    sqlite: changesSchema('sqlite'),
+    postgres: changesSchema('postgres'),
   },
   {
     version: 5,
     name: 'registered deployment types, the pending status, and the deployment a rollback undid',
-    sqlite: `${typesSchema('')}
+    sqlite: `${typesSchema('sqlite')}
 CREATE TABLE deployments_v5 (
   id TEXT PRIMARY KEY,
   stack TEXT NOT NULL,
@@ -274,7 +276,7 @@ ${COUNT_INDEX}
 ALTER TABLE rollbacks ADD COLUMN deployment_id TEXT;
 `,
     // PostgreSQL names a column's CHECK <table>_<column>_check.
-    postgres: `${typesSchema(' COLLATE "C"')}
+    postgres: `${typesSchema('postgres')}
 ALTER TABLE deployments DROP CONSTRAINT deployments_type_check;
 ALTER TABLE deployments ADD CONSTRAINT deployments_type_fkey FOREIGN KEY (type) REFERENCES deployment_types (name);
 ALTER TABLE deployments DROP CONSTRAINT deployments_status_check;
@@ -320,8 +322,8 @@ ALTER TABLE rollbacks ADD COLUMN deployment_id TEXT;
   {
     version: 11,
     name: 'GET /metrics totals kept as counters by every write (deployments by group and duration bucket), the totals index dropped: one index fewer to keep up on every write',
-    sqlite: durationCountersSchema(''),
-    postgres: durationCountersSchema(' COLLATE "C"'),
+    sqlite: durationCountersSchema('sqlite'),
+    postgres: durationCountersSchema('postgres'),
     after: (db) => runSqlite(db, backfillDurations()),
     afterPostgres: (client) => runPostgres(client, backfillDurations()),
   },

@@ -7,6 +7,15 @@
 import type Database from 'better-sqlite3';
 import type pg from 'pg';
 
+/** The SQL dialect a schema is written in. */
+export type Dialect = 'sqlite' | 'postgres';
+
+/**
+ * What follows each sorted or compared text column of a schema in `dialect`: PostgreSQL's "C"
+ * (byte order, as SQLite compares), so both stores order times and names alike whatever the database's locale.
+ */
+export const collation = (dialect: Dialect): string => (dialect === 'postgres' ? ' COLLATE "C"' : '');
+
 /** One statement to run, and whether its rows are wanted. */
 export interface SqlStatement {
   kind: 'statement';

@@ -8,7 +8,7 @@
  * the same totals from its records. A duration is `completed - started`, to the millisecond.
  */
 import { InvalidInputError } from '../errors.js';
-import { select, type SqlWork } from './sql-steps.js';
+import { collation, select, type Dialect, type SqlWork } from './sql-steps.js';
 import type { DeploymentEvent, DeploymentTotals, RollbackEvent, RollbackTotals } from './store.js';
 
 /**
@@ -47,7 +47,8 @@ export function durationBucketOf(ms: number | null): number {
  * every deployment recorded before it), and the totals index dropped: every write kept that index up for
  * the rare read of `GET /metrics`, and it was a tenth of the time of a large import (docs/ledger.md).
  */
-export function durationCountersSchema(c: string): string {
+export function durationCountersSchema(dialect: Dialect): string {
+  const c = collation(dialect);
   return `
 CREATE TABLE deployment_durations (
   service TEXT${c} NOT NULL, environment TEXT${c} NOT NULL, type TEXT${c} NOT NULL, status TEXT${c} NOT NULL, bucket INTEGER NOT NULL,
