@@ -35,7 +35,8 @@ function openLikeTheLedger(file, settings) {
 
 /**
  * Writes the rows of the ledger at `sourceFile` again, in `batches` transactions, into an empty
- * ledger made by `openLedger` (so of the same schema), with the store's `settings`. Returns the seconds its inserts and commits took, in all and per table.
+ * ledger made by `openLedger` (so of the same schema), with the store's `settings`. Returns the
+ * seconds its inserts and commits took, in all and per table.
  */
 export async function ledgerFloor(openLedger, settings, sourceFile, batches) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'deployer-bench-floor-'));
