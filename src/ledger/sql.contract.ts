@@ -9,7 +9,7 @@ import { LedgerTamperedError } from '../errors.js';
 import { deployment, failureRestoredAndCommitShipped, rollback } from './ledger.contract.js';
 import { queryMetric } from './metric-query.js';
 import type { MetricName } from './metrics.js';
-import type { LedgerStore } from './store.js';
+import type { LedgerBatch, LedgerStore } from './store.js';
 
 /** A new, empty database of one kind: a store on it, raw SQL on it, and what removes it. */
 export interface SqlLedgerUnderTest {
@@ -50,28 +50,34 @@ export function sqlLedgerContract(name: string, make: () => Promise<SqlLedgerUnd
       expect(await again.verify()).toEqual({ ok: true, rows: 2, problems: [] });
     });
 
-    it('a ledger written before the aggregates (migration 7) gets them from its records: metrics read the same', async () => {
+    /** `batch` recorded, then `sql` run on the database and its version set back to `version`; a store opened on it migrates it. */
+    async function reopenedFrom(
+      version: number,
+      sql: string,
+      batch: LedgerBatch = failureRestoredAndCommitShipped(),
+    ): Promise<LedgerStore> {
       const first = open();
-      const { deployments, rollbacks } = failureRestoredAndCommitShipped();
-      await first.recordMany({
-        deployments: [
-          ...deployments,
-          deployment('d3', {
-            status: 'rolled-back',
-            service: 'web',
-            started: '2025-03-02T10:00:00.000Z',
-            completed: '2025-03-02T10:00:00.000Z',
-          }),
-        ],
-        rollbacks,
-      });
+      await first.recordMany(batch);
       await first.close();
-      await db.exec(
+      await db.exec(sql);
+      await db.setSchemaVersion(version);
+      return open();
+    }
+
+    it('a ledger written before the aggregates (migration 7) gets them from its records: metrics read the same', async () => {
+      const { deployments, rollbacks } = failureRestoredAndCommitShipped();
+      const d3 = deployment('d3', {
+        status: 'rolled-back',
+        service: 'web',
+        started: '2025-03-02T10:00:00.000Z',
+        completed: '2025-03-02T10:00:00.000Z',
+      });
+      const upgraded = await reopenedFrom(
+        6,
         // Migrations 7, 11, 13 and 14 undone: the aggregates, the totals' counters, the recounts, the bins of every service apart.
         'DROP TABLE metric_counts; DROP TABLE metric_samples; DROP TABLE metric_bins; DROP TABLE metric_bins_all_services; DROP TABLE failures; DROP INDEX deployments_restores; DROP TABLE deployment_durations; ALTER TABLE ledger_head DROP COLUMN recounts;',
+        { deployments: [...deployments, d3], rollbacks },
       );
-      await db.setSchemaVersion(6);
-      const upgraded = open();
       const window = { from: '2025-03-01T00:00:00.000Z', to: '2025-03-31T23:59:59.999Z' };
       const ask = (metric: MetricName) => queryMetric(upgraded, { metric, window, timeZone: 'UTC' });
       // d1 failed at 10:05 and r1 restored it at 11:00; d3 (web) has no restore yet; d2 shipped c1 two hours after its commit.
@@ -85,16 +91,6 @@ export function sqlLedgerContract(name: string, make: () => Promise<SqlLedgerUnd
       expect(await ask('mttr')).toMatchObject([{ value: (3300 + 5400) / 2, counted: 2, notes: [] }]);
     });
 
-    /** A ledger recorded, then `sql` run on it and its version set back to 13; a store opened on it migrates it. */
-    async function reopenedFrom13(sql: string): Promise<LedgerStore> {
-      const first = open();
-      await first.recordMany(failureRestoredAndCommitShipped());
-      await first.close();
-      await db.exec(sql);
-      await db.setSchemaVersion(13);
-      return open();
-    }
-
     /** The layout of migrations 7 to 13: the bins of every service were rows of service '' in metric_bins. */
     const OLD_LAYOUT = `INSERT INTO metric_bins (metric, service, environment, month, bin, count)
       SELECT metric, '', environment, month, bin, count FROM metric_bins_all_services;`;
@@ -105,7 +101,7 @@ export function sqlLedgerContract(name: string, make: () => Promise<SqlLedgerUnd
       ["in both layouts at once, the new table's counts stale", `${OLD_LAYOUT} UPDATE metric_bins_all_services SET count = count + 5;`],
     ] as const) {
       it(`a ledger whose bins of every service are ${layout} (before migration 14) has them counted apart: metrics read the same`, async () => {
-        const upgraded = await reopenedFrom13(sql);
+        const upgraded = await reopenedFrom(13, sql);
         const window = { from: '2025-03-01T00:00:00.000Z', to: '2025-03-31T23:59:59.999Z' };
         const ask = (metric: MetricName) => queryMetric(upgraded, { metric, window, timeZone: 'UTC' });
         expect(await ask('lead-time')).toMatchObject([{ value: 7200, counted: 1 }]);
