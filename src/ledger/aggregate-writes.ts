@@ -98,6 +98,28 @@ const BIN_COLUMNS: readonly SqlColumn[] = [
 ];
 const ALL_SERVICES_BIN_COLUMNS = BIN_COLUMNS.filter(([name]) => name !== 'service');
 
+/** A table of counters: the columns of its key, then those it adds up (`count` first), in the order of a counter's `sums`. */
+interface CounterTable {
+  table: string;
+  key: readonly SqlColumn[];
+  sums: readonly SqlColumn[];
+}
+const COUNT_SUM: readonly SqlColumn[] = [['count', 'integer']];
+const COUNTS: CounterTable = { table: 'metric_counts', key: COUNT_COLUMNS, sums: COUNT_SUM };
+/** Each service's bins. */
+const BINS: CounterTable = { table: 'metric_bins', key: BIN_COLUMNS, sums: COUNT_SUM };
+/** The bins of every service (migration 14). */
+const ALL_SERVICES_BINS: CounterTable = { table: 'metric_bins_all_services', key: ALL_SERVICES_BIN_COLUMNS, sums: COUNT_SUM };
+/** The totals' counters (migration 11): a count and a sum of milliseconds per group and bucket. */
+const DURATIONS: CounterTable = {
+  table: 'deployment_durations',
+  key: DURATION_COLUMNS,
+  sums: [...COUNT_SUM, ['duration_ms', 'bigint']],
+};
+/** Every counter table a write adds to, in the order they are written. */
+const COUNTER_TABLES = [COUNTS, BINS, ALL_SERVICES_BINS, DURATIONS];
+const noCounters = (): Map<CounterTable, Counters> => new Map(COUNTER_TABLES.map((t) => [t, new Map()]));
+
 /** Counters by key: the key's values, and what is added to the counter (its count, then any sums it keeps). */
 type Counters = Map<string, { values: unknown[]; sums: number[] }>;
 
@@ -109,19 +131,15 @@ export const ROWS_PER_STATEMENT = 400;
  * many records touch is written once) and stored by `storeDeltas` before the write commits.
  */
 export class AggregateDeltas {
-  readonly counts: Counters = new Map();
-  /** Each service's bins. */
-  readonly bins: Counters = new Map();
-  /** The bins of every service (migration 14). */
-  readonly allServicesBins: Counters = new Map();
-  /** The totals' counters (migration 11): a count and a sum of milliseconds per group and bucket. */
-  readonly durations: Counters = new Map();
+  /** The additions to each counter table, by key: every table a write adds to is in COUNTER_TABLES. */
+  private pending = noCounters();
 
   /** `durations: false`: a ledger below migration 11 (the backfill of migration 7) has no totals' counters to keep. */
   constructor(private readonly keepsDurations = true) {}
 
-  /** Adds `sums` (a count, then any sums the counter keeps) to the counter of `values`. */
-  private static add(map: Counters, values: unknown[], ...sums: number[]): void {
+  /** Adds `sums` (a count, then any sums the counter keeps) to `table`'s counter of `values`. */
+  private add(table: CounterTable, values: unknown[], ...sums: number[]): void {
+    const map = this.pending.get(table)!;
     const key = values.join('\u0000');
     const entry = map.get(key);
     if (entry) sums.forEach((v, i) => (entry.sums[i]! += v));
@@ -130,14 +148,23 @@ export class AggregateDeltas {
 
   /** How many counters it would write: stored before it grows large. */
   get size(): number {
-    return this.counts.size + this.bins.size + this.allServicesBins.size + this.durations.size;
+    let size = 0;
+    for (const counters of this.pending.values()) size += counters.size;
+    return size;
+  }
+
+  /** Each table's gathered additions, forgotten here. */
+  take(): Array<[CounterTable, Counters]> {
+    const taken = [...this.pending];
+    this.pending = noCounters();
+    return taken;
   }
 
   /** A deployment counted (+1) or no longer counted (-1) by status, and in the totals by its duration. */
   count(d: AggregateInput | undefined, delta: number): void {
     const k = d && countKeyOf(d);
     if (!k) return;
-    AggregateDeltas.add(this.counts, [k.environment, k.month, k.service, k.type, k.status], delta);
+    this.add(COUNTS, [k.environment, k.month, k.service, k.type, k.status], delta);
     if (this.keepsDurations) this.addDuration(d, delta);
   }
 
@@ -149,31 +176,23 @@ export class AggregateDeltas {
   /** `d`, which the totals count, added to its group's bucket with its milliseconds. */
   private addDuration(d: AggregateInput, delta: number): void {
     const ms = durationMsOf(d);
-    AggregateDeltas.add(this.durations, [d.service, d.environment, d.type, d.status, durationBucketOf(ms)], delta, delta * (ms ?? 0));
+    this.add(DURATIONS, [d.service, d.environment, d.type, d.status, durationBucketOf(ms)], delta, delta * (ms ?? 0));
   }
 
   /** A sample counted in its bin, for every service and for its own. */
   sample(s: Sample, delta: number): void {
     const month = monthOf(s.started);
-    AggregateDeltas.add(this.allServicesBins, [s.metric, s.environment, month, s.bin], delta);
-    AggregateDeltas.add(this.bins, [s.metric, s.service, s.environment, month, s.bin], delta);
+    this.add(ALL_SERVICES_BINS, [s.metric, s.environment, month, s.bin], delta);
+    this.add(BINS, [s.metric, s.service, s.environment, month, s.bin], delta);
   }
 }
 
-/**
- * The counters of `deltas` added to `table`'s: `columns` its key, then `count` and the other sums
- * the counters keep (`sumColumns`), in the order of their `sums`. A counter left unchanged is not written.
- */
-function* upsertCounters(
-  table: string,
-  columns: readonly SqlColumn[],
-  deltas: Counters,
-  sumColumns: readonly SqlColumn[] = [['count', 'integer']],
-): SqlWork<void> {
+/** The counters of `deltas` added to `t`'s. A counter left unchanged is not written. */
+function* upsertCounters(t: CounterTable, deltas: Counters): SqlWork<void> {
   const rows = [...deltas.values()].filter((d) => d.sums.some((v) => v !== 0)).map((d) => [...d.values, ...d.sums]);
-  const key = columns.map(([name]) => name).join(', ');
-  const set = sumColumns.map(([name]) => `${name} = ${table}.${name} + excluded.${name}`).join(', ');
-  yield* insertRows(table, [...columns, ...sumColumns], rows, `ON CONFLICT (${key}) DO UPDATE SET ${set}`);
+  const key = t.key.map(([name]) => name).join(', ');
+  const set = t.sums.map(([name]) => `${name} = ${t.table}.${name} + excluded.${name}`).join(', ');
+  yield* insertRows(t.table, [...t.key, ...t.sums], rows, `ON CONFLICT (${key}) DO UPDATE SET ${set}`);
 }
 
 const SAMPLE_COLUMNS: readonly SqlColumn[] = [
@@ -295,17 +314,7 @@ const MAX_PENDING_COUNTERS = 50_000;
 
 /** Adds the gathered deltas to the counters, and forgets them. */
 export function* storeDeltas(deltas: AggregateDeltas): SqlWork<void> {
-  yield* upsertCounters('metric_counts', COUNT_COLUMNS, deltas.counts);
-  yield* upsertCounters('metric_bins', BIN_COLUMNS, deltas.bins);
-  yield* upsertCounters('metric_bins_all_services', ALL_SERVICES_BIN_COLUMNS, deltas.allServicesBins);
-  yield* upsertCounters('deployment_durations', DURATION_COLUMNS, deltas.durations, [
-    ['count', 'integer'],
-    ['duration_ms', 'bigint'],
-  ]);
-  deltas.counts.clear();
-  deltas.bins.clear();
-  deltas.allServicesBins.clear();
-  deltas.durations.clear();
+  for (const [table, counters] of deltas.take()) yield* upsertCounters(table, counters);
 }
 
 /** Takes away the failures (and their recovery samples) of `gone`, and adds `added` as not recovered yet. */
