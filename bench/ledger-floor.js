@@ -25,6 +25,23 @@ const TABLES = [
   ['deployment_durations', 'rowid'],
 ];
 
+/**
+ * Tables with rows the floor leaves out: the built-in types a new ledger is made with, and the
+ * chain's head (one row, rewritten once a batch).
+ */
+const NOT_REWRITTEN = new Set(['deployment_types', 'ledger_head']);
+
+/** Refuses a source whose rows are in a table the floor would leave out (a table added to the ledger but not to TABLES). */
+function refuseUnlistedTables(source) {
+  const listed = new Set([...TABLES.map(([table]) => table), ...NOT_REWRITTEN]);
+  const unlisted = source
+    .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
+    .all()
+    .map((t) => t.name)
+    .filter((name) => !listed.has(name) && source.prepare(`SELECT 1 FROM "${name}" LIMIT 1`).get() !== undefined);
+  if (unlisted.length > 0) throw new Error(`ledger-floor: the ingest wrote rows into ${unlisted.join(', ')}, which TABLES does not list`);
+}
+
 /** A connection with the SQLite store's own settings (`settings`: its SQLITE_SETTINGS). */
 function openLikeTheLedger(file, settings) {
   const db = new Database(file);
@@ -44,6 +61,7 @@ export async function ledgerFloor(openLedger, settings, sourceFile, batches) {
   let db;
   let tables = [];
   try {
+    refuseUnlistedTables(source);
     const file = path.join(dir, 'floor.db');
     await openLedger(file).close();
     db = openLikeTheLedger(file, settings);
