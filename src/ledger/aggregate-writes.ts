@@ -111,12 +111,11 @@ const BINS: CounterTable = { table: 'metric_bins', key: BIN_COLUMNS, sums: COUNT
 /** The bins of every service (migration 14). */
 const ALL_SERVICES_BINS: CounterTable = { table: 'metric_bins_all_services', key: ALL_SERVICES_BIN_COLUMNS, sums: COUNT_SUM };
 /** The totals' counters (migration 11): a count and a sum of milliseconds per group and bucket. */
-const DURATIONS: CounterTable = {
-  table: 'deployment_durations',
-  key: DURATION_COLUMNS,
-  sums: [...COUNT_SUM, ['duration_ms', 'bigint']],
-};
-/** Every counter table a write adds to, in the order they are written. */
+const DURATIONS: CounterTable = { table: 'deployment_durations', key: DURATION_COLUMNS, sums: [...COUNT_SUM, ['duration_ms', 'bigint']] };
+/**
+ * Every counter table a write adds to, in the order they are written: the same in every write,
+ * so concurrent PostgreSQL writers lock their rows in one order.
+ */
 const COUNTER_TABLES = [COUNTS, BINS, ALL_SERVICES_BINS, DURATIONS];
 const noCounters = (): Map<CounterTable, Counters> => new Map(COUNTER_TABLES.map((t) => [t, new Map()]));
 
@@ -134,7 +133,7 @@ export class AggregateDeltas {
   /** The additions to each counter table, by key: every table a write adds to is in COUNTER_TABLES. */
   private pending = noCounters();
 
-  /** `durations: false`: a ledger below migration 11 (the backfill of migration 7) has no totals' counters to keep. */
+  /** `keepsDurations: false`: a ledger below migration 11 (the backfill of migration 7) has no totals' counters to keep. */
   constructor(private readonly keepsDurations = true) {}
 
   /** Adds `sums` (a count, then any sums the counter keeps) to `table`'s counter of `values`. */
@@ -312,7 +311,10 @@ export function* updateAggregates(chunk: WrittenChunk, deltas: AggregateDeltas, 
 /** Counters gathered before they are stored. */
 const MAX_PENDING_COUNTERS = 50_000;
 
-/** Adds the gathered deltas to the counters, and forgets them. */
+/**
+ * Adds the gathered deltas to the counters. They are forgotten before they are written: a store
+ * that fails leaves them empty, and its transaction is rolled back.
+ */
 export function* storeDeltas(deltas: AggregateDeltas): SqlWork<void> {
   for (const [table, counters] of deltas.take()) yield* upsertCounters(table, counters);
 }
