@@ -10,7 +10,7 @@ import type pg from 'pg';
 import { InvalidInputError } from '../errors.js';
 import { ACCESS_POSTGRES, ACCESS_SQLITE } from './access-schema.js';
 import { backfillAggregates, backfillDurations } from './aggregate-backfill.js';
-import { aggregatesSchema, allServicesBinsSchema } from './aggregate-writes.js';
+import { aggregatesSchema, allServicesBinsSchema } from './aggregate-schema.js';
 import { backfillPostgresHistory } from './postgres-history.js';
 import { backfillHistory, HISTORY_SQL } from './sqlite-history.js';
 import { collation, runPostgres, runSqlite, type Dialect } from './sql-steps.js';
